@@ -1,0 +1,587 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * builtin - the commands of duetd itself.  They are ordinary handlers in
+ * a compiled-in command table, so dispatch checks their arguments like any
+ * plugin's; being daemon code, they may also reach the caller's conn.
+ * Replies follow Redis's shapes, so redis-cli and client libraries work.
+ */
+#include "autoconf.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+
+#include "builtin.h"
+#include "conn.h"
+#include "dispatch.h"
+#include "plugin.h"
+#include "registry.h"
+#include "signature.h"
+#include "util.h"
+#include "worker.h"
+
+/* The Redis version whose protocol and replies duetd follows. */
+#define BUILTIN_REDIS_VERSION "7.0.0"
+
+static time_t builtin_start_time;
+
+static void
+builtin_pack_cstr(msgpack_packer *pk, const char *s)
+{
+	size_t len = strlen(s);
+
+	msgpack_pack_str(pk, len);
+	msgpack_pack_str_body(pk, s, len);
+}
+
+static void
+builtin_pack_status(msgpack_packer *pk, const char *s)
+{
+	size_t len = strlen(s);
+
+	msgpack_pack_ext(pk, len, DUET_EXT_STATUS);
+	msgpack_pack_ext_body(pk, s, len);
+}
+
+/*
+ * Whether argument i (a str or bytes) equals word, ignoring case.
+ */
+static int
+builtin_arg_is(const duet_call *call, int i, const char *word)
+{
+	size_t len;
+	const char *s = duet_arg_bytes(call, i, &len);
+
+	return util_strcaseeq(s, len, word);
+}
+
+/*
+ * The i-th element of variadic argument v (a str or bytes).
+ */
+static const char *
+builtin_rest(const duet_call *call, int v, uint32_t i, size_t *len)
+{
+	return duet_obj_bytes(&duet_arg(call, v)->via.array.ptr[i], len);
+}
+
+static uint32_t
+builtin_nrest(const duet_call *call, int v)
+{
+	const msgpack_object *o = duet_arg(call, v);
+
+	return o->type == MSGPACK_OBJECT_ARRAY ? o->via.array.size : 0;
+}
+
+static void
+builtin_unknown_sub(duet_call *call, const char *cmd)
+{
+	size_t len;
+	const char *s = duet_arg_bytes(call, 0, &len);
+
+	duet_reply_error(call, "ERR",
+	    "unknown subcommand '%.*s'. Try %s HELP.", (int)(len < 128 ? len : 128),
+	    s, cmd);
+}
+
+static void
+builtin_ping(duet_call *call)
+{
+	if (duet_arg_present(call, 0))
+		msgpack_pack_object(duet_reply(call), *duet_arg(call, 0));
+	else
+		builtin_pack_status(duet_reply(call), "PONG");
+}
+
+static void
+builtin_echo(duet_call *call)
+{
+	msgpack_pack_object(duet_reply(call), *duet_arg(call, 0));
+}
+
+static void
+builtin_quit(duet_call *call)
+{
+	builtin_pack_status(duet_reply(call), "OK");
+	conn_close_after_reply(call->conn);
+}
+
+static void
+builtin_auth(duet_call *call)
+{
+	duet_reply_error(call, "ERR",
+	    "AUTH <password> called without any password configured for the "
+	    "default user. Are you sure your configuration is correct?");
+}
+
+/*
+ * Back to a fresh connection's state, as Redis's RESET.
+ */
+static void
+builtin_reset(duet_call *call)
+{
+	struct conn *c = call->conn;
+
+	free(c->name);
+	c->name = NULL;
+	c->resp3 = 0;
+	c->encoding = CONN_ENC_NATIVE;
+	builtin_pack_status(duet_reply(call), "RESET");
+}
+
+static void
+builtin_select(duet_call *call)
+{
+	if (duet_arg_int(call, 0) != 0)
+		duet_reply_error(call, "ERR", "DB index is out of range");
+	else
+		builtin_pack_status(duet_reply(call), "OK");
+}
+
+/*
+ * Client names follow Redis's rule: printable ASCII, no spaces.
+ */
+static int
+builtin_setname(duet_call *call, const char *s, size_t len)
+{
+	struct conn *c = call->conn;
+	size_t i;
+	char *name;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] < '!' || s[i] > '~') {
+			duet_reply_error(call, "ERR",
+			    "Client names cannot contain spaces, newlines or "
+			    "special characters.");
+			return -1;
+		}
+	}
+	if ((name = len > 0 ? strndup(s, len) : NULL) == NULL && len > 0) {
+		duet_reply_error(call, "ERR", "out of memory");
+		return -1;
+	}
+	free(c->name);
+	c->name = name;
+	return 0;
+}
+
+static void
+builtin_hello_reply(duet_call *call)
+{
+	msgpack_packer *pk = duet_reply(call);
+	struct conn *c = call->conn;
+
+	msgpack_pack_map(pk, 7);
+	builtin_pack_cstr(pk, "server");
+	builtin_pack_cstr(pk, "duetd");
+	builtin_pack_cstr(pk, "version");
+	builtin_pack_cstr(pk, PACKAGE_VERSION);
+	builtin_pack_cstr(pk, "proto");
+	msgpack_pack_int(pk, c->resp3 ? 3 : 2);
+	builtin_pack_cstr(pk, "id");
+	msgpack_pack_uint64(pk, c->id);
+	builtin_pack_cstr(pk, "mode");
+	builtin_pack_cstr(pk, "standalone");
+	builtin_pack_cstr(pk, "role");
+	builtin_pack_cstr(pk, "master");
+	builtin_pack_cstr(pk, "modules");
+	msgpack_pack_array(pk, 0);
+}
+
+/*
+ * HELLO [protover [AUTH user pass] [SETNAME name]]
+ */
+static void
+builtin_hello(duet_call *call)
+{
+	uint32_t i, n = builtin_nrest(call, 1);
+	int64_t proto = duet_arg_int(call, 0);
+	const char *s;
+	size_t len;
+
+	if (duet_arg_present(call, 0) && proto != 2 && proto != 3) {
+		duet_reply_error(call, "NOPROTO",
+		    "unsupported protocol version");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		s = builtin_rest(call, 1, i, &len);
+		if (util_strcaseeq(s, len, "AUTH") && i + 2 < n) {
+			builtin_auth(call);
+			return;
+		} else if (util_strcaseeq(s, len, "SETNAME") && i + 1 < n) {
+			s = builtin_rest(call, 1, ++i, &len);
+			if (builtin_setname(call, s, len) == -1)
+				return;
+		} else {
+			duet_reply_error(call, "ERR",
+			    "Syntax error in HELLO option '%.*s'", (int)len, s);
+			return;
+		}
+	}
+	if (duet_arg_present(call, 0))
+		call->conn->resp3 = proto == 3;
+	builtin_hello_reply(call);
+}
+
+/*
+ * CLIENT SETNAME|GETNAME|ID|INFO|LIST|ENCODING|SETINFO
+ */
+static void
+builtin_client(duet_call *call)
+{
+	struct conn *c = call->conn;
+	uint32_t n = builtin_nrest(call, 1);
+	char line[512];
+	const char *s;
+	size_t len;
+
+	if (builtin_arg_is(call, 0, "ID") && n == 0) {
+		msgpack_pack_uint64(duet_reply(call), c->id);
+	} else if (builtin_arg_is(call, 0, "GETNAME") && n == 0) {
+		if (c->name == NULL)
+			duet_reply_nil(call);
+		else
+			duet_reply_str(call, c->name, strlen(c->name));
+	} else if (builtin_arg_is(call, 0, "SETNAME") && n == 1) {
+		s = builtin_rest(call, 1, 0, &len);
+		if (builtin_setname(call, s, len) == 0)
+			builtin_pack_status(duet_reply(call), "OK");
+	} else if ((builtin_arg_is(call, 0, "INFO") ||
+		       builtin_arg_is(call, 0, "LIST")) &&
+	    n == 0) {
+		conn_describe(c, line, sizeof(line) - 1);
+		strcat(line, "\n");
+		duet_reply_str(call, line, strlen(line));
+	} else if (builtin_arg_is(call, 0, "SETINFO") && n == 2) {
+		builtin_pack_status(duet_reply(call), "OK");
+	} else if (builtin_arg_is(call, 0, "ENCODING") && n == 1) {
+		s = builtin_rest(call, 1, 0, &len);
+		if (util_strcaseeq(s, len, "native"))
+			c->encoding = CONN_ENC_NATIVE;
+		else if (util_strcaseeq(s, len, "msgpack"))
+			c->encoding = CONN_ENC_MSGPACK;
+		else if (util_strcaseeq(s, len, "json"))
+			c->encoding = CONN_ENC_JSON;
+		else {
+			duet_reply_error(call, "ERR",
+			    "unknown encoding '%.*s': expected native, "
+			    "msgpack or json",
+			    (int)(len < 64 ? len : 64), s);
+			return;
+		}
+		builtin_pack_status(duet_reply(call), "OK");
+	} else {
+		builtin_unknown_sub(call, "CLIENT");
+	}
+}
+
+/*
+ * COMMAND INFO's entry for one command (Redis 7: ten fields).
+ */
+static void
+builtin_command_info(msgpack_packer *pk, const struct command *cmd)
+{
+	int nflags = 1 + ((cmd->flags & DUET_PUBLIC) != 0);
+
+	msgpack_pack_array(pk, 10);
+	builtin_pack_cstr(pk, cmd->name);
+	msgpack_pack_int(pk, cmd->arity);
+	msgpack_pack_array(pk, (size_t)nflags);
+	builtin_pack_status(pk, cmd->flags & DUET_READONLY ? "readonly" :
+							     "write");
+	if (cmd->flags & DUET_PUBLIC)
+		builtin_pack_status(pk, "no_auth");
+	msgpack_pack_int(pk, 0); /* first key */
+	msgpack_pack_int(pk, 0); /* last key */
+	msgpack_pack_int(pk, 0); /* key step */
+	msgpack_pack_array(pk, 0); /* ACL categories */
+	msgpack_pack_array(pk, 0); /* tips */
+	msgpack_pack_array(pk, 0); /* key specs */
+	msgpack_pack_array(pk, 0); /* subcommands */
+}
+
+/*
+ * One argument of COMMAND DOCS, in the shape redis-cli reads for hints.
+ */
+static void
+builtin_command_doc_arg(msgpack_packer *pk, const struct sig_param *p)
+{
+	int nflags = p->optional + p->variadic;
+
+	msgpack_pack_map(pk, nflags > 0 ? 3 : 2);
+	builtin_pack_cstr(pk, "name");
+	builtin_pack_cstr(pk, p->name);
+	builtin_pack_cstr(pk, "type");
+	builtin_pack_cstr(pk, p->type == SIG_INT ? "integer" :
+			p->type == SIG_FLOAT	 ? "double" :
+						   "string");
+	if (nflags == 0)
+		return;
+	builtin_pack_cstr(pk, "flags");
+	msgpack_pack_array(pk, (size_t)nflags);
+	if (p->optional)
+		builtin_pack_status(pk, "optional");
+	if (p->variadic)
+		builtin_pack_status(pk, "multiple");
+}
+
+static void
+builtin_command_doc(msgpack_packer *pk, const struct command *cmd)
+{
+	const struct sig *sig = cmd->sig;
+	int i;
+
+	builtin_pack_cstr(pk, cmd->name);
+	msgpack_pack_map(pk, 4);
+	builtin_pack_cstr(pk, "summary");
+	builtin_pack_cstr(pk, cmd->summary);
+	builtin_pack_cstr(pk, "since");
+	builtin_pack_cstr(pk, cmd->plugin != NULL ? cmd->plugin->version :
+						    PACKAGE_VERSION);
+	builtin_pack_cstr(pk, "group");
+	builtin_pack_cstr(pk, cmd->plugin != NULL ? "module" : "server");
+	builtin_pack_cstr(pk, "arguments");
+	msgpack_pack_array(pk, (size_t)sig->nparams);
+	for (i = 0; i < sig->nparams; i++)
+		builtin_command_doc_arg(pk, &sig->params[i]);
+}
+
+/*
+ * COMMAND INFO/DOCS with names: only those (INFO: nil for unknown ones,
+ * DOCS: unknown ones left out); without names: every command.
+ */
+static void
+builtin_command_each(duet_call *call, const struct registry *reg, int docs)
+{
+	msgpack_packer *pk = duet_reply(call);
+	uint32_t i, found = 0, n = builtin_nrest(call, 1);
+	const struct command *cmd;
+	const char *s;
+	size_t len;
+
+	if (n == 0) {
+		if (docs)
+			msgpack_pack_map(pk, reg->ncommands);
+		else
+			msgpack_pack_array(pk, reg->ncommands);
+		for (i = 0; i < reg->ncommands; i++) {
+			if (docs)
+				builtin_command_doc(pk, &reg->commands[i]);
+			else
+				builtin_command_info(pk, &reg->commands[i]);
+		}
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		s = builtin_rest(call, 1, i, &len);
+		found += registry_lookup(reg, s, len) != NULL;
+	}
+	if (docs)
+		msgpack_pack_map(pk, found);
+	else
+		msgpack_pack_array(pk, n);
+	for (i = 0; i < n; i++) {
+		s = builtin_rest(call, 1, i, &len);
+		cmd = registry_lookup(reg, s, len);
+		if (cmd != NULL && docs)
+			builtin_command_doc(pk, cmd);
+		else if (cmd != NULL)
+			builtin_command_info(pk, cmd);
+		else if (!docs)
+			msgpack_pack_nil(pk);
+	}
+}
+
+/*
+ * COMMAND [COUNT | LIST | INFO [name ...] | DOCS [name ...]]
+ */
+static void
+builtin_command(duet_call *call)
+{
+	const struct registry *reg = call->conn->worker->reg;
+	msgpack_packer *pk = duet_reply(call);
+	uint32_t n = builtin_nrest(call, 1);
+	size_t i;
+
+	if (!duet_arg_present(call, 0)) {
+		msgpack_pack_array(pk, reg->ncommands);
+		for (i = 0; i < reg->ncommands; i++)
+			builtin_command_info(pk, &reg->commands[i]);
+	} else if (builtin_arg_is(call, 0, "COUNT") && n == 0) {
+		msgpack_pack_uint64(pk, reg->ncommands);
+	} else if (builtin_arg_is(call, 0, "LIST") && n == 0) {
+		msgpack_pack_array(pk, reg->ncommands);
+		for (i = 0; i < reg->ncommands; i++)
+			builtin_pack_cstr(pk, reg->commands[i].name);
+	} else if (builtin_arg_is(call, 0, "INFO")) {
+		builtin_command_each(call, reg, 0);
+	} else if (builtin_arg_is(call, 0, "DOCS")) {
+		builtin_command_each(call, reg, 1);
+	} else {
+		builtin_unknown_sub(call, "COMMAND");
+	}
+}
+
+static void
+builtin_info_server(struct evbuffer *b, const struct conn *c)
+{
+	time_t up = time(NULL) - builtin_start_time;
+
+	evbuffer_add_printf(b,
+	    "# Server\r\n"
+	    "redis_version:" BUILTIN_REDIS_VERSION "\r\n"
+	    "duetd_version:" PACKAGE_VERSION "\r\n"
+	    "redis_mode:standalone\r\n"
+	    "process_id:%ld\r\n"
+	    "tcp_port:%s\r\n"
+	    "uptime_in_seconds:%lld\r\n"
+	    "uptime_in_days:%lld\r\n"
+	    "registry_generation:%" PRIu64 "\r\n"
+	    "\r\n",
+	    (long)getpid(), c->local, (long long)up, (long long)up / 86400,
+	    c->worker->reg->id);
+}
+
+static void
+builtin_info_clients(struct evbuffer *b)
+{
+	evbuffer_add_printf(b,
+	    "# Clients\r\n"
+	    "connected_clients:%" PRIu64 "\r\n"
+	    "\r\n",
+	    (uint64_t)atomic_load(&worker_stats.connections));
+}
+
+static void
+builtin_info_stats(struct evbuffer *b)
+{
+	evbuffer_add_printf(b,
+	    "# Stats\r\n"
+	    "total_connections_received:%" PRIu64 "\r\n"
+	    "total_commands_processed:%" PRIu64 "\r\n"
+	    "rejected_connections:%" PRIu64 "\r\n"
+	    "total_net_input_bytes:%" PRIu64 "\r\n"
+	    "\r\n",
+	    (uint64_t)atomic_load(&worker_stats.total_connections),
+	    (uint64_t)atomic_load(&worker_stats.commands),
+	    (uint64_t)atomic_load(&worker_stats.rejected_connections),
+	    (uint64_t)atomic_load(&worker_stats.net_input_bytes));
+}
+
+static void
+builtin_info_commandstats(struct evbuffer *b, const struct registry *reg)
+{
+	size_t i;
+
+	evbuffer_add_printf(b, "# Commandstats\r\n");
+	for (i = 0; i < reg->ncommands; i++) {
+		const struct command *cmd = &reg->commands[i];
+		uint64_t calls = atomic_load(&cmd->calls);
+		uint64_t usec = atomic_load(&cmd->usec);
+
+		if (calls == 0)
+			continue;
+		evbuffer_add_printf(b,
+		    "cmdstat_%s:calls=%" PRIu64 ",usec=%" PRIu64
+		    ",usec_per_call=%.2f,rejected_calls=0,failed_calls=%" PRIu64
+		    "\r\n",
+		    cmd->name, calls, usec, (double)usec / (double)calls,
+		    (uint64_t)atomic_load(&cmd->failed));
+	}
+	evbuffer_add_printf(b, "\r\n");
+}
+
+/*
+ * Whether INFO's arguments ask for section (none: the default ones).
+ */
+static int
+builtin_info_wants(const duet_call *call, const char *section, int dflt)
+{
+	uint32_t i, n = builtin_nrest(call, 0);
+	const char *s;
+	size_t len;
+
+	if (n == 0)
+		return dflt;
+	for (i = 0; i < n; i++) {
+		s = builtin_rest(call, 0, i, &len);
+		if (util_strcaseeq(s, len, section) ||
+		    util_strcaseeq(s, len, "all") ||
+		    util_strcaseeq(s, len, "everything") ||
+		    (dflt && util_strcaseeq(s, len, "default")))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * INFO [section ...]: server, clients, stats, commandstats.
+ */
+static void
+builtin_info(duet_call *call)
+{
+	struct conn *c = call->conn;
+	struct evbuffer *b = evbuffer_new();
+	size_t len;
+
+	if (b == NULL) {
+		duet_reply_error(call, "ERR", "out of memory");
+		return;
+	}
+	if (builtin_info_wants(call, "server", 1))
+		builtin_info_server(b, c);
+	if (builtin_info_wants(call, "clients", 1))
+		builtin_info_clients(b);
+	if (builtin_info_wants(call, "stats", 1))
+		builtin_info_stats(b);
+	if (builtin_info_wants(call, "commandstats", 0))
+		builtin_info_commandstats(b, c->worker->reg);
+	/* Redis ends the text without the last blank line. */
+	len = evbuffer_get_length(b);
+	len = len >= 2 ? len - 2 : len;
+	duet_reply_str(call, (const char *)evbuffer_pullup(b, -1), len);
+	evbuffer_free(b);
+}
+
+static void
+builtin_init_clock(void) __attribute__((constructor));
+
+static void
+builtin_init_clock(void)
+{
+	builtin_start_time = time(NULL);
+}
+
+/* The built-in commands, added first to every registry generation. */
+const struct duet_command builtin_commands[] = {
+	{"ping", "message:any?", "status", "Answers PONG, or the message",
+	    DUET_PUBLIC | DUET_READONLY, builtin_ping},
+	{"echo", "message:any", "any", "Answers the message",
+	    DUET_READONLY, builtin_echo},
+	{"quit", "", "status", "Closes the connection", DUET_PUBLIC,
+	    builtin_quit},
+	{"auth", "args:bytes...", "status", "Authenticates the connection",
+	    DUET_PUBLIC, builtin_auth},
+	{"reset", "", "status", "Resets the connection's state", DUET_PUBLIC,
+	    builtin_reset},
+	{"select", "index:int", "status", "Selects database 0 (the only one)",
+	    0, builtin_select},
+	{"hello", "protover:int? options:bytes...?", "map",
+	    "Handshakes: protocol version and client name", DUET_PUBLIC,
+	    builtin_hello},
+	{"command", "subcommand:str? args:bytes...?", "array",
+	    "Describes commands (COUNT, LIST, INFO, DOCS)", DUET_READONLY,
+	    builtin_command},
+	{"info", "sections:str...?", "str",
+	    "Server, clients, stats and commandstats", DUET_READONLY,
+	    builtin_info},
+	{"client", "subcommand:str args:bytes...?", "any",
+	    "Connection commands (SETNAME, GETNAME, ID, INFO, ENCODING)", 0,
+	    builtin_client},
+	{NULL, NULL, NULL, NULL, 0, NULL},
+};

@@ -1,0 +1,750 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config - duetd.yaml into a struct config.
+ *
+ * The file is read whole and loaded with libyaml's document API, because
+ * every node carries a start mark and so every message can name
+ * FILE:LINE:COLUMN.  Each mapping is walked against a table of
+ * {key, expected node type, handler} (like Redis's static_configs[]):
+ * unknown and duplicate keys are errors, a wrong node type names what was
+ * expected, and handlers check their own values.  Errors are logged and
+ * counted, and the walk goes on so that one run reports them all; a config
+ * is only returned when there were none.  Plugin `config:` sub-trees are
+ * packed into msgpack maps.  Nothing here touches the running daemon: the
+ * caller decides what to do with a fresh config.
+ */
+#include "autoconf.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <msgpack.h>
+#include <yaml.h>
+
+#include "config.h"
+#include "log.h"
+#include "util.h"
+
+#define CONFIG_FILE_MAX	   (16 * 1024 * 1024) /* bytes of YAML we read */
+#define CONFIG_PACK_DEPTH  32	  /* msgpack-c 4 unpacks 32 levels */
+#define CONFIG_DEFAULT_HOST "127.0.0.1"
+#define CONFIG_DEFAULT_PORT "3838"
+#define CONFIG_THREADS_MAX 1024
+
+/* One load: the document being walked and the config being built. */
+struct config_ctx {
+	const char *file;     /* borrowed: the caller's path */
+	yaml_document_t *doc; /* borrowed: the document being walked */
+	struct config *cf;    /* the config being built */
+	int nerrors;
+	int listen_set;	      /* the file has a listen key */
+	unsigned char *seen;  /* owned: per plugin config, node ids packed */
+};
+
+struct config_key;
+typedef void config_handler_fn(struct config_ctx *, const struct config_key *,
+    yaml_node_t *, void *);
+
+/*
+ * One key of a mapping.  type is the node type the value must have
+ * (YAML_NO_NODE: any); a null value for a list or mapping key counts as
+ * empty and leaves the defaults.  off, min and max parameterise the
+ * generic handlers (limits).
+ */
+struct config_key {
+	const char *name;
+	yaml_node_type_t type;
+	config_handler_fn *fn;
+	size_t off;
+	uint64_t min;
+	uint64_t max;
+};
+
+static config_handler_fn config_listen_list, config_address,
+    config_protocols, config_workers, config_blocking, config_plugin_dir,
+    config_plugins, config_plugin_name, config_plugin_path,
+    config_plugin_config, config_limits, config_count, config_size,
+    config_duration, config_http, config_origins, config_hosts, config_log,
+    config_log_level, config_unsupported;
+
+static const struct config_key config_root_keys[] = {
+	{"listen", YAML_SEQUENCE_NODE, config_listen_list, 0, 0, 0},
+	{"workers", YAML_SCALAR_NODE, config_workers, 0, 0, 0},
+	{"blocking_threads", YAML_SCALAR_NODE, config_blocking, 0, 0, 0},
+	{"plugin_dir", YAML_SCALAR_NODE, config_plugin_dir, 0, 0, 0},
+	{"plugins", YAML_SEQUENCE_NODE, config_plugins, 0, 0, 0},
+	{"limits", YAML_MAPPING_NODE, config_limits, 0, 0, 0},
+	{"http", YAML_MAPPING_NODE, config_http, 0, 0, 0},
+	{"log", YAML_MAPPING_NODE, config_log, 0, 0, 0},
+	{"auth", YAML_NO_NODE, config_unsupported, 0, 0, 0},
+	{"access", YAML_NO_NODE, config_unsupported, 0, 0, 0},
+	{NULL, YAML_NO_NODE, NULL, 0, 0, 0},
+};
+
+static const struct config_key config_listen_keys[] = {
+	{"address", YAML_SCALAR_NODE, config_address, 0, 0, 0},
+	{"protocols", YAML_SEQUENCE_NODE, config_protocols, 0, 0, 0},
+	{"tls", YAML_NO_NODE, config_unsupported, 0, 0, 0},
+	{NULL, YAML_NO_NODE, NULL, 0, 0, 0},
+};
+
+static const struct config_key config_plugin_keys[] = {
+	{"name", YAML_SCALAR_NODE, config_plugin_name, 0, 0, 0},
+	{"path", YAML_SCALAR_NODE, config_plugin_path, 0, 0, 0},
+	{"config", YAML_MAPPING_NODE, config_plugin_config, 0, 0, 0},
+	{NULL, YAML_NO_NODE, NULL, 0, 0, 0},
+};
+
+#define LIMIT(name, fn, min, max)                                             \
+	{#name, YAML_SCALAR_NODE, fn, offsetof(struct config_limits, name),   \
+	    min, max}
+#define LIMIT_MS(name, fn, min, max)                                          \
+	{#name, YAML_SCALAR_NODE, fn,                                         \
+	    offsetof(struct config_limits, name##_ms), min, max}
+
+static const struct config_key config_limits_keys[] = {
+	LIMIT(max_connections, config_count, 1, INT_MAX),
+	LIMIT(max_request_bytes, config_size, 1, UINT64_MAX),
+	LIMIT(max_args, config_count, 1, INT_MAX),
+	LIMIT(max_nesting, config_count, 1, CONFIG_PACK_DEPTH),
+	LIMIT(max_output_bytes, config_size, 1, UINT64_MAX),
+	LIMIT_MS(header_timeout, config_duration, 1, UINT64_MAX),
+	LIMIT_MS(idle_timeout, config_duration, 1, UINT64_MAX),
+	LIMIT_MS(shutdown_timeout, config_duration, 0, UINT64_MAX),
+	{NULL, YAML_NO_NODE, NULL, 0, 0, 0},
+};
+
+static const struct config_key config_http_keys[] = {
+	{"allow_origins", YAML_SEQUENCE_NODE, config_origins, 0, 0, 0},
+	{"allow_hosts", YAML_SEQUENCE_NODE, config_hosts, 0, 0, 0},
+	{NULL, YAML_NO_NODE, NULL, 0, 0, 0},
+};
+
+static const struct config_key config_log_keys[] = {
+	{"level", YAML_SCALAR_NODE, config_log_level, 0, 0, 0},
+	{NULL, YAML_NO_NODE, NULL, 0, 0, 0},
+};
+
+/* Logs "FILE:LINE:COLUMN: message" at the node's start and counts it. */
+static void __attribute__((format(printf, 3, 4)))
+config_err(struct config_ctx *ctx, const yaml_node_t *node, const char *fmt,
+    ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_error("%s:%zu:%zu: %s", ctx->file, node->start_mark.line + 1,
+	    node->start_mark.column + 1, msg);
+	ctx->nerrors++;
+}
+
+static const char *
+config_type_name(yaml_node_type_t type)
+{
+	switch (type) {
+	case YAML_SCALAR_NODE:
+		return "a scalar";
+	case YAML_SEQUENCE_NODE:
+		return "a list";
+	case YAML_MAPPING_NODE:
+		return "a mapping";
+	default:
+		return "nothing";
+	}
+}
+
+static const char *
+config_scalar(const yaml_node_t *node)
+{
+	return (const char *)node->data.scalar.value;
+}
+
+/* Returns 1 for a plain null scalar: empty, ~, null, Null, NULL. */
+static int
+config_is_null(const yaml_node_t *node)
+{
+	const char *s = config_scalar(node);
+
+	if (node->type != YAML_SCALAR_NODE ||
+	    node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return 0;
+	return strcmp(s, "") == 0 || strcmp(s, "~") == 0 ||
+	    strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 ||
+	    strcmp(s, "NULL") == 0;
+}
+
+static yaml_node_t *
+config_node(struct config_ctx *ctx, int id)
+{
+	return yaml_document_get_node(ctx->doc, id);
+}
+
+static size_t
+config_nitems(const yaml_node_t *node)
+{
+	return (size_t)(node->data.sequence.items.top -
+	    node->data.sequence.items.start);
+}
+
+/*
+ * Copies the scalar node's value for `what`.  An empty value or one with a
+ * NUL byte is an error.  Returns the copy (owned by the caller), or NULL
+ * with the error reported.
+ */
+static char *
+config_strdup(struct config_ctx *ctx, yaml_node_t *node, const char *what)
+{
+	const char *s = config_scalar(node);
+	char *copy;
+
+	if (node->type != YAML_SCALAR_NODE || config_is_null(node) ||
+	    *s == '\0') {
+		config_err(ctx, node, "expected a non-empty string for '%s'",
+		    what);
+		return NULL;
+	}
+	if (strlen(s) != node->data.scalar.length) {
+		config_err(ctx, node, "'%s' contains a NUL byte", what);
+		return NULL;
+	}
+	if ((copy = strdup(s)) == NULL)
+		config_err(ctx, node, "out of memory");
+	return copy;
+}
+
+/* Returns 1 if the pair's key repeats an earlier key of the mapping. */
+static int
+config_dup_key(struct config_ctx *ctx, yaml_node_t *map, yaml_node_pair_t *pair)
+{
+	yaml_node_t *k = config_node(ctx, pair->key), *e;
+	yaml_node_pair_t *p;
+
+	for (p = map->data.mapping.pairs.start; p < pair; p++) {
+		e = config_node(ctx, p->key);
+		if (e->type == YAML_SCALAR_NODE &&
+		    e->data.scalar.length == k->data.scalar.length &&
+		    memcmp(e->data.scalar.value, k->data.scalar.value,
+			k->data.scalar.length) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Returns 1 if the mapping has the key. */
+static int
+config_has_key(struct config_ctx *ctx, yaml_node_t *map, const char *key)
+{
+	yaml_node_pair_t *p;
+	yaml_node_t *k;
+
+	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
+		k = config_node(ctx, p->key);
+		if (k->type == YAML_SCALAR_NODE &&
+		    strcmp(config_scalar(k), key) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static const struct config_key *
+config_lookup(const struct config_key *table, const char *key)
+{
+	for (; table->name != NULL; table++)
+		if (strcmp(table->name, key) == 0)
+			return table;
+	return NULL;
+}
+
+/*
+ * Walks the mapping map against table, calling each key's handler with
+ * target.  section names the mapping in messages (NULL at the top level).
+ */
+static void
+config_section(struct config_ctx *ctx, yaml_node_t *map,
+    const struct config_key *table, const char *section, void *target)
+{
+	const char *in = section != NULL ? " in " : "";
+	const struct config_key *ent;
+	yaml_node_pair_t *pair;
+	yaml_node_t *k, *v;
+
+	for (pair = map->data.mapping.pairs.start;
+	     pair < map->data.mapping.pairs.top; pair++) {
+		k = config_node(ctx, pair->key);
+		v = config_node(ctx, pair->value);
+		if (k->type != YAML_SCALAR_NODE) {
+			config_err(ctx, k, "expected a scalar key%s%s, got %s",
+			    in, section != NULL ? section : "",
+			    config_type_name(k->type));
+			continue;
+		}
+		if (config_dup_key(ctx, map, pair)) {
+			config_err(ctx, k, "duplicate key '%s'%s%s",
+			    config_scalar(k), in,
+			    section != NULL ? section : "");
+			continue;
+		}
+		if ((ent = config_lookup(table, config_scalar(k))) == NULL) {
+			config_err(ctx, k, "unknown key '%s'%s%s",
+			    config_scalar(k), in,
+			    section != NULL ? section : "");
+			continue;
+		}
+		if (ent->type != YAML_NO_NODE && v->type != ent->type) {
+			if (ent->type != YAML_SCALAR_NODE && config_is_null(v))
+				continue;
+			config_err(ctx, v, "expected %s for '%s', got %s",
+			    config_type_name(ent->type), ent->name,
+			    config_type_name(v->type));
+			continue;
+		}
+		ent->fn(ctx, ent, v, target);
+	}
+}
+
+/* Rejects a key of the spec that this build does not implement yet. */
+static void
+config_unsupported(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, void *target)
+{
+	(void)target;
+	config_err(ctx, node, "'%s' is not supported by this build yet",
+	    key->name);
+}
+
+/*
+ * Parses an unsigned integer value into *out, range-checked against
+ * [key->min, key->max].  Returns 0, or -1 with the error reported.
+ */
+static int
+config_uint(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, uint64_t *out)
+{
+	const char *s = config_scalar(node);
+	uint64_t v;
+
+	if (util_parse_uint64(s, node->data.scalar.length, &v) == -1 ||
+	    v < key->min || v > key->max) {
+		config_err(ctx, node,
+		    "invalid %s '%s' (expected an integer %llu..%llu)",
+		    key->name, s, (unsigned long long)key->min,
+		    (unsigned long long)key->max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Returns 1 if host is an IPv4 literal or a plausible host name. */
+static int
+config_host_valid(const char *host)
+{
+	struct in_addr a4;
+	const char *p;
+	int name = 0;
+
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return 1;
+	for (p = host; *p != '\0'; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    *p == '-')
+			name = 1;
+		else if (!(*p >= '0' && *p <= '9') && *p != '.')
+			return 0;
+	}
+	/* All digits and dots but not an IPv4 literal: a typo. */
+	return name && host[0] != '-' && host[0] != '.';
+}
+
+/*
+ * Splits "host:port" or "[v6]:port" into l->host and l->port (the port
+ * re-printed in decimal).  Returns 0, or -1 with the error reported.
+ */
+static int
+config_inet(struct config_ctx *ctx, yaml_node_t *node, struct config_listen *l)
+{
+	const char *s = l->text, *end, *port;
+	struct in6_addr a6;
+	uint64_t pnum;
+	char buf[8];
+
+	if (s[0] == '[') {
+		if ((end = strchr(s, ']')) == NULL || end[1] != ':')
+			goto bad;
+		l->host = strndup(s + 1, (size_t)(end - s - 1));
+		port = end + 2;
+		if (l->host != NULL && inet_pton(AF_INET6, l->host, &a6) != 1)
+			goto badhost;
+	} else {
+		if ((end = strrchr(s, ':')) == NULL)
+			goto bad;
+		l->host = strndup(s, (size_t)(end - s));
+		port = end + 1;
+		if (l->host != NULL && !config_host_valid(l->host))
+			goto badhost;
+	}
+	if (l->host == NULL)
+		goto nomem;
+	if (util_parse_uint64(port, strlen(port), &pnum) == -1 || pnum < 1 ||
+	    pnum > 65535) {
+		config_err(ctx, node,
+		    "invalid port '%s' in '%s' (expected 1..65535)", port, s);
+		return -1;
+	}
+	snprintf(buf, sizeof(buf), "%u", (unsigned)pnum);
+	if ((l->port = strdup(buf)) == NULL)
+		goto nomem;
+	return 0;
+bad:
+	config_err(ctx, node,
+	    "invalid address '%s' (expected HOST:PORT, [IPV6]:PORT or "
+	    "unix:PATH)",
+	    s);
+	return -1;
+badhost:
+	config_err(ctx, node, "invalid host '%s' in '%s'%s", l->host, s,
+	    strchr(l->host, ':') != NULL && s[0] != '['
+		? " (an IPv6 address goes in brackets)"
+		: "");
+	return -1;
+nomem:
+	config_err(ctx, node, "out of memory");
+	return -1;
+}
+
+/* Sets a listener's address from a scalar: HOST:PORT, [V6]:PORT, unix:PATH. */
+static void
+config_address(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, void *target)
+{
+	struct config_listen *l = target;
+	struct sockaddr_un sun;
+
+	if ((l->text = config_strdup(ctx, node, key->name)) == NULL)
+		return;
+	if (strncmp(l->text, "unix:", 5) != 0) {
+		config_inet(ctx, node, l);
+		return;
+	}
+	l->is_unix = 1;
+	if (l->text[5] == '\0') {
+		config_err(ctx, node, "empty unix socket path in '%s'", l->text);
+		return;
+	}
+	if (strlen(l->text + 5) >= sizeof(sun.sun_path)) {
+		config_err(ctx, node, "unix socket path too long (%zu bytes max)",
+		    sizeof(sun.sun_path) - 1);
+		return;
+	}
+	if ((l->path = strdup(l->text + 5)) == NULL)
+		config_err(ctx, node, "out of memory");
+}
+
+/* Restricts a listener to some protocols: a list of resp, http. */
+static void
+config_protocols(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, void *target)
+{
+	struct config_listen *l = target;
+	yaml_node_item_t *it;
+	yaml_node_t *v;
+
+	(void)key;
+	l->protocols = 0;
+	for (it = node->data.sequence.items.start;
+	     it < node->data.sequence.items.top; it++) {
+		v = config_node(ctx, *it);
+		if (v->type == YAML_SCALAR_NODE &&
+		    strcmp(config_scalar(v), "resp") == 0)
+			l->protocols |= CONFIG_PROTO_RESP;
+		else if (v->type == YAML_SCALAR_NODE &&
+		    strcmp(config_scalar(v), "http") == 0)
+			l->protocols |= CONFIG_PROTO_HTTP;
+		else
+			config_err(ctx, v, "invalid protocol %s%s%s (expected "
+					   "resp or http)",
+			    v->type == YAML_SCALAR_NODE ? "'" : "",
+			    v->type == YAML_SCALAR_NODE ? config_scalar(v)
+							: "(not a scalar)",
+			    v->type == YAML_SCALAR_NODE ? "'" : "");
+	}
+	if (it == node->data.sequence.items.start)
+		config_err(ctx, node, "'protocols' needs at least one of resp, "
+				      "http");
+}
+
+/* One item of listen: an address scalar or a mapping. */
+static void
+config_listen_item(struct config_ctx *ctx, yaml_node_t *node,
+    struct config_listen *l)
+{
+	l->protocols = CONFIG_PROTO_RESP | CONFIG_PROTO_HTTP;
+	l->line = (int)node->start_mark.line + 1;
+	l->column = (int)node->start_mark.column + 1;
+	if (node->type == YAML_SCALAR_NODE) {
+		config_address(ctx, &config_listen_keys[0], node, l);
+	} else if (node->type == YAML_MAPPING_NODE) {
+		config_section(ctx, node, config_listen_keys, "listen", l);
+		if (!config_has_key(ctx, node, "address"))
+			config_err(ctx, node, "listener needs an 'address'");
+	} else {
+		config_err(ctx, node,
+		    "expected an address or a mapping in 'listen', got %s",
+		    config_type_name(node->type));
+	}
+}
+
+/* listen: a non-empty list of listeners. */
+static void
+config_listen_list(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, void *target)
+{
+	struct config *cf = target;
+	size_t i, n = config_nitems(node);
+
+	(void)key;
+	ctx->listen_set = 1;
+	if (n == 0) {
+		config_err(ctx, node, "'listen' needs at least one address");
+		return;
+	}
+	if ((cf->listen = calloc(n, sizeof(*cf->listen))) == NULL) {
+		config_err(ctx, node, "out of memory");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		config_listen_item(ctx,
+		    config_node(ctx, node->data.sequence.items.start[i]),
+		    &cf->listen[i]);
+		cf->nlisten++;
+	}
+}
+
+/* Adds the default listener, 127.0.0.1:3838, when the file has none. */
+static int
+config_default_listen(struct config *cf)
+{
+	struct config_listen *l;
+
+	if ((cf->listen = calloc(1, sizeof(*cf->listen))) == NULL)
+		return -1;
+	l = &cf->listen[0];
+	cf->nlisten = 1;
+	l->protocols = CONFIG_PROTO_RESP | CONFIG_PROTO_HTTP;
+	l->text = strdup(CONFIG_DEFAULT_HOST ":" CONFIG_DEFAULT_PORT);
+	l->host = strdup(CONFIG_DEFAULT_HOST);
+	l->port = strdup(CONFIG_DEFAULT_PORT);
+	if (l->text == NULL || l->host == NULL || l->port == NULL)
+		return -1;
+	return 0;
+}
+
+/* workers: an integer 1..1024, or auto (stored as 0). */
+static void
+config_workers(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, void *target)
+{
+	const char *s = config_scalar(node);
+	struct config *cf = target;
+	uint64_t v;
+
+	(void)key;
+	if (strcmp(s, "auto") == 0) {
+		cf->workers = 0;
+		return;
+	}
+	if (util_parse_uint64(s, node->data.scalar.length, &v) == -1 ||
+	    v < 1 || v > CONFIG_THREADS_MAX) {
+		config_err(ctx, node,
+		    "invalid workers '%s' (expected auto or an integer 1..%d)",
+		    s, CONFIG_THREADS_MAX);
+		return;
+	}
+	cf->workers = (int)v;
+}
+
+/* blocking_threads: an integer 1..1024. */
+static void
+config_blocking(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, void *target)
+{
+	const struct config_key range = {key->name, YAML_SCALAR_NODE, NULL, 0,
+	    1, CONFIG_THREADS_MAX};
+	struct config *cf = target;
+	uint64_t v;
+
+	if (config_uint(ctx, &range, node, &v) == 0)
+		cf->blocking_threads = (int)v;
+}
+/*
+ * Returns rel joined to the directory of file (made absolute when that
+ * directory exists), in a new string, or NULL when out of memory.
+ */
+static char *
+config_resolve(const char *file, const char *rel)
+{
+	char *copy, *abs, *out = NULL;
+	const char *dir;
+	size_t len;
+
+	if ((copy = strdup(file)) == NULL)
+		return NULL;
+	dir = dirname(copy);
+	abs = realpath(dir, NULL);
+	if (abs != NULL)
+		dir = abs;
+	len = strlen(dir) + 1 + strlen(rel) + 1;
+	if ((out = malloc(len)) != NULL)
+		snprintf(out, len, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir,
+		    rel);
+	free(abs);
+	free(copy);
+	return out;
+}
+
+/* plugin_dir: a directory; a relative one is taken from the file's. */
+static void
+config_plugin_dir(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, void *target)
+{
+	struct config *cf = target;
+	char *dir;
+
+	if ((dir = config_strdup(ctx, node, key->name)) == NULL)
+		return;
+	if (dir[0] != '/') {
+		cf->plugin_dir = config_resolve(ctx->file, dir);
+		free(dir);
+		if (cf->plugin_dir == NULL)
+			config_err(ctx, node, "out of memory");
+	} else {
+		cf->plugin_dir = dir;
+	}
+	cf->plugin_dir_line = (int)node->start_mark.line + 1;
+	cf->plugin_dir_column = (int)node->start_mark.column + 1;
+}
+
+/* A plugin's name (optional: the descriptor has one). */
+static void
+config_plugin_name(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, void *target)
+{
+	struct config_plugin *p = target;
+
+	p->name = config_strdup(ctx, node, key->name);
+}
+
+/* A plugin's path, kept as written (relative to plugin_dir if relative). */
+static void
+config_plugin_path(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, void *target)
+{
+	struct config_plugin *p = target;
+
+	p->path = config_strdup(ctx, node, key->name);
+}
+
+/* Returns 1 if s is a YAML 1.2 core-schema decimal float: 1.5, -2e3. */
+static int
+config_is_float(const char *s)
+{
+	size_t i = 0, digits = 0;
+
+	if (s[i] == '-' || s[i] == '+')
+		i++;
+	for (; s[i] >= '0' && s[i] <= '9'; i++)
+		digits++;
+	if (s[i] == '.')
+		for (i++; s[i] >= '0' && s[i] <= '9'; i++)
+			digits++;
+	if (digits == 0)
+		return 0;
+	if (s[i] == 'e' || s[i] == 'E') {
+		i++;
+		if (s[i] == '-' || s[i] == '+')
+			i++;
+		if (!(s[i] >= '0' && s[i] <= '9'))
+			return 0;
+		while (s[i] >= '0' && s[i] <= '9')
+			i++;
+	}
+	return s[i] == '\0';
+}
+
+/* Returns 1 if s is one of YAML's spellings of word (true, True, TRUE). */
+static int
+config_spelled(const char *s, const char *lower, const char *title,
+    const char *upper)
+{
+	return strcmp(s, lower) == 0 || strcmp(s, title) == 0 ||
+	    strcmp(s, upper) == 0;
+}
+
+/*
+ * Packs a plain scalar the way YAML 1.2's core schema reads it: bool, int
+ * or float (with .inf and .nan).  Returns 1 when packed, 0 when it is just
+ * a string (nothing packed), -1 when packing failed.
+ */
+static int
+config_pack_plain(msgpack_packer *pk, const char *s, size_t len)
+{
+	const char *num = s[0] == '+' ? s + 1 : s;
+	const char *abs = s[0] == '+' || s[0] == '-' ? s + 1 : s;
+	size_t nlen = (size_t)(len - (size_t)(num - s));
+	uint64_t u;
+	int64_t i;
+	double d;
+
+	if (config_spelled(s, "true", "True", "TRUE"))
+		return msgpack_pack_true(pk) == 0 ? 1 : -1;
+	if (config_spelled(s, "false", "False", "FALSE"))
+		return msgpack_pack_false(pk) == 0 ? 1 : -1;
+	if (num[0] != '+' && !(num != s && num[0] == '-')) {
+		if (util_parse_int64(num, nlen, &i) == 0)
+			return msgpack_pack_int64(pk, i) == 0 ? 1 : -1;
+		if (util_parse_uint64(num, nlen, &u) == 0)
+			return msgpack_pack_uint64(pk, u) == 0 ? 1 : -1;
+	}
+	if (config_spelled(abs, ".inf", ".Inf", ".INF"))
+		d = s[0] == '-' ? -HUGE_VAL : HUGE_VAL;
+	else if (config_spelled(s, ".nan", ".NaN", ".NAN"))
+		d = NAN;
+	else if (!config_is_float(s) || util_parse_double(s, len, &d) == -1)
+		return 0;
+	return msgpack_pack_double(pk, d) == 0 ? 1 : -1;
+}
+
+/*
+ * Packs a scalar: typed if plain and it reads as a value, else a string.
+ * Returns 0, or -1 when packing failed.
+ */
+static int
+config_pack_scalar(msgpack_packer *pk, const yaml_node_t *node)
+{
+	const char *s = config_scalar(node);
+	size_t len = node->data.scalar.length;
+	int r;
+
+	if (node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+		if (config_is_null(node))
+			return msgpack_pack_nil(pk);
+		if (strlen(s) == len && (r = config_pack_plain(pk, s, len)) != 0)
+			return r == 1 ? 0 : -1;
+	}
+	if (msgpack_pack_str(pk, len) != 0 ||
+	    msgpack_pack_str_body(pk, s, len) != 0)
+		return -1;
+	return 0;
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * conn - one client connection: its bufferevent, timeouts and byte limits,
+ * the protocol sniffed from the first bytes, the codec's parser state, and
+ * the FIFO of pending replies that keeps pipelined replies in request
+ * order whichever call finishes first.  Owned by its worker.
+ */
+#ifndef DUET_CONN_H
+#define DUET_CONN_H
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <stdint.h>
+#include <time.h>
+
+#include <event2/bufferevent.h>
+#include <event2/util.h>
+
+#include <msgpack.h>
+
+#include "resp.h"
+
+struct duet_err;
+struct worker;
+
+enum conn_proto {
+	CONN_PROTO_UNKNOWN,
+	CONN_PROTO_RESP,
+};
+
+enum conn_encoding {
+	CONN_ENC_NATIVE,	/* RESP types, text arguments */
+	CONN_ENC_MSGPACK,	/* each argument and reply one msgpack value */
+	CONN_ENC_JSON,		/* each argument and reply one JSON text */
+};
+
+/* A reply that must wait for an earlier one to be written. */
+struct conn_reply {
+	TAILQ_ENTRY(conn_reply) entry;
+	struct evbuffer *buf;	/* owned: the encoded reply */
+	int done;		/* buf is complete */
+};
+
+struct conn {
+	TAILQ_ENTRY(conn) entry;	/* in the worker's list */
+	struct worker *worker;		/* borrowed: owns this conn */
+	struct bufferevent *bev;	/* owned, BEV_OPT_CLOSE_ON_FREE */
+	uint64_t id;
+	enum conn_proto proto;
+	enum conn_encoding encoding;
+	int resp3;
+	int closing;			/* close once output is written */
+	char *name;			/* owned: CLIENT SETNAME, or NULL */
+	char peer[64];			/* "127.0.0.1:5555", "unix" */
+	char local[64];			/* the listener's address */
+	time_t created;
+	time_t last_active;
+	uint64_t ncommands;
+	struct resp_parser resp;	/* RESP codec state */
+	TAILQ_HEAD(, conn_reply) pending; /* owned replies, in order */
+};
+
+struct conn *conn_new(struct worker *w, evutil_socket_t fd,
+    const struct sockaddr *sa, int salen, const char *local);
+void conn_free(struct conn *c);
+void conn_reply_value(struct conn *c, int encoding, const msgpack_object *o,
+    const char *mp,
+    size_t len);
+void conn_reply_error(struct conn *c, const struct duet_err *err);
+void conn_close_after_reply(struct conn *c);
+void conn_describe(const struct conn *c, char *buf, size_t len);
+
+#endif /* DUET_CONN_H */

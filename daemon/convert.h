@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * convert - the translations between the wire and msgpack, the daemon's one
+ * inner format: client text -> typed msgpack by signature type; typed
+ * msgpack values (CLIENT ENCODING msgpack/json, HTTP bodies) checked and
+ * coerced by type; JSON <-> msgpack with yajl's streaming parser and
+ * generator (no intermediate tree); msgpack -> RESP2/RESP3.  Depth and
+ * size limits are enforced here.  Knows nothing of plugins or commands.
+ */
+#ifndef DUET_CONVERT_H
+#define DUET_CONVERT_H
+
+#include <stddef.h>
+
+#include <event2/buffer.h>
+#include <msgpack.h>
+
+#include "signature.h"
+
+struct duet_err;
+
+void convert_packer_init(msgpack_packer *pk, struct evbuffer *buf);
+int convert_text(msgpack_packer *pk, enum sig_type type, const char *s,
+    size_t len, int max_nesting, struct duet_err *err);
+int convert_typed(msgpack_packer *pk, const msgpack_object *o,
+    enum sig_type type, struct duet_err *err);
+int convert_json_to_msgpack(msgpack_packer *pk, const char *json, size_t len,
+    int max_nesting, struct duet_err *err);
+int convert_msgpack_to_json(struct evbuffer *out, const msgpack_object *o,
+    struct duet_err *err);
+void convert_msgpack_to_resp(struct evbuffer *out, const msgpack_object *o,
+    int resp3);
+
+#endif /* DUET_CONVERT_H */

@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dispatch - from a parsed request to a reply.
+ *
+ * The arguments are converted by the command's signature into one msgpack
+ * array in the worker's scratch sbuffer, unpacked into the worker's zone,
+ * and handed to the handler as one object per parameter (a variadic
+ * parameter is one array).  The handler packs its reply into the worker's
+ * scratch evbuffer; the conn encodes it for the client.  Everything
+ * scratch is reset before the next request, so an inline call allocates
+ * nothing of its own.
+ */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <msgpack.h>
+
+#include "conn.h"
+#include "convert.h"
+#include "dispatch.h"
+#include "log.h"
+#include "plugin.h"
+#include "registry.h"
+#include "signature.h"
+#include "worker.h"
+
+static const msgpack_object dispatch_nil = {.type = MSGPACK_OBJECT_NIL};
+
+/*
+ * -ERR unknown command 'x', with args beginning with: 'a' 'b' (Redis 7).
+ */
+static void
+dispatch_unknown(struct conn *c, const struct request *req)
+{
+	struct duet_err err;
+	char args[256];
+	size_t i, n = 0;
+
+	args[0] = '\0';
+	for (i = 0; i < req->argc && n < 128; i++) {
+		int w = snprintf(args + n, sizeof(args) - n, "'%.*s' ",
+		    (int)(req->argv[i].len < 128 - n ? req->argv[i].len :
+							 128 - n),
+		    req->argv[i].ptr);
+		if (w < 0 || (size_t)w >= sizeof(args) - n)
+			break;
+		n += (size_t)w;
+	}
+	util_err_set(&err, "ERR",
+	    "unknown command '%.*s', with args beginning with: %s",
+	    (int)(req->namelen < 128 ? req->namelen : 128), req->name, args);
+	conn_reply_error(c, &err);
+}
+
+/*
+ * A JSON argument: parsed to msgpack, then checked like a msgpack one.
+ */
+static int
+dispatch_convert_json(struct worker *w, msgpack_packer *pk,
+    const struct resp_arg *a, enum sig_type type, struct duet_err *err)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer tmp;
+	msgpack_object o;
+	size_t off = 0;
+	int rv = -1;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&tmp, &sb, msgpack_sbuffer_write);
+	if (convert_json_to_msgpack(&tmp, a->ptr, a->len,
+		(int)w->limits.max_nesting, err) == -1)
+		goto done;
+	if (msgpack_unpack(sb.data, sb.size, &off, &w->zone, &o) !=
+	    MSGPACK_UNPACK_SUCCESS) {
+		util_err_set(err, "ERR", "JSON nested too deep");
+		goto done;
+	}
+	rv = convert_typed(pk, &o, type, err);
+done:
+	msgpack_sbuffer_destroy(&sb);
+	return rv;
+}
+
+/*
+ * Converts one argument by parameter type, into the packer.
+ */
+static int
+dispatch_convert_one(struct worker *w, msgpack_packer *pk,
+    const struct request *req, const struct resp_arg *a,
+    const struct sig_param *p, struct duet_err *err)
+{
+	int nesting = (int)w->limits.max_nesting;
+	msgpack_object o;
+	size_t off = 0;
+	int rv;
+
+	switch (req->kind) {
+	case REQUEST_TEXT:
+		return convert_text(pk, p->type, a->ptr, a->len, nesting, err);
+	case REQUEST_JSON:
+		return dispatch_convert_json(w, pk, a, p->type, err);
+	case REQUEST_MSGPACK:
+		rv = msgpack_unpack(a->ptr, a->len, &off, &w->zone, &o);
+		if (rv == MSGPACK_UNPACK_NOMEM_ERROR) {
+			util_err_set(err, "ERR", "msgpack nested too deep");
+			return -1;
+		}
+		if (rv != MSGPACK_UNPACK_SUCCESS || off != a->len) {
+			util_err_set(err, "ERR", "invalid msgpack");
+			return -1;
+		}
+		return convert_typed(pk, &o, p->type, err);
+	}
+	return -1;
+}
+
+/*
+ * Packs the arguments of req as one array, one element per parameter.
+ * Returns 0, or -1 with the client's error in err.
+ */
+static int
+dispatch_pack_args(struct worker *w, const struct command *cmd,
+    const struct request *req, uint64_t *present, struct duet_err *err)
+{
+	const struct sig *sig = cmd->sig;
+	msgpack_packer pk;
+	struct duet_err why;
+	size_t i, given = req->argc;
+	int k;
+
+	msgpack_packer_init(&pk, &w->args, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, (size_t)sig->nparams);
+	*present = 0;
+	for (k = 0, i = 0; k < sig->nparams; k++) {
+		const struct sig_param *p = &sig->params[k];
+
+		if (p->variadic) {
+			msgpack_pack_array(&pk, given - i);
+			if (i < given)
+				*present |= 1ULL << k;
+			for (; i < given; i++) {
+				if (dispatch_convert_one(w, &pk, req,
+					&req->argv[i], p, &why) == -1)
+					goto bad;
+			}
+		} else if (i < given) {
+			*present |= 1ULL << k;
+			if (dispatch_convert_one(w, &pk, req, &req->argv[i], p,
+				&why) == -1)
+				goto bad;
+			i++;
+		} else if (p->defval != NULL) {
+			msgpack_sbuffer_write(&w->args, p->defval,
+			    p->defval_len);
+		} else {
+			msgpack_pack_nil(&pk);
+		}
+	}
+	return 0;
+bad:
+	util_err_set(err, "ERR", "invalid argument '%s' for '%s': %s",
+	    sig->params[k].name, cmd->name, why.msg);
+	return -1;
+}
+
+/*
+ * Checks the argument count against the signature.
+ */
+static int
+dispatch_arity_ok(const struct sig *sig, size_t given)
+{
+	if (given < (size_t)sig->nrequired)
+		return 0;
+	return sig->variadic || given <= (size_t)sig->nparams;
+}
+
+/*
+ * Runs the handler, under the plugin's lock unless it is thread-safe.
+ */
+static void
+dispatch_run(const struct command *cmd, struct duet_call *call)
+{
+	struct plugin *p = cmd->plugin;
+
+	if (p != NULL && !(p->flags & DUET_THREADSAFE)) {
+		pthread_mutex_lock(&p->lock);
+		cmd->handler(call);
+		pthread_mutex_unlock(&p->lock);
+	} else {
+		cmd->handler(call);
+	}
+}
+
+static uint64_t
+dispatch_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/*
+ * Hands the finished call's reply to the conn, in the encoding the
+ * request was made in.
+ */
+static void
+dispatch_reply(struct conn *c, struct duet_call *call, int encoding)
+{
+	size_t len = evbuffer_get_length(call->out);
+	const char *mp;
+	msgpack_object o;
+	size_t off = 0;
+
+	if (call->failed) {
+		conn_reply_error(c, &call->err);
+		return;
+	}
+	mp = (const char *)evbuffer_pullup(call->out, -1);
+	if (len == 0 || msgpack_unpack(mp, len, &off, &c->worker->zone, &o) !=
+			    MSGPACK_UNPACK_SUCCESS ||
+	    off != len) {
+		log_warnx("command %s: handler sent %s", call->cmd->name,
+		    len == 0 ? "no reply" : "an invalid or multiple-value reply");
+		util_err_set(&call->err, "ERR", "command '%s' sent no valid reply",
+		    call->cmd->name);
+		atomic_fetch_add(&((struct command *)call->cmd)->failed, 1);
+		conn_reply_error(c, &call->err);
+		return;
+	}
+	conn_reply_value(c, encoding, &o, mp, len);
+}
+
+/*
+ * Serves one request of c: lookup, checks, conversion, handler, reply.
+ * The reply is queued on c in request order.  req is borrowed and not
+ * used after return.
+ */
+void
+dispatch_request(struct conn *c, const struct request *req)
+{
+	struct worker *w = c->worker;
+	const struct command *cmd;
+	struct registry *reg = worker_registry(w);
+	struct duet_call call;
+	struct duet_err err;
+	msgpack_object args;
+	uint64_t t0;
+	int encoding = c->encoding;
+	size_t off = 0;
+
+	atomic_fetch_add(&worker_stats.commands, 1);
+	if (reg == NULL ||
+	    (cmd = registry_lookup(reg, req->name, req->namelen)) == NULL) {
+		dispatch_unknown(c, req);
+		return;
+	}
+	if (!dispatch_arity_ok(cmd->sig, req->argc)) {
+		util_err_set(&err, "ERR",
+		    "wrong number of arguments for '%s' command", cmd->name);
+		conn_reply_error(c, &err);
+		goto done;
+	}
+	memset(&call, 0, sizeof(call));
+	if (dispatch_pack_args(w, cmd, req, &call.present, &err) == -1) {
+		conn_reply_error(c, &err);
+		goto done;
+	}
+	if (msgpack_unpack(w->args.data, w->args.size, &off, &w->zone, &args) !=
+	    MSGPACK_UNPACK_SUCCESS) {
+		util_err_set(&err, "ERR", "arguments nested too deep");
+		conn_reply_error(c, &err);
+		goto done;
+	}
+	call.conn = c;
+	call.cmd = cmd;
+	call.argv = args.via.array.ptr;
+	call.argc = (int)args.via.array.size;
+	call.out = w->scratch;
+	convert_packer_init(&call.pk, call.out);
+	t0 = dispatch_usec();
+	dispatch_run(cmd, &call);
+	atomic_fetch_add(&((struct command *)cmd)->usec, dispatch_usec() - t0);
+	atomic_fetch_add(&((struct command *)cmd)->calls, 1);
+	if (call.failed)
+		atomic_fetch_add(&((struct command *)cmd)->failed, 1);
+	c->ncommands++;
+	dispatch_reply(c, &call, encoding);
+	evbuffer_drain(w->scratch, evbuffer_get_length(w->scratch));
+done:
+	w->args.size = 0;
+	msgpack_zone_clear(&w->zone);
+}
+
+/* The host API table: what plugins call through duet_*(). */
+
+static int
+dispatch_host_argc(const duet_call *call)
+{
+	return call->argc;
+}
+
+static const msgpack_object *
+dispatch_host_arg(const duet_call *call, int i)
+{
+	if (i < 0 || i >= call->argc)
+		return &dispatch_nil;
+	return &call->argv[i];
+}
+
+static int
+dispatch_host_arg_present(const duet_call *call, int i)
+{
+	return i >= 0 && i < call->argc && (call->present >> i) & 1;
+}
+
+static msgpack_packer *
+dispatch_host_reply(duet_call *call)
+{
+	return &call->pk;
+}
+
+static void
+dispatch_host_error(duet_call *call, const char *code, const char *message)
+{
+	size_t i;
+
+	call->failed = 1;
+	util_err_set(&call->err, code != NULL && code[0] != '\0' ? code : "ERR",
+	    "%s", message != NULL ? message : "");
+	/* An error code is one upper-case word, as RESP clients expect. */
+	for (i = 0; call->err.code[i] != '\0'; i++) {
+		if (call->err.code[i] == ' ' || call->err.code[i] == '\r' ||
+		    call->err.code[i] == '\n')
+			call->err.code[i] = '_';
+	}
+}
+
+static const char *
+dispatch_host_info(const duet_call *call, int what)
+{
+	const struct conn *c = call->conn;
+
+	switch (what) {
+	case DUET_INFO_PEER:
+		return c->peer;
+	case DUET_INFO_PROTOCOL:
+		return c->resp3 ? "resp3" : "resp2";
+	case DUET_INFO_CLIENT_NAME:
+		return c->name;
+	default:
+		return NULL;
+	}
+}
+
+static void
+dispatch_host_log(const char *plugin, int level, const char *message)
+{
+	static const enum log_level levels[] = {LOG_LVL_DEBUG, LOG_LVL_INFO,
+	    LOG_LVL_WARN, LOG_LVL_ERROR};
+
+	if (level < DUET_LOG_DEBUG || level > DUET_LOG_ERROR)
+		level = DUET_LOG_ERROR;
+	log_at(levels[level], "plugin %s: %s", plugin != NULL ? plugin : "?",
+	    message);
+}
+
+static const struct duet_host dispatch_host_table = {
+	.abi_major = DUET_ABI_MAJOR,
+	.abi_minor = DUET_ABI_MINOR,
+	.struct_size = sizeof(struct duet_host),
+	.argc = dispatch_host_argc,
+	.arg = dispatch_host_arg,
+	.arg_present = dispatch_host_arg_present,
+	.reply = dispatch_host_reply,
+	.error = dispatch_host_error,
+	.info = dispatch_host_info,
+	.log = dispatch_host_log,
+};
+
+/*
+ * The host API table handed to every plugin.  Static, never freed.
+ */
+const struct duet_host *
+dispatch_host(void)
+{
+	return &dispatch_host_table;
+}

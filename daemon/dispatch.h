@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dispatch - the one place that knows both a request and a command: finds
+ * the command in the worker's registry generation, checks arity and
+ * converts the arguments by signature, runs the handler and hands the
+ * msgpack reply (or error) back to the conn.  Also the host API table that
+ * plugins call through (struct duet_host).
+ */
+#ifndef DUET_DISPATCH_H
+#define DUET_DISPATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+
+#include <duet/plugin.h>
+
+#include "resp.h"
+#include "util.h"
+
+struct command;
+struct conn;
+
+/* How the arguments of a request are written. */
+enum request_kind {
+	REQUEST_TEXT,	 /* words, converted by signature type */
+	REQUEST_MSGPACK, /* each argument one msgpack value */
+	REQUEST_JSON,	 /* each argument one JSON text */
+};
+
+/* A parsed request: borrowed from the codec until dispatch returns. */
+struct request {
+	const char *name;
+	size_t namelen;
+	enum request_kind kind;
+	size_t argc;		    /* arguments after the name */
+	const struct resp_arg *argv; /* see struct resp_arg */
+};
+
+#define DISPATCH_MAX_PARAMS 64 /* bits in duet_call.present */
+
+/* One call of a command: on the worker's stack for an inline call. */
+struct duet_call {
+	struct conn *conn;	    /* borrowed: the caller */
+	const struct command *cmd; /* borrowed from the generation */
+	const msgpack_object *argv; /* borrowed: one per parameter */
+	int argc;
+	uint64_t present;	    /* bit i: argument i was given */
+	msgpack_packer pk;	    /* packs into out */
+	struct evbuffer *out;	    /* borrowed: the reply, packed msgpack */
+	int failed;		    /* err holds the error reply */
+	struct duet_err err;
+};
+
+const struct duet_host *dispatch_host(void);
+void dispatch_request(struct conn *c, const struct request *req);
+
+#endif /* DUET_DISPATCH_H */

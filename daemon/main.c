@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main - options, startup, signals and shutdown.
+ *
+ * duetd runs in the foreground and logs to stderr.  The main thread owns
+ * the signal events and the published registry; the workers serve.
+ * SIGHUP loads the config's plugins into a new registry generation and
+ * publishes it (a bad one is reported and the running one keeps serving);
+ * SIGINT/SIGTERM stop the workers and exit 0.
+ */
+#include "autoconf.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <systemd/sd-daemon.h>
+
+#include "builtin.h"
+#include "config.h"
+#include "dispatch.h"
+#include "log.h"
+#include "registry.h"
+#include "worker.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define MAIN_DEFAULT_CONFIG SYSCONFDIR "/duet/duetd.yaml"
+
+struct main_state {
+	const char *config_file;
+	struct config *cf;		/* owned: the running config */
+	struct event_base *base;	/* owned: signals only */
+	struct worker *workers;		/* owned array */
+	int nworkers;
+};
+
+static void
+main_usage(FILE *f)
+{
+	fprintf(f, "usage: duetd [-c FILE] [-t] [-V] [-h]\n"
+		   "  -c FILE  configuration file (default %s)\n"
+		   "  -t       check the configuration and plugins, then exit\n"
+		   "  -V       print the version and exit\n"
+		   "  -h       print this help and exit\n",
+	    MAIN_DEFAULT_CONFIG);
+}
+
+/*
+ * Loads the config and builds a registry from it.  Returns 0, or -1 after
+ * logging every problem.
+ */
+static int
+main_load(const char *file, struct config **cfp, struct registry **regp)
+{
+	struct config *cf;
+	struct registry *reg;
+	int nerrors;
+
+	if ((cf = config_load(file, &nerrors)) == NULL)
+		return -1;
+	log_set_level((enum log_level)cf->log_level);
+	reg = registry_build(cf, dispatch_host(), builtin_commands, &nerrors);
+	if (reg == NULL) {
+		config_free(cf);
+		return -1;
+	}
+	*cfp = cf;
+	*regp = reg;
+	return 0;
+}
+
+static void
+main_on_reload(evutil_socket_t sig, short what, void *arg)
+{
+	struct main_state *st = arg;
+	struct registry *reg;
+	struct config *cf;
+
+	(void)sig;
+	(void)what;
+	log_info("reloading %s", st->config_file);
+	sd_notify(0, "RELOADING=1");
+	if (main_load(st->config_file, &cf, &reg) == -1) {
+		log_error("reload failed: the running configuration keeps "
+			  "serving");
+		sd_notify(0, "READY=1\nSTATUS=reload failed");
+		return;
+	}
+	registry_publish(reg);
+	config_free(st->cf);
+	st->cf = cf;
+	log_info("reloaded: registry generation %llu",
+	    (unsigned long long)reg->id);
+	sd_notify(0, "READY=1\nSTATUS=serving");
+}
+
+static void
+main_on_stop(evutil_socket_t sig, short what, void *arg)
+{
+	struct main_state *st = arg;
+
+	(void)what;
+	log_info("%s: shutting down", strsignal((int)sig));
+	sd_notify(0, "STOPPING=1");
+	event_base_loopbreak(st->base);
+}
+
+/*
+ * Starts the workers on the running config.  Returns 0 or -1 (logged).
+ */
+static int
+main_start_workers(struct main_state *st)
+{
+	long ncpu;
+	int i;
+
+	st->nworkers = st->cf->workers;
+	if (st->nworkers <= 0) {
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		st->nworkers = ncpu > 0 ? (int)ncpu : 1;
+	}
+	st->workers = calloc((size_t)st->nworkers, sizeof(*st->workers));
+	if (st->workers == NULL)
+		return -1;
+	for (i = 0; i < st->nworkers; i++) {
+		if (worker_init(&st->workers[i], i, st->cf) == -1)
+			return -1;
+	}
+	if (worker_listen_all(st->workers, st->nworkers, st->cf) == -1)
+		return -1;
+	for (i = 0; i < st->nworkers; i++) {
+		if (worker_start(&st->workers[i]) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+main_stop_workers(struct main_state *st)
+{
+	int i;
+
+	for (i = 0; i < st->nworkers; i++) {
+		if (st->workers[i].thread != 0) {
+			worker_stop(&st->workers[i]);
+			worker_join(&st->workers[i]);
+		}
+	}
+	for (i = 0; i < st->nworkers; i++)
+		worker_fini(&st->workers[i]);
+	free(st->workers);
+	st->workers = NULL;
+}
+
+/*
+ * Serves until SIGINT or SIGTERM.  Returns the exit code.
+ */
+static int
+main_serve(struct main_state *st)
+{
+	struct event *ev_int, *ev_term, *ev_hup;
+	int rv = 1;
+
+	st->base = event_base_new();
+	ev_int = evsignal_new(st->base, SIGINT, main_on_stop, st);
+	ev_term = evsignal_new(st->base, SIGTERM, main_on_stop, st);
+	ev_hup = evsignal_new(st->base, SIGHUP, main_on_reload, st);
+	if (st->base == NULL || ev_int == NULL || ev_term == NULL ||
+	    ev_hup == NULL) {
+		log_error("out of memory");
+		goto done;
+	}
+	event_add(ev_int, NULL);
+	event_add(ev_term, NULL);
+	event_add(ev_hup, NULL);
+	if (main_start_workers(st) == -1)
+		goto done;
+	log_info("duetd %s ready, %d worker%s", PACKAGE_VERSION, st->nworkers,
+	    st->nworkers == 1 ? "" : "s");
+	sd_notify(0, "READY=1\nSTATUS=serving");
+	event_base_dispatch(st->base);
+	rv = 0;
+done:
+	if (st->workers != NULL)
+		main_stop_workers(st);
+	if (ev_int != NULL)
+		event_free(ev_int);
+	if (ev_term != NULL)
+		event_free(ev_term);
+	if (ev_hup != NULL)
+		event_free(ev_hup);
+	if (st->base != NULL)
+		event_base_free(st->base);
+	return rv;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct main_state st;
+	struct registry *reg;
+	int ch, test = 0, rv;
+
+	memset(&st, 0, sizeof(st));
+	st.config_file = MAIN_DEFAULT_CONFIG;
+	while ((ch = getopt(argc, argv, "c:tVh")) != -1) {
+		switch (ch) {
+		case 'c':
+			st.config_file = optarg;
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'V':
+			printf("duetd %s (plugin ABI %d.%d)\n", PACKAGE_VERSION,
+			    DUET_ABI_MAJOR, DUET_ABI_MINOR);
+			return 0;
+		case 'h':
+			main_usage(stdout);
+			return 0;
+		default:
+			main_usage(stderr);
+			return 1;
+		}
+	}
+	if (optind != argc) {
+		main_usage(stderr);
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (evthread_use_pthreads() == -1) {
+		log_error("libevent has no thread support");
+		return 1;
+	}
+	if (main_load(st.config_file, &st.cf, &reg) == -1) {
+		if (test)
+			fprintf(stderr, "configuration %s failed\n",
+			    st.config_file);
+		return 1;
+	}
+	if (test) {
+		printf("configuration ok\n");
+		registry_unref(reg);
+		config_free(st.cf);
+		return 0;
+	}
+	registry_publish(reg);
+	rv = main_serve(&st);
+	registry_shutdown();
+	config_free(st.cf);
+	libevent_global_shutdown();
+	log_info("exiting");
+	return rv;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * plugin - one loaded plugin object: dlopen of a private copy of the file
+ * (so a reload gets the new code even when the path is the same), the ABI
+ * check of its descriptor, init with its config map, and fini/dlclose.
+ * The commands it declares are indexed by registry.c.
+ */
+#ifndef DUET_PLUGIN_INTERNAL_H
+#define DUET_PLUGIN_INTERNAL_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include <duet/plugin.h>
+
+struct duet_err;
+
+struct plugin {
+	char *name;		/* owned copy of the descriptor's name */
+	char *version;		/* owned copy */
+	char *path;		/* owned: the file it was loaded from */
+	void *handle;		/* owned: dlopen handle */
+	const struct duet_plugin *desc; /* borrowed: valid until dlclose */
+	unsigned flags;		/* DUET_THREADSAFE */
+	int initialised;	/* init succeeded: fini is due */
+	pthread_mutex_t lock;	/* serialises handlers unless THREADSAFE */
+};
+
+struct plugin *plugin_load(const char *path, const struct duet_host *host,
+    struct duet_err *err);
+int plugin_init(struct plugin *p, const char *config, size_t config_len,
+    struct duet_err *err);
+void plugin_free(struct plugin *p);
+
+#endif /* DUET_PLUGIN_INTERNAL_H */

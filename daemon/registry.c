@@ -1,0 +1,465 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * registry - building, looking up and retiring command generations.
+ *
+ * A generation is immutable once published.  Workers keep a reference to
+ * the generation they use and compare its id with the published one once
+ * per request (registry_refresh), so the hot path costs one atomic load;
+ * the mutex is only taken when a reload has published a new generation.
+ */
+#include "autoconf.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "log.h"
+#include "plugin.h"
+#include "registry.h"
+#include "signature.h"
+#include "util.h"
+
+#ifndef PLUGINDIR
+#define PLUGINDIR "/usr/lib/duet/plugins"
+#endif
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct registry *registry_published; /* owned reference */
+static atomic_uint_fast64_t registry_published_id;
+static atomic_uint_fast64_t registry_next_id;
+
+static uint64_t
+registry_hash(const char *name, size_t len)
+{
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)tolower((unsigned char)name[i]);
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/*
+ * A command name is 1..REGISTRY_NAME_MAX of [A-Za-z0-9._:-], starting with
+ * a letter.
+ */
+static int
+registry_name_valid(const char *name)
+{
+	size_t i, len = strlen(name);
+
+	if (len == 0 || len > REGISTRY_NAME_MAX || !isalpha((unsigned char)name[0]))
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (!isalnum((unsigned char)name[i]) && strchr("._:-", name[i]) ==
+			NULL)
+			return 0;
+	}
+	return 1;
+}
+
+static void
+registry_command_fini(struct command *c)
+{
+	free(c->name);
+	sig_free(c->sig);
+	free(c->args);
+	free(c->reply);
+	free(c->summary);
+}
+
+/*
+ * Appends a copy of one declared command.  Returns 0, or -1 with err set
+ * (invalid name, bad signature, name taken).
+ */
+static int
+registry_add(struct registry *reg, const struct duet_command *dc,
+    struct plugin *owner, struct duet_err *err)
+{
+	struct command *c, *cmds;
+	size_t i;
+
+	if (dc->name == NULL || !registry_name_valid(dc->name)) {
+		util_err_set(err, "ERR", "invalid command name '%s'",
+		    dc->name != NULL ? dc->name : "(null)");
+		return -1;
+	}
+	if (dc->handler == NULL) {
+		util_err_set(err, "ERR", "command '%s' has no handler", dc->name);
+		return -1;
+	}
+	for (i = 0; i < reg->ncommands; i++) {
+		c = &reg->commands[i];
+		if (strcasecmp(c->name, dc->name) != 0)
+			continue;
+		if (c->plugin == NULL)
+			util_err_set(err, "ERR",
+			    "command '%s' is a reserved built-in", dc->name);
+		else
+			util_err_set(err, "ERR",
+			    "command '%s' is already declared by plugin '%s'",
+			    dc->name, c->plugin->name);
+		return -1;
+	}
+	cmds = realloc(reg->commands, (reg->ncommands + 1) * sizeof(*cmds));
+	if (cmds == NULL)
+		goto nomem;
+	reg->commands = cmds;
+	c = &cmds[reg->ncommands];
+	memset(c, 0, sizeof(*c));
+	if ((c->sig = sig_parse(dc->args != NULL ? dc->args : "", err)) == NULL) {
+		char why[sizeof(err->msg)];
+
+		snprintf(why, sizeof(why), "%s", err->msg);
+		util_err_set(err, "ERR", "command '%s': %s", dc->name, why);
+		return -1;
+	}
+	reg->ncommands++;
+	c->name = strdup(dc->name);
+	c->args = strdup(dc->args != NULL ? dc->args : "");
+	c->reply = strdup(dc->reply != NULL ? dc->reply : "any");
+	c->summary = strdup(dc->summary != NULL ? dc->summary : "");
+	if (c->name == NULL || c->args == NULL || c->reply == NULL ||
+	    c->summary == NULL)
+		goto nomem;
+	for (i = 0; c->name[i] != '\0'; i++)
+		c->name[i] = (char)tolower((unsigned char)c->name[i]);
+	c->namelen = i;
+	c->flags = dc->flags;
+	c->arity = sig_arity(c->sig);
+	c->handler = dc->handler;
+	c->plugin = owner;
+	return 0;
+nomem:
+	util_err_set(err, "ERR", "out of memory");
+	return -1;
+}
+
+/*
+ * Adds every command of a table ending with a NULL name.
+ */
+static int
+registry_add_table(struct registry *reg, const struct duet_command *table,
+    struct plugin *owner, struct duet_err *err)
+{
+	for (; table->name != NULL; table++) {
+		if (registry_add(reg, table, owner, err) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Builds the name index: open addressing, load factor at most 1/2.
+ */
+static int
+registry_index(struct registry *reg)
+{
+	size_t i, j, size = 16;
+
+	while (size < reg->ncommands * 2)
+		size *= 2;
+	if ((reg->index = calloc(size, sizeof(*reg->index))) == NULL)
+		return -1;
+	reg->indexsize = size;
+	for (i = 0; i < reg->ncommands; i++) {
+		struct command *c = &reg->commands[i];
+
+		j = registry_hash(c->name, c->namelen) & (size - 1);
+		while (reg->index[j] != NULL)
+			j = (j + 1) & (size - 1);
+		reg->index[j] = c;
+	}
+	return 0;
+}
+
+/*
+ * Finds a command by name, case-insensitively.  Returns NULL if unknown.
+ * The command is borrowed from reg.
+ */
+const struct command *
+registry_lookup(const struct registry *reg, const char *name, size_t len)
+{
+	const struct command *c;
+	size_t j, mask = reg->indexsize - 1;
+
+	if (len == 0 || len > REGISTRY_NAME_MAX)
+		return NULL;
+	j = registry_hash(name, len) & mask;
+	while ((c = reg->index[j]) != NULL) {
+		if (c->namelen == len && strncasecmp(c->name, name, len) == 0)
+			return c;
+		j = (j + 1) & mask;
+	}
+	return NULL;
+}
+
+/*
+ * Loads, checks and initialises one plugin and adds its commands.  where
+ * prefixes error messages ("file:line:col" or the path).  Returns 0 or -1
+ * (error already logged).
+ */
+static int
+registry_load_plugin(struct registry *reg, const char *path,
+    const char *want_name, const char *config, size_t config_len,
+    const struct duet_host *host, const char *where)
+{
+	struct plugin *p, **ps;
+	struct duet_err err;
+
+	if ((p = plugin_load(path, host, &err)) == NULL)
+		goto fail;
+	ps = realloc(reg->plugins, (reg->nplugins + 1) * sizeof(*ps));
+	if (ps == NULL) {
+		plugin_free(p);
+		util_err_set(&err, "ERR", "out of memory");
+		goto fail;
+	}
+	reg->plugins = ps;
+	reg->plugins[reg->nplugins++] = p;
+	if (want_name != NULL && strcmp(want_name, p->name) != 0) {
+		util_err_set(&err, "ERR", "file holds plugin '%s', not '%s'",
+		    p->name, want_name);
+		goto fail;
+	}
+	if (registry_add_table(reg, p->desc->commands, p, &err) == -1 ||
+	    plugin_init(p, config, config_len, &err) == -1)
+		goto fail;
+	log_info("loaded plugin %s %s from %s", p->name, p->version, path);
+	return 0;
+fail:
+	log_error("%s: plugin %s: %s", where, path, err.msg);
+	return -1;
+}
+
+static int
+registry_so_filter(const struct dirent *d)
+{
+	size_t len = strlen(d->d_name);
+
+	return d->d_name[0] != '.' && len > 3 &&
+	    strcmp(d->d_name + len - 3, ".so") == 0;
+}
+
+/*
+ * Whether path names the same file as one of the plugins list entries.
+ */
+static int
+registry_listed(const struct config *cf, const char *dir, const char *name)
+{
+	char path[PATH_MAX], a[PATH_MAX], b[PATH_MAX];
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (realpath(path, a) == NULL)
+		return 0;
+	for (i = 0; i < cf->nplugins; i++) {
+		const char *p = cf->plugins[i].path;
+
+		if (p[0] != '/') {
+			snprintf(path, sizeof(path), "%s/%s", dir, p);
+			p = path;
+		}
+		if (realpath(p, b) != NULL && strcmp(a, b) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Loads every *.so of the plugin directory, in name order, except those
+ * the plugins list names (they are loaded with their config).  Returns the
+ * number of errors.
+ */
+static int
+registry_load_dir(struct registry *reg, const struct config *cf,
+    const char *dir, const struct duet_host *host)
+{
+	struct dirent **ents;
+	char path[PATH_MAX], where[PATH_MAX + 32];
+	int i, n, nerrors = 0;
+
+	if ((n = scandir(dir, &ents, registry_so_filter, alphasort)) == -1) {
+		if (cf->plugin_dir_line == 0 && errno == ENOENT) {
+			log_info("no plugin directory %s", dir);
+			return 0;
+		}
+		log_error("%s:%d:%d: plugin_dir %s: %s", cf->file,
+		    cf->plugin_dir_line, cf->plugin_dir_column, dir,
+		    strerror(errno));
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		if (!registry_listed(cf, dir, ents[i]->d_name)) {
+			snprintf(path, sizeof(path), "%s/%s", dir,
+			    ents[i]->d_name);
+			snprintf(where, sizeof(where), "%s", dir);
+			if (registry_load_plugin(reg, path, NULL, NULL, 0, host,
+				where) == -1)
+				nerrors++;
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	return nerrors;
+}
+
+/*
+ * Loads the plugins list entries.  Returns the number of errors.
+ */
+static int
+registry_load_list(struct registry *reg, const struct config *cf,
+    const char *dir, const struct duet_host *host)
+{
+	char path[PATH_MAX], where[PATH_MAX + 32];
+	int nerrors = 0;
+	size_t i;
+
+	for (i = 0; i < cf->nplugins; i++) {
+		const struct config_plugin *cp = &cf->plugins[i];
+
+		if (cp->path[0] == '/')
+			snprintf(path, sizeof(path), "%s", cp->path);
+		else
+			snprintf(path, sizeof(path), "%s/%s", dir, cp->path);
+		snprintf(where, sizeof(where), "%s:%d:%d", cf->file, cp->line,
+		    cp->column);
+		if (registry_load_plugin(reg, path, cp->name, cp->config,
+			cp->config_len, host, where) == -1)
+			nerrors++;
+	}
+	return nerrors;
+}
+
+/*
+ * Builds a new generation: the built-in table, then the plugins of cf.
+ * Every problem is logged; *nerrors receives their count.  Returns the
+ * generation with one reference for the caller, or NULL on any error.
+ */
+struct registry *
+registry_build(const struct config *cf, const struct duet_host *host,
+    const struct duet_command *builtins, int *nerrors)
+{
+	const char *dir = cf->plugin_dir != NULL ? cf->plugin_dir : PLUGINDIR;
+	struct registry *reg;
+	struct duet_err err;
+
+	*nerrors = 0;
+	if ((reg = calloc(1, sizeof(*reg))) == NULL) {
+		log_error("out of memory");
+		*nerrors = 1;
+		return NULL;
+	}
+	atomic_init(&reg->refcnt, 1);
+	reg->id = atomic_fetch_add(&registry_next_id, 1) + 1;
+	if (builtins != NULL &&
+	    registry_add_table(reg, builtins, NULL, &err) == -1) {
+		log_error("built-in commands: %s", err.msg);
+		(*nerrors)++;
+	}
+	*nerrors += registry_load_dir(reg, cf, dir, host);
+	*nerrors += registry_load_list(reg, cf, dir, host);
+	if (*nerrors == 0 && registry_index(reg) == -1) {
+		log_error("out of memory");
+		(*nerrors)++;
+	}
+	if (*nerrors > 0) {
+		registry_unref(reg);
+		return NULL;
+	}
+	return reg;
+}
+
+/*
+ * Takes one more reference on reg (any thread).
+ */
+void
+registry_ref(struct registry *reg)
+{
+	atomic_fetch_add(&reg->refcnt, 1);
+}
+
+/*
+ * Drops one reference; the last one finishes the plugins (fini, dlclose,
+ * in reverse load order) and frees the generation.  NULL is a no-op.
+ */
+void
+registry_unref(struct registry *reg)
+{
+	size_t i;
+
+	if (reg == NULL || atomic_fetch_sub(&reg->refcnt, 1) != 1)
+		return;
+	for (i = 0; i < reg->ncommands; i++)
+		registry_command_fini(&reg->commands[i]);
+	for (i = reg->nplugins; i > 0; i--)
+		plugin_free(reg->plugins[i - 1]);
+	free(reg->commands);
+	free(reg->plugins);
+	free(reg->index);
+	free(reg);
+}
+
+/*
+ * Makes reg the generation new requests use, taking over the caller's
+ * reference, and drops the published one's.
+ */
+void
+registry_publish(struct registry *reg)
+{
+	struct registry *old;
+
+	pthread_mutex_lock(&registry_lock);
+	old = registry_published;
+	registry_published = reg;
+	atomic_store(&registry_published_id, reg != NULL ? reg->id : 0);
+	pthread_mutex_unlock(&registry_lock);
+	registry_unref(old);
+}
+
+/*
+ * Returns the published generation with a reference for the caller, or
+ * NULL before the first publish.
+ */
+struct registry *
+registry_current(void)
+{
+	struct registry *reg;
+
+	pthread_mutex_lock(&registry_lock);
+	if ((reg = registry_published) != NULL)
+		registry_ref(reg);
+	pthread_mutex_unlock(&registry_lock);
+	return reg;
+}
+
+/*
+ * Returns cached if it is still the published generation, otherwise drops
+ * the caller's reference on cached and returns the published one with a
+ * reference.  For a worker's once-per-request check.
+ */
+struct registry *
+registry_refresh(struct registry *cached)
+{
+	if (cached != NULL && cached->id == atomic_load(&registry_published_id))
+		return cached;
+	registry_unref(cached);
+	return registry_current();
+}
+
+/*
+ * Drops the published generation (at exit).
+ */
+void
+registry_shutdown(void)
+{
+	registry_publish(NULL);
+}

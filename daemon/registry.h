@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * registry - the commands that can be called, as one immutable,
+ * reference-counted generation: built-ins first, then every plugin of the
+ * config (plugin_dir and the plugins list), indexed by lower-case name.  A
+ * reload builds a new generation beside the old and swaps one pointer; the
+ * old one is finished (fini, dlclose) when its last reference goes.
+ */
+#ifndef DUET_REGISTRY_H
+#define DUET_REGISTRY_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <duet/plugin.h>
+
+struct config;
+struct plugin;
+struct sig;
+
+#define REGISTRY_NAME_MAX 128 /* longest command name */
+
+struct command {
+	char *name;		/* owned, lower-case */
+	size_t namelen;
+	struct sig *sig;	/* owned */
+	char *args;		/* owned: the signature as written */
+	char *reply;		/* owned */
+	char *summary;		/* owned */
+	unsigned flags;		/* DUET_PUBLIC, DUET_READONLY, ... */
+	int arity;		/* Redis's, name included */
+	duet_handler_fn handler; /* borrowed from the plugin or built-in */
+	struct plugin *plugin;	/* borrowed from the generation; NULL if built-in */
+	atomic_uint_fast64_t calls;	/* stats, reset by a reload */
+	atomic_uint_fast64_t failed;
+	atomic_uint_fast64_t usec;
+};
+
+struct registry {
+	atomic_int refcnt;
+	uint64_t id;		/* generation number, from 1 */
+	struct plugin **plugins; /* owned array of owned plugins */
+	size_t nplugins;
+	struct command *commands; /* owned array, in load order */
+	size_t ncommands;
+	struct command **index;	/* owned: open-addressing hash table */
+	size_t indexsize;	/* a power of two */
+};
+
+struct registry *registry_build(const struct config *cf,
+    const struct duet_host *host, const struct duet_command *builtins,
+    int *nerrors);
+const struct command *registry_lookup(const struct registry *reg,
+    const char *name, size_t len);
+void registry_ref(struct registry *reg);
+void registry_unref(struct registry *reg);
+
+void registry_publish(struct registry *reg);
+struct registry *registry_current(void);
+struct registry *registry_refresh(struct registry *cached);
+void registry_shutdown(void);
+
+#endif /* DUET_REGISTRY_H */

@@ -1,0 +1,808 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * resp - RESP framing.  The parser reads requests in place from the
+ * connection's input evbuffer and follows Redis's processMultibulkBuffer and
+ * processInlineBuffer rule for rule: the same line terminators, the same
+ * number syntax, the same protocol error texts, the same silently ignored
+ * empty requests.  Its state lives in struct resp_parser, so bytes already
+ * scanned are never scanned again when more arrive, and every limit is
+ * decided from a header before the bytes it announces are buffered.  A
+ * whole multibulk request is made contiguous with one evbuffer_pullup() and
+ * argv points into it; inline words are unescaped into the parser's own
+ * buffer.  The writers append RESP2/RESP3 replies with one evbuffer
+ * reservation per item.  Commands, auth and conversion are left to others.
+ */
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "resp.h"
+#include "util.h"
+
+/* Redis's PROTO_INLINE_MAX_SIZE: the longest line we wait for. */
+#define RESP_INLINE_MAX (64 * 1024)
+/* Redis's string2ll refuses 21 characters and more. */
+#define RESP_NUM_MAX 20
+/* What a step of the parser returns to go on with the next step. */
+#define RESP_NEXT (-1)
+/* Room for "$", a 20-digit number and CRLF, or a double's text. */
+#define RESP_HDR_MAX 48
+
+/*
+ * Parses s[0..len) exactly as Redis's string2ll: an optional '-', then no
+ * leading zero (except "0" itself), digits only, within int64.  Returns 0 on
+ * success, -1 otherwise.
+ */
+static int
+resp_strtoll(const char *s, size_t len, int64_t *out)
+{
+	uint64_t v, lim;
+	size_t i = 0;
+	int neg = 0;
+
+	if (len == 0 || len > RESP_NUM_MAX)
+		return -1;
+	if (len == 1 && s[0] == '0') {
+		*out = 0;
+		return 0;
+	}
+	if (s[0] == '-') {
+		neg = 1;
+		i = 1;
+	}
+	if (i == len || s[i] < '1' || s[i] > '9')
+		return -1;
+	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	for (v = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		if (v > (lim - (uint64_t)(s[i] - '0')) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (neg)
+		*out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+	else
+		*out = (int64_t)v;
+	return 0;
+}
+
+/*
+ * Forgets the current request but keeps the argv/argoff/inline_buf
+ * capacity for the next one.
+ */
+static void
+resp_reset(struct resp_parser *p)
+{
+	p->state = RESP_ST_START;
+	p->pos = 0;
+	p->line = 0;
+	p->reqbytes = 0;
+	p->multibulklen = 0;
+	p->bulklen = -1;
+	p->argc = 0;
+	p->reqlen = 0;
+}
+
+/*
+ * Initializes an embedded parser; nothing is allocated until the first
+ * request.  Pair with resp_parser_fini().
+ */
+void
+resp_parser_init(struct resp_parser *p)
+{
+	memset(p, 0, sizeof(*p));
+	resp_reset(p);
+}
+
+/*
+ * Frees what the parser owns.  Pointers from the last request become
+ * invalid.  The parser may be initialized again afterwards.
+ */
+void
+resp_parser_fini(struct resp_parser *p)
+{
+	free(p->argoff);
+	free(p->argv);
+	free(p->inline_buf);
+	memset(p, 0, sizeof(*p));
+}
+
+/*
+ * Makes room for argument number p->argc.  Returns 0, or -1 with err set.
+ */
+static int
+resp_grow_args(struct resp_parser *p, struct duet_err *err)
+{
+	struct resp_arg *argv;
+	size_t *argoff, cap;
+
+	if (p->argc < p->argcap)
+		return 0;
+	cap = p->argcap == 0 ? 8 : p->argcap * 2;
+	argoff = realloc(p->argoff, cap * sizeof(*argoff));
+	if (argoff == NULL)
+		goto fail;
+	p->argoff = argoff;
+	argv = realloc(p->argv, cap * sizeof(*argv));
+	if (argv == NULL)
+		goto fail;
+	p->argv = argv;
+	p->argcap = cap;
+	return 0;
+fail:
+	util_err_set(err, "ERR", "out of memory reading the request");
+	return -1;
+}
+
+/*
+ * Finds the '\r' that ends the line starting at p->line, scanning only from
+ * p->pos.  Like Redis, the byte after '\r' must be buffered but is not
+ * checked.  Returns 1 with *eol at the '\r', 0 if more bytes are needed,
+ * -1 if more than RESP_INLINE_MAX bytes wait without a '\r'.
+ */
+static int
+resp_find_cr(struct resp_parser *p, struct evbuffer *in, size_t *eol)
+{
+	size_t len = evbuffer_get_length(in);
+	struct evbuffer_ptr ptr;
+
+	if (p->pos < len) {
+		if (evbuffer_ptr_set(in, &ptr, p->pos, EVBUFFER_PTR_SET) == 0)
+			ptr = evbuffer_search(in, "\r", 1, &ptr);
+		else
+			ptr.pos = -1;
+		if (ptr.pos != -1) {
+			/* Stop at the '\r': the next call finds it first. */
+			p->pos = (size_t)ptr.pos;
+			if (p->pos + 1 >= len)
+				return 0;
+			*eol = p->pos;
+			return 1;
+		}
+		p->pos = len;
+	}
+	if (len - p->line > RESP_INLINE_MAX)
+		return -1;
+	return 0;
+}
+
+/*
+ * Reads the number between the line's first byte and its '\r' at eol.
+ * Returns 0, or -1 if it is not a number as Redis's string2ll reads one.
+ */
+static int
+resp_line_number(
+    struct resp_parser *p, struct evbuffer *in, size_t eol, int64_t *out)
+{
+	char num[RESP_NUM_MAX];
+	struct evbuffer_ptr ptr;
+	size_t n = eol - p->line - 1;
+
+	if (n == 0 || n > sizeof(num))
+		return -1;
+	if (evbuffer_ptr_set(in, &ptr, p->line + 1, EVBUFFER_PTR_SET) != 0 ||
+	    evbuffer_copyout_from(in, &ptr, num, n) != (ev_ssize_t)n)
+		return -1;
+	return resp_strtoll(num, n, out);
+}
+
+/*
+ * Drops a request that Redis ignores (an empty line, "*0", "*-10"): its
+ * bytes end at off, and nothing points into them yet.
+ */
+static int
+resp_skip(struct resp_parser *p, struct evbuffer *in, size_t off)
+{
+	evbuffer_drain(in, off);
+	resp_reset(p);
+	return RESP_NEXT;
+}
+
+/*
+ * At the first byte of a request: '*' starts a multibulk request, anything
+ * else an inline one, as Redis decides.
+ */
+static int
+resp_step_start(struct resp_parser *p, struct evbuffer *in)
+{
+	char c;
+
+	if (evbuffer_copyout(in, &c, 1) != 1)
+		return RESP_MORE;
+	if (c == '*') {
+		p->state = RESP_ST_MBULK_LEN;
+		p->pos = 1;
+	} else {
+		p->state = RESP_ST_INLINE;
+		p->pos = 0;
+	}
+	p->line = 0;
+	return RESP_NEXT;
+}
+
+/*
+ * The "*<n>" line: n is checked against INT_MAX and max_args before any
+ * argument arrives; n <= 0 is ignored, as Redis does.
+ */
+static int
+resp_step_count(struct resp_parser *p, struct evbuffer *in,
+    const struct resp_limits *lim, struct duet_err *err)
+{
+	size_t eol;
+	int64_t n;
+	int rv;
+
+	if ((rv = resp_find_cr(p, in, &eol)) == 0)
+		return RESP_MORE;
+	if (rv == -1) {
+		util_err_set(
+		    err, "ERR", "Protocol error: too big mbulk count string");
+		return RESP_ERROR;
+	}
+	if (resp_line_number(p, in, eol, &n) == -1 || n > INT_MAX ||
+	    (n > 0 && (uint64_t)n > lim->max_args)) {
+		util_err_set(
+		    err, "ERR", "Protocol error: invalid multibulk length");
+		return RESP_ERROR;
+	}
+	if (n <= 0)
+		return resp_skip(p, in, eol + 2);
+	p->multibulklen = n;
+	p->state = RESP_ST_MBULK_ARG;
+	p->line = p->pos = eol + 2;
+	return RESP_NEXT;
+}
+
+/*
+ * A "$<len>" header: the bulk and the whole request are checked against
+ * max_request_bytes from the header alone, before the payload arrives.
+ */
+static int
+resp_step_header(struct resp_parser *p, struct evbuffer *in,
+    const struct resp_limits *lim, struct duet_err *err)
+{
+	struct evbuffer_ptr ptr;
+	size_t eol;
+	int64_t n;
+	char c;
+	int rv;
+
+	if ((rv = resp_find_cr(p, in, &eol)) == 0)
+		return RESP_MORE;
+	if (rv == -1) {
+		util_err_set(
+		    err, "ERR", "Protocol error: too big bulk count string");
+		return RESP_ERROR;
+	}
+	if (evbuffer_ptr_set(in, &ptr, p->line, EVBUFFER_PTR_SET) != 0 ||
+	    evbuffer_copyout_from(in, &ptr, &c, 1) != 1)
+		c = '\0';
+	if (c != '$') {
+		/* A NUL would end the message early: show a space. */
+		util_err_set(err, "ERR",
+		    "Protocol error: expected '$', got '%c'",
+		    c == '\0' ? ' ' : c);
+		return RESP_ERROR;
+	}
+	if (resp_line_number(p, in, eol, &n) == -1 || n < 0 ||
+	    (uint64_t)n > lim->max_request_bytes) {
+		util_err_set(err, "ERR", "Protocol error: invalid bulk length");
+		return RESP_ERROR;
+	}
+	if ((uint64_t)n > lim->max_request_bytes - p->reqbytes) {
+		util_err_set(err, "ERR", "Protocol error: request too large");
+		return RESP_ERROR;
+	}
+	if (resp_grow_args(p, err) == -1)
+		return RESP_ERROR;
+	p->reqbytes += (uint64_t)n;
+	p->bulklen = n;
+	p->pos = eol + 2;
+	p->argoff[p->argc] = p->pos;
+	p->argv[p->argc].ptr = NULL;
+	p->argv[p->argc].len = (size_t)n;
+	p->state = RESP_ST_BULK;
+	return RESP_NEXT;
+}
+
+/*
+ * A bulk payload and the two bytes after it, which Redis skips unread.
+ * After the last one the request is made contiguous and argv filled.
+ */
+static int
+resp_step_bulk(struct resp_parser *p, struct evbuffer *in, struct duet_err *err)
+{
+	size_t i, end = p->pos + (size_t)p->bulklen + 2;
+	unsigned char *base;
+
+	if (evbuffer_get_length(in) < end)
+		return RESP_MORE;
+	p->argc++;
+	p->bulklen = -1;
+	p->line = p->pos = end;
+	if (--p->multibulklen > 0) {
+		p->state = RESP_ST_MBULK_ARG;
+		return RESP_NEXT;
+	}
+	base = evbuffer_pullup(in, (ev_ssize_t)end);
+	if (base == NULL) {
+		util_err_set(err, "ERR", "out of memory reading the request");
+		return RESP_ERROR;
+	}
+	for (i = 0; i < p->argc; i++)
+		p->argv[i].ptr = (const char *)base + p->argoff[i];
+	p->reqlen = end;
+	return RESP_DONE;
+}
+
+/* The C locale's isspace(), which Redis's sdssplitargs skips words on. */
+static int
+resp_isspace(int c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' ||
+	    c == '\r';
+}
+
+static int
+resp_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * The state of splitting one inline line in place: w never passes r, so
+ * unescaped bytes overwrite only bytes already read.  Like Redis's C
+ * string, the line ends at its length or at a NUL byte.
+ */
+struct resp_split {
+	char *buf;
+	size_t n, r, w;
+};
+
+static int
+resp_at(const struct resp_split *s, size_t i)
+{
+	return i < s->n ? (unsigned char)s->buf[i] : 0;
+}
+
+/* The byte a backslash escape inside "double quotes" stands for. */
+static char
+resp_unescape(int c)
+{
+	switch (c) {
+	case 'n':
+		return '\n';
+	case 'r':
+		return '\r';
+	case 't':
+		return '\t';
+	case 'b':
+		return '\b';
+	case 'a':
+		return '\a';
+	default:
+		return (char)c;
+	}
+}
+
+/*
+ * One byte inside quotes q, '"' or '\'': in double quotes \xHH and the
+ * escapes of resp_unescape(), in single quotes only \'.  A closing quote
+ * must be followed by a space or the end.  Returns 1 at the closing quote,
+ * 0 to go on, -1 if unbalanced.
+ */
+static int
+resp_split_quoted(struct resp_split *s, int q)
+{
+	int c = resp_at(s, s->r), next = resp_at(s, s->r + 1), h = -1, l = -1;
+
+	if (q == '"' && c == '\\' && next == 'x') {
+		h = resp_hexval(resp_at(s, s->r + 2));
+		l = resp_hexval(resp_at(s, s->r + 3));
+	}
+	if (h != -1 && l != -1) {
+		s->buf[s->w++] = (char)(h * 16 + l);
+		s->r += 3;
+	} else if (c == '\\' && (q == '"' ? next != 0 : next == '\'')) {
+		s->r++;
+		s->buf[s->w++] = resp_unescape(next);
+	} else if (c == q) {
+		return next != 0 && !resp_isspace(next) ? -1 : 1;
+	} else if (c == 0) {
+		return -1;
+	} else {
+		s->buf[s->w++] = (char)c;
+	}
+	return 0;
+}
+
+/*
+ * Reads one word at s->r, as sdssplitargs does: a quote may open anywhere
+ * in it, and a closing quote ends it.  Returns 0, or -1 if unbalanced.
+ */
+static int
+resp_split_word(struct resp_split *s)
+{
+	int quote = 0, done = 0, c;
+
+	while (!done) {
+		c = resp_at(s, s->r);
+		if (quote != 0)
+			done = resp_split_quoted(s, quote);
+		else if (c == ' ' || c == '\n' || c == '\r' || c == '\t' ||
+		    c == 0)
+			done = 1;
+		else if (c == '"' || c == '\'')
+			quote = c;
+		else
+			s->buf[s->w++] = (char)c;
+		if (done == -1)
+			return -1;
+		if (resp_at(s, s->r) != 0)
+			s->r++;
+	}
+	return 0;
+}
+
+/*
+ * Splits the line in p->inline_buf into argv.  Returns RESP_NEXT, or
+ * RESP_ERROR with err set.
+ */
+static int
+resp_split_line(struct resp_parser *p, size_t n, const struct resp_limits *lim,
+    struct duet_err *err)
+{
+	struct resp_split s = {p->inline_buf, n, 0, 0};
+	size_t start;
+
+	for (;;) {
+		while (resp_at(&s, s.r) != 0 && resp_isspace(resp_at(&s, s.r)))
+			s.r++;
+		if (resp_at(&s, s.r) == 0)
+			return RESP_NEXT;
+		start = s.w;
+		if (resp_split_word(&s) == -1) {
+			util_err_set(err, "ERR",
+			    "Protocol error: unbalanced quotes in request");
+			return RESP_ERROR;
+		}
+		if (p->argc >= lim->max_args) {
+			util_err_set(err, "ERR",
+			    "Protocol error: invalid multibulk length");
+			return RESP_ERROR;
+		}
+		if (resp_grow_args(p, err) == -1)
+			return RESP_ERROR;
+		p->argv[p->argc].ptr = p->inline_buf + start;
+		p->argv[p->argc].len = s.w - start;
+		p->argc++;
+		p->reqbytes += s.w - start;
+	}
+}
+
+/*
+ * An inline request: a line up to '\n' (a '\r' before it is dropped), copied
+ * out and split into words.  A line of no words is ignored.
+ */
+static int
+resp_step_inline(struct resp_parser *p, struct evbuffer *in,
+    const struct resp_limits *lim, struct duet_err *err)
+{
+	size_t len = evbuffer_get_length(in), nl, n;
+	struct evbuffer_ptr ptr;
+	char *buf;
+
+	ptr.pos = -1;
+	if (p->pos < len &&
+	    evbuffer_ptr_set(in, &ptr, p->pos, EVBUFFER_PTR_SET) == 0)
+		ptr = evbuffer_search_eol(in, &ptr, NULL, EVBUFFER_EOL_LF);
+	if (ptr.pos == -1) {
+		p->pos = len;
+		if (len > RESP_INLINE_MAX) {
+			util_err_set(err, "ERR",
+			    "Protocol error: too big inline request");
+			return RESP_ERROR;
+		}
+		return RESP_MORE;
+	}
+	nl = (size_t)ptr.pos;
+	if (nl + 1 > p->inline_cap) {
+		buf = realloc(p->inline_buf, nl + 1);
+		if (buf == NULL) {
+			util_err_set(
+			    err, "ERR", "out of memory reading the request");
+			return RESP_ERROR;
+		}
+		p->inline_buf = buf;
+		p->inline_cap = nl + 1;
+	}
+	evbuffer_copyout(in, p->inline_buf, nl);
+	n = nl > 0 && p->inline_buf[nl - 1] == '\r' ? nl - 1 : nl;
+	if (resp_split_line(p, n, lim, err) == RESP_ERROR)
+		return RESP_ERROR;
+	if (p->argc == 0)
+		return resp_skip(p, in, nl + 1);
+	if (p->reqbytes > lim->max_request_bytes) {
+		util_err_set(err, "ERR", "Protocol error: request too large");
+		return RESP_ERROR;
+	}
+	p->pos = p->reqlen = nl + 1;
+	return RESP_DONE;
+}
+
+/*
+ * Parses the request at the start of in, going on from where the last call
+ * stopped.  Returns RESP_DONE with p->argc/p->argv set (pointing into in or
+ * into the parser, valid until resp_consume()), RESP_MORE when in ends
+ * mid-request, or RESP_ERROR with err set ("ERR" and Redis's protocol error
+ * text) when framing is lost: the caller replies and closes.  Empty
+ * requests that Redis ignores are drained here.  After RESP_DONE, calling
+ * again before resp_consume() returns the same request.  Runs on the
+ * conn's loop; lim is read, not kept.
+ */
+enum resp_status
+resp_parse(struct resp_parser *p, struct evbuffer *in,
+    const struct resp_limits *lim, struct duet_err *err)
+{
+	int rv = RESP_NEXT;
+
+	if (p->reqlen != 0)
+		return RESP_DONE;
+	while (rv == RESP_NEXT) {
+		switch (p->state) {
+		case RESP_ST_START:
+			rv = resp_step_start(p, in);
+			break;
+		case RESP_ST_INLINE:
+			rv = resp_step_inline(p, in, lim, err);
+			break;
+		case RESP_ST_MBULK_LEN:
+			rv = resp_step_count(p, in, lim, err);
+			break;
+		case RESP_ST_MBULK_ARG:
+			rv = resp_step_header(p, in, lim, err);
+			break;
+		case RESP_ST_BULK:
+			rv = resp_step_bulk(p, in, err);
+			break;
+		}
+	}
+	return (enum resp_status)rv;
+}
+
+/*
+ * Drains the request that resp_parse() returned RESP_DONE for (p->reqlen
+ * bytes) and readies the parser for the next one, keeping its buffers.
+ * argv pointers become invalid.
+ */
+void
+resp_consume(struct resp_parser *p, struct evbuffer *in)
+{
+	if (p->reqlen != 0)
+		evbuffer_drain(in, p->reqlen);
+	resp_reset(p);
+}
+
+/*
+ * Writes v in decimal at the end of buf[0..RESP_HDR_MAX) and returns where
+ * the digits start.
+ */
+static char *
+resp_fmt_u64(char *end, uint64_t v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return end;
+}
+
+/*
+ * Appends "<type><v>\r\n" with a single evbuffer_add().
+ */
+static void
+resp_add_num(struct evbuffer *out, char type, int neg, uint64_t v)
+{
+	char buf[RESP_HDR_MAX], *end = buf + sizeof(buf) - 2, *s;
+
+	end[0] = '\r';
+	end[1] = '\n';
+	s = resp_fmt_u64(end, v);
+	if (neg)
+		*--s = '-';
+	*--s = type;
+	evbuffer_add(out, s, (size_t)(buf + sizeof(buf) - s));
+}
+
+/* Copies s[0..len) to d with CR and LF made spaces; returns d + len. */
+static char *
+resp_copy_line(char *d, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		d[i] = s[i] == '\r' || s[i] == '\n' ? ' ' : s[i];
+	return d + len;
+}
+
+/*
+ * Appends type, a[0..alen), a space and b[0..blen) if blen != 0, then
+ * CRLF, in one reservation; CR and LF in a and b become spaces.
+ */
+static void
+resp_add_line(struct evbuffer *out, char type, const char *a, size_t alen,
+    const char *b, size_t blen)
+{
+	size_t len = 1 + alen + (blen != 0 ? blen + 1 : 0) + 2;
+	struct evbuffer_iovec v;
+	char *d;
+
+	if (evbuffer_reserve_space(out, (ev_ssize_t)len, &v, 1) != 1)
+		return;
+	d = v.iov_base;
+	*d++ = type;
+	d = resp_copy_line(d, a, alen);
+	if (blen != 0) {
+		*d++ = ' ';
+		d = resp_copy_line(d, b, blen);
+	}
+	memcpy(d, "\r\n", 2);
+	v.iov_len = len;
+	evbuffer_commit_space(out, &v, 1);
+}
+
+/*
+ * Appends a simple string "+s\r\n"; CR and LF in s become spaces.
+ */
+void
+resp_add_simple(struct evbuffer *out, const char *s, size_t len)
+{
+	resp_add_line(out, '+', s, len, NULL, 0);
+}
+
+/*
+ * Appends an error "-CODE msg\r\n", or "-CODE\r\n" if msg is NULL or
+ * empty; CR and LF become spaces.
+ */
+void
+resp_add_error(struct evbuffer *out, const char *code, const char *msg)
+{
+	resp_add_line(
+	    out, '-', code, strlen(code), msg, msg == NULL ? 0 : strlen(msg));
+}
+
+/*
+ * Appends an integer ":v\r\n".
+ */
+void
+resp_add_int(struct evbuffer *out, int64_t v)
+{
+	if (v < 0)
+		resp_add_num(out, ':', 1, (uint64_t)0 - (uint64_t)v);
+	else
+		resp_add_num(out, ':', 0, (uint64_t)v);
+}
+
+/*
+ * Appends a bulk string "$len\r\n<bytes>\r\n" in one reservation; the bytes
+ * are copied.
+ */
+void
+resp_add_bulk(struct evbuffer *out, const void *p, size_t len)
+{
+	char hdr[RESP_HDR_MAX], *end = hdr + sizeof(hdr) - 2, *s;
+	struct evbuffer_iovec v;
+	size_t hlen;
+	char *d;
+
+	end[0] = '\r';
+	end[1] = '\n';
+	s = resp_fmt_u64(end, len);
+	*--s = '$';
+	hlen = (size_t)(hdr + sizeof(hdr) - s);
+	if (evbuffer_reserve_space(out, (ev_ssize_t)(hlen + len + 2), &v, 1) !=
+	    1)
+		return;
+	d = v.iov_base;
+	memcpy(d, s, hlen);
+	if (len != 0)
+		memcpy(d + hlen, p, len);
+	memcpy(d + hlen + len, "\r\n", 2);
+	v.iov_len = hlen + len + 2;
+	evbuffer_commit_space(out, &v, 1);
+}
+
+/*
+ * Appends a null: "$-1\r\n" in RESP2, "_\r\n" in RESP3.
+ */
+void
+resp_add_null(struct evbuffer *out, int resp3)
+{
+	if (resp3)
+		evbuffer_add(out, "_\r\n", 3);
+	else
+		evbuffer_add(out, "$-1\r\n", 5);
+}
+
+/*
+ * Appends a boolean: ":1"/":0" in RESP2, "#t"/"#f" in RESP3.
+ */
+void
+resp_add_bool(struct evbuffer *out, int v, int resp3)
+{
+	if (resp3)
+		evbuffer_add(out, v ? "#t\r\n" : "#f\r\n", 4);
+	else
+		evbuffer_add(out, v ? ":1\r\n" : ":0\r\n", 4);
+}
+
+/*
+ * Writes v as Redis shows a double: "inf", "-inf", "nan", or the shortest
+ * "%.*g" text (at most 17 digits) that reads back as v, so 1.5 is "1.5"
+ * and 3 is "3".  Returns the length.
+ */
+static size_t
+resp_fmt_double(char *buf, size_t size, double v)
+{
+	int prec, n = 0;
+
+	if (isnan(v))
+		return (size_t)snprintf(buf, size, "nan");
+	if (isinf(v))
+		return (size_t)snprintf(buf, size, v > 0 ? "inf" : "-inf");
+	for (prec = 1; prec <= 17; prec++) {
+		n = snprintf(buf, size, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	return (size_t)n;
+}
+
+/*
+ * Appends a double: ",<text>\r\n" in RESP3, a bulk string of the text in
+ * RESP2 (as Redis replies INCRBYFLOAT).
+ */
+void
+resp_add_double(struct evbuffer *out, double v, int resp3)
+{
+	char buf[RESP_HDR_MAX];
+	size_t len = resp_fmt_double(buf, sizeof(buf), v);
+
+	if (resp3)
+		resp_add_line(out, ',', buf, len, NULL, 0);
+	else
+		resp_add_bulk(out, buf, len);
+}
+
+/*
+ * Appends an array header "*n\r\n"; the caller appends n items.
+ */
+void
+resp_add_array(struct evbuffer *out, size_t n)
+{
+	resp_add_num(out, '*', 0, n);
+}
+
+/*
+ * Appends a map header: "%n\r\n" in RESP3, "*<2n>\r\n" in RESP2; the caller
+ * appends n keys each followed by its value.
+ */
+void
+resp_add_map(struct evbuffer *out, size_t n, int resp3)
+{
+	if (resp3)
+		resp_add_num(out, '%', 0, n);
+	else
+		resp_add_num(out, '*', 0, (uint64_t)n * 2);
+}

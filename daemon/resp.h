@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * resp - the RESP codec's framing: an incremental parser of RESP2
+ * multibulk and inline requests over a connection's input evbuffer, and the
+ * writers of RESP2/RESP3 reply types.  The parser copies nothing until a
+ * whole request is buffered; its state lives in the conn, as Redis keeps
+ * multibulklen/bulklen in the client.  Knows nothing of commands.
+ */
+#ifndef DUET_RESP_H
+#define DUET_RESP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/buffer.h>
+
+struct duet_err;
+
+enum resp_status {
+	RESP_DONE,	/* a whole request: argc/argv are valid */
+	RESP_MORE,	/* need more bytes */
+	RESP_ERROR,	/* protocol error: reply err, then close */
+};
+
+enum resp_state {
+	RESP_ST_START,	/* at the first byte of a request */
+	RESP_ST_MBULK_ARG, /* expecting a $ header */
+	RESP_ST_BULK,	/* expecting bulklen bytes and CRLF */
+	RESP_ST_MBULK_LEN, /* scanning the "*<n>" line for its '\r' */
+	RESP_ST_INLINE,	/* scanning an inline line for its '\n' */
+};
+
+struct resp_arg {
+	const char *ptr; /* borrowed: valid until resp_consume() */
+	size_t len;
+};
+
+struct resp_limits {
+	uint64_t max_args;	    /* multibulk count / inline words */
+	uint64_t max_request_bytes; /* one bulk, and the whole request */
+};
+
+struct resp_parser {
+	enum resp_state state;
+	size_t pos;		/* bytes of the current request scanned */
+	size_t line;		/* offset of the header line being scanned */
+	uint64_t reqbytes;	/* argument bytes announced so far */
+	int64_t multibulklen;	/* bulk arguments still expected */
+	int64_t bulklen;	/* length of the bulk being read */
+	size_t argc;		/* arguments of the finished request */
+	size_t argcap;
+	size_t *argoff;		/* owned: offsets while scanning; argv[i].len
+				 * is known from the $ header, argv[i].ptr
+				 * only once the request is whole */
+	struct resp_arg *argv;	/* owned array; see struct resp_arg */
+	char *inline_buf;	/* owned: unescaped inline words */
+	size_t inline_cap;
+	size_t reqlen;		/* bytes resp_consume() drains */
+};
+
+void resp_parser_init(struct resp_parser *p);
+void resp_parser_fini(struct resp_parser *p);
+enum resp_status resp_parse(struct resp_parser *p, struct evbuffer *in,
+    const struct resp_limits *lim, struct duet_err *err);
+void resp_consume(struct resp_parser *p, struct evbuffer *in);
+
+void resp_add_simple(struct evbuffer *out, const char *s, size_t len);
+void resp_add_error(struct evbuffer *out, const char *code, const char *msg);
+void resp_add_int(struct evbuffer *out, int64_t v);
+void resp_add_bulk(struct evbuffer *out, const void *p, size_t len);
+void resp_add_null(struct evbuffer *out, int resp3);
+void resp_add_bool(struct evbuffer *out, int v, int resp3);
+void resp_add_double(struct evbuffer *out, double v, int resp3);
+void resp_add_array(struct evbuffer *out, size_t n);
+void resp_add_map(struct evbuffer *out, size_t n, int resp3);
+
+#endif /* DUET_RESP_H */

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * signature - command argument signatures such as "a:int b:int",
+ * "nums:float...", "opts:map?" and "n:int=10": parsed and validated once,
+ * when a plugin loads.  A default value is converted to msgpack here, so
+ * dispatch only copies it.  Also Redis's arity of a signature.
+ */
+#ifndef DUET_SIGNATURE_H
+#define DUET_SIGNATURE_H
+
+#include <stddef.h>
+
+struct duet_err;
+
+enum sig_type {
+	SIG_INT,
+	SIG_FLOAT,
+	SIG_BOOL,
+	SIG_STR,
+	SIG_BYTES,
+	SIG_ANY,
+	SIG_JSON,
+	SIG_ARRAY,
+	SIG_MAP,
+};
+
+struct sig_param {
+	char *name;		/* owned */
+	enum sig_type type;
+	int optional;		/* `?` or `=default`: may be left out */
+	int variadic;		/* `...`: the rest of the arguments, >= 1 (>= 0 with `?`) */
+	char *defval;		/* owned: default as packed msgpack, or NULL */
+	size_t defval_len;
+	char *deftext;		/* owned: default as written, or NULL */
+};
+
+struct sig {
+	int nparams;
+	int nrequired;		/* leading params that must be given */
+	int variadic;		/* last param is variadic */
+	struct sig_param *params; /* owned array */
+};
+
+struct sig *sig_parse(const char *text, struct duet_err *err);
+void sig_free(struct sig *sig);
+int sig_arity(const struct sig *sig);
+int sig_find(const struct sig *sig, const char *name, size_t len);
+const char *sig_type_name(enum sig_type type);
+int sig_type_parse(const char *s, size_t len, enum sig_type *out);
+
+#endif /* DUET_SIGNATURE_H */

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * util - the error struct, strict number parsing, sizes and durations as
+ * written in duetd.yaml, and UTF-8 validation.
+ *
+ * Every parser here takes the whole string or nothing: no leading or
+ * trailing blanks, no '+', no partial matches, and a range check on every
+ * step, so callers never need atoi() or sscanf().  Nothing here logs or
+ * keeps state; all functions are safe on any thread.
+ */
+#include "autoconf.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* Longest text util_parse_double accepts (digits of a double fit easily). */
+#define UTIL_DOUBLE_MAX 128
+
+/*
+ * Fills err with a code (truncated to fit) and a printf-style message
+ * (truncated to fit).  A NULL err is a no-op, so callers that do not want
+ * the details may pass NULL.
+ */
+void
+util_err_set(struct duet_err *err, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL)
+		return;
+	snprintf(err->code, sizeof(err->code), "%s", code);
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Accumulates the decimal digits of s[0..len) into *out, failing on an
+ * empty string, a non-digit, or a value above max.
+ */
+static int
+util_parse_digits(const char *s, size_t len, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (len == 0)
+		return -1;
+	for (i = 0; i < len; i++) {
+		unsigned d;
+
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		d = (unsigned)(s[i] - '0');
+		if (v > (max - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * Parses s[0..len) as a decimal int64: an optional '-', then digits and
+ * nothing else.  Returns 0 with *out set, or -1 (out of range or not a
+ * number) leaving *out alone.
+ */
+int
+util_parse_int64(const char *s, size_t len, int64_t *out)
+{
+	uint64_t mag;
+
+	if (len > 0 && s[0] == '-') {
+		if (util_parse_digits(s + 1, len - 1, (uint64_t)INT64_MAX + 1,
+			&mag) == -1)
+			return -1;
+		*out = mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN
+						      : -(int64_t)mag;
+		return 0;
+	}
+	if (util_parse_digits(s, len, INT64_MAX, &mag) == -1)
+		return -1;
+	*out = (int64_t)mag;
+	return 0;
+}
+
+/*
+ * Parses s[0..len) as a decimal uint64: digits only.  Returns 0 with *out
+ * set, or -1 leaving *out alone.
+ */
+int
+util_parse_uint64(const char *s, size_t len, uint64_t *out)
+{
+	return util_parse_digits(s, len, UINT64_MAX, out);
+}
+
+/*
+ * Parses s[0..len) as a finite double with strtod (on a NUL-terminated
+ * bounded copy, so s needs no terminator).  Blanks, "nan", "inf" and
+ * out-of-range values are rejected.  Returns 0 with *out set, or -1.
+ */
+int
+util_parse_double(const char *s, size_t len, double *out)
+{
+	char buf[UTIL_DOUBLE_MAX + 1];
+	char *end;
+	double v;
+
+	if (len == 0 || len > UTIL_DOUBLE_MAX)
+		return -1;
+	if (s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r'))
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	v = strtod(buf, &end);
+	if (end != buf + len || !isfinite(v))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Splits s into its leading digits and the unit after them. */
+static int
+util_split_unit(const char *s, uint64_t *num, const char **unit)
+{
+	size_t n = 0;
+
+	while (s[n] >= '0' && s[n] <= '9')
+		n++;
+	if (util_parse_uint64(s, n, num) == -1)
+		return -1;
+	*unit = s + n;
+	return 0;
+}
+
+/* Returns 1 if a equals b ignoring ASCII case (both NUL-terminated). */
+static int
+util_unit_is(const char *a, const char *b)
+{
+	return util_strcaseeq(a, strlen(a), b);
+}
+
+/*
+ * Parses a byte size: a decimal number with an optional unit, B, k/K/KB/KiB,
+ * M/MB/MiB, G/GB/GiB or T/TB/TiB (case-insensitive, all binary multiples:
+ * k = 1024).  "64k", "1MiB", "1024".  Returns 0 with *out set, or -1 on a
+ * malformed size or an overflow.
+ */
+int
+util_parse_size(const char *s, uint64_t *out)
+{
+	static const char *const units[] = {"k", "m", "g", "t"};
+	const char *unit;
+	uint64_t num, mult = 1;
+	size_t i;
+	int shift;
+
+	if (util_split_unit(s, &num, &unit) == -1)
+		return -1;
+	if (*unit != '\0' && !util_unit_is(unit, "b")) {
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+			if ((unit[0] | 0x20) != units[i][0])
+				continue;
+			if (unit[1] == '\0' || util_unit_is(unit + 1, "b") ||
+			    util_unit_is(unit + 1, "ib"))
+				break;
+		}
+		if (i == sizeof(units) / sizeof(units[0]))
+			return -1;
+		shift = 10 * ((int)i + 1);
+		mult = (uint64_t)1 << shift;
+	}
+	if (num > UINT64_MAX / mult)
+		return -1;
+	*out = num * mult;
+	return 0;
+}
+
+/*
+ * Parses a duration into milliseconds: a decimal number with an optional
+ * unit, ms, s, m or h (lower case); a bare number is seconds.  "500ms",
+ * "10s", "5m", "1h".  Returns 0 with *out_ms set, or -1 on a malformed
+ * duration or an overflow.
+ */
+int
+util_parse_duration(const char *s, uint64_t *out_ms)
+{
+	const char *unit;
+	uint64_t num, mult;
+
+	if (util_split_unit(s, &num, &unit) == -1)
+		return -1;
+	if (strcmp(unit, "ms") == 0)
+		mult = 1;
+	else if (*unit == '\0' || strcmp(unit, "s") == 0)
+		mult = 1000;
+	else if (strcmp(unit, "m") == 0)
+		mult = 60 * 1000;
+	else if (strcmp(unit, "h") == 0)
+		mult = 60 * 60 * 1000;
+	else
+		return -1;
+	if (num > UINT64_MAX / mult)
+		return -1;
+	*out_ms = num * mult;
+	return 0;
+}
+
+/*
+ * Returns 1 if s[0..len) is well-formed UTF-8 (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), else 0.  NUL bytes are
+ * valid code points.
+ */
+int
+util_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n, k;
+	uint32_t cp, min;
+
+	while (i < len) {
+		unsigned char c = p[i];
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1, cp = c & 0x1f, min = 0x80;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2, cp = c & 0x0f, min = 0x800;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3, cp = c & 0x07, min = 0x10000;
+		} else {
+			return 0;
+		}
+		if (len - i - 1 < n)
+			return 0;
+		for (k = 1; k <= n; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (p[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += n + 1;
+	}
+	return 1;
+}
+
+/*
+ * Returns 1 if the counted string a[0..alen) equals the NUL-terminated b,
+ * ignoring ASCII case, else 0.  Reads at most alen + 1 bytes of b.
+ */
+int
+util_strcaseeq(const char *a, size_t alen, const char *b)
+{
+	size_t i;
+
+	for (i = 0; i < alen; i++) {
+		unsigned char ca = (unsigned char)a[i];
+		unsigned char cb = (unsigned char)b[i];
+
+		if (cb == '\0')
+			return 0;
+		if (ca >= 'A' && ca <= 'Z')
+			ca += 'a' - 'A';
+		if (cb >= 'A' && cb <= 'Z')
+			cb += 'a' - 'A';
+		if (ca != cb)
+			return 0;
+	}
+	return b[alen] == '\0';
+}

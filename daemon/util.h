@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * util - small helpers every module uses: the error struct that carries a
+ * code and a message to RESP and HTTP alike, strict number parsing, sizes
+ * and durations as written in duetd.yaml, and UTF-8 validation.  No state.
+ */
+#ifndef DUET_UTIL_H
+#define DUET_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* An error: a short code ("ERR", "NOAUTH", a plugin's own) and a message. */
+struct duet_err {
+	char code[32];
+	char msg[512];
+};
+
+void util_err_set(struct duet_err *err, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+int util_parse_int64(const char *s, size_t len, int64_t *out);
+int util_parse_uint64(const char *s, size_t len, uint64_t *out);
+int util_parse_double(const char *s, size_t len, double *out);
+int util_parse_size(const char *s, uint64_t *out);
+int util_parse_duration(const char *s, uint64_t *out_ms);
+int util_utf8_valid(const char *s, size_t len);
+int util_strcaseeq(const char *a, size_t alen, const char *b);
+
+#endif /* DUET_UTIL_H */

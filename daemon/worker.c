@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * worker - event-loop threads and their listeners.
+ *
+ * Each worker binds its own SO_REUSEPORT socket per TCP listen address, so
+ * the kernel spreads connections across workers with no shared accept
+ * queue.  Because SO_REUSEPORT would also let a second daemon share the
+ * port silently, the address is first probed with a plain bind: a port in
+ * use is an error, as users expect.  Unix sockets are served by worker 0.
+ */
+#include "autoconf.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "conn.h"
+#include "log.h"
+#include "registry.h"
+#include "worker.h"
+
+#define WORKER_BACKLOG 511
+
+struct worker_stats worker_stats;
+
+/*
+ * Refuses a connection over limits.max_connections the way Redis does.
+ */
+static void
+worker_reject(evutil_socket_t fd)
+{
+	static const char msg[] = "-ERR max number of clients reached\r\n";
+	ssize_t n;
+
+	n = send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)n;
+	evutil_closesocket(fd);
+	atomic_fetch_add(&worker_stats.rejected_connections, 1);
+}
+
+static void
+worker_on_accept(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct worker_listener *l = arg;
+	struct worker *w = l->worker;
+
+	(void)lev;
+	if (atomic_load(&worker_stats.connections) >=
+	    w->limits.max_connections) {
+		worker_reject(fd);
+		return;
+	}
+	conn_new(w, fd, sa, salen, l->text);
+}
+
+static void
+worker_on_accept_error(struct evconnlistener *lev, void *arg)
+{
+	struct worker_listener *l = arg;
+
+	(void)lev;
+	log_warn("accept on %s", l->text);
+}
+
+/*
+ * Resolves a TCP listen address.  Returns 0 or -1 (logged).
+ */
+static int
+worker_resolve(const struct config_listen *cl, struct sockaddr_storage *ss,
+    socklen_t *sslen)
+{
+	struct evutil_addrinfo hints, *ai;
+	int rv;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_ADDRCONFIG;
+	if ((rv = evutil_getaddrinfo(cl->host, cl->port, &hints, &ai)) != 0) {
+		log_error("listen %s: %s", cl->text, evutil_gai_strerror(rv));
+		return -1;
+	}
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*sslen = (socklen_t)ai->ai_addrlen;
+	evutil_freeaddrinfo(ai);
+	return 0;
+}
+
+/*
+ * Fails if the address is taken, before SO_REUSEPORT could hide it.
+ */
+static int
+worker_probe(const struct config_listen *cl, const struct sockaddr *sa,
+    socklen_t len)
+{
+	int fd, one = 1, rv = 0;
+
+	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return 0;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, sa, len) == -1) {
+		log_error("listen %s: %s", cl->text, strerror(errno));
+		rv = -1;
+	}
+	close(fd);
+	return rv;
+}
+
+/*
+ * Opens one listener of w.  Returns 0 or -1 (logged).
+ */
+static int
+worker_listen(struct worker *w, const struct config_listen *cl)
+{
+	struct worker_listener *l = &w->listeners[w->nlisteners];
+	struct sockaddr_storage ss;
+	struct sockaddr_un *sun = (struct sockaddr_un *)&ss;
+	socklen_t sslen;
+	unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
+	    LEV_OPT_REUSEABLE;
+	struct stat st;
+
+	memset(&ss, 0, sizeof(ss));
+	if (cl->is_unix) {
+		if (strlen(cl->path) >= sizeof(sun->sun_path)) {
+			log_error("listen %s: path too long", cl->text);
+			return -1;
+		}
+		sun->sun_family = AF_UNIX;
+		strcpy(sun->sun_path, cl->path);
+		sslen = sizeof(*sun);
+		/* A socket left by an earlier run would make bind fail. */
+		if (stat(cl->path, &st) == 0 && S_ISSOCK(st.st_mode))
+			unlink(cl->path);
+	} else {
+		if (worker_resolve(cl, &ss, &sslen) == -1)
+			return -1;
+		if (w->index == 0 &&
+		    worker_probe(cl, (struct sockaddr *)&ss, sslen) == -1)
+			return -1;
+		flags |= LEV_OPT_REUSEABLE_PORT;
+	}
+	l->worker = w;
+	snprintf(l->text, sizeof(l->text), "%s", cl->text);
+	l->lev = evconnlistener_new_bind(w->base, worker_on_accept, l, flags,
+	    WORKER_BACKLOG, (struct sockaddr *)&ss, (int)sslen);
+	if (l->lev == NULL) {
+		log_error("listen %s: %s", cl->text, strerror(errno));
+		return -1;
+	}
+	evconnlistener_set_error_cb(l->lev, worker_on_accept_error);
+	w->nlisteners++;
+	return 0;
+}
+
+/*
+ * Opens the listeners of every worker: TCP addresses on each, unix
+ * sockets on worker 0.  Returns 0, or -1 after logging each failure.
+ */
+int
+worker_listen_all(struct worker *workers, int n, const struct config *cf)
+{
+	size_t i;
+	int k, rv = 0;
+
+	for (k = 0; k < n; k++) {
+		struct worker *w = &workers[k];
+
+		w->listeners = calloc(cf->nlisten, sizeof(*w->listeners));
+		if (w->listeners == NULL)
+			return -1;
+		for (i = 0; i < cf->nlisten; i++) {
+			if (cf->listen[i].is_unix && k != 0)
+				continue;
+			if (worker_listen(w, &cf->listen[i]) == -1)
+				rv = -1;
+		}
+		if (rv == -1)
+			return -1;
+	}
+	for (i = 0; i < cf->nlisten; i++)
+		log_info("listening on %s", cf->listen[i].text);
+	return 0;
+}
+
+/*
+ * Closes w's listeners and connections and ends its loop (on w's thread).
+ */
+static void
+worker_on_stop(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct conn *c;
+	size_t i;
+
+	(void)fd;
+	(void)what;
+	for (i = 0; i < w->nlisteners; i++) {
+		evconnlistener_free(w->listeners[i].lev);
+		w->listeners[i].lev = NULL;
+	}
+	w->nlisteners = 0;
+	while ((c = TAILQ_FIRST(&w->conns)) != NULL)
+		conn_free(c);
+	event_base_loopbreak(w->base);
+}
+
+/*
+ * Prepares worker number index: its event_base and scratch buffers.
+ * Returns 0 or -1 (logged).
+ */
+int
+worker_init(struct worker *w, int index, const struct config *cf)
+{
+	memset(w, 0, sizeof(*w));
+	w->index = index;
+	w->limits = cf->limits;
+	TAILQ_INIT(&w->conns);
+	msgpack_sbuffer_init(&w->args);
+	if (!msgpack_zone_init(&w->zone, 8192) ||
+	    (w->base = event_base_new()) == NULL ||
+	    (w->stop_ev = event_new(w->base, -1, 0, worker_on_stop, w)) ==
+		NULL ||
+	    (w->scratch = evbuffer_new()) == NULL) {
+		log_error("worker %d: out of memory", index);
+		return -1;
+	}
+	return 0;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	return NULL;
+}
+
+/*
+ * Starts w's thread.  Returns 0 or -1 (logged).
+ */
+int
+worker_start(struct worker *w)
+{
+	int rv;
+
+	if ((rv = pthread_create(&w->thread, NULL, worker_main, w)) != 0) {
+		log_error("worker %d: %s", w->index, strerror(rv));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Asks w, from any thread, to close everything and end its loop.
+ */
+void
+worker_stop(struct worker *w)
+{
+	event_active(w->stop_ev, EV_READ, 0);
+}
+
+/*
+ * Waits for w's thread to end.
+ */
+void
+worker_join(struct worker *w)
+{
+	pthread_join(w->thread, NULL);
+}
+
+/*
+ * Frees what worker_init and worker_listen_all made.  The thread must
+ * have ended.
+ */
+void
+worker_fini(struct worker *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->nlisteners; i++)
+		evconnlistener_free(w->listeners[i].lev);
+	free(w->listeners);
+	if (w->stop_ev != NULL)
+		event_free(w->stop_ev);
+	if (w->base != NULL)
+		event_base_free(w->base);
+	if (w->scratch != NULL)
+		evbuffer_free(w->scratch);
+	msgpack_sbuffer_destroy(&w->args);
+	msgpack_zone_destroy(&w->zone);
+	registry_unref(w->reg);
+	w->reg = NULL;
+}
+
+/*
+ * The registry generation w serves with, refreshed if a reload published
+ * a new one.  Borrowed: valid until the next call on w's thread.
+ */
+struct registry *
+worker_registry(struct worker *w)
+{
+	return w->reg = registry_refresh(w->reg);
+}

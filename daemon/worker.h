@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * worker - an event-loop thread: its own event_base, its own listening
+ * sockets (SO_REUSEPORT for TCP; unix sockets are accepted by worker 0),
+ * its connections, and its reference to the registry generation in use.
+ * Workers share nothing on the hot path but the registry pointer and the
+ * atomic counters below.
+ */
+#ifndef DUET_WORKER_H
+#define DUET_WORKER_H
+
+#include <sys/queue.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <msgpack.h>
+
+#include "config.h"
+#include "conn.h"
+
+struct registry;
+
+struct worker_listener {
+	struct evconnlistener *lev;	/* owned */
+	struct worker *worker;		/* borrowed: the owner */
+	char text[128];			/* the listen address as configured */
+};
+
+struct worker {
+	int index;
+	pthread_t thread;
+	struct event_base *base;	/* owned */
+	struct event *stop_ev;		/* owned: activated by worker_stop */
+	struct worker_listener *listeners; /* owned array */
+	size_t nlisteners;
+	TAILQ_HEAD(, conn) conns;	/* owned connections */
+	struct registry *reg;		/* owned reference, refreshed per request */
+	struct config_limits limits;	/* copied from the config */
+	struct evbuffer *scratch;	/* owned: a reply being packed */
+	msgpack_sbuffer args;		/* owned: arguments being packed */
+	msgpack_zone zone;		/* owned: unpacked arguments and replies */
+};
+
+/* Process-wide counters, read by INFO. */
+struct worker_stats {
+	atomic_uint_fast64_t connections;	/* open now */
+	atomic_uint_fast64_t total_connections;
+	atomic_uint_fast64_t rejected_connections;
+	atomic_uint_fast64_t commands;
+	atomic_uint_fast64_t net_input_bytes;
+	atomic_uint_fast64_t net_output_bytes;
+	atomic_uint_fast64_t next_conn_id;
+};
+
+extern struct worker_stats worker_stats;
+
+int worker_listen_all(struct worker *workers, int n, const struct config *cf);
+int worker_init(struct worker *w, int index, const struct config *cf);
+int worker_start(struct worker *w);
+void worker_stop(struct worker *w);
+void worker_join(struct worker *w);
+void worker_fini(struct worker *w);
+struct registry *worker_registry(struct worker *w);
+
+#endif /* DUET_WORKER_H */

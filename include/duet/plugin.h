@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * duet/plugin.h - the whole plugin ABI of duetd.
+ *
+ * A plugin is one shared object that exports one descriptor, declared with
+ * DUET_PLUGIN.  The descriptor names the plugin, lists its commands and their
+ * argument signatures, and may give init/fini hooks.  The daemon exports no
+ * symbols: before init it stores a pointer to its host API table in the
+ * plugin, and the static inline duet_* functions below call through it, so
+ * plugin code reads as plain calls (the idea of Redis's GetApi).
+ *
+ * Arguments reach a handler already checked against the command's
+ * signature, as msgpack objects; the reply is written with msgpack-c's
+ * packer.  Everything a handler is given is borrowed for the duration of the
+ * call.  See duet-plugin(3) for the complete guide and an example.
+ */
+#ifndef DUET_PLUGIN_H
+#define DUET_PLUGIN_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <msgpack.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** ABI version: another major is refused at load; minors only append. */
+#define DUET_ABI_MAJOR 1
+#define DUET_ABI_MINOR 0
+
+/** Marks the one symbol a plugin exports. */
+#define DUET_API __attribute__((visibility("default")))
+
+/** Command flags (struct duet_command.flags). */
+#define DUET_PUBLIC	0x01 /* callable without authentication */
+#define DUET_READONLY	0x02 /* no side effects: callable with HTTP GET */
+#define DUET_BLOCKING	0x04 /* runs on the blocking pool (reserved) */
+#define DUET_STREAM	0x08 /* may send several items (reserved) */
+
+/** Plugin flags (struct duet_plugin.flags). */
+#define DUET_THREADSAFE 0x01 /* handlers may run on several threads at once */
+
+/** Log levels for duet_log(). */
+#define DUET_LOG_DEBUG 0
+#define DUET_LOG_INFO  1
+#define DUET_LOG_WARN  2
+#define DUET_LOG_ERROR 3
+
+/** What duet_call_info() can tell about the caller. */
+#define DUET_INFO_USER	      0 /* authenticated user, or NULL */
+#define DUET_INFO_PEER	      1 /* "127.0.0.1:5555", "[::1]:5555" or "unix" */
+#define DUET_INFO_PROTOCOL    2 /* "resp2", "resp3" or "http" */
+#define DUET_INFO_TLS_SUBJECT 3 /* client certificate subject, or NULL */
+#define DUET_INFO_CLIENT_NAME 4 /* CLIENT SETNAME, or NULL */
+
+/**
+ * The msgpack ext type duet_reply_status() packs: a short status text such
+ * as "OK", sent as a RESP simple string (+OK) and as a JSON string.
+ */
+#define DUET_EXT_STATUS 1
+
+/** One call of a command: opaque, borrowed by the handler. */
+typedef struct duet_call duet_call;
+
+/** A command handler.  It answers exactly once, before it returns. */
+typedef void (*duet_handler_fn)(duet_call *call);
+
+/** One command of a plugin; a plugin's table ends with a NULL name. */
+struct duet_command {
+	/** Name, e.g. "add" or "geo.add"; case-insensitive on RESP. */
+	const char *name;
+	/** Argument signature, e.g. "a:int b:int" or "nums:float...". */
+	const char *args;
+	/** Reply type, e.g. "int", for documentation. */
+	const char *reply;
+	/** One-line summary, for COMMAND DOCS and /commands. */
+	const char *summary;
+	/** DUET_PUBLIC, DUET_READONLY, ... */
+	unsigned flags;
+	/** The handler. */
+	duet_handler_fn handler;
+};
+
+/** The host API table; only ever appended to.  Reach it via duet_*(). */
+struct duet_host {
+	uint16_t abi_major;
+	uint16_t abi_minor;
+	uint32_t struct_size;
+	int (*argc)(const duet_call *call);
+	const msgpack_object *(*arg)(const duet_call *call, int i);
+	int (*arg_present)(const duet_call *call, int i);
+	msgpack_packer *(*reply)(duet_call *call);
+	void (*error)(duet_call *call, const char *code, const char *message);
+	const char *(*info)(const duet_call *call, int what);
+	void (*log)(const char *plugin, int level, const char *message);
+};
+
+struct duet_plugin;
+
+/** The plugin descriptor: starts with the ABI header, fields only appended. */
+struct duet_plugin {
+	uint16_t abi_major;
+	uint16_t abi_minor;
+	uint32_t struct_size;
+	/** Where the daemon stores its host table before init. */
+	const struct duet_host **host;
+	/** Plugin name, e.g. "kv". */
+	const char *name;
+	/** Plugin version, e.g. "1.0.0". */
+	const char *version;
+	/** DUET_THREADSAFE or 0. */
+	unsigned flags;
+	/** Command table, ending with an entry whose name is NULL. */
+	const struct duet_command *commands;
+	/**
+	 * Optional.  Called once per load with the plugin's `config:` map
+	 * from duetd.yaml (an empty map if none; borrowed for the call).
+	 * Returns 0, or -1 with a message in err.
+	 */
+	int (*init)(const msgpack_object *config, char *err, size_t errlen);
+	/** Optional.  Called once when the loaded generation is retired. */
+	void (*fini)(void);
+};
+
+/** Set by the daemon before init; internal to the plugin's own object. */
+extern const struct duet_host *duet__host
+    __attribute__((visibility("hidden")));
+extern DUET_API const struct duet_plugin duet_plugin;
+
+/**
+ * Declares the plugin descriptor and the host pointer.  Use once per plugin:
+ *
+ *	DUET_PLUGIN = {
+ *		DUET_PLUGIN_HEADER,
+ *		.name = "math",
+ *		.version = "1.0.0",
+ *		.commands = commands,
+ *	};
+ */
+#define DUET_PLUGIN                                                            \
+	const struct duet_host *duet__host;                                    \
+	DUET_API const struct duet_plugin duet_plugin
+
+/** The ABI header fields of a descriptor. */
+#define DUET_PLUGIN_HEADER                                                     \
+	.abi_major = DUET_ABI_MAJOR, .abi_minor = DUET_ABI_MINOR,              \
+	.struct_size = sizeof(struct duet_plugin), .host = &duet__host
+
+/** Number of parameters in the command's signature. */
+static inline int
+duet_argc(const duet_call *call)
+{
+	return duet__host->argc(call);
+}
+
+/**
+ * Argument i (0-based, in signature order) as a msgpack object.  A variadic
+ * parameter is one array of every value given; an optional parameter that
+ * was not given and has no default is nil.  Borrowed for the call.
+ */
+static inline const msgpack_object *
+duet_arg(const duet_call *call, int i)
+{
+	return duet__host->arg(call, i);
+}
+
+/** Whether the client gave argument i (defaults do not count). */
+static inline int
+duet_arg_present(const duet_call *call, int i)
+{
+	return duet__host->arg_present(call, i);
+}
+
+/** Argument i of type int. */
+static inline int64_t
+duet_arg_int(const duet_call *call, int i)
+{
+	const msgpack_object *o = duet_arg(call, i);
+
+	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return (int64_t)o->via.u64;
+	if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+		return o->via.i64;
+	return 0;
+}
+
+/** Argument i of type float (ints are widened). */
+static inline double
+duet_arg_float(const duet_call *call, int i)
+{
+	const msgpack_object *o = duet_arg(call, i);
+
+	if (o->type == MSGPACK_OBJECT_FLOAT64 ||
+	    o->type == MSGPACK_OBJECT_FLOAT32)
+		return o->via.f64;
+	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return (double)o->via.u64;
+	if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+		return (double)o->via.i64;
+	return 0.0;
+}
+
+/** Argument i of type bool. */
+static inline int
+duet_arg_bool(const duet_call *call, int i)
+{
+	const msgpack_object *o = duet_arg(call, i);
+
+	return o->type == MSGPACK_OBJECT_BOOLEAN && o->via.boolean;
+}
+
+/**
+ * Bytes of a str or bytes argument (of any msgpack str or bin object when
+ * o is given directly).  Not NUL-terminated; *len receives the length.
+ */
+static inline const char *
+duet_obj_bytes(const msgpack_object *o, size_t *len)
+{
+	if (o->type == MSGPACK_OBJECT_STR) {
+		*len = o->via.str.size;
+		return o->via.str.ptr;
+	}
+	if (o->type == MSGPACK_OBJECT_BIN) {
+		*len = o->via.bin.size;
+		return o->via.bin.ptr;
+	}
+	*len = 0;
+	return "";
+}
+
+/** Bytes of argument i (str or bytes); see duet_obj_bytes(). */
+static inline const char *
+duet_arg_bytes(const duet_call *call, int i, size_t *len)
+{
+	return duet_obj_bytes(duet_arg(call, i), len);
+}
+
+/**
+ * The packer for the reply: pack exactly one value.  Borrowed for the call.
+ */
+static inline msgpack_packer *
+duet_reply(duet_call *call)
+{
+	return duet__host->reply(call);
+}
+
+/** Replies with an integer. */
+static inline void
+duet_reply_int(duet_call *call, int64_t v)
+{
+	msgpack_pack_int64(duet_reply(call), v);
+}
+
+/** Replies with a float. */
+static inline void
+duet_reply_float(duet_call *call, double v)
+{
+	msgpack_pack_double(duet_reply(call), v);
+}
+
+/** Replies with a boolean. */
+static inline void
+duet_reply_bool(duet_call *call, int v)
+{
+	if (v)
+		msgpack_pack_true(duet_reply(call));
+	else
+		msgpack_pack_false(duet_reply(call));
+}
+
+/** Replies with nil (RESP nil, JSON null). */
+static inline void
+duet_reply_nil(duet_call *call)
+{
+	msgpack_pack_nil(duet_reply(call));
+}
+
+/** Replies with a UTF-8 string. */
+static inline void
+duet_reply_str(duet_call *call, const char *s, size_t len)
+{
+	msgpack_packer *pk = duet_reply(call);
+
+	msgpack_pack_str(pk, len);
+	msgpack_pack_str_body(pk, s, len);
+}
+
+/** Replies with binary data. */
+static inline void
+duet_reply_bytes(duet_call *call, const void *p, size_t len)
+{
+	msgpack_packer *pk = duet_reply(call);
+
+	msgpack_pack_bin(pk, len);
+	msgpack_pack_bin_body(pk, p, len);
+}
+
+/** Replies with a status such as "OK" (RESP +OK, JSON "OK"). */
+static inline void
+duet_reply_status(duet_call *call, const char *s, size_t len)
+{
+	msgpack_packer *pk = duet_reply(call);
+
+	msgpack_pack_ext(pk, len, DUET_EXT_STATUS);
+	msgpack_pack_ext_body(pk, s, len);
+}
+
+/**
+ * Replies with an error: code is a short upper-case word ("ERR", "DEMO")
+ * sent as RESP `-CODE message` and in HTTP's JSON error object.  Replaces
+ * anything already packed.
+ */
+static inline void
+duet_reply_error(duet_call *call, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static inline void
+duet_reply_error(duet_call *call, const char *code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	duet__host->error(call, code, msg);
+}
+
+/** What the daemon knows of the caller (DUET_INFO_*); NULL if unknown. */
+static inline const char *
+duet_call_info(const duet_call *call, int what)
+{
+	return duet__host->info(call, what);
+}
+
+/** Logs one line through the daemon's log, tagged with the plugin name. */
+static inline void
+duet_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static inline void
+duet_log(int level, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	duet__host->log(duet_plugin.name, level, msg);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DUET_PLUGIN_H */

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of registry.c: building generations from a command table,
+ * case-insensitive lookup, name clashes and reference counting.
+ */
+#include "autoconf.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "config.h"
+#include "registry.h"
+
+static void
+test_handler(duet_call *call)
+{
+	(void)call;
+}
+
+static const struct duet_command test_table[] = {
+	{"ping", "message:any?", "status", "", 0, test_handler},
+	{"geo.add", "lat:float lon:float name:str...", "int", "", 0,
+	    test_handler},
+	{NULL, NULL, NULL, NULL, 0, NULL},
+};
+
+/* An empty config whose plugin_dir is an empty folder. */
+static struct config *
+test_config(char *dir)
+{
+	struct config *cf = calloc(1, sizeof(*cf));
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	cf->file = strdup("test.yaml");
+	cf->plugin_dir = strdup(dir);
+	cf->plugin_dir_line = 1;
+	return cf;
+}
+
+START_TEST(test_registry_lookup_ignores_case)
+{
+	char dir[] = "/tmp/duet-reg-XXXXXX";
+	struct config *cf = test_config(dir);
+	struct registry *reg;
+	const struct command *c;
+	int nerrors;
+
+	reg = registry_build(cf, NULL, test_table, &nerrors);
+	ck_assert_ptr_nonnull(reg);
+	ck_assert_int_eq(nerrors, 0);
+	ck_assert_uint_eq(reg->ncommands, 2);
+	c = registry_lookup(reg, "GEO.Add", 7);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(c->name, "geo.add");
+	ck_assert_int_eq(c->arity, -4);
+	c = registry_lookup(reg, "PING", 4);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(c->arity, -1);
+	ck_assert_ptr_null(registry_lookup(reg, "pin", 3));
+	ck_assert_ptr_null(registry_lookup(reg, "", 0));
+	registry_unref(reg);
+	config_free(cf);
+	rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_registry_rejects_duplicate_names)
+{
+	static const struct duet_command dup[] = {
+		{"x", "", "nil", "", 0, test_handler},
+		{"X", "", "nil", "", 0, test_handler},
+		{NULL, NULL, NULL, NULL, 0, NULL},
+	};
+	char dir[] = "/tmp/duet-reg-XXXXXX";
+	struct config *cf = test_config(dir);
+	int nerrors;
+
+	ck_assert_ptr_null(registry_build(cf, NULL, dup, &nerrors));
+	ck_assert_int_eq(nerrors, 1);
+	config_free(cf);
+	rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_registry_rejects_bad_signature)
+{
+	static const struct duet_command bad[] = {
+		{"x", "a:integer", "nil", "", 0, test_handler},
+		{NULL, NULL, NULL, NULL, 0, NULL},
+	};
+	char dir[] = "/tmp/duet-reg-XXXXXX";
+	struct config *cf = test_config(dir);
+	int nerrors;
+
+	ck_assert_ptr_null(registry_build(cf, NULL, bad, &nerrors));
+	ck_assert_int_eq(nerrors, 1);
+	config_free(cf);
+	rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_registry_refresh_follows_publish)
+{
+	char dir[] = "/tmp/duet-reg-XXXXXX";
+	struct config *cf = test_config(dir);
+	struct registry *a, *b, *cached;
+	int nerrors;
+
+	a = registry_build(cf, NULL, test_table, &nerrors);
+	b = registry_build(cf, NULL, test_table, &nerrors);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_uint_ne(a->id, b->id);
+	registry_publish(a);
+	cached = registry_refresh(NULL);
+	ck_assert_ptr_eq(cached, a);
+	ck_assert_ptr_eq(registry_refresh(cached), a);
+	registry_publish(b);
+	cached = registry_refresh(cached);
+	ck_assert_ptr_eq(cached, b);
+	registry_unref(cached);
+	registry_shutdown();
+	config_free(cf);
+	rmdir(dir);
+}
+END_TEST
+
+static Suite *
+registry_suite(void)
+{
+	Suite *s = suite_create("registry");
+	TCase *tc;
+
+	tc = tcase_create("lookup");
+	tcase_add_test(tc, test_registry_lookup_ignores_case);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("errors");
+	tcase_add_test(tc, test_registry_rejects_duplicate_names);
+	tcase_add_test(tc, test_registry_rejects_bad_signature);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("generations");
+	tcase_add_test(tc, test_registry_refresh_follows_publish);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(registry_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,30 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Installs the Debian 12 packages duetd needs to build and test, if any
+# are missing.  As root it runs apt-get; otherwise it prints the command.
+set -eu
+
+PKGS="autoconf automake libtool pkg-config make gcc
+libevent-dev libmsgpack-dev libyaml-dev libyajl-dev libssl-dev
+libsystemd-dev check libsubunit-dev libhiredis-dev redis-tools curl
+groff-base procps"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+	    grep -q 'install ok installed'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "duetd needs these Debian packages; as root, run:" >&2
+	echo "  apt-get update && apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing
