@@ -30,6 +30,9 @@
 
 static time_t builtin_start_time;
 
+/* Built-ins use the plugin ABI's duet_*() calls like any plugin. */
+const struct duet_host *duet__host = &dispatch_host_table;
+
 static void
 builtin_pack_cstr(msgpack_packer *pk, const char *s)
 {

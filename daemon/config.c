@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,11 +34,11 @@
 #include "log.h"
 #include "util.h"
 
-#define CONFIG_FILE_MAX	   (16 * 1024 * 1024) /* bytes of YAML we read */
-#define CONFIG_PACK_DEPTH  32	  /* msgpack-c 4 unpacks 32 levels */
+#define CONFIG_FILE_MAX     (16 * 1024 * 1024) /* bytes of YAML we read */
+#define CONFIG_PACK_DEPTH   32 /* msgpack-c 4 unpacks 32 levels */
 #define CONFIG_DEFAULT_HOST "127.0.0.1"
 #define CONFIG_DEFAULT_PORT "3838"
-#define CONFIG_THREADS_MAX 1024
+#define CONFIG_THREADS_MAX  1024
 
 /* One load: the document being walked and the config being built. */
 struct config_ctx {
@@ -45,13 +46,13 @@ struct config_ctx {
 	yaml_document_t *doc; /* borrowed: the document being walked */
 	struct config *cf;    /* the config being built */
 	int nerrors;
-	int listen_set;	      /* the file has a listen key */
-	unsigned char *seen;  /* owned: per plugin config, node ids packed */
+	int listen_set;      /* the file has a listen key */
+	unsigned char *seen; /* owned: per plugin config, node ids packed */
 };
 
 struct config_key;
-typedef void config_handler_fn(struct config_ctx *, const struct config_key *,
-    yaml_node_t *, void *);
+typedef void config_handler_fn(
+    struct config_ctx *, const struct config_key *, yaml_node_t *, void *);
 
 /*
  * One key of a mapping.  type is the node type the value must have
@@ -68,75 +69,77 @@ struct config_key {
 	uint64_t max;
 };
 
-static config_handler_fn config_listen_list, config_address,
-    config_protocols, config_workers, config_blocking, config_plugin_dir,
-    config_plugins, config_plugin_name, config_plugin_path,
-    config_plugin_config, config_limits, config_count, config_size,
-    config_duration, config_http, config_origins, config_hosts, config_log,
-    config_log_level, config_unsupported;
+static config_handler_fn config_listen_list, config_address, config_protocols,
+    config_workers, config_blocking, config_plugin_dir, config_plugins,
+    config_plugin_name, config_plugin_path, config_plugin_config, config_limits,
+    config_count, config_size, config_duration, config_http, config_origins,
+    config_hosts, config_log, config_log_level, config_unsupported;
 
 static const struct config_key config_root_keys[] = {
-	{"listen", YAML_SEQUENCE_NODE, config_listen_list, 0, 0, 0},
-	{"workers", YAML_SCALAR_NODE, config_workers, 0, 0, 0},
-	{"blocking_threads", YAML_SCALAR_NODE, config_blocking, 0, 0, 0},
-	{"plugin_dir", YAML_SCALAR_NODE, config_plugin_dir, 0, 0, 0},
-	{"plugins", YAML_SEQUENCE_NODE, config_plugins, 0, 0, 0},
-	{"limits", YAML_MAPPING_NODE, config_limits, 0, 0, 0},
-	{"http", YAML_MAPPING_NODE, config_http, 0, 0, 0},
-	{"log", YAML_MAPPING_NODE, config_log, 0, 0, 0},
-	{"auth", YAML_NO_NODE, config_unsupported, 0, 0, 0},
-	{"access", YAML_NO_NODE, config_unsupported, 0, 0, 0},
-	{NULL, YAML_NO_NODE, NULL, 0, 0, 0},
+    {"listen", YAML_SEQUENCE_NODE, config_listen_list, 0, 0, 0},
+    {"workers", YAML_SCALAR_NODE, config_workers, 0, 0, 0},
+    {"blocking_threads", YAML_SCALAR_NODE, config_blocking, 0, 0, 0},
+    {"plugin_dir", YAML_SCALAR_NODE, config_plugin_dir, 0, 0, 0},
+    {"plugins", YAML_SEQUENCE_NODE, config_plugins, 0, 0, 0},
+    {"limits", YAML_MAPPING_NODE, config_limits, 0, 0, 0},
+    {"http", YAML_MAPPING_NODE, config_http, 0, 0, 0},
+    {"log", YAML_MAPPING_NODE, config_log, 0, 0, 0},
+    {"auth", YAML_NO_NODE, config_unsupported, 0, 0, 0},
+    {"access", YAML_NO_NODE, config_unsupported, 0, 0, 0},
+    {NULL, YAML_NO_NODE, NULL, 0, 0, 0},
 };
 
 static const struct config_key config_listen_keys[] = {
-	{"address", YAML_SCALAR_NODE, config_address, 0, 0, 0},
-	{"protocols", YAML_SEQUENCE_NODE, config_protocols, 0, 0, 0},
-	{"tls", YAML_NO_NODE, config_unsupported, 0, 0, 0},
-	{NULL, YAML_NO_NODE, NULL, 0, 0, 0},
+    {"address", YAML_SCALAR_NODE, config_address, 0, 0, 0},
+    {"protocols", YAML_SEQUENCE_NODE, config_protocols, 0, 0, 0},
+    {"tls", YAML_NO_NODE, config_unsupported, 0, 0, 0},
+    {NULL, YAML_NO_NODE, NULL, 0, 0, 0},
 };
 
 static const struct config_key config_plugin_keys[] = {
-	{"name", YAML_SCALAR_NODE, config_plugin_name, 0, 0, 0},
-	{"path", YAML_SCALAR_NODE, config_plugin_path, 0, 0, 0},
-	{"config", YAML_MAPPING_NODE, config_plugin_config, 0, 0, 0},
-	{NULL, YAML_NO_NODE, NULL, 0, 0, 0},
+    {"name", YAML_SCALAR_NODE, config_plugin_name, 0, 0, 0},
+    {"path", YAML_SCALAR_NODE, config_plugin_path, 0, 0, 0},
+    {"config", YAML_MAPPING_NODE, config_plugin_config, 0, 0, 0},
+    {NULL, YAML_NO_NODE, NULL, 0, 0, 0},
 };
 
-#define LIMIT(name, fn, min, max)                                             \
-	{#name, YAML_SCALAR_NODE, fn, offsetof(struct config_limits, name),   \
-	    min, max}
-#define LIMIT_MS(name, fn, min, max)                                          \
-	{#name, YAML_SCALAR_NODE, fn,                                         \
-	    offsetof(struct config_limits, name##_ms), min, max}
+#define LIMIT(name, fn, min, max)                                              \
+	{                                                                      \
+#name, YAML_SCALAR_NODE, fn,                                   \
+		    offsetof(struct config_limits, name), min, max             \
+	}
+#define LIMIT_MS(name, fn, min, max)                                           \
+	{                                                                      \
+#name, YAML_SCALAR_NODE, fn,                                   \
+		    offsetof(struct config_limits, name##_ms), min, max        \
+	}
 
 static const struct config_key config_limits_keys[] = {
-	LIMIT(max_connections, config_count, 1, INT_MAX),
-	LIMIT(max_request_bytes, config_size, 1, UINT64_MAX),
-	LIMIT(max_args, config_count, 1, INT_MAX),
-	LIMIT(max_nesting, config_count, 1, CONFIG_PACK_DEPTH),
-	LIMIT(max_output_bytes, config_size, 1, UINT64_MAX),
-	LIMIT_MS(header_timeout, config_duration, 1, UINT64_MAX),
-	LIMIT_MS(idle_timeout, config_duration, 1, UINT64_MAX),
-	LIMIT_MS(shutdown_timeout, config_duration, 0, UINT64_MAX),
-	{NULL, YAML_NO_NODE, NULL, 0, 0, 0},
+    LIMIT(max_connections, config_count, 1, INT_MAX),
+    LIMIT(max_request_bytes, config_size, 1, UINT64_MAX),
+    LIMIT(max_args, config_count, 1, INT_MAX),
+    LIMIT(max_nesting, config_count, 1, CONFIG_PACK_DEPTH),
+    LIMIT(max_output_bytes, config_size, 1, UINT64_MAX),
+    LIMIT_MS(header_timeout, config_duration, 1, UINT64_MAX),
+    LIMIT_MS(idle_timeout, config_duration, 1, UINT64_MAX),
+    LIMIT_MS(shutdown_timeout, config_duration, 0, UINT64_MAX),
+    {NULL, YAML_NO_NODE, NULL, 0, 0, 0},
 };
 
 static const struct config_key config_http_keys[] = {
-	{"allow_origins", YAML_SEQUENCE_NODE, config_origins, 0, 0, 0},
-	{"allow_hosts", YAML_SEQUENCE_NODE, config_hosts, 0, 0, 0},
-	{NULL, YAML_NO_NODE, NULL, 0, 0, 0},
+    {"allow_origins", YAML_SEQUENCE_NODE, config_origins, 0, 0, 0},
+    {"allow_hosts", YAML_SEQUENCE_NODE, config_hosts, 0, 0, 0},
+    {NULL, YAML_NO_NODE, NULL, 0, 0, 0},
 };
 
 static const struct config_key config_log_keys[] = {
-	{"level", YAML_SCALAR_NODE, config_log_level, 0, 0, 0},
-	{NULL, YAML_NO_NODE, NULL, 0, 0, 0},
+    {"level", YAML_SCALAR_NODE, config_log_level, 0, 0, 0},
+    {NULL, YAML_NO_NODE, NULL, 0, 0, 0},
 };
 
 /* Logs "FILE:LINE:COLUMN: message" at the node's start and counts it. */
-static void __attribute__((format(printf, 3, 4)))
-config_err(struct config_ctx *ctx, const yaml_node_t *node, const char *fmt,
-    ...)
+static void __attribute__((format(printf, 3, 4))) config_err(
+    struct config_ctx *ctx, const yaml_node_t *node, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -210,8 +213,8 @@ config_strdup(struct config_ctx *ctx, yaml_node_t *node, const char *what)
 
 	if (node->type != YAML_SCALAR_NODE || config_is_null(node) ||
 	    *s == '\0') {
-		config_err(ctx, node, "expected a non-empty string for '%s'",
-		    what);
+		config_err(
+		    ctx, node, "expected a non-empty string for '%s'", what);
 		return NULL;
 	}
 	if (strlen(s) != node->data.scalar.length) {
@@ -235,7 +238,7 @@ config_dup_key(struct config_ctx *ctx, yaml_node_t *map, yaml_node_pair_t *pair)
 		if (e->type == YAML_SCALAR_NODE &&
 		    e->data.scalar.length == k->data.scalar.length &&
 		    memcmp(e->data.scalar.value, k->data.scalar.value,
-			k->data.scalar.length) == 0)
+		        k->data.scalar.length) == 0)
 			return 1;
 	}
 	return 0;
@@ -310,7 +313,9 @@ config_section(struct config_ctx *ctx, yaml_node_t *map,
 			    config_type_name(v->type));
 			continue;
 		}
-		ent->fn(ctx, ent, v, target);
+		/* An unsupported key is reported where the key is. */
+		ent->fn(ctx, ent, ent->fn == config_unsupported ? k : v,
+		    target);
 	}
 }
 
@@ -320,8 +325,8 @@ config_unsupported(struct config_ctx *ctx, const struct config_key *key,
     yaml_node_t *node, void *target)
 {
 	(void)target;
-	config_err(ctx, node, "'%s' is not supported by this build yet",
-	    key->name);
+	config_err(
+	    ctx, node, "'%s' is not supported by this build yet", key->name);
 }
 
 /*
@@ -416,8 +421,8 @@ bad:
 badhost:
 	config_err(ctx, node, "invalid host '%s' in '%s'%s", l->host, s,
 	    strchr(l->host, ':') != NULL && s[0] != '['
-		? " (an IPv6 address goes in brackets)"
-		: "");
+	        ? " (an IPv6 address goes in brackets)"
+	        : "");
 	return -1;
 nomem:
 	config_err(ctx, node, "out of memory");
@@ -440,11 +445,13 @@ config_address(struct config_ctx *ctx, const struct config_key *key,
 	}
 	l->is_unix = 1;
 	if (l->text[5] == '\0') {
-		config_err(ctx, node, "empty unix socket path in '%s'", l->text);
+		config_err(
+		    ctx, node, "empty unix socket path in '%s'", l->text);
 		return;
 	}
 	if (strlen(l->text + 5) >= sizeof(sun.sun_path)) {
-		config_err(ctx, node, "unix socket path too long (%zu bytes max)",
+		config_err(ctx, node,
+		    "unix socket path too long (%zu bytes max)",
 		    sizeof(sun.sun_path) - 1);
 		return;
 	}
@@ -473,22 +480,24 @@ config_protocols(struct config_ctx *ctx, const struct config_key *key,
 		    strcmp(config_scalar(v), "http") == 0)
 			l->protocols |= CONFIG_PROTO_HTTP;
 		else
-			config_err(ctx, v, "invalid protocol %s%s%s (expected "
-					   "resp or http)",
+			config_err(ctx, v,
+			    "invalid protocol %s%s%s (expected "
+			    "resp or http)",
 			    v->type == YAML_SCALAR_NODE ? "'" : "",
 			    v->type == YAML_SCALAR_NODE ? config_scalar(v)
-							: "(not a scalar)",
+			                                : "(not a scalar)",
 			    v->type == YAML_SCALAR_NODE ? "'" : "");
 	}
 	if (it == node->data.sequence.items.start)
-		config_err(ctx, node, "'protocols' needs at least one of resp, "
-				      "http");
+		config_err(ctx, node,
+		    "'protocols' needs at least one of resp, "
+		    "http");
 }
 
 /* One item of listen: an address scalar or a mapping. */
 static void
-config_listen_item(struct config_ctx *ctx, yaml_node_t *node,
-    struct config_listen *l)
+config_listen_item(
+    struct config_ctx *ctx, yaml_node_t *node, struct config_listen *l)
 {
 	l->protocols = CONFIG_PROTO_RESP | CONFIG_PROTO_HTTP;
 	l->line = (int)node->start_mark.line + 1;
@@ -565,8 +574,8 @@ config_workers(struct config_ctx *ctx, const struct config_key *key,
 		cf->workers = 0;
 		return;
 	}
-	if (util_parse_uint64(s, node->data.scalar.length, &v) == -1 ||
-	    v < 1 || v > CONFIG_THREADS_MAX) {
+	if (util_parse_uint64(s, node->data.scalar.length, &v) == -1 || v < 1 ||
+	    v > CONFIG_THREADS_MAX) {
 		config_err(ctx, node,
 		    "invalid workers '%s' (expected auto or an integer 1..%d)",
 		    s, CONFIG_THREADS_MAX);
@@ -580,8 +589,8 @@ static void
 config_blocking(struct config_ctx *ctx, const struct config_key *key,
     yaml_node_t *node, void *target)
 {
-	const struct config_key range = {key->name, YAML_SCALAR_NODE, NULL, 0,
-	    1, CONFIG_THREADS_MAX};
+	const struct config_key range = {
+	    key->name, YAML_SCALAR_NODE, NULL, 0, 1, CONFIG_THREADS_MAX};
 	struct config *cf = target;
 	uint64_t v;
 
@@ -607,8 +616,8 @@ config_resolve(const char *file, const char *rel)
 		dir = abs;
 	len = strlen(dir) + 1 + strlen(rel) + 1;
 	if ((out = malloc(len)) != NULL)
-		snprintf(out, len, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir,
-		    rel);
+		snprintf(
+		    out, len, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, rel);
 	free(abs);
 	free(copy);
 	return out;
@@ -685,8 +694,8 @@ config_is_float(const char *s)
 
 /* Returns 1 if s is one of YAML's spellings of word (true, True, TRUE). */
 static int
-config_spelled(const char *s, const char *lower, const char *title,
-    const char *upper)
+config_spelled(
+    const char *s, const char *lower, const char *title, const char *upper)
 {
 	return strcmp(s, lower) == 0 || strcmp(s, title) == 0 ||
 	    strcmp(s, upper) == 0;
@@ -740,11 +749,524 @@ config_pack_scalar(msgpack_packer *pk, const yaml_node_t *node)
 	if (node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
 		if (config_is_null(node))
 			return msgpack_pack_nil(pk);
-		if (strlen(s) == len && (r = config_pack_plain(pk, s, len)) != 0)
+		if (strlen(s) == len &&
+		    (r = config_pack_plain(pk, s, len)) != 0)
 			return r == 1 ? 0 : -1;
 	}
 	if (msgpack_pack_str(pk, len) != 0 ||
 	    msgpack_pack_str_body(pk, s, len) != 0)
 		return -1;
 	return 0;
+}
+
+static int config_pack(
+    struct config_ctx *, msgpack_packer *, yaml_node_t *, int);
+
+/* Packs a mapping; keys must be unique scalars and are packed as strings. */
+static int
+config_pack_map(
+    struct config_ctx *ctx, msgpack_packer *pk, yaml_node_t *node, int depth)
+{
+	yaml_node_pair_t *pair;
+	yaml_node_t *k;
+
+	if (msgpack_pack_map(pk,
+	        (size_t)(node->data.mapping.pairs.top -
+	            node->data.mapping.pairs.start)) != 0)
+		return -1;
+	for (pair = node->data.mapping.pairs.start;
+	     pair < node->data.mapping.pairs.top; pair++) {
+		k = config_node(ctx, pair->key);
+		if (k->type != YAML_SCALAR_NODE) {
+			config_err(
+			    ctx, k, "plugin config keys must be scalars");
+			return -1;
+		}
+		if (config_dup_key(ctx, node, pair)) {
+			config_err(ctx, k,
+			    "duplicate key '%s' in plugin config",
+			    config_scalar(k));
+			return -1;
+		}
+		if (msgpack_pack_str(pk, k->data.scalar.length) != 0 ||
+		    msgpack_pack_str_body(
+		        pk, k->data.scalar.value, k->data.scalar.length) != 0 ||
+		    config_pack(ctx, pk, config_node(ctx, pair->value),
+		        depth + 1) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Packs a node of a plugin config.  A node reached twice is an alias (which
+ * could also be a loop or a billion laughs) and is refused; so is nesting
+ * deeper than msgpack-c unpacks.  Returns 0, or -1 with an error reported
+ * (a failure of the packer itself is reported by the caller).
+ */
+static int
+config_pack(
+    struct config_ctx *ctx, msgpack_packer *pk, yaml_node_t *node, int depth)
+{
+	size_t id = (size_t)(node - ctx->doc->nodes.start);
+	yaml_node_item_t *it;
+
+	if (ctx->seen[id]) {
+		config_err(
+		    ctx, node, "aliases are not supported in plugin config");
+		return -1;
+	}
+	ctx->seen[id] = 1;
+	if (node->type == YAML_SCALAR_NODE)
+		return config_pack_scalar(pk, node);
+	if (depth > CONFIG_PACK_DEPTH) {
+		config_err(ctx, node,
+		    "plugin config is nested deeper than %d levels",
+		    CONFIG_PACK_DEPTH);
+		return -1;
+	}
+	if (node->type == YAML_MAPPING_NODE)
+		return config_pack_map(ctx, pk, node, depth);
+	if (msgpack_pack_array(pk, config_nitems(node)) != 0)
+		return -1;
+	for (it = node->data.sequence.items.start;
+	     it < node->data.sequence.items.top; it++)
+		if (config_pack(ctx, pk, config_node(ctx, *it), depth + 1) ==
+		    -1)
+			return -1;
+	return 0;
+}
+
+/* A plugin's config: any mapping, handed to its init as a msgpack map. */
+static void
+config_plugin_config(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, void *target)
+{
+	size_t nnodes = (size_t)(ctx->doc->nodes.top - ctx->doc->nodes.start);
+	struct config_plugin *p = target;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	int before = ctx->nerrors;
+
+	(void)key;
+	if ((ctx->seen = calloc(nnodes, 1)) == NULL) {
+		config_err(ctx, node, "out of memory");
+		return;
+	}
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	if (config_pack(ctx, &pk, node, 1) == -1) {
+		if (ctx->nerrors == before)
+			config_err(ctx, node, "out of memory");
+		msgpack_sbuffer_destroy(&sb);
+	} else {
+		p->config_len = sb.size;
+		p->config = msgpack_sbuffer_release(&sb);
+	}
+	free(ctx->seen);
+	ctx->seen = NULL;
+}
+
+/* One item of plugins: a mapping {name?, path, config?}. */
+static void
+config_plugin_item(
+    struct config_ctx *ctx, yaml_node_t *node, struct config_plugin *p)
+{
+	p->line = (int)node->start_mark.line + 1;
+	p->column = (int)node->start_mark.column + 1;
+	if (node->type != YAML_MAPPING_NODE) {
+		config_err(ctx, node, "expected a mapping in 'plugins', got %s",
+		    config_type_name(node->type));
+		return;
+	}
+	config_section(ctx, node, config_plugin_keys, "plugins", p);
+	if (!config_has_key(ctx, node, "path"))
+		config_err(ctx, node, "plugin needs a 'path'");
+	if (p->config == NULL) {
+		if ((p->config = malloc(1)) == NULL) {
+			config_err(ctx, node, "out of memory");
+			return;
+		}
+		p->config[0] = (char)0x80; /* an empty msgpack map */
+		p->config_len = 1;
+	}
+}
+
+/* plugins: a list of plugins to load with their config. */
+static void
+config_plugins(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, void *target)
+{
+	struct config *cf = target;
+	size_t i, n = config_nitems(node);
+
+	(void)key;
+	if (n == 0)
+		return;
+	if ((cf->plugins = calloc(n, sizeof(*cf->plugins))) == NULL) {
+		config_err(ctx, node, "out of memory");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		config_plugin_item(ctx,
+		    config_node(ctx, node->data.sequence.items.start[i]),
+		    &cf->plugins[i]);
+		cf->nplugins++;
+	}
+}
+
+/* limits: a mapping of the keys in config_limits_keys. */
+static void
+config_limits(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, void *target)
+{
+	struct config *cf = target;
+
+	(void)key;
+	config_section(ctx, node, config_limits_keys, "limits", &cf->limits);
+}
+
+/* A count limit: an integer within the key's range. */
+static void
+config_count(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, void *target)
+{
+	uint64_t v;
+
+	if (config_uint(ctx, key, node, &v) == 0)
+		memcpy((char *)target + key->off, &v, sizeof(v));
+}
+
+/* A size limit: 1024, 64KiB, 1MiB, ... (binary multiples). */
+static void
+config_size(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, void *target)
+{
+	const char *s = config_scalar(node);
+	uint64_t v;
+
+	if (util_parse_size(s, &v) == -1 ||
+	    strlen(s) != node->data.scalar.length) {
+		config_err(ctx, node,
+		    "invalid size '%s' for '%s' (expected e.g. 4096, 64KiB, "
+		    "1MiB, 1GiB)",
+		    s, key->name);
+		return;
+	}
+	if (v < key->min || v > key->max) {
+		config_err(ctx, node, "'%s' must be at least %llu bytes",
+		    key->name, (unsigned long long)key->min);
+		return;
+	}
+	memcpy((char *)target + key->off, &v, sizeof(v));
+}
+
+/* A duration limit: 500ms, 10s, 5m, 1h; a bare number is seconds. */
+static void
+config_duration(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, void *target)
+{
+	const char *s = config_scalar(node);
+	uint64_t v;
+
+	if (util_parse_duration(s, &v) == -1 ||
+	    strlen(s) != node->data.scalar.length) {
+		config_err(ctx, node,
+		    "invalid duration '%s' for '%s' (expected e.g. 500ms, 10s, "
+		    "5m, 1h)",
+		    s, key->name);
+		return;
+	}
+	if (v < key->min || v > key->max) {
+		config_err(ctx, node, "'%s' must be at least %llums", key->name,
+		    (unsigned long long)key->min);
+		return;
+	}
+	memcpy((char *)target + key->off, &v, sizeof(v));
+}
+
+/* Copies a list of non-empty strings into *out / *n. */
+static void
+config_str_list(struct config_ctx *ctx, const char *what, yaml_node_t *node,
+    char ***out, size_t *n)
+{
+	size_t i, count = config_nitems(node);
+	char *s;
+
+	if (count == 0)
+		return;
+	if ((*out = calloc(count, sizeof(**out))) == NULL) {
+		config_err(ctx, node, "out of memory");
+		return;
+	}
+	for (i = 0; i < count; i++) {
+		s = config_strdup(ctx,
+		    config_node(ctx, node->data.sequence.items.start[i]), what);
+		if (s != NULL)
+			(*out)[(*n)++] = s;
+	}
+}
+
+/* http: CORS origins and Host names. */
+static void
+config_http(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, void *target)
+{
+	(void)key;
+	config_section(ctx, node, config_http_keys, "http", target);
+}
+
+static void
+config_origins(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, void *target)
+{
+	struct config *cf = target;
+
+	config_str_list(
+	    ctx, key->name, node, &cf->allow_origins, &cf->nallow_origins);
+}
+
+static void
+config_hosts(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, void *target)
+{
+	struct config *cf = target;
+
+	config_str_list(
+	    ctx, key->name, node, &cf->allow_hosts, &cf->nallow_hosts);
+}
+
+/* log: {level}. */
+static void
+config_log(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, void *target)
+{
+	(void)key;
+	config_section(ctx, node, config_log_keys, "log", target);
+}
+
+static void
+config_log_level(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, void *target)
+{
+	struct config *cf = target;
+	enum log_level level;
+
+	(void)key;
+	if (log_level_parse(config_scalar(node), &level) == -1) {
+		config_err(ctx, node,
+		    "invalid log level '%s' (expected debug, info, warn or "
+		    "error)",
+		    config_scalar(node));
+		return;
+	}
+	cf->log_level = (int)level;
+}
+
+/*
+ * Reads the whole file into a new buffer (*buf, owned by the caller).
+ * Returns 0, or -1 with "FILE: reason" logged.
+ */
+static int
+config_read(const char *file, char **buf, size_t *len)
+{
+	char *data = NULL, *p;
+	size_t n = 0, cap = 0, r;
+	FILE *fp;
+
+	if ((fp = fopen(file, "r")) == NULL)
+		goto fail;
+	do {
+		if (n == cap) {
+			cap = cap == 0 ? 4096 : cap * 2;
+			if (cap > CONFIG_FILE_MAX) {
+				log_error("%s: file is larger than %d bytes",
+				    file, CONFIG_FILE_MAX);
+				goto done;
+			}
+			if ((p = realloc(data, cap)) == NULL)
+				goto fail;
+			data = p;
+		}
+		r = fread(data + n, 1, cap - n, fp);
+		n += r;
+	} while (r > 0);
+	if (ferror(fp))
+		goto fail;
+	fclose(fp);
+	*buf = data;
+	*len = n;
+	return 0;
+fail:
+	log_error("%s: %s", file, strerror(errno));
+done:
+	if (fp != NULL)
+		fclose(fp);
+	free(data);
+	return -1;
+}
+
+/* Logs libyaml's error as FILE:LINE:COLUMN: problem (context). */
+static void
+config_yaml_error(struct config_ctx *ctx, const yaml_parser_t *parser,
+    const char *buf, size_t len)
+{
+	size_t line = 0, col = 0, i;
+
+	ctx->nerrors++;
+	if (parser->error == YAML_MEMORY_ERROR) {
+		log_error("%s: out of memory", ctx->file);
+		return;
+	}
+	if (parser->error == YAML_READER_ERROR) {
+		for (i = 0; i < parser->problem_offset && i < len; i++, col++)
+			if (buf[i] == '\n')
+				line++, col = (size_t)-1;
+		log_error("%s:%zu:%zu: %s", ctx->file, line + 1, col + 1,
+		    parser->problem);
+		return;
+	}
+	if (parser->context != NULL)
+		log_error("%s:%zu:%zu: %s (%s at line %zu, column %zu)",
+		    ctx->file, parser->problem_mark.line + 1,
+		    parser->problem_mark.column + 1, parser->problem,
+		    parser->context, parser->context_mark.line + 1,
+		    parser->context_mark.column + 1);
+	else
+		log_error("%s:%zu:%zu: %s", ctx->file,
+		    parser->problem_mark.line + 1,
+		    parser->problem_mark.column + 1, parser->problem);
+}
+
+/* Walks the document's root: nothing or null means all defaults. */
+static void
+config_root(struct config_ctx *ctx, yaml_document_t *doc)
+{
+	yaml_node_t *root = yaml_document_get_root_node(doc);
+
+	ctx->doc = doc;
+	if (root == NULL || config_is_null(root))
+		return;
+	if (root->type != YAML_MAPPING_NODE) {
+		config_err(ctx, root,
+		    "expected a mapping at the top level, got %s",
+		    config_type_name(root->type));
+		return;
+	}
+	config_section(ctx, root, config_root_keys, NULL, ctx->cf);
+}
+
+/* Parses buf (the file's text) into ctx->cf, counting errors. */
+static void
+config_parse(struct config_ctx *ctx, const char *buf, size_t len)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *extra;
+
+	if (!yaml_parser_initialize(&parser)) {
+		log_error("%s: out of memory", ctx->file);
+		ctx->nerrors++;
+		return;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		config_yaml_error(ctx, &parser, buf, len);
+		goto done;
+	}
+	config_root(ctx, &doc);
+	yaml_document_delete(&doc);
+	if (!yaml_parser_load(&parser, &doc)) {
+		config_yaml_error(ctx, &parser, buf, len);
+		goto done;
+	}
+	if ((extra = yaml_document_get_root_node(&doc)) != NULL) {
+		ctx->doc = &doc;
+		config_err(ctx, extra, "only one YAML document is allowed");
+	}
+	yaml_document_delete(&doc);
+done:
+	ctx->doc = NULL;
+	yaml_parser_delete(&parser);
+}
+
+/*
+ * Reads and checks the config file.  Every problem is logged (at error
+ * level) as FILE:LINE:COLUMN: message, and all of them are reported, not
+ * just the first.  Returns a new config (free it with config_free) with
+ * *nerrors set to 0, or NULL with *nerrors set to the number of errors
+ * (nerrors may be NULL).  Touches no global state but the log.
+ */
+struct config *
+config_load(const char *file, int *nerrors)
+{
+	struct config_ctx ctx;
+	struct config *cf;
+	char *buf = NULL;
+	size_t len = 0;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.file = file;
+	if ((cf = calloc(1, sizeof(*cf))) == NULL ||
+	    (cf->file = strdup(file)) == NULL) {
+		log_error("%s: out of memory", file);
+		ctx.nerrors++;
+		goto done;
+	}
+	ctx.cf = cf;
+	cf->blocking_threads = 16;
+	cf->log_level = LOG_LVL_INFO;
+	cf->limits =
+	    (struct config_limits){10000, 1024 * 1024, 65536, CONFIG_PACK_DEPTH,
+	        64 * 1024 * 1024, 10 * 1000, 300 * 1000, 30 * 1000};
+	if (config_read(file, &buf, &len) == -1)
+		ctx.nerrors++;
+	else
+		config_parse(&ctx, buf, len);
+	if (ctx.nerrors == 0 && !ctx.listen_set &&
+	    config_default_listen(cf) == -1) {
+		log_error("%s: out of memory", file);
+		ctx.nerrors++;
+	}
+done:
+	free(buf);
+	if (ctx.nerrors > 0) {
+		config_free(cf);
+		cf = NULL;
+	}
+	if (nerrors != NULL)
+		*nerrors = ctx.nerrors;
+	return cf;
+}
+
+/* Frees a config and everything it owns.  NULL is a no-op. */
+void
+config_free(struct config *cf)
+{
+	size_t i;
+
+	if (cf == NULL)
+		return;
+	for (i = 0; i < cf->nlisten; i++) {
+		free(cf->listen[i].text);
+		free(cf->listen[i].host);
+		free(cf->listen[i].port);
+		free(cf->listen[i].path);
+	}
+	free(cf->listen);
+	for (i = 0; i < cf->nplugins; i++) {
+		free(cf->plugins[i].name);
+		free(cf->plugins[i].path);
+		free(cf->plugins[i].config);
+	}
+	free(cf->plugins);
+	for (i = 0; i < cf->nallow_origins; i++)
+		free(cf->allow_origins[i]);
+	free(cf->allow_origins);
+	for (i = 0; i < cf->nallow_hosts; i++)
+		free(cf->allow_hosts[i]);
+	free(cf->allow_hosts);
+	free(cf->plugin_dir);
+	free(cf->file);
+	free(cf);
 }

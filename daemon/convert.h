@@ -24,6 +24,8 @@ int convert_text(msgpack_packer *pk, enum sig_type type, const char *s,
     size_t len, int max_nesting, struct duet_err *err);
 int convert_typed(msgpack_packer *pk, const msgpack_object *o,
     enum sig_type type, struct duet_err *err);
+int convert_json_text(msgpack_packer *pk, enum sig_type type, const char *s,
+    size_t len, int max_nesting, struct duet_err *err);
 int convert_json_to_msgpack(msgpack_packer *pk, const char *json, size_t len,
     int max_nesting, struct duet_err *err);
 int convert_msgpack_to_json(struct evbuffer *out, const msgpack_object *o,

@@ -296,7 +296,10 @@ done:
 	msgpack_zone_clear(&w->zone);
 }
 
-/* The host API table: what plugins call through duet_*(). */
+/*
+ * The host API table: what plugins call through duet_*().  Built-ins
+ * call through it too (builtin.c points its duet__host here).
+ */
 
 static int
 dispatch_host_argc(const duet_call *call)
@@ -369,7 +372,7 @@ dispatch_host_log(const char *plugin, int level, const char *message)
 	    message);
 }
 
-static const struct duet_host dispatch_host_table = {
+const struct duet_host dispatch_host_table = {
 	.abi_major = DUET_ABI_MAJOR,
 	.abi_minor = DUET_ABI_MINOR,
 	.struct_size = sizeof(struct duet_host),

@@ -53,6 +53,8 @@ struct duet_call {
 	struct duet_err err;
 };
 
+extern const struct duet_host dispatch_host_table;
+
 const struct duet_host *dispatch_host(void);
 void dispatch_request(struct conn *c, const struct request *req);
 

@@ -24,10 +24,10 @@
 static atomic_int log_level = LOG_LVL_INFO;
 
 static const char *const log_names[] = {
-	[LOG_LVL_DEBUG] = "debug",
-	[LOG_LVL_INFO] = "info",
-	[LOG_LVL_WARN] = "warn",
-	[LOG_LVL_ERROR] = "error",
+    [LOG_LVL_DEBUG] = "debug",
+    [LOG_LVL_INFO] = "info",
+    [LOG_LVL_WARN] = "warn",
+    [LOG_LVL_ERROR] = "error",
 };
 
 /*

@@ -76,11 +76,11 @@ util_parse_int64(const char *s, size_t len, int64_t *out)
 	uint64_t mag;
 
 	if (len > 0 && s[0] == '-') {
-		if (util_parse_digits(s + 1, len - 1, (uint64_t)INT64_MAX + 1,
-			&mag) == -1)
+		if (util_parse_digits(
+		        s + 1, len - 1, (uint64_t)INT64_MAX + 1, &mag) == -1)
 			return -1;
-		*out = mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN
-						      : -(int64_t)mag;
+		*out =
+		    mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag;
 		return 0;
 	}
 	if (util_parse_digits(s, len, INT64_MAX, &mag) == -1)
