@@ -86,9 +86,8 @@ builtin_unknown_sub(duet_call *call, const char *cmd)
 	size_t len;
 	const char *s = duet_arg_bytes(call, 0, &len);
 
-	duet_reply_error(call, "ERR",
-	    "unknown subcommand '%.*s'. Try %s HELP.", (int)(len < 128 ? len : 128),
-	    s, cmd);
+	duet_reply_error(call, "ERR", "unknown subcommand '%.*s'. Try %s HELP.",
+	    (int)(len < 128 ? len : 128), s, cmd);
 }
 
 static void
@@ -207,8 +206,8 @@ builtin_hello(duet_call *call)
 	size_t len;
 
 	if (duet_arg_present(call, 0) && proto != 2 && proto != 3) {
-		duet_reply_error(call, "NOPROTO",
-		    "unsupported protocol version");
+		duet_reply_error(
+		    call, "NOPROTO", "unsupported protocol version");
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -255,7 +254,7 @@ builtin_client(duet_call *call)
 		if (builtin_setname(call, s, len) == 0)
 			builtin_pack_status(duet_reply(call), "OK");
 	} else if ((builtin_arg_is(call, 0, "INFO") ||
-		       builtin_arg_is(call, 0, "LIST")) &&
+	               builtin_arg_is(call, 0, "LIST")) &&
 	    n == 0) {
 		conn_describe(c, line, sizeof(line) - 1);
 		strcat(line, "\n");
@@ -295,13 +294,13 @@ builtin_command_info(msgpack_packer *pk, const struct command *cmd)
 	builtin_pack_cstr(pk, cmd->name);
 	msgpack_pack_int(pk, cmd->arity);
 	msgpack_pack_array(pk, (size_t)nflags);
-	builtin_pack_status(pk, cmd->flags & DUET_READONLY ? "readonly" :
-							     "write");
+	builtin_pack_status(
+	    pk, cmd->flags & DUET_READONLY ? "readonly" : "write");
 	if (cmd->flags & DUET_PUBLIC)
 		builtin_pack_status(pk, "no_auth");
-	msgpack_pack_int(pk, 0); /* first key */
-	msgpack_pack_int(pk, 0); /* last key */
-	msgpack_pack_int(pk, 0); /* key step */
+	msgpack_pack_int(pk, 0);   /* first key */
+	msgpack_pack_int(pk, 0);   /* last key */
+	msgpack_pack_int(pk, 0);   /* key step */
 	msgpack_pack_array(pk, 0); /* ACL categories */
 	msgpack_pack_array(pk, 0); /* tips */
 	msgpack_pack_array(pk, 0); /* key specs */
@@ -320,9 +319,10 @@ builtin_command_doc_arg(msgpack_packer *pk, const struct sig_param *p)
 	builtin_pack_cstr(pk, "name");
 	builtin_pack_cstr(pk, p->name);
 	builtin_pack_cstr(pk, "type");
-	builtin_pack_cstr(pk, p->type == SIG_INT ? "integer" :
-			p->type == SIG_FLOAT	 ? "double" :
-						   "string");
+	builtin_pack_cstr(pk,
+	    p->type == SIG_INT         ? "integer"
+	        : p->type == SIG_FLOAT ? "double"
+	                               : "string");
 	if (nflags == 0)
 		return;
 	builtin_pack_cstr(pk, "flags");
@@ -344,8 +344,8 @@ builtin_command_doc(msgpack_packer *pk, const struct command *cmd)
 	builtin_pack_cstr(pk, "summary");
 	builtin_pack_cstr(pk, cmd->summary);
 	builtin_pack_cstr(pk, "since");
-	builtin_pack_cstr(pk, cmd->plugin != NULL ? cmd->plugin->version :
-						    PACKAGE_VERSION);
+	builtin_pack_cstr(
+	    pk, cmd->plugin != NULL ? cmd->plugin->version : PACKAGE_VERSION);
 	builtin_pack_cstr(pk, "group");
 	builtin_pack_cstr(pk, cmd->plugin != NULL ? "module" : "server");
 	builtin_pack_cstr(pk, "arguments");
@@ -434,6 +434,7 @@ static void
 builtin_info_server(struct evbuffer *b, const struct conn *c)
 {
 	time_t up = time(NULL) - builtin_start_time;
+	const char *port = strrchr(c->local, ':');
 
 	evbuffer_add_printf(b,
 	    "# Server\r\n"
@@ -446,8 +447,8 @@ builtin_info_server(struct evbuffer *b, const struct conn *c)
 	    "uptime_in_days:%lld\r\n"
 	    "registry_generation:%" PRIu64 "\r\n"
 	    "\r\n",
-	    (long)getpid(), c->local, (long long)up, (long long)up / 86400,
-	    c->worker->reg->id);
+	    (long)getpid(), port != NULL ? port + 1 : "0", (long long)up,
+	    (long long)up / 86400, c->worker->reg->id);
 }
 
 static void
@@ -551,8 +552,7 @@ builtin_info(duet_call *call)
 	evbuffer_free(b);
 }
 
-static void
-builtin_init_clock(void) __attribute__((constructor));
+static void builtin_init_clock(void) __attribute__((constructor));
 
 static void
 builtin_init_clock(void)
@@ -562,29 +562,27 @@ builtin_init_clock(void)
 
 /* The built-in commands, added first to every registry generation. */
 const struct duet_command builtin_commands[] = {
-	{"ping", "message:any?", "status", "Answers PONG, or the message",
-	    DUET_PUBLIC | DUET_READONLY, builtin_ping},
-	{"echo", "message:any", "any", "Answers the message",
-	    DUET_READONLY, builtin_echo},
-	{"quit", "", "status", "Closes the connection", DUET_PUBLIC,
-	    builtin_quit},
-	{"auth", "args:bytes...", "status", "Authenticates the connection",
-	    DUET_PUBLIC, builtin_auth},
-	{"reset", "", "status", "Resets the connection's state", DUET_PUBLIC,
-	    builtin_reset},
-	{"select", "index:int", "status", "Selects database 0 (the only one)",
-	    0, builtin_select},
-	{"hello", "protover:int? options:bytes...?", "map",
-	    "Handshakes: protocol version and client name", DUET_PUBLIC,
-	    builtin_hello},
-	{"command", "subcommand:str? args:bytes...?", "array",
-	    "Describes commands (COUNT, LIST, INFO, DOCS)", DUET_READONLY,
-	    builtin_command},
-	{"info", "sections:str...?", "str",
-	    "Server, clients, stats and commandstats", DUET_READONLY,
-	    builtin_info},
-	{"client", "subcommand:str args:bytes...?", "any",
-	    "Connection commands (SETNAME, GETNAME, ID, INFO, ENCODING)", 0,
-	    builtin_client},
-	{NULL, NULL, NULL, NULL, 0, NULL},
+    {"ping", "message:any?", "status", "Answers PONG, or the message",
+        DUET_PUBLIC | DUET_READONLY, builtin_ping},
+    {"echo", "message:any", "any", "Answers the message", DUET_READONLY,
+        builtin_echo},
+    {"quit", "", "status", "Closes the connection", DUET_PUBLIC, builtin_quit},
+    {"auth", "args:bytes...", "status", "Authenticates the connection",
+        DUET_PUBLIC, builtin_auth},
+    {"reset", "", "status", "Resets the connection's state", DUET_PUBLIC,
+        builtin_reset},
+    {"select", "index:int", "status", "Selects database 0 (the only one)", 0,
+        builtin_select},
+    {"hello", "protover:int? options:bytes...?", "map",
+        "Handshakes: protocol version and client name", DUET_PUBLIC,
+        builtin_hello},
+    {"command", "subcommand:str? args:bytes...?", "array",
+        "Describes commands (COUNT, LIST, INFO, DOCS)", DUET_READONLY,
+        builtin_command},
+    {"info", "sections:str...?", "str",
+        "Server, clients, stats and commandstats", DUET_READONLY, builtin_info},
+    {"client", "subcommand:str args:bytes...?", "any",
+        "Connection commands (SETNAME, GETNAME, ID, INFO, ENCODING)", 0,
+        builtin_client},
+    {NULL, NULL, NULL, NULL, 0, NULL},
 };

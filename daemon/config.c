@@ -121,7 +121,7 @@ static const struct config_key config_limits_keys[] = {
     LIMIT(max_nesting, config_count, 1, CONFIG_PACK_DEPTH),
     LIMIT(max_output_bytes, config_size, 1, UINT64_MAX),
     LIMIT_MS(header_timeout, config_duration, 1, UINT64_MAX),
-    LIMIT_MS(idle_timeout, config_duration, 1, UINT64_MAX),
+    LIMIT_MS(idle_timeout, config_duration, 0, UINT64_MAX),
     LIMIT_MS(shutdown_timeout, config_duration, 0, UINT64_MAX),
     {NULL, YAML_NO_NODE, NULL, 0, 0, 0},
 };
@@ -314,8 +314,8 @@ config_section(struct config_ctx *ctx, yaml_node_t *map,
 			continue;
 		}
 		/* An unsupported key is reported where the key is. */
-		ent->fn(ctx, ent, ent->fn == config_unsupported ? k : v,
-		    target);
+		ent->fn(
+		    ctx, ent, ent->fn == config_unsupported ? k : v, target);
 	}
 }
 
@@ -812,8 +812,9 @@ config_pack(
 	yaml_node_item_t *it;
 
 	if (ctx->seen[id]) {
-		config_err(
-		    ctx, node, "aliases are not supported in plugin config");
+		config_err(ctx, node,
+		    "aliases are not supported in plugin config "
+		    "(this node is used again)");
 		return -1;
 	}
 	ctx->seen[id] = 1;

@@ -175,12 +175,10 @@ duet_arg_present(const duet_call *call, int i)
 	return duet__host->arg_present(call, i);
 }
 
-/** Argument i of type int. */
+/** An int msgpack object's value (e.g. one element of a variadic array). */
 static inline int64_t
-duet_arg_int(const duet_call *call, int i)
+duet_obj_int(const msgpack_object *o)
 {
-	const msgpack_object *o = duet_arg(call, i);
-
 	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
 		return (int64_t)o->via.u64;
 	if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
@@ -188,12 +186,10 @@ duet_arg_int(const duet_call *call, int i)
 	return 0;
 }
 
-/** Argument i of type float (ints are widened). */
+/** A float (or int, widened) msgpack object's value. */
 static inline double
-duet_arg_float(const duet_call *call, int i)
+duet_obj_float(const msgpack_object *o)
 {
-	const msgpack_object *o = duet_arg(call, i);
-
 	if (o->type == MSGPACK_OBJECT_FLOAT64 ||
 	    o->type == MSGPACK_OBJECT_FLOAT32)
 		return o->via.f64;
@@ -202,6 +198,20 @@ duet_arg_float(const duet_call *call, int i)
 	if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
 		return (double)o->via.i64;
 	return 0.0;
+}
+
+/** Argument i of type int. */
+static inline int64_t
+duet_arg_int(const duet_call *call, int i)
+{
+	return duet_obj_int(duet_arg(call, i));
+}
+
+/** Argument i of type float (ints are widened). */
+static inline double
+duet_arg_float(const duet_call *call, int i)
+{
+	return duet_obj_float(duet_arg(call, i));
 }
 
 /** Argument i of type bool. */
@@ -214,17 +224,17 @@ duet_arg_bool(const duet_call *call, int i)
 }
 
 /**
- * Bytes of a str or bytes argument (of any msgpack str or bin object when
- * o is given directly).  Not NUL-terminated; *len receives the length.
+ * Bytes of a str or bin msgpack object.  Not NUL-terminated; *len
+ * receives the length.  Never NULL: "" for an empty or other object.
  */
 static inline const char *
 duet_obj_bytes(const msgpack_object *o, size_t *len)
 {
-	if (o->type == MSGPACK_OBJECT_STR) {
+	if (o->type == MSGPACK_OBJECT_STR && o->via.str.size > 0) {
 		*len = o->via.str.size;
 		return o->via.str.ptr;
 	}
-	if (o->type == MSGPACK_OBJECT_BIN) {
+	if (o->type == MSGPACK_OBJECT_BIN && o->via.bin.size > 0) {
 		*len = o->via.bin.size;
 		return o->via.bin.ptr;
 	}

@@ -36,27 +36,6 @@ math_add(duet_call *call)
 }
 
 /*
- * The value of one element of a float... parameter.  The daemon converts
- * RESP text to floats, but a JSON or msgpack client may send integers,
- * which are widened here as duet_arg_float() widens a whole argument.
- */
-static double
-math_obj_float(const msgpack_object *o)
-{
-	switch (o->type) {
-	case MSGPACK_OBJECT_FLOAT32:
-	case MSGPACK_OBJECT_FLOAT64:
-		return o->via.f64;
-	case MSGPACK_OBJECT_POSITIVE_INTEGER:
-		return (double)o->via.u64;
-	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-		return (double)o->via.i64;
-	default:
-		return 0.0;
-	}
-}
-
-/*
  * sum nums:float... -> float.  A variadic parameter is one argument: an
  * array of every value the client gave (at least one).
  */
@@ -68,7 +47,7 @@ math_sum(duet_call *call)
 	uint32_t i;
 
 	for (i = 0; i < nums->via.array.size; i++)
-		total += math_obj_float(&nums->via.array.ptr[i]);
+		total += duet_obj_float(&nums->via.array.ptr[i]);
 	if (!isfinite(total)) {
 		/* JSON has no NaN or Infinity; Redis's INCRBYFLOAT refuses too.
 		 */

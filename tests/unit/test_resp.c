@@ -25,12 +25,12 @@ struct bytes {
 	{                                                                      \
 		s, sizeof(s) - 1                                               \
 	}
-#define ALL   SIZE_MAX
-#define X10   "xxxxxxxxxx"
-#define X40   X10 X10 X10 X10
-#define X60   X40 X10 X10
-#define X100  X60 X40
-#define ARG1  "$1\r\na\r\n"
+#define ALL  SIZE_MAX
+#define X10  "xxxxxxxxxx"
+#define X40  X10 X10 X10 X10
+#define X60  X40 X10 X10
+#define X100 X60 X40
+#define ARG1 "$1\r\na\r\n"
 
 /* The limits of the tables: small, so that every limit has a case. */
 static const struct resp_limits test_lim = {5, 100};
@@ -48,50 +48,46 @@ struct good_case {
 };
 
 static const struct good_case good_cases[] = {
-	{"inline crlf", B("PING\r\n"), ALL, 1, {B("PING")}},
-	{"inline lf", B("PING\n"), ALL, 1, {B("PING")}},
-	{"inline blanks", B("  SET\tk   v \r\n"), ALL, 3,
-	    {B("SET"), B("k"), B("v")}},
-	{"inline escapes", B("ECHO \"\\n\\r\\t\\b\\a\\\\\\\"\\q\"\n"), ALL, 2,
-	    {B("ECHO"), B("\n\r\t\b\a\\\"q")}},
-	{"inline hex", B("ECHO \"\\x41\\x4a\\x6B\\x00z\\xg1\"\n"), ALL, 2,
-	    {B("ECHO"), B("AJk\0zxg1")}},
-	{"inline single quotes", B("ECHO 'it\\'s' 'a\\nb\"'\n"), ALL, 3,
-	    {B("ECHO"), B("it's"), B("a\\nb\"")}},
-	{"inline empty quoted", B("ECHO \"\" ''\n"), ALL, 3,
-	    {B("ECHO"), B(""), B("")}},
-	{"inline quote mid word", B("SET k\"x y\" 'z'\n"), ALL, 3,
-	    {B("SET"), B("kx y"), B("z")}},
-	{"inline vtab inside word", B("\vA\vB\n"), ALL, 1, {B("A\vB")}},
-	{"inline one cr stripped", B("PING\r\r\n"), ALL, 1, {B("PING")}},
-	{"inline nul ends words", B("PING\0 x\n"), ALL, 1, {B("PING")}},
-	{"inline max args", B("a b c d e\n"), ALL, 5,
-	    {B("a"), B("b"), B("c"), B("d"), B("e")}},
-	{"inline max bytes", B("ECHO " X60 X10 X10 X10 "xxxxxx\n"), ALL, 2,
-	    {B("ECHO"), B(X60 X10 X10 X10 "xxxxxx")}},
-	{"mbulk", B("*2\r\n$4\r\nECHO\r\n$3\r\nhey\r\n"), ALL, 2,
-	    {B("ECHO"), B("hey")}},
-	{"mbulk binary", B("*1\r\n$5\r\na\r\n\0b\r\n"), ALL, 1,
-	    {B("a\r\n\0b")}},
-	{"mbulk empty arg", B("*2\r\n$0\r\n\r\n$1\r\nx\r\n"), ALL, 2,
-	    {B(""), B("x")}},
-	{"mbulk crlf after bulk unchecked", B("*1\r\n$1\r\nxYZ"), ALL, 1,
-	    {B("x")}},
-	{"mbulk lone cr ends line", B("*1\rX$1\rYa\r\n"), ALL, 1, {B("a")}},
-	{"mbulk max args", B("*5\r\n" ARG1 ARG1 ARG1 ARG1 ARG1), ALL, 5,
-	    {B("a"), B("a"), B("a"), B("a"), B("a")}},
-	{"mbulk max bulk", B("*1\r\n$100\r\n" X100 "\r\n"), ALL, 1,
-	    {B(X100)}},
-	{"mbulk max request", B("*2\r\n$60\r\n" X60 "\r\n$40\r\n" X40 "\r\n"),
-	    ALL, 2, {B(X60), B(X40)}},
-	{"mbulk zero ignored", B("*0\r\nPING\r\n"), ALL, 1, {B("PING")}},
-	{"mbulk negative ignored", B("*-10\r\n*1\r\n$4\r\nPING\r\n"), ALL, 1,
-	    {B("PING")}},
-	{"empty lines ignored", B("\r\n\n   \t\r\n*-1\r\nPING\n"), ALL, 1,
-	    {B("PING")}},
-	{"inline then more", B("PING\r\nECHO x\r\n"), 6, 1, {B("PING")}},
-	{"mbulk then more", B("*1\r\n$4\r\nPING\r\nPING\r\n"), 14, 1,
-	    {B("PING")}},
+    {"inline crlf", B("PING\r\n"), ALL, 1, {B("PING")}},
+    {"inline lf", B("PING\n"), ALL, 1, {B("PING")}},
+    {"inline blanks", B("  SET\tk   v \r\n"), ALL, 3,
+        {B("SET"), B("k"), B("v")}},
+    {"inline escapes", B("ECHO \"\\n\\r\\t\\b\\a\\\\\\\"\\q\"\n"), ALL, 2,
+        {B("ECHO"), B("\n\r\t\b\a\\\"q")}},
+    {"inline hex", B("ECHO \"\\x41\\x4a\\x6B\\x00z\\xg1\"\n"), ALL, 2,
+        {B("ECHO"), B("AJk\0zxg1")}},
+    {"inline single quotes", B("ECHO 'it\\'s' 'a\\nb\"'\n"), ALL, 3,
+        {B("ECHO"), B("it's"), B("a\\nb\"")}},
+    {"inline empty quoted", B("ECHO \"\" ''\n"), ALL, 3,
+        {B("ECHO"), B(""), B("")}},
+    {"inline quote mid word", B("SET k\"x y\" 'z'\n"), ALL, 3,
+        {B("SET"), B("kx y"), B("z")}},
+    {"inline vtab inside word", B("\vA\vB\n"), ALL, 1, {B("A\vB")}},
+    {"inline one cr stripped", B("PING\r\r\n"), ALL, 1, {B("PING")}},
+    {"inline nul ends words", B("PING\0 x\n"), ALL, 1, {B("PING")}},
+    {"inline max args", B("a b c d e\n"), ALL, 5,
+        {B("a"), B("b"), B("c"), B("d"), B("e")}},
+    {"inline max bytes", B("ECHO " X60 X10 X10 X10 "xxxxxx\n"), ALL, 2,
+        {B("ECHO"), B(X60 X10 X10 X10 "xxxxxx")}},
+    {"mbulk", B("*2\r\n$4\r\nECHO\r\n$3\r\nhey\r\n"), ALL, 2,
+        {B("ECHO"), B("hey")}},
+    {"mbulk binary", B("*1\r\n$5\r\na\r\n\0b\r\n"), ALL, 1, {B("a\r\n\0b")}},
+    {"mbulk empty arg", B("*2\r\n$0\r\n\r\n$1\r\nx\r\n"), ALL, 2,
+        {B(""), B("x")}},
+    {"mbulk crlf after bulk unchecked", B("*1\r\n$1\r\nxYZ"), ALL, 1, {B("x")}},
+    {"mbulk lone cr ends line", B("*1\rX$1\rYa\r\n"), ALL, 1, {B("a")}},
+    {"mbulk max args", B("*5\r\n" ARG1 ARG1 ARG1 ARG1 ARG1), ALL, 5,
+        {B("a"), B("a"), B("a"), B("a"), B("a")}},
+    {"mbulk max bulk", B("*1\r\n$100\r\n" X100 "\r\n"), ALL, 1, {B(X100)}},
+    {"mbulk max request", B("*2\r\n$60\r\n" X60 "\r\n$40\r\n" X40 "\r\n"), ALL,
+        2, {B(X60), B(X40)}},
+    {"mbulk zero ignored", B("*0\r\nPING\r\n"), ALL, 1, {B("PING")}},
+    {"mbulk negative ignored", B("*-10\r\n*1\r\n$4\r\nPING\r\n"), ALL, 1,
+        {B("PING")}},
+    {"empty lines ignored", B("\r\n\n   \t\r\n*-1\r\nPING\n"), ALL, 1,
+        {B("PING")}},
+    {"inline then more", B("PING\r\nECHO x\r\n"), 6, 1, {B("PING")}},
+    {"mbulk then more", B("*1\r\n$4\r\nPING\r\nPING\r\n"), 14, 1, {B("PING")}},
 };
 
 /*
@@ -105,45 +101,43 @@ struct bad_case {
 	size_t drained;
 };
 
-#define E_MBULK	  "Protocol error: invalid multibulk length"
-#define E_BULK	  "Protocol error: invalid bulk length"
-#define E_QUOTES  "Protocol error: unbalanced quotes in request"
-#define E_TOOBIG  "Protocol error: request too large"
-#define E_DOLLAR  "Protocol error: expected '$', got "
+#define E_MBULK  "Protocol error: invalid multibulk length"
+#define E_BULK   "Protocol error: invalid bulk length"
+#define E_QUOTES "Protocol error: unbalanced quotes in request"
+#define E_TOOBIG "Protocol error: request too large"
+#define E_DOLLAR "Protocol error: expected '$', got "
 
 static const struct bad_case bad_cases[] = {
-	{"count not a number", B("*x\r\n"), E_MBULK, 0},
-	{"count empty", B("*\r\n"), E_MBULK, 0},
-	{"count leading zero", B("*01\r\n"), E_MBULK, 0},
-	{"count plus sign", B("*+1\r\n"), E_MBULK, 0},
-	{"count space", B("* 1\r\n"), E_MBULK, 0},
-	{"count minus zero", B("*-0\r\n"), E_MBULK, 0},
-	{"count over max_args", B("*6\r\n"), E_MBULK, 0},
-	{"count over INT_MAX", B("*2147483648\r\n"), E_MBULK, 0},
-	{"count over int64", B("*9223372036854775808\r\n"), E_MBULK, 0},
-	{"count 21 digits", B("*100000000000000000000\r\n"), E_MBULK, 0},
-	{"no dollar", B("*1\r\nPING\r\n"), E_DOLLAR "'P'", 0},
-	{"no dollar empty line", B("*1\r\n\r\n"), E_DOLLAR "'\r'", 0},
-	{"no dollar second arg", B("*2\r\n$1\r\na\r\n:1\r\n"), E_DOLLAR "':'",
-	    0},
-	{"bulk negative", B("*1\r\n$-1\r\n"), E_BULK, 0},
-	{"bulk not a number", B("*1\r\n$x\r\n"), E_BULK, 0},
-	{"bulk empty", B("*1\r\n$\r\n"), E_BULK, 0},
-	{"bulk leading zero", B("*1\r\n$01\r\n"), E_BULK, 0},
-	{"bulk over max", B("*1\r\n$101\r\n"), E_BULK, 0},
-	{"bulk huge", B("*1\r\n$1000000000\r\n"), E_BULK, 0},
-	{"bulk overflow", B("*1\r\n$99999999999999999999\r\n"), E_BULK, 0},
-	{"request too large", B("*2\r\n$60\r\n" X60 "\r\n$41\r\n"), E_TOOBIG,
-	    0},
-	{"inline open dquote", B("ECHO \"a\n"), E_QUOTES, 0},
-	{"inline open squote", B("ECHO 'a\r\n"), E_QUOTES, 0},
-	{"inline dquote then text", B("ECHO \"a\"x\n"), E_QUOTES, 0},
-	{"inline squote then text", B("ECHO 'a'x\n"), E_QUOTES, 0},
-	{"inline escaped dquote", B("ECHO \"a\\\"\n"), E_QUOTES, 0},
-	{"inline escaped squote", B("ECHO 'a\\'\n"), E_QUOTES, 0},
-	{"inline too many words", B("a b c d e f\n"), E_MBULK, 0},
-	{"inline too large", B("ECHO " X60 X40 "x\n"), E_TOOBIG, 0},
-	{"ignored then error", B("\r\n*0\r\n*x\r\n"), E_MBULK, 6},
+    {"count not a number", B("*x\r\n"), E_MBULK, 0},
+    {"count empty", B("*\r\n"), E_MBULK, 0},
+    {"count leading zero", B("*01\r\n"), E_MBULK, 0},
+    {"count plus sign", B("*+1\r\n"), E_MBULK, 0},
+    {"count space", B("* 1\r\n"), E_MBULK, 0},
+    {"count minus zero", B("*-0\r\n"), E_MBULK, 0},
+    {"count over max_args", B("*6\r\n"), E_MBULK, 0},
+    {"count over INT_MAX", B("*2147483648\r\n"), E_MBULK, 0},
+    {"count over int64", B("*9223372036854775808\r\n"), E_MBULK, 0},
+    {"count 21 digits", B("*100000000000000000000\r\n"), E_MBULK, 0},
+    {"no dollar", B("*1\r\nPING\r\n"), E_DOLLAR "'P'", 0},
+    {"no dollar empty line", B("*1\r\n\r\n"), E_DOLLAR "'\r'", 0},
+    {"no dollar second arg", B("*2\r\n$1\r\na\r\n:1\r\n"), E_DOLLAR "':'", 0},
+    {"bulk negative", B("*1\r\n$-1\r\n"), E_BULK, 0},
+    {"bulk not a number", B("*1\r\n$x\r\n"), E_BULK, 0},
+    {"bulk empty", B("*1\r\n$\r\n"), E_BULK, 0},
+    {"bulk leading zero", B("*1\r\n$01\r\n"), E_BULK, 0},
+    {"bulk over max", B("*1\r\n$101\r\n"), E_BULK, 0},
+    {"bulk huge", B("*1\r\n$1000000000\r\n"), E_BULK, 0},
+    {"bulk overflow", B("*1\r\n$99999999999999999999\r\n"), E_BULK, 0},
+    {"request too large", B("*2\r\n$60\r\n" X60 "\r\n$41\r\n"), E_TOOBIG, 0},
+    {"inline open dquote", B("ECHO \"a\n"), E_QUOTES, 0},
+    {"inline open squote", B("ECHO 'a\r\n"), E_QUOTES, 0},
+    {"inline dquote then text", B("ECHO \"a\"x\n"), E_QUOTES, 0},
+    {"inline squote then text", B("ECHO 'a'x\n"), E_QUOTES, 0},
+    {"inline escaped dquote", B("ECHO \"a\\\"\n"), E_QUOTES, 0},
+    {"inline escaped squote", B("ECHO 'a\\'\n"), E_QUOTES, 0},
+    {"inline too many words", B("a b c d e f\n"), E_MBULK, 0},
+    {"inline too large", B("ECHO " X60 X40 "x\n"), E_TOOBIG, 0},
+    {"ignored then error", B("\r\n*0\r\n*x\r\n"), E_MBULK, 6},
 };
 
 #define NGOOD (sizeof(good_cases) / sizeof(good_cases[0]))
@@ -185,13 +179,13 @@ check_good(const struct good_case *c, int bytewise)
 	ck_assert_msg(feed(&p, in, &c->in, bytewise, &fed, &err) == RESP_DONE,
 	    "%s: not done", c->name);
 	if (bytewise)
-		ck_assert_msg(fed == want, "%s: done after %zu bytes",
-		    c->name, fed);
+		ck_assert_msg(
+		    fed == want, "%s: done after %zu bytes", c->name, fed);
 	ck_assert_msg(p.argc == c->argc, "%s: argc %zu", c->name, p.argc);
 	for (i = 0; i < c->argc; i++) {
 		ck_assert_msg(p.argv[i].len == c->argv[i].len &&
-			memcmp(p.argv[i].ptr, c->argv[i].p, c->argv[i].len) ==
-			    0,
+		        memcmp(p.argv[i].ptr, c->argv[i].p, c->argv[i].len) ==
+		            0,
 		    "%s: argv[%zu] differs", c->name, i);
 	}
 	resp_consume(&p, in);
@@ -212,11 +206,11 @@ check_bad(const struct bad_case *c, int bytewise)
 	resp_parser_init(&p);
 	ck_assert_msg(feed(&p, in, &c->in, bytewise, &fed, &err) == RESP_ERROR,
 	    "%s: no error", c->name);
-	ck_assert_msg(fed == c->in.len, "%s: error after %zu bytes", c->name,
-	    fed);
+	ck_assert_msg(
+	    fed == c->in.len, "%s: error after %zu bytes", c->name, fed);
 	ck_assert_str_eq(err.code, "ERR");
-	ck_assert_msg(strcmp(err.msg, c->error) == 0, "%s: got \"%s\"",
-	    c->name, err.msg);
+	ck_assert_msg(
+	    strcmp(err.msg, c->error) == 0, "%s: got \"%s\"", c->name, err.msg);
 	ck_assert_uint_eq(evbuffer_get_length(in), c->in.len - c->drained);
 	resp_parser_fini(&p);
 	evbuffer_free(in);
@@ -250,9 +244,8 @@ END_TEST
  * Expects st from parsing in (plus extra appended first) with lim.
  */
 static void
-expect(struct resp_parser *p, struct evbuffer *in, const char *extra,
-    size_t n, const struct resp_limits *lim, enum resp_status want,
-    const char *msg)
+expect(struct resp_parser *p, struct evbuffer *in, const char *extra, size_t n,
+    const struct resp_limits *lim, enum resp_status want, const char *msg)
 {
 	struct duet_err err;
 
@@ -262,22 +255,21 @@ expect(struct resp_parser *p, struct evbuffer *in, const char *extra,
 		ck_assert_str_eq(err.msg, msg);
 }
 
-/* Runs one long-line case: n filler bytes after prefix wait, one more fails. */
+/*
+ * A line that starts with prefix's last byte waits up to 64 KiB without
+ * its end, and fails with msg one byte later.
+ */
 static void
 check_long_line(const char *prefix, char fill, const char *msg)
 {
 	struct evbuffer *in = evbuffer_new();
-	size_t n = 65536 - (strlen(prefix) - (prefix[0] == '*' ? 0 : 0));
+	char *buf = malloc(65536);
 	struct resp_parser p;
-	char *buf;
 
 	resp_parser_init(&p);
-	buf = malloc(70000);
-	memset(buf, fill, 70000);
+	memset(buf, fill, 65536);
 	expect(&p, in, prefix, strlen(prefix), &test_lim, RESP_MORE, NULL);
-	/* The line starts after "*1\r\n" for a bulk header. */
-	n = 65536 - (prefix[1] == '1' ? 1 : strlen(prefix));
-	expect(&p, in, buf, n, &test_lim, RESP_MORE, NULL);
+	expect(&p, in, buf, 65535, &test_lim, RESP_MORE, NULL);
 	ck_assert_uint_eq(p.pos, evbuffer_get_length(in));
 	expect(&p, in, buf, 1, &test_lim, RESP_ERROR, msg);
 	free(buf);
@@ -288,8 +280,8 @@ check_long_line(const char *prefix, char fill, const char *msg)
 START_TEST(test_resp_rejects_long_lines)
 {
 	check_long_line("*", '0', "Protocol error: too big mbulk count string");
-	check_long_line("*1\r\n$", '0',
-	    "Protocol error: too big bulk count string");
+	check_long_line(
+	    "*1\r\n$", '0', "Protocol error: too big bulk count string");
 	check_long_line("P", 'x', "Protocol error: too big inline request");
 }
 END_TEST
@@ -349,7 +341,7 @@ END_TEST
 START_TEST(test_resp_pipelined)
 {
 	static const char req[] = "PING\r\n*1\r\n$4\r\nPING\r\n\r\n*-10\r\n"
-				  "ECHO \"a b\"\n*0\r\n";
+	                          "ECHO \"a b\"\n*0\r\n";
 	static const char *const want[] = {"PING", "PING", "a b"};
 	struct evbuffer *in = evbuffer_new();
 	struct resp_parser p;
@@ -359,11 +351,11 @@ START_TEST(test_resp_pipelined)
 	resp_parser_init(&p);
 	evbuffer_add(in, req, sizeof(req) - 1);
 	for (i = 0; i < 3; i++) {
-		ck_assert_int_eq(resp_parse(&p, in, &test_lim, &err),
-		    RESP_DONE);
+		ck_assert_int_eq(
+		    resp_parse(&p, in, &test_lim, &err), RESP_DONE);
 		ck_assert_uint_eq(p.argv[p.argc - 1].len, strlen(want[i]));
-		ck_assert_mem_eq(p.argv[p.argc - 1].ptr, want[i],
-		    strlen(want[i]));
+		ck_assert_mem_eq(
+		    p.argv[p.argc - 1].ptr, want[i], strlen(want[i]));
 		resp_consume(&p, in);
 	}
 	ck_assert_int_eq(resp_parse(&p, in, &test_lim, &err), RESP_MORE);
@@ -418,8 +410,8 @@ START_TEST(test_resp_keeps_capacity)
 	resp_consume(&p, in);
 	ck_assert_uint_eq(p.argc, 0);
 	ck_assert_uint_eq(p.argcap, cap);
-	expect(&p, in, "*2\r\n$1\r\nx\r\n$0\r\n\r\n", 17, &lim, RESP_DONE,
-	    NULL);
+	expect(
+	    &p, in, "*2\r\n$1\r\nx\r\n$0\r\n\r\n", 17, &lim, RESP_DONE, NULL);
 	ck_assert_uint_eq(p.argcap, cap);
 	resp_consume(&p, in);
 	resp_parser_fini(&p);
@@ -461,10 +453,10 @@ START_TEST(test_resp_writes_big_bulk)
 
 	memset(big, 'z', 100000);
 	resp_add_bulk(out, big, 100000);
-	ck_assert_uint_eq(evbuffer_get_length(out), 100000 + 10);
+	ck_assert_uint_eq(evbuffer_get_length(out), 100000 + 11);
 	d = evbuffer_pullup(out, -1);
 	ck_assert_mem_eq(d, "$100000\r\nzz", 11);
-	ck_assert_mem_eq(d + 100008, "\r\n", 2);
+	ck_assert_mem_eq(d + 100009, "\r\n", 2);
 	free(big);
 	evbuffer_free(out);
 }
@@ -483,7 +475,7 @@ START_TEST(test_resp_writes_numbers)
 	WRITES(resp_add_double(out, 0.1, 1), ",0.1\r\n");
 	WRITES(resp_add_double(out, -0.0, 1), ",-0\r\n");
 	WRITES(resp_add_double(out, 1e300, 1), ",1e+300\r\n");
-	WRITES(resp_add_double(out, 1.0 / 3, 1), ",0.33333333333333331\r\n");
+	WRITES(resp_add_double(out, 1.0 / 3, 1), ",0.3333333333333333\r\n");
 	WRITES(resp_add_double(out, INFINITY, 1), ",inf\r\n");
 	WRITES(resp_add_double(out, -INFINITY, 1), ",-inf\r\n");
 	WRITES(resp_add_double(out, -INFINITY, 0), "$4\r\n-inf\r\n");
@@ -515,8 +507,8 @@ resp_suite(void)
 
 	tc = tcase_create("good");
 	tcase_add_loop_test(tc, test_resp_parses_good_requests, 0, NGOOD);
-	tcase_add_loop_test(tc, test_resp_parses_good_requests_bytewise, 0,
-	    NGOOD);
+	tcase_add_loop_test(
+	    tc, test_resp_parses_good_requests_bytewise, 0, NGOOD);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("malformed");
 	tcase_add_loop_test(tc, test_resp_rejects_malformed, 0, NBAD);
