@@ -9,71 +9,34 @@
  * unknown and duplicate keys are errors, a wrong node type names what was
  * expected, and handlers check their own values.  Errors are logged and
  * counted, and the walk goes on so that one run reports them all; a config
- * is only returned when there were none.  Plugin `config:` sub-trees are
- * packed into msgpack maps.  Nothing here touches the running daemon: the
- * caller decides what to do with a fresh config.
+ * is only returned when there were none.  The listen key is parsed in
+ * config_listen.c, and the plugins key (each plugin's config packed into
+ * msgpack) in config_plugin.c.  Nothing here touches the running daemon:
+ * the caller decides what to do with a fresh config.
  */
 #include "autoconf.h"
 
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <arpa/inet.h>
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <msgpack.h>
 #include <yaml.h>
 
 #include "config.h"
+#include "config_int.h"
 #include "log.h"
 #include "util.h"
 
-#define CONFIG_FILE_MAX     (16 * 1024 * 1024) /* bytes of YAML we read */
-#define CONFIG_PACK_DEPTH   32 /* msgpack-c 4 unpacks 32 levels */
-#define CONFIG_DEFAULT_HOST "127.0.0.1"
-#define CONFIG_DEFAULT_PORT "3838"
-#define CONFIG_THREADS_MAX  1024
+#define CONFIG_FILE_MAX    (16 * 1024 * 1024) /* bytes of YAML we read */
+#define CONFIG_THREADS_MAX 1024
 
-/* One load: the document being walked and the config being built. */
-struct config_ctx {
-	const char *file;     /* borrowed: the caller's path */
-	yaml_document_t *doc; /* borrowed: the document being walked */
-	struct config *cf;    /* the config being built */
-	int nerrors;
-	int listen_set;      /* the file has a listen key */
-	unsigned char *seen; /* owned: per plugin config, node ids packed */
-};
-
-struct config_key;
-typedef void config_handler_fn(
-    struct config_ctx *, const struct config_key *, yaml_node_t *, void *);
-
-/*
- * One key of a mapping.  type is the node type the value must have
- * (YAML_NO_NODE: any); a null value for a list or mapping key counts as
- * empty and leaves the defaults.  off, min and max parameterise the
- * generic handlers (limits).
- */
-struct config_key {
-	const char *name;
-	yaml_node_type_t type;
-	config_handler_fn *fn;
-	size_t off;
-	uint64_t min;
-	uint64_t max;
-};
-
-static config_handler_fn config_listen_list, config_address, config_protocols,
-    config_workers, config_blocking, config_plugin_dir, config_plugins,
-    config_plugin_name, config_plugin_path, config_plugin_config, config_limits,
-    config_count, config_size, config_duration, config_http, config_origins,
-    config_hosts, config_log, config_log_level, config_unsupported;
+static config_handler_fn config_workers, config_blocking, config_plugin_dir,
+    config_limits, config_count, config_size, config_duration, config_http,
+    config_origins, config_hosts, config_log, config_log_level;
 
 static const struct config_key config_root_keys[] = {
     {"listen", YAML_SEQUENCE_NODE, config_listen_list, 0, 0, 0},
@@ -89,30 +52,14 @@ static const struct config_key config_root_keys[] = {
     {NULL, YAML_NO_NODE, NULL, 0, 0, 0},
 };
 
-static const struct config_key config_listen_keys[] = {
-    {"address", YAML_SCALAR_NODE, config_address, 0, 0, 0},
-    {"protocols", YAML_SEQUENCE_NODE, config_protocols, 0, 0, 0},
-    {"tls", YAML_NO_NODE, config_unsupported, 0, 0, 0},
-    {NULL, YAML_NO_NODE, NULL, 0, 0, 0},
-};
-
-static const struct config_key config_plugin_keys[] = {
-    {"name", YAML_SCALAR_NODE, config_plugin_name, 0, 0, 0},
-    {"path", YAML_SCALAR_NODE, config_plugin_path, 0, 0, 0},
-    {"config", YAML_MAPPING_NODE, config_plugin_config, 0, 0, 0},
-    {NULL, YAML_NO_NODE, NULL, 0, 0, 0},
-};
-
-#define LIMIT(name, fn, min, max)                                              \
-	{                                                                      \
-#name, YAML_SCALAR_NODE, fn,                                   \
-		    offsetof(struct config_limits, name), min, max             \
-	}
-#define LIMIT_MS(name, fn, min, max)                                           \
-	{                                                                      \
-#name, YAML_SCALAR_NODE, fn,                                   \
-		    offsetof(struct config_limits, name##_ms), min, max        \
-	}
+/* clang-format off */
+#define LIMIT(name, fn, min, max) \
+	{#name, YAML_SCALAR_NODE, fn, offsetof(struct config_limits, name), \
+	    min, max}
+#define LIMIT_MS(name, fn, min, max) \
+	{#name, YAML_SCALAR_NODE, fn, \
+	    offsetof(struct config_limits, name##_ms), min, max}
+/* clang-format on */
 
 static const struct config_key config_limits_keys[] = {
     LIMIT(max_connections, config_count, 1, INT_MAX),
@@ -138,7 +85,8 @@ static const struct config_key config_log_keys[] = {
 };
 
 /* Logs "FILE:LINE:COLUMN: message" at the node's start and counts it. */
-static void __attribute__((format(printf, 3, 4))) config_err(
+void
+config_err(
     struct config_ctx *ctx, const yaml_node_t *node, const char *fmt, ...)
 {
 	char msg[1024];
@@ -152,7 +100,8 @@ static void __attribute__((format(printf, 3, 4))) config_err(
 	ctx->nerrors++;
 }
 
-static const char *
+/* Returns "a scalar", "a list" or "a mapping" for messages. */
+const char *
 config_type_name(yaml_node_type_t type)
 {
 	switch (type) {
@@ -167,14 +116,8 @@ config_type_name(yaml_node_type_t type)
 	}
 }
 
-static const char *
-config_scalar(const yaml_node_t *node)
-{
-	return (const char *)node->data.scalar.value;
-}
-
 /* Returns 1 for a plain null scalar: empty, ~, null, Null, NULL. */
-static int
+int
 config_is_null(const yaml_node_t *node)
 {
 	const char *s = config_scalar(node);
@@ -187,25 +130,12 @@ config_is_null(const yaml_node_t *node)
 	    strcmp(s, "NULL") == 0;
 }
 
-static yaml_node_t *
-config_node(struct config_ctx *ctx, int id)
-{
-	return yaml_document_get_node(ctx->doc, id);
-}
-
-static size_t
-config_nitems(const yaml_node_t *node)
-{
-	return (size_t)(node->data.sequence.items.top -
-	    node->data.sequence.items.start);
-}
-
 /*
  * Copies the scalar node's value for `what`.  An empty value or one with a
  * NUL byte is an error.  Returns the copy (owned by the caller), or NULL
  * with the error reported.
  */
-static char *
+char *
 config_strdup(struct config_ctx *ctx, yaml_node_t *node, const char *what)
 {
 	const char *s = config_scalar(node);
@@ -227,7 +157,7 @@ config_strdup(struct config_ctx *ctx, yaml_node_t *node, const char *what)
 }
 
 /* Returns 1 if the pair's key repeats an earlier key of the mapping. */
-static int
+int
 config_dup_key(struct config_ctx *ctx, yaml_node_t *map, yaml_node_pair_t *pair)
 {
 	yaml_node_t *k = config_node(ctx, pair->key), *e;
@@ -245,7 +175,7 @@ config_dup_key(struct config_ctx *ctx, yaml_node_t *map, yaml_node_pair_t *pair)
 }
 
 /* Returns 1 if the mapping has the key. */
-static int
+int
 config_has_key(struct config_ctx *ctx, yaml_node_t *map, const char *key)
 {
 	yaml_node_pair_t *p;
@@ -274,7 +204,7 @@ config_lookup(const struct config_key *table, const char *key)
  * Walks the mapping map against table, calling each key's handler with
  * target.  section names the mapping in messages (NULL at the top level).
  */
-static void
+void
 config_section(struct config_ctx *ctx, yaml_node_t *map,
     const struct config_key *table, const char *section, void *target)
 {
@@ -299,7 +229,10 @@ config_section(struct config_ctx *ctx, yaml_node_t *map,
 			    section != NULL ? section : "");
 			continue;
 		}
-		if ((ent = config_lookup(table, config_scalar(k))) == NULL) {
+		ent = strlen(config_scalar(k)) == k->data.scalar.length
+		    ? config_lookup(table, config_scalar(k))
+		    : NULL;
+		if (ent == NULL) {
 			config_err(ctx, k, "unknown key '%s'%s%s",
 			    config_scalar(k), in,
 			    section != NULL ? section : "");
@@ -320,7 +253,7 @@ config_section(struct config_ctx *ctx, yaml_node_t *map,
 }
 
 /* Rejects a key of the spec that this build does not implement yet. */
-static void
+void
 config_unsupported(struct config_ctx *ctx, const struct config_key *key,
     yaml_node_t *node, void *target)
 {
@@ -349,214 +282,6 @@ config_uint(struct config_ctx *ctx, const struct config_key *key,
 		return -1;
 	}
 	*out = v;
-	return 0;
-}
-
-/* Returns 1 if host is an IPv4 literal or a plausible host name. */
-static int
-config_host_valid(const char *host)
-{
-	struct in_addr a4;
-	const char *p;
-	int name = 0;
-
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return 1;
-	for (p = host; *p != '\0'; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    *p == '-')
-			name = 1;
-		else if (!(*p >= '0' && *p <= '9') && *p != '.')
-			return 0;
-	}
-	/* All digits and dots but not an IPv4 literal: a typo. */
-	return name && host[0] != '-' && host[0] != '.';
-}
-
-/*
- * Splits "host:port" or "[v6]:port" into l->host and l->port (the port
- * re-printed in decimal).  Returns 0, or -1 with the error reported.
- */
-static int
-config_inet(struct config_ctx *ctx, yaml_node_t *node, struct config_listen *l)
-{
-	const char *s = l->text, *end, *port;
-	struct in6_addr a6;
-	uint64_t pnum;
-	char buf[8];
-
-	if (s[0] == '[') {
-		if ((end = strchr(s, ']')) == NULL || end[1] != ':')
-			goto bad;
-		l->host = strndup(s + 1, (size_t)(end - s - 1));
-		port = end + 2;
-		if (l->host != NULL && inet_pton(AF_INET6, l->host, &a6) != 1)
-			goto badhost;
-	} else {
-		if ((end = strrchr(s, ':')) == NULL)
-			goto bad;
-		l->host = strndup(s, (size_t)(end - s));
-		port = end + 1;
-		if (l->host != NULL && !config_host_valid(l->host))
-			goto badhost;
-	}
-	if (l->host == NULL)
-		goto nomem;
-	if (util_parse_uint64(port, strlen(port), &pnum) == -1 || pnum < 1 ||
-	    pnum > 65535) {
-		config_err(ctx, node,
-		    "invalid port '%s' in '%s' (expected 1..65535)", port, s);
-		return -1;
-	}
-	snprintf(buf, sizeof(buf), "%u", (unsigned)pnum);
-	if ((l->port = strdup(buf)) == NULL)
-		goto nomem;
-	return 0;
-bad:
-	config_err(ctx, node,
-	    "invalid address '%s' (expected HOST:PORT, [IPV6]:PORT or "
-	    "unix:PATH)",
-	    s);
-	return -1;
-badhost:
-	config_err(ctx, node, "invalid host '%s' in '%s'%s", l->host, s,
-	    strchr(l->host, ':') != NULL && s[0] != '['
-	        ? " (an IPv6 address goes in brackets)"
-	        : "");
-	return -1;
-nomem:
-	config_err(ctx, node, "out of memory");
-	return -1;
-}
-
-/* Sets a listener's address from a scalar: HOST:PORT, [V6]:PORT, unix:PATH. */
-static void
-config_address(struct config_ctx *ctx, const struct config_key *key,
-    yaml_node_t *node, void *target)
-{
-	struct config_listen *l = target;
-	struct sockaddr_un sun;
-
-	if ((l->text = config_strdup(ctx, node, key->name)) == NULL)
-		return;
-	if (strncmp(l->text, "unix:", 5) != 0) {
-		config_inet(ctx, node, l);
-		return;
-	}
-	l->is_unix = 1;
-	if (l->text[5] == '\0') {
-		config_err(
-		    ctx, node, "empty unix socket path in '%s'", l->text);
-		return;
-	}
-	if (strlen(l->text + 5) >= sizeof(sun.sun_path)) {
-		config_err(ctx, node,
-		    "unix socket path too long (%zu bytes max)",
-		    sizeof(sun.sun_path) - 1);
-		return;
-	}
-	if ((l->path = strdup(l->text + 5)) == NULL)
-		config_err(ctx, node, "out of memory");
-}
-
-/* Restricts a listener to some protocols: a list of resp, http. */
-static void
-config_protocols(struct config_ctx *ctx, const struct config_key *key,
-    yaml_node_t *node, void *target)
-{
-	struct config_listen *l = target;
-	yaml_node_item_t *it;
-	yaml_node_t *v;
-
-	(void)key;
-	l->protocols = 0;
-	for (it = node->data.sequence.items.start;
-	     it < node->data.sequence.items.top; it++) {
-		v = config_node(ctx, *it);
-		if (v->type == YAML_SCALAR_NODE &&
-		    strcmp(config_scalar(v), "resp") == 0)
-			l->protocols |= CONFIG_PROTO_RESP;
-		else if (v->type == YAML_SCALAR_NODE &&
-		    strcmp(config_scalar(v), "http") == 0)
-			l->protocols |= CONFIG_PROTO_HTTP;
-		else
-			config_err(ctx, v,
-			    "invalid protocol %s%s%s (expected "
-			    "resp or http)",
-			    v->type == YAML_SCALAR_NODE ? "'" : "",
-			    v->type == YAML_SCALAR_NODE ? config_scalar(v)
-			                                : "(not a scalar)",
-			    v->type == YAML_SCALAR_NODE ? "'" : "");
-	}
-	if (it == node->data.sequence.items.start)
-		config_err(ctx, node,
-		    "'protocols' needs at least one of resp, "
-		    "http");
-}
-
-/* One item of listen: an address scalar or a mapping. */
-static void
-config_listen_item(
-    struct config_ctx *ctx, yaml_node_t *node, struct config_listen *l)
-{
-	l->protocols = CONFIG_PROTO_RESP | CONFIG_PROTO_HTTP;
-	l->line = (int)node->start_mark.line + 1;
-	l->column = (int)node->start_mark.column + 1;
-	if (node->type == YAML_SCALAR_NODE) {
-		config_address(ctx, &config_listen_keys[0], node, l);
-	} else if (node->type == YAML_MAPPING_NODE) {
-		config_section(ctx, node, config_listen_keys, "listen", l);
-		if (!config_has_key(ctx, node, "address"))
-			config_err(ctx, node, "listener needs an 'address'");
-	} else {
-		config_err(ctx, node,
-		    "expected an address or a mapping in 'listen', got %s",
-		    config_type_name(node->type));
-	}
-}
-
-/* listen: a non-empty list of listeners. */
-static void
-config_listen_list(struct config_ctx *ctx, const struct config_key *key,
-    yaml_node_t *node, void *target)
-{
-	struct config *cf = target;
-	size_t i, n = config_nitems(node);
-
-	(void)key;
-	ctx->listen_set = 1;
-	if (n == 0) {
-		config_err(ctx, node, "'listen' needs at least one address");
-		return;
-	}
-	if ((cf->listen = calloc(n, sizeof(*cf->listen))) == NULL) {
-		config_err(ctx, node, "out of memory");
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		config_listen_item(ctx,
-		    config_node(ctx, node->data.sequence.items.start[i]),
-		    &cf->listen[i]);
-		cf->nlisten++;
-	}
-}
-
-/* Adds the default listener, 127.0.0.1:3838, when the file has none. */
-static int
-config_default_listen(struct config *cf)
-{
-	struct config_listen *l;
-
-	if ((cf->listen = calloc(1, sizeof(*cf->listen))) == NULL)
-		return -1;
-	l = &cf->listen[0];
-	cf->nlisten = 1;
-	l->protocols = CONFIG_PROTO_RESP | CONFIG_PROTO_HTTP;
-	l->text = strdup(CONFIG_DEFAULT_HOST ":" CONFIG_DEFAULT_PORT);
-	l->host = strdup(CONFIG_DEFAULT_HOST);
-	l->port = strdup(CONFIG_DEFAULT_PORT);
-	if (l->text == NULL || l->host == NULL || l->port == NULL)
-		return -1;
 	return 0;
 }
 
@@ -643,277 +368,6 @@ config_plugin_dir(struct config_ctx *ctx, const struct config_key *key,
 	}
 	cf->plugin_dir_line = (int)node->start_mark.line + 1;
 	cf->plugin_dir_column = (int)node->start_mark.column + 1;
-}
-
-/* A plugin's name (optional: the descriptor has one). */
-static void
-config_plugin_name(struct config_ctx *ctx, const struct config_key *key,
-    yaml_node_t *node, void *target)
-{
-	struct config_plugin *p = target;
-
-	p->name = config_strdup(ctx, node, key->name);
-}
-
-/* A plugin's path, kept as written (relative to plugin_dir if relative). */
-static void
-config_plugin_path(struct config_ctx *ctx, const struct config_key *key,
-    yaml_node_t *node, void *target)
-{
-	struct config_plugin *p = target;
-
-	p->path = config_strdup(ctx, node, key->name);
-}
-
-/* Returns 1 if s is a YAML 1.2 core-schema decimal float: 1.5, -2e3. */
-static int
-config_is_float(const char *s)
-{
-	size_t i = 0, digits = 0;
-
-	if (s[i] == '-' || s[i] == '+')
-		i++;
-	for (; s[i] >= '0' && s[i] <= '9'; i++)
-		digits++;
-	if (s[i] == '.')
-		for (i++; s[i] >= '0' && s[i] <= '9'; i++)
-			digits++;
-	if (digits == 0)
-		return 0;
-	if (s[i] == 'e' || s[i] == 'E') {
-		i++;
-		if (s[i] == '-' || s[i] == '+')
-			i++;
-		if (!(s[i] >= '0' && s[i] <= '9'))
-			return 0;
-		while (s[i] >= '0' && s[i] <= '9')
-			i++;
-	}
-	return s[i] == '\0';
-}
-
-/* Returns 1 if s is one of YAML's spellings of word (true, True, TRUE). */
-static int
-config_spelled(
-    const char *s, const char *lower, const char *title, const char *upper)
-{
-	return strcmp(s, lower) == 0 || strcmp(s, title) == 0 ||
-	    strcmp(s, upper) == 0;
-}
-
-/*
- * Packs a plain scalar the way YAML 1.2's core schema reads it: bool, int
- * or float (with .inf and .nan).  Returns 1 when packed, 0 when it is just
- * a string (nothing packed), -1 when packing failed.
- */
-static int
-config_pack_plain(msgpack_packer *pk, const char *s, size_t len)
-{
-	const char *num = s[0] == '+' ? s + 1 : s;
-	const char *abs = s[0] == '+' || s[0] == '-' ? s + 1 : s;
-	size_t nlen = (size_t)(len - (size_t)(num - s));
-	uint64_t u;
-	int64_t i;
-	double d;
-
-	if (config_spelled(s, "true", "True", "TRUE"))
-		return msgpack_pack_true(pk) == 0 ? 1 : -1;
-	if (config_spelled(s, "false", "False", "FALSE"))
-		return msgpack_pack_false(pk) == 0 ? 1 : -1;
-	if (num[0] != '+' && !(num != s && num[0] == '-')) {
-		if (util_parse_int64(num, nlen, &i) == 0)
-			return msgpack_pack_int64(pk, i) == 0 ? 1 : -1;
-		if (util_parse_uint64(num, nlen, &u) == 0)
-			return msgpack_pack_uint64(pk, u) == 0 ? 1 : -1;
-	}
-	if (config_spelled(abs, ".inf", ".Inf", ".INF"))
-		d = s[0] == '-' ? -HUGE_VAL : HUGE_VAL;
-	else if (config_spelled(s, ".nan", ".NaN", ".NAN"))
-		d = NAN;
-	else if (!config_is_float(s) || util_parse_double(s, len, &d) == -1)
-		return 0;
-	return msgpack_pack_double(pk, d) == 0 ? 1 : -1;
-}
-
-/*
- * Packs a scalar: typed if plain and it reads as a value, else a string.
- * Returns 0, or -1 when packing failed.
- */
-static int
-config_pack_scalar(msgpack_packer *pk, const yaml_node_t *node)
-{
-	const char *s = config_scalar(node);
-	size_t len = node->data.scalar.length;
-	int r;
-
-	if (node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
-		if (config_is_null(node))
-			return msgpack_pack_nil(pk);
-		if (strlen(s) == len &&
-		    (r = config_pack_plain(pk, s, len)) != 0)
-			return r == 1 ? 0 : -1;
-	}
-	if (msgpack_pack_str(pk, len) != 0 ||
-	    msgpack_pack_str_body(pk, s, len) != 0)
-		return -1;
-	return 0;
-}
-
-static int config_pack(
-    struct config_ctx *, msgpack_packer *, yaml_node_t *, int);
-
-/* Packs a mapping; keys must be unique scalars and are packed as strings. */
-static int
-config_pack_map(
-    struct config_ctx *ctx, msgpack_packer *pk, yaml_node_t *node, int depth)
-{
-	yaml_node_pair_t *pair;
-	yaml_node_t *k;
-
-	if (msgpack_pack_map(pk,
-	        (size_t)(node->data.mapping.pairs.top -
-	            node->data.mapping.pairs.start)) != 0)
-		return -1;
-	for (pair = node->data.mapping.pairs.start;
-	     pair < node->data.mapping.pairs.top; pair++) {
-		k = config_node(ctx, pair->key);
-		if (k->type != YAML_SCALAR_NODE) {
-			config_err(
-			    ctx, k, "plugin config keys must be scalars");
-			return -1;
-		}
-		if (config_dup_key(ctx, node, pair)) {
-			config_err(ctx, k,
-			    "duplicate key '%s' in plugin config",
-			    config_scalar(k));
-			return -1;
-		}
-		if (msgpack_pack_str(pk, k->data.scalar.length) != 0 ||
-		    msgpack_pack_str_body(
-		        pk, k->data.scalar.value, k->data.scalar.length) != 0 ||
-		    config_pack(ctx, pk, config_node(ctx, pair->value),
-		        depth + 1) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-/*
- * Packs a node of a plugin config.  A node reached twice is an alias (which
- * could also be a loop or a billion laughs) and is refused; so is nesting
- * deeper than msgpack-c unpacks.  Returns 0, or -1 with an error reported
- * (a failure of the packer itself is reported by the caller).
- */
-static int
-config_pack(
-    struct config_ctx *ctx, msgpack_packer *pk, yaml_node_t *node, int depth)
-{
-	size_t id = (size_t)(node - ctx->doc->nodes.start);
-	yaml_node_item_t *it;
-
-	if (ctx->seen[id]) {
-		config_err(ctx, node,
-		    "aliases are not supported in plugin config "
-		    "(this node is used again)");
-		return -1;
-	}
-	ctx->seen[id] = 1;
-	if (node->type == YAML_SCALAR_NODE)
-		return config_pack_scalar(pk, node);
-	if (depth > CONFIG_PACK_DEPTH) {
-		config_err(ctx, node,
-		    "plugin config is nested deeper than %d levels",
-		    CONFIG_PACK_DEPTH);
-		return -1;
-	}
-	if (node->type == YAML_MAPPING_NODE)
-		return config_pack_map(ctx, pk, node, depth);
-	if (msgpack_pack_array(pk, config_nitems(node)) != 0)
-		return -1;
-	for (it = node->data.sequence.items.start;
-	     it < node->data.sequence.items.top; it++)
-		if (config_pack(ctx, pk, config_node(ctx, *it), depth + 1) ==
-		    -1)
-			return -1;
-	return 0;
-}
-
-/* A plugin's config: any mapping, handed to its init as a msgpack map. */
-static void
-config_plugin_config(struct config_ctx *ctx, const struct config_key *key,
-    yaml_node_t *node, void *target)
-{
-	size_t nnodes = (size_t)(ctx->doc->nodes.top - ctx->doc->nodes.start);
-	struct config_plugin *p = target;
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	int before = ctx->nerrors;
-
-	(void)key;
-	if ((ctx->seen = calloc(nnodes, 1)) == NULL) {
-		config_err(ctx, node, "out of memory");
-		return;
-	}
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	if (config_pack(ctx, &pk, node, 1) == -1) {
-		if (ctx->nerrors == before)
-			config_err(ctx, node, "out of memory");
-		msgpack_sbuffer_destroy(&sb);
-	} else {
-		p->config_len = sb.size;
-		p->config = msgpack_sbuffer_release(&sb);
-	}
-	free(ctx->seen);
-	ctx->seen = NULL;
-}
-
-/* One item of plugins: a mapping {name?, path, config?}. */
-static void
-config_plugin_item(
-    struct config_ctx *ctx, yaml_node_t *node, struct config_plugin *p)
-{
-	p->line = (int)node->start_mark.line + 1;
-	p->column = (int)node->start_mark.column + 1;
-	if (node->type != YAML_MAPPING_NODE) {
-		config_err(ctx, node, "expected a mapping in 'plugins', got %s",
-		    config_type_name(node->type));
-		return;
-	}
-	config_section(ctx, node, config_plugin_keys, "plugins", p);
-	if (!config_has_key(ctx, node, "path"))
-		config_err(ctx, node, "plugin needs a 'path'");
-	if (p->config == NULL) {
-		if ((p->config = malloc(1)) == NULL) {
-			config_err(ctx, node, "out of memory");
-			return;
-		}
-		p->config[0] = (char)0x80; /* an empty msgpack map */
-		p->config_len = 1;
-	}
-}
-
-/* plugins: a list of plugins to load with their config. */
-static void
-config_plugins(struct config_ctx *ctx, const struct config_key *key,
-    yaml_node_t *node, void *target)
-{
-	struct config *cf = target;
-	size_t i, n = config_nitems(node);
-
-	(void)key;
-	if (n == 0)
-		return;
-	if ((cf->plugins = calloc(n, sizeof(*cf->plugins))) == NULL) {
-		config_err(ctx, node, "out of memory");
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		config_plugin_item(ctx,
-		    config_node(ctx, node->data.sequence.items.start[i]),
-		    &cf->plugins[i]);
-		cf->nplugins++;
-	}
 }
 
 /* limits: a mapping of the keys in config_limits_keys. */

@@ -63,8 +63,8 @@ convert_text_bool(const char *s, size_t len, int *v)
  * -1 with err set (texts at the top of this file) and nothing packed.
  */
 int
-convert_text(msgpack_packer *pk, enum sig_type type, const char *s,
-    size_t len, int max_nesting, struct duet_err *err)
+convert_text(msgpack_packer *pk, enum sig_type type, const char *s, size_t len,
+    int max_nesting, struct duet_err *err)
 {
 	int64_t i;
 	double d;
@@ -121,7 +121,7 @@ convert_typed_ok(const msgpack_object *o, enum sig_type type)
 	case SIG_INT:
 		return o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ||
 		    (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
-			o->via.u64 <= INT64_MAX);
+		        o->via.u64 <= INT64_MAX);
 	case SIG_FLOAT:
 		return o->type == MSGPACK_OBJECT_FLOAT32 ||
 		    o->type == MSGPACK_OBJECT_FLOAT64 ||
@@ -156,8 +156,8 @@ convert_typed_ok(const msgpack_object *o, enum sig_type type)
  * "expected <type>" and nothing packed.
  */
 int
-convert_typed(msgpack_packer *pk, const msgpack_object *o,
-    enum sig_type type, struct duet_err *err)
+convert_typed(msgpack_packer *pk, const msgpack_object *o, enum sig_type type,
+    struct duet_err *err)
 {
 	if (!convert_typed_ok(o, type)) {
 		util_err_set(err, "ERR", "expected %s", sig_type_name(type));
@@ -165,9 +165,11 @@ convert_typed(msgpack_packer *pk, const msgpack_object *o,
 	}
 	if (type == SIG_INT && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
 		msgpack_pack_int64(pk, (int64_t)o->via.u64);
-	else if (type == SIG_FLOAT && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+	else if (type == SIG_FLOAT &&
+	    o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
 		msgpack_pack_double(pk, (double)o->via.u64);
-	else if (type == SIG_FLOAT && o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+	else if (type == SIG_FLOAT &&
+	    o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
 		msgpack_pack_double(pk, (double)o->via.i64);
 	else if (type == SIG_FLOAT)
 		msgpack_pack_double(pk, o->via.f64);
@@ -204,8 +206,8 @@ convert_resp_status(struct evbuffer *out, const char *p, size_t len)
  * '%' or flat '*', ext 1 (status) '+', other ext the bulk of its bytes.
  */
 void
-convert_msgpack_to_resp(struct evbuffer *out, const msgpack_object *o,
-    int resp3)
+convert_msgpack_to_resp(
+    struct evbuffer *out, const msgpack_object *o, int resp3)
 {
 	uint32_t i;
 
@@ -241,18 +243,22 @@ convert_msgpack_to_resp(struct evbuffer *out, const msgpack_object *o,
 	case MSGPACK_OBJECT_ARRAY:
 		resp_add_array(out, o->via.array.size);
 		for (i = 0; i < o->via.array.size; i++)
-			convert_msgpack_to_resp(out, &o->via.array.ptr[i], resp3);
+			convert_msgpack_to_resp(
+			    out, &o->via.array.ptr[i], resp3);
 		break;
 	case MSGPACK_OBJECT_MAP:
 		resp_add_map(out, o->via.map.size, resp3);
 		for (i = 0; i < o->via.map.size; i++) {
-			convert_msgpack_to_resp(out, &o->via.map.ptr[i].key, resp3);
-			convert_msgpack_to_resp(out, &o->via.map.ptr[i].val, resp3);
+			convert_msgpack_to_resp(
+			    out, &o->via.map.ptr[i].key, resp3);
+			convert_msgpack_to_resp(
+			    out, &o->via.map.ptr[i].val, resp3);
 		}
 		break;
 	case MSGPACK_OBJECT_EXT:
 		if (o->via.ext.type == DUET_EXT_STATUS)
-			convert_resp_status(out, o->via.ext.ptr, o->via.ext.size);
+			convert_resp_status(
+			    out, o->via.ext.ptr, o->via.ext.size);
 		else
 			resp_add_bulk(out, o->via.ext.ptr, o->via.ext.size);
 		break;

@@ -30,6 +30,7 @@
 #include "autoconf.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,9 @@
 #include "convert.h"
 #include "util.h"
 
+/* convert_gen_b64()'s ext argument for bytes that are not an ext. */
+#define CONVERT_NOEXT INT_MIN
+
 /* What a JSON value turned out to be (for the array/map type checks). */
 enum convert_kind {
 	CONVERT_K_SCALAR,
@@ -55,9 +59,9 @@ enum convert_kind {
 
 /* One JSON container, recorded by the first pass in order of opening. */
 struct convert_box {
-	size_t n;	/* elements of an array, keys of an object */
+	size_t n; /* elements of an array, keys of an object */
 	uint8_t ismap;
-	uint8_t b64;	/* {"$base64":"..."} so far: packed as bin */
+	uint8_t b64; /* {"$base64":"..."} so far: packed as bin */
 };
 
 /*
@@ -66,17 +70,17 @@ struct convert_box {
  * taking the counts in the same order.  Invariant: depth <= max_nesting.
  */
 struct convert_json {
-	msgpack_packer *pk;	  /* borrowed; NULL in pass 1 */
-	struct convert_box *box;  /* owned */
+	msgpack_packer *pk;      /* borrowed; NULL in pass 1 */
+	struct convert_box *box; /* owned */
 	size_t nbox;
 	size_t capbox;
-	size_t next;		  /* pass 2: next box to open */
-	size_t *stack;		  /* owned: box index of each open container */
+	size_t next;   /* pass 2: next box to open */
+	size_t *stack; /* owned: box index of each open container */
 	int depth;
 	int max_nesting;
-	enum convert_kind top;	  /* kind of the top-level value */
-	int badnum;		  /* a callback refused a number */
-	struct duet_err *err;	  /* borrowed; set when a callback fails */
+	enum convert_kind top; /* kind of the top-level value */
+	const char *why;       /* static: why a callback refused the text */
+	struct duet_err *err;  /* borrowed; set when a callback fails */
 };
 
 static const char convert_b64_alphabet[] =
@@ -113,8 +117,8 @@ convert_b64_check(const unsigned char *s, size_t len)
 
 /* Packs checked base64 s[0..len) as bin of n bytes, a chunk at a time. */
 static void
-convert_b64_pack(msgpack_packer *pk, const unsigned char *s, size_t len,
-    size_t n)
+convert_b64_pack(
+    msgpack_packer *pk, const unsigned char *s, size_t len, size_t n)
 {
 	unsigned char out[192];
 	size_t i, o = 0;
@@ -254,12 +258,27 @@ convert_json_on_end(void *ctx)
 	return 1;
 }
 
+/*
+ * yajl checks the raw bytes of strings but decodes a lone low surrogate
+ * escape (\udc00) into invalid UTF-8, which a str must never hold.
+ */
+static int
+convert_json_utf8(struct convert_json *j, const unsigned char *s, size_t len)
+{
+	if (util_utf8_valid((const char *)s, len))
+		return 1;
+	j->why = "unpaired surrogate in string";
+	return 0;
+}
+
 static int
 convert_json_on_key(void *ctx, const unsigned char *s, size_t len)
 {
 	struct convert_json *j = ctx;
 	struct convert_box *b = &j->box[j->stack[j->depth - 1]];
 
+	if (j->pk == NULL && !convert_json_utf8(j, s, len))
+		return 0;
 	if (j->pk == NULL) {
 		b->n++;
 		b->b64 = b->n == 1 && len == 7 && memcmp(s, "$base64", 7) == 0;
@@ -277,7 +296,7 @@ convert_json_on_string(void *ctx, const unsigned char *s, size_t len)
 
 	convert_json_value(j, CONVERT_K_STR, s, len);
 	if (j->pk == NULL)
-		return 1;
+		return convert_json_utf8(j, s, len);
 	if (convert_json_in_b64(j)) {
 		convert_b64_pack(j->pk, s, len, convert_b64_check(s, len));
 	} else {
@@ -352,22 +371,22 @@ convert_json_on_number(void *ctx, const char *s, size_t len)
 		if (j->pk != NULL)
 			msgpack_pack_double(j->pk, d);
 	} else {
-		j->badnum = 1; /* convert_json_pass() words the error */
+		j->why = "number out of range";
 		return 0;
 	}
 	return 1;
 }
 
 static const yajl_callbacks convert_json_callbacks = {
-	.yajl_null = convert_json_on_null,
-	.yajl_boolean = convert_json_on_bool,
-	.yajl_number = convert_json_on_number,
-	.yajl_string = convert_json_on_string,
-	.yajl_start_map = convert_json_on_start_map,
-	.yajl_map_key = convert_json_on_key,
-	.yajl_end_map = convert_json_on_end,
-	.yajl_start_array = convert_json_on_start_array,
-	.yajl_end_array = convert_json_on_end,
+    .yajl_null = convert_json_on_null,
+    .yajl_boolean = convert_json_on_bool,
+    .yajl_number = convert_json_on_number,
+    .yajl_string = convert_json_on_string,
+    .yajl_start_map = convert_json_on_start_map,
+    .yajl_map_key = convert_json_on_key,
+    .yajl_end_map = convert_json_on_end,
+    .yajl_start_array = convert_json_on_start_array,
+    .yajl_end_array = convert_json_on_end,
 };
 
 /* Sets err from yajl's error: "invalid JSON at offset N: reason". */
@@ -414,9 +433,9 @@ convert_json_pass(struct convert_json *j, const char *json, size_t len)
 	}
 	if (st == yajl_status_error)
 		convert_json_error(h, json, len, off, j->err);
-	else if (st == yajl_status_client_canceled && j->badnum)
-		util_err_set(j->err, "ERR",
-		    "invalid JSON at offset %zu: number out of range", off);
+	else if (st == yajl_status_client_canceled && j->why != NULL)
+		util_err_set(j->err, "ERR", "invalid JSON at offset %zu: %s",
+		    off, j->why);
 	yajl_free(h);
 	return st == yajl_status_ok ? 0 : -1;
 }
@@ -471,10 +490,10 @@ int
 convert_json_to_msgpack(msgpack_packer *pk, const char *json, size_t len,
     int max_nesting, struct duet_err *err)
 {
-	return convert_json_parse(pk, json, len, max_nesting, ~0u, err) == 0 ?
-	    0 : -1;
+	return convert_json_parse(pk, json, len, max_nesting, ~0u, err) == 0
+	    ? 0
+	    : -1;
 }
-
 
 /*
  * Packs JSON text s[0..len) for a parameter of type json (any value), array
@@ -500,21 +519,21 @@ convert_json_text(msgpack_packer *pk, enum sig_type type, const char *s,
 		char msg[sizeof(err->msg)];
 
 		memcpy(msg, err->msg, sizeof(msg));
-		util_err_set(err, "ERR", "expected %s: %s", sig_type_name(type),
-		    msg);
+		util_err_set(
+		    err, "ERR", "expected %s: %s", sig_type_name(type), msg);
 	}
 	return rc == 0 ? 0 : -1;
 }
 
 /* msgpack -> JSON */
 
-static int convert_gen_value(yajl_gen g, const msgpack_object *o,
-    struct duet_err *err);
+static int convert_gen_value(
+    yajl_gen g, const msgpack_object *o, struct duet_err *err);
 
-/* {"$base64":"..."}, preceded by "$ext":type when ext >= 0. */
+/* {"$base64":"..."}, after "$ext":type unless ext is CONVERT_NOEXT. */
 static int
-convert_gen_b64(yajl_gen g, const char *p, size_t len, int ext,
-    struct duet_err *err)
+convert_gen_b64(
+    yajl_gen g, const char *p, size_t len, int ext, struct duet_err *err)
 {
 	char *b64;
 	size_t blen;
@@ -526,7 +545,7 @@ convert_gen_b64(yajl_gen g, const char *p, size_t len, int ext,
 		return -1;
 	}
 	bad = yajl_gen_map_open(g) != yajl_gen_status_ok;
-	if (ext >= 0) {
+	if (ext != CONVERT_NOEXT) {
 		yajl_gen_string(g, (const unsigned char *)"$ext", 4);
 		yajl_gen_integer(g, ext);
 	}
@@ -541,8 +560,8 @@ convert_gen_b64(yajl_gen g, const char *p, size_t len, int ext,
 
 /* Bytes as a JSON string when valid UTF-8, else as {"$base64":...}. */
 static int
-convert_gen_bytes(yajl_gen g, const char *p, size_t len, int ext,
-    struct duet_err *err)
+convert_gen_bytes(
+    yajl_gen g, const char *p, size_t len, int ext, struct duet_err *err)
 {
 	if (!util_utf8_valid(p, len))
 		return convert_gen_b64(g, p, len, ext, err);
@@ -562,7 +581,8 @@ convert_gen_double(yajl_gen g, double d, struct duet_err *err)
 	int prec, n = 0;
 
 	if (!isfinite(d)) {
-		util_err_set(err, "ERR", "cannot encode non-finite float as JSON");
+		util_err_set(
+		    err, "ERR", "cannot encode non-finite float as JSON");
 		return -1;
 	}
 	for (prec = 15; prec <= 17; prec++) {
@@ -580,7 +600,8 @@ convert_gen_double(yajl_gen g, double d, struct duet_err *err)
 static int
 convert_obj_text(const msgpack_object *o, const char **p, size_t *len)
 {
-	if (o->type == MSGPACK_OBJECT_EXT && o->via.ext.type == DUET_EXT_STATUS) {
+	if (o->type == MSGPACK_OBJECT_EXT &&
+	    o->via.ext.type == DUET_EXT_STATUS) {
 		*p = o->via.ext.ptr;
 		*len = o->via.ext.size;
 	} else if (o->type == MSGPACK_OBJECT_STR ||
@@ -621,8 +642,7 @@ convert_gen_key(yajl_gen g, const msgpack_object *k, struct duet_err *err)
 }
 
 static int
-convert_gen_container(yajl_gen g, const msgpack_object *o,
-    struct duet_err *err)
+convert_gen_container(yajl_gen g, const msgpack_object *o, struct duet_err *err)
 {
 	uint32_t i;
 
@@ -630,7 +650,8 @@ convert_gen_container(yajl_gen g, const msgpack_object *o,
 		if (yajl_gen_array_open(g) != yajl_gen_status_ok)
 			goto deep;
 		for (i = 0; i < o->via.array.size; i++) {
-			if (convert_gen_value(g, &o->via.array.ptr[i], err) == -1)
+			if (convert_gen_value(g, &o->via.array.ptr[i], err) ==
+			    -1)
 				return -1;
 		}
 		yajl_gen_array_close(g);
@@ -670,11 +691,11 @@ convert_gen_value(yajl_gen g, const msgpack_object *o, struct duet_err *err)
 	case MSGPACK_OBJECT_FLOAT64:
 		return convert_gen_double(g, o->via.f64, err);
 	case MSGPACK_OBJECT_STR:
-		return convert_gen_bytes(g, o->via.str.ptr, o->via.str.size, -1,
-		    err);
+		return convert_gen_bytes(
+		    g, o->via.str.ptr, o->via.str.size, CONVERT_NOEXT, err);
 	case MSGPACK_OBJECT_BIN:
-		return convert_gen_bytes(g, o->via.bin.ptr, o->via.bin.size, -1,
-		    err);
+		return convert_gen_bytes(
+		    g, o->via.bin.ptr, o->via.bin.size, CONVERT_NOEXT, err);
 	case MSGPACK_OBJECT_ARRAY:
 	case MSGPACK_OBJECT_MAP:
 		return convert_gen_container(g, o, err);
@@ -682,11 +703,11 @@ convert_gen_value(yajl_gen g, const msgpack_object *o, struct duet_err *err)
 		if (o->via.ext.type == DUET_EXT_STATUS)
 			return convert_gen_bytes(g, o->via.ext.ptr,
 			    o->via.ext.size, DUET_EXT_STATUS, err);
-		return convert_gen_b64(g, o->via.ext.ptr, o->via.ext.size,
-		    o->via.ext.type, err);
+		return convert_gen_b64(
+		    g, o->via.ext.ptr, o->via.ext.size, o->via.ext.type, err);
 	}
-	util_err_set(err, "ERR", "cannot encode msgpack type %d as JSON",
-	    (int)o->type);
+	util_err_set(
+	    err, "ERR", "cannot encode msgpack type %d as JSON", (int)o->type);
 	return -1;
 }
 
@@ -702,14 +723,15 @@ convert_gen_print(void *ctx, const char *s, size_t len)
  * Returns 0, or -1 with err set and out unchanged.
  */
 int
-convert_msgpack_to_json(struct evbuffer *out, const msgpack_object *o,
-    struct duet_err *err)
+convert_msgpack_to_json(
+    struct evbuffer *out, const msgpack_object *o, struct duet_err *err)
 {
 	struct evbuffer *tmp;
 	yajl_gen g = NULL;
 	int rc = -1;
 
-	if ((tmp = evbuffer_new()) == NULL || (g = yajl_gen_alloc(NULL)) == NULL) {
+	if ((tmp = evbuffer_new()) == NULL ||
+	    (g = yajl_gen_alloc(NULL)) == NULL) {
 		util_err_set(err, "ERR", "out of memory");
 		goto done;
 	}

@@ -30,6 +30,9 @@ static const char *const log_names[] = {
     [LOG_LVL_ERROR] = "error",
 };
 
+static void log_vline(enum log_level, int, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
+
 /*
  * Formats and writes one line at level, appending ": strerror(errnum)" when
  * errnum is not 0.  Lines below the current level are dropped.

@@ -12,6 +12,7 @@
  * buffer.  The writers append RESP2/RESP3 replies with one evbuffer
  * reservation per item.  Commands, auth and conversion are left to others.
  */
+#include <ctype.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -340,30 +341,20 @@ resp_step_bulk(struct resp_parser *p, struct evbuffer *in, struct duet_err *err)
 	return RESP_DONE;
 }
 
-/* The C locale's isspace(), which Redis's sdssplitargs skips words on. */
-static int
-resp_isspace(int c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' ||
-	    c == '\r';
-}
-
+/* The value of a hex digit, or -1; Redis's is_hex_digit() set. */
 static int
 resp_hexval(int c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	if (!isxdigit(c))
+		return -1;
+	return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
 }
 
 /*
  * The state of splitting one inline line in place: w never passes r, so
  * unescaped bytes overwrite only bytes already read.  Like Redis's C
- * string, the line ends at its length or at a NUL byte.
+ * string, the line ends at its length or at a NUL byte.  Blanks are those
+ * of isspace() in the C locale, as in sdssplitargs.
  */
 struct resp_split {
 	char *buf;
@@ -418,7 +409,7 @@ resp_split_quoted(struct resp_split *s, int q)
 		s->r++;
 		s->buf[s->w++] = resp_unescape(next);
 	} else if (c == q) {
-		return next != 0 && !resp_isspace(next) ? -1 : 1;
+		return next != 0 && !isspace(next) ? -1 : 1;
 	} else if (c == 0) {
 		return -1;
 	} else {
@@ -467,7 +458,7 @@ resp_split_line(struct resp_parser *p, size_t n, const struct resp_limits *lim,
 	size_t start;
 
 	for (;;) {
-		while (resp_at(&s, s.r) != 0 && resp_isspace(resp_at(&s, s.r)))
+		while (resp_at(&s, s.r) != 0 && isspace(resp_at(&s, s.r)))
 			s.r++;
 		if (resp_at(&s, s.r) == 0)
 			return RESP_NEXT;

@@ -30,19 +30,19 @@
 /* Nesting allowed in a default such as "opts:map={}". */
 #define SIG_DEFAULT_NESTING 32
 
-/* Longest name or type quoted in an error message. */
+/* Longest name or type quoted in an error message (also the "%.64s"s). */
 #define SIG_QUOTE_MAX 64
 
 static const char *const sig_type_names[] = {
-	[SIG_INT] = "int",
-	[SIG_FLOAT] = "float",
-	[SIG_BOOL] = "bool",
-	[SIG_STR] = "str",
-	[SIG_BYTES] = "bytes",
-	[SIG_ANY] = "any",
-	[SIG_JSON] = "json",
-	[SIG_ARRAY] = "array",
-	[SIG_MAP] = "map",
+    [SIG_INT] = "int",
+    [SIG_FLOAT] = "float",
+    [SIG_BOOL] = "bool",
+    [SIG_STR] = "str",
+    [SIG_BYTES] = "bytes",
+    [SIG_ANY] = "any",
+    [SIG_JSON] = "json",
+    [SIG_ARRAY] = "array",
+    [SIG_MAP] = "map",
 };
 
 #define SIG_NTYPES (sizeof(sig_type_names) / sizeof(sig_type_names[0]))
@@ -104,7 +104,8 @@ sig_name_valid(const char *s, size_t len)
 	for (i = 0; i < len; i++) {
 		char c = s[i];
 
-		if (c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+		if (c == '_' || (c >= 'a' && c <= 'z') ||
+		    (c >= 'A' && c <= 'Z'))
 			continue;
 		if (i > 0 && c >= '0' && c <= '9')
 			continue;
@@ -121,8 +122,7 @@ sig_quote_len(size_t len)
 
 /* Splits one space-free token of len bytes into name, type and suffix. */
 static int
-sig_split(const char *s, size_t len, struct sig_token *t,
-    struct duet_err *err)
+sig_split(const char *s, size_t len, struct sig_token *t, struct duet_err *err)
 {
 	const char *colon = memchr(s, ':', len);
 	size_t i;
@@ -136,7 +136,8 @@ sig_split(const char *s, size_t len, struct sig_token *t,
 		return -1;
 	}
 	if (colon == NULL) {
-		util_err_set(err, "ERR", "missing ':TYPE' after argument '%.*s'",
+		util_err_set(err, "ERR",
+		    "missing ':TYPE' after argument '%.*s'",
 		    sig_quote_len(t->namelen), t->name);
 		return -1;
 	}
@@ -160,8 +161,8 @@ sig_suffix_is(const struct sig_token *t, const char *suffix)
 
 /* Packs the default text of p (suffix after '=') into p->defval. */
 static int
-sig_default(struct sig_param *p, const struct sig_token *t,
-    struct duet_err *err)
+sig_default(
+    struct sig_param *p, const struct sig_token *t, struct duet_err *err)
 {
 	struct evbuffer *buf;
 	msgpack_packer pk;
@@ -176,9 +177,11 @@ sig_default(struct sig_param *p, const struct sig_token *t,
 	}
 	convert_packer_init(&pk, buf);
 	if (convert_text(&pk, p->type, p->deftext, len, SIG_DEFAULT_NESTING,
-		&cerr) == -1) {
-		util_err_set(err, "ERR", "invalid default '%.*s' for argument "
-		    "'%s': %s", sig_quote_len(len), p->deftext, p->name, cerr.msg);
+	        &cerr) == -1) {
+		util_err_set(err, "ERR",
+		    "invalid default '%.*s' for argument "
+		    "'%.64s': %s",
+		    sig_quote_len(len), p->deftext, p->name, cerr.msg);
 		goto done;
 	}
 	p->defval_len = evbuffer_get_length(buf);
@@ -195,15 +198,16 @@ done:
 
 /* Fills p from token t: type, suffix and default. */
 static int
-sig_param_init(struct sig_param *p, const struct sig_token *t,
-    struct duet_err *err)
+sig_param_init(
+    struct sig_param *p, const struct sig_token *t, struct duet_err *err)
 {
 	if ((p->name = strndup(t->name, t->namelen)) == NULL) {
 		util_err_set(err, "ERR", "out of memory");
 		return -1;
 	}
 	if (sig_type_parse(t->type, t->typelen, &p->type) == -1) {
-		util_err_set(err, "ERR", "unknown type '%.*s' for argument '%s'",
+		util_err_set(err, "ERR",
+		    "unknown type '%.*s' for argument '%.64s'",
 		    sig_quote_len(t->typelen), t->type, p->name);
 		return -1;
 	}
@@ -218,8 +222,9 @@ sig_param_init(struct sig_param *p, const struct sig_token *t,
 		p->optional = 1;
 		return sig_default(p, t, err);
 	} else if (t->suffixlen > 0) {
-		util_err_set(err, "ERR", "invalid suffix '%.*s' for argument "
-		    "'%s' (expected '?', '=DEFAULT', '...' or '...?')",
+		util_err_set(err, "ERR",
+		    "invalid suffix '%.*s' for argument "
+		    "'%.64s' (expected '?', '=DEFAULT', '...' or '...?')",
 		    sig_quote_len(t->suffixlen), t->suffix, p->name);
 		return -1;
 	}
@@ -237,18 +242,22 @@ sig_check_order(const struct sig *sig, int n, struct duet_err *err)
 		const struct sig_param *q = &sig->params[i];
 
 		if (strcmp(q->name, p->name) == 0) {
-			util_err_set(err, "ERR", "duplicate argument '%s'",
-			    p->name);
+			util_err_set(
+			    err, "ERR", "duplicate argument '%.64s'", p->name);
 			return -1;
 		}
 		if (q->variadic) {
-			util_err_set(err, "ERR", "variadic argument '%s' must "
-			    "be the last", q->name);
+			util_err_set(err, "ERR",
+			    "variadic argument '%.64s' must "
+			    "be the last",
+			    q->name);
 			return -1;
 		}
 		if (q->optional && !p->optional) {
-			util_err_set(err, "ERR", "required argument '%s' "
-			    "follows optional argument '%s'", p->name, q->name);
+			util_err_set(err, "ERR",
+			    "required argument '%.64s' "
+			    "follows optional argument '%.64s'",
+			    p->name, q->name);
 			return -1;
 		}
 	}
@@ -301,7 +310,7 @@ sig_parse(const char *text, struct duet_err *err)
 			goto fail;
 		sig->nparams++;
 		if (sig_param_init(&sig->params[sig->nparams - 1], &t, err) ==
-			-1 ||
+		        -1 ||
 		    sig_check_order(sig, sig->nparams - 1, err) == -1)
 			goto fail;
 		if (!sig->params[sig->nparams - 1].optional)

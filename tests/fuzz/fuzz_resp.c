@@ -40,8 +40,8 @@ fuzz_resp_drain(struct resp_parser *p, struct evbuffer *in,
 			for (i = 0; i < p->argc; i++) {
 				for (j = 0; j < p->argv[i].len; j++)
 					sum += (unsigned char)p->argv[i].ptr[j];
-				resp_add_bulk(out, p->argv[i].ptr,
-				    p->argv[i].len);
+				resp_add_bulk(
+				    out, p->argv[i].ptr, p->argv[i].len);
 			}
 			resp_consume(p, in);
 			evbuffer_drain(out, evbuffer_get_length(out));

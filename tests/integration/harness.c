@@ -29,10 +29,10 @@
 
 #include "harness.h"
 
-#define HARNESS_READY_MS 10000	/* daemon start to first PONG */
-#define HARNESS_STOP_MS	 30000	/* SIGTERM to exit */
-#define HARNESS_RUN_MS	 180000 /* one shell command */
-#define HARNESS_ATTEMPTS 3	/* ports tried when one is taken meanwhile */
+#define HARNESS_READY_MS 10000  /* daemon start to first PONG */
+#define HARNESS_STOP_MS  30000  /* SIGTERM to exit */
+#define HARNESS_RUN_MS   180000 /* one shell command */
+#define HARNESS_ATTEMPTS 3      /* ports tried when one is taken meanwhile */
 
 static const char harness_ping[] = "*1\r\n$4\r\nPING\r\n";
 
@@ -70,7 +70,8 @@ harness_escape(const char *p, size_t len)
 		unsigned char c = (unsigned char)p[i];
 
 		if (c == '\r' || c == '\n')
-			n += (size_t)sprintf(s + n, "\\%c", c == '\r' ? 'r' : 'n');
+			n += (size_t)sprintf(
+			    s + n, "\\%c", c == '\r' ? 'r' : 'n');
 		else if (c < 0x20 || c >= 0x7f || c == '\\')
 			n += (size_t)sprintf(s + n, "\\x%02x", c);
 		else
@@ -130,7 +131,8 @@ harness_rmdir(const char *dir)
 	if ((d = opendir(dir)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		unlink(path);
@@ -183,8 +185,7 @@ harness_free_port(void)
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	ck_assert_int_eq(
-	    getsockname(fd, (struct sockaddr *)&sin, &slen), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &slen), 0);
 	port = ntohs(sin.sin_port);
 	close(fd);
 	return port;
@@ -343,7 +344,8 @@ harness_ready(struct harness *h)
 		}
 		if (harness_left(deadline) == 0) {
 			log = harness_log(h);
-			ck_abort_msg("duetd did not answer PING within %d ms:\n%s",
+			ck_abort_msg(
+			    "duetd did not answer PING within %d ms:\n%s",
 			    HARNESS_READY_MS, log);
 		}
 		nanosleep(&pause, NULL);
@@ -359,8 +361,7 @@ harness_ready(struct harness *h)
  * items, followed by other top-level keys.
  */
 void
-harness_start(struct harness *h, const char *plugin_dir,
-    const char *extra_yaml)
+harness_start(struct harness *h, const char *plugin_dir, const char *extra_yaml)
 {
 	char yaml[8192];
 	int attempt;
@@ -376,18 +377,18 @@ harness_start(struct harness *h, const char *plugin_dir,
 	for (attempt = 0; attempt < HARNESS_ATTEMPTS; attempt++) {
 		h->port = harness_free_port();
 		ck_assert_int_lt(snprintf(yaml, sizeof(yaml),
-				     "plugin_dir: %s\n"
-				     "listen:\n  - 127.0.0.1:%d\n%s",
-				     plugin_dir, h->port,
-				     extra_yaml != NULL ? extra_yaml : ""),
+		                     "plugin_dir: %s\n"
+		                     "listen:\n  - 127.0.0.1:%d\n%s",
+		                     plugin_dir, h->port,
+		                     extra_yaml != NULL ? extra_yaml : ""),
 		    (int)sizeof(yaml));
 		harness_write_file(h->conf, yaml);
 		harness_spawn(h);
 		if (harness_ready(h))
 			return;
 	}
-	ck_abort_msg("no free port for duetd after %d attempts",
-	    HARNESS_ATTEMPTS);
+	ck_abort_msg(
+	    "no free port for duetd after %d attempts", HARNESS_ATTEMPTS);
 }
 
 /*
@@ -412,7 +413,7 @@ harness_stop(struct harness *h)
 	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		log = harness_log(h);
 		ck_abort_msg("duetd did not exit 0 after SIGTERM (status "
-			     "0x%x):\n%s",
+		             "0x%x):\n%s",
 		    status, log);
 	}
 	harness_rmdir(h->dir);
@@ -471,8 +472,7 @@ harness_drain(int fd, char **buf, size_t *len)
 
 /* Feeds input to the child and collects its stdout and stderr. */
 static void
-harness_pump(struct harness_out *o, int fds[3], const char *input,
-    size_t inlen)
+harness_pump(struct harness_out *o, int fds[3], const char *input, size_t inlen)
 {
 	long long deadline = harness_now_ms() + HARNESS_RUN_MS;
 	struct pollfd pfd[3];
@@ -499,7 +499,7 @@ harness_pump(struct harness_out *o, int fds[3], const char *input,
 		for (i = 1; i < 3; i++) {
 			if (pfd[i].revents != 0 &&
 			    !harness_drain(fds[i], i == 1 ? &o->out : &o->err,
-				i == 1 ? &o->outlen : &o->errlen)) {
+			        i == 1 ? &o->outlen : &o->errlen)) {
 				close(fds[i]);
 				fds[i] = -1;
 			}
@@ -515,8 +515,8 @@ harness_pump(struct harness_out *o, int fds[3], const char *input,
  * harness_out_free().
  */
 void
-harness_run(struct harness_out *o, const char *cmd, const char *input,
-    size_t inlen)
+harness_run(
+    struct harness_out *o, const char *cmd, const char *input, size_t inlen)
 {
 	int in[2], out[2], err[2], fds[3], status;
 	pid_t pid;
@@ -545,8 +545,8 @@ harness_run(struct harness_out *o, const char *cmd, const char *input,
 	harness_pump(o, fds, input, inlen);
 	status = harness_wait(pid, HARNESS_RUN_MS);
 	ck_assert_msg(status != -1, "'%s' did not exit", cmd);
-	o->status = WIFEXITED(status) ? WEXITSTATUS(status) :
-					128 + WTERMSIG(status);
+	o->status =
+	    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 /*
@@ -570,8 +570,8 @@ harness_connect(int port)
 
 	harness_block_sigchld();
 	fd = harness_try_connect(port);
-	ck_assert_msg(fd != -1, "connect 127.0.0.1:%d: %s", port,
-	    strerror(errno));
+	ck_assert_msg(
+	    fd != -1, "connect 127.0.0.1:%d: %s", port, strerror(errno));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	return fd;
 }
@@ -682,8 +682,8 @@ harness_read_n(int fd, size_t n, int timeout_ms, size_t *len)
 
 /* Fails the test with both byte strings shown. */
 static void
-harness_compare(const char *got, size_t gotlen, const void *want,
-    size_t len, const char *what)
+harness_compare(const char *got, size_t gotlen, const void *want, size_t len,
+    const char *what)
 {
 	char *g, *w;
 

@@ -20,19 +20,19 @@
 #define HARNESS_TIMEOUT_MS 10000
 
 struct harness {
-	char dir[64];		/* the daemon's temporary folder */
-	char conf[PATH_MAX];	/* dir/duetd.yaml */
-	char log[PATH_MAX];	/* dir/duetd.log: the daemon's stderr */
+	char dir[64];        /* the daemon's temporary folder */
+	char conf[PATH_MAX]; /* dir/duetd.yaml */
+	char log[PATH_MAX];  /* dir/duetd.log: the daemon's stderr */
 	int port;
 	pid_t pid;
 };
 
 struct harness_out {
-	char *out;	/* owned: everything written to stdout */
+	char *out; /* owned: everything written to stdout */
 	size_t outlen;
-	char *err;	/* owned: everything written to stderr */
+	char *err; /* owned: everything written to stderr */
 	size_t errlen;
-	int status;	/* exit status, or 128 + signal */
+	int status; /* exit status, or 128 + signal */
 };
 
 const char *harness_env(const char *name);
@@ -41,14 +41,14 @@ void harness_write_file(const char *path, const char *text);
 void harness_rmdir(const char *dir);
 char *harness_read_file(const char *path, size_t *len);
 
-void harness_start(struct harness *h, const char *plugin_dir,
-    const char *extra_yaml);
+void harness_start(
+    struct harness *h, const char *plugin_dir, const char *extra_yaml);
 void harness_stop(struct harness *h);
 char *harness_log(const struct harness *h);
 long harness_rss_kb(const struct harness *h);
 
-void harness_run(struct harness_out *o, const char *cmd, const char *input,
-    size_t inlen);
+void harness_run(
+    struct harness_out *o, const char *cmd, const char *input, size_t inlen);
 void harness_out_free(struct harness_out *o);
 
 int harness_connect(int port);

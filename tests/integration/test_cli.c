@@ -73,8 +73,8 @@ cli_expect_error(const char *yaml, const char *pos, const char *const *want)
 	harness_write_file(file, text);
 	snprintf(args, sizeof(args), "-t -c '%s'", file);
 	cli_run(&o, args);
-	ck_assert_msg(o.status == 1, "exit status %d, stderr:\n%s", o.status,
-	    o.err);
+	ck_assert_msg(
+	    o.status == 1, "exit status %d, stderr:\n%s", o.status, o.err);
 	ck_assert_str_eq(o.out, "");
 	snprintf(prefix, sizeof(prefix), "%s:%s: ", file, pos);
 	line = strstr(o.err, prefix);
@@ -95,11 +95,11 @@ START_TEST(test_cli_version)
 
 	cli_run(&o, "-V");
 	ck_assert_int_eq(o.status, 0);
-	ck_assert_msg(strncmp(o.out, "duetd ", 6) == 0 &&
-		o.out[6] >= '0' && o.out[6] <= '9',
+	ck_assert_msg(strncmp(o.out, "duetd ", 6) == 0 && o.out[6] >= '0' &&
+	        o.out[6] <= '9',
 	    "-V printed \"%s\"", o.out);
 	ck_assert_msg(o.outlen > 0 && o.out[o.outlen - 1] == '\n' &&
-		strchr(o.out, '\n') == o.out + o.outlen - 1,
+	        strchr(o.out, '\n') == o.out + o.outlen - 1,
 	    "-V must print one line, printed \"%s\"", o.out);
 	harness_out_free(&o);
 }
@@ -113,8 +113,8 @@ START_TEST(test_cli_usage)
 	cli_run(&o, "-h");
 	ck_assert_int_eq(o.status, 0);
 	text = o.outlen > 0 ? o.out : o.err;
-	ck_assert_msg(strstr(text, "usage: duetd") != NULL,
-	    "-h printed \"%s\"", text);
+	ck_assert_msg(
+	    strstr(text, "usage: duetd") != NULL, "-h printed \"%s\"", text);
 	ck_assert_ptr_nonnull(strstr(text, "-c"));
 	ck_assert_ptr_nonnull(strstr(text, "-t"));
 	ck_assert_ptr_nonnull(strstr(text, "-V"));
@@ -135,8 +135,8 @@ START_TEST(test_cli_check_shipped_config)
 	snprintf(args, sizeof(args), "-t -c '%s/conf/duetd.yaml'",
 	    harness_env("DUET_SRCDIR"));
 	cli_run(&o, args);
-	ck_assert_msg(o.status == 0, "exit status %d, stderr:\n%s", o.status,
-	    o.err);
+	ck_assert_msg(
+	    o.status == 0, "exit status %d, stderr:\n%s", o.status, o.err);
 	ck_assert_str_eq(o.out, "configuration ok\n");
 	harness_out_free(&o);
 }
@@ -164,8 +164,8 @@ START_TEST(test_cli_check_all_plugins)
 	harness_write_file(file, text);
 	snprintf(args, sizeof(args), "-t -c '%s'", file);
 	cli_run(&o, args);
-	ck_assert_msg(o.status == 0, "exit status %d, stderr:\n%s", o.status,
-	    o.err);
+	ck_assert_msg(
+	    o.status == 0, "exit status %d, stderr:\n%s", o.status, o.err);
 	ck_assert_str_eq(o.out, "configuration ok\n");
 	harness_out_free(&o);
 	harness_rmdir(dir);
@@ -175,37 +175,37 @@ END_TEST
 /* A broken config: where the error points, and what it must say. */
 struct cli_bad_config {
 	const char *name;
-	const char *yaml;	/* see cli_expand() */
-	const char *pos;	/* "LINE:COLUMN" */
+	const char *yaml; /* see cli_expand() */
+	const char *pos;  /* "LINE:COLUMN" */
 	const char *want[3];
 };
 
 static const struct cli_bad_config cli_bad_configs[] = {
-	{"unknown top-level key", "log: {level: info}\nbogus: 1\n", "2:1",
-	    {"unknown key", "bogus", NULL}},
-	{"unknown nested key", "limits:\n  max_args: 16\n  max_foo: 3\n",
-	    "3:3", {"unknown key", "max_foo", NULL}},
-	{"bad size", "limits: {max_request_bytes: 12XB}\n", "1:29", {NULL}},
-	{"bad duration", "limits:\n  idle_timeout: soon\n", "2:17", {NULL}},
-	{"listen is not a list", "listen: {a: b}\n", "1:9", {NULL}},
-	{"missing plugin file",
-	    "plugin_dir: @PD@\nplugins:\n  - path: /nonexistent/x.so\n",
-	    "3:5", {"/nonexistent/x.so", NULL}},
-	{"wrong ABI major",
-	    "plugin_dir: @PD@\nplugins:\n  - path: @TPD@/badabi.so\n", "3:5",
-	    {"ABI", NULL}},
-	{"missing descriptor symbol",
-	    "plugin_dir: @PD@\nplugins:\n  - path: @TPD@/nosym.so\n", "3:5",
-	    {"nosym.so", "duet_plugin"}},
-	{"failing init",
-	    "plugin_dir: @PD@\nplugins:\n  - path: @TPD@/failinit.so\n", "3:5",
-	    {"refused to start", NULL}},
-	{"command name clash",
-	    "plugin_dir: @PD@\nplugins:\n  - path: @TPD@/clash.so\n", "3:5",
-	    {"'add'", NULL}},
-	{"bad command signature",
-	    "plugin_dir: @PD@\nplugins:\n  - path: @TPD@/badsig.so\n", "3:5",
-	    {"integer", NULL}},
+    {"unknown top-level key", "log: {level: info}\nbogus: 1\n", "2:1",
+        {"unknown key", "bogus", NULL}},
+    {"unknown nested key", "limits:\n  max_args: 16\n  max_foo: 3\n", "3:3",
+        {"unknown key", "max_foo", NULL}},
+    {"bad size", "limits: {max_request_bytes: 12XB}\n", "1:29", {NULL}},
+    {"bad duration", "limits:\n  idle_timeout: soon\n", "2:17", {NULL}},
+    {"listen is not a list", "listen: {a: b}\n", "1:9", {NULL}},
+    {"missing plugin file",
+        "plugin_dir: @PD@\nplugins:\n  - path: /nonexistent/x.so\n", "3:5",
+        {"/nonexistent/x.so", NULL}},
+    {"wrong ABI major",
+        "plugin_dir: @PD@\nplugins:\n  - path: @TPD@/badabi.so\n", "3:5",
+        {"ABI", NULL}},
+    {"missing descriptor symbol",
+        "plugin_dir: @PD@\nplugins:\n  - path: @TPD@/nosym.so\n", "3:5",
+        {"nosym.so", "duet_plugin"}},
+    {"failing init",
+        "plugin_dir: @PD@\nplugins:\n  - path: @TPD@/failinit.so\n", "3:5",
+        {"refused to start", NULL}},
+    {"command name clash",
+        "plugin_dir: @PD@\nplugins:\n  - path: @TPD@/clash.so\n", "3:5",
+        {"'add'", NULL}},
+    {"bad command signature",
+        "plugin_dir: @PD@\nplugins:\n  - path: @TPD@/badsig.so\n", "3:5",
+        {"integer", NULL}},
 };
 
 START_TEST(test_cli_check_reports_errors)

@@ -54,8 +54,8 @@ test_msgpack_json(const char *p, size_t len, int *rc, struct duet_err *err)
 	char *json;
 
 	msgpack_unpacked_init(&u);
-	ck_assert_int_eq(msgpack_unpack_next(&u, p, len, &off),
-	    MSGPACK_UNPACK_SUCCESS);
+	ck_assert_int_eq(
+	    msgpack_unpack_next(&u, p, len, &off), MSGPACK_UNPACK_SUCCESS);
 	ck_assert_uint_eq(off, len);
 	*rc = convert_msgpack_to_json(out, &u.data, err);
 	json = test_take(out, NULL);
@@ -74,8 +74,8 @@ test_msgpack_resp(const char *p, size_t len, int resp3, size_t *outlen)
 	char *resp;
 
 	msgpack_unpacked_init(&u);
-	ck_assert_int_eq(msgpack_unpack_next(&u, p, len, &off),
-	    MSGPACK_UNPACK_SUCCESS);
+	ck_assert_int_eq(
+	    msgpack_unpack_next(&u, p, len, &off), MSGPACK_UNPACK_SUCCESS);
 	convert_msgpack_to_resp(out, &u.data, resp3);
 	resp = test_take(out, outlen);
 	evbuffer_free(out);
@@ -95,80 +95,91 @@ struct test_text {
 };
 
 static const struct test_text test_text_cases[] = {
-	{SIG_INT, S("0"), S("\x00"), NULL},
-	{SIG_INT, S("42"), S("\x2a"), NULL},
-	{SIG_INT, S("-1"), S("\xff"), NULL},
-	{SIG_INT, S("300"), S("\xcd\x01\x2c"), NULL},
-	{SIG_INT, S("-9223372036854775808"),
-	    S("\xd3\x80\x00\x00\x00\x00\x00\x00\x00"), NULL},
-	{SIG_INT, S("9223372036854775807"),
-	    S("\xcf\x7f\xff\xff\xff\xff\xff\xff\xff"), NULL},
-	{SIG_FLOAT, S("1.5"), S("\xcb\x3f\xf8\x00\x00\x00\x00\x00\x00"), NULL},
-	{SIG_FLOAT, S("2"), S("\xcb\x40\x00\x00\x00\x00\x00\x00\x00"), NULL},
-	{SIG_FLOAT, S("-0.25"), S("\xcb\xbf\xd0\x00\x00\x00\x00\x00\x00"),
-	    NULL},
-	{SIG_BOOL, S("1"), S("\xc3"), NULL},
-	{SIG_BOOL, S("0"), S("\xc2"), NULL},
-	{SIG_BOOL, S("true"), S("\xc3"), NULL},
-	{SIG_BOOL, S("FALSE"), S("\xc2"), NULL},
-	{SIG_BOOL, S("True"), S("\xc3"), NULL},
-	{SIG_STR, S("hi"), S("\xa2hi"), NULL},
-	{SIG_STR, S(""), S("\xa0"), NULL},
-	{SIG_STR, S("\xc3\xa9"), S("\xa2\xc3\xa9"), NULL},
-	{SIG_STR, S("a\0b"), S("\xa3" "a\0b"), NULL},
-	{SIG_BYTES, S("hi"), S("\xc4\x02hi"), NULL},
-	{SIG_BYTES, S("\xff"), S("\xc4\x01\xff"), NULL},
-	{SIG_ANY, S("hi"), S("\xa2hi"), NULL},
-	{SIG_ANY, S("12"), S("\xa2" "12"), NULL},
-	{SIG_ANY, S("\xff\xfe"), S("\xc4\x02\xff\xfe"), NULL},
-	{SIG_JSON, S("12"), S("\x0c"), NULL},
-	{SIG_JSON, S("\"x\""), S("\xa1x"), NULL},
-	{SIG_JSON, S("[1,true,null]"), S("\x93\x01\xc3\xc0"), NULL},
-	{SIG_JSON, S(" {\"a\":[]} "), S("\x81\xa1" "a\x90"), NULL},
-	{SIG_ARRAY, S("[]"), S("\x90"), NULL},
-	{SIG_ARRAY, S("[[1],{}]"), S("\x92\x91\x01\x80"), NULL},
-	{SIG_MAP, S("{}"), S("\x80"), NULL},
-	{SIG_MAP, S("{\"k\":\"v\"}"), S("\x81\xa1k\xa1v"), NULL},
+    {SIG_INT, S("0"), S("\x00"), NULL},
+    {SIG_INT, S("42"), S("\x2a"), NULL},
+    {SIG_INT, S("-1"), S("\xff"), NULL},
+    {SIG_INT, S("300"), S("\xcd\x01\x2c"), NULL},
+    {SIG_INT, S("-9223372036854775808"),
+        S("\xd3\x80\x00\x00\x00\x00\x00\x00\x00"), NULL},
+    {SIG_INT, S("9223372036854775807"),
+        S("\xcf\x7f\xff\xff\xff\xff\xff\xff\xff"), NULL},
+    {SIG_FLOAT, S("1.5"), S("\xcb\x3f\xf8\x00\x00\x00\x00\x00\x00"), NULL},
+    {SIG_FLOAT, S("2"), S("\xcb\x40\x00\x00\x00\x00\x00\x00\x00"), NULL},
+    {SIG_FLOAT, S("-0.25"), S("\xcb\xbf\xd0\x00\x00\x00\x00\x00\x00"), NULL},
+    {SIG_BOOL, S("1"), S("\xc3"), NULL},
+    {SIG_BOOL, S("0"), S("\xc2"), NULL},
+    {SIG_BOOL, S("true"), S("\xc3"), NULL},
+    {SIG_BOOL, S("FALSE"), S("\xc2"), NULL},
+    {SIG_BOOL, S("True"), S("\xc3"), NULL},
+    {SIG_STR, S("hi"), S("\xa2hi"), NULL},
+    {SIG_STR, S(""), S("\xa0"), NULL},
+    {SIG_STR, S("\xc3\xa9"), S("\xa2\xc3\xa9"), NULL},
+    {SIG_STR, S("a\0b"),
+        S("\xa3"
+          "a\0b"),
+        NULL},
+    {SIG_BYTES, S("hi"), S("\xc4\x02hi"), NULL},
+    {SIG_BYTES, S("\xff"), S("\xc4\x01\xff"), NULL},
+    {SIG_ANY, S("hi"), S("\xa2hi"), NULL},
+    {SIG_ANY, S("12"),
+        S("\xa2"
+          "12"),
+        NULL},
+    {SIG_ANY, S("\xff\xfe"), S("\xc4\x02\xff\xfe"), NULL},
+    {SIG_JSON, S("12"), S("\x0c"), NULL},
+    {SIG_JSON, S("\"x\""), S("\xa1x"), NULL},
+    {SIG_JSON, S("[1,true,null]"), S("\x93\x01\xc3\xc0"), NULL},
+    {SIG_JSON, S(" {\"a\":[]} "),
+        S("\x81\xa1"
+          "a\x90"),
+        NULL},
+    {SIG_ARRAY, S("[]"), S("\x90"), NULL},
+    {SIG_ARRAY, S("[[1],{}]"), S("\x92\x91\x01\x80"), NULL},
+    {SIG_MAP, S("{}"), S("\x80"), NULL},
+    {SIG_MAP, S("{\"k\":\"v\"}"), S("\x81\xa1k\xa1v"), NULL},
 };
 
 static const struct test_text test_text_bad_cases[] = {
-	{SIG_INT, S(""), NULL, 0, "expected int"},
-	{SIG_INT, S("1.5"), NULL, 0, "expected int"},
-	{SIG_INT, S(" 1"), NULL, 0, "expected int"},
-	{SIG_INT, S("+1"), NULL, 0, "expected int"},
-	{SIG_INT, S("12a"), NULL, 0, "expected int"},
-	{SIG_INT, S("9223372036854775808"), NULL, 0, "expected int"},
-	{SIG_INT, S("-9223372036854775809"), NULL, 0, "expected int"},
-	{SIG_FLOAT, S(""), NULL, 0, "expected float"},
-	{SIG_FLOAT, S("abc"), NULL, 0, "expected float"},
-	{SIG_FLOAT, S("1.5x"), NULL, 0, "expected float"},
-	{SIG_FLOAT, S("inf"), NULL, 0, "expected float"},
-	{SIG_FLOAT, S("nan"), NULL, 0, "expected float"},
-	{SIG_FLOAT, S("1e999"), NULL, 0, "expected float"},
-	{SIG_BOOL, S(""), NULL, 0, "expected bool"},
-	{SIG_BOOL, S("yes"), NULL, 0, "expected bool"},
-	{SIG_BOOL, S("2"), NULL, 0, "expected bool"},
-	{SIG_BOOL, S("truex"), NULL, 0, "expected bool"},
-	{SIG_STR, S("\xff"), NULL, 0, "expected str"},
-	{SIG_STR, S("\xed\xa0\x80"), NULL, 0, "expected str"},
-	{SIG_JSON, S(""), NULL, 0,
-	    "expected json: invalid JSON at offset 0: premature EOF"},
-	{SIG_JSON, S("[1,]"), NULL, 0,
-	    "expected json: invalid JSON at offset 4: unallowed token at "
-	    "this point in JSON text"},
-	{SIG_JSON, S("hello"), NULL, 0,
-	    "expected json: invalid JSON at offset 5: invalid string in "
-	    "json text."},
-	{SIG_ARRAY, S("{}"), NULL, 0, "expected array"},
-	{SIG_ARRAY, S("1"), NULL, 0, "expected array"},
-	{SIG_ARRAY, S("[1"), NULL, 0,
-	    "expected array: invalid JSON at offset 2: premature EOF"},
-	{SIG_MAP, S("[]"), NULL, 0, "expected map"},
-	{SIG_MAP, S("\"x\""), NULL, 0, "expected map"},
-	{SIG_MAP, S("{\"$base64\":\"AA==\"}"), NULL, 0, "expected map"},
-	{SIG_MAP, S("{\"a\"}"), NULL, 0,
-	    "expected map: invalid JSON at offset 5: object key and value "
-	    "must be separated by a colon (':')"},
+    {SIG_INT, S(""), NULL, 0, "expected int"},
+    {SIG_INT, S("1.5"), NULL, 0, "expected int"},
+    {SIG_INT, S(" 1"), NULL, 0, "expected int"},
+    {SIG_INT, S("+1"), NULL, 0, "expected int"},
+    {SIG_INT, S("12a"), NULL, 0, "expected int"},
+    {SIG_INT, S("9223372036854775808"), NULL, 0, "expected int"},
+    {SIG_INT, S("-9223372036854775809"), NULL, 0, "expected int"},
+    {SIG_FLOAT, S(""), NULL, 0, "expected float"},
+    {SIG_FLOAT, S("abc"), NULL, 0, "expected float"},
+    {SIG_FLOAT, S("1.5x"), NULL, 0, "expected float"},
+    {SIG_FLOAT, S("inf"), NULL, 0, "expected float"},
+    {SIG_FLOAT, S("nan"), NULL, 0, "expected float"},
+    {SIG_FLOAT, S("1e999"), NULL, 0, "expected float"},
+    {SIG_BOOL, S(""), NULL, 0, "expected bool"},
+    {SIG_BOOL, S("yes"), NULL, 0, "expected bool"},
+    {SIG_BOOL, S("2"), NULL, 0, "expected bool"},
+    {SIG_BOOL, S("truex"), NULL, 0, "expected bool"},
+    {SIG_STR, S("\xff"), NULL, 0, "expected str"},
+    {SIG_STR, S("\xed\xa0\x80"), NULL, 0, "expected str"},
+    {SIG_JSON, S(""), NULL, 0,
+        "expected json: invalid JSON at offset 0: premature EOF"},
+    {SIG_JSON, S("[1,]"), NULL, 0,
+        "expected json: invalid JSON at offset 4: unallowed token at "
+        "this point in JSON text"},
+    {SIG_JSON, S("hello"), NULL, 0,
+        "expected json: invalid JSON at offset 1: invalid char in json "
+        "text."},
+    {SIG_JSON, S("tru"), NULL, 0,
+        "expected json: invalid JSON at offset 3: invalid string in "
+        "json text."},
+    {SIG_ARRAY, S("{}"), NULL, 0, "expected array"},
+    {SIG_ARRAY, S("1"), NULL, 0, "expected array"},
+    {SIG_ARRAY, S("[1"), NULL, 0,
+        "expected array: invalid JSON at offset 2: premature EOF"},
+    {SIG_MAP, S("[]"), NULL, 0, "expected map"},
+    {SIG_MAP, S("\"x\""), NULL, 0, "expected map"},
+    {SIG_MAP, S("{\"$base64\":\"AA==\"}"), NULL, 0, "expected map"},
+    {SIG_MAP, S("{\"a\"}"), NULL, 0,
+        "expected map: invalid JSON at offset 5: object key and value "
+        "must be separated by a colon (':')"},
 };
 
 START_TEST(test_convert_text_good)
@@ -181,8 +192,9 @@ START_TEST(test_convert_text_good)
 	char *got;
 
 	convert_packer_init(&pk, buf);
-	ck_assert_msg(convert_text(&pk, t->type, t->in, t->inlen, 32, &err) ==
-		0, "case %d: %s", _i, err.msg);
+	ck_assert_msg(
+	    convert_text(&pk, t->type, t->in, t->inlen, 32, &err) == 0,
+	    "case %d: %s", _i, err.msg);
 	got = test_take(buf, &len);
 	test_assert_bytes(got, len, t->out, t->outlen, t->in);
 	free(got);
@@ -198,8 +210,8 @@ START_TEST(test_convert_text_bad)
 	msgpack_packer pk;
 
 	convert_packer_init(&pk, buf);
-	ck_assert_int_eq(convert_text(&pk, t->type, t->in, t->inlen, 32, &err),
-	    -1);
+	ck_assert_int_eq(
+	    convert_text(&pk, t->type, t->in, t->inlen, 32, &err), -1);
 	ck_assert_str_eq(err.code, "ERR");
 	ck_assert_str_eq(err.msg, t->msg);
 	ck_assert_uint_eq(evbuffer_get_length(buf), 0);
@@ -218,36 +230,39 @@ struct test_typed {
 };
 
 static const struct test_typed test_typed_cases[] = {
-	{SIG_INT, S("\x05"), S("\x05")},
-	{SIG_INT, S("\xff"), S("\xff")},
-	{SIG_INT, S("\xcf\x7f\xff\xff\xff\xff\xff\xff\xff"),
-	    S("\xcf\x7f\xff\xff\xff\xff\xff\xff\xff")},
-	{SIG_INT, S("\xcf\x80\x00\x00\x00\x00\x00\x00\x00"), NULL, 0},
-	{SIG_INT, S("\xcb\x3f\xf0\x00\x00\x00\x00\x00\x00"), NULL, 0},
-	{SIG_INT, S("\xa1" "1"), NULL, 0},
-	{SIG_INT, S("\xc3"), NULL, 0},
-	{SIG_FLOAT, S("\xcb\x3f\xf8\x00\x00\x00\x00\x00\x00"),
-	    S("\xcb\x3f\xf8\x00\x00\x00\x00\x00\x00")},
-	{SIG_FLOAT, S("\xca\x3f\xc0\x00\x00"),
-	    S("\xcb\x3f\xf8\x00\x00\x00\x00\x00\x00")},
-	{SIG_FLOAT, S("\x02"), S("\xcb\x40\x00\x00\x00\x00\x00\x00\x00")},
-	{SIG_FLOAT, S("\xfe"), S("\xcb\xc0\x00\x00\x00\x00\x00\x00\x00")},
-	{SIG_FLOAT, S("\xa1x"), NULL, 0},
-	{SIG_BOOL, S("\xc2"), S("\xc2")},
-	{SIG_BOOL, S("\x01"), NULL, 0},
-	{SIG_STR, S("\xa2hi"), S("\xa2hi")},
-	{SIG_STR, S("\xa1\xff"), NULL, 0},
-	{SIG_STR, S("\xc4\x02hi"), NULL, 0},
-	{SIG_BYTES, S("\xc4\x01\xff"), S("\xc4\x01\xff")},
-	{SIG_BYTES, S("\xa2hi"), S("\xc4\x02hi")},
-	{SIG_BYTES, S("\x01"), NULL, 0},
-	{SIG_ANY, S("\x92\x01\xc0"), S("\x92\x01\xc0")},
-	{SIG_ANY, S("\xd4\x05\x07"), S("\xd4\x05\x07")},
-	{SIG_JSON, S("\x81\xa1k\x01"), S("\x81\xa1k\x01")},
-	{SIG_ARRAY, S("\x91\x01"), S("\x91\x01")},
-	{SIG_ARRAY, S("\x80"), NULL, 0},
-	{SIG_MAP, S("\x80"), S("\x80")},
-	{SIG_MAP, S("\x90"), NULL, 0},
+    {SIG_INT, S("\x05"), S("\x05")},
+    {SIG_INT, S("\xff"), S("\xff")},
+    {SIG_INT, S("\xcf\x7f\xff\xff\xff\xff\xff\xff\xff"),
+        S("\xcf\x7f\xff\xff\xff\xff\xff\xff\xff")},
+    {SIG_INT, S("\xcf\x80\x00\x00\x00\x00\x00\x00\x00"), NULL, 0},
+    {SIG_INT, S("\xcb\x3f\xf0\x00\x00\x00\x00\x00\x00"), NULL, 0},
+    {SIG_INT,
+        S("\xa1"
+          "1"),
+        NULL, 0},
+    {SIG_INT, S("\xc3"), NULL, 0},
+    {SIG_FLOAT, S("\xcb\x3f\xf8\x00\x00\x00\x00\x00\x00"),
+        S("\xcb\x3f\xf8\x00\x00\x00\x00\x00\x00")},
+    {SIG_FLOAT, S("\xca\x3f\xc0\x00\x00"),
+        S("\xcb\x3f\xf8\x00\x00\x00\x00\x00\x00")},
+    {SIG_FLOAT, S("\x02"), S("\xcb\x40\x00\x00\x00\x00\x00\x00\x00")},
+    {SIG_FLOAT, S("\xfe"), S("\xcb\xc0\x00\x00\x00\x00\x00\x00\x00")},
+    {SIG_FLOAT, S("\xa1x"), NULL, 0},
+    {SIG_BOOL, S("\xc2"), S("\xc2")},
+    {SIG_BOOL, S("\x01"), NULL, 0},
+    {SIG_STR, S("\xa2hi"), S("\xa2hi")},
+    {SIG_STR, S("\xa1\xff"), NULL, 0},
+    {SIG_STR, S("\xc4\x02hi"), NULL, 0},
+    {SIG_BYTES, S("\xc4\x01\xff"), S("\xc4\x01\xff")},
+    {SIG_BYTES, S("\xa2hi"), S("\xc4\x02hi")},
+    {SIG_BYTES, S("\x01"), NULL, 0},
+    {SIG_ANY, S("\x92\x01\xc0"), S("\x92\x01\xc0")},
+    {SIG_ANY, S("\xd4\x05\x07"), S("\xd4\x05\x07")},
+    {SIG_JSON, S("\x81\xa1k\x01"), S("\x81\xa1k\x01")},
+    {SIG_ARRAY, S("\x91\x01"), S("\x91\x01")},
+    {SIG_ARRAY, S("\x80"), NULL, 0},
+    {SIG_MAP, S("\x80"), S("\x80")},
+    {SIG_MAP, S("\x90"), NULL, 0},
 };
 
 START_TEST(test_convert_typed_table)
@@ -269,8 +284,8 @@ START_TEST(test_convert_typed_table)
 	got = test_take(buf, &len);
 	if (t->out == NULL) {
 		ck_assert_msg(rc == -1, "case %d accepted", _i);
-		snprintf(want, sizeof(want), "expected %s",
-		    sig_type_name(t->type));
+		snprintf(
+		    want, sizeof(want), "expected %s", sig_type_name(t->type));
 		ck_assert_str_eq(err.msg, want);
 		ck_assert_uint_eq(len, 0);
 	} else {
@@ -316,65 +331,71 @@ struct test_json {
 };
 
 static const struct test_json test_json_cases[] = {
-	{"null", "null", NULL},
-	{"true", "true", NULL},
-	{" false ", "false", NULL},
-	{"0", "0", NULL},
-	{"-0", "0", NULL},
-	{"-17", "-17", NULL},
-	{"1.5", "1.5", NULL},
-	{"0.1", "0.1", NULL},
-	{"1.0", "1.0", NULL},
-	{"-0.0", "-0.0", NULL},
-	{"1e3", "1000.0", NULL},
-	{"1E-2", "0.01", NULL},
-	{"1e300", "1e+300", NULL},
-	{"9223372036854775807", "9223372036854775807", NULL},
-	{"-9223372036854775808", "-9223372036854775808", NULL},
-	{"18446744073709551615", "18446744073709551615", NULL},
-	{"18446744073709551616", "1.8446744073709552e+19", NULL},
-	{"-9223372036854775809", "-9.223372036854776e+18", NULL},
-	{"\"\"", "\"\"", NULL},
-	{"\"a\\\"b\\\\c\\/d\\n\\t\"", "\"a\\\"b\\\\c/d\\n\\t\"", NULL},
-	{"\"\\u00e9\"", "\"\xc3\xa9\"", NULL},
-	{"\"\\ud83d\\ude00\"", "\"\xf0\x9f\x98\x80\"", NULL},
-	{"\"\xe2\x82\xac\"", "\"\xe2\x82\xac\"", NULL},
-	{"\"\\u0001\"", "\"\\u0001\"", NULL},
-	{"[]", "[]", NULL},
-	{"{}", "{}", NULL},
-	{" [ 1 , [ 2 , [ ] ] , { } ] ", "[1,[2,[]],{}]", NULL},
-	{"{\"a\":1,\"b\":[true,null],\"c\":{\"d\":\"e\"}}",
-	    "{\"a\":1,\"b\":[true,null],\"c\":{\"d\":\"e\"}}", NULL},
-	{"{\"$base64\":\"/w==\"}", "{\"$base64\":\"/w==\"}", NULL},
-	{"{\"$base64\":\"aGk=\"}", "\"hi\"", NULL},
-	{"{\"$base64\":\"\"}", "\"\"", NULL},
-	{"[{\"$base64\":\"AAEC\"}]", "[{\"$base64\":\"AAEC\"}]", NULL},
-	{"{\"$base64\":\"!!\"}", "{\"$base64\":\"!!\"}", NULL},
-	{"{\"$base64\":\"aGk\"}", "{\"$base64\":\"aGk\"}", NULL},
-	{"{\"$base64\":1}", "{\"$base64\":1}", NULL},
-	{"{\"$base64\":\"aGk=\",\"x\":1}", "{\"$base64\":\"aGk=\",\"x\":1}",
-	    NULL},
-	{"{\"x\":1,\"$base64\":\"aGk=\"}", "{\"x\":1,\"$base64\":\"aGk=\"}",
-	    NULL},
-	{"", NULL, "invalid JSON at offset 0: premature EOF"},
-	{"   ", NULL, "invalid JSON at offset 3: premature EOF"},
-	{"[1,2", NULL, "invalid JSON at offset 4: premature EOF"},
-	{"1 2", NULL, "invalid JSON at offset 3: trailing garbage"},
-	{"[1] x", NULL, "invalid JSON at offset 5: trailing garbage"},
-	{"[1]]", NULL, "invalid JSON at offset 4: trailing garbage"},
-	{"{1:2}", NULL,
-	    "invalid JSON at offset 2: invalid object key (must be a string)"},
-	{"[01]", NULL,
-	    "invalid JSON at offset 3: after array element, I expect ',' or "
-	    "']'"},
-	{"[1,2,x]", NULL, "invalid JSON at offset 6: invalid char in json "
-			  "text."},
-	{"\"\xff\"", NULL, "invalid JSON at offset 2: invalid bytes in UTF8 "
-			   "string."},
-	{"[NaN]", NULL, "invalid JSON at offset 2: invalid string in json "
-			"text."},
-	{"1e999", NULL, "invalid JSON at offset 5: number out of range"},
-	{"[-1e400]", NULL, "invalid JSON at offset 8: number out of range"},
+    {"null", "null", NULL},
+    {"true", "true", NULL},
+    {" false ", "false", NULL},
+    {"0", "0", NULL},
+    {"-0", "0", NULL},
+    {"-17", "-17", NULL},
+    {"1.5", "1.5", NULL},
+    {"0.1", "0.1", NULL},
+    {"1.0", "1.0", NULL},
+    {"-0.0", "-0.0", NULL},
+    {"1e3", "1000.0", NULL},
+    {"1E-2", "0.01", NULL},
+    {"1e300", "1e+300", NULL},
+    {"9223372036854775807", "9223372036854775807", NULL},
+    {"-9223372036854775808", "-9223372036854775808", NULL},
+    {"18446744073709551615", "18446744073709551615", NULL},
+    {"18446744073709551616", "1.8446744073709552e+19", NULL},
+    {"-9223372036854775809", "-9.223372036854776e+18", NULL},
+    {"\"\"", "\"\"", NULL},
+    {"\"a\\\"b\\\\c\\/d\\n\\t\"", "\"a\\\"b\\\\c/d\\n\\t\"", NULL},
+    {"\"\\u00e9\"", "\"\xc3\xa9\"", NULL},
+    {"\"\\ud83d\\ude00\"", "\"\xf0\x9f\x98\x80\"", NULL},
+    {"\"\xe2\x82\xac\"", "\"\xe2\x82\xac\"", NULL},
+    {"\"\\u0001\"", "\"\\u0001\"", NULL},
+    {"[]", "[]", NULL},
+    {"{}", "{}", NULL},
+    {" [ 1 , [ 2 , [ ] ] , { } ] ", "[1,[2,[]],{}]", NULL},
+    {"{\"a\":1,\"b\":[true,null],\"c\":{\"d\":\"e\"}}",
+        "{\"a\":1,\"b\":[true,null],\"c\":{\"d\":\"e\"}}", NULL},
+    {"{\"$base64\":\"/w==\"}", "{\"$base64\":\"/w==\"}", NULL},
+    {"{\"$base64\":\"aGk=\"}", "\"hi\"", NULL},
+    {"{\"$base64\":\"\"}", "\"\"", NULL},
+    {"[{\"$base64\":\"gICA\"}]", "[{\"$base64\":\"gICA\"}]", NULL},
+    {"{\"$base64\":\"AAEC\"}", "\"\\u0000\\u0001\\u0002\"", NULL},
+    {"{\"$base64\":\"!!\"}", "{\"$base64\":\"!!\"}", NULL},
+    {"{\"$base64\":\"aGk\"}", "{\"$base64\":\"aGk\"}", NULL},
+    {"{\"$base64\":1}", "{\"$base64\":1}", NULL},
+    {"{\"$base64\":\"aGk=\",\"x\":1}", "{\"$base64\":\"aGk=\",\"x\":1}", NULL},
+    {"{\"x\":1,\"$base64\":\"aGk=\"}", "{\"x\":1,\"$base64\":\"aGk=\"}", NULL},
+    {"", NULL, "invalid JSON at offset 0: premature EOF"},
+    {"   ", NULL, "invalid JSON at offset 3: premature EOF"},
+    {"[1,2", NULL, "invalid JSON at offset 4: premature EOF"},
+    {"1 2", NULL, "invalid JSON at offset 3: trailing garbage"},
+    {"[1] x", NULL, "invalid JSON at offset 5: trailing garbage"},
+    {"[1]]", NULL, "invalid JSON at offset 4: trailing garbage"},
+    {"{1:2}", NULL,
+        "invalid JSON at offset 2: invalid object key (must be a string)"},
+    {"[01]", NULL,
+        "invalid JSON at offset 3: after array element, I expect ',' or "
+        "']'"},
+    {"[1,2,x]", NULL,
+        "invalid JSON at offset 6: invalid char in json "
+        "text."},
+    {"\"\xff\"", NULL,
+        "invalid JSON at offset 2: invalid bytes in UTF8 "
+        "string."},
+    {"[NaN]", NULL,
+        "invalid JSON at offset 2: invalid char in json "
+        "text."},
+    {"1e999", NULL, "invalid JSON at offset 5: number out of range"},
+    {"[\"\\udc00\"]", NULL,
+        "invalid JSON at offset 9: unpaired surrogate in string"},
+    {"{\"\\ude00\":1}", NULL,
+        "invalid JSON at offset 9: unpaired surrogate in string"},
+    {"[-1e400]", NULL, "invalid JSON at offset 7: number out of range"},
 };
 
 START_TEST(test_convert_json_table)
@@ -468,9 +489,9 @@ START_TEST(test_convert_json_big_integers)
 	char *got;
 
 	convert_packer_init(&pk, buf);
-	ck_assert_int_eq(convert_json_to_msgpack(&pk,
-			     S("[18446744073709551615,-9223372036854775808]"),
-			     32, &err),
+	ck_assert_int_eq(
+	    convert_json_to_msgpack(&pk,
+	        S("[18446744073709551615,-9223372036854775808]"), 32, &err),
 	    0);
 	got = test_take(buf, &len);
 	test_assert_bytes(got, len,
@@ -486,7 +507,7 @@ START_TEST(test_convert_json_large_array)
 {
 	/* Containers of more than 65535 elements get 32-bit counts. */
 	size_t n = 70000, i;
-	char *in = malloc(n * 2 + 1), *out;
+	char *in = malloc(n * 2 + 2), *out;
 	struct duet_err err;
 	int rc;
 
@@ -495,8 +516,8 @@ START_TEST(test_convert_json_large_array)
 		in[1 + i * 2] = '0';
 		in[2 + i * 2] = i + 1 < n ? ',' : ']';
 	}
-	in[n * 2] = '\0';
-	out = test_json_round(in, n * 2, 32, &rc, &err);
+	in[n * 2 + 1] = '\0';
+	out = test_json_round(in, n * 2 + 1, 32, &rc, &err);
 	ck_assert_int_eq(rc, 0);
 	ck_assert_str_eq(out, in);
 	free(out);
@@ -514,29 +535,30 @@ struct test_tojson {
 };
 
 static const struct test_tojson test_tojson_cases[] = {
-	{S("\xc4\x02hi"), "\"hi\"", NULL},
-	{S("\xc4\x03\x00\xff\x10"), "{\"$base64\":\"AP8Q\"}", NULL},
-	{S("\xc4\x00"), "\"\"", NULL},
-	{S("\xa2\xff\xfe"), "{\"$base64\":\"//4=\"}", NULL},
-	{S("\xd5\x01OK"), "\"OK\"", NULL},
-	{S("\xd4\x01\xff"), "{\"$ext\":1,\"$base64\":\"/w==\"}", NULL},
-	{S("\xd5\x07\x01\x02"), "{\"$ext\":7,\"$base64\":\"AQI=\"}", NULL},
-	{S("\xc7\x03\xfe" "abc"), "{\"$ext\":-2,\"$base64\":\"YWJj\"}", NULL},
-	{S("\x84\x01\x02\xc3\x03\xc0\x04\xcb\x3f\xf8\x00\x00\x00\x00\x00\x00"
-	   "\x05"),
-	    "{\"1\":2,\"true\":3,\"null\":4,\"1.5\":5}", NULL},
-	{S("\x82\xc4\x01\xff\x01\x91\x01\x02"),
-	    "{\"{\\\"$base64\\\":\\\"/w==\\\"}\":1,\"[1]\":2}", NULL},
-	{S("\x81\xc4\x01k\xd5\x01OK"), "{\"k\":\"OK\"}", NULL},
-	{S("\xca\x3f\xc0\x00\x00"), "1.5", NULL},
-	{S("\xcb\x40\x09\x21\xfb\x54\x44\x2d\x18"), "3.141592653589793",
-	    NULL},
-	{S("\xcb\x7f\xf0\x00\x00\x00\x00\x00\x00"), NULL,
-	    "cannot encode non-finite float as JSON"},
-	{S("\x92\x01\xcb\x7f\xf8\x00\x00\x00\x00\x00\x00"), NULL,
-	    "cannot encode non-finite float as JSON"},
-	{S("\x81\xcb\xff\xf0\x00\x00\x00\x00\x00\x00\x01"), NULL,
-	    "cannot encode non-finite float as JSON"},
+    {S("\xc4\x02hi"), "\"hi\"", NULL},
+    {S("\xc4\x03\x00\xff\x10"), "{\"$base64\":\"AP8Q\"}", NULL},
+    {S("\xc4\x00"), "\"\"", NULL},
+    {S("\xa2\xff\xfe"), "{\"$base64\":\"//4=\"}", NULL},
+    {S("\xd5\x01OK"), "\"OK\"", NULL},
+    {S("\xd4\x01\xff"), "{\"$ext\":1,\"$base64\":\"/w==\"}", NULL},
+    {S("\xd5\x07\x01\x02"), "{\"$ext\":7,\"$base64\":\"AQI=\"}", NULL},
+    {S("\xc7\x03\xfe"
+       "abc"),
+        "{\"$ext\":-2,\"$base64\":\"YWJj\"}", NULL},
+    {S("\x84\x01\x02\xc3\x03\xc0\x04\xcb\x3f\xf8\x00\x00\x00\x00\x00\x00"
+       "\x05"),
+        "{\"1\":2,\"true\":3,\"null\":4,\"1.5\":5}", NULL},
+    {S("\x82\xc4\x01\xff\x01\x91\x01\x02"),
+        "{\"{\\\"$base64\\\":\\\"/w==\\\"}\":1,\"[1]\":2}", NULL},
+    {S("\x81\xc4\x01k\xd5\x01OK"), "{\"k\":\"OK\"}", NULL},
+    {S("\xca\x3f\xc0\x00\x00"), "1.5", NULL},
+    {S("\xcb\x40\x09\x21\xfb\x54\x44\x2d\x18"), "3.141592653589793", NULL},
+    {S("\xcb\x7f\xf0\x00\x00\x00\x00\x00\x00"), NULL,
+        "cannot encode non-finite float as JSON"},
+    {S("\x92\x01\xcb\x7f\xf8\x00\x00\x00\x00\x00\x00"), NULL,
+        "cannot encode non-finite float as JSON"},
+    {S("\x81\xcb\xff\xf0\x00\x00\x00\x00\x00\x00\x01"), NULL,
+        "cannot encode non-finite float as JSON"},
 };
 
 START_TEST(test_convert_json_from_msgpack)
@@ -571,33 +593,39 @@ struct test_resp {
 };
 
 static const struct test_resp test_resp_cases[] = {
-	{S("\x03"), S(":3\r\n"), S(":3\r\n")},
-	{S("\xd0\x85"), S(":-123\r\n"), S(":-123\r\n")},
-	{S("\xcf\xff\xff\xff\xff\xff\xff\xff\xff"),
-	    S("$20\r\n18446744073709551615\r\n"),
-	    S("$20\r\n18446744073709551615\r\n")},
-	{S("\xa2hi"), S("$2\r\nhi\r\n"), S("$2\r\nhi\r\n")},
-	{S("\xa0"), S("$0\r\n\r\n"), S("$0\r\n\r\n")},
-	{S("\xc4\x03" "a\r\n"), S("$3\r\na\r\n\r\n"), S("$3\r\na\r\n\r\n")},
-	{S("\xc0"), S("$-1\r\n"), S("_\r\n")},
-	{S("\xc3"), S(":1\r\n"), S("#t\r\n")},
-	{S("\xc2"), S(":0\r\n"), S("#f\r\n")},
-	{S("\xcb\x3f\xf8\x00\x00\x00\x00\x00\x00"), S("$3\r\n1.5\r\n"),
-	    S(",1.5\r\n")},
-	{S("\xcb\x7f\xf0\x00\x00\x00\x00\x00\x00"), S("$3\r\ninf\r\n"),
-	    S(",inf\r\n")},
-	{S("\xcb\xff\xf0\x00\x00\x00\x00\x00\x00"), S("$4\r\n-inf\r\n"),
-	    S(",-inf\r\n")},
-	{S("\x90"), S("*0\r\n"), S("*0\r\n")},
-	{S("\x92\x01\x91\xa1x"), S("*2\r\n:1\r\n*1\r\n$1\r\nx\r\n"),
-	    S("*2\r\n:1\r\n*1\r\n$1\r\nx\r\n")},
-	{S("\x80"), S("*0\r\n"), S("%0\r\n")},
-	{S("\x82\xa1" "a\x01\xa1" "b\xc0"),
-	    S("*4\r\n$1\r\na\r\n:1\r\n$1\r\nb\r\n$-1\r\n"),
-	    S("%2\r\n$1\r\na\r\n:1\r\n$1\r\nb\r\n_\r\n")},
-	{S("\xd5\x01OK"), S("+OK\r\n"), S("+OK\r\n")},
-	{S("\xc7\x04\x01" "a\r\nb"), S("+a  b\r\n"), S("+a  b\r\n")},
-	{S("\xd5\x09xy"), S("$2\r\nxy\r\n"), S("$2\r\nxy\r\n")},
+    {S("\x03"), S(":3\r\n"), S(":3\r\n")},
+    {S("\xd0\x85"), S(":-123\r\n"), S(":-123\r\n")},
+    {S("\xcf\xff\xff\xff\xff\xff\xff\xff\xff"),
+        S("$20\r\n18446744073709551615\r\n"),
+        S("$20\r\n18446744073709551615\r\n")},
+    {S("\xa2hi"), S("$2\r\nhi\r\n"), S("$2\r\nhi\r\n")},
+    {S("\xa0"), S("$0\r\n\r\n"), S("$0\r\n\r\n")},
+    {S("\xc4\x03"
+       "a\r\n"),
+        S("$3\r\na\r\n\r\n"), S("$3\r\na\r\n\r\n")},
+    {S("\xc0"), S("$-1\r\n"), S("_\r\n")},
+    {S("\xc3"), S(":1\r\n"), S("#t\r\n")},
+    {S("\xc2"), S(":0\r\n"), S("#f\r\n")},
+    {S("\xcb\x3f\xf8\x00\x00\x00\x00\x00\x00"), S("$3\r\n1.5\r\n"),
+        S(",1.5\r\n")},
+    {S("\xcb\x7f\xf0\x00\x00\x00\x00\x00\x00"), S("$3\r\ninf\r\n"),
+        S(",inf\r\n")},
+    {S("\xcb\xff\xf0\x00\x00\x00\x00\x00\x00"), S("$4\r\n-inf\r\n"),
+        S(",-inf\r\n")},
+    {S("\x90"), S("*0\r\n"), S("*0\r\n")},
+    {S("\x92\x01\x91\xa1x"), S("*2\r\n:1\r\n*1\r\n$1\r\nx\r\n"),
+        S("*2\r\n:1\r\n*1\r\n$1\r\nx\r\n")},
+    {S("\x80"), S("*0\r\n"), S("%0\r\n")},
+    {S("\x82\xa1"
+       "a\x01\xa1"
+       "b\xc0"),
+        S("*4\r\n$1\r\na\r\n:1\r\n$1\r\nb\r\n$-1\r\n"),
+        S("%2\r\n$1\r\na\r\n:1\r\n$1\r\nb\r\n_\r\n")},
+    {S("\xd5\x01OK"), S("+OK\r\n"), S("+OK\r\n")},
+    {S("\xc7\x04\x01"
+       "a\r\nb"),
+        S("+a  b\r\n"), S("+a  b\r\n")},
+    {S("\xd5\x09xy"), S("$2\r\nxy\r\n"), S("$2\r\nxy\r\n")},
 };
 
 START_TEST(test_convert_resp_table)
@@ -624,20 +652,20 @@ convert_suite(void)
 	TCase *tc;
 
 	tc = tcase_create("text");
-	tcase_add_loop_test(tc, test_convert_text_good, 0,
-	    TEST_N(test_text_cases));
-	tcase_add_loop_test(tc, test_convert_text_bad, 0,
-	    TEST_N(test_text_bad_cases));
+	tcase_add_loop_test(
+	    tc, test_convert_text_good, 0, TEST_N(test_text_cases));
+	tcase_add_loop_test(
+	    tc, test_convert_text_bad, 0, TEST_N(test_text_bad_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("typed");
-	tcase_add_loop_test(tc, test_convert_typed_table, 0,
-	    TEST_N(test_typed_cases));
+	tcase_add_loop_test(
+	    tc, test_convert_typed_table, 0, TEST_N(test_typed_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("json_to_msgpack");
-	tcase_add_loop_test(tc, test_convert_json_table, 0,
-	    TEST_N(test_json_cases));
+	tcase_add_loop_test(
+	    tc, test_convert_json_table, 0, TEST_N(test_json_cases));
 	tcase_add_test(tc, test_convert_json_depth_limit);
 	tcase_add_test(tc, test_convert_json_deep_input_is_refused_early);
 	tcase_add_test(tc, test_convert_json_big_integers);
@@ -645,13 +673,13 @@ convert_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("msgpack_to_json");
-	tcase_add_loop_test(tc, test_convert_json_from_msgpack, 0,
-	    TEST_N(test_tojson_cases));
+	tcase_add_loop_test(
+	    tc, test_convert_json_from_msgpack, 0, TEST_N(test_tojson_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("msgpack_to_resp");
-	tcase_add_loop_test(tc, test_convert_resp_table, 0,
-	    TEST_N(test_resp_cases));
+	tcase_add_loop_test(
+	    tc, test_convert_resp_table, 0, TEST_N(test_resp_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -23,24 +23,24 @@ struct test_sig {
 };
 
 static const struct test_sig test_sig_cases[] = {
-	{"", 0, 0, 0, 1},
-	{"   ", 0, 0, 0, 1},
-	{"a:int", 1, 1, 0, 2},
-	{"a:int b:int", 2, 2, 0, 3},
-	{"  a:int   b:float\tc:bool  ", 3, 3, 0, 4},
-	{"key:str value:bytes", 2, 2, 0, 3},
-	{"nums:float...", 1, 1, 1, -2},
-	{"key:str...", 1, 1, 1, -2},
-	{"dst:str src:str...", 2, 2, 1, -3},
-	{"rest:any...?", 1, 0, 1, -1},
-	{"a:int rest:any...?", 2, 1, 1, -2},
-	{"opts:map?", 1, 0, 0, -1},
-	{"n:int=10", 1, 0, 0, -1},
-	{"a:int b:int? c:str=x", 3, 1, 0, -2},
-	{"a:int? b:json...?", 2, 0, 1, -1},
-	{"Key_2:str _x:any", 2, 2, 0, 3},
-	{"a:int b:float c:bool d:str e:bytes f:any g:json h:array i:map", 9, 9,
-	    0, 10},
+    {"", 0, 0, 0, 1},
+    {"   ", 0, 0, 0, 1},
+    {"a:int", 1, 1, 0, 2},
+    {"a:int b:int", 2, 2, 0, 3},
+    {"  a:int   b:float\tc:bool  ", 3, 3, 0, 4},
+    {"key:str value:bytes", 2, 2, 0, 3},
+    {"nums:float...", 1, 1, 1, -2},
+    {"key:str...", 1, 1, 1, -2},
+    {"dst:str src:str...", 2, 2, 1, -3},
+    {"rest:any...?", 1, 0, 1, -1},
+    {"a:int rest:any...?", 2, 1, 1, -2},
+    {"opts:map?", 1, 0, 0, -1},
+    {"n:int=10", 1, 0, 0, -1},
+    {"a:int b:int? c:str=x", 3, 1, 0, -2},
+    {"a:int? b:json...?", 2, 0, 1, -1},
+    {"Key_2:str _x:any", 2, 2, 0, 3},
+    {"a:int b:float c:bool d:str e:bytes f:any g:json h:array i:map", 9, 9, 0,
+        10},
 };
 
 START_TEST(test_signature_parses)
@@ -93,8 +93,8 @@ START_TEST(test_signature_params)
 	ck_assert_int_eq(sig->params[2].optional, 1);
 	ck_assert_str_eq(sig->params[2].deftext, "2.5");
 	ck_assert_uint_eq(sig->params[2].defval_len, 9);
-	ck_assert_mem_eq(sig->params[2].defval,
-	    "\xcb\x40\x04\x00\x00\x00\x00\x00\x00", 9);
+	ck_assert_mem_eq(
+	    sig->params[2].defval, "\xcb\x40\x04\x00\x00\x00\x00\x00\x00", 9);
 	ck_assert_int_eq(sig->params[3].type, SIG_ANY);
 	ck_assert_int_eq(sig->params[3].optional, 1);
 	ck_assert_int_eq(sig->params[3].variadic, 1);
@@ -109,16 +109,19 @@ struct test_default {
 };
 
 static const struct test_default test_default_cases[] = {
-	{"n:int=10", "\x0a", 1},
-	{"n:int=-1", "\xff", 1},
-	{"b:bool=true", "\xc3", 1},
-	{"s:str=hello", "\xa5hello", 6},
-	{"s:str=", "\xa0", 1},
-	{"b:bytes=ab", "\xc4\x02" "ab", 4},
-	{"a:any=x", "\xa1x", 2},
-	{"j:json=[1,2]", "\x92\x01\x02", 3},
-	{"l:array=[]", "\x90", 1},
-	{"m:map={\"k\":1}", "\x81\xa1k\x01", 4},
+    {"n:int=10", "\x0a", 1},
+    {"n:int=-1", "\xff", 1},
+    {"b:bool=true", "\xc3", 1},
+    {"s:str=hello", "\xa5hello", 6},
+    {"s:str=", "\xa0", 1},
+    {"b:bytes=ab",
+        "\xc4\x02"
+        "ab",
+        4},
+    {"a:any=x", "\xa1x", 2},
+    {"j:json=[1,2]", "\x92\x01\x02", 3},
+    {"l:array=[]", "\x90", 1},
+    {"m:map={\"k\":1}", "\x81\xa1k\x01", 4},
 };
 
 START_TEST(test_signature_defaults)
@@ -143,35 +146,43 @@ struct test_sig_bad {
 };
 
 static const struct test_sig_bad test_sig_bad_cases[] = {
-	{"a", "missing ':TYPE' after argument 'a'"},
-	{"a:int b", "missing ':TYPE' after argument 'b'"},
-	{":int", "invalid argument name ''"},
-	{"1a:int", "invalid argument name '1a'"},
-	{"a-b:int", "invalid argument name 'a-b'"},
-	{"a:integer", "unknown type 'integer' for argument 'a'"},
-	{"a:", "unknown type '' for argument 'a'"},
-	{"a:INT", "unknown type 'INT' for argument 'a'"},
-	{"a:int:str", "unknown type 'int:str' for argument 'a'"},
-	{"a:int b:int a:str", "duplicate argument 'a'"},
-	{"a:int... b:int", "variadic argument 'a' must be the last"},
-	{"a:int...? b:int?", "variadic argument 'a' must be the last"},
-	{"a:int? b:int", "required argument 'b' follows optional argument 'a'"},
-	{"a:int=1 b:str", "required argument 'b' follows optional argument "
-			  "'a'"},
-	{"a:int? b:int...", "required argument 'b' follows optional argument "
-			    "'a'"},
-	{"a:int..", "invalid suffix '..' for argument 'a' (expected '?', "
-		    "'=DEFAULT', '...' or '...?')"},
-	{"a:int?" "?", "invalid suffix '?" "?' for argument 'a' (expected '?', "
-		    "'=DEFAULT', '...' or '...?')"},
-	{"a:int?...", "invalid suffix '?...' for argument 'a' (expected '?', "
-		      "'=DEFAULT', '...' or '...?')"},
-	{"a:int=x", "invalid default 'x' for argument 'a': expected int"},
-	{"a:int=", "invalid default '' for argument 'a': expected int"},
-	{"a:bool=yes", "invalid default 'yes' for argument 'a': expected bool"},
-	{"a:map=[]", "invalid default '[]' for argument 'a': expected map"},
-	{"a:json=[1,", "invalid default '[1,' for argument 'a': expected json: "
-		       "invalid JSON at offset 3: premature EOF"},
+    {"a", "missing ':TYPE' after argument 'a'"},
+    {"a:int b", "missing ':TYPE' after argument 'b'"},
+    {":int", "invalid argument name ''"},
+    {"1a:int", "invalid argument name '1a'"},
+    {"a-b:int", "invalid argument name 'a-b'"},
+    {"a:integer", "unknown type 'integer' for argument 'a'"},
+    {"a:", "unknown type '' for argument 'a'"},
+    {"a:INT", "unknown type 'INT' for argument 'a'"},
+    {"a:int:str", "unknown type 'int:str' for argument 'a'"},
+    {"a:int b:int a:str", "duplicate argument 'a'"},
+    {"a:int... b:int", "variadic argument 'a' must be the last"},
+    {"a:int...? b:int?", "variadic argument 'a' must be the last"},
+    {"a:int? b:int", "required argument 'b' follows optional argument 'a'"},
+    {"a:int=1 b:str",
+        "required argument 'b' follows optional argument "
+        "'a'"},
+    {"a:int? b:int...",
+        "required argument 'b' follows optional argument "
+        "'a'"},
+    {"a:int..",
+        "invalid suffix '..' for argument 'a' (expected '?', "
+        "'=DEFAULT', '...' or '...?')"},
+    {"a:int?"
+     "?",
+        "invalid suffix '?"
+        "?' for argument 'a' (expected '?', "
+        "'=DEFAULT', '...' or '...?')"},
+    {"a:int?...",
+        "invalid suffix '?...' for argument 'a' (expected '?', "
+        "'=DEFAULT', '...' or '...?')"},
+    {"a:int=x", "invalid default 'x' for argument 'a': expected int"},
+    {"a:int=", "invalid default '' for argument 'a': expected int"},
+    {"a:bool=yes", "invalid default 'yes' for argument 'a': expected bool"},
+    {"a:map=[]", "invalid default '[]' for argument 'a': expected map"},
+    {"a:json=[1,",
+        "invalid default '[1,' for argument 'a': expected json: "
+        "invalid JSON at offset 3: premature EOF"},
 };
 
 START_TEST(test_signature_rejects)
@@ -222,8 +233,8 @@ START_TEST(test_signature_type_names)
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		ck_assert_int_eq(sig_type_parse(names[i], strlen(names[i]), &t),
-		    0);
+		ck_assert_int_eq(
+		    sig_type_parse(names[i], strlen(names[i]), &t), 0);
 		ck_assert_int_eq(t, (int)i);
 		ck_assert_str_eq(sig_type_name(t), names[i]);
 	}
@@ -245,20 +256,20 @@ signature_suite(void)
 	TCase *tc;
 
 	tc = tcase_create("parse");
-	tcase_add_loop_test(tc, test_signature_parses, 0,
-	    TEST_N(test_sig_cases));
+	tcase_add_loop_test(
+	    tc, test_signature_parses, 0, TEST_N(test_sig_cases));
 	tcase_add_test(tc, test_signature_null_is_empty);
 	tcase_add_test(tc, test_signature_params);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("defaults");
-	tcase_add_loop_test(tc, test_signature_defaults, 0,
-	    TEST_N(test_default_cases));
+	tcase_add_loop_test(
+	    tc, test_signature_defaults, 0, TEST_N(test_default_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
-	tcase_add_loop_test(tc, test_signature_rejects, 0,
-	    TEST_N(test_sig_bad_cases));
+	tcase_add_loop_test(
+	    tc, test_signature_rejects, 0, TEST_N(test_sig_bad_cases));
 	tcase_add_test(tc, test_signature_long_names_are_clipped);
 	suite_add_tcase(s, tc);
 

@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config_listen - the listen key of duetd.yaml: HOST:PORT, [IPV6]:PORT and
+ * unix:PATH addresses, optionally with a protocols restriction, checked
+ * (IPv4 and IPv6 literals, host names, ports 1..65535, socket path length)
+ * and split into struct config_listen.  Part of the config module.
+ */
+#include "autoconf.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "config.h"
+#include "config_int.h"
+#include "util.h"
+
+#define CONFIG_DEFAULT_HOST "127.0.0.1"
+#define CONFIG_DEFAULT_PORT "3838"
+
+static config_handler_fn config_address, config_protocols;
+
+static const struct config_key config_listen_keys[] = {
+    {"address", YAML_SCALAR_NODE, config_address, 0, 0, 0},
+    {"protocols", YAML_SEQUENCE_NODE, config_protocols, 0, 0, 0},
+    {"tls", YAML_NO_NODE, config_unsupported, 0, 0, 0},
+    {NULL, YAML_NO_NODE, NULL, 0, 0, 0},
+};
+
+/* Returns 1 if host is an IPv4 literal or a plausible host name. */
+static int
+config_host_valid(const char *host)
+{
+	struct in_addr a4;
+	const char *p;
+	int name = 0;
+
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return 1;
+	for (p = host; *p != '\0'; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    *p == '-')
+			name = 1;
+		else if (!(*p >= '0' && *p <= '9') && *p != '.')
+			return 0;
+	}
+	/* All digits and dots but not an IPv4 literal: a typo. */
+	return name && host[0] != '-' && host[0] != '.';
+}
+
+/*
+ * Splits "host:port" or "[v6]:port" into l->host and l->port (the port
+ * re-printed in decimal).  Returns 0, or -1 with the error reported.
+ */
+static int
+config_inet(struct config_ctx *ctx, yaml_node_t *node, struct config_listen *l)
+{
+	const char *s = l->text, *end, *port;
+	struct in6_addr a6;
+	uint64_t pnum;
+	char buf[8];
+
+	if (s[0] == '[') {
+		if ((end = strchr(s, ']')) == NULL || end[1] != ':')
+			goto bad;
+		l->host = strndup(s + 1, (size_t)(end - s - 1));
+		port = end + 2;
+		if (l->host != NULL && inet_pton(AF_INET6, l->host, &a6) != 1)
+			goto badhost;
+	} else {
+		if ((end = strrchr(s, ':')) == NULL)
+			goto bad;
+		l->host = strndup(s, (size_t)(end - s));
+		port = end + 1;
+		if (l->host != NULL && !config_host_valid(l->host))
+			goto badhost;
+	}
+	if (l->host == NULL)
+		goto nomem;
+	if (util_parse_uint64(port, strlen(port), &pnum) == -1 || pnum < 1 ||
+	    pnum > 65535) {
+		config_err(ctx, node,
+		    "invalid port '%s' in '%s' (expected 1..65535)", port, s);
+		return -1;
+	}
+	snprintf(buf, sizeof(buf), "%u", (unsigned)pnum);
+	if ((l->port = strdup(buf)) == NULL)
+		goto nomem;
+	return 0;
+bad:
+	config_err(ctx, node,
+	    "invalid address '%s' (expected HOST:PORT, [IPV6]:PORT or "
+	    "unix:PATH)",
+	    s);
+	return -1;
+badhost:
+	config_err(ctx, node, "invalid host '%s' in '%s'%s", l->host, s,
+	    strchr(l->host, ':') != NULL && s[0] != '['
+	        ? " (an IPv6 address goes in brackets)"
+	        : "");
+	return -1;
+nomem:
+	config_err(ctx, node, "out of memory");
+	return -1;
+}
+
+/* Sets a listener's address from a scalar: HOST:PORT, [V6]:PORT, unix:PATH. */
+static void
+config_address(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, void *target)
+{
+	struct config_listen *l = target;
+	struct sockaddr_un sun;
+
+	if ((l->text = config_strdup(ctx, node, key->name)) == NULL)
+		return;
+	if (strncmp(l->text, "unix:", 5) != 0) {
+		config_inet(ctx, node, l);
+		return;
+	}
+	l->is_unix = 1;
+	if (l->text[5] == '\0') {
+		config_err(
+		    ctx, node, "empty unix socket path in '%s'", l->text);
+		return;
+	}
+	if (strlen(l->text + 5) >= sizeof(sun.sun_path)) {
+		config_err(ctx, node,
+		    "unix socket path too long (%zu bytes max)",
+		    sizeof(sun.sun_path) - 1);
+		return;
+	}
+	if ((l->path = strdup(l->text + 5)) == NULL)
+		config_err(ctx, node, "out of memory");
+}
+
+/* Restricts a listener to some protocols: a list of resp, http. */
+static void
+config_protocols(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, void *target)
+{
+	struct config_listen *l = target;
+	yaml_node_item_t *it;
+	yaml_node_t *v;
+
+	(void)key;
+	l->protocols = 0;
+	for (it = node->data.sequence.items.start;
+	     it < node->data.sequence.items.top; it++) {
+		v = config_node(ctx, *it);
+		if (v->type == YAML_SCALAR_NODE &&
+		    strcmp(config_scalar(v), "resp") == 0)
+			l->protocols |= CONFIG_PROTO_RESP;
+		else if (v->type == YAML_SCALAR_NODE &&
+		    strcmp(config_scalar(v), "http") == 0)
+			l->protocols |= CONFIG_PROTO_HTTP;
+		else
+			config_err(ctx, v,
+			    "invalid protocol %s%s%s (expected "
+			    "resp or http)",
+			    v->type == YAML_SCALAR_NODE ? "'" : "",
+			    v->type == YAML_SCALAR_NODE ? config_scalar(v)
+			                                : "(not a scalar)",
+			    v->type == YAML_SCALAR_NODE ? "'" : "");
+	}
+	if (it == node->data.sequence.items.start)
+		config_err(ctx, node,
+		    "'protocols' needs at least one of resp, "
+		    "http");
+}
+
+/* One item of listen: an address scalar or a mapping. */
+static void
+config_listen_item(
+    struct config_ctx *ctx, yaml_node_t *node, struct config_listen *l)
+{
+	l->protocols = CONFIG_PROTO_RESP | CONFIG_PROTO_HTTP;
+	l->line = (int)node->start_mark.line + 1;
+	l->column = (int)node->start_mark.column + 1;
+	if (node->type == YAML_SCALAR_NODE) {
+		config_address(ctx, &config_listen_keys[0], node, l);
+	} else if (node->type == YAML_MAPPING_NODE) {
+		config_section(ctx, node, config_listen_keys, "listen", l);
+		if (!config_has_key(ctx, node, "address"))
+			config_err(ctx, node, "listener needs an 'address'");
+	} else {
+		config_err(ctx, node,
+		    "expected an address or a mapping in 'listen', got %s",
+		    config_type_name(node->type));
+	}
+}
+
+/* Handles listen: a non-empty list of listeners.  Errors go to ctx. */
+void
+config_listen_list(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, void *target)
+{
+	struct config *cf = target;
+	size_t i, n = config_nitems(node);
+
+	(void)key;
+	ctx->listen_set = 1;
+	if (n == 0) {
+		config_err(ctx, node, "'listen' needs at least one address");
+		return;
+	}
+	if ((cf->listen = calloc(n, sizeof(*cf->listen))) == NULL) {
+		config_err(ctx, node, "out of memory");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		config_listen_item(ctx,
+		    config_node(ctx, node->data.sequence.items.start[i]),
+		    &cf->listen[i]);
+		cf->nlisten++;
+	}
+}
+
+/*
+ * Adds the default listener, 127.0.0.1:3838, for a file without listen.
+ * Returns 0, or -1 when out of memory.
+ */
+int
+config_default_listen(struct config *cf)
+{
+	struct config_listen *l;
+
+	if ((cf->listen = calloc(1, sizeof(*cf->listen))) == NULL)
+		return -1;
+	l = &cf->listen[0];
+	cf->nlisten = 1;
+	l->protocols = CONFIG_PROTO_RESP | CONFIG_PROTO_HTTP;
+	l->text = strdup(CONFIG_DEFAULT_HOST ":" CONFIG_DEFAULT_PORT);
+	l->host = strdup(CONFIG_DEFAULT_HOST);
+	l->port = strdup(CONFIG_DEFAULT_PORT);
+	if (l->text == NULL || l->host == NULL || l->port == NULL)
+		return -1;
+	return 0;
+}
