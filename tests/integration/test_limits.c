@@ -81,6 +81,8 @@ static const struct limits_case limits_cases[] = {
         1},
     {"multibulk followed by a non-bulk", "*2\r\n$4\r\nECHO\r\n:1\r\n",
         PROTO_ERR("expected '$', got ':'"), 1},
+    {"inline words over max_args", "ECHO a b c d e f g h i j k l m n o p\r\n",
+        PROTO_ERR("invalid multibulk length"), 1},
     {"unbalanced double quote", "ECHO \"abc\r\n",
         PROTO_ERR("unbalanced quotes in request"), 1},
     {"unbalanced single quote", "ECHO 'abc\r\n",
@@ -134,6 +136,30 @@ START_TEST(test_limits_too_big_inline)
 	harness_expect_close(fd, PROTO_ERR("too big inline request"));
 	close(fd);
 	free(line);
+	limits_still_serving(bystander);
+	close(bystander);
+}
+END_TEST
+
+START_TEST(test_limits_request_too_large)
+{
+	static const char head[] = "*3\r\n$3\r\nset\r\n$40000\r\n";
+	size_t n = sizeof(head) - 1, len = n + 40000 + 2 + 9;
+	char *req = malloc(len);
+	int fd, bystander;
+
+	/* Each bulk is within max_request_bytes, but not the two together:
+	 * refused at the second header, before its payload. */
+	ck_assert_ptr_nonnull(req);
+	memcpy(req, head, n);
+	memset(req + n, 'v', 40000);
+	memcpy(req + n + 40000, "\r\n$40000\r\n", 11);
+	bystander = harness_connect(limits_h.port);
+	fd = harness_connect(limits_h.port);
+	harness_send(fd, req, len);
+	harness_expect_close(fd, PROTO_ERR("request too large"));
+	close(fd);
+	free(req);
 	limits_still_serving(bystander);
 	close(bystander);
 }
@@ -319,6 +345,7 @@ limits_suite(void)
 	tcase_add_loop_test(tc, test_limits_malformed, 0,
 	    (int)(sizeof(limits_cases) / sizeof(limits_cases[0])));
 	tcase_add_test(tc, test_limits_too_big_inline);
+	tcase_add_test(tc, test_limits_request_too_large);
 	tcase_add_test(tc, test_limits_split_request);
 	tcase_add_test(tc, test_limits_disconnect_mid_request);
 	suite_add_tcase(s, tc);
