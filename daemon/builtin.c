@@ -121,7 +121,9 @@ builtin_auth(duet_call *call)
 }
 
 /*
- * Back to a fresh connection's state, as Redis's RESET.
+ * Back to a fresh connection's state, as Redis's RESET; like HELLO, its
+ * own reply is already in the new state (CLIENT ENCODING applies from the
+ * next command).
  */
 static void
 builtin_reset(duet_call *call)
@@ -132,6 +134,7 @@ builtin_reset(duet_call *call)
 	c->name = NULL;
 	c->resp3 = 0;
 	c->encoding = CONN_ENC_NATIVE;
+	call->encoding = CONN_ENC_NATIVE;
 	builtin_pack_status(duet_reply(call), "RESET");
 }
 

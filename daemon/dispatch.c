@@ -209,7 +209,7 @@ dispatch_usec(void)
  * request was made in.
  */
 static void
-dispatch_reply(struct conn *c, struct duet_call *call, int encoding)
+dispatch_reply(struct conn *c, struct duet_call *call)
 {
 	size_t len = evbuffer_get_length(call->out);
 	const char *mp;
@@ -232,7 +232,7 @@ dispatch_reply(struct conn *c, struct duet_call *call, int encoding)
 		conn_reply_error(c, &call->err);
 		return;
 	}
-	conn_reply_value(c, encoding, &o, mp, len);
+	conn_reply_value(c, call->encoding, &o, mp, len);
 }
 
 /*
@@ -250,7 +250,6 @@ dispatch_request(struct conn *c, const struct request *req)
 	struct duet_err err;
 	msgpack_object args;
 	uint64_t t0;
-	int encoding = c->encoding;
 	size_t off = 0;
 
 	atomic_fetch_add(&worker_stats.commands, 1);
@@ -281,6 +280,7 @@ dispatch_request(struct conn *c, const struct request *req)
 	call.argv = args.via.array.ptr;
 	call.argc = (int)args.via.array.size;
 	call.out = w->scratch;
+	call.encoding = c->encoding;
 	convert_packer_init(&call.pk, call.out);
 	t0 = dispatch_usec();
 	dispatch_run(cmd, &call);
@@ -289,7 +289,7 @@ dispatch_request(struct conn *c, const struct request *req)
 	if (call.failed)
 		atomic_fetch_add(&((struct command *)cmd)->failed, 1);
 	c->ncommands++;
-	dispatch_reply(c, &call, encoding);
+	dispatch_reply(c, &call);
 	evbuffer_drain(w->scratch, evbuffer_get_length(w->scratch));
 done:
 	w->args.size = 0;

@@ -49,6 +49,7 @@ struct duet_call {
 	uint64_t present;	    /* bit i: argument i was given */
 	msgpack_packer pk;	    /* packs into out */
 	struct evbuffer *out;	    /* borrowed: the reply, packed msgpack */
+	int encoding;		    /* enum conn_encoding of the reply */
 	int failed;		    /* err holds the error reply */
 	struct duet_err err;
 };

@@ -144,7 +144,8 @@ END_TEST
 START_TEST(test_limits_request_too_large)
 {
 	static const char head[] = "*3\r\n$3\r\nset\r\n$40000\r\n";
-	size_t n = sizeof(head) - 1, len = n + 40000 + 2 + 9;
+	static const char next[] = "\r\n$40000\r\n";
+	size_t n = sizeof(head) - 1, len = n + 40000 + sizeof(next) - 1;
 	char *req = malloc(len);
 	int fd, bystander;
 
@@ -153,7 +154,7 @@ START_TEST(test_limits_request_too_large)
 	ck_assert_ptr_nonnull(req);
 	memcpy(req, head, n);
 	memset(req + n, 'v', 40000);
-	memcpy(req + n + 40000, "\r\n$40000\r\n", 11);
+	memcpy(req + n + 40000, next, sizeof(next) - 1);
 	bystander = harness_connect(limits_h.port);
 	fd = harness_connect(limits_h.port);
 	harness_send(fd, req, len);
