@@ -62,6 +62,28 @@ conn_format_addr(const struct sockaddr *sa, char *buf, size_t len)
 }
 
 /*
+ * Arms the read timeout: limits.header_timeout while a request is half
+ * read (slow senders are cut off), limits.idle_timeout between requests
+ * (0: none).
+ */
+static void
+conn_set_timeout(struct conn *c, int partial)
+{
+	uint64_t ms = partial ? c->worker->limits.header_timeout_ms :
+				c->worker->limits.idle_timeout_ms;
+	struct timeval tv;
+
+	c->partial = partial;
+	if (ms == 0) {
+		bufferevent_set_timeouts(c->bev, NULL, NULL);
+		return;
+	}
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	bufferevent_set_timeouts(c->bev, &tv, NULL);
+}
+
+/*
  * Creates the conn for an accepted socket, owned by worker w, which links
  * it into its list.  Returns NULL (socket closed) on failure.
  */
@@ -69,7 +91,6 @@ struct conn *
 conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
     int salen, const char *local)
 {
-	struct timeval idle;
 	struct conn *c;
 	int one = 1;
 
@@ -94,12 +115,7 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 	resp_parser_init(&c->resp);
 	TAILQ_INIT(&c->pending);
 	bufferevent_setcb(c->bev, conn_on_read, conn_on_write, conn_on_event, c);
-	if (w->limits.idle_timeout_ms > 0) {
-		idle.tv_sec = (time_t)(w->limits.idle_timeout_ms / 1000);
-		idle.tv_usec = (suseconds_t)(w->limits.idle_timeout_ms % 1000) *
-		    1000;
-		bufferevent_set_timeouts(c->bev, &idle, NULL);
-	}
+	conn_set_timeout(c, 0);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	TAILQ_INSERT_TAIL(&w->conns, c, entry);
 	atomic_fetch_add(&worker_stats.connections, 1);
@@ -325,6 +341,9 @@ conn_on_read(struct bufferevent *bev, void *arg)
 
 	if (conn_process(c) == -1)
 		return;
+	if (!c->closing &&
+	    (evbuffer_get_length(bufferevent_get_input(bev)) > 0) != c->partial)
+		conn_set_timeout(c, !c->partial);
 	if (c->closing &&
 	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 		conn_free(c);
@@ -347,7 +366,8 @@ conn_on_event(struct bufferevent *bev, short what, void *arg)
 
 	(void)bev;
 	if (what & BEV_EVENT_TIMEOUT)
-		log_debug("client %" PRIu64 " idle: closed", c->id);
+		log_debug("client %" PRIu64 " %s: closed", c->id,
+		    c->partial ? "too slow sending a request" : "idle");
 	else if (what & BEV_EVENT_ERROR)
 		log_debug("client %" PRIu64 ": %s", c->id,
 		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));

@@ -51,6 +51,7 @@ struct conn {
 	enum conn_encoding encoding;
 	int resp3;
 	int closing;			/* close once output is written */
+	int partial;			/* a request is half read */
 	char *name;			/* owned: CLIENT SETNAME, or NULL */
 	char peer[64];			/* "127.0.0.1:5555", "unix" */
 	char local[64];			/* the listener's address */

@@ -164,14 +164,17 @@ main_stop_workers(struct main_state *st)
 static int
 main_serve(struct main_state *st)
 {
-	struct event *ev_int, *ev_term, *ev_hup;
+	struct event *ev_int = NULL, *ev_term = NULL, *ev_hup = NULL;
 	int rv = 1;
 
-	st->base = event_base_new();
+	if ((st->base = event_base_new()) == NULL) {
+		log_error("out of memory");
+		return 1;
+	}
 	ev_int = evsignal_new(st->base, SIGINT, main_on_stop, st);
 	ev_term = evsignal_new(st->base, SIGTERM, main_on_stop, st);
 	ev_hup = evsignal_new(st->base, SIGHUP, main_on_reload, st);
-	if (st->base == NULL || ev_int == NULL || ev_term == NULL ||
+	if (ev_int == NULL || ev_term == NULL ||
 	    ev_hup == NULL) {
 		log_error("out of memory");
 		goto done;

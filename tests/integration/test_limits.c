@@ -205,6 +205,82 @@ START_TEST(test_limits_disconnect_mid_request)
 }
 END_TEST
 
+/* The daemon with short timeouts and room for three clients. */
+static void
+limits_timeout_setup(void)
+{
+	harness_start(&limits_h, NULL,
+	    "limits: {header_timeout: 200ms, idle_timeout: 2s, "
+	    "max_connections: 3}\n");
+}
+
+START_TEST(test_limits_slow_sender_is_cut_off)
+{
+	int fd = harness_connect(limits_h.port);
+
+	harness_sends(fd, "*2\r\n$4\r\nPING\r\n$2\r\nh");
+	harness_expect_close(fd, "");
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_limits_idle_client_is_closed)
+{
+	int fd = harness_connect(limits_h.port);
+
+	harness_sends(fd, "PING\r\n");
+	harness_expects(fd, "+PONG\r\n");
+	harness_expect_close(fd, "");
+	close(fd);
+}
+END_TEST
+
+/* Waits until the daemon counts exactly n clients (the asker included). */
+static void
+limits_wait_clients(int fd, int n)
+{
+	char want[64], *got;
+	size_t len;
+	int tries;
+
+	snprintf(want, sizeof(want), "connected_clients:%d\r\n", n);
+	for (tries = 0; tries < 1000; tries++) {
+		harness_sends(fd, "INFO clients\r\n");
+		got = harness_read_until(fd, "\r\n\r\n", &len);
+		if (strstr(got, want) != NULL) {
+			free(got);
+			return;
+		}
+		free(got);
+	}
+	ck_abort_msg("the daemon never counted %d clients", n);
+}
+
+START_TEST(test_limits_max_connections)
+{
+	int a = harness_connect(limits_h.port), b, c, d;
+
+	limits_wait_clients(a, 1);
+	b = harness_connect(limits_h.port);
+	harness_sends(b, "PING\r\n");
+	harness_expects(b, "+PONG\r\n");
+	c = harness_connect(limits_h.port);
+	harness_sends(c, "PING\r\n");
+	harness_expects(c, "+PONG\r\n");
+	d = harness_connect(limits_h.port);
+	harness_expect_close(d, "-ERR max number of clients reached\r\n");
+	close(d);
+	close(c);
+	limits_wait_clients(a, 2);
+	d = harness_connect(limits_h.port);
+	harness_sends(d, "PING\r\n");
+	harness_expects(d, "+PONG\r\n");
+	close(d);
+	close(b);
+	close(a);
+}
+END_TEST
+
 /* The daemon with a 1 MiB output limit per client. */
 static void
 limits_output_setup(void)
@@ -349,6 +425,13 @@ limits_suite(void)
 	tcase_add_test(tc, test_limits_request_too_large);
 	tcase_add_test(tc, test_limits_split_request);
 	tcase_add_test(tc, test_limits_disconnect_mid_request);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("timeouts");
+	tcase_add_checked_fixture(tc, limits_timeout_setup, limits_teardown);
+	tcase_add_test(tc, test_limits_slow_sender_is_cut_off);
+	tcase_add_test(tc, test_limits_idle_client_is_closed);
+	tcase_add_test(tc, test_limits_max_connections);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("output");
