@@ -260,7 +260,7 @@ conn_close_after_reply(struct conn *c)
 static void
 conn_dispatch_resp(struct conn *c)
 {
-	struct request req;
+	struct request req = {0};
 
 	req.name = c->resp.argv[0].ptr;
 	req.namelen = c->resp.argv[0].len;

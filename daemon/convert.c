@@ -183,13 +183,35 @@ convert_typed(msgpack_packer *pk, const msgpack_object *o, enum sig_type type,
 
 /* msgpack -> RESP */
 
-/* A status ext as a simple string, CR and LF turned into spaces. */
+/* An int beyond int64 (RESP has no ':' for it): its digits as a bulk. */
 static void
-convert_resp_status(struct evbuffer *out, const char *p, size_t len)
+convert_resp_uint(struct evbuffer *out, uint64_t v)
 {
-	char *s;
-	size_t i;
+	char buf[24];
 
+	if (v <= INT64_MAX) {
+		resp_add_int(out, (int64_t)v);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%" PRIu64, v);
+	resp_add_bulk(out, buf, strlen(buf));
+}
+
+/*
+ * A status ext as a simple string, CR and LF turned into spaces; any other
+ * ext as the bulk of its bytes.
+ */
+static void
+convert_resp_ext(struct evbuffer *out, const msgpack_object *o)
+{
+	const char *p = o->via.ext.ptr;
+	size_t i, len = o->via.ext.size;
+	char *s;
+
+	if (o->via.ext.type != DUET_EXT_STATUS) {
+		resp_add_bulk(out, p, len);
+		return;
+	}
 	if ((s = malloc(len + 1)) == NULL) {
 		resp_add_error(out, "ERR", "out of memory");
 		return;
@@ -204,6 +226,8 @@ convert_resp_status(struct evbuffer *out, const char *p, size_t len)
  * Appends o to out as a RESP3 (resp3 != 0) or RESP2 reply, per SPEC.md
  * section 5: int ':', str/bin '$', nil null, bool, float, array '*', map
  * '%' or flat '*', ext 1 (status) '+', other ext the bulk of its bytes.
+ * An int above INT64_MAX is sent as the bulk of its digits.  Recursion is
+ * bounded by the depth of o (msgpack-c 4 unpacks at most 32 levels).
  */
 void
 convert_msgpack_to_resp(
@@ -219,13 +243,7 @@ convert_msgpack_to_resp(
 		resp_add_bool(out, o->via.boolean, resp3);
 		break;
 	case MSGPACK_OBJECT_POSITIVE_INTEGER:
-		if (o->via.u64 > INT64_MAX) {
-			char buf[24];
-
-			snprintf(buf, sizeof(buf), "%" PRIu64, o->via.u64);
-			resp_add_bulk(out, buf, strlen(buf));
-		} else
-			resp_add_int(out, (int64_t)o->via.u64);
+		convert_resp_uint(out, o->via.u64);
 		break;
 	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
 		resp_add_int(out, o->via.i64);
@@ -256,11 +274,7 @@ convert_msgpack_to_resp(
 		}
 		break;
 	case MSGPACK_OBJECT_EXT:
-		if (o->via.ext.type == DUET_EXT_STATUS)
-			convert_resp_status(
-			    out, o->via.ext.ptr, o->via.ext.size);
-		else
-			resp_add_bulk(out, o->via.ext.ptr, o->via.ext.size);
+		convert_resp_ext(out, o);
 		break;
 	default:
 		resp_add_error(out, "ERR", "reply has an unknown msgpack type");

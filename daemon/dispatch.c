@@ -53,129 +53,8 @@ dispatch_unknown(struct conn *c, const struct request *req)
 	util_err_set(&err, "ERR",
 	    "unknown command '%.*s', with args beginning with: %s",
 	    (int)(req->namelen < 128 ? req->namelen : 128), req->name, args);
+	err.status = 404;
 	conn_reply_error(c, &err);
-}
-
-/*
- * A JSON argument: parsed to msgpack, then checked like a msgpack one.
- */
-static int
-dispatch_convert_json(struct worker *w, msgpack_packer *pk,
-    const struct resp_arg *a, enum sig_type type, struct duet_err *err)
-{
-	msgpack_sbuffer sb;
-	msgpack_packer tmp;
-	msgpack_object o;
-	size_t off = 0;
-	int rv = -1;
-
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&tmp, &sb, msgpack_sbuffer_write);
-	if (convert_json_to_msgpack(&tmp, a->ptr, a->len,
-		(int)w->limits.max_nesting, err) == -1)
-		goto done;
-	if (msgpack_unpack(sb.data, sb.size, &off, &w->zone, &o) !=
-	    MSGPACK_UNPACK_SUCCESS) {
-		util_err_set(err, "ERR", "JSON nested too deep");
-		goto done;
-	}
-	rv = convert_typed(pk, &o, type, err);
-done:
-	msgpack_sbuffer_destroy(&sb);
-	return rv;
-}
-
-/*
- * Converts one argument by parameter type, into the packer.
- */
-static int
-dispatch_convert_one(struct worker *w, msgpack_packer *pk,
-    const struct request *req, const struct resp_arg *a,
-    const struct sig_param *p, struct duet_err *err)
-{
-	int nesting = (int)w->limits.max_nesting;
-	msgpack_object o;
-	size_t off = 0;
-	int rv;
-
-	switch (req->kind) {
-	case REQUEST_TEXT:
-		return convert_text(pk, p->type, a->ptr, a->len, nesting, err);
-	case REQUEST_JSON:
-		return dispatch_convert_json(w, pk, a, p->type, err);
-	case REQUEST_MSGPACK:
-		rv = msgpack_unpack(a->ptr, a->len, &off, &w->zone, &o);
-		if (rv == MSGPACK_UNPACK_NOMEM_ERROR) {
-			util_err_set(err, "ERR", "msgpack nested too deep");
-			return -1;
-		}
-		if (rv != MSGPACK_UNPACK_SUCCESS || off != a->len) {
-			util_err_set(err, "ERR", "invalid msgpack");
-			return -1;
-		}
-		return convert_typed(pk, &o, p->type, err);
-	}
-	return -1;
-}
-
-/*
- * Packs the arguments of req as one array, one element per parameter.
- * Returns 0, or -1 with the client's error in err.
- */
-static int
-dispatch_pack_args(struct worker *w, const struct command *cmd,
-    const struct request *req, uint64_t *present, struct duet_err *err)
-{
-	const struct sig *sig = cmd->sig;
-	msgpack_packer pk;
-	struct duet_err why;
-	size_t i, given = req->argc;
-	int k;
-
-	msgpack_packer_init(&pk, &w->args, msgpack_sbuffer_write);
-	msgpack_pack_array(&pk, (size_t)sig->nparams);
-	*present = 0;
-	for (k = 0, i = 0; k < sig->nparams; k++) {
-		const struct sig_param *p = &sig->params[k];
-
-		if (p->variadic) {
-			msgpack_pack_array(&pk, given - i);
-			if (i < given)
-				*present |= 1ULL << k;
-			for (; i < given; i++) {
-				if (dispatch_convert_one(w, &pk, req,
-					&req->argv[i], p, &why) == -1)
-					goto bad;
-			}
-		} else if (i < given) {
-			*present |= 1ULL << k;
-			if (dispatch_convert_one(w, &pk, req, &req->argv[i], p,
-				&why) == -1)
-				goto bad;
-			i++;
-		} else if (p->defval != NULL) {
-			msgpack_sbuffer_write(&w->args, p->defval,
-			    p->defval_len);
-		} else {
-			msgpack_pack_nil(&pk);
-		}
-	}
-	return 0;
-bad:
-	util_err_set(err, "ERR", "invalid argument '%s' for '%s': %s",
-	    sig->params[k].name, cmd->name, why.msg);
-	return -1;
-}
-
-/*
- * Checks the argument count against the signature.
- */
-static int
-dispatch_arity_ok(const struct sig *sig, size_t given)
-{
-	if (given < (size_t)sig->nrequired)
-		return 0;
-	return sig->variadic || given <= (size_t)sig->nparams;
 }
 
 /*
@@ -256,16 +135,17 @@ dispatch_request(struct conn *c, const struct request *req)
 	if (reg == NULL ||
 	    (cmd = registry_lookup(reg, req->name, req->namelen)) == NULL) {
 		dispatch_unknown(c, req);
-		return;
+		goto done;
 	}
-	if (!dispatch_arity_ok(cmd->sig, req->argc)) {
+	if (req->readonly_only && !(cmd->flags & DUET_READONLY)) {
 		util_err_set(&err, "ERR",
-		    "wrong number of arguments for '%s' command", cmd->name);
+		    "'%s' changes state: call it with POST", cmd->name);
+		err.status = 405;
 		conn_reply_error(c, &err);
 		goto done;
 	}
 	memset(&call, 0, sizeof(call));
-	if (dispatch_pack_args(w, cmd, req, &call.present, &err) == -1) {
+	if (dispatch_bind_args(w, cmd, req, &call.present, &err) == -1) {
 		conn_reply_error(c, &err);
 		goto done;
 	}

@@ -27,6 +27,7 @@ enum request_kind {
 	REQUEST_TEXT,	 /* words, converted by signature type */
 	REQUEST_MSGPACK, /* each argument one msgpack value */
 	REQUEST_JSON,	 /* each argument one JSON text */
+	REQUEST_OBJECT,	 /* one decoded body: array (positional) or map */
 };
 
 /* A parsed request: borrowed from the codec until dispatch returns. */
@@ -36,6 +37,9 @@ struct request {
 	enum request_kind kind;
 	size_t argc;		    /* arguments after the name */
 	const struct resp_arg *argv; /* see struct resp_arg */
+	const struct resp_arg *argnames; /* TEXT: a name per argument, or NULL */
+	const msgpack_object *body; /* OBJECT: the arguments */
+	int readonly_only;	    /* HTTP GET/HEAD: READONLY commands only */
 };
 
 #define DISPATCH_MAX_PARAMS 64 /* bits in duet_call.present */
@@ -56,7 +60,13 @@ struct duet_call {
 
 extern const struct duet_host dispatch_host_table;
 
+struct worker;
+
 const struct duet_host *dispatch_host(void);
 void dispatch_request(struct conn *c, const struct request *req);
+
+/* dispatch_args.c: binding a request's arguments to a signature. */
+int dispatch_bind_args(struct worker *w, const struct command *cmd,
+    const struct request *req, uint64_t *present, struct duet_err *err);
 
 #endif /* DUET_DISPATCH_H */

@@ -34,6 +34,7 @@ util_err_set(struct duet_err *err, const char *code, const char *fmt, ...)
 	if (err == NULL)
 		return;
 	snprintf(err->code, sizeof(err->code), "%s", code);
+	err->status = 0;
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
