@@ -488,8 +488,8 @@ builtin_info_commandstats(struct evbuffer *b, const struct registry *reg)
 	evbuffer_add_printf(b, "# Commandstats\r\n");
 	for (i = 0; i < reg->ncommands; i++) {
 		const struct command *cmd = &reg->commands[i];
-		uint64_t calls = atomic_load(&cmd->calls);
-		uint64_t usec = atomic_load(&cmd->usec);
+		uint64_t calls = metrics_calls(&cmd->stats);
+		uint64_t usec = atomic_load(&cmd->stats.usec);
 
 		if (calls == 0)
 			continue;
@@ -498,7 +498,7 @@ builtin_info_commandstats(struct evbuffer *b, const struct registry *reg)
 		    ",usec_per_call=%.2f,rejected_calls=0,failed_calls=%" PRIu64
 		    "\r\n",
 		    cmd->name, calls, usec, (double)usec / (double)calls,
-		    (uint64_t)atomic_load(&cmd->failed));
+		    metrics_errors(&cmd->stats));
 	}
 	evbuffer_add_printf(b, "\r\n");
 }
@@ -589,3 +589,84 @@ const struct duet_command builtin_commands[] = {
         builtin_client},
     {NULL, NULL, NULL, NULL, 0, NULL},
 };
+
+/*
+ * One parameter of a command descriptor (GET /commands).
+ */
+static void
+builtin_pack_param(msgpack_packer *pk, const struct sig_param *p)
+{
+	msgpack_pack_map(pk, p->deftext != NULL ? 5 : 4);
+	builtin_pack_cstr(pk, "name");
+	builtin_pack_cstr(pk, p->name);
+	builtin_pack_cstr(pk, "type");
+	builtin_pack_cstr(pk, sig_type_name(p->type));
+	builtin_pack_cstr(pk, "optional");
+	if (p->optional)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+	builtin_pack_cstr(pk, "variadic");
+	if (p->variadic)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+	if (p->deftext != NULL) {
+		builtin_pack_cstr(pk, "default");
+		pk->callback(pk->data, p->defval, p->defval_len);
+	}
+}
+
+static void
+builtin_pack_flags(msgpack_packer *pk, unsigned flags)
+{
+	static const struct {
+		unsigned flag;
+		const char *name;
+	} names[] = {{DUET_PUBLIC, "public"}, {DUET_READONLY, "readonly"},
+	    {DUET_BLOCKING, "blocking"}, {DUET_STREAM, "stream"}};
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		n += (flags & names[i].flag) != 0;
+	msgpack_pack_array(pk, n);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (flags & names[i].flag)
+			builtin_pack_cstr(pk, names[i].name);
+	}
+}
+
+/*
+ * Packs every command's descriptor (name, plugin, args, reply, summary,
+ * flags) as one array, for GET /commands.
+ */
+void
+builtin_pack_descriptors(msgpack_packer *pk, const struct registry *reg)
+{
+	size_t i;
+	int k;
+
+	msgpack_pack_array(pk, reg->ncommands);
+	for (i = 0; i < reg->ncommands; i++) {
+		const struct command *cmd = &reg->commands[i];
+
+		msgpack_pack_map(pk, 6);
+		builtin_pack_cstr(pk, "name");
+		builtin_pack_cstr(pk, cmd->name);
+		builtin_pack_cstr(pk, "plugin");
+		if (cmd->plugin != NULL)
+			builtin_pack_cstr(pk, cmd->plugin->name);
+		else
+			msgpack_pack_nil(pk);
+		builtin_pack_cstr(pk, "args");
+		msgpack_pack_array(pk, (size_t)cmd->sig->nparams);
+		for (k = 0; k < cmd->sig->nparams; k++)
+			builtin_pack_param(pk, &cmd->sig->params[k]);
+		builtin_pack_cstr(pk, "reply");
+		builtin_pack_cstr(pk, cmd->reply);
+		builtin_pack_cstr(pk, "summary");
+		builtin_pack_cstr(pk, cmd->summary);
+		builtin_pack_cstr(pk, "flags");
+		builtin_pack_flags(pk, cmd->flags);
+	}
+}

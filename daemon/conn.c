@@ -27,12 +27,18 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "config.h"
 #include "conn.h"
 #include "convert.h"
 #include "dispatch.h"
 #include "log.h"
 #include "util.h"
 #include "worker.h"
+
+/* The longest HTTP method sniffing accepts. */
+#define CONN_METHOD_MAX	       20
+#define CONN_HTTP_MAX_HEADER   16384
+#define CONN_HTTP_MAX_HEADERS  100
 
 static void conn_on_read(struct bufferevent *bev, void *arg);
 static void conn_on_write(struct bufferevent *bev, void *arg);
@@ -62,39 +68,102 @@ conn_format_addr(const struct sockaddr *sa, char *buf, size_t len)
 }
 
 /*
- * Arms the read timeout: limits.header_timeout while a request is half
- * read (slow senders are cut off), limits.idle_timeout between requests
- * (0: none).
+ * Counts the bytes the kernel took from the output.
  */
 static void
-conn_set_timeout(struct conn *c, int partial)
+conn_on_sent(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
 {
-	uint64_t ms = partial ? c->worker->limits.header_timeout_ms :
-				c->worker->limits.idle_timeout_ms;
+	(void)buf;
+	(void)arg;
+	if (info->n_deleted > 0)
+		atomic_fetch_add_explicit(&worker_stats.net_output_bytes,
+		    info->n_deleted, memory_order_relaxed);
+}
+
+/*
+ * The idle timeout: limits.idle_timeout without a byte read (0: none).
+ */
+static void
+conn_set_idle_timeout(struct conn *c)
+{
+	uint64_t ms = c->worker->limits.idle_timeout_ms;
 	struct timeval tv;
 
-	c->partial = partial;
-	if (ms == 0) {
-		bufferevent_set_timeouts(c->bev, NULL, NULL);
+	if (ms == 0)
 		return;
-	}
 	tv.tv_sec = (time_t)(ms / 1000);
 	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 	bufferevent_set_timeouts(c->bev, &tv, NULL);
 }
 
 /*
+ * A request took longer than limits.header_timeout to arrive: 408 for
+ * HTTP, then close (RESP just closes, as there is no reply to send).
+ */
+static void
+conn_on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct duet_err err;
+
+	(void)fd;
+	(void)what;
+	log_debug("client %" PRIu64 " too slow sending a request: closed",
+	    c->id);
+	if (c->proto != CONN_PROTO_HTTP) {
+		conn_free(c);
+		return;
+	}
+	util_err_set(&err, "ERR", "request not received in time");
+	err.status = 408;
+	memset(&c->route, 0, sizeof(c->route));
+	c->route.minor = 1;
+	conn_close_after_reply(c);
+	conn_reply_error(c, &err);
+}
+
+/*
+ * Starts the request deadline when a request has begun (input left after
+ * serving, and a new request since the last arming), stops it when the
+ * input is empty.  Slow senders are cut off however they trickle bytes.
+ */
+static void
+conn_update_deadline(struct conn *c, uint64_t served)
+{
+	int partial = evbuffer_get_length(bufferevent_get_input(c->bev)) > 0 ||
+	    (c->proto == CONN_PROTO_HTTP && c->p.http.state != HTTP_ST_HEAD);
+	uint64_t ms = c->worker->limits.header_timeout_ms;
+	struct timeval tv;
+
+	if (!partial || c->closing) {
+		if (c->deadline != NULL)
+			evtimer_del(c->deadline);
+		return;
+	}
+	if (c->deadline == NULL &&
+	    (c->deadline = evtimer_new(c->worker->base, conn_on_deadline, c)) ==
+		NULL)
+		return;
+	if (served == 0 && evtimer_pending(c->deadline, NULL))
+		return;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(c->deadline, &tv);
+}
+
+/*
  * Creates the conn for an accepted socket, owned by worker w, which links
- * it into its list.  Returns NULL (socket closed) on failure.
+ * it into its list.  protocols: the CONFIG_PROTO_* its listener serves.
+ * Returns NULL (socket closed) on failure.
  */
 struct conn *
 conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
-    int salen, const char *local)
+    const char *local, unsigned protocols)
 {
 	struct conn *c;
 	int one = 1;
 
-	(void)salen;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		evutil_closesocket(fd);
 		return NULL;
@@ -112,10 +181,11 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 	c->created = c->last_active = time(NULL);
 	conn_format_addr(sa, c->peer, sizeof(c->peer));
 	snprintf(c->local, sizeof(c->local), "%s", local);
-	resp_parser_init(&c->resp);
+	c->protocols = protocols;
 	TAILQ_INIT(&c->pending);
 	bufferevent_setcb(c->bev, conn_on_read, conn_on_write, conn_on_event, c);
-	conn_set_timeout(c, 0);
+	evbuffer_add_cb(bufferevent_get_output(c->bev), conn_on_sent, NULL);
+	conn_set_idle_timeout(c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	TAILQ_INSERT_TAIL(&w->conns, c, entry);
 	atomic_fetch_add(&worker_stats.connections, 1);
@@ -141,7 +211,12 @@ conn_free(struct conn *c)
 		evbuffer_free(r->buf);
 		free(r);
 	}
-	resp_parser_fini(&c->resp);
+	if (c->deadline != NULL)
+		event_free(c->deadline);
+	if (c->proto == CONN_PROTO_RESP)
+		resp_parser_fini(&c->p.resp);
+	else if (c->proto == CONN_PROTO_HTTP)
+		http_parser_fini(&c->p.http);
 	bufferevent_free(c->bev);
 	free(c->name);
 	free(c);
@@ -203,6 +278,11 @@ conn_reply_value(struct conn *c, int encoding, const msgpack_object *o,
 		conn_close_after_reply(c);
 		return;
 	}
+	if (c->proto == CONN_PROTO_HTTP) {
+		route_reply_value(c, out, o, mp, len);
+		conn_flush_pending(c);
+		return;
+	}
 	switch (encoding) {
 	case CONN_ENC_MSGPACK:
 		resp_add_bulk(out, mp, len);
@@ -239,7 +319,10 @@ conn_reply_error(struct conn *c, const struct duet_err *err)
 		conn_close_after_reply(c);
 		return;
 	}
-	resp_add_error(out, err->code, err->msg);
+	if (c->proto == CONN_PROTO_HTTP)
+		route_reply_error(c, out, err);
+	else
+		resp_add_error(out, err->code, err->msg);
 	conn_flush_pending(c);
 }
 
@@ -255,17 +338,52 @@ conn_close_after_reply(struct conn *c)
 }
 
 /*
- * Builds the request for a parsed RESP command and dispatches it.
+ * Where a reply the caller writes itself goes (see conn_reply_value);
+ * call conn_reply_done after writing.  NULL: out of memory, c closes.
+ */
+struct evbuffer *
+conn_reply_buffer(struct conn *c)
+{
+	struct evbuffer *out = conn_reply_target(c);
+
+	if (out == NULL)
+		conn_close_after_reply(c);
+	return out;
+}
+
+/*
+ * Ends a reply written into conn_reply_buffer().
+ */
+void
+conn_reply_done(struct conn *c)
+{
+	conn_flush_pending(c);
+}
+
+/*
+ * Builds the request for a parsed RESP command and dispatches it.  Like
+ * Redis, a "command" that is an HTTP method or header is an attack from a
+ * web page (cross-protocol scripting): it gets no reply, only a close.
  */
 static void
 conn_dispatch_resp(struct conn *c)
 {
 	struct request req = {0};
+	const struct resp_arg *a0 = &c->p.resp.argv[0];
 
-	req.name = c->resp.argv[0].ptr;
-	req.namelen = c->resp.argv[0].len;
-	req.argc = c->resp.argc - 1;
-	req.argv = c->resp.argv + 1;
+	if (util_strcaseeq(a0->ptr, a0->len, "POST") ||
+	    util_strcaseeq(a0->ptr, a0->len, "Host:")) {
+		log_warnx("client %" PRIu64 " (%s) sent %.*s on RESP: possible "
+			  "cross-protocol attack, closed",
+		    c->id, c->peer, (int)a0->len, a0->ptr);
+		conn_close_after_reply(c);
+		return;
+	}
+
+	req.name = c->p.resp.argv[0].ptr;
+	req.namelen = c->p.resp.argv[0].len;
+	req.argc = c->p.resp.argc - 1;
+	req.argv = c->p.resp.argv + 1;
 	switch (c->encoding) {
 	case CONN_ENC_MSGPACK:
 		req.kind = REQUEST_MSGPACK;
@@ -293,22 +411,35 @@ conn_output_over_limit(struct conn *c)
 }
 
 /*
- * Parses and serves every whole request in the input.  Returns -1 if c
- * was freed.
+ * Drops c if its unread output passed the limit.  Returns -1 if so.
  */
 static int
-conn_process(struct conn *c)
+conn_check_output(struct conn *c)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev);
+	if (!conn_output_over_limit(c))
+		return 0;
+	log_warnx("client %" PRIu64 " (%s) dropped: output over %" PRIu64
+		  " bytes",
+	    c->id, c->peer, c->worker->limits.max_output_bytes);
+	conn_free(c);
+	return -1;
+}
+
+/*
+ * Serves every whole RESP request in the input.  Returns -1 if c was
+ * freed.
+ */
+static int
+conn_process_resp(struct conn *c, struct evbuffer *in)
+{
 	struct resp_limits lim = {
 		.max_args = c->worker->limits.max_args,
 		.max_request_bytes = c->worker->limits.max_request_bytes,
 	};
 	struct duet_err err;
 
-	c->proto = CONN_PROTO_RESP;
 	while (!c->closing) {
-		switch (resp_parse(&c->resp, in, &lim, &err)) {
+		switch (resp_parse(&c->p.resp, in, &lim, &err)) {
 		case RESP_MORE:
 			return 0;
 		case RESP_ERROR:
@@ -317,33 +448,158 @@ conn_process(struct conn *c)
 			conn_close_after_reply(c);
 			return 0;
 		case RESP_DONE:
+			c->nrequests++;
 			conn_dispatch_resp(c);
 			atomic_fetch_add(&worker_stats.net_input_bytes,
-			    c->resp.reqlen);
-			resp_consume(&c->resp, in);
+			    c->p.resp.reqlen);
+			resp_consume(&c->p.resp, in);
 			break;
 		}
-		if (conn_output_over_limit(c)) {
-			log_warnx("client %" PRIu64 " (%s) dropped: output "
-				  "over %" PRIu64 " bytes",
-			    c->id, c->peer, c->worker->limits.max_output_bytes);
-			conn_free(c);
+		if (conn_check_output(c) == -1)
 			return -1;
-		}
 	}
 	return 0;
+}
+
+/*
+ * Answers 100 Continue, or the final status, to a request that waits
+ * for it before sending its body.
+ */
+static void
+conn_http_expect(struct conn *c)
+{
+	struct http_request *req = &c->p.http.req;
+
+	if (!req->expect_continue || !http_body_pending(&c->p.http))
+		return;
+	req->expect_continue = 0; /* answered once */
+	if (route_expect(c, req) == 0)
+		http_add_continue(bufferevent_get_output(c->bev), req->minor);
+}
+
+/*
+ * Serves every whole HTTP request in the input.  Returns -1 if c was
+ * freed.
+ */
+static int
+conn_process_http(struct conn *c, struct evbuffer *in)
+{
+	struct http_limits lim = {
+		.max_request_bytes = c->worker->limits.max_request_bytes,
+		.max_header_bytes = CONN_HTTP_MAX_HEADER,
+		.max_headers = CONN_HTTP_MAX_HEADERS,
+	};
+	struct duet_err err;
+
+	while (!c->closing) {
+		switch (http_parse(&c->p.http, in, &lim, &err)) {
+		case HTTP_PARSE_MORE:
+			conn_http_expect(c);
+			return 0;
+		case HTTP_PARSE_ERROR:
+			log_debug("client %" PRIu64 ": %s", c->id, err.msg);
+			memset(&c->route, 0, sizeof(c->route));
+			c->route.minor = 1;
+			conn_close_after_reply(c);
+			conn_reply_error(c, &err);
+			return 0;
+		case HTTP_PARSE_DONE:
+			c->nrequests++;
+			c->last_active = time(NULL);
+			route_request(c, &c->p.http.req);
+			if (!c->p.http.req.keep_alive)
+				conn_close_after_reply(c);
+			http_consume(&c->p.http);
+			break;
+		}
+		if (conn_check_output(c) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Whether the first bytes read as the start of an HTTP request line:
+ * 1 to 20 upper-case letters, a space, then '/' or '*'.  Returns 1 (HTTP),
+ * 0 (not HTTP) or -1 (too few bytes to tell).
+ */
+static int
+conn_looks_http(const char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len && i <= CONN_METHOD_MAX; i++) {
+		if (p[i] == ' ')
+			break;
+		if (p[i] < 'A' || p[i] > 'Z')
+			return 0;
+	}
+	if (i == 0 || i > CONN_METHOD_MAX)
+		return 0;
+	if (i + 1 >= len)
+		return -1;
+	return p[i + 1] == '/' || p[i + 1] == '*';
+}
+
+/*
+ * Picks the connection's protocol from its first bytes: what starts like
+ * an HTTP request line is HTTP, anything else RESP (so an inline
+ * "GET foo" stays RESP).  Deciding from the start of the line, not the
+ * whole of it, keeps a long request line from being read as RESP inline
+ * commands (a browser could otherwise send RESP commands in a body).  A
+ * listener that serves one protocol only gets that one.  Returns 0 when
+ * decided, 1 when more bytes are needed.
+ */
+static int
+conn_sniff(struct conn *c, struct evbuffer *in)
+{
+	size_t len = evbuffer_get_length(in);
+	unsigned char first[CONN_METHOD_MAX + 2];
+	int http;
+
+	if (len == 0)
+		return 1;
+	if (c->protocols == CONFIG_PROTO_RESP ||
+	    c->protocols == CONFIG_PROTO_HTTP) {
+		http = c->protocols == CONFIG_PROTO_HTTP;
+	} else {
+		len = evbuffer_copyout(in, first, sizeof(first));
+		if ((http = conn_looks_http((const char *)first, len)) == -1)
+			return 1;
+	}
+	c->proto = http ? CONN_PROTO_HTTP : CONN_PROTO_RESP;
+	if (http)
+		http_parser_init(&c->p.http);
+	else
+		resp_parser_init(&c->p.resp);
+	return 0;
+}
+
+/*
+ * Parses and serves every whole request in the input.  Returns -1 if c
+ * was freed.
+ */
+static int
+conn_process(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	if (c->proto == CONN_PROTO_UNKNOWN && conn_sniff(c, in) == 1)
+		return 0;
+	if (c->proto == CONN_PROTO_HTTP)
+		return conn_process_http(c, in);
+	return conn_process_resp(c, in);
 }
 
 static void
 conn_on_read(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
+	uint64_t before = c->nrequests;
 
 	if (conn_process(c) == -1)
 		return;
-	if (!c->closing &&
-	    (evbuffer_get_length(bufferevent_get_input(bev)) > 0) != c->partial)
-		conn_set_timeout(c, !c->partial);
+	conn_update_deadline(c, c->nrequests - before);
 	if (c->closing &&
 	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 		conn_free(c);
@@ -366,8 +622,7 @@ conn_on_event(struct bufferevent *bev, short what, void *arg)
 
 	(void)bev;
 	if (what & BEV_EVENT_TIMEOUT)
-		log_debug("client %" PRIu64 " %s: closed", c->id,
-		    c->partial ? "too slow sending a request" : "idle");
+		log_debug("client %" PRIu64 " idle: closed", c->id);
 	else if (what & BEV_EVENT_ERROR)
 		log_debug("client %" PRIu64 ": %s", c->id,
 		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));

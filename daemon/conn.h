@@ -15,11 +15,14 @@
 #include <time.h>
 
 #include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <event2/util.h>
 
 #include <msgpack.h>
 
+#include "http.h"
 #include "resp.h"
+#include "route.h"
 
 struct duet_err;
 struct worker;
@@ -27,6 +30,7 @@ struct worker;
 enum conn_proto {
 	CONN_PROTO_UNKNOWN,
 	CONN_PROTO_RESP,
+	CONN_PROTO_HTTP,
 };
 
 enum conn_encoding {
@@ -51,25 +55,33 @@ struct conn {
 	enum conn_encoding encoding;
 	int resp3;
 	int closing;			/* close once output is written */
-	int partial;			/* a request is half read */
+	struct event *deadline;		/* owned: limits.header_timeout, or NULL */
+	uint64_t nrequests;		/* requests parsed */
 	char *name;			/* owned: CLIENT SETNAME, or NULL */
 	char peer[64];			/* "127.0.0.1:5555", "unix" */
 	char local[64];			/* the listener's address */
 	time_t created;
 	time_t last_active;
 	uint64_t ncommands;
-	struct resp_parser resp;	/* RESP codec state */
+	unsigned protocols;		/* CONFIG_PROTO_* the listener allows */
+	union {
+		struct resp_parser resp;	/* CONN_PROTO_RESP */
+		struct http_parser http;	/* CONN_PROTO_HTTP */
+	} p;				/* the codec's parser state */
+	struct route_ctx route;		/* HTTP: the current response */
 	TAILQ_HEAD(, conn_reply) pending; /* owned replies, in order */
 };
 
 struct conn *conn_new(struct worker *w, evutil_socket_t fd,
-    const struct sockaddr *sa, int salen, const char *local);
+    const struct sockaddr *sa, const char *local, unsigned protocols);
 void conn_free(struct conn *c);
 void conn_reply_value(struct conn *c, int encoding, const msgpack_object *o,
     const char *mp,
     size_t len);
 void conn_reply_error(struct conn *c, const struct duet_err *err);
 void conn_close_after_reply(struct conn *c);
+struct evbuffer *conn_reply_buffer(struct conn *c);
+void conn_reply_done(struct conn *c);
 void conn_describe(const struct conn *c, char *buf, size_t len);
 
 #endif /* DUET_CONN_H */

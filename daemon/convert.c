@@ -281,3 +281,122 @@ convert_msgpack_to_resp(
 		break;
 	}
 }
+
+/*
+ * Reads a big-endian unsigned integer of n bytes.
+ */
+static uint64_t
+convert_be(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/*
+ * The shape of one msgpack header at p: its own size, the payload bytes
+ * that follow it, and the elements it opens.  Returns -1 for 0xc1.
+ */
+static int
+convert_mp_header(const unsigned char *p, size_t *hdr, uint64_t *payload,
+    uint64_t *elems)
+{
+	static const unsigned char fixed[256] = {
+	    [0xca] = 5, [0xcb] = 9, [0xcc] = 2, [0xcd] = 3, [0xce] = 5,
+	    [0xcf] = 9, [0xd0] = 2, [0xd1] = 3, [0xd2] = 5, [0xd3] = 9,
+	    [0xd4] = 3, [0xd5] = 4, [0xd6] = 6, [0xd7] = 10, [0xd8] = 18};
+	unsigned char b = p[0];
+
+	*hdr = 1;
+	*payload = *elems = 0;
+	if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
+		return 0;
+	if (b <= 0x8f || (b >= 0x90 && b <= 0x9f)) {
+		*elems = (uint64_t)(b & 0x0f) * (b <= 0x8f ? 2 : 1);
+		return 0;
+	}
+	if (b <= 0xbf) {
+		*payload = b & 0x1f;
+		return 0;
+	}
+	if (b == 0xc1)
+		return -1;
+	if (fixed[b] != 0) {
+		*hdr = fixed[b];
+		return 0;
+	}
+	switch (b) {
+	case 0xc4: case 0xc5: case 0xc6: /* bin 8/16/32 */
+		*hdr = 1 + (size_t)(1 << (b - 0xc4));
+		return 1;
+	case 0xc7: case 0xc8: case 0xc9: /* ext 8/16/32: size, then type */
+		*hdr = 2 + (size_t)(1 << (b - 0xc7));
+		return 1;
+	case 0xd9: case 0xda: case 0xdb: /* str 8/16/32 */
+		*hdr = 1 + (size_t)(1 << (b - 0xd9));
+		return 1;
+	case 0xdc: case 0xdd: /* array 16/32 */
+		*hdr = b == 0xdc ? 3 : 5;
+		return 2;
+	default: /* 0xde, 0xdf: map 16/32 */
+		*hdr = b == 0xde ? 3 : 5;
+		return 3;
+	}
+}
+
+/*
+ * Checks untrusted msgpack before msgpack-c unpacks it: msgpack-c
+ * allocates an array's elements from its header alone, so a few bytes
+ * claiming four billion elements would cost gigabytes.  Walks the first
+ * value's headers and refuses any count larger than the bytes left (every
+ * element takes at least one).  *used receives the value's length.
+ * Returns 0, or -1 with err set (invalid, truncated).
+ */
+int
+convert_msgpack_check(const char *p, size_t len, size_t *used,
+    struct duet_err *err)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	uint64_t pending = 1, payload, elems, n;
+	size_t pos = 0, hdr;
+	int kind;
+
+	while (pending > 0) {
+		if (pos >= len)
+			goto truncated;
+		pending--;
+		if ((kind = convert_mp_header(u + pos, &hdr, &payload, &elems)) ==
+		    -1) {
+			util_err_set(err, "ERR", "invalid msgpack byte 0xc1");
+			return -1;
+		}
+		if (hdr > len - pos)
+			goto truncated;
+		if (kind > 0) {
+			/* A length field: its size is hdr minus the lead byte
+			 * (and ext's type byte). */
+			int nbytes = (int)hdr - 1 - (u[pos] >= 0xc7 && u[pos] <= 0xc9);
+
+			n = convert_be(u + pos + 1, nbytes);
+			if (kind == 1)
+				payload = n;
+			else
+				elems = kind == 3 ? n * 2 : n;
+		}
+		pos += hdr;
+		if (payload > len - pos)
+			goto truncated;
+		pos += payload;
+		pending += elems;
+		if (pending > len - pos)
+			goto truncated;
+	}
+	*used = pos;
+	return 0;
+truncated:
+	util_err_set(err, "ERR", "truncated msgpack");
+	return -1;
+}

@@ -30,6 +30,8 @@ int convert_json_to_msgpack(msgpack_packer *pk, const char *json, size_t len,
     int max_nesting, struct duet_err *err);
 int convert_msgpack_to_json(struct evbuffer *out, const msgpack_object *o,
     struct duet_err *err);
+int convert_msgpack_check(const char *p, size_t len, size_t *used,
+    struct duet_err *err);
 void convert_msgpack_to_resp(struct evbuffer *out, const msgpack_object *o,
     int resp3);
 

@@ -23,6 +23,7 @@
 #include "convert.h"
 #include "dispatch.h"
 #include "log.h"
+#include "metrics.h"
 #include "plugin.h"
 #include "registry.h"
 #include "signature.h"
@@ -83,11 +84,17 @@ dispatch_usec(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+static enum metrics_proto
+dispatch_proto(const struct conn *c)
+{
+	return c->proto == CONN_PROTO_HTTP ? METRICS_HTTP : METRICS_RESP;
+}
+
 /*
- * Hands the finished call's reply to the conn, in the encoding the
- * request was made in.
+ * Hands the finished call's reply to the conn, in the call's encoding.
+ * Returns -1 when the handler's reply was unusable (an error was sent).
  */
-static void
+static int
 dispatch_reply(struct conn *c, struct duet_call *call)
 {
 	size_t len = evbuffer_get_length(call->out);
@@ -97,7 +104,7 @@ dispatch_reply(struct conn *c, struct duet_call *call)
 
 	if (call->failed) {
 		conn_reply_error(c, &call->err);
-		return;
+		return 0;
 	}
 	mp = (const char *)evbuffer_pullup(call->out, -1);
 	if (len == 0 || msgpack_unpack(mp, len, &off, &c->worker->zone, &o) !=
@@ -107,11 +114,11 @@ dispatch_reply(struct conn *c, struct duet_call *call)
 		    len == 0 ? "no reply" : "an invalid or multiple-value reply");
 		util_err_set(&call->err, "ERR", "command '%s' sent no valid reply",
 		    call->cmd->name);
-		atomic_fetch_add(&((struct command *)call->cmd)->failed, 1);
 		conn_reply_error(c, &call->err);
-		return;
+		return -1;
 	}
 	conn_reply_value(c, call->encoding, &o, mp, len);
+	return 0;
 }
 
 /*
@@ -141,19 +148,16 @@ dispatch_request(struct conn *c, const struct request *req)
 		util_err_set(&err, "ERR",
 		    "'%s' changes state: call it with POST", cmd->name);
 		err.status = 405;
-		conn_reply_error(c, &err);
-		goto done;
+		goto refused;
 	}
 	memset(&call, 0, sizeof(call));
-	if (dispatch_bind_args(w, cmd, req, &call.present, &err) == -1) {
-		conn_reply_error(c, &err);
-		goto done;
-	}
+	if (dispatch_bind_args(w, cmd, req, &call.present, &err) == -1)
+		goto refused;
 	if (msgpack_unpack(w->args.data, w->args.size, &off, &w->zone, &args) !=
 	    MSGPACK_UNPACK_SUCCESS) {
 		util_err_set(&err, "ERR", "arguments nested too deep");
-		conn_reply_error(c, &err);
-		goto done;
+		err.status = 400;
+		goto refused;
 	}
 	call.conn = c;
 	call.cmd = cmd;
@@ -164,13 +168,17 @@ dispatch_request(struct conn *c, const struct request *req)
 	convert_packer_init(&call.pk, call.out);
 	t0 = dispatch_usec();
 	dispatch_run(cmd, &call);
-	atomic_fetch_add(&((struct command *)cmd)->usec, dispatch_usec() - t0);
-	atomic_fetch_add(&((struct command *)cmd)->calls, 1);
-	if (call.failed)
-		atomic_fetch_add(&((struct command *)cmd)->failed, 1);
+	t0 = dispatch_usec() - t0;
 	c->ncommands++;
-	dispatch_reply(c, &call);
+	if (dispatch_reply(c, &call) == -1)
+		call.failed = 1;
+	metrics_observe(&((struct command *)cmd)->stats, dispatch_proto(c), t0,
+	    call.failed);
 	evbuffer_drain(w->scratch, evbuffer_get_length(w->scratch));
+	goto done;
+refused:
+	conn_reply_error(c, &err);
+	metrics_observe(&((struct command *)cmd)->stats, dispatch_proto(c), 0, 1);
 done:
 	w->args.size = 0;
 	msgpack_zone_clear(&w->zone);
@@ -232,6 +240,8 @@ dispatch_host_info(const duet_call *call, int what)
 	case DUET_INFO_PEER:
 		return c->peer;
 	case DUET_INFO_PROTOCOL:
+		if (c->proto == CONN_PROTO_HTTP)
+			return "http";
 		return c->resp3 ? "resp3" : "resp2";
 	case DUET_INFO_CLIENT_NAME:
 		return c->name;
@@ -249,7 +259,7 @@ dispatch_host_log(const char *plugin, int level, const char *message)
 	if (level < DUET_LOG_DEBUG || level > DUET_LOG_ERROR)
 		level = DUET_LOG_ERROR;
 	log_at(levels[level], "plugin %s: %s", plugin != NULL ? plugin : "?",
-	    message);
+	    message != NULL ? message : "");
 }
 
 const struct duet_host dispatch_host_table = {

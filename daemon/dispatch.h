@@ -42,7 +42,6 @@ struct request {
 	int readonly_only;	    /* HTTP GET/HEAD: READONLY commands only */
 };
 
-#define DISPATCH_MAX_PARAMS 64 /* bits in duet_call.present */
 
 /* One call of a command: on the worker's stack for an inline call. */
 struct duet_call {
@@ -50,7 +49,8 @@ struct duet_call {
 	const struct command *cmd; /* borrowed from the generation */
 	const msgpack_object *argv; /* borrowed: one per parameter */
 	int argc;
-	uint64_t present;	    /* bit i: argument i was given */
+	uint64_t present;	    /* bit i: argument i was given (see
+				       SIG_MAX_PARAMS) */
 	msgpack_packer pk;	    /* packs into out */
 	struct evbuffer *out;	    /* borrowed: the reply, packed msgpack */
 	int encoding;		    /* enum conn_encoding of the reply */

@@ -64,9 +64,11 @@ dispatch_convert_msgpack(struct worker *w, msgpack_packer *pk,
     const struct resp_arg *a, enum sig_type type, struct duet_err *err)
 {
 	msgpack_object o;
-	size_t off = 0;
+	size_t off = 0, used;
 	int rv;
 
+	if (convert_msgpack_check(a->ptr, a->len, &used, err) == -1)
+		return -1;
 	rv = msgpack_unpack(a->ptr, a->len, &off, &w->zone, &o);
 	if (rv == MSGPACK_UNPACK_NOMEM_ERROR) {
 		util_err_set(err, "ERR", "msgpack nested too deep");

@@ -79,6 +79,7 @@ struct http_parser {
 	char *head;		/* owned: copy of the head, strings point here */
 	size_t headcap;
 	struct http_request req;
+	uint64_t ext_bytes;	/* chunk-extension bytes so far, bounded */
 };
 
 void http_parser_init(struct http_parser *p);
@@ -94,6 +95,8 @@ int http_pct_decode(const char *s, size_t len, char *out, size_t *outlen,
 int http_query_next(struct http_str *rest, struct http_str *name,
     struct http_str *value);
 int http_header_has_token(struct http_str value, const char *token);
+struct http_str http_trim(struct http_str s);
+int http_list_next(struct http_str *rest, struct http_str *elem);
 int http_media_type_is(struct http_str value, const char *type);
 
 const char *http_reason(int status);

@@ -93,6 +93,7 @@ main_on_reload(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	registry_publish(reg);
+	atomic_fetch_add(&worker_stats.reloads, 1);
 	config_free(st->cf);
 	st->cf = cf;
 	log_info("reloaded: registry generation %llu",

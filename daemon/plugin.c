@@ -25,6 +25,10 @@
 #include "plugin.h"
 #include "util.h"
 
+/* The command fields ABI 1.0 defines, up to and including handler. */
+#define PLUGIN_COMMAND_V1_SIZE                                                 \
+	(offsetof(struct duet_command, handler) + sizeof(duet_handler_fn))
+
 /* The descriptor fields ABI 1.0 defines, up to and including fini. */
 #define PLUGIN_DESC_V1_SIZE                                                    \
 	(offsetof(struct duet_plugin, fini) + sizeof(void (*)(void)))
@@ -57,10 +61,13 @@ fail:
 
 /*
  * dlopen()s path, or a private copy of it when the path is already loaded.
- * Returns the handle, or NULL with err set.
+ * The copy's memfd stays open (*copyfd) while the object is loaded: glibc
+ * knows a loaded object by its name, /proc/self/fd/N, so N must not be
+ * reused by another plugin's copy meanwhile.  Returns the handle, or NULL
+ * with err set.
  */
 static void *
-plugin_dlopen(const char *path, struct duet_err *err)
+plugin_dlopen(const char *path, int *copyfd, struct duet_err *err)
 {
 	char fdpath[64];
 	void *handle;
@@ -88,9 +95,12 @@ plugin_dlopen(const char *path, struct duet_err *err)
 		return NULL;
 	}
 	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", mfd);
-	if ((handle = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL)) == NULL)
+	if ((handle = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL)) == NULL) {
 		util_err_set(err, "ERR", "%s", dlerror());
-	close(mfd);
+		close(mfd);
+		return NULL;
+	}
+	*copyfd = mfd;
 	return handle;
 }
 
@@ -102,13 +112,18 @@ plugin_check_desc(const struct duet_plugin *d, struct duet_err *err)
 {
 	if (d->abi_major != DUET_ABI_MAJOR ||
 	    d->abi_minor > DUET_ABI_MINOR) {
-		util_err_set(err, "ERR", "plugin needs ABI %u.%u, duetd has %d.%d",
+		util_err_set(err, "ERR", "needs ABI %u.%u, duetd has %d.%d",
 		    d->abi_major, d->abi_minor, DUET_ABI_MAJOR, DUET_ABI_MINOR);
 		return -1;
 	}
 	if (d->struct_size < PLUGIN_DESC_V1_SIZE) {
 		util_err_set(err, "ERR", "plugin descriptor too small (%u bytes)",
 		    d->struct_size);
+		return -1;
+	}
+	if (d->command_size < PLUGIN_COMMAND_V1_SIZE) {
+		util_err_set(err, "ERR", "command table stride too small (%u)",
+		    d->command_size);
 		return -1;
 	}
 	if (d->host == NULL || d->name == NULL || d->name[0] == '\0' ||
@@ -137,9 +152,10 @@ plugin_load(const char *path, const struct duet_host *host,
 		return NULL;
 	}
 	pthread_mutex_init(&p->lock, NULL);
+	p->copyfd = -1;
 	if ((p->path = strdup(path)) == NULL)
 		goto nomem;
-	if ((p->handle = plugin_dlopen(path, err)) == NULL)
+	if ((p->handle = plugin_dlopen(path, &p->copyfd, err)) == NULL)
 		goto fail;
 	desc = dlsym(p->handle, "duet_plugin");
 	if (desc == NULL) {
@@ -218,6 +234,8 @@ plugin_free(struct plugin *p)
 		p->desc->fini();
 	if (p->handle != NULL)
 		dlclose(p->handle);
+	if (p->copyfd != -1)
+		close(p->copyfd);
 	pthread_mutex_destroy(&p->lock);
 	free(p->name);
 	free(p->version);

@@ -20,6 +20,7 @@ struct plugin {
 	char *version;		/* owned copy */
 	char *path;		/* owned: the file it was loaded from */
 	void *handle;		/* owned: dlopen handle */
+	int copyfd;		/* owned: memfd of a private copy, or -1 */
 	const struct duet_plugin *desc; /* borrowed: valid until dlclose */
 	unsigned flags;		/* DUET_THREADSAFE */
 	int initialised;	/* init succeeded: fini is due */

@@ -148,14 +148,18 @@ nomem:
 }
 
 /*
- * Adds every command of a table ending with a NULL name.
+ * Adds every command of a table ending with a NULL name; stride is the
+ * size of one entry as the plugin was built (ABI minors only append).
  */
 static int
 registry_add_table(struct registry *reg, const struct duet_command *table,
-    struct plugin *owner, struct duet_err *err)
+    size_t stride, struct plugin *owner, struct duet_err *err)
 {
-	for (; table->name != NULL; table++) {
-		if (registry_add(reg, table, owner, err) == -1)
+	const char *p = (const char *)table;
+
+	for (; ((const struct duet_command *)p)->name != NULL; p += stride) {
+		if (registry_add(reg, (const struct duet_command *)p, owner,
+			err) == -1)
 			return -1;
 	}
 	return 0;
@@ -218,6 +222,7 @@ registry_load_plugin(struct registry *reg, const char *path,
 {
 	struct plugin *p, **ps;
 	struct duet_err err;
+	size_t i;
 
 	if ((p = plugin_load(path, host, &err)) == NULL)
 		goto fail;
@@ -234,7 +239,15 @@ registry_load_plugin(struct registry *reg, const char *path,
 		    p->name, want_name);
 		goto fail;
 	}
-	if (registry_add_table(reg, p->desc->commands, p, &err) == -1 ||
+	for (i = 0; i + 1 < reg->nplugins; i++) {
+		if (reg->plugins[i]->handle == p->handle) {
+			util_err_set(&err, "ERR", "the same object as %s",
+			    reg->plugins[i]->path);
+			goto fail;
+		}
+	}
+	if (registry_add_table(reg, p->desc->commands, p->desc->command_size,
+		p, &err) == -1 ||
 	    plugin_init(p, config, config_len, &err) == -1)
 		goto fail;
 	log_info("loaded plugin %s %s from %s", p->name, p->version, path);
@@ -365,7 +378,8 @@ registry_build(const struct config *cf, const struct duet_host *host,
 	atomic_init(&reg->refcnt, 1);
 	reg->id = atomic_fetch_add(&registry_next_id, 1) + 1;
 	if (builtins != NULL &&
-	    registry_add_table(reg, builtins, NULL, &err) == -1) {
+	    registry_add_table(reg, builtins, sizeof(*builtins), NULL, &err) ==
+		-1) {
 		log_error("built-in commands: %s", err.msg);
 		(*nerrors)++;
 	}

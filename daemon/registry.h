@@ -15,6 +15,8 @@
 
 #include <duet/plugin.h>
 
+#include "metrics.h"
+
 struct config;
 struct plugin;
 struct sig;
@@ -32,9 +34,7 @@ struct command {
 	int arity;		/* Redis's, name included */
 	duet_handler_fn handler; /* borrowed from the plugin or built-in */
 	struct plugin *plugin;	/* borrowed from the generation; NULL if built-in */
-	atomic_uint_fast64_t calls;	/* stats, reset by a reload */
-	atomic_uint_fast64_t failed;
-	atomic_uint_fast64_t usec;
+	struct metrics_cmd stats; /* reset by a reload (a new generation) */
 };
 
 struct registry {

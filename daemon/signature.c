@@ -298,7 +298,11 @@ sig_parse(const char *text, struct duet_err *err)
 
 	if ((sig = calloc(1, sizeof(*sig))) == NULL)
 		goto nomem;
-	if ((n = sig_count(s)) > 0 &&
+	if ((n = sig_count(s)) > SIG_MAX_PARAMS) {
+		util_err_set(err, "ERR", "more than %d arguments", SIG_MAX_PARAMS);
+		goto fail;
+	}
+	if (n > 0 &&
 	    (sig->params = calloc((size_t)n, sizeof(*sig->params))) == NULL)
 		goto nomem;
 	while (sig->nparams < n) {

@@ -12,6 +12,8 @@
 
 struct duet_err;
 
+#define SIG_MAX_PARAMS 64 /* parameters of one command */
+
 enum sig_type {
 	SIG_INT,
 	SIG_FLOAT,

@@ -62,7 +62,8 @@ worker_on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		worker_reject(fd);
 		return;
 	}
-	conn_new(w, fd, sa, salen, l->text);
+	(void)salen;
+	conn_new(w, fd, sa, l->text, l->protocols);
 }
 
 static void
@@ -153,6 +154,7 @@ worker_listen(struct worker *w, const struct config_listen *cl)
 		flags |= LEV_OPT_REUSEABLE_PORT;
 	}
 	l->worker = w;
+	l->protocols = cl->protocols;
 	snprintf(l->text, sizeof(l->text), "%s", cl->text);
 	l->lev = evconnlistener_new_bind(w->base, worker_on_accept, l, flags,
 	    WORKER_BACKLOG, (struct sockaddr *)&ss, (int)sslen);
@@ -218,18 +220,58 @@ worker_on_stop(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
+ * Copies a list of strings.  Returns the copy, or NULL (also for n == 0).
+ */
+static char **
+worker_strv_dup(char *const *v, size_t n, int *failed)
+{
+	char **copy;
+	size_t i;
+
+	if (n == 0)
+		return NULL;
+	if ((copy = calloc(n, sizeof(*copy))) == NULL) {
+		*failed = 1;
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		if ((copy[i] = strdup(v[i])) == NULL)
+			*failed = 1;
+	}
+	return copy;
+}
+
+static void
+worker_strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/*
  * Prepares worker number index: its event_base and scratch buffers.
  * Returns 0 or -1 (logged).
  */
 int
 worker_init(struct worker *w, int index, const struct config *cf)
 {
+	int failed = 0;
+
 	memset(w, 0, sizeof(*w));
 	w->index = index;
 	w->limits = cf->limits;
 	TAILQ_INIT(&w->conns);
 	msgpack_sbuffer_init(&w->args);
-	if (!msgpack_zone_init(&w->zone, 8192) ||
+	w->allow_origins = worker_strv_dup(cf->allow_origins,
+	    cf->nallow_origins, &failed);
+	w->nallow_origins = cf->nallow_origins;
+	w->allow_hosts = worker_strv_dup(cf->allow_hosts, cf->nallow_hosts,
+	    &failed);
+	w->nallow_hosts = cf->nallow_hosts;
+	if (failed || !msgpack_zone_init(&w->zone, 8192) ||
 	    (w->base = event_base_new()) == NULL ||
 	    (w->stop_ev = event_new(w->base, -1, 0, worker_on_stop, w)) ==
 		NULL ||
@@ -302,6 +344,8 @@ worker_fini(struct worker *w)
 		evbuffer_free(w->scratch);
 	msgpack_sbuffer_destroy(&w->args);
 	msgpack_zone_destroy(&w->zone);
+	worker_strv_free(w->allow_origins, w->nallow_origins);
+	worker_strv_free(w->allow_hosts, w->nallow_hosts);
 	registry_unref(w->reg);
 	w->reg = NULL;
 }

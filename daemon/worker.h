@@ -28,6 +28,7 @@ struct worker_listener {
 	struct evconnlistener *lev;	/* owned */
 	struct worker *worker;		/* borrowed: the owner */
 	char text[128];			/* the listen address as configured */
+	unsigned protocols;		/* CONFIG_PROTO_* it serves */
 };
 
 struct worker {
@@ -40,6 +41,10 @@ struct worker {
 	TAILQ_HEAD(, conn) conns;	/* owned connections */
 	struct registry *reg;		/* owned reference, refreshed per request */
 	struct config_limits limits;	/* copied from the config */
+	char **allow_origins;		/* owned copy of http.allow_origins */
+	size_t nallow_origins;
+	char **allow_hosts;		/* owned copy of http.allow_hosts */
+	size_t nallow_hosts;
 	struct evbuffer *scratch;	/* owned: a reply being packed */
 	msgpack_sbuffer args;		/* owned: arguments being packed */
 	msgpack_zone zone;		/* owned: unpacked arguments and replies */
@@ -54,6 +59,7 @@ struct worker_stats {
 	atomic_uint_fast64_t net_input_bytes;
 	atomic_uint_fast64_t net_output_bytes;
 	atomic_uint_fast64_t next_conn_id;
+	atomic_uint_fast64_t reloads;
 };
 
 extern struct worker_stats worker_stats;

@@ -69,7 +69,11 @@ typedef struct duet_call duet_call;
 /** A command handler.  It answers exactly once, before it returns. */
 typedef void (*duet_handler_fn)(duet_call *call);
 
-/** One command of a plugin; a plugin's table ends with a NULL name. */
+/**
+ * One command of a plugin; a plugin's table ends with a NULL name.  Later
+ * minors only append fields; the daemon reads the table with the
+ * descriptor's command_size as its stride.
+ */
 struct duet_command {
 	/** Name, e.g. "add" or "geo.add"; case-insensitive on RESP. */
 	const char *name;
@@ -106,6 +110,8 @@ struct duet_plugin {
 	uint16_t abi_major;
 	uint16_t abi_minor;
 	uint32_t struct_size;
+	/** sizeof(struct duet_command): the stride of the command table. */
+	uint32_t command_size;
 	/** Where the daemon stores its host table before init. */
 	const struct duet_host **host;
 	/** Plugin name, e.g. "kv". */
@@ -148,7 +154,8 @@ extern DUET_API const struct duet_plugin duet_plugin;
 /** The ABI header fields of a descriptor. */
 #define DUET_PLUGIN_HEADER                                                     \
 	.abi_major = DUET_ABI_MAJOR, .abi_minor = DUET_ABI_MINOR,              \
-	.struct_size = sizeof(struct duet_plugin), .host = &duet__host
+	.struct_size = sizeof(struct duet_plugin),                             \
+	.command_size = sizeof(struct duet_command), .host = &duet__host
 
 /** Number of parameters in the command's signature. */
 static inline int

@@ -62,4 +62,29 @@ void harness_expects(int fd, const char *want);
 void harness_expect_close(int fd, const char *want);
 void harness_roundtrip(int port, const char *req, const char *want);
 
+/* One HTTP response, parsed by harness_http_parse() or _read(). */
+#define HARNESS_HTTP_MAX_HEADERS 64
+struct harness_http {
+	int status;
+	char line[256]; /* the status line, without CRLF */
+	char *head;     /* owned: the head; names and values point here */
+	char *names[HARNESS_HTTP_MAX_HEADERS];
+	char *values[HARNESS_HTTP_MAX_HEADERS];
+	size_t nheaders;
+	char *body; /* owned, NUL-terminated */
+	size_t bodylen;
+};
+
+int harness_pick_port(void);
+size_t harness_http_parse(
+    struct harness_http *r, const char *buf, size_t len, int head_only);
+void harness_http_read(struct harness_http *r, int fd, int head_only);
+const char *harness_http_header(const struct harness_http *r, const char *name);
+void harness_http_free(struct harness_http *r);
+void harness_http_expect(const struct harness_http *r, const char *line,
+    const char *headers, const void *body, size_t bodylen);
+void harness_http_expects(const struct harness_http *r, const char *line,
+    const char *headers, const char *body);
+char *harness_msgpack_json(const void *p, size_t len);
+
 #endif /* DUET_TEST_HARNESS_H */

@@ -560,7 +560,7 @@ START_TEST(test_resp_client_encoding)
 	resp_raw(fd, mp_reflect, sizeof(mp_reflect) - 1,
 	    "$4\r\n\x81\xa1k\x01\r\n", 10);
 	resp_raw(fd, mp_bad, sizeof(mp_bad) - 1,
-	    "-ERR invalid argument 'a' for 'add': invalid msgpack\r\n", 54);
+	    "-ERR invalid argument 'a' for 'add': truncated msgpack\r\n", 56);
 	resp_raw(
 	    fd, mp_native, sizeof(mp_native) - 1, "$4\r\n\xd5\x01OK\r\n", 10);
 	resp_call(fd, "add 1 2", ":3\r\n");

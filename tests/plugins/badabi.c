@@ -32,6 +32,7 @@ DUET_API const struct duet_plugin duet_plugin = {
     .abi_major = DUET_ABI_MAJOR + 1,
     .abi_minor = 0,
     .struct_size = sizeof(struct duet_plugin),
+    .command_size = sizeof(struct duet_command),
     .host = &duet__host,
     .name = "badabi",
     .version = "2.0.0",

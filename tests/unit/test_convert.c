@@ -645,6 +645,44 @@ END_TEST
 
 #define TEST_N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
+/* Untrusted msgpack headers: counts larger than the bytes left. */
+static const struct {
+	const char *name;
+	const char *bytes;
+	size_t len;
+	int ok;
+	size_t used;
+} test_check_cases[] = {
+    {"fixint", "\x05", 1, 1, 1},
+    {"array of two", "\x92\x01\x02", 3, 1, 3},
+    {"value then trailing byte", "\x01\x02", 2, 1, 1},
+    {"map16 with one pair", "\xde\x00\x01\xa1k\xc0", 6, 1, 6},
+    {"str8", "\xd9\x02hi", 4, 1, 4},
+    {"ext8", "\xc7\x01\x05x", 4, 1, 4},
+    {"array32 claiming 4 billion", "\xdd\xff\xff\xff\xff", 5, 0, 0},
+    {"array16 claiming more than it holds", "\xdc\x00\x10\x01", 4, 0, 0},
+    {"map claiming pairs", "\x81\x01", 2, 0, 0},
+    {"str32 longer than the input", "\xdb\x00\x00\x01\x00a", 6, 0, 0},
+    {"empty input", "", 0, 0, 0},
+    {"never-used byte", "\xc1", 1, 0, 0},
+    {"truncated float", "\xcb\x00", 2, 0, 0},
+};
+
+START_TEST(test_convert_msgpack_check_table)
+{
+	struct duet_err err;
+	size_t used = 0;
+	int rv;
+
+	rv = convert_msgpack_check(test_check_cases[_i].bytes,
+	    test_check_cases[_i].len, &used, &err);
+	ck_assert_msg((rv == 0) == test_check_cases[_i].ok, "%s",
+	    test_check_cases[_i].name);
+	if (rv == 0)
+		ck_assert_uint_eq(used, test_check_cases[_i].used);
+}
+END_TEST
+
 static Suite *
 convert_suite(void)
 {
@@ -675,6 +713,11 @@ convert_suite(void)
 	tc = tcase_create("msgpack_to_json");
 	tcase_add_loop_test(
 	    tc, test_convert_json_from_msgpack, 0, TEST_N(test_tojson_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("msgpack_check");
+	tcase_add_loop_test(tc, test_convert_msgpack_check_table, 0,
+	    TEST_N(test_check_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("msgpack_to_resp");

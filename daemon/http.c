@@ -1,0 +1,749 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * http - a minimal, strict HTTP/1.1 request parser (its helpers and the
+ * response writers are in http_util.c), incremental over a connection's
+ * input evbuffer: the head is scanned in place byte by byte from where the
+ * last call stopped (bare CR or LF and control characters are refused as soon
+ * as they arrive, and a head that outgrows its limit is refused before its
+ * end), then copied once into the parser's own buffer, where every string
+ * of struct http_request points.  Framing follows RFC 9112 without its
+ * leniencies: no obs-fold, no whitespace before a colon, Content-Length
+ * and Transfer-Encoding never together, only "chunked" as a coding.  Size
+ * limits are decided from Content-Length or a chunk-size line before the
+ * bytes they announce are read; bodies move into req.body without a copy.
+ * What a request means (routes, CORS, Host checks) is left to route.c and
+ * the connection handling to conn.c.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "http.h"
+#include "util.h"
+
+/*
+ * What a step of the parser returns to go on with the next state.  Steps
+ * and checks otherwise return HTTP_PARSE_MORE, or HTTP_PARSE_ERROR with
+ * err set (by http_fail); checks return 0 when they pass.
+ */
+#define HTTP_NEXT (-1)
+/* The longest chunk-size line, extensions included, CRLF excluded. */
+#define HTTP_CHUNK_LINE_MAX 4096
+/* Hex digits of a chunk size: 16 fit in 64 bits. */
+#define HTTP_CHUNK_DIGITS_MAX 16
+/* "\r\n\r" as the last three bytes before a LF ends a head. */
+#define HTTP_WIN_CRLFCR 0x0d0a0dU
+
+/* What the header lines of one request said, checked after the last. */
+struct http_seen {
+	int host;        /* Host headers */
+	int cl;          /* Content-Length seen */
+	uint64_t cl_val; /* its value, UINT64_MAX on overflow */
+	int te;          /* Transfer-Encoding headers */
+	int te_chunked;  /* the only one said exactly "chunked" */
+	int conn_close;  /* Connection: close */
+	int conn_keep;   /* Connection: keep-alive */
+	size_t count;    /* header lines */
+};
+
+/* Headers that are only stored: the last one wins. */
+static const struct {
+	const char *name;
+	size_t off;
+} http_stored[] = {
+    {"origin", offsetof(struct http_request, origin)},
+    {"content-type", offsetof(struct http_request, content_type)},
+    {"accept", offsetof(struct http_request, accept)},
+    {"authorization", offsetof(struct http_request, authorization)},
+    {"access-control-request-method",
+        offsetof(struct http_request, ac_request_method)},
+    {"access-control-request-headers",
+        offsetof(struct http_request, ac_request_headers)},
+};
+
+/*
+ * Fails the parse with an HTTP status and a short message.  Returns
+ * HTTP_PARSE_ERROR so callers can return it directly.
+ */
+static int
+http_fail(struct duet_err *err, int status, const char *msg)
+{
+	util_err_set(err, "ERR", "%s", msg);
+	if (err != NULL)
+		err->status = status;
+	return HTTP_PARSE_ERROR;
+}
+
+/* Returns the value of hex digit c, or -1. */
+static int
+http_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+		return (c | 0x20) - 'a' + 10;
+	return -1;
+}
+
+/* RFC 9110 tchar. */
+static int
+http_is_tchar(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return 1;
+	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static void
+http_reset(struct http_parser *p)
+{
+	struct evbuffer *body = p->req.body;
+
+	p->state = HTTP_ST_HEAD;
+	p->scanned = 0;
+	p->remaining = 0;
+	p->body_len = 0;
+	p->ext_bytes = 0;
+	memset(&p->req, 0, sizeof(p->req));
+	p->req.content_length = -1;
+	p->req.body = body;
+	if (body != NULL)
+		evbuffer_drain(body, evbuffer_get_length(body));
+}
+
+/*
+ * Initializes an embedded parser.  Only the body buffer is allocated now
+ * (should that fail, http_parse retries and answers 500).  Pair with
+ * http_parser_fini().
+ */
+void
+http_parser_init(struct http_parser *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->req.body = evbuffer_new();
+	http_reset(p);
+}
+
+/*
+ * Frees what the parser owns; strings and the body of the last request
+ * become invalid.  The parser may be initialized again afterwards.
+ */
+void
+http_parser_fini(struct http_parser *p)
+{
+	if (p->req.body != NULL)
+		evbuffer_free(p->req.body);
+	free(p->head);
+	memset(p, 0, sizeof(*p));
+}
+
+/*
+ * Forgets the request returned by the last HTTP_PARSE_DONE (its strings
+ * and body become invalid) and readies the parser for the next one,
+ * keeping its buffers.
+ */
+void
+http_consume(struct http_parser *p)
+{
+	http_reset(p);
+}
+
+/*
+ * Returns true while the head has been parsed and body bytes are still
+ * expected: the moment to answer Expect: 100-continue.
+ */
+int
+http_body_pending(const struct http_parser *p)
+{
+	switch (p->state) {
+	case HTTP_ST_BODY:
+	case HTTP_ST_CHUNK_SIZE:
+	case HTTP_ST_CHUNK_DATA:
+	case HTTP_ST_CHUNK_CRLF:
+	case HTTP_ST_TRAILER:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Checks one new byte c of a head given the bytes before it in *win
+ * (the last in the low byte).  Returns 1 when c ends the head, 0 to go
+ * on, or HTTP_PARSE_ERROR with err set.
+ */
+static int
+http_scan_byte(uint32_t *win, unsigned char c, struct duet_err *err)
+{
+	unsigned char prev = *win & 0xff;
+	int end = 0;
+
+	if (c == '\n') {
+		if (prev != '\r')
+			return http_fail(err, 400, "invalid line ending");
+		end = (*win & 0xffffff) == HTTP_WIN_CRLFCR;
+	} else if (prev == '\r') {
+		return http_fail(err, 400, "invalid line ending");
+	} else if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f) {
+		return http_fail(err, 400, "invalid character in request head");
+	}
+	*win = (*win << 8) | c;
+	return end;
+}
+
+/*
+ * Looks for the CRLF CRLF ending a head (or a trailer section) in the
+ * first max bytes of in, from p->scanned on; the three bytes before it
+ * are read again only as context.  win0 stands for the bytes before the
+ * buffer.  Returns 1 with *end set to the head's length, 0 when more
+ * bytes are needed (p->scanned advanced), or HTTP_PARSE_ERROR.
+ */
+static int
+http_scan(struct http_parser *p, struct evbuffer *in, size_t max, uint32_t win0,
+    size_t *end, struct duet_err *err)
+{
+	size_t len = evbuffer_get_length(in), lim = len < max ? len : max;
+	size_t pos = p->scanned >= 3 ? p->scanned - 3 : 0, i;
+	struct evbuffer_iovec v[8];
+	struct evbuffer_ptr ptr;
+	uint32_t win = pos == 0 ? win0 : 0;
+	int n, k, r;
+
+	while (pos < lim) {
+		if (evbuffer_ptr_set(in, &ptr, pos, EVBUFFER_PTR_SET) == -1)
+			break;
+		n = evbuffer_peek(in, (ev_ssize_t)(lim - pos), &ptr, v, 8);
+		if (n <= 0)
+			break;
+		for (k = 0; k < n && k < 8 && pos < lim; k++) {
+			for (i = 0; i < v[k].iov_len && pos < lim; i++, pos++) {
+				unsigned char c =
+				    ((unsigned char *)v[k].iov_base)[i];
+
+				if (pos < p->scanned) {
+					win = (win << 8) | c;
+					continue;
+				}
+				if ((r = http_scan_byte(&win, c, err)) == 1) {
+					*end = pos + 1;
+					return 1;
+				}
+				if (r != 0)
+					return r;
+			}
+		}
+	}
+	p->scanned = lim;
+	return 0;
+}
+
+/*
+ * Parses "HTTP/1.x" into p->req.minor: 505 for another well-formed
+ * version, 400 for anything else.
+ */
+static int
+http_parse_version(
+    struct http_parser *p, const char *v, size_t len, struct duet_err *err)
+{
+	if (len != 8 || memcmp(v, "HTTP/", 5) != 0 || v[5] < '0' ||
+	    v[5] > '9' || v[6] != '.' || v[7] < '0' || v[7] > '9')
+		return http_fail(err, 400, "invalid HTTP version");
+	if (v[5] != '1' || (v[7] != '0' && v[7] != '1'))
+		return http_fail(err, 505, "unsupported HTTP version");
+	p->req.minor = v[7] - '0';
+	return 0;
+}
+
+static enum http_method
+http_method_of(struct http_str m)
+{
+	static const struct {
+		const char *name;
+		enum http_method method;
+	} methods[] = {{"GET", HTTP_M_GET}, {"HEAD", HTTP_M_HEAD},
+	    {"POST", HTTP_M_POST}, {"OPTIONS", HTTP_M_OPTIONS}};
+	size_t i;
+
+	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		if (strlen(methods[i].name) == m.len &&
+		    memcmp(methods[i].name, m.ptr, m.len) == 0)
+			return methods[i].method;
+	}
+	return HTTP_M_OTHER;
+}
+
+/*
+ * Parses the request line s[0..len): method SP origin-form (or "*" for
+ * OPTIONS) SP HTTP-version.  Returns 0 or HTTP_PARSE_ERROR.
+ */
+static int
+http_parse_request_line(
+    struct http_parser *p, const char *s, size_t len, struct duet_err *err)
+{
+	struct http_request *req = &p->req;
+	const char *sp1, *sp2;
+	size_t i;
+
+	sp1 = memchr(s, ' ', len);
+	sp2 = sp1 != NULL ? memchr(sp1 + 1, ' ', len - (size_t)(sp1 + 1 - s))
+	                  : NULL;
+	if (sp1 == NULL || sp2 == NULL || sp1 == s || sp2 == sp1 + 1)
+		return http_fail(err, 400, "malformed request line");
+	for (i = 0; s + i < sp1; i++) {
+		if (!http_is_tchar((unsigned char)s[i]))
+			return http_fail(err, 400, "malformed request line");
+	}
+	req->method_text.ptr = s;
+	req->method_text.len = (size_t)(sp1 - s);
+	req->method = http_method_of(req->method_text);
+	req->target.ptr = sp1 + 1;
+	req->target.len = (size_t)(sp2 - sp1 - 1);
+	if (http_parse_version(p, sp2 + 1, len - (size_t)(sp2 + 1 - s), err) !=
+	    0)
+		return HTTP_PARSE_ERROR;
+	for (i = 0; i < req->target.len; i++) {
+		unsigned char c = (unsigned char)req->target.ptr[i];
+
+		if (c <= 0x20 || c >= 0x7f)
+			return http_fail(err, 400, "invalid request target");
+	}
+	if (req->target.ptr[0] == '/')
+		return 0;
+	if (req->target.len == 1 && req->target.ptr[0] == '*' &&
+	    req->method == HTTP_M_OPTIONS)
+		return 0;
+	return http_fail(err, 400, "invalid request target");
+}
+
+/*
+ * Reads a Content-Length value: one number or a list of identical ones,
+ * each digits only.  Another header or list member must agree.
+ */
+static int
+http_content_length(
+    struct http_seen *s, struct http_str v, struct duet_err *err)
+{
+	struct http_str rest = v, e;
+	uint64_t val;
+	size_t i;
+
+	while (http_list_next(&rest, &e)) {
+		if (e.len == 0)
+			return http_fail(err, 400, "invalid Content-Length");
+		for (i = 0, val = 0; i < e.len; i++) {
+			unsigned d = (unsigned char)e.ptr[i] - '0';
+
+			if (d > 9)
+				return http_fail(
+				    err, 400, "invalid Content-Length");
+			/* Saturates: too large for any limit, so 413. */
+			val = val > (UINT64_MAX - d) / 10 ? UINT64_MAX
+			                                  : val * 10 + d;
+		}
+		if (s->cl && val != s->cl_val)
+			return http_fail(
+			    err, 400, "differing Content-Length values");
+		s->cl = 1;
+		s->cl_val = val;
+	}
+	return 0;
+}
+
+/*
+ * Records one header the parser itself acts on.  Returns 1 if name was
+ * one of them, 0 if not, or HTTP_PARSE_ERROR.
+ */
+static int
+http_framing_header(struct http_parser *p, struct http_seen *s,
+    struct http_str name, struct http_str v, struct duet_err *err)
+{
+	if (util_strcaseeq(name.ptr, name.len, "host")) {
+		if (s->host++ > 0)
+			return http_fail(err, 400, "duplicate Host");
+		p->req.host = v;
+	} else if (util_strcaseeq(name.ptr, name.len, "content-length")) {
+		if (http_content_length(s, v, err) != 0)
+			return HTTP_PARSE_ERROR;
+	} else if (util_strcaseeq(name.ptr, name.len, "transfer-encoding")) {
+		s->te_chunked =
+		    s->te++ == 0 && util_strcaseeq(v.ptr, v.len, "chunked");
+	} else if (util_strcaseeq(name.ptr, name.len, "connection")) {
+		s->conn_close |= http_header_has_token(v, "close");
+		s->conn_keep |= http_header_has_token(v, "keep-alive");
+	} else if (util_strcaseeq(name.ptr, name.len, "expect")) {
+		if (!util_strcaseeq(v.ptr, v.len, "100-continue"))
+			return http_fail(err, 417, "unsupported expectation");
+		/* RFC 9110 10.1.1: ignored in an HTTP/1.0 request. */
+		p->req.expect_continue = p->req.minor == 1;
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Parses one header line l[0..len) (without CRLF) into p->req.
+ * Returns 0 or HTTP_PARSE_ERROR.
+ */
+static int
+http_parse_header(struct http_parser *p, struct http_seen *s, const char *l,
+    size_t len, const struct http_limits *lim, struct duet_err *err)
+{
+	struct http_str name, v;
+	const char *colon;
+	size_t i;
+	int r;
+
+	if (++s->count > lim->max_headers)
+		return http_fail(err, 431, "too many headers");
+	if (l[0] == ' ' || l[0] == '\t')
+		return http_fail(err, 400, "obsolete line folding");
+	if ((colon = memchr(l, ':', len)) == NULL)
+		return http_fail(err, 400, "header without colon");
+	name.ptr = l;
+	name.len = (size_t)(colon - l);
+	for (i = 0; i < name.len; i++) {
+		if (!http_is_tchar((unsigned char)l[i]))
+			return http_fail(err, 400, "invalid header name");
+	}
+	if (name.len == 0)
+		return http_fail(err, 400, "invalid header name");
+	v.ptr = colon + 1;
+	v.len = len - name.len - 1;
+	v = http_trim(v);
+	if ((r = http_framing_header(p, s, name, v, err)) != 0)
+		return r == 1 ? 0 : r;
+	for (i = 0; i < sizeof(http_stored) / sizeof(http_stored[0]); i++) {
+		if (util_strcaseeq(name.ptr, name.len, http_stored[i].name)) {
+			*(struct http_str *)((char *)&p->req +
+			    http_stored[i].off) = v;
+			break;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Decides keep-alive and the body's framing once all headers are read.
+ * Returns 0 with p->state set, or HTTP_PARSE_ERROR.
+ */
+static int
+http_check_head(struct http_parser *p, const struct http_seen *s,
+    const struct http_limits *lim, struct duet_err *err)
+{
+	struct http_request *req = &p->req;
+
+	if (s->te && s->cl)
+		return http_fail(
+		    err, 400, "both Content-Length and Transfer-Encoding");
+	if (s->te && req->minor == 0)
+		return http_fail(err, 400, "Transfer-Encoding with HTTP/1.0");
+	if (s->te && (s->te > 1 || !s->te_chunked))
+		return http_fail(err, 501, "unsupported transfer encoding");
+	if (req->minor == 1 && s->host == 0)
+		return http_fail(err, 400, "missing Host");
+	req->keep_alive =
+	    req->minor == 1 ? !s->conn_close : s->conn_keep && !s->conn_close;
+	if (s->cl &&
+	    (s->cl_val > lim->max_request_bytes ||
+	        s->cl_val > (uint64_t)INT64_MAX))
+		return http_fail(err, 413, "request body too large");
+	if (req->body == NULL && (req->body = evbuffer_new()) == NULL)
+		return http_fail(err, 500, "out of memory");
+	if (s->te) {
+		req->chunked = 1;
+		p->state = HTTP_ST_CHUNK_SIZE;
+	} else if (s->cl && s->cl_val > 0) {
+		req->content_length = (int64_t)s->cl_val;
+		p->remaining = s->cl_val;
+		p->state = HTTP_ST_BODY;
+	} else {
+		req->content_length = s->cl ? 0 : -1;
+		p->state = HTTP_ST_DONE;
+	}
+	return 0;
+}
+
+/*
+ * Parses the head copied into p->head[0..len), which ends in CRLF CRLF.
+ * Returns HTTP_NEXT with the state for the body, or HTTP_PARSE_ERROR.
+ */
+static int
+http_parse_head(struct http_parser *p, size_t len,
+    const struct http_limits *lim, struct duet_err *err)
+{
+	struct http_seen seen;
+	const char *s = p->head, *end = p->head + len - 2, *lf;
+
+	memset(&seen, 0, sizeof(seen));
+	lf = memchr(s, '\n', (size_t)(end - s));
+	if (http_parse_request_line(p, s, (size_t)(lf - 1 - s), err) != 0)
+		return HTTP_PARSE_ERROR;
+	for (s = lf + 1; s < end; s = lf + 1) {
+		lf = memchr(s, '\n', (size_t)(end - s));
+		if (http_parse_header(
+		        p, &seen, s, (size_t)(lf - 1 - s), lim, err) != 0)
+			return HTTP_PARSE_ERROR;
+	}
+	if (http_check_head(p, &seen, lim, err) != 0)
+		return HTTP_PARSE_ERROR;
+	return HTTP_NEXT;
+}
+
+/*
+ * Drops the empty lines RFC 9112 2.2 lets a server ignore before a
+ * request line.  Returns 0, or 1 if the buffer ends in the middle of one.
+ */
+static int
+http_skip_empty_lines(struct evbuffer *in)
+{
+	unsigned char two[2];
+	ev_ssize_t n;
+
+	while ((n = evbuffer_copyout(in, two, 2)) > 0 && two[0] == '\r') {
+		if (n == 1)
+			return 1;
+		if (two[1] != '\n')
+			return 0;
+		evbuffer_drain(in, 2);
+	}
+	return 0;
+}
+
+/* HTTP_ST_HEAD: the request line and the headers. */
+static int
+http_read_head(struct http_parser *p, struct evbuffer *in,
+    const struct http_limits *lim, struct duet_err *err)
+{
+	size_t end;
+	char *head;
+	int r;
+
+	if (p->scanned == 0 && http_skip_empty_lines(in) == 1)
+		return HTTP_PARSE_MORE;
+	r = http_scan(p, in, lim->max_header_bytes, 0, &end, err);
+	if (r == HTTP_PARSE_ERROR)
+		return r;
+	if (r == 0) {
+		if (evbuffer_get_length(in) >= lim->max_header_bytes)
+			return http_fail(err, 431, "request header too large");
+		return HTTP_PARSE_MORE;
+	}
+	if (end > p->headcap) {
+		if ((head = realloc(p->head, end)) == NULL)
+			return http_fail(err, 500, "out of memory");
+		p->head = head;
+		p->headcap = end;
+	}
+	evbuffer_remove(in, p->head, end);
+	p->scanned = 0;
+	return http_parse_head(p, end, lim, err);
+}
+
+/*
+ * Moves up to p->remaining body bytes from in to the body.  Returns 1
+ * once none remain, 0 if more are needed.
+ */
+static int
+http_move_body(struct http_parser *p, struct evbuffer *in)
+{
+	size_t avail = evbuffer_get_length(in), n;
+
+	n = avail < p->remaining ? avail : (size_t)p->remaining;
+	if (n > 0) {
+		evbuffer_remove_buffer(in, p->req.body, n);
+		p->remaining -= n;
+		p->body_len += n;
+	}
+	return p->remaining == 0;
+}
+
+/*
+ * Parses a chunk-size line l[0..len) (without CRLF): 1 to 16 hex digits,
+ * then nothing or ";" and extensions.  Returns 0 with *size set, or
+ * HTTP_PARSE_ERROR.
+ */
+static int
+http_parse_chunk_line(struct http_parser *p, const char *l, size_t len,
+    uint64_t *size, struct duet_err *err)
+{
+	size_t i;
+	int d;
+
+	for (i = 0, *size = 0; i < len && l[i] != ';'; i++) {
+		if ((d = http_hexval(l[i])) < 0 || i == HTTP_CHUNK_DIGITS_MAX)
+			return http_fail(err, 400, "invalid chunk size");
+		*size = *size << 4 | (uint64_t)d;
+	}
+	if (i == 0)
+		return http_fail(err, 400, "invalid chunk size");
+	p->ext_bytes += len - i;
+	for (; i < len; i++) {
+		unsigned char c = (unsigned char)l[i];
+
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return http_fail(err, 400, "invalid chunk extension");
+	}
+	return 0;
+}
+
+/* HTTP_ST_CHUNK_SIZE: a chunk-size line, checked against the limits. */
+static int
+http_read_chunk_size(struct http_parser *p, struct evbuffer *in,
+    const struct http_limits *lim, struct duet_err *err)
+{
+	size_t len = evbuffer_get_length(in), n, linelen;
+	const char *buf, *lf;
+	uint64_t size;
+
+	n = len < HTTP_CHUNK_LINE_MAX + 2 ? len : HTTP_CHUNK_LINE_MAX + 2;
+	if (n == 0)
+		return HTTP_PARSE_MORE;
+	if ((buf = (const char *)evbuffer_pullup(in, (ev_ssize_t)n)) == NULL)
+		return http_fail(err, 500, "out of memory");
+	lf = memchr(buf + p->scanned, '\n', n - p->scanned);
+	if (lf == NULL) {
+		p->scanned = n;
+		if (n == HTTP_CHUNK_LINE_MAX + 2)
+			return http_fail(err, 400, "chunk extensions too long");
+		return HTTP_PARSE_MORE;
+	}
+	linelen = (size_t)(lf - buf);
+	if (linelen == 0 || buf[linelen - 1] != '\r')
+		return http_fail(err, 400, "invalid chunk size");
+	linelen--;
+	if (http_parse_chunk_line(p, buf, linelen, &size, err) != 0)
+		return HTTP_PARSE_ERROR;
+	if (p->ext_bytes > lim->max_header_bytes)
+		return http_fail(err, 400, "chunk extensions too long");
+	if (size > lim->max_request_bytes - p->body_len)
+		return http_fail(err, 413, "request body too large");
+	evbuffer_drain(in, linelen + 2);
+	p->scanned = 0;
+	p->remaining = size;
+	p->state = size == 0 ? HTTP_ST_TRAILER : HTTP_ST_CHUNK_DATA;
+	return HTTP_NEXT;
+}
+
+/* HTTP_ST_CHUNK_CRLF: the CRLF that must follow chunk data. */
+static int
+http_read_chunk_crlf(
+    struct http_parser *p, struct evbuffer *in, struct duet_err *err)
+{
+	char two[2];
+	ev_ssize_t n = evbuffer_copyout(in, two, 2);
+
+	if (n < 1 || (n == 1 && two[0] == '\r'))
+		return HTTP_PARSE_MORE;
+	if (n == 1 || two[0] != '\r' || two[1] != '\n')
+		return http_fail(err, 400, "missing CRLF after chunk data");
+	evbuffer_drain(in, 2);
+	p->state = HTTP_ST_CHUNK_SIZE;
+	return HTTP_NEXT;
+}
+
+/*
+ * HTTP_ST_TRAILER: trailer lines up to an empty line, bounded like a
+ * head and then dropped.
+ */
+static int
+http_read_trailer(struct http_parser *p, struct evbuffer *in,
+    const struct http_limits *lim, struct duet_err *err)
+{
+	size_t end;
+	int r;
+
+	/* As if after the CRLF of "0\r\n", so that a bare CRLF ends. */
+	r = http_scan(p, in, lim->max_header_bytes, 0x0d0a, &end, err);
+	if (r == HTTP_PARSE_ERROR)
+		return r;
+	if (r == 0) {
+		if (evbuffer_get_length(in) >= lim->max_header_bytes)
+			return http_fail(err, 431, "trailers too large");
+		return HTTP_PARSE_MORE;
+	}
+	evbuffer_drain(in, end);
+	p->scanned = 0;
+	p->state = HTTP_ST_DONE;
+	return HTTP_NEXT;
+}
+
+/*
+ * Reads as much of one request from in as is there.  Returns
+ * HTTP_PARSE_DONE when p->req holds a whole request (call http_consume
+ * before the next), HTTP_PARSE_MORE when more bytes are needed, or
+ * HTTP_PARSE_ERROR with err->status and err->msg set: the caller answers
+ * and closes, as framing is lost.  Consumed bytes are drained from in.
+ */
+enum http_parse_result
+http_parse(struct http_parser *p, struct evbuffer *in,
+    const struct http_limits *lim, struct duet_err *err)
+{
+	int r;
+
+	for (;;) {
+		switch (p->state) {
+		case HTTP_ST_HEAD:
+			r = http_read_head(p, in, lim, err);
+			break;
+		case HTTP_ST_BODY:
+			r = http_move_body(p, in) ? HTTP_NEXT : HTTP_PARSE_MORE;
+			if (r == HTTP_NEXT)
+				p->state = HTTP_ST_DONE;
+			break;
+		case HTTP_ST_CHUNK_SIZE:
+			r = http_read_chunk_size(p, in, lim, err);
+			break;
+		case HTTP_ST_CHUNK_DATA:
+			r = http_move_body(p, in) ? HTTP_NEXT : HTTP_PARSE_MORE;
+			if (r == HTTP_NEXT)
+				p->state = HTTP_ST_CHUNK_CRLF;
+			break;
+		case HTTP_ST_CHUNK_CRLF:
+			r = http_read_chunk_crlf(p, in, err);
+			break;
+		case HTTP_ST_TRAILER:
+			r = http_read_trailer(p, in, lim, err);
+			break;
+		case HTTP_ST_DONE:
+		default:
+			return HTTP_PARSE_DONE;
+		}
+		if (r != HTTP_NEXT)
+			return (enum http_parse_result)r;
+	}
+}
+
+/*
+ * Percent-decodes s[0..len) into out, which has room for len bytes (it
+ * may be s itself).  With plus_is_space, '+' becomes ' ' (query strings).
+ * Returns 0 with *outlen set, or -1 on a '%' not followed by two hex
+ * digits (*outlen then 0).
+ */
+int
+http_pct_decode(
+    const char *s, size_t len, char *out, size_t *outlen, int plus_is_space)
+{
+	size_t i, n = 0;
+	int hi, lo;
+
+	*outlen = 0;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '%') {
+			if (len - i < 3 || (hi = http_hexval(s[i + 1])) < 0 ||
+			    (lo = http_hexval(s[i + 2])) < 0)
+				return -1;
+			out[n++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else if (s[i] == '+' && plus_is_space) {
+			out[n++] = ' ';
+		} else {
+			out[n++] = s[i];
+		}
+	}
+	*outlen = n;
+	return 0;
+}

@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * http_util - the HTTP codec's helpers around the request parser: the
+ * request-line test that tells HTTP from RESP on a new connection, query
+ * strings, comma-separated header values and media types, status reason
+ * phrases, and the writers of response heads (with a Date cached per
+ * second and per worker thread).  Stateless apart from that cache; the
+ * parser itself is in http.c.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+
+#include "http.h"
+#include "util.h"
+
+/* The head writer's stack buffer; longer heads are written in pieces. */
+#define HTTP_HEAD_BUF 1024
+
+static int
+http_is_ows(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * Returns s without the optional whitespace (SP, HTAB) at both ends.
+ */
+struct http_str
+http_trim(struct http_str s)
+{
+	while (s.len > 0 && http_is_ows(s.ptr[0])) {
+		s.ptr++;
+		s.len--;
+	}
+	while (s.len > 0 && http_is_ows(s.ptr[s.len - 1]))
+		s.len--;
+	return s;
+}
+
+/*
+ * Takes the next element of a comma-separated header value from *rest,
+ * trimmed of OWS (possibly empty: "a,,b" has three).  An absent value
+ * (ptr NULL) has none; rest->ptr becomes NULL after the last element.
+ * Returns 1 with *elem set (pointing into the value), 0 at the end.
+ */
+int
+http_list_next(struct http_str *rest, struct http_str *elem)
+{
+	const char *comma;
+
+	if (rest->ptr == NULL)
+		return 0;
+	comma = memchr(rest->ptr, ',', rest->len);
+	elem->ptr = rest->ptr;
+	elem->len = comma != NULL ? (size_t)(comma - rest->ptr) : rest->len;
+	*elem = http_trim(*elem);
+	if (comma == NULL) {
+		rest->ptr = NULL;
+		rest->len = 0;
+	} else {
+		rest->len -= (size_t)(comma - rest->ptr) + 1;
+		rest->ptr = comma + 1;
+	}
+	return 1;
+}
+
+/*
+ * Returns true iff line[0..len) (one line, without its CRLF) reads as an
+ * HTTP/1.x request line: 1 to 20 upper-case letters, SP, a target that
+ * starts with '/' or is "*", SP, "HTTP/1.0" or "HTTP/1.1".  Used to tell
+ * HTTP from RESP, where an inline "GET foo" must stay RESP.
+ */
+int
+http_is_request_line(const char *line, size_t len)
+{
+	size_t i = 0, t;
+
+	while (i < len && i <= 20 && line[i] >= 'A' && line[i] <= 'Z')
+		i++;
+	if (i == 0 || i > 20 || i == len || line[i] != ' ')
+		return 0;
+	for (t = ++i; i < len && line[i] != ' '; i++) {
+		if ((unsigned char)line[i] <= 0x20 ||
+		    (unsigned char)line[i] >= 0x7f)
+			return 0;
+	}
+	if (i == t || i == len)
+		return 0;
+	if (line[t] != '/' && !(i - t == 1 && line[t] == '*'))
+		return 0;
+	i++;
+	return len - i == 8 &&
+	    (memcmp(line + i, "HTTP/1.0", 8) == 0 ||
+	        memcmp(line + i, "HTTP/1.1", 8) == 0);
+}
+
+/*
+ * Takes the next name=value pair of a query string from *rest ("a=1&b=2",
+ * without the '?'), skipping empty pairs; a pair without '=' has an empty
+ * value.  The slices are raw (still percent-encoded) and point into the
+ * query.  Returns 1 with *name and *value set, or 0 at the end.
+ */
+int
+http_query_next(
+    struct http_str *rest, struct http_str *name, struct http_str *value)
+{
+	const char *amp, *eq;
+	size_t n, skip;
+
+	while (rest->len > 0) {
+		amp = memchr(rest->ptr, '&', rest->len);
+		n = amp != NULL ? (size_t)(amp - rest->ptr) : rest->len;
+		skip = amp != NULL ? n + 1 : n;
+		name->ptr = rest->ptr;
+		name->len = n;
+		rest->ptr += skip;
+		rest->len -= skip;
+		if (n == 0)
+			continue;
+		if ((eq = memchr(name->ptr, '=', n)) != NULL) {
+			name->len = (size_t)(eq - name->ptr);
+			value->ptr = eq + 1;
+			value->len = n - name->len - 1;
+		} else {
+			value->ptr = name->ptr + n;
+			value->len = 0;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Returns true iff the comma-separated header value holds token, ignoring
+ * case and OWS ("Connection: keep-alive, Upgrade").
+ */
+int
+http_header_has_token(struct http_str value, const char *token)
+{
+	struct http_str e;
+
+	while (http_list_next(&value, &e)) {
+		if (util_strcaseeq(e.ptr, e.len, token))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Returns true iff an element of a Content-Type or Accept value has the
+ * media type type, ignoring case, OWS and parameters: for
+ * "text/html, application/json; q=0.9", "application/json" is true.
+ * Wildcards are not expanded.
+ */
+int
+http_media_type_is(struct http_str value, const char *type)
+{
+	struct http_str e;
+	const char *semi;
+
+	while (http_list_next(&value, &e)) {
+		if ((semi = memchr(e.ptr, ';', e.len)) != NULL)
+			e.len = (size_t)(semi - e.ptr);
+		e = http_trim(e);
+		if (util_strcaseeq(e.ptr, e.len, type))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Returns the reason phrase of an HTTP status duetd sends, or "Unknown".
+ */
+const char *
+http_reason(int status)
+{
+	static const struct {
+		int status;
+		const char *reason;
+	} reasons[] = {{100, "Continue"}, {200, "OK"}, {204, "No Content"},
+	    {400, "Bad Request"}, {401, "Unauthorized"}, {403, "Forbidden"},
+	    {404, "Not Found"}, {405, "Method Not Allowed"},
+	    {408, "Request Timeout"}, {411, "Length Required"},
+	    {413, "Content Too Large"}, {415, "Unsupported Media Type"},
+	    {417, "Expectation Failed"}, {421, "Misdirected Request"},
+	    {431, "Request Header Fields Too Large"},
+	    {500, "Internal Server Error"}, {501, "Not Implemented"},
+	    {503, "Service Unavailable"}, {505, "HTTP Version Not Supported"}};
+	size_t i;
+
+	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+		if (reasons[i].status == status)
+			return reasons[i].reason;
+	}
+	return "Unknown";
+}
+
+/*
+ * Returns the current time as an IMF-fixdate, formatted once per second
+ * per thread (workers are threads).
+ */
+static const char *
+http_date(void)
+{
+	static const char days[7][4] = {
+	    "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May",
+	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	static _Thread_local time_t cached = (time_t)-1;
+	static _Thread_local char buf[64];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (now == cached)
+		return buf;
+	if (gmtime_r(&now, &tm) == NULL)
+		return "Thu, 01 Jan 1970 00:00:00 GMT";
+	snprintf(buf, sizeof(buf), "%s, %02d %s %04d %02d:%02d:%02d GMT",
+	    days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
+	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	cached = now;
+	return buf;
+}
+
+/* A response head being built on the stack, spilled if it outgrows it. */
+struct http_hbuf {
+	struct evbuffer *out;
+	size_t n;
+	char b[HTTP_HEAD_BUF];
+};
+
+static void
+http_hbuf_put(struct http_hbuf *h, const char *s, size_t len)
+{
+	if (len > sizeof(h->b) - h->n) {
+		evbuffer_add(h->out, h->b, h->n);
+		h->n = 0;
+		if (len > sizeof(h->b)) {
+			evbuffer_add(h->out, s, len);
+			return;
+		}
+	}
+	memcpy(h->b + h->n, s, len);
+	h->n += len;
+}
+
+static void
+http_hbuf_puts(struct http_hbuf *h, const char *s)
+{
+	http_hbuf_put(h, s, strlen(s));
+}
+
+/*
+ * Appends a response head to out: the status line (always HTTP/1.1, RFC
+ * 9110 2.5), Server, Date, Content-Type when not NULL, then the framing:
+ * Content-Length when content_length >= 0, chunked when it is -1 (for an
+ * HTTP/1.0 client, which knows no chunked coding, no framing header and
+ * the connection closes), none when below -1 (204, 304).  Connection
+ * says keep-alive to an HTTP/1.0 client that keeps it and close when the
+ * connection closes.  extra_headers (NULL or lines ending in CRLF) are
+ * copied verbatim before the empty line.  Usually one evbuffer_add.
+ */
+void
+http_add_head(struct evbuffer *out, int minor, int status,
+    const char *content_type, int64_t content_length, int keep_alive,
+    const char *extra_headers)
+{
+	struct http_hbuf h;
+	char line[96];
+
+	h.out = out;
+	h.n = 0;
+	snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\nServer: duetd\r\n",
+	    status, http_reason(status));
+	http_hbuf_puts(&h, line);
+	http_hbuf_puts(&h, "Date: ");
+	http_hbuf_puts(&h, http_date());
+	http_hbuf_puts(&h, "\r\n");
+	if (content_type != NULL) {
+		http_hbuf_puts(&h, "Content-Type: ");
+		http_hbuf_puts(&h, content_type);
+		http_hbuf_puts(&h, "\r\n");
+	}
+	if (content_length >= 0) {
+		snprintf(line, sizeof(line), "Content-Length: %lld\r\n",
+		    (long long)content_length);
+		http_hbuf_puts(&h, line);
+	} else if (content_length == -1 && minor == 0) {
+		keep_alive = 0;
+	} else if (content_length == -1) {
+		http_hbuf_puts(&h, "Transfer-Encoding: chunked\r\n");
+	}
+	if (!keep_alive)
+		http_hbuf_puts(&h, "Connection: close\r\n");
+	else if (minor == 0)
+		http_hbuf_puts(&h, "Connection: keep-alive\r\n");
+	if (extra_headers != NULL)
+		http_hbuf_puts(&h, extra_headers);
+	http_hbuf_puts(&h, "\r\n");
+	evbuffer_add(out, h.b, h.n);
+}
+
+/*
+ * Appends the interim "100 Continue" response, which a client sending
+ * Expect: 100-continue waits for before its body.
+ */
+void
+http_add_continue(struct evbuffer *out, int minor)
+{
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+	(void)minor;
+	evbuffer_add(out, cont, sizeof(cont) - 1);
+}

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * metrics - counting calls and rendering them for Prometheus.
+ *
+ * A call is counted once, when its reply is ready: one relaxed atomic
+ * add per counter on the command of the generation that served it.  The
+ * histogram keeps per-bucket counts and is made cumulative when rendered.
+ * A reload starts a new generation, so its counters start at zero again,
+ * which Prometheus treats as a counter reset.
+ */
+#include "autoconf.h"
+
+#include <inttypes.h>
+
+#include "metrics.h"
+#include "registry.h"
+#include "worker.h"
+
+static const uint64_t metrics_bounds[METRICS_NBUCKETS - 1] = {
+    50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000,
+    1000000};
+static const char *const metrics_le[METRICS_NBUCKETS] = {"0.00005",
+    "0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01",
+    "0.025", "0.05", "0.1", "1", "+Inf"};
+static const char *const metrics_proto_names[METRICS_NPROTO] = {"resp",
+    "http"};
+
+/*
+ * Counts one call of a command: its protocol, time and outcome.
+ */
+void
+metrics_observe(struct metrics_cmd *m, enum metrics_proto proto,
+    uint64_t usec, int failed)
+{
+	int b = 0;
+
+	while (b < METRICS_NBUCKETS - 1 && usec > metrics_bounds[b])
+		b++;
+	atomic_fetch_add_explicit(&m->calls[proto], 1, memory_order_relaxed);
+	if (failed)
+		atomic_fetch_add_explicit(&m->errors[proto], 1,
+		    memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->usec, usec, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->buckets[b], 1, memory_order_relaxed);
+}
+
+/*
+ * Calls over every protocol.
+ */
+uint64_t
+metrics_calls(const struct metrics_cmd *m)
+{
+	uint64_t n = 0;
+	int p;
+
+	for (p = 0; p < METRICS_NPROTO; p++)
+		n += atomic_load(&m->calls[p]);
+	return n;
+}
+
+/*
+ * Failed calls over every protocol.
+ */
+uint64_t
+metrics_errors(const struct metrics_cmd *m)
+{
+	uint64_t n = 0;
+	int p;
+
+	for (p = 0; p < METRICS_NPROTO; p++)
+		n += atomic_load(&m->errors[p]);
+	return n;
+}
+
+static void
+metrics_render_counters(struct evbuffer *out, const struct registry *reg,
+    const char *name, const char *help, int errors)
+{
+	size_t i;
+	int p;
+
+	evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s counter\n", name,
+	    help, name);
+	for (i = 0; i < reg->ncommands; i++) {
+		const struct metrics_cmd *m = &reg->commands[i].stats;
+
+		for (p = 0; p < METRICS_NPROTO; p++) {
+			uint64_t v = atomic_load(errors ? &m->errors[p] :
+							  &m->calls[p]);
+
+			if (v > 0)
+				evbuffer_add_printf(out,
+				    "%s{command=\"%s\",protocol=\"%s\"} %" PRIu64
+				    "\n",
+				    name, reg->commands[i].name,
+				    metrics_proto_names[p], v);
+		}
+	}
+}
+
+static void
+metrics_render_histograms(struct evbuffer *out, const struct registry *reg)
+{
+	const char *name = "duetd_command_duration_seconds";
+	size_t i;
+	int b;
+
+	evbuffer_add_printf(out,
+	    "# HELP %s Time spent in command handlers.\n"
+	    "# TYPE %s histogram\n",
+	    name, name);
+	for (i = 0; i < reg->ncommands; i++) {
+		const struct command *cmd = &reg->commands[i];
+		uint64_t sum = 0;
+
+		if (metrics_calls(&cmd->stats) == 0)
+			continue;
+		for (b = 0; b < METRICS_NBUCKETS; b++) {
+			sum += atomic_load(&cmd->stats.buckets[b]);
+			evbuffer_add_printf(out,
+			    "%s_bucket{command=\"%s\",le=\"%s\"} %" PRIu64 "\n",
+			    name, cmd->name, metrics_le[b], sum);
+		}
+		evbuffer_add_printf(out,
+		    "%s_sum{command=\"%s\"} %.6f\n"
+		    "%s_count{command=\"%s\"} %" PRIu64 "\n",
+		    name, cmd->name,
+		    (double)atomic_load(&cmd->stats.usec) / 1e6, name,
+		    cmd->name, sum);
+	}
+}
+
+static void
+metrics_render_gauge(struct evbuffer *out, const char *name,
+    const char *type, const char *help, uint64_t v)
+{
+	evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n",
+	    name, help, name, type, name, v);
+}
+
+/*
+ * Appends every metric to out, in the Prometheus text format 0.0.4.
+ */
+void
+metrics_render(struct evbuffer *out, const struct registry *reg)
+{
+	metrics_render_counters(out, reg, "duetd_requests_total",
+	    "Calls per command and protocol.", 0);
+	metrics_render_counters(out, reg, "duetd_errors_total",
+	    "Calls answered with an error.", 1);
+	metrics_render_histograms(out, reg);
+	metrics_render_gauge(out, "duetd_connections", "gauge",
+	    "Open client connections.",
+	    atomic_load(&worker_stats.connections));
+	metrics_render_gauge(out, "duetd_connections_total", "counter",
+	    "Client connections accepted.",
+	    atomic_load(&worker_stats.total_connections));
+	metrics_render_gauge(out, "duetd_received_bytes_total", "counter",
+	    "Request bytes received.",
+	    atomic_load(&worker_stats.net_input_bytes));
+	metrics_render_gauge(out, "duetd_sent_bytes_total", "counter",
+	    "Reply bytes sent.", atomic_load(&worker_stats.net_output_bytes));
+	metrics_render_gauge(out, "duetd_reloads_total", "counter",
+	    "Successful reloads.", atomic_load(&worker_stats.reloads));
+	metrics_render_gauge(out, "duetd_registry_generation", "gauge",
+	    "Generation of the commands being served.", reg->id);
+}

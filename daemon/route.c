@@ -1,0 +1,653 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * route - HTTP requests to dispatch requests, and replies to responses.
+ *
+ * A command is reached at /<name>: POST with a JSON or msgpack body (an
+ * array is positional, an object is named), or, for READONLY commands,
+ * GET with a query (named) or path segments (positional), converted from
+ * text like RESP words.  Browsers are kept from changing state on a
+ * user's behalf: a POST body must be JSON or msgpack (the types a page
+ * cannot send without a CORS preflight), a foreign Origin is refused, and
+ * a Host that is not an IP literal, localhost or allowed is refused (DNS
+ * rebinding).  Everything a request borrows from the parser is used
+ * before route_request returns.
+ */
+#include "autoconf.h"
+
+#include <arpa/inet.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+#include <msgpack.h>
+
+#include "builtin.h"
+#include "conn.h"
+#include "convert.h"
+#include "dispatch.h"
+#include "http.h"
+#include "metrics.h"
+#include "registry.h"
+#include "route.h"
+#include "util.h"
+#include "worker.h"
+
+#define ROUTE_JSON    "application/json"
+#define ROUTE_MSGPACK "application/msgpack"
+
+/*
+ * Fails the current request with status and message.  Framing errors
+ * also close the connection after the response.
+ */
+static void
+route_fail(struct conn *c, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+route_fail(struct conn *c, int status, const char *fmt, ...)
+{
+	struct duet_err err;
+	va_list ap;
+
+	snprintf(err.code, sizeof(err.code), "ERR");
+	va_start(ap, fmt);
+	vsnprintf(err.msg, sizeof(err.msg), fmt, ap);
+	va_end(ap);
+	err.status = status;
+	conn_reply_error(c, &err);
+}
+
+/*
+ * Response headers every reply of this request carries: CORS for an
+ * allowed origin, and Allow on 405.
+ */
+static void
+route_extra_headers(const struct conn *c, int status, char *buf, size_t len)
+{
+	const struct route_ctx *ctx = &c->route;
+	int n = 0;
+
+	buf[0] = '\0';
+	if (ctx->origin[0] != '\0')
+		n = snprintf(buf, len,
+		    "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n",
+		    ctx->origin);
+	if (status == 405 && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "Allow: %s\r\n",
+		    ctx->allow != NULL ? ctx->allow : "POST");
+}
+
+/*
+ * Writes a whole response: head, then body unless HEAD.
+ */
+static void
+route_respond(struct conn *c, struct evbuffer *out, int status,
+    const char *ctype, const void *body, size_t len)
+{
+	char extra[512];
+
+	route_extra_headers(c, status, extra, sizeof(extra));
+	http_add_head(out, c->route.minor, status, ctype, (int64_t)len,
+	    c->route.keep_alive && !c->closing, extra);
+	if (!c->route.head && len > 0)
+		evbuffer_add(out, body, len);
+}
+
+/*
+ * Encodes a msgpack value as the client asked: msgpack as is, or JSON.
+ */
+static void
+route_reply_encoded(struct conn *c, struct evbuffer *out, int status,
+    const msgpack_object *o, const char *mp, size_t len)
+{
+	struct evbuffer *json;
+	struct duet_err err;
+
+	if (c->route.msgpack) {
+		route_respond(c, out, status, ROUTE_MSGPACK, mp, len);
+		return;
+	}
+	if ((json = evbuffer_new()) == NULL) {
+		conn_close_after_reply(c);
+		return;
+	}
+	if (convert_msgpack_to_json(json, o, &err) == -1) {
+		evbuffer_free(json);
+		err.status = 500;
+		route_reply_error(c, out, &err);
+		return;
+	}
+	route_respond(c, out, status, ROUTE_JSON, evbuffer_pullup(json, -1),
+	    evbuffer_get_length(json));
+	evbuffer_free(json);
+}
+
+/*
+ * The response to a successful call: 200 and the value.
+ */
+void
+route_reply_value(struct conn *c, struct evbuffer *out,
+    const msgpack_object *o, const char *mp, size_t len)
+{
+	route_reply_encoded(c, out, 200, o, mp, len);
+}
+
+static void
+route_pack_cstr(msgpack_packer *pk, const char *s)
+{
+	size_t len = strlen(s);
+
+	msgpack_pack_str(pk, len);
+	msgpack_pack_str_body(pk, s, len);
+}
+
+/*
+ * The response to an error: its status (500 when none was given) and
+ * {"error":{"code":..., "message":...}}.
+ */
+void
+route_reply_error(struct conn *c, struct evbuffer *out,
+    const struct duet_err *err)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	msgpack_unpacked up;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 1);
+	route_pack_cstr(&pk, "error");
+	msgpack_pack_map(&pk, 2);
+	route_pack_cstr(&pk, "code");
+	route_pack_cstr(&pk, err->code);
+	route_pack_cstr(&pk, "message");
+	route_pack_cstr(&pk, err->msg);
+	msgpack_unpacked_init(&up);
+	if (msgpack_unpack_next(&up, sb.data, sb.size, NULL) ==
+	    MSGPACK_UNPACK_SUCCESS)
+		route_reply_encoded(c, out, err->status != 0 ? err->status : 500,
+		    &up.data, sb.data, sb.size);
+	msgpack_unpacked_destroy(&up);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/*
+ * Whether s (not NUL-terminated) is in the list, ignoring case.
+ */
+static int
+route_listed(char *const *list, size_t n, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(list[i], "*") == 0 || util_strcaseeq(s, len, list[i]))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A Host is fine when it is an IP literal, localhost, or allowed.
+ */
+static int
+route_host_ok(const struct worker *w, struct http_str host)
+{
+	char name[256];
+	unsigned char addr[16];
+	const char *colon;
+	size_t len = host.len;
+
+	if (host.len == 0)
+		return 1; /* HTTP/1.0 without Host: nothing to rebind */
+	if (host.ptr[0] == '[') {
+		colon = memchr(host.ptr, ']', host.len);
+		len = colon != NULL ? (size_t)(colon - host.ptr) - 1 : 0;
+		if (len == 0 || len >= sizeof(name))
+			return 0;
+		memcpy(name, host.ptr + 1, len);
+		name[len] = '\0';
+		return inet_pton(AF_INET6, name, addr) == 1;
+	}
+	if ((colon = memchr(host.ptr, ':', host.len)) != NULL)
+		len = (size_t)(colon - host.ptr);
+	if (len == 0 || len >= sizeof(name))
+		return 0;
+	memcpy(name, host.ptr, len);
+	name[len] = '\0';
+	return inet_pton(AF_INET, name, addr) == 1 ||
+	    strcasecmp(name, "localhost") == 0 ||
+	    route_listed(w->allow_hosts, w->nallow_hosts, name, len);
+}
+
+/*
+ * An Origin is fine when allowed, or the daemon's own (same origin).
+ * Records it for the CORS headers of the response.
+ */
+static int
+route_origin_ok(struct conn *c, const struct http_request *req)
+{
+	const struct worker *w = c->worker;
+	struct http_str o = req->origin;
+
+	c->route.origin[0] = '\0';
+	if (o.len == 0)
+		return 1;
+	if (o.len >= sizeof(c->route.origin))
+		return 0;
+	if ((o.len == req->host.len + 7 && strncasecmp(o.ptr, "http://", 7) == 0 &&
+		strncasecmp(o.ptr + 7, req->host.ptr, req->host.len) == 0))
+		return 1; /* the daemon's own page */
+	if (!route_listed(w->allow_origins, w->nallow_origins, o.ptr, o.len))
+		return 0;
+	memcpy(c->route.origin, o.ptr, o.len);
+	c->route.origin[o.len] = '\0';
+	return 1;
+}
+
+static int
+route_is_msgpack_type(struct http_str t)
+{
+	return http_media_type_is(t, "application/msgpack") ||
+	    http_media_type_is(t, "application/x-msgpack") ||
+	    http_media_type_is(t, "application/vnd.msgpack");
+}
+
+/*
+ * Sets up the response context and checks Host and Origin.  closing: a
+ * refusal will close the connection.  Returns 0, or -1 after answering.
+ */
+static int
+route_begin(struct conn *c, const struct http_request *req, int closing)
+{
+	struct route_ctx *ctx = &c->route;
+
+	ctx->minor = req->minor;
+	ctx->keep_alive = req->keep_alive && !closing;
+	ctx->head = req->method == HTTP_M_HEAD;
+	ctx->msgpack = route_is_msgpack_type(req->accept);
+	ctx->allow = NULL;
+	ctx->origin[0] = '\0';
+	if (!route_host_ok(c->worker, req->host)) {
+		route_fail(c, 421, "host '%.*s' is not served here",
+		    (int)(req->host.len < 64 ? req->host.len : 64), req->host.ptr);
+		return -1;
+	}
+	if (!route_origin_ok(c, req)) {
+		route_fail(c, 403, "origin '%.*s' is not allowed",
+		    (int)(req->origin.len < 64 ? req->origin.len : 64),
+		    req->origin.ptr);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * OPTIONS: a CORS preflight when there is an (allowed) Origin.
+ */
+static void
+route_options(struct conn *c, const struct http_request *req)
+{
+	struct evbuffer *out = conn_reply_buffer(c);
+	char extra[768];
+
+	if (out == NULL)
+		return;
+	if (c->route.origin[0] != '\0' || req->origin.len > 0)
+		snprintf(extra, sizeof(extra),
+		    "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n"
+		    "Access-Control-Allow-Methods: GET, HEAD, POST\r\n"
+		    "Access-Control-Allow-Headers: Authorization, "
+		    "Content-Type, Accept\r\n"
+		    "Access-Control-Max-Age: 600\r\n",
+		    c->route.origin[0] != '\0' ? c->route.origin : "null");
+	else
+		snprintf(extra, sizeof(extra),
+		    "Allow: GET, HEAD, POST, OPTIONS\r\n");
+	http_add_head(out, c->route.minor, 204, NULL, -2, c->route.keep_alive,
+	    extra);
+	conn_reply_done(c);
+}
+
+/*
+ * GET /commands: every command's descriptor, from its signature.
+ */
+static void
+route_commands(struct conn *c, const struct registry *reg)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	msgpack_unpacked up;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	builtin_pack_descriptors(&pk, reg);
+	msgpack_unpacked_init(&up);
+	if (msgpack_unpack_next(&up, sb.data, sb.size, NULL) ==
+	    MSGPACK_UNPACK_SUCCESS)
+		conn_reply_value(c, CONN_ENC_NATIVE, &up.data, sb.data,
+		    sb.size);
+	else
+		route_fail(c, 500, "cannot describe the commands");
+	msgpack_unpacked_destroy(&up);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/*
+ * GET /healthz, /commands, /metrics.  Returns 0 if path is one of them.
+ */
+static int
+route_builtin_path(struct conn *c, const struct http_request *req,
+    struct http_str path)
+{
+	static const char ok[] = "ok\n";
+	struct evbuffer *out, *body;
+	const struct registry *reg;
+	int which;
+
+	if (util_strcaseeq(path.ptr, path.len, "/healthz") && path.len == 8)
+		which = 0;
+	else if (path.len == 9 && memcmp(path.ptr, "/commands", 9) == 0)
+		which = 1;
+	else if (path.len == 8 && memcmp(path.ptr, "/metrics", 8) == 0)
+		which = 2;
+	else
+		return -1;
+	if (req->method != HTTP_M_GET && req->method != HTTP_M_HEAD) {
+		c->route.allow = "GET, HEAD";
+		route_fail(c, 405, "%.*s answers GET and HEAD only",
+		    (int)path.len, path.ptr);
+		return 0;
+	}
+	reg = worker_registry(c->worker);
+	if (which == 1) {
+		route_commands(c, reg);
+		return 0;
+	}
+	if ((out = conn_reply_buffer(c)) == NULL)
+		return 0;
+	if (which == 0) {
+		route_respond(c, out, 200, "text/plain; charset=utf-8", ok,
+		    sizeof(ok) - 1);
+	} else if ((body = evbuffer_new()) != NULL) {
+		metrics_render(body, reg);
+		route_respond(c, out, 200,
+		    "text/plain; version=0.0.4; charset=utf-8",
+		    evbuffer_pullup(body, -1), evbuffer_get_length(body));
+		evbuffer_free(body);
+	}
+	conn_reply_done(c);
+	return 0;
+}
+
+/* Text arguments decoded from a path or query; owned by the caller. */
+struct route_args {
+	char *buf;		/* owned: decoded bytes */
+	struct resp_arg *argv;	/* owned */
+	struct resp_arg *names; /* owned, NULL for path segments */
+	size_t argc;
+};
+
+static void
+route_args_free(struct route_args *a)
+{
+	free(a->buf);
+	free(a->argv);
+	free(a->names);
+}
+
+/*
+ * Decodes one percent-encoded slice into a->buf at *used.
+ */
+static int
+route_decode(struct route_args *a, size_t *used, struct http_str in,
+    int plus, struct resp_arg *out)
+{
+	size_t n;
+
+	if (http_pct_decode(in.ptr, in.len, a->buf + *used, &n, plus) == -1)
+		return -1;
+	out->ptr = a->buf + *used;
+	out->len = n;
+	*used += n;
+	return 0;
+}
+
+/*
+ * Splits "/a/b" (after the command) or "x=1&y=2" into decoded text
+ * arguments.  Returns 0, or -1 after answering 400.
+ */
+static int
+route_text_args(struct conn *c, struct http_str rest, int query,
+    struct route_args *a)
+{
+	size_t i, max = 1, used = 0;
+	struct http_str name, value, seg;
+
+	for (i = 0; i < rest.len; i++)
+		max += rest.ptr[i] == (query ? '&' : '/');
+	if (max > c->worker->limits.max_args) {
+		route_fail(c, 400, "too many arguments");
+		return -1;
+	}
+	a->buf = malloc(rest.len + 1);
+	a->argv = calloc(max, sizeof(*a->argv));
+	a->names = query ? calloc(max, sizeof(*a->names)) : NULL;
+	if (a->buf == NULL || a->argv == NULL || (query && a->names == NULL)) {
+		route_fail(c, 500, "out of memory");
+		return -1;
+	}
+	while (query && http_query_next(&rest, &name, &value)) {
+		if (route_decode(a, &used, name, 1, &a->names[a->argc]) == -1 ||
+		    route_decode(a, &used, value, 1, &a->argv[a->argc]) == -1)
+			goto bad;
+		a->argc++;
+	}
+	while (!query && rest.len > 0) {
+		/* rest starts with '/': one segment up to the next '/'. */
+		const char *end = memchr(rest.ptr + 1, '/', rest.len - 1);
+
+		seg.ptr = rest.ptr + 1;
+		seg.len = end != NULL ? (size_t)(end - seg.ptr) : rest.len - 1;
+		if (route_decode(a, &used, seg, 0, &a->argv[a->argc++]) == -1)
+			goto bad;
+		rest.len -= seg.len + 1;
+		rest.ptr = seg.ptr + seg.len;
+	}
+	return 0;
+bad:
+	route_fail(c, 400, "bad percent-encoding in the request target");
+	return -1;
+}
+
+/*
+ * A JSON or msgpack body, decoded into up.  Returns 0, or -1 after
+ * answering (400, 415).
+ */
+static int
+route_body(struct conn *c, struct http_request *req, msgpack_unpacked *up,
+    msgpack_sbuffer *sb)
+{
+	size_t len = evbuffer_get_length(req->body), off = 0;
+	const char *p = (const char *)evbuffer_pullup(req->body, -1);
+	struct duet_err err;
+	msgpack_packer pk;
+	size_t used;
+	int rv;
+
+	if (http_media_type_is(req->content_type, "application/json")) {
+		msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+		if (convert_json_to_msgpack(&pk, p, len,
+			(int)c->worker->limits.max_nesting, &err) == -1) {
+			route_fail(c, 400, "%s", err.msg);
+			return -1;
+		}
+		p = sb->data;
+		len = sb->size;
+	} else if (!route_is_msgpack_type(req->content_type)) {
+		route_fail(c, 415,
+		    "a request body must be application/json or "
+		    "application/msgpack");
+		return -1;
+	} else if (convert_msgpack_check(p, len, &used, &err) == -1) {
+		route_fail(c, 400, "%s", err.msg);
+		return -1;
+	}
+	rv = msgpack_unpack_next(up, p, len, &off);
+	if (rv == MSGPACK_UNPACK_NOMEM_ERROR) {
+		route_fail(c, 400, "msgpack nested too deep");
+		return -1;
+	}
+	if (rv != MSGPACK_UNPACK_SUCCESS || off != len) {
+		route_fail(c, 400, rv == MSGPACK_UNPACK_SUCCESS ?
+			"trailing bytes after the msgpack value" :
+			"truncated or invalid msgpack");
+		return -1;
+	}
+	if (up->data.type != MSGPACK_OBJECT_ARRAY &&
+	    up->data.type != MSGPACK_OBJECT_MAP) {
+		route_fail(c, 400,
+		    "the body must be an array (positional arguments) or an "
+		    "object (named arguments)");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Calls the command named by the path with a body, or with text
+ * arguments from the path or query.
+ */
+static void
+route_call(struct conn *c, struct http_request *req, struct http_str cmd,
+    struct http_str rest, struct http_str query)
+{
+	struct request r = {0};
+	struct route_args a = {0};
+	char name[REGISTRY_NAME_MAX + 1];
+	size_t namelen, bodylen = evbuffer_get_length(req->body);
+	msgpack_unpacked up;
+	msgpack_sbuffer sb;
+	int get = req->method != HTTP_M_POST;
+
+	msgpack_unpacked_init(&up);
+	msgpack_sbuffer_init(&sb);
+	if (cmd.len > REGISTRY_NAME_MAX ||
+	    http_pct_decode(cmd.ptr, cmd.len, name, &namelen, 0) == -1) {
+		route_fail(c, 404, "unknown command");
+		goto done;
+	}
+	r.name = name;
+	r.namelen = namelen;
+	r.readonly_only = get;
+	if (get && bodylen > 0) {
+		route_fail(c, 405, "a GET request cannot carry arguments in a body");
+		goto done;
+	}
+	if ((rest.len > 0 && query.len > 0) || (bodylen > 0 &&
+						   (rest.len > 0 || query.len > 0))) {
+		route_fail(c, 400,
+		    "give arguments one way: path, query or body");
+		goto done;
+	}
+	if (!get && req->content_type.len > 0 && bodylen == 0 &&
+	    !http_media_type_is(req->content_type, "application/json") &&
+	    !route_is_msgpack_type(req->content_type)) {
+		route_fail(c, 415,
+		    "a request body must be application/json or "
+		    "application/msgpack");
+		goto done;
+	}
+	if (bodylen > 0) {
+		if (route_body(c, req, &up, &sb) == -1)
+			goto done;
+		r.kind = REQUEST_OBJECT;
+		r.body = &up.data;
+	} else if (route_text_args(c, query.len > 0 ? query : rest,
+		       query.len > 0, &a) == -1) {
+		goto done;
+	}
+	r.argc = a.argc;
+	r.argv = a.argv;
+	r.argnames = a.names;
+	dispatch_request(c, &r);
+done:
+	route_args_free(&a);
+	msgpack_unpacked_destroy(&up);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/*
+ * Serves one whole HTTP request of c.  The reply is queued on c in
+ * request order; req is borrowed until return.
+ */
+void
+route_request(struct conn *c, struct http_request *req)
+{
+	struct http_str path = req->target, query = {"", 0}, cmd, rest;
+	const char *q, *slash;
+
+	if (route_begin(c, req, 0) == -1)
+		return;
+	if ((q = memchr(path.ptr, '?', path.len)) != NULL) {
+		query.ptr = q + 1;
+		query.len = path.len - (size_t)(q - path.ptr) - 1;
+		path.len = (size_t)(q - path.ptr);
+	}
+	if (req->method == HTTP_M_OPTIONS) {
+		route_options(c, req);
+		return;
+	}
+	if (route_builtin_path(c, req, path) == 0)
+		return;
+	if (req->method != HTTP_M_GET && req->method != HTTP_M_HEAD &&
+	    req->method != HTTP_M_POST) {
+		c->route.allow = "GET, HEAD, POST";
+		route_fail(c, 405, "method %.*s is not allowed",
+		    (int)(req->method_text.len < 16 ? req->method_text.len : 16),
+		    req->method_text.ptr);
+		return;
+	}
+	if (path.len < 2) {
+		route_fail(c, 404, "no command given: try GET /commands");
+		return;
+	}
+	cmd.ptr = path.ptr + 1;
+	slash = memchr(cmd.ptr, '/', path.len - 1);
+	cmd.len = slash != NULL ? (size_t)(slash - cmd.ptr) : path.len - 1;
+	rest.ptr = cmd.ptr + cmd.len;
+	rest.len = path.len - 1 - cmd.len;
+	route_call(c, req, cmd, rest, query);
+}
+
+/*
+ * Before a body announced with Expect: 100-continue is sent: whether it
+ * would be accepted.  Returns 0 (send 100 Continue), or -1 after
+ * answering the final status; the connection then closes, since the
+ * client may send the body anyway.
+ */
+int
+route_expect(struct conn *c, const struct http_request *req)
+{
+	if (route_begin(c, req, 1) == -1)
+		goto refuse;
+	if (req->method != HTTP_M_POST) {
+		c->route.allow = "POST";
+		route_fail(c, 405, "only POST takes a request body");
+		goto refuse;
+	}
+	if (!http_media_type_is(req->content_type, "application/json") &&
+	    !route_is_msgpack_type(req->content_type)) {
+		route_fail(c, 415,
+		    "a request body must be application/json or "
+		    "application/msgpack");
+		goto refuse;
+	}
+	c->route.keep_alive = req->keep_alive;
+	return 0;
+refuse:
+	conn_close_after_reply(c);
+	return -1;
+}
