@@ -141,7 +141,14 @@ builtin_reset(duet_call *call)
 static void
 builtin_select(duet_call *call)
 {
-	if (duet_arg_int(call, 0) != 0)
+	size_t len;
+	const char *s = duet_arg_bytes(call, 0, &len);
+	int64_t db;
+
+	if (util_parse_int64(s, len, &db) == -1)
+		duet_reply_error(call, "ERR",
+		    "value is not an integer or out of range");
+	else if (db != 0)
 		duet_reply_error(call, "ERR", "DB index is out of range");
 	else
 		builtin_pack_status(duet_reply(call), "OK");
@@ -204,10 +211,17 @@ static void
 builtin_hello(duet_call *call)
 {
 	uint32_t i, n = builtin_nrest(call, 1);
-	int64_t proto = duet_arg_int(call, 0);
+	int64_t proto = 0;
 	const char *s;
 	size_t len;
 
+	s = duet_arg_bytes(call, 0, &len);
+	if (duet_arg_present(call, 0) &&
+	    util_parse_int64(s, len, &proto) == -1) {
+		duet_reply_error(call, "ERR",
+		    "Protocol version is not an integer or out of range");
+		return;
+	}
 	if (duet_arg_present(call, 0) && proto != 2 && proto != 3) {
 		duet_reply_error(
 		    call, "NOPROTO", "unsupported protocol version");
@@ -574,9 +588,9 @@ const struct duet_command builtin_commands[] = {
         DUET_PUBLIC, builtin_auth},
     {"reset", "", "status", "Resets the connection's state", DUET_PUBLIC,
         builtin_reset},
-    {"select", "index:int", "status", "Selects database 0 (the only one)", 0,
+    {"select", "index:bytes", "status", "Selects database 0 (the only one)", 0,
         builtin_select},
-    {"hello", "protover:int? options:bytes...?", "map",
+    {"hello", "protover:bytes? options:bytes...?", "map",
         "Handshakes: protocol version and client name", DUET_PUBLIC,
         builtin_hello},
     {"command", "subcommand:str? args:bytes...?", "array",

@@ -81,6 +81,7 @@ main_on_reload(evutil_socket_t sig, short what, void *arg)
 	struct main_state *st = arg;
 	struct registry *reg;
 	struct config *cf;
+	int i;
 
 	(void)sig;
 	(void)what;
@@ -93,6 +94,8 @@ main_on_reload(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	registry_publish(reg);
+	for (i = 0; i < st->nworkers; i++)
+		worker_refresh(&st->workers[i]);
 	atomic_fetch_add(&worker_stats.reloads, 1);
 	config_free(st->cf);
 	st->cf = cf;

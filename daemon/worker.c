@@ -120,6 +120,21 @@ worker_probe(const struct config_listen *cl, const struct sockaddr *sa,
 }
 
 /*
+ * Whether something accepts connections on the unix socket.
+ */
+static int
+worker_unix_in_use(const struct sockaddr_un *sun, socklen_t len)
+{
+	int fd, rv;
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return 0;
+	rv = connect(fd, (const struct sockaddr *)sun, len) == 0;
+	close(fd);
+	return rv;
+}
+
+/*
  * Opens one listener of w.  Returns 0 or -1 (logged).
  */
 static int
@@ -142,9 +157,16 @@ worker_listen(struct worker *w, const struct config_listen *cl)
 		sun->sun_family = AF_UNIX;
 		strcpy(sun->sun_path, cl->path);
 		sslen = sizeof(*sun);
-		/* A socket left by an earlier run would make bind fail. */
-		if (stat(cl->path, &st) == 0 && S_ISSOCK(st.st_mode))
+		/* A socket left by an earlier run would make bind fail; one
+		 * that still answers belongs to a running daemon. */
+		if (stat(cl->path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+			if (worker_unix_in_use(sun, sslen)) {
+				log_error("listen %s: in use by another process",
+				    cl->text);
+				return -1;
+			}
 			unlink(cl->path);
+		}
 	} else {
 		if (worker_resolve(cl, &ss, &sslen) == -1)
 			return -1;
@@ -252,6 +274,20 @@ worker_strv_free(char **v, size_t n)
 }
 
 /*
+ * Takes up the published generation now, so that an idle worker does not
+ * keep a retired one (and its plugins) loaded.
+ */
+static void
+worker_on_refresh(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)fd;
+	(void)what;
+	worker_registry(w);
+}
+
+/*
  * Prepares worker number index: its event_base and scratch buffers.
  * Returns 0 or -1 (logged).
  */
@@ -271,9 +307,13 @@ worker_init(struct worker *w, int index, const struct config *cf)
 	w->allow_hosts = worker_strv_dup(cf->allow_hosts, cf->nallow_hosts,
 	    &failed);
 	w->nallow_hosts = cf->nallow_hosts;
-	if (failed || !msgpack_zone_init(&w->zone, 8192) ||
+	if (!failed && msgpack_zone_init(&w->zone, 8192))
+		w->zone_ready = 1;
+	if (failed || !w->zone_ready ||
 	    (w->base = event_base_new()) == NULL ||
 	    (w->stop_ev = event_new(w->base, -1, 0, worker_on_stop, w)) ==
+		NULL ||
+	    (w->refresh_ev = event_new(w->base, -1, 0, worker_on_refresh, w)) ==
 		NULL ||
 	    (w->scratch = evbuffer_new()) == NULL) {
 		log_error("worker %d: out of memory", index);
@@ -316,6 +356,15 @@ worker_stop(struct worker *w)
 }
 
 /*
+ * Asks w, from any thread, to take up a newly published generation.
+ */
+void
+worker_refresh(struct worker *w)
+{
+	event_active(w->refresh_ev, EV_READ, 0);
+}
+
+/*
  * Waits for w's thread to end.
  */
 void
@@ -338,12 +387,15 @@ worker_fini(struct worker *w)
 	free(w->listeners);
 	if (w->stop_ev != NULL)
 		event_free(w->stop_ev);
+	if (w->refresh_ev != NULL)
+		event_free(w->refresh_ev);
 	if (w->base != NULL)
 		event_base_free(w->base);
 	if (w->scratch != NULL)
 		evbuffer_free(w->scratch);
 	msgpack_sbuffer_destroy(&w->args);
-	msgpack_zone_destroy(&w->zone);
+	if (w->zone_ready)
+		msgpack_zone_destroy(&w->zone);
 	worker_strv_free(w->allow_origins, w->nallow_origins);
 	worker_strv_free(w->allow_hosts, w->nallow_hosts);
 	registry_unref(w->reg);

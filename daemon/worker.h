@@ -36,6 +36,7 @@ struct worker {
 	pthread_t thread;
 	struct event_base *base;	/* owned */
 	struct event *stop_ev;		/* owned: activated by worker_stop */
+	struct event *refresh_ev;	/* owned: activated by worker_refresh */
 	struct worker_listener *listeners; /* owned array */
 	size_t nlisteners;
 	TAILQ_HEAD(, conn) conns;	/* owned connections */
@@ -48,6 +49,7 @@ struct worker {
 	struct evbuffer *scratch;	/* owned: a reply being packed */
 	msgpack_sbuffer args;		/* owned: arguments being packed */
 	msgpack_zone zone;		/* owned: unpacked arguments and replies */
+	int zone_ready;			/* zone was initialised */
 };
 
 /* Process-wide counters, read by INFO. */
@@ -68,6 +70,7 @@ int worker_listen_all(struct worker *workers, int n, const struct config *cf);
 int worker_init(struct worker *w, int index, const struct config *cf);
 int worker_start(struct worker *w);
 void worker_stop(struct worker *w);
+void worker_refresh(struct worker *w);
 void worker_join(struct worker *w);
 void worker_fini(struct worker *w);
 struct registry *worker_registry(struct worker *w);
