@@ -426,6 +426,54 @@ conn_check_output(struct conn *c)
 }
 
 /*
+ * During a graceful shutdown: whether this request may still be served
+ * (one begun before the shutdown) or is refused with "shutting down"
+ * (503 on HTTP).  Either way the connection closes after the reply.
+ * Returns 1 if refused.
+ */
+static int
+conn_drain_refuses(struct conn *c, int minor)
+{
+	struct duet_err err;
+
+	if (!atomic_load_explicit(&worker_draining, memory_order_relaxed))
+		return 0;
+	conn_close_after_reply(c);
+	if (c->drain_grace) {
+		c->drain_grace = 0;
+		return 0;
+	}
+	util_err_set(&err, "ERR", "shutting down");
+	err.status = 503;
+	memset(&c->route, 0, sizeof(c->route));
+	c->route.minor = minor;
+	conn_reply_error(c, &err);
+	return 1;
+}
+
+/*
+ * Starts closing c for a graceful shutdown (on its worker's thread): at
+ * once when it is between requests, otherwise after the request it is
+ * sending has been answered.
+ */
+void
+conn_drain(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	int midway = evbuffer_get_length(in) > 0 ||
+	    (c->proto == CONN_PROTO_HTTP && c->p.http.state != HTTP_ST_HEAD);
+
+	if (midway) {
+		c->drain_grace = 1;
+		return;
+	}
+	conn_close_after_reply(c);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 &&
+	    TAILQ_EMPTY(&c->pending))
+		conn_free(c);
+}
+
+/*
  * Serves every whole RESP request in the input.  Returns -1 if c was
  * freed.
  */
@@ -449,7 +497,8 @@ conn_process_resp(struct conn *c, struct evbuffer *in)
 			return 0;
 		case RESP_DONE:
 			c->nrequests++;
-			conn_dispatch_resp(c);
+			if (!conn_drain_refuses(c, 1))
+				conn_dispatch_resp(c);
 			atomic_fetch_add(&worker_stats.net_input_bytes,
 			    c->p.resp.reqlen);
 			resp_consume(&c->p.resp, in);
@@ -506,7 +555,8 @@ conn_process_http(struct conn *c, struct evbuffer *in)
 		case HTTP_PARSE_DONE:
 			c->nrequests++;
 			c->last_active = time(NULL);
-			route_request(c, &c->p.http.req);
+			if (!conn_drain_refuses(c, c->p.http.req.minor))
+				route_request(c, &c->p.http.req);
 			if (!c->p.http.req.keep_alive)
 				conn_close_after_reply(c);
 			http_consume(&c->p.http);

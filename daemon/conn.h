@@ -57,6 +57,7 @@ struct conn {
 	int closing;			/* close once output is written */
 	struct event *deadline;		/* owned: limits.header_timeout, or NULL */
 	uint64_t nrequests;		/* requests parsed */
+	int drain_grace;		/* shutting down: may finish one request */
 	char *name;			/* owned: CLIENT SETNAME, or NULL */
 	char peer[64];			/* "127.0.0.1:5555", "unix" */
 	char local[64];			/* the listener's address */
@@ -83,5 +84,6 @@ void conn_close_after_reply(struct conn *c);
 struct evbuffer *conn_reply_buffer(struct conn *c);
 void conn_reply_done(struct conn *c);
 void conn_describe(const struct conn *c, char *buf, size_t len);
+void conn_drain(struct conn *c);
 
 #endif /* DUET_CONN_H */

@@ -10,10 +10,12 @@
  */
 #include "autoconf.h"
 
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -38,7 +40,11 @@ struct main_state {
 	struct event_base *base;	/* owned: signals only */
 	struct worker *workers;		/* owned array */
 	int nworkers;
+	struct event *drain_ev;		/* owned: polls a graceful shutdown */
+	struct timespec drain_deadline;	/* when to stop waiting for clients */
 };
+
+#define MAIN_DRAIN_POLL_MS 10
 
 static void
 main_usage(FILE *f)
@@ -104,15 +110,65 @@ main_on_reload(evutil_socket_t sig, short what, void *arg)
 	sd_notify(0, "READY=1\nSTATUS=serving");
 }
 
+/*
+ * While draining: ends the main loop once every client has gone, or when
+ * limits.shutdown_timeout has passed.
+ */
+static void
+main_on_drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct main_state *st = arg;
+	struct timespec now;
+
+	(void)fd;
+	(void)what;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (atomic_load(&worker_stats.connections) == 0) {
+		event_base_loopbreak(st->base);
+	} else if (now.tv_sec > st->drain_deadline.tv_sec ||
+	    (now.tv_sec == st->drain_deadline.tv_sec &&
+		now.tv_nsec >= st->drain_deadline.tv_nsec)) {
+		log_warnx("shutdown_timeout passed: closing %" PRIu64
+			  " connection(s)",
+		    (uint64_t)atomic_load(&worker_stats.connections));
+		event_base_loopbreak(st->base);
+	}
+}
+
+/*
+ * SIGTERM/SIGINT: a graceful shutdown (stop accepting, finish what is
+ * running, refuse new requests); a second signal stops at once.
+ */
 static void
 main_on_stop(evutil_socket_t sig, short what, void *arg)
 {
 	struct main_state *st = arg;
+	struct timeval poll = {0, MAIN_DRAIN_POLL_MS * 1000};
+	uint64_t ms = st->cf->limits.shutdown_timeout_ms;
+	int i;
 
 	(void)what;
+	if (st->drain_ev != NULL) {
+		log_info("%s again: stopping now", strsignal((int)sig));
+		event_base_loopbreak(st->base);
+		return;
+	}
 	log_info("%s: shutting down", strsignal((int)sig));
 	sd_notify(0, "STOPPING=1");
-	event_base_loopbreak(st->base);
+	atomic_store(&worker_draining, 1);
+	for (i = 0; i < st->nworkers; i++)
+		worker_drain(&st->workers[i]);
+	clock_gettime(CLOCK_MONOTONIC, &st->drain_deadline);
+	st->drain_deadline.tv_sec += (time_t)(ms / 1000);
+	st->drain_deadline.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (st->drain_deadline.tv_nsec >= 1000000000) {
+		st->drain_deadline.tv_sec++;
+		st->drain_deadline.tv_nsec -= 1000000000;
+	}
+	st->drain_ev = event_new(st->base, -1, EV_PERSIST, main_on_drain_tick,
+	    st);
+	if (st->drain_ev == NULL || event_add(st->drain_ev, &poll) == -1)
+		event_base_loopbreak(st->base);
 }
 
 /*
@@ -202,6 +258,8 @@ done:
 		event_free(ev_term);
 	if (ev_hup != NULL)
 		event_free(ev_hup);
+	if (st->drain_ev != NULL)
+		event_free(st->drain_ev);
 	if (st->base != NULL)
 		event_base_free(st->base);
 	return rv;

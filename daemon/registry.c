@@ -357,6 +357,24 @@ registry_load_list(struct registry *reg, const struct config *cf,
 }
 
 /*
+ * Copies the settings of cf that a generation carries.
+ */
+static int
+registry_settings(struct registry *reg, const struct config *cf)
+{
+	int failed = 0;
+
+	reg->limits = cf->limits;
+	reg->allow_origins = util_strv_dup(cf->allow_origins,
+	    cf->nallow_origins, &failed);
+	reg->nallow_origins = cf->nallow_origins;
+	reg->allow_hosts = util_strv_dup(cf->allow_hosts, cf->nallow_hosts,
+	    &failed);
+	reg->nallow_hosts = cf->nallow_hosts;
+	return failed ? -1 : 0;
+}
+
+/*
  * Builds a new generation: the built-in table, then the plugins of cf.
  * Every problem is logged; *nerrors receives their count.  Returns the
  * generation with one reference for the caller, or NULL on any error.
@@ -377,6 +395,10 @@ registry_build(const struct config *cf, const struct duet_host *host,
 	}
 	atomic_init(&reg->refcnt, 1);
 	reg->id = atomic_fetch_add(&registry_next_id, 1) + 1;
+	if (registry_settings(reg, cf) == -1) {
+		log_error("out of memory");
+		(*nerrors)++;
+	}
 	if (builtins != NULL &&
 	    registry_add_table(reg, builtins, sizeof(*builtins), NULL, &err) ==
 		-1) {
@@ -423,6 +445,8 @@ registry_unref(struct registry *reg)
 	free(reg->commands);
 	free(reg->plugins);
 	free(reg->index);
+	util_strv_free(reg->allow_origins, reg->nallow_origins);
+	util_strv_free(reg->allow_hosts, reg->nallow_hosts);
 	free(reg);
 }
 

@@ -15,6 +15,7 @@
 
 #include <duet/plugin.h>
 
+#include "config.h"
 #include "metrics.h"
 
 struct config;
@@ -46,6 +47,12 @@ struct registry {
 	size_t ncommands;
 	struct command **index;	/* owned: open-addressing hash table */
 	size_t indexsize;	/* a power of two */
+	/* The settings this generation serves with (a reload changes them). */
+	struct config_limits limits;
+	char **allow_origins;	/* owned copy of http.allow_origins */
+	size_t nallow_origins;
+	char **allow_hosts;	/* owned copy of http.allow_hosts */
+	size_t nallow_hosts;
 };
 
 struct registry *registry_build(const struct config *cf,

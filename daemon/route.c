@@ -368,7 +368,10 @@ route_builtin_path(struct conn *c, const struct http_request *req,
 	}
 	if ((out = conn_reply_buffer(c)) == NULL)
 		return 0;
-	if (which == 0) {
+	if (which == 0 && atomic_load(&worker_draining)) {
+		route_respond(c, out, 503, "text/plain; charset=utf-8",
+		    "shutting down\n", 14);
+	} else if (which == 0) {
 		route_respond(c, out, 200, "text/plain; charset=utf-8", ok,
 		    sizeof(ok) - 1);
 	} else if ((body = evbuffer_new()) != NULL) {

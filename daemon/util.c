@@ -278,3 +278,39 @@ util_strcaseeq(const char *a, size_t alen, const char *b)
 	}
 	return b[alen] == '\0';
 }
+
+/*
+ * Copies a list of n strings.  Returns the copy (free with
+ * util_strv_free), or NULL for n == 0; sets *failed when out of memory.
+ */
+char **
+util_strv_dup(char *const *v, size_t n, int *failed)
+{
+	char **copy;
+	size_t i;
+
+	if (n == 0)
+		return NULL;
+	if ((copy = calloc(n, sizeof(*copy))) == NULL) {
+		*failed = 1;
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		if ((copy[i] = strdup(v[i])) == NULL)
+			*failed = 1;
+	}
+	return copy;
+}
+
+/*
+ * Frees a list made by util_strv_dup.  NULL is a no-op.
+ */
+void
+util_strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++)
+		free(v[i]);
+	free(v);
+}

@@ -33,6 +33,7 @@
 #define WORKER_BACKLOG 511
 
 struct worker_stats worker_stats;
+atomic_int worker_draining;
 
 /*
  * Refuses a connection over limits.max_connections the way Redis does.
@@ -220,6 +221,40 @@ worker_listen_all(struct worker *workers, int n, const struct config *cf)
 }
 
 /*
+ * Closes w's listeners.
+ */
+static void
+worker_close_listeners(struct worker *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->nlisteners; i++) {
+		evconnlistener_free(w->listeners[i].lev);
+		w->listeners[i].lev = NULL;
+	}
+	w->nlisteners = 0;
+}
+
+/*
+ * Graceful shutdown, on w's thread: no new connections; idle ones close
+ * now, the others once their current request is answered.
+ */
+static void
+worker_on_drain(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct conn *c, *next;
+
+	(void)fd;
+	(void)what;
+	worker_close_listeners(w);
+	for (c = TAILQ_FIRST(&w->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		conn_drain(c);
+	}
+}
+
+/*
  * Closes w's listeners and connections and ends its loop (on w's thread).
  */
 static void
@@ -227,50 +262,13 @@ worker_on_stop(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
 	struct conn *c;
-	size_t i;
 
 	(void)fd;
 	(void)what;
-	for (i = 0; i < w->nlisteners; i++) {
-		evconnlistener_free(w->listeners[i].lev);
-		w->listeners[i].lev = NULL;
-	}
-	w->nlisteners = 0;
+	worker_close_listeners(w);
 	while ((c = TAILQ_FIRST(&w->conns)) != NULL)
 		conn_free(c);
 	event_base_loopbreak(w->base);
-}
-
-/*
- * Copies a list of strings.  Returns the copy, or NULL (also for n == 0).
- */
-static char **
-worker_strv_dup(char *const *v, size_t n, int *failed)
-{
-	char **copy;
-	size_t i;
-
-	if (n == 0)
-		return NULL;
-	if ((copy = calloc(n, sizeof(*copy))) == NULL) {
-		*failed = 1;
-		return NULL;
-	}
-	for (i = 0; i < n; i++) {
-		if ((copy[i] = strdup(v[i])) == NULL)
-			*failed = 1;
-	}
-	return copy;
-}
-
-static void
-worker_strv_free(char **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; v != NULL && i < n; i++)
-		free(v[i]);
-	free(v);
 }
 
 /*
@@ -294,31 +292,26 @@ worker_on_refresh(evutil_socket_t fd, short what, void *arg)
 int
 worker_init(struct worker *w, int index, const struct config *cf)
 {
-	int failed = 0;
-
 	memset(w, 0, sizeof(*w));
 	w->index = index;
 	w->limits = cf->limits;
 	TAILQ_INIT(&w->conns);
 	msgpack_sbuffer_init(&w->args);
-	w->allow_origins = worker_strv_dup(cf->allow_origins,
-	    cf->nallow_origins, &failed);
-	w->nallow_origins = cf->nallow_origins;
-	w->allow_hosts = worker_strv_dup(cf->allow_hosts, cf->nallow_hosts,
-	    &failed);
-	w->nallow_hosts = cf->nallow_hosts;
-	if (!failed && msgpack_zone_init(&w->zone, 8192))
+	if (msgpack_zone_init(&w->zone, 8192))
 		w->zone_ready = 1;
-	if (failed || !w->zone_ready ||
+	if (!w->zone_ready ||
 	    (w->base = event_base_new()) == NULL ||
 	    (w->stop_ev = event_new(w->base, -1, 0, worker_on_stop, w)) ==
 		NULL ||
 	    (w->refresh_ev = event_new(w->base, -1, 0, worker_on_refresh, w)) ==
 		NULL ||
+	    (w->drain_ev = event_new(w->base, -1, 0, worker_on_drain, w)) ==
+		NULL ||
 	    (w->scratch = evbuffer_new()) == NULL) {
 		log_error("worker %d: out of memory", index);
 		return -1;
 	}
+	worker_registry(w);
 	return 0;
 }
 
@@ -356,6 +349,16 @@ worker_stop(struct worker *w)
 }
 
 /*
+ * Asks w, from any thread, to stop accepting and close its connections
+ * as they finish (worker_draining must be set first).
+ */
+void
+worker_drain(struct worker *w)
+{
+	event_active(w->drain_ev, EV_READ, 0);
+}
+
+/*
  * Asks w, from any thread, to take up a newly published generation.
  */
 void
@@ -389,6 +392,8 @@ worker_fini(struct worker *w)
 		event_free(w->stop_ev);
 	if (w->refresh_ev != NULL)
 		event_free(w->refresh_ev);
+	if (w->drain_ev != NULL)
+		event_free(w->drain_ev);
 	if (w->base != NULL)
 		event_base_free(w->base);
 	if (w->scratch != NULL)
@@ -396,18 +401,27 @@ worker_fini(struct worker *w)
 	msgpack_sbuffer_destroy(&w->args);
 	if (w->zone_ready)
 		msgpack_zone_destroy(&w->zone);
-	worker_strv_free(w->allow_origins, w->nallow_origins);
-	worker_strv_free(w->allow_hosts, w->nallow_hosts);
 	registry_unref(w->reg);
 	w->reg = NULL;
 }
 
 /*
  * The registry generation w serves with, refreshed if a reload published
- * a new one.  Borrowed: valid until the next call on w's thread.
+ * a new one, and with it w's limits and HTTP allow lists.  Borrowed:
+ * valid until the next call on w's thread.
  */
 struct registry *
 worker_registry(struct worker *w)
 {
-	return w->reg = registry_refresh(w->reg);
+	struct registry *reg = registry_refresh(w->reg);
+
+	if (reg != w->reg && reg != NULL) {
+		/* The settings a generation runs with come with it. */
+		w->limits = reg->limits;
+		w->allow_origins = reg->allow_origins;
+		w->nallow_origins = reg->nallow_origins;
+		w->allow_hosts = reg->allow_hosts;
+		w->nallow_hosts = reg->nallow_hosts;
+	}
+	return w->reg = reg;
 }

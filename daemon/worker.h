@@ -37,14 +37,15 @@ struct worker {
 	struct event_base *base;	/* owned */
 	struct event *stop_ev;		/* owned: activated by worker_stop */
 	struct event *refresh_ev;	/* owned: activated by worker_refresh */
+	struct event *drain_ev;		/* owned: activated by worker_drain */
 	struct worker_listener *listeners; /* owned array */
 	size_t nlisteners;
 	TAILQ_HEAD(, conn) conns;	/* owned connections */
 	struct registry *reg;		/* owned reference, refreshed per request */
-	struct config_limits limits;	/* copied from the config */
-	char **allow_origins;		/* owned copy of http.allow_origins */
+	struct config_limits limits;	/* copied from reg */
+	char *const *allow_origins;	/* borrowed from reg: http.allow_origins */
 	size_t nallow_origins;
-	char **allow_hosts;		/* owned copy of http.allow_hosts */
+	char *const *allow_hosts;	/* borrowed from reg: http.allow_hosts */
 	size_t nallow_hosts;
 	struct evbuffer *scratch;	/* owned: a reply being packed */
 	msgpack_sbuffer args;		/* owned: arguments being packed */
@@ -65,12 +66,14 @@ struct worker_stats {
 };
 
 extern struct worker_stats worker_stats;
+extern atomic_int worker_draining; /* shutting down: refuse new requests */
 
 int worker_listen_all(struct worker *workers, int n, const struct config *cf);
 int worker_init(struct worker *w, int index, const struct config *cf);
 int worker_start(struct worker *w);
 void worker_stop(struct worker *w);
 void worker_refresh(struct worker *w);
+void worker_drain(struct worker *w);
 void worker_join(struct worker *w);
 void worker_fini(struct worker *w);
 struct registry *worker_registry(struct worker *w);
