@@ -273,6 +273,7 @@ conn_reply_value(struct conn *c, int encoding, const msgpack_object *o,
 {
 	struct evbuffer *out, *json;
 	struct duet_err err;
+	char buf[64];
 
 	if ((out = conn_reply_target(c)) == NULL) {
 		conn_close_after_reply(c);
@@ -285,6 +286,7 @@ conn_reply_value(struct conn *c, int encoding, const msgpack_object *o,
 	}
 	switch (encoding) {
 	case CONN_ENC_MSGPACK:
+		mp = convert_msgpack_reply(o, mp, &len, buf, sizeof(buf));
 		resp_add_bulk(out, mp, len);
 		break;
 	case CONN_ENC_JSON:
@@ -636,8 +638,16 @@ conn_process(struct conn *c)
 
 	if (c->proto == CONN_PROTO_UNKNOWN && conn_sniff(c, in) == 1)
 		return 0;
-	if (c->proto == CONN_PROTO_HTTP)
-		return conn_process_http(c, in);
+	if (c->proto == CONN_PROTO_HTTP) {
+		size_t before = evbuffer_get_length(in);
+		int rv = conn_process_http(c, in);
+
+		/* The HTTP parser drains what it has read (c may be gone). */
+		if (rv == 0)
+			atomic_fetch_add(&worker_stats.net_input_bytes,
+			    before - evbuffer_get_length(in));
+		return rv;
+	}
 	return conn_process_resp(c, in);
 }
 

@@ -351,40 +351,57 @@ convert_mp_header(const unsigned char *p, size_t *hdr, uint64_t *payload,
  * Checks untrusted msgpack before msgpack-c unpacks it: msgpack-c
  * allocates an array's elements from its header alone, so a few bytes
  * claiming four billion elements would cost gigabytes.  Walks the first
- * value's headers and refuses any count larger than the bytes left (every
- * element takes at least one).  *used receives the value's length.
- * Returns 0, or -1 with err set (invalid, truncated).
+ * value's headers, refuses any count larger than the bytes left (every
+ * element takes at least one) and containers nested deeper than
+ * max_nesting.  *used receives the value's length.  Returns 0, or -1 with
+ * err set (invalid, truncated, too deep).
  */
 int
-convert_msgpack_check(const char *p, size_t len, size_t *used,
-    struct duet_err *err)
+convert_msgpack_check(const char *p, size_t len, int max_nesting,
+    size_t *used, struct duet_err *err)
 {
 	const unsigned char *u = (const unsigned char *)p;
-	uint64_t pending = 1, payload, elems, n;
+	uint64_t left[CONVERT_MAX_NESTING + 2], pending = 1;
+	uint64_t payload, elems, n;
 	size_t pos = 0, hdr;
-	int kind;
+	int kind, depth = 0;
 
-	while (pending > 0) {
+	if (max_nesting > CONVERT_MAX_NESTING)
+		max_nesting = CONVERT_MAX_NESTING;
+	left[0] = 1;
+	while (depth >= 0) {
+		if (left[depth] == 0) {
+			depth--;
+			continue;
+		}
 		if (pos >= len)
 			goto truncated;
+		left[depth]--;
 		pending--;
-		if ((kind = convert_mp_header(u + pos, &hdr, &payload, &elems)) ==
-		    -1) {
+		kind = convert_mp_header(u + pos, &hdr, &payload, &elems);
+		if (kind == -1) {
 			util_err_set(err, "ERR", "invalid msgpack byte 0xc1");
 			return -1;
 		}
 		if (hdr > len - pos)
 			goto truncated;
 		if (kind > 0) {
-			/* A length field: its size is hdr minus the lead byte
-			 * (and ext's type byte). */
-			int nbytes = (int)hdr - 1 - (u[pos] >= 0xc7 && u[pos] <= 0xc9);
+			/* The length field follows the lead byte (and, for
+			 * ext, comes before the type byte). */
+			int nbytes = (int)hdr - 1 -
+			    (u[pos] >= 0xc7 && u[pos] <= 0xc9);
 
 			n = convert_be(u + pos + 1, nbytes);
 			if (kind == 1)
 				payload = n;
 			else
 				elems = kind == 3 ? n * 2 : n;
+		}
+		if ((kind >= 2 || (u[pos] >= 0x80 && u[pos] <= 0x9f)) &&
+		    depth + 1 > max_nesting) {
+			util_err_set(err, "ERR",
+			    "msgpack nested deeper than %d levels", max_nesting);
+			return -1;
 		}
 		pos += hdr;
 		if (payload > len - pos)
@@ -393,10 +410,35 @@ convert_msgpack_check(const char *p, size_t len, size_t *used,
 		pending += elems;
 		if (pending > len - pos)
 			goto truncated;
+		if (elems > 0)
+			left[++depth] = elems;
 	}
 	*used = pos;
 	return 0;
 truncated:
 	util_err_set(err, "ERR", "truncated msgpack");
 	return -1;
+}
+
+/*
+ * What a msgpack client gets for a reply: the packed bytes, except that a
+ * top-level status (DUET_EXT_STATUS) becomes a plain string, which every
+ * msgpack library reads.  Returns mp, or buf holding the rewritten value;
+ * *len is updated.
+ */
+const char *
+convert_msgpack_reply(const msgpack_object *o, const char *mp, size_t *len,
+    char *buf, size_t bufsize)
+{
+	size_t n;
+
+	if (o->type != MSGPACK_OBJECT_EXT || o->via.ext.type != DUET_EXT_STATUS)
+		return mp;
+	n = o->via.ext.size;
+	if (n > 31 || n + 1 > bufsize)
+		return mp;
+	buf[0] = (char)(0xa0 | n);
+	memcpy(buf + 1, o->via.ext.ptr, n);
+	*len = n + 1;
+	return buf;
 }

@@ -67,7 +67,8 @@ dispatch_convert_msgpack(struct worker *w, msgpack_packer *pk,
 	size_t off = 0, used;
 	int rv;
 
-	if (convert_msgpack_check(a->ptr, a->len, &used, err) == -1)
+	if (convert_msgpack_check(a->ptr, a->len, (int)w->limits.max_nesting,
+		&used, err) == -1)
 		return -1;
 	rv = msgpack_unpack(a->ptr, a->len, &off, &w->zone, &o);
 	if (rv == MSGPACK_UNPACK_NOMEM_ERROR) {

@@ -105,8 +105,10 @@ route_reply_encoded(struct conn *c, struct evbuffer *out, int status,
 {
 	struct evbuffer *json;
 	struct duet_err err;
+	char buf[64];
 
 	if (c->route.msgpack) {
+		mp = convert_msgpack_reply(o, mp, &len, buf, sizeof(buf));
 		route_respond(c, out, status, ROUTE_MSGPACK, mp, len);
 		return;
 	}
@@ -494,7 +496,8 @@ route_body(struct conn *c, struct http_request *req, msgpack_unpacked *up,
 		    "a request body must be application/json or "
 		    "application/msgpack");
 		return -1;
-	} else if (convert_msgpack_check(p, len, &used, &err) == -1) {
+	} else if (convert_msgpack_check(p, len,
+		       (int)c->worker->limits.max_nesting, &used, &err) == -1) {
 		route_fail(c, 400, "%s", err.msg);
 		return -1;
 	}

@@ -132,7 +132,7 @@ harness_http_parse_head(struct harness_http *r, const char *buf, size_t len)
 	r->line[n] = '\0';
 	r->status = atoi(r->line + 9 > r->line + n ? "" : r->line + 9);
 	for (p = eol + 2; (eol = strstr(p, "\r\n")) != NULL && eol != p;
-	    p = eol + 2) {
+	     p = eol + 2) {
 		*eol = '\0';
 		harness_http_add_header(r, p);
 	}
@@ -151,8 +151,8 @@ harness_http_body_len(const struct harness_http *r)
 	unsigned long long n;
 
 	te = harness_http_header(r, "Transfer-Encoding");
-	ck_assert_msg(te == NULL, "%s: unexpected Transfer-Encoding %s",
-	    r->line, te);
+	ck_assert_msg(
+	    te == NULL, "%s: unexpected Transfer-Encoding %s", r->line, te);
 	if (r->status < 200 || r->status == 204 || r->status == 304) {
 		ck_assert_msg(cl == NULL, "%s with Content-Length", r->line);
 		return 0;
@@ -223,8 +223,8 @@ harness_http_read(struct harness_http *r, int fd, int head_only)
 	free(head);
 	n = head_only ? 0 : harness_http_body_len(r);
 	r->body = harness_read_n(fd, n, HARNESS_TIMEOUT_MS, &got);
-	ck_assert_msg(got == n, "%s: body has %zu of %zu bytes", r->line, got,
-	    n);
+	ck_assert_msg(
+	    got == n, "%s: body has %zu of %zu bytes", r->line, got, n);
 	r->bodylen = n;
 }
 
@@ -262,8 +262,8 @@ harness_http_cmp(const void *a, const void *b)
 
 /* Appends line to the list, name lower-cased; returns the new count. */
 static size_t
-harness_http_canon_add(char **list, size_t n, const char *name,
-    size_t namelen, const char *value, size_t valuelen)
+harness_http_canon_add(char **list, size_t n, const char *name, size_t namelen,
+    const char *value, size_t valuelen)
 {
 	char *s;
 	size_t i;
@@ -360,8 +360,8 @@ harness_http_expect(const struct harness_http *r, const char *line,
 		return;
 	got = harness_http_canon_got(r);
 	want = harness_http_canon_want(headers);
-	ck_assert_msg(strcmp(got, want) == 0, "%s: headers\n%s\nwant\n%s",
-	    line, got, want);
+	ck_assert_msg(strcmp(got, want) == 0, "%s: headers\n%s\nwant\n%s", line,
+	    got, want);
 	free(got);
 	free(want);
 }
@@ -669,8 +669,9 @@ harness_mp_sized(struct harness_mp *m, struct harness_text *t, unsigned c)
 	size_t w;
 	uint64_t n;
 
-	w = c >= 0xd9 ? width[c - 0xd9] :
-	    c <= 0xc6 ? width[c - 0xc4] : width[c - 0xc7];
+	w = c >= 0xd9   ? width[c - 0xd9]
+	    : c <= 0xc6 ? width[c - 0xc4]
+	                : width[c - 0xc7];
 	if ((q = harness_mp_take(m, w)) == NULL)
 		return -1;
 	n = harness_be(q, w);
@@ -693,7 +694,8 @@ harness_mp_value(struct harness_mp *m, struct harness_text *t)
 		return -1;
 	c = *q;
 	if (c <= 0x7f || c >= 0xe0) {
-		snprintf(buf, sizeof(buf), "%d", c <= 0x7f ? (int)c : (int)c - 256);
+		snprintf(
+		    buf, sizeof(buf), "%d", c <= 0x7f ? (int)c : (int)c - 256);
 		harness_text_adds(t, buf);
 		return 0;
 	}
@@ -706,7 +708,10 @@ harness_mp_value(struct harness_mp *m, struct harness_text *t)
 		return 0;
 	}
 	if (c == 0xc0 || c == 0xc2 || c == 0xc3) {
-		harness_text_adds(t, c == 0xc0 ? "null" : c == 0xc2 ? "false" : "true");
+		harness_text_adds(t,
+		    c == 0xc0       ? "null"
+		        : c == 0xc2 ? "false"
+		                    : "true");
 		return 0;
 	}
 	if ((c >= 0xc4 && c <= 0xc9) || (c >= 0xd9 && c <= 0xdb))
@@ -718,8 +723,8 @@ harness_mp_value(struct harness_mp *m, struct harness_text *t)
 	if (c >= 0xdc) {
 		if ((q = harness_mp_take(m, c & 1 ? 4 : 2)) == NULL)
 			return -1;
-		return harness_mp_container(m, t, harness_be(q, c & 1 ? 4 : 2),
-		    c >= 0xde);
+		return harness_mp_container(
+		    m, t, harness_be(q, c & 1 ? 4 : 2), c >= 0xde);
 	}
 	return -1; /* 0xc1, never used */
 }

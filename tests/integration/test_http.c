@@ -23,10 +23,10 @@
 
 #include "harness.h"
 
-#define OK200   "HTTP/1.1 200 OK"
-#define ERR400  "HTTP/1.1 400 Bad Request"
-#define JSON_CT "Content-Type: application/json\r\n"
-#define MP_CT   "Content-Type: application/msgpack\r\n"
+#define OK200     "HTTP/1.1 200 OK"
+#define ERR400    "HTTP/1.1 400 Bad Request"
+#define JSON_CT   "Content-Type: application/json\r\n"
+#define MP_CT     "Content-Type: application/msgpack\r\n"
 #define NCASES(a) (sizeof(a) / sizeof((a)[0]))
 
 static struct harness http_h;
@@ -39,8 +39,8 @@ http_setup(void)
 	    "http: {allow_origins: [\"http://app.example\"], "
 	    "allow_hosts: [\"duet.internal\"]}\n"
 	    "limits: {max_request_bytes: 64KiB}\n");
-	snprintf(http_base, sizeof(http_base), "http://127.0.0.1:%d",
-	    http_h.port);
+	snprintf(
+	    http_base, sizeof(http_base), "http://127.0.0.1:%d", http_h.port);
 }
 
 static void
@@ -52,8 +52,7 @@ http_teardown(void)
 /*
  * Runs `curl -sS -i` with the arguments fmt makes; curl must exit 0.
  */
-static void
-http_curl(struct harness_out *o, const char *fmt, ...)
+static void http_curl(struct harness_out *o, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
@@ -68,13 +67,12 @@ http_curl(struct harness_out *o, const char *fmt, ...)
 	vsnprintf(cmd + n, sizeof(cmd) - (size_t)n, fmt, ap);
 	va_end(ap);
 	harness_run(o, cmd, NULL, 0);
-	ck_assert_msg(o->status == 0, "'%s' exited %d: %s", cmd, o->status,
-	    o->err);
+	ck_assert_msg(
+	    o->status == 0, "'%s' exited %d: %s", cmd, o->status, o->err);
 }
 
 /* http_curl() for exactly one response, parsed into r. */
-static void
-http_curl_one(struct harness_http *r, const char *fmt, ...)
+static void http_curl_one(struct harness_http *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
@@ -130,8 +128,9 @@ http_run_posts(const struct http_case *c, size_t n, const char *ctype)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		http_curl_one(&r, "-H 'Content-Type: %s' --data-binary '%s' %s%s",
-		    ctype, c[i].body, http_base, c[i].path);
+		http_curl_one(&r,
+		    "-H 'Content-Type: %s' --data-binary '%s' %s%s", ctype,
+		    c[i].body, http_base, c[i].path);
 		http_expect_json(&r, c[i].line, NULL, c[i].json);
 		harness_http_free(&r);
 	}
@@ -148,7 +147,8 @@ START_TEST(test_http_post_json)
 	    {"/sum", "[1,2]", OK200, "3.0"},
 	    {"/reflect", "[{\"a\":[1,2.5,true,null]}]", OK200,
 	        "{\"a\":[1,2.5,true,null]}"},
-	    {"/reflect", "{\"value\":\"t\\u00e9xt\"}", OK200, "\"t\xc3\xa9xt\""},
+	    {"/reflect", "{\"value\":\"t\\u00e9xt\"}", OK200,
+	        "\"t\xc3\xa9xt\""},
 	    {"/echo", "[\"hi\"]", OK200, "\"hi\""},
 	    {"/ping", "[]", OK200, "\"PONG\""},
 	    {"/set", "[\"k\",\"v\"]", OK200, "\"OK\""},
@@ -201,10 +201,12 @@ START_TEST(test_http_errors)
 	        MSG("wrong number of arguments for 'add' command")},
 	    {"/add", "[1,2,3]", ERR400,
 	        MSG("wrong number of arguments for 'add' command")},
-	    {"/add", "{\"a\":1}", ERR400, MSG("missing argument 'b' for 'add'")},
+	    {"/add", "{\"a\":1}", ERR400,
+	        MSG("missing argument 'b' for 'add'")},
 	    {"/add", "{\"a\":1,\"b\":2,\"c\":3}", ERR400,
 	        MSG("unknown argument 'c' for 'add'")},
-	    {"/add", "[1,", ERR400, MSG("invalid JSON at offset 3: premature EOF")},
+	    {"/add", "[1,", ERR400,
+	        MSG("invalid JSON at offset 3: premature EOF")},
 	    {"/add", "3", ERR400,
 	        MSG("the body must be an array (positional arguments) or an "
 	            "object (named arguments)")},
@@ -228,8 +230,9 @@ START_TEST(test_http_errors)
 
 	http_run_posts(cases, NCASES(cases), "application/json");
 	for (i = 0; i < NCASES(media); i++) {
-		http_curl_one(&r, "-H 'Content-Type: %s' --data-binary '[1,2]' "
-		                  "%s/add",
+		http_curl_one(&r,
+		    "-H 'Content-Type: %s' --data-binary '[1,2]' "
+		    "%s/add",
 		    media[i], http_base);
 		http_expect_json(&r, "HTTP/1.1 415 Unsupported Media Type",
 		    NULL,
@@ -279,71 +282,75 @@ http_run_mp(const struct http_mp_case *t)
 	harness_http_free(&r);
 }
 
+static const struct http_mp_case http_mp_cases[] = {
+    {"/add", B("\x92\x01\x02"), "application/msgpack", "application/msgpack",
+        OK200, MP_CT, B("\x03")},
+    {"/add",
+        B("\x82\xa1"
+          "a\x01\xa1"
+          "b\x02"),
+        "application/msgpack", "application/msgpack", OK200, MP_CT, B("\x03")},
+    {"/add", B("\x92\x01\x02"), "application/x-msgpack", NULL, OK200, JSON_CT,
+        B("3")},
+    {"/add", B("\x92\x01\x02"), "application/vnd.msgpack", NULL, OK200, JSON_CT,
+        B("3")},
+    {"/add", B("[1,2]"), "application/json", "application/x-msgpack", OK200,
+        MP_CT, B("\x03")},
+    {"/add", B("[1,2]"), "application/json",
+        "text/html, application/vnd.msgpack;q=0.9", OK200, MP_CT, B("\x03")},
+    {"/sum", B("\x92\xcb\x3f\xf8\0\0\0\0\0\0\x02"), "application/msgpack",
+        "application/msgpack", OK200, MP_CT, B("\xcb\x40\x0c\0\0\0\0\0\0")},
+    {"/reflect", B("\x91\x81\xa1k\x93\x01\xc3\xc0"), "application/msgpack",
+        "application/msgpack", OK200, MP_CT, B("\x81\xa1k\x93\x01\xc3\xc0")},
+    {"/set",
+        B("\x92\xa1"
+          "b\xc4\x02\xff\xfe"),
+        "application/msgpack", NULL, OK200, JSON_CT, B("\"OK\"")},
+    {"/get",
+        B("\x91\xa1"
+          "b"),
+        "application/msgpack", NULL, OK200, JSON_CT,
+        B("{\"$base64\":\"//4=\"}")},
+    {"/get",
+        B("\x91\xa1"
+          "b"),
+        "application/msgpack", "application/msgpack", OK200, MP_CT,
+        B("\xc4\x02\xff\xfe")},
+    {"/fail",
+        B("\x91\xa4"
+          "boom"),
+        "application/msgpack", "application/msgpack",
+        "HTTP/1.1 500 Internal Server Error", MP_CT,
+        B("\x81\xa5"
+          "error\x82\xa4"
+          "code\xa4"
+          "DEMO\xa7"
+          "message\xa4"
+          "boom")},
+    {"/add", B("\x92\xa1x\x02"), "application/msgpack", "application/msgpack",
+        ERR400, MP_CT,
+        B("\x81\xa5"
+          "error\x82\xa4"
+          "code\xa3"
+          "ERR\xa7"
+          "message\xd9\x2c"
+          "invalid argument 'a' for 'add': expected int")},
+};
+
 START_TEST(test_http_msgpack)
 {
-	static const struct http_mp_case cases[] = {
-	    {"/add", B("\x92\x01\x02"), "application/msgpack",
-	        "application/msgpack", OK200, MP_CT, B("\x03")},
-	    {"/add", B("\x82\xa1"
-	               "a\x01\xa1"
-	               "b\x02"),
-	        "application/msgpack", "application/msgpack", OK200, MP_CT,
-	        B("\x03")},
-	    {"/add", B("\x92\x01\x02"), "application/x-msgpack", NULL, OK200,
-	        JSON_CT, B("3")},
-	    {"/add", B("\x92\x01\x02"), "application/vnd.msgpack", NULL, OK200,
-	        JSON_CT, B("3")},
-	    {"/add", B("[1,2]"), "application/json", "application/x-msgpack",
-	        OK200, MP_CT, B("\x03")},
-	    {"/add", B("[1,2]"), "application/json",
-	        "text/html, application/vnd.msgpack;q=0.9", OK200, MP_CT,
-	        B("\x03")},
-	    {"/sum", B("\x92\xcb\x3f\xf8\0\0\0\0\0\0\x02"), "application/msgpack",
-	        "application/msgpack", OK200, MP_CT,
-	        B("\xcb\x40\x0c\0\0\0\0\0\0")},
-	    {"/reflect", B("\x91\x81\xa1k\x93\x01\xc3\xc0"), "application/msgpack",
-	        "application/msgpack", OK200, MP_CT, B("\x81\xa1k\x93\x01\xc3\xc0")},
-	    {"/set", B("\x92\xa1"
-	               "b\xc4\x02\xff\xfe"),
-	        "application/msgpack", NULL, OK200, JSON_CT, B("\"OK\"")},
-	    {"/get", B("\x91\xa1"
-	               "b"),
-	        "application/msgpack", NULL, OK200, JSON_CT,
-	        B("{\"$base64\":\"//4=\"}")},
-	    {"/get", B("\x91\xa1"
-	               "b"),
-	        "application/msgpack", "application/msgpack", OK200, MP_CT,
-	        B("\xc4\x02\xff\xfe")},
-	    {"/fail", B("\x91\xa4"
-	                "boom"),
-	        "application/msgpack", "application/msgpack",
-	        "HTTP/1.1 500 Internal Server Error", MP_CT,
-	        B("\x81\xa5"
-	          "error\x82\xa4"
-	          "code\xa4"
-	          "DEMO\xa7"
-	          "message\xa4"
-	          "boom")},
-	    {"/add", B("\x92\xa1x\x02"), "application/msgpack",
-	        "application/msgpack", ERR400, MP_CT,
-	        B("\x81\xa5"
-	          "error\x82\xa4"
-	          "code\xa3"
-	          "ERR\xa7"
-	          "message\xd9\x2c"
-	          "invalid argument 'a' for 'add': expected int")},
-	};
 	size_t i;
 
-	for (i = 0; i < NCASES(cases); i++)
-		http_run_mp(&cases[i]);
+	for (i = 0; i < NCASES(http_mp_cases); i++)
+		http_run_mp(&http_mp_cases[i]);
 }
 END_TEST
 
 START_TEST(test_http_msgpack_curl)
 {
-	static const char body[] = "\x91\x82\xa1k\x92\x01\xcb\x40\x04\0\0\0\0\0\0"
-	                           "\xa1s\xa3\xc3\xa9t";
+	static const char body[] =
+	    "\x91\x82\xa1k\x92\x01\xcb\x40\x04\0\0\0\0\0\0"
+	    "\xa1s\xa3\xc3\xa9t";
 	struct harness_out o;
 	struct harness_http r;
 	char path[PATH_MAX];
@@ -353,15 +360,16 @@ START_TEST(test_http_msgpack_curl)
 	snprintf(path, sizeof(path), "%s/body.mp", http_h.dir);
 	f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(body, 1, sizeof(body) - 1, f), sizeof(body) - 1);
+	ck_assert_uint_eq(
+	    fwrite(body, 1, sizeof(body) - 1, f), sizeof(body) - 1);
 	ck_assert_int_eq(fclose(f), 0);
 	http_curl(&o,
 	    "-H 'Content-Type: application/msgpack' -H 'Accept: "
 	    "application/msgpack' --data-binary @%s %s/reflect",
 	    path, http_base);
 	ck_assert_uint_eq(harness_http_parse(&r, o.out, o.outlen, 0), o.outlen);
-	harness_http_expect(&r, OK200, MP_CT "Content-Length: 20\r\n",
-	    body + 1, sizeof(body) - 2);
+	harness_http_expect(&r, OK200, MP_CT "Content-Length: 20\r\n", body + 1,
+	    sizeof(body) - 2);
 	json = harness_msgpack_json(r.body, r.bodylen);
 	ck_assert_str_eq(json, "{\"k\":[1,2.5],\"s\":\"\xc3\xa9t\"}");
 	free(json);
@@ -409,12 +417,14 @@ START_TEST(test_http_get)
 	    {"/add/1?b=2", ERR400, NULL,
 	        MSG("give arguments one way: path, query or body")},
 	    {"/nosuch/1", "HTTP/1.1 404 Not Found", NULL,
-	        MSG("unknown command 'nosuch', with args beginning with: '1' ")},
+	        MSG("unknown command 'nosuch', with args beginning with: "
+	            "'1' ")},
 	    {"/set/k/v", "HTTP/1.1 405 Method Not Allowed", "Allow: POST\r\n",
 	        MSG("'set' changes state: call it with POST")},
 	    {"/del/k", "HTTP/1.1 405 Method Not Allowed", "Allow: POST\r\n",
 	        MSG("'del' changes state: call it with POST")},
-	    {"/incr?key=k", "HTTP/1.1 405 Method Not Allowed", "Allow: POST\r\n",
+	    {"/incr?key=k", "HTTP/1.1 405 Method Not Allowed",
+	        "Allow: POST\r\n",
 	        MSG("'incr' changes state: call it with POST")},
 	};
 	struct harness_http r;
@@ -422,8 +432,8 @@ START_TEST(test_http_get)
 
 	for (i = 0; i < NCASES(cases); i++) {
 		http_curl_one(&r, "'%s%s'", http_base, cases[i].target);
-		http_expect_json(&r, cases[i].line, cases[i].extra,
-		    cases[i].json);
+		http_expect_json(
+		    &r, cases[i].line, cases[i].extra, cases[i].json);
 		harness_http_free(&r);
 	}
 }
@@ -438,12 +448,14 @@ START_TEST(test_http_methods)
 	        "Allow: GET, HEAD, POST\r\n",
 	        MSG("method DELETE is not allowed")},
 	    {"POST /healthz", "HTTP/1.1 405 Method Not Allowed",
-	        "Allow: GET, HEAD\r\n", MSG("/healthz answers GET and HEAD only")},
+	        "Allow: GET, HEAD\r\n",
+	        MSG("/healthz answers GET and HEAD only")},
 	    {"POST /commands", "HTTP/1.1 405 Method Not Allowed",
 	        "Allow: GET, HEAD\r\n",
 	        MSG("/commands answers GET and HEAD only")},
 	    {"PUT /metrics", "HTTP/1.1 405 Method Not Allowed",
-	        "Allow: GET, HEAD\r\n", MSG("/metrics answers GET and HEAD only")},
+	        "Allow: GET, HEAD\r\n",
+	        MSG("/metrics answers GET and HEAD only")},
 	};
 	struct harness_http r;
 	size_t i;
@@ -453,8 +465,8 @@ START_TEST(test_http_methods)
 		http_curl_one(&r, "-X %.*s %s%s",
 		    (int)strcspn(cases[i].target, " "), cases[i].target,
 		    http_base, strchr(cases[i].target, ' ') + 1);
-		http_expect_json(&r, cases[i].line, cases[i].extra,
-		    cases[i].json);
+		http_expect_json(
+		    &r, cases[i].line, cases[i].extra, cases[i].json);
 		harness_http_free(&r);
 	}
 }
@@ -462,10 +474,11 @@ END_TEST
 
 START_TEST(test_http_head)
 {
-	static const char req[] = "HEAD /add/1/2 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-	                          "\r\nHEAD /healthz HTTP/1.1\r\nHost: "
-	                          "localhost\r\n\r\n"
-	                          "GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+	static const char req[] =
+	    "HEAD /add/1/2 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "\r\nHEAD /healthz HTTP/1.1\r\nHost: "
+	    "localhost\r\n\r\n"
+	    "GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 	struct harness_http r;
 	int fd = harness_connect(http_h.port);
 
@@ -495,13 +508,15 @@ struct http_hdr_case {
 	const char *body;
 };
 
-#define PREFLIGHT                                                          \
-	"Access-Control-Allow-Origin: http://app.example\r\n"               \
-	"Vary: Origin\r\n"                                                  \
-	"Access-Control-Allow-Methods: GET, HEAD, POST\r\n"                 \
-	"Access-Control-Allow-Headers: Authorization, Content-Type, Accept\r\n" \
+#define PREFLIGHT                                                              \
+	"Access-Control-Allow-Origin: http://app.example\r\n"                  \
+	"Vary: Origin\r\n"                                                     \
+	"Access-Control-Allow-Methods: GET, HEAD, POST\r\n"                    \
+	"Access-Control-Allow-Headers: Authorization, Content-Type, "          \
+	"Accept\r\n"                                                           \
 	"Access-Control-Max-Age: 600\r\n"
-#define ACAO "Access-Control-Allow-Origin: http://app.example\r\nVary: Origin\r\n"
+#define ACAO                                                                   \
+	"Access-Control-Allow-Origin: http://app.example\r\nVary: Origin\r\n"
 
 static void
 http_run_hdr_cases(const struct http_hdr_case *c, size_t n)
@@ -514,7 +529,8 @@ http_run_hdr_cases(const struct http_hdr_case *c, size_t n)
 		http_curl_one(&r, "%s '%s%s'", c[i].args, http_base, c[i].path);
 		snprintf(hdrs, sizeof(hdrs), "%s", c[i].headers);
 		if (r.status != 204)
-			snprintf(hdrs + strlen(hdrs), sizeof(hdrs) - strlen(hdrs),
+			snprintf(hdrs + strlen(hdrs),
+			    sizeof(hdrs) - strlen(hdrs),
 			    "Content-Length: %zu\r\n", strlen(c[i].body));
 		harness_http_expects(&r, c[i].line, hdrs, c[i].body);
 		harness_http_free(&r);
@@ -537,8 +553,9 @@ START_TEST(test_http_cors)
 	        "HTTP/1.1 405 Method Not Allowed",
 	        ACAO "Allow: POST\r\n" JSON_CT,
 	        MSG("'set' changes state: call it with POST")},
-	    {"-H 'Origin: http://evil.example'", "/ping", "HTTP/1.1 403 Forbidden",
-	        JSON_CT, MSG("origin 'http://evil.example' is not allowed")},
+	    {"-H 'Origin: http://evil.example'", "/ping",
+	        "HTTP/1.1 403 Forbidden", JSON_CT,
+	        MSG("origin 'http://evil.example' is not allowed")},
 	    {"-X OPTIONS -H 'Origin: http://evil.example' "
 	     "-H 'Access-Control-Request-Method: POST'",
 	        "/add", "HTTP/1.1 403 Forbidden", JSON_CT,
@@ -631,10 +648,10 @@ START_TEST(test_http_commands)
 
 	http_curl_one(&r, "%s/commands", http_base);
 	ck_assert_str_eq(r.line, OK200);
-	ck_assert_str_eq(harness_http_header(&r, "Content-Type"),
-	    "application/json");
-	ck_assert_msg(r.bodylen > 2 && r.body[0] == '[' &&
-	        r.body[r.bodylen - 1] == ']',
+	ck_assert_str_eq(
+	    harness_http_header(&r, "Content-Type"), "application/json");
+	ck_assert_msg(
+	    r.bodylen > 2 && r.body[0] == '[' && r.body[r.bodylen - 1] == ']',
 	    "/commands is not a JSON array: %s", r.body);
 	for (i = 0; i < NCASES(want); i++)
 		ck_assert_msg(strstr(r.body, want[i]) != NULL,
@@ -674,8 +691,9 @@ START_TEST(test_http_metrics)
 	int i;
 
 	for (i = 0; i < 3; i++) {
-		http_curl_one(&r, "-H 'Content-Type: application/json' "
-		                  "--data-binary '[1,2]' %s/add",
+		http_curl_one(&r,
+		    "-H 'Content-Type: application/json' "
+		    "--data-binary '[1,2]' %s/add",
 		    http_base);
 		harness_http_free(&r);
 	}
@@ -686,20 +704,25 @@ START_TEST(test_http_metrics)
 	ck_assert_str_eq(harness_http_header(&r, "Content-Type"),
 	    "text/plain; version=0.0.4; charset=utf-8");
 	http_metric(r.body, "# TYPE duetd_requests_total counter");
-	http_metric(r.body, "duetd_requests_total{command=\"add\","
-	                    "protocol=\"http\"} 4");
-	http_metric(r.body, "duetd_errors_total{command=\"add\","
-	                    "protocol=\"http\"} 1");
+	http_metric(r.body,
+	    "duetd_requests_total{command=\"add\","
+	    "protocol=\"http\"} 4");
+	http_metric(r.body,
+	    "duetd_errors_total{command=\"add\","
+	    "protocol=\"http\"} 1");
 	http_metric(r.body, "# TYPE duetd_command_duration_seconds histogram");
-	http_metric(r.body, "duetd_command_duration_seconds_bucket{"
-	                    "command=\"add\",le=\"+Inf\"} 4");
-	http_metric(r.body, "duetd_command_duration_seconds_count{"
-	                    "command=\"add\"} 4");
+	http_metric(r.body,
+	    "duetd_command_duration_seconds_bucket{"
+	    "command=\"add\",le=\"+Inf\"} 4");
+	http_metric(r.body,
+	    "duetd_command_duration_seconds_count{"
+	    "command=\"add\"} 4");
 	http_metric(r.body, "duetd_connections 1");
 	/* Four requests of well over 50 bytes each came in over HTTP. */
 	in = http_metric_value(r.body, "duetd_received_bytes_total");
 	out = http_metric_value(r.body, "duetd_sent_bytes_total");
-	ck_assert_msg(in >= 4 * 50, "duetd_received_bytes_total %g", in);
+	ck_assert_msg(in >= 4 * 50,
+	    "duetd_received_bytes_total %g after four HTTP requests", in);
 	ck_assert_msg(out >= 4 * 100, "duetd_sent_bytes_total %g", out);
 	harness_http_free(&r);
 }

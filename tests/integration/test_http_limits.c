@@ -57,123 +57,139 @@ struct hl_case {
 	size_t len;
 	int http_only; /* send to the protocols: [http] listener */
 	const char *line;
-	const char *msg; /* in the error body, NULL: not checked */
+	const char *msg; /* the error message */
 	int closes;
 };
 
 #define C(s) s, sizeof(s) - 1
 
 static const struct hl_case hl_cases[] = {
-    {"request line without version", C("GET /ping\r\n\r\n"), 1, S400, NULL,
-        1},
-    {"request line of one word", C("garbage\r\n\r\n"), 1, S400, NULL, 1},
+    {"request line without version", C("GET /ping\r\n\r\n"), 1, S400,
+        "malformed request line", 1},
+    {"request line of one word", C("garbage\r\n\r\n"), 1, S400,
+        "malformed request line", 1},
     {"two spaces in request line", C("GET  /ping HTTP/1.1\r\n\r\n"), 1, S400,
-        NULL, 1},
-    {"space in target", C("GET /pi ng HTTP/1.1\r\n\r\n"), 1, S400, NULL, 1},
-    {"lowercase HTTP name", C("GET /ping http/1.1\r\n\r\n"), 1, S400, NULL,
-        1},
+        "malformed request line", 1},
+    {"space in target", C("GET /pi ng HTTP/1.1\r\n\r\n"), 1, S400,
+        "invalid HTTP version", 1},
+    {"lowercase HTTP name", C("GET /ping http/1.1\r\n\r\n"), 1, S400,
+        "invalid HTTP version", 1},
     {"HTTP/2.0", C("GET /ping HTTP/2.0\r\nHost: 127.0.0.1\r\n\r\n"), 1,
-        "HTTP/1.1 505 HTTP Version Not Supported", NULL, 1},
-    {"HTTP/1.9 garbage", C("GET /ping HTTP/1.x\r\n\r\n"), 1, S400, NULL, 1},
-    {"bare LF line ends", C("GET /ping HTTP/1.1\nHost: 127.0.0.1\n\n"), 1,
-        S400, NULL, 1},
-    {"header without colon",
-        C("GET /ping" H11 "NoColonHere\r\n\r\n"), 0, S400, NULL, 1},
+        "HTTP/1.1 505 HTTP Version Not Supported", "unsupported HTTP version",
+        1},
+    {"HTTP/1.x", C("GET /ping HTTP/1.x\r\n\r\n"), 1, S400,
+        "invalid HTTP version", 1},
+    {"bare LF line ends", C("GET /ping HTTP/1.1\nHost: 127.0.0.1\n\n"), 1, S400,
+        "invalid line ending", 1},
+    {"header without colon", C("GET /ping" H11 "NoColonHere\r\n\r\n"), 0, S400,
+        "header without colon", 1},
     {"space before colon", C("GET /ping" H11 "X-A : b\r\n\r\n"), 0, S400,
-        NULL, 1},
-    {"empty header name", C("GET /ping" H11 ": b\r\n\r\n"), 0, S400, NULL,
-        1},
-    {"obs-fold", C("GET /ping" H11 "X-A: b\r\n  c\r\n\r\n"), 0, S400, NULL,
-        1},
+        "invalid header name", 1},
+    {"empty header name", C("GET /ping" H11 ": b\r\n\r\n"), 0, S400,
+        "invalid header name", 1},
+    {"obs-fold", C("GET /ping" H11 "X-A: b\r\n  c\r\n\r\n"), 0, S400,
+        "obsolete line folding", 1},
     {"NUL in header value", C("GET /ping" H11 "X-A: b\0c\r\n\r\n"), 0, S400,
-        NULL, 1},
-    {"NUL in target", C("GET /pi\0ng HTTP/1.1\r\n\r\n"), 1, S400, NULL, 1},
+        "invalid character in request head", 1},
+    {"NUL in target", C("GET /pi\0ng HTTP/1.1\r\n\r\n"), 1, S400,
+        "invalid character in request head", 1},
     {"Content-Length over the limit, no body sent",
         C(POSTJ("/echo") "Content-Length: 1000000\r\n\r\n"), 0,
         "HTTP/1.1 413 Content Too Large", "request body too large", 1},
     {"Content-Length over 2^64",
-        C(POSTJ("/echo") "Content-Length: 99999999999999999999999\r\n\r\n"),
-        0, NULL, NULL, 1},
-    {"negative Content-Length",
-        C(POSTJ("/echo") "Content-Length: -1\r\n\r\n"), 0, S400, NULL, 1},
+        C(POSTJ("/echo") "Content-Length: 99999999999999999999999\r\n\r\n"), 0,
+        "HTTP/1.1 413 Content Too Large", "request body too large", 1},
+    {"negative Content-Length", C(POSTJ("/echo") "Content-Length: -1\r\n\r\n"),
+        0, S400, "invalid Content-Length", 1},
     {"Content-Length not a number",
-        C(POSTJ("/echo") "Content-Length: 1x\r\n\r\n"), 0, S400, NULL, 1},
+        C(POSTJ("/echo") "Content-Length: 1x\r\n\r\n"), 0, S400,
+        "invalid Content-Length", 1},
     {"Content-Length and Transfer-Encoding",
         C(POSTJ("/echo") "Content-Length: 4\r\n"
                          "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
-        0, S400, NULL, 1},
+        0, S400, "both Content-Length and Transfer-Encoding", 1},
     {"two differing Content-Length",
         C(POSTJ("/echo") "Content-Length: 6\r\nContent-Length: 5\r\n\r\n"
                          "[\"a\"]"),
-        0, S400, NULL, 1},
+        0, S400, "differing Content-Length values", 1},
     {"differing Content-Length in one header",
         C(POSTJ("/echo") "Content-Length: 5, 6\r\n\r\n[\"a\"]"), 0, S400,
-        NULL, 1},
+        "differing Content-Length values", 1},
     {"invalid chunk size",
-        C(POSTJ("/echo") "Transfer-Encoding: chunked\r\n\r\nzz\r\n"), 0,
-        S400, NULL, 1},
+        C(POSTJ("/echo") "Transfer-Encoding: chunked\r\n\r\nzz\r\n"), 0, S400,
+        "invalid chunk size", 1},
     {"chunk size over 2^64",
         C(POSTJ("/echo") "Transfer-Encoding: chunked\r\n\r\n"
                          "fffffffffffffffffffff\r\n"),
-        0, NULL, NULL, 1},
+        0, S400, "invalid chunk size", 1},
     {"chunk size over the limit",
         C(POSTJ("/echo") "Transfer-Encoding: chunked\r\n\r\n"
                          "100000\r\n"),
-        0, "HTTP/1.1 413 Content Too Large", NULL, 1},
+        0, "HTTP/1.1 413 Content Too Large", "request body too large", 1},
     {"chunk without CRLF after data",
         C(POSTJ("/echo") "Transfer-Encoding: chunked\r\n\r\n"
                          "2\r\n[]xx\r\n0\r\n\r\n"),
-        0, S400, NULL, 1},
+        0, S400, "missing CRLF after chunk data", 1},
     {"unsupported Transfer-Encoding",
         C(POSTJ("/echo") "Transfer-Encoding: gzip\r\n\r\n"), 0,
-        "HTTP/1.1 501 Not Implemented", NULL, 1},
+        "HTTP/1.1 501 Not Implemented", "unsupported transfer encoding", 1},
     {"chunked not last",
         C(POSTJ("/echo") "Transfer-Encoding: chunked, gzip\r\n\r\n"), 0,
-        NULL, NULL, 1},
+        "HTTP/1.1 501 Not Implemented", "unsupported transfer encoding", 1},
     {"Transfer-Encoding in HTTP/1.0",
         C("POST /echo HTTP/1.0\r\nContent-Type: application/json\r\n"
           "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
-        0, S400, NULL, 1},
+        0, S400, "Transfer-Encoding with HTTP/1.0", 1},
     {"bad percent-encoding in path", C("GET /echo/%zz" H11 "\r\n"), 0, S400,
         "bad percent-encoding in the request target", 0},
     {"truncated percent-encoding", C("GET /echo/a%4" H11 "\r\n"), 0, S400,
         "bad percent-encoding in the request target", 0},
-    {"bad percent-encoding in query", C("GET /echo?message=%g1" H11 "\r\n"),
-        0, S400, "bad percent-encoding in the request target", 0},
+    {"bad percent-encoding in query", C("GET /echo?message=%g1" H11 "\r\n"), 0,
+        S400, "bad percent-encoding in the request target", 0},
     {"invalid UTF-8 in a str argument", C("GET /fail/%c3%28" H11 "\r\n"), 0,
         S400, "invalid argument 'message' for 'fail': expected str", 0},
-    {"invalid UTF-8 str in JSON",
+    {"invalid UTF-8 in a JSON string",
         C(POSTJ("/fail") "Content-Length: 5\r\n\r\n[\"\xff\"]"), 0, S400,
-        NULL, 0},
+        "invalid JSON at offset 3: invalid bytes in UTF8 string.", 0},
     {"invalid JSON", C(POSTJ("/add") "Content-Length: 6\r\n\r\n[1,,2]"), 0,
-        S400, "invalid JSON at offset ", 0},
+        S400,
+        "invalid JSON at offset 4: unallowed token at this point in JSON "
+        "text",
+        0},
     {"JSON text after the value",
         C(POSTJ("/add") "Content-Length: 8\r\n\r\n[1,2] [3"), 0, S400,
-        "invalid JSON at offset ", 0},
+        "invalid JSON at offset 7: trailing garbage", 0},
     {"msgpack truncated", C(POSTM("/add") "Content-Length: 2\r\n\r\n\x92\x01"),
-        0, S400, NULL, 0},
+        0, S400, "truncated msgpack", 0},
     {"msgpack with trailing bytes",
         C(POSTM("/add") "Content-Length: 4\r\n\r\n\x92\x01\x02\x03"), 0, S400,
-        NULL, 0},
+        "trailing bytes after the msgpack value", 0},
+    {"msgpack byte 0xc1", C(POSTM("/add") "Content-Length: 2\r\n\r\n\x91\xc1"),
+        0, S400, "invalid msgpack byte 0xc1", 0},
     {"msgpack claiming 4 billion elements",
-        C(POSTM("/reflect") "Content-Length: 5\r\n\r\n\xdd\xff\xff\xff\xff"),
-        0, S400, NULL, 0},
+        C(POSTM("/reflect") "Content-Length: 5\r\n\r\n\xdd\xff\xff\xff\xff"), 0,
+        S400, "truncated msgpack", 0},
     {"msgpack map claiming 4 billion pairs",
-        C(POSTM("/reflect") "Content-Length: 6\r\n\r\n\x91\xdf\xff\xff\xff\xff"),
-        0, S400, NULL, 0},
+        C(POSTM(
+            "/reflect") "Content-Length: 6\r\n\r\n\x91\xdf\xff\xff\xff\xff"),
+        0, S400, "truncated msgpack", 0},
     {"msgpack str claiming 4 GiB",
-        C(POSTM("/reflect") "Content-Length: 6\r\n\r\n\x91\xdb\xff\xff\xff\xff"),
-        0, S400, NULL, 0},
+        C(POSTM(
+            "/reflect") "Content-Length: 6\r\n\r\n\x91\xdb\xff\xff\xff\xff"),
+        0, S400, "truncated msgpack", 0},
     {"unknown command", C("GET /nosuch" H11 "\r\n"), 0,
-        "HTTP/1.1 404 Not Found", "unknown command 'nosuch'", 0},
+        "HTTP/1.1 404 Not Found",
+        "unknown command 'nosuch', with args beginning with: ", 0},
     {"GET with a body",
         C("GET /add" H11 "Content-Type: application/json\r\n"
           "Content-Length: 5\r\n\r\n[1,2]"),
-        0, "HTTP/1.1 405 Method Not Allowed", NULL, 0},
+        0, "HTTP/1.1 405 Method Not Allowed",
+        "a GET request cannot carry arguments in a body", 0},
     {"unsupported media type",
         C("POST /add" H11 "Content-Type: text/plain\r\n"
           "Content-Length: 5\r\n\r\n[1,2]"),
-        0, "HTTP/1.1 415 Unsupported Media Type", NULL, 0},
+        0, "HTTP/1.1 415 Unsupported Media Type",
+        "a request body must be application/json or application/msgpack", 0},
 };
 
 /* Fails unless new connections are served over HTTP and RESP, and old. */
@@ -212,6 +228,7 @@ START_TEST(test_http_limits_malformed)
 {
 	const struct hl_case *t = &hl_cases[_i];
 	struct harness_http r;
+	char want[256];
 	int fd, bystander;
 
 	fprintf(stderr, "case: %s\n", t->name);
@@ -219,21 +236,16 @@ START_TEST(test_http_limits_malformed)
 	fd = harness_connect(t->http_only ? hl_http_port : hl_h.port);
 	harness_send(fd, t->bytes, t->len);
 	harness_http_read(&r, fd, 0);
-	if (t->line != NULL)
-		ck_assert_msg(strcmp(r.line, t->line) == 0,
-		    "%s: status \"%s\", want \"%s\" (%s)", t->name, r.line,
-		    t->line, r.body);
-	else
-		ck_assert_msg(r.status == 400 || r.status == 413,
-		    "%s: status \"%s\" (%s)", t->name, r.line, r.body);
-	ck_assert_msg(strncmp(r.body, "{\"error\":{\"code\":\"ERR\",\"message\":\"",
-	                  35) == 0,
-	    "%s: body %s", t->name, r.body);
-	if (t->msg != NULL)
-		ck_assert_msg(strstr(r.body, t->msg) != NULL,
-		    "%s: message %s without \"%s\"", t->name, r.body, t->msg);
+	ck_assert_msg(strcmp(r.line, t->line) == 0,
+	    "%s: status \"%s\", want \"%s\" (%s)", t->name, r.line, t->line,
+	    r.body);
+	snprintf(want, sizeof(want),
+	    "{\"error\":{\"code\":\"ERR\",\"message\":\"%s\"}}", t->msg);
+	ck_assert_msg(strcmp(r.body, want) == 0, "%s: body %s, want %s",
+	    t->name, r.body, want);
 	if (t->closes) {
-		ck_assert_str_eq(harness_http_header(&r, "Connection"), "close");
+		ck_assert_str_eq(
+		    harness_http_header(&r, "Connection"), "close");
 		harness_expect_close(fd, "");
 	} else {
 		ck_assert_ptr_null(harness_http_header(&r, "Connection"));
@@ -331,8 +343,8 @@ START_TEST(test_http_limits_request_line)
 	len += (size_t)sprintf(req + len, H11 "\r\n");
 	hl_expect(req, len, "HTTP/1.1 431 Request Header Fields Too Large", 1);
 	/* A head that never ends is cut off at the same size. */
-	hl_expect(req, 10 + n, "HTTP/1.1 431 Request Header Fields Too Large",
-	    1);
+	hl_expect(
+	    req, 10 + n, "HTTP/1.1 431 Request Header Fields Too Large", 1);
 	free(req);
 }
 END_TEST
@@ -342,7 +354,7 @@ START_TEST(test_http_limits_chunk_extension)
 	static const char head[] = POSTJ("/echo") "Transfer-Encoding: "
 	                                          "chunked\r\n\r\n";
 	size_t n = 40000, len = sizeof(head) - 1;
-	char *req = malloc(len + n + 64);
+	char *req = malloc(len + 3000 * 48);
 	int i;
 
 	/* One chunk extension of 40 kB; then 3000 chunks of one byte
@@ -352,9 +364,9 @@ START_TEST(test_http_limits_chunk_extension)
 	memcpy(req + len, "1;", 2);
 	memset(req + len + 2, 'e', n);
 	hl_expect(req, len + 2 + n, S400, 1);
-	for (i = 0; i < 1000; i++)
+	for (i = 0; i < 3000; i++)
 		len += (size_t)sprintf(req + len,
-		    "1;ext=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n \r\n");
+		    "1;ext=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n \r\n");
 	hl_expect(req, len, S400, 1);
 	free(req);
 }
@@ -384,12 +396,14 @@ hl_nested(int depth, int msgpack, const char *line)
 	    "Content-Length: %zu\r\n\r\n",
 	    msgpack ? "msgpack" : "json", n);
 	memcpy(req + len, body, n);
+	fprintf(stderr, "nesting: %d levels of %s\n", depth,
+	    msgpack ? "msgpack" : "JSON");
 	hl_expect(req, len + n, line, 0);
 }
 
 START_TEST(test_http_limits_nesting)
 {
-	/* The body's array is one level, the argument the rest. */
+	/* The body's own array or map counts as a level. */
 	hl_nested(LIMITS_NESTING, 0, "HTTP/1.1 200 OK");
 	hl_nested(LIMITS_NESTING + 1, 0, S400);
 	hl_nested(200, 0, S400);

@@ -7,7 +7,9 @@
  */
 #include "autoconf.h"
 
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +175,126 @@ START_TEST(test_reload_bad_config_keeps_serving)
 }
 END_TEST
 
+/* Clients calling without pause while the daemon reloads. */
+struct reload_load {
+	atomic_int stop;
+	atomic_long calls;
+	atomic_long errors;
+	atomic_long saw_a;
+	atomic_long saw_b;
+};
+
+/*
+ * Client threads take no signals: the harness waits for its children's
+ * SIGCHLD on the main thread.
+ */
+static void
+reload_block_signals(void)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+}
+
+/* Counts one reply of swap.which, in either protocol's shape. */
+static void
+reload_count(struct reload_load *l, const char *got, size_t len)
+{
+	atomic_fetch_add(&l->calls, 1);
+	if (len > 0 && got[len - 1] == 'A')
+		atomic_fetch_add(&l->saw_a, 1);
+	else if (len > 0 && got[len - 1] == 'B')
+		atomic_fetch_add(&l->saw_b, 1);
+	else
+		atomic_fetch_add(&l->errors, 1);
+}
+
+/*
+ * One RESP client on one connection: swap.which then add, again and
+ * again.  Runs on its own thread, so it counts instead of asserting.
+ */
+static void *
+reload_resp_client(void *arg)
+{
+	struct reload_load *l = arg;
+	char *got;
+	size_t len;
+	int fd;
+
+	reload_block_signals();
+	fd = harness_connect(reload_h.port);
+	while (!atomic_load(&l->stop)) {
+		harness_sends(fd, "swap.which\r\nadd 1 2\r\n");
+		got = harness_read_n(fd, 11, HARNESS_TIMEOUT_MS, &len);
+		if (len != 11 || memcmp(got + 7, ":3\r\n", 4) != 0)
+			atomic_fetch_add(&l->errors, 1);
+		reload_count(l, got, len >= 7 ? 5 : 0);
+		free(got);
+	}
+	close(fd);
+	return NULL;
+}
+
+/* One HTTP client: a request per connection, read until the close. */
+static void *
+reload_http_client(void *arg)
+{
+	struct reload_load *l = arg;
+	char *got;
+	size_t len;
+	int fd, closed;
+
+	reload_block_signals();
+	while (!atomic_load(&l->stop)) {
+		fd = harness_connect(reload_h.port);
+		harness_sends(fd, "GET /swap.which HTTP/1.0\r\n\r\n");
+		got = harness_read_all(fd, HARNESS_TIMEOUT_MS, &len, &closed);
+		if (!closed || strncmp(got, "HTTP/1.1 200 ", 13) != 0)
+			atomic_fetch_add(&l->errors, 1);
+		/* The body is "A" or "B", quotes included. */
+		reload_count(l, got, len >= 2 ? len - 1 : 0);
+		free(got);
+		close(fd);
+	}
+	return NULL;
+}
+
+START_TEST(test_reload_under_load_loses_no_call)
+{
+	struct reload_load load = {0};
+	pthread_t threads[3];
+	char line[64];
+	long rss1 = 0, rss20;
+	int i;
+
+	pthread_create(&threads[0], NULL, reload_resp_client, &load);
+	pthread_create(&threads[1], NULL, reload_resp_client, &load);
+	pthread_create(&threads[2], NULL, reload_http_client, &load);
+	for (i = 1; i <= 20; i++) {
+		reload_install("DUET_TEST_PLUGIN_DIR",
+		    i % 2 ? "swap_b.so" : "swap_a.so", "swap.so");
+		kill(reload_h.pid, SIGHUP);
+		snprintf(line, sizeof(line), "registry generation %d\n", i + 1);
+		reload_wait_log(line);
+		reload_wait_for("swap.which\r\n",
+		    i % 2 ? "$1\r\nB\r\n" : "$1\r\nA\r\n");
+		if (i == 1)
+			rss1 = harness_rss_kb(&reload_h);
+	}
+	rss20 = harness_rss_kb(&reload_h);
+	atomic_store(&load.stop, 1);
+	for (i = 0; i < 3; i++)
+		pthread_join(threads[i], NULL);
+	ck_assert_int_eq(atomic_load(&load.errors), 0);
+	ck_assert_int_gt(atomic_load(&load.saw_a), 0);
+	ck_assert_int_gt(atomic_load(&load.saw_b), 0);
+	ck_assert_msg(rss20 <= rss1 + rss1 / 10,
+	    "RSS grew from %ld kB after the 1st reload to %ld kB after the 20th",
+	    rss1, rss20);
+}
+END_TEST
+
 static Suite *
 reload_suite(void)
 {
@@ -183,6 +305,7 @@ reload_suite(void)
 	tcase_add_test(tc, test_reload_replaced_plugin_runs_new_code);
 	tcase_add_test(tc, test_reload_plugin_state_is_per_generation);
 	tcase_add_test(tc, test_reload_bad_config_keeps_serving);
+	tcase_add_test(tc, test_reload_under_load_loses_no_call);
 	suite_add_tcase(s, tc);
 	return s;
 }

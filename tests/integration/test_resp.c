@@ -562,7 +562,7 @@ START_TEST(test_resp_client_encoding)
 	resp_raw(fd, mp_bad, sizeof(mp_bad) - 1,
 	    "-ERR invalid argument 'a' for 'add': truncated msgpack\r\n", 56);
 	resp_raw(
-	    fd, mp_native, sizeof(mp_native) - 1, "$4\r\n\xd5\x01OK\r\n", 10);
+	    fd, mp_native, sizeof(mp_native) - 1, "$3\r\n\xa2OK\r\n", 9);
 	resp_call(fd, "add 1 2", ":3\r\n");
 	resp_call(fd, "CLIENT ENCODING xml",
 	    "-ERR unknown encoding 'xml': "

@@ -666,6 +666,9 @@ static const struct {
     {"empty input", "", 0, 0, 0},
     {"never-used byte", "\xc1", 1, 0, 0},
     {"truncated float", "\xcb\x00", 2, 0, 0},
+    {"two levels within max_nesting 2", "\x91\x91\x01", 3, 1, 3},
+    {"three levels over max_nesting 2", "\x91\x91\x91\x01", 4, 0, 0},
+    {"empty map too deep counts", "\x91\x91\x80", 3, 0, 0},
 };
 
 START_TEST(test_convert_msgpack_check_table)
@@ -675,7 +678,7 @@ START_TEST(test_convert_msgpack_check_table)
 	int rv;
 
 	rv = convert_msgpack_check(test_check_cases[_i].bytes,
-	    test_check_cases[_i].len, &used, &err);
+	    test_check_cases[_i].len, 2, &used, &err);
 	ck_assert_msg((rv == 0) == test_check_cases[_i].ok, "%s",
 	    test_check_cases[_i].name);
 	if (rv == 0)

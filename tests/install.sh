@@ -1,0 +1,134 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The install layout: `make install DESTDIR=...` from the build tree puts
+# every file where duetd(8) says; an out-of-tree plugin (tests/outoftree)
+# builds against the installed header and duet.pc alone, and the installed
+# duetd loads it next to the installed bundled plugins; a second install
+# keeps an edited duetd.yaml; uninstall removes everything else.  Nothing
+# is rebuilt: `make check` built every target before running the tests.
+set -u
+: "${DUET_BUILDDIR:?}" "${DUET_SRCDIR:?}" "${DUET_INST_SBINDIR:?}"
+: "${DUET_INST_PLUGINDIR:?}" "${DUET_INST_CONFDIR:?}"
+: "${DUET_INST_INCLUDEDIR:?}" "${DUET_INST_PKGCONFIGDIR:?}"
+: "${DUET_INST_MANDIR:?}" "${DUET_INST_UNITDIR:?}"
+make=${MAKE:-make}
+# The nested makes are not part of the parent's job (no jobserver, no
+# command-line variables of the `make check` that runs this test).
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES GNUMAKEFLAGS
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/duet-install.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+root=$tmp/root
+pass=0
+fail=0
+
+ok() {
+	pass=$((pass + 1))
+}
+
+bad() {
+	echo "FAIL: $*"
+	fail=$((fail + 1))
+}
+
+# check DESCRIPTION COMMAND...: one test, passed when COMMAND succeeds.
+check() {
+	what=$1
+	shift
+	if "$@"; then ok; else bad "$what"; fi
+}
+
+install_root() {
+	$make -C "$DUET_BUILDDIR" install DESTDIR="$root" >"$tmp/install.log" 2>&1
+}
+
+if ! install_root; then
+	cat "$tmp/install.log"
+	echo "FAIL: make install DESTDIR=$root"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+ok
+
+check "duetd in sbindir" test -x "$root$DUET_INST_SBINDIR/duetd"
+for p in math kv demo; do
+	check "$p.so in the plugin dir" test -f "$root$DUET_INST_PLUGINDIR/$p.so"
+done
+check "duetd.yaml in sysconfdir/duet" test -f "$root$DUET_INST_CONFDIR/duetd.yaml"
+check "duet/plugin.h" test -f "$root$DUET_INST_INCLUDEDIR/plugin.h"
+check "duet.pc" test -f "$root$DUET_INST_PKGCONFIGDIR/duet.pc"
+check "duetd.8" test -f "$root$DUET_INST_MANDIR/man8/duetd.8"
+check "duetd.yaml.5" test -f "$root$DUET_INST_MANDIR/man5/duetd.yaml.5"
+check "duet-plugin.3" test -f "$root$DUET_INST_MANDIR/man3/duet-plugin.3"
+if [ "$DUET_INST_UNITDIR" != no ]; then
+	unit=$root$DUET_INST_UNITDIR/duetd.service
+	want="ExecStart=$DUET_INST_SBINDIR/duetd -c $DUET_INST_CONFDIR/duetd.yaml"
+	check "duetd.service in the unit dir" test -f "$unit"
+	check "the unit runs the installed duetd and config" \
+	    grep -qxF "$want" "$unit"
+	check "no @variable@ left in the unit" \
+	    sh -c '! grep -n "@[a-z_]*@" "$1"' sh "$unit"
+fi
+
+# An out-of-tree plugin sees only what was installed: its -I comes from
+# the installed duet.pc, moved under DESTDIR by the sysroot.
+mkdir "$tmp/hello"
+cp "$DUET_SRCDIR/tests/outoftree/Makefile" "$DUET_SRCDIR/tests/outoftree/hello.c" \
+    "$tmp/hello/"
+PKG_CONFIG_PATH=$root$DUET_INST_PKGCONFIGDIR
+PKG_CONFIG_SYSROOT_DIR=$root
+export PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
+if $make -C "$tmp/hello" >"$tmp/hello.log" 2>&1; then
+	ok
+else
+	cat "$tmp/hello.log"
+	bad "out-of-tree plugin build"
+fi
+deps=$(cd "$tmp/hello" && ${CC:-cc} -M $(pkg-config --cflags duet) hello.c 2>&1)
+case $deps in
+*"$root$DUET_INST_INCLUDEDIR/plugin.h"*) ok ;;
+*) bad "hello.c did not use the installed plugin.h: $deps" ;;
+esac
+unset PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
+
+# The installed duetd loads the installed plugins and the new one.
+cat >"$tmp/duetd.yaml" <<EOF
+plugin_dir: $root$DUET_INST_PLUGINDIR
+plugins:
+  - path: $tmp/hello/hello.so
+EOF
+out=$("$root$DUET_INST_SBINDIR/duetd" -t -c "$tmp/duetd.yaml" 2>"$tmp/t.err")
+rc=$?
+if [ $rc -eq 0 ] && [ "$out" = "configuration ok" ]; then
+	ok
+else
+	cat "$tmp/t.err"
+	bad "duetd -t with hello.so: exit $rc, '$out'"
+fi
+for p in hello math kv demo; do
+	check "duetd -t loaded $p" grep -q "loaded plugin $p " "$tmp/t.err"
+done
+
+# A second install keeps the administrator's duetd.yaml.
+conf=$root$DUET_INST_CONFDIR/duetd.yaml
+echo "# edited by the administrator" >>"$conf"
+if install_root; then ok; else cat "$tmp/install.log"; bad "second install"; fi
+check "second install kept the edited duetd.yaml" \
+    grep -qxF "# edited by the administrator" "$conf"
+
+# Uninstall removes every file but that edited config.
+if $make -C "$DUET_BUILDDIR" uninstall DESTDIR="$root" >"$tmp/uninstall.log" 2>&1; then
+	ok
+else
+	cat "$tmp/uninstall.log"
+	bad "make uninstall"
+fi
+left=$(cd "$root" && find . -type f -o -type l)
+if [ "$left" = ".$DUET_INST_CONFDIR/duetd.yaml" ]; then
+	ok
+else
+	bad "files left after uninstall: $left"
+fi
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
