@@ -81,33 +81,61 @@ main_load(const char *file, struct config **cfp, struct registry **regp)
 	return 0;
 }
 
+/*
+ * Tells systemd the state, with STATUS= saying what serves.
+ */
+static void
+main_notify_status(const char *state, const char *what)
+{
+	struct registry *reg = registry_current();
+
+	sd_notifyf(0,
+	    "%s\nSTATUS=%s: %zu plugin(s), %zu command(s), %" PRIu64
+	    " connection(s)",
+	    state, what, reg != NULL ? reg->nplugins : 0,
+	    reg != NULL ? reg->ncommands : 0,
+	    (uint64_t)atomic_load(&worker_stats.connections));
+	registry_unref(reg);
+}
+
 static void
 main_on_reload(evutil_socket_t sig, short what, void *arg)
 {
 	struct main_state *st = arg;
 	struct registry *reg;
 	struct config *cf;
+	struct timespec now;
 	int i;
 
 	(void)sig;
 	(void)what;
 	log_info("reloading %s", st->config_file);
-	sd_notify(0, "RELOADING=1");
-	if (main_load(st->config_file, &cf, &reg) == -1) {
-		log_error("reload failed: the running configuration keeps "
-			  "serving");
-		sd_notify(0, "READY=1\nSTATUS=reload failed");
-		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)now.tv_sec * 1000000ULL +
+		(unsigned long long)now.tv_nsec / 1000);
+	if (main_load(st->config_file, &cf, &reg) == -1)
+		goto fail;
+	if (worker_check_new_listeners(st->cf, cf) == -1) {
+		registry_unref(reg);
+		config_free(cf);
+		goto fail;
 	}
 	registry_publish(reg);
-	for (i = 0; i < st->nworkers; i++)
+	for (i = 0; i < st->nworkers; i++) {
 		worker_refresh(&st->workers[i]);
+		worker_relisten(&st->workers[i], cf);
+	}
 	atomic_fetch_add(&worker_stats.reloads, 1);
 	config_free(st->cf);
 	st->cf = cf;
 	log_info("reloaded: registry generation %llu",
 	    (unsigned long long)reg->id);
-	sd_notify(0, "READY=1\nSTATUS=serving");
+	main_notify_status("READY=1", "serving");
+	return;
+fail:
+	log_error("reload failed: the running configuration keeps serving");
+	main_notify_status("READY=1", "reload failed");
 }
 
 /*
@@ -246,7 +274,7 @@ main_serve(struct main_state *st)
 		goto done;
 	log_info("duetd %s ready, %d worker%s", PACKAGE_VERSION, st->nworkers,
 	    st->nworkers == 1 ? "" : "s");
-	sd_notify(0, "READY=1\nSTATUS=serving");
+	main_notify_status("READY=1", "serving");
 	event_base_dispatch(st->base);
 	rv = 0;
 done:

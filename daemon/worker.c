@@ -139,9 +139,9 @@ worker_unix_in_use(const struct sockaddr_un *sun, socklen_t len)
  * Opens one listener of w.  Returns 0 or -1 (logged).
  */
 static int
-worker_listen(struct worker *w, const struct config_listen *cl)
+worker_listen(struct worker *w, const struct config_listen *cl, int probe)
 {
-	struct worker_listener *l = &w->listeners[w->nlisteners];
+	struct worker_listener *l;
 	struct sockaddr_storage ss;
 	struct sockaddr_un *sun = (struct sockaddr_un *)&ss;
 	socklen_t sslen;
@@ -171,10 +171,14 @@ worker_listen(struct worker *w, const struct config_listen *cl)
 	} else {
 		if (worker_resolve(cl, &ss, &sslen) == -1)
 			return -1;
-		if (w->index == 0 &&
+		if (probe &&
 		    worker_probe(cl, (struct sockaddr *)&ss, sslen) == -1)
 			return -1;
 		flags |= LEV_OPT_REUSEABLE_PORT;
+	}
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		log_error("listen %s: out of memory", cl->text);
+		return -1;
 	}
 	l->worker = w;
 	l->protocols = cl->protocols;
@@ -183,11 +187,23 @@ worker_listen(struct worker *w, const struct config_listen *cl)
 	    WORKER_BACKLOG, (struct sockaddr *)&ss, (int)sslen);
 	if (l->lev == NULL) {
 		log_error("listen %s: %s", cl->text, strerror(errno));
+		free(l);
 		return -1;
 	}
 	evconnlistener_set_error_cb(l->lev, worker_on_accept_error);
-	w->nlisteners++;
+	TAILQ_INSERT_TAIL(&w->listeners, l, entry);
 	return 0;
+}
+
+/*
+ * Closes one listener of w and frees it.
+ */
+static void
+worker_listener_free(struct worker *w, struct worker_listener *l)
+{
+	TAILQ_REMOVE(&w->listeners, l, entry);
+	evconnlistener_free(l->lev);
+	free(l);
 }
 
 /*
@@ -203,13 +219,10 @@ worker_listen_all(struct worker *workers, int n, const struct config *cf)
 	for (k = 0; k < n; k++) {
 		struct worker *w = &workers[k];
 
-		w->listeners = calloc(cf->nlisten, sizeof(*w->listeners));
-		if (w->listeners == NULL)
-			return -1;
 		for (i = 0; i < cf->nlisten; i++) {
 			if (cf->listen[i].is_unix && k != 0)
 				continue;
-			if (worker_listen(w, &cf->listen[i]) == -1)
+			if (worker_listen(w, &cf->listen[i], k == 0) == -1)
 				rv = -1;
 		}
 		if (rv == -1)
@@ -226,13 +239,10 @@ worker_listen_all(struct worker *workers, int n, const struct config *cf)
 static void
 worker_close_listeners(struct worker *w)
 {
-	size_t i;
+	struct worker_listener *l;
 
-	for (i = 0; i < w->nlisteners; i++) {
-		evconnlistener_free(w->listeners[i].lev);
-		w->listeners[i].lev = NULL;
-	}
-	w->nlisteners = 0;
+	while ((l = TAILQ_FIRST(&w->listeners)) != NULL)
+		worker_listener_free(w, l);
 }
 
 /*
@@ -296,6 +306,7 @@ worker_init(struct worker *w, int index, const struct config *cf)
 	w->index = index;
 	w->limits = cf->limits;
 	TAILQ_INIT(&w->conns);
+	TAILQ_INIT(&w->listeners);
 	msgpack_sbuffer_init(&w->args);
 	if (msgpack_zone_init(&w->zone, 8192))
 		w->zone_ready = 1;
@@ -383,11 +394,8 @@ worker_join(struct worker *w)
 void
 worker_fini(struct worker *w)
 {
-	size_t i;
-
-	for (i = 0; i < w->nlisteners; i++)
-		evconnlistener_free(w->listeners[i].lev);
-	free(w->listeners);
+	if (w->base != NULL)
+		worker_close_listeners(w);
 	if (w->stop_ev != NULL)
 		event_free(w->stop_ev);
 	if (w->refresh_ev != NULL)
@@ -424,4 +432,163 @@ worker_registry(struct worker *w)
 		w->nallow_hosts = reg->nallow_hosts;
 	}
 	return w->reg = reg;
+}
+
+/* A new set of listen addresses for one worker; owned by the event. */
+struct worker_relisten {
+	struct worker *w;
+	struct config_listen *listen; /* owned deep copy */
+	size_t n;
+};
+
+static void
+worker_relisten_free(struct worker_relisten *rl)
+{
+	size_t i;
+
+	for (i = 0; i < rl->n; i++) {
+		free(rl->listen[i].text);
+		free(rl->listen[i].host);
+		free(rl->listen[i].port);
+		free(rl->listen[i].path);
+	}
+	free(rl->listen);
+	free(rl);
+}
+
+/*
+ * Whether cl is among the n listen entries (same address as written,
+ * same protocols).
+ */
+static int
+worker_listed(const struct config_listen *list, size_t n, const char *text,
+    unsigned protocols)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(list[i].text, text) == 0 &&
+		    list[i].protocols == protocols)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Checks, before a reload is published, that the listen addresses it adds
+ * are free.  Returns 0, or -1 after logging.
+ */
+int
+worker_check_new_listeners(const struct config *old, const struct config *cf)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_un sun;
+	socklen_t sslen;
+	size_t i;
+	int rv = 0;
+
+	for (i = 0; i < cf->nlisten; i++) {
+		const struct config_listen *cl = &cf->listen[i];
+
+		if (worker_listed(old->listen, old->nlisten, cl->text,
+			cl->protocols))
+			continue;
+		if (cl->is_unix) {
+			memset(&sun, 0, sizeof(sun));
+			sun.sun_family = AF_UNIX;
+			snprintf(sun.sun_path, sizeof(sun.sun_path), "%s",
+			    cl->path);
+			if (worker_unix_in_use(&sun, sizeof(sun))) {
+				log_error("listen %s: in use by another process",
+				    cl->text);
+				rv = -1;
+			}
+		} else if (worker_resolve(cl, &ss, &sslen) == -1 ||
+		    worker_probe(cl, (struct sockaddr *)&ss, sslen) == -1) {
+			rv = -1;
+		}
+	}
+	return rv;
+}
+
+/*
+ * On w's thread: closes the listeners the new set drops and opens those
+ * it adds; the others, and every connection, are left alone.
+ */
+static void
+worker_on_relisten(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker_relisten *rl = arg;
+	struct worker *w = rl->w;
+	struct worker_listener *l, *next;
+	size_t i;
+
+	(void)fd;
+	(void)what;
+	for (l = TAILQ_FIRST(&w->listeners); l != NULL; l = next) {
+		next = TAILQ_NEXT(l, entry);
+		if (!worker_listed(rl->listen, rl->n, l->text, l->protocols)) {
+			if (w->index == 0)
+				log_info("no longer listening on %s", l->text);
+			worker_listener_free(w, l);
+		}
+	}
+	for (i = 0; i < rl->n; i++) {
+		const struct config_listen *cl = &rl->listen[i];
+		int found = 0;
+
+		if (cl->is_unix && w->index != 0)
+			continue;
+		TAILQ_FOREACH(l, &w->listeners, entry)
+			found |= strcmp(l->text, cl->text) == 0 &&
+			    l->protocols == cl->protocols;
+		if (!found && worker_listen(w, cl, 0) == 0 && w->index == 0)
+			log_info("listening on %s", cl->text);
+	}
+	worker_relisten_free(rl);
+}
+
+static char *
+worker_strdup(const char *s, int *failed)
+{
+	char *copy;
+
+	if (s == NULL)
+		return NULL;
+	if ((copy = strdup(s)) == NULL)
+		*failed = 1;
+	return copy;
+}
+
+/*
+ * Asks w, from the main thread, to listen on cf's addresses after a
+ * reload (see worker_on_relisten).  A failure is logged.
+ */
+void
+worker_relisten(struct worker *w, const struct config *cf)
+{
+	struct worker_relisten *rl;
+	int failed = 0;
+	size_t i;
+
+	if ((rl = calloc(1, sizeof(*rl))) == NULL ||
+	    (rl->listen = calloc(cf->nlisten, sizeof(*rl->listen))) == NULL) {
+		free(rl);
+		log_error("reload: listeners unchanged: out of memory");
+		return;
+	}
+	rl->w = w;
+	rl->n = cf->nlisten;
+	for (i = 0; i < cf->nlisten; i++) {
+		rl->listen[i] = cf->listen[i];
+		rl->listen[i].text = worker_strdup(cf->listen[i].text, &failed);
+		rl->listen[i].host = worker_strdup(cf->listen[i].host, &failed);
+		rl->listen[i].port = worker_strdup(cf->listen[i].port, &failed);
+		rl->listen[i].path = worker_strdup(cf->listen[i].path, &failed);
+	}
+	if (failed || event_base_once(w->base, -1, EV_TIMEOUT,
+			  worker_on_relisten, rl, NULL) == -1) {
+		log_error("reload: listeners unchanged: out of memory");
+		worker_relisten_free(rl);
+	}
 }

@@ -25,6 +25,7 @@
 struct registry;
 
 struct worker_listener {
+	TAILQ_ENTRY(worker_listener) entry;
 	struct evconnlistener *lev;	/* owned */
 	struct worker *worker;		/* borrowed: the owner */
 	char text[128];			/* the listen address as configured */
@@ -38,8 +39,7 @@ struct worker {
 	struct event *stop_ev;		/* owned: activated by worker_stop */
 	struct event *refresh_ev;	/* owned: activated by worker_refresh */
 	struct event *drain_ev;		/* owned: activated by worker_drain */
-	struct worker_listener *listeners; /* owned array */
-	size_t nlisteners;
+	TAILQ_HEAD(, worker_listener) listeners; /* owned */
 	TAILQ_HEAD(, conn) conns;	/* owned connections */
 	struct registry *reg;		/* owned reference, refreshed per request */
 	struct config_limits limits;	/* copied from reg */
@@ -74,6 +74,9 @@ int worker_start(struct worker *w);
 void worker_stop(struct worker *w);
 void worker_refresh(struct worker *w);
 void worker_drain(struct worker *w);
+int worker_check_new_listeners(const struct config *old,
+    const struct config *cf);
+void worker_relisten(struct worker *w, const struct config *cf);
 void worker_join(struct worker *w);
 void worker_fini(struct worker *w);
 struct registry *worker_registry(struct worker *w);

@@ -8,6 +8,10 @@
 #include "autoconf.h"
 
 #include <pthread.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -175,6 +179,59 @@ START_TEST(test_reload_bad_config_keeps_serving)
 }
 END_TEST
 
+/* Whether something accepts connections on 127.0.0.1:port. */
+static int
+reload_port_open(int port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	int fd = socket(AF_INET, SOCK_STREAM, 0), rv;
+
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	rv = connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
+	close(fd);
+	return rv;
+}
+
+START_TEST(test_reload_adds_and_removes_listeners)
+{
+	int old = harness_connect(reload_h.port), port = harness_pick_port();
+	char *conf, *grown, *at, line[128];
+	size_t len;
+
+	harness_sends(old, "PING\r\n");
+	harness_expects(old, "+PONG\r\n");
+	conf = harness_read_file(reload_h.conf, &len);
+	grown = malloc(len + 64);
+	ck_assert_ptr_nonnull(grown);
+	/* One more address at the head of the listen list. */
+	ck_assert_ptr_nonnull(at = strstr(conf, "listen:\n"));
+	at += strlen("listen:\n");
+	snprintf(grown, len + 64, "%.*s  - 127.0.0.1:%d\n%s", (int)(at - conf),
+	    conf, port, at);
+	harness_write_file(reload_h.conf, grown);
+	kill(reload_h.pid, SIGHUP);
+	snprintf(line, sizeof(line), "listening on 127.0.0.1:%d\n", port);
+	reload_wait_log(line);
+	harness_roundtrip(port, "PING\r\n", "+PONG\r\n");
+	/* The connection made before the reload is untouched. */
+	harness_sends(old, "add 1 2\r\n");
+	harness_expects(old, ":3\r\n");
+	harness_write_file(reload_h.conf, conf);
+	kill(reload_h.pid, SIGHUP);
+	snprintf(line, sizeof(line), "no longer listening on 127.0.0.1:%d\n",
+	    port);
+	reload_wait_log(line);
+	ck_assert_msg(!reload_port_open(port), "port %d still open", port);
+	harness_roundtrip(reload_h.port, "PING\r\n", "+PONG\r\n");
+	harness_sends(old, "PING\r\n");
+	harness_expects(old, "+PONG\r\n");
+	close(old);
+	free(grown);
+	free(conf);
+}
+END_TEST
+
 /* Clients calling without pause while the daemon reloads. */
 struct reload_load {
 	atomic_int stop;
@@ -306,6 +363,7 @@ reload_suite(void)
 	tcase_add_test(tc, test_reload_plugin_state_is_per_generation);
 	tcase_add_test(tc, test_reload_bad_config_keeps_serving);
 	tcase_add_test(tc, test_reload_under_load_loses_no_call);
+	tcase_add_test(tc, test_reload_adds_and_removes_listeners);
 	suite_add_tcase(s, tc);
 	return s;
 }
