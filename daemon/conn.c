@@ -438,7 +438,8 @@ conn_drain_refuses(struct conn *c, int minor)
 {
 	struct duet_err err;
 
-	if (!atomic_load_explicit(&worker_draining, memory_order_relaxed))
+	/* Per worker: requests it read before its drain began are served. */
+	if (!c->worker->draining)
 		return 0;
 	conn_close_after_reply(c);
 	if (c->drain_grace) {

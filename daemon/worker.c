@@ -257,6 +257,7 @@ worker_on_drain(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	w->draining = 1;
 	worker_close_listeners(w);
 	for (c = TAILQ_FIRST(&w->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);

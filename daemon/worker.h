@@ -51,6 +51,7 @@ struct worker {
 	msgpack_sbuffer args;		/* owned: arguments being packed */
 	msgpack_zone zone;		/* owned: unpacked arguments and replies */
 	int zone_ready;			/* zone was initialised */
+	int draining;			/* worker_drain has run on this worker */
 };
 
 /* Process-wide counters, read by INFO. */

@@ -376,10 +376,11 @@ END_TEST
 static void
 hl_nested(int depth, int msgpack, const char *line)
 {
-	char req[512], body[256];
+	char req[1024], body[512];
 	size_t len, n = 0;
 	int i;
 
+	ck_assert_int_lt(2 * depth + 1, (int)sizeof(body));
 	if (msgpack) {
 		memset(body, 0x91, (size_t)depth);
 		body[depth] = 0x01;

@@ -346,6 +346,10 @@ START_TEST(test_reload_under_load_loses_no_call)
 	ck_assert_int_eq(atomic_load(&load.errors), 0);
 	ck_assert_int_gt(atomic_load(&load.saw_a), 0);
 	ck_assert_int_gt(atomic_load(&load.saw_b), 0);
+	/* AddressSanitizer's quarantine keeps freed memory: there,
+	 * LeakSanitizer at exit is what proves no generation leaked. */
+	if (getenv("DUET_ASAN") != NULL && strcmp(getenv("DUET_ASAN"), "1") == 0)
+		return;
 	ck_assert_msg(rss20 <= rss1 + rss1 / 10,
 	    "RSS grew from %ld kB after the 1st reload to %ld kB after the 20th",
 	    rss1, rss20);

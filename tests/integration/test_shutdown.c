@@ -25,7 +25,9 @@ static struct harness shut_h;
 static void
 shut_setup(void)
 {
-	harness_start(&shut_h, NULL, "limits: {shutdown_timeout: 500ms}\n");
+	/* One worker: its drain reaches every connection at once. */
+	harness_start(&shut_h, NULL,
+	    "workers: 1\nlimits: {shutdown_timeout: 500ms}\n");
 }
 
 /* Waits up to ms for the daemon to exit; returns its wait status. */
