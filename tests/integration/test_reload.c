@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -160,25 +161,6 @@ START_TEST(test_reload_plugin_state_is_per_generation)
 }
 END_TEST
 
-START_TEST(test_reload_bad_config_keeps_serving)
-{
-	size_t len;
-	char *conf = harness_read_file(reload_h.conf, &len);
-
-	harness_write_file(reload_h.conf, "listen: [\n");
-	kill(reload_h.pid, SIGHUP);
-	reload_wait_log("reload failed");
-	reload_expect("add 1 2\r\n", ":3\r\n");
-	harness_write_file(reload_h.conf, conf);
-	free(conf);
-	/* A plugin that fails to load: the old generation serves on. */
-	reload_install("DUET_TEST_PLUGIN_DIR", "clash.so", "clash.so");
-	kill(reload_h.pid, SIGHUP);
-	reload_wait_log("is already declared by plugin");
-	reload_expect("swap.which\r\n", "$1\r\nA\r\n");
-}
-END_TEST
-
 /* Whether something accepts connections on 127.0.0.1:port. */
 static int
 reload_port_open(int port)
@@ -317,14 +299,148 @@ reload_http_client(void *arg)
 	return NULL;
 }
 
+/* A reload that must fail: what to break, and what the log then says. */
+static const struct reload_fault {
+	const char *name;
+	const char *conf;	/* replaces the config (NULL: unchanged) */
+	const char *append;	/* appended to the config */
+	const char *plugin;	/* test plugin dropped into plugin_dir */
+	const char *log;	/* the error the log must show */
+} reload_faults[] = {
+    {"YAML syntax error", "listen: [\n", NULL, NULL, "duetd.yaml:2:1:"},
+    {"unknown key", NULL, "bogus: 1\n", NULL, "unknown key 'bogus'"},
+    {"missing plugin file", NULL, "plugins:\n  - path: /nonexistent/x.so\n",
+        NULL, "/nonexistent/x.so"},
+    {"plugin whose init fails", NULL, NULL, "failinit.so",
+        "refused to start"},
+    {"plugin for another ABI", NULL, NULL, "badabi.so", "needs ABI 2.0"},
+    {"command name clash", NULL, NULL, "clash.so",
+        "is already declared by plugin"},
+};
+
+/* How many times text stands in the daemon's log. */
+static int
+reload_log_count(const char *text)
+{
+	char *log = harness_log(&reload_h), *p = log;
+	int n = 0;
+
+	while ((p = strstr(p, text)) != NULL) {
+		n++;
+		p += strlen(text);
+	}
+	free(log);
+	return n;
+}
+
+START_TEST(test_reload_faults_keep_serving)
+{
+	struct timespec pause = {0, 5 * 1000 * 1000};
+	struct reload_load load = {0};
+	pthread_t threads[2];
+	char *conf, *broken, path[256];
+	size_t len, i;
+	int tries, failed;
+
+	conf = harness_read_file(reload_h.conf, &len);
+	pthread_create(&threads[0], NULL, reload_resp_client, &load);
+	pthread_create(&threads[1], NULL, reload_http_client, &load);
+	for (i = 0; i < sizeof(reload_faults) / sizeof(reload_faults[0]); i++) {
+		const struct reload_fault *f = &reload_faults[i];
+
+		fprintf(stderr, "fault: %s\n", f->name);
+		broken = malloc(len + 128);
+		ck_assert_ptr_nonnull(broken);
+		snprintf(broken, len + 128, "%s%s", f->conf ? f->conf : conf,
+		    f->append ? f->append : "");
+		harness_write_file(reload_h.conf, broken);
+		free(broken);
+		if (f->plugin != NULL)
+			reload_install("DUET_TEST_PLUGIN_DIR", f->plugin,
+			    f->plugin);
+		failed = reload_log_count("reload failed");
+		kill(reload_h.pid, SIGHUP);
+		for (tries = 0; tries < 2000 &&
+		     reload_log_count("reload failed") == failed;
+		     tries++)
+			nanosleep(&pause, NULL);
+		reload_wait_log(f->log);
+		reload_expect("add 1 2\r\n", ":3\r\n");
+		reload_expect("swap.which\r\n", "$1\r\nA\r\n");
+		harness_write_file(reload_h.conf, conf);
+		if (f->plugin != NULL) {
+			snprintf(path, sizeof(path), "%s/%s", reload_dir,
+			    f->plugin);
+			unlink(path);
+		}
+	}
+	atomic_store(&load.stop, 1);
+	pthread_join(threads[0], NULL);
+	pthread_join(threads[1], NULL);
+	free(conf);
+	ck_assert_int_eq(atomic_load(&load.errors), 0);
+	ck_assert_int_gt(atomic_load(&load.calls), 0);
+	ck_assert_int_eq(reload_log_count("reloaded: "), 0);
+}
+END_TEST
+
+/* Runs a shell command as a child, its output into out; returns its pid. */
+static pid_t
+reload_spawn(const char *cmd, const char *out)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		if (freopen(out, "w", stdout) == NULL)
+			_exit(127);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Stops a spawned client and checks every line it printed is A or B. */
+static void
+reload_check_client(pid_t pid, const char *out, const char *name)
+{
+	char *text, *line, *save = NULL;
+	int status, lines = 0;
+
+	kill(pid, SIGTERM);
+	waitpid(pid, &status, 0);
+	text = harness_read_file(out, NULL);
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		ck_assert_msg(strcmp(line, "A") == 0 || strcmp(line, "B") == 0 ||
+			strcmp(line, "\"A\"") == 0 || strcmp(line, "\"B\"") == 0,
+		    "%s printed '%s'", name, line);
+		lines++;
+	}
+	ck_assert_msg(lines > 0, "%s printed nothing", name);
+	free(text);
+}
+
 START_TEST(test_reload_under_load_loses_no_call)
 {
 	struct reload_load load = {0};
 	pthread_t threads[3];
-	char line[64];
+	char line[64], cmd[512], rout[128], cout[128];
 	long rss1 = 0, rss20;
+	pid_t rcli, ccurl;
 	int i;
 
+	/* Real clients too: redis-cli and curl, until stopped. */
+	snprintf(rout, sizeof(rout), "%s/redis-cli.out", reload_dir);
+	snprintf(cout, sizeof(cout), "%s/curl.out", reload_dir);
+	snprintf(cmd, sizeof(cmd), "exec redis-cli -p %d -r -1 swap.which",
+	    reload_h.port);
+	rcli = reload_spawn(cmd, rout);
+	snprintf(cmd, sizeof(cmd),
+	    "while :; do curl -sf http://127.0.0.1:%d/swap.which || "
+	    "echo FAIL; echo; done",
+	    reload_h.port);
+	ccurl = reload_spawn(cmd, cout);
 	pthread_create(&threads[0], NULL, reload_resp_client, &load);
 	pthread_create(&threads[1], NULL, reload_resp_client, &load);
 	pthread_create(&threads[2], NULL, reload_http_client, &load);
@@ -343,6 +459,8 @@ START_TEST(test_reload_under_load_loses_no_call)
 	atomic_store(&load.stop, 1);
 	for (i = 0; i < 3; i++)
 		pthread_join(threads[i], NULL);
+	reload_check_client(rcli, rout, "redis-cli");
+	reload_check_client(ccurl, cout, "curl");
 	ck_assert_int_eq(atomic_load(&load.errors), 0);
 	ck_assert_int_gt(atomic_load(&load.saw_a), 0);
 	ck_assert_int_gt(atomic_load(&load.saw_b), 0);
@@ -365,7 +483,7 @@ reload_suite(void)
 	tcase_add_checked_fixture(tc, reload_setup, reload_teardown);
 	tcase_add_test(tc, test_reload_replaced_plugin_runs_new_code);
 	tcase_add_test(tc, test_reload_plugin_state_is_per_generation);
-	tcase_add_test(tc, test_reload_bad_config_keeps_serving);
+	tcase_add_test(tc, test_reload_faults_keep_serving);
 	tcase_add_test(tc, test_reload_under_load_loses_no_call);
 	tcase_add_test(tc, test_reload_adds_and_removes_listeners);
 	suite_add_tcase(s, tc);
