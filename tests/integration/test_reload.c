@@ -178,8 +178,10 @@ reload_port_open(int port)
 START_TEST(test_reload_adds_and_removes_listeners)
 {
 	int old = harness_connect(reload_h.port), port = harness_pick_port();
+	struct timespec pause = {0, 5 * 1000 * 1000};
 	char *conf, *grown, *at, line[128];
 	size_t len;
+	int tries;
 
 	harness_sends(old, "PING\r\n");
 	harness_expects(old, "+PONG\r\n");
@@ -204,6 +206,9 @@ START_TEST(test_reload_adds_and_removes_listeners)
 	snprintf(line, sizeof(line), "no longer listening on 127.0.0.1:%d\n",
 	    port);
 	reload_wait_log(line);
+	/* Each worker closes its own socket of that address. */
+	for (tries = 0; tries < 2000 && reload_port_open(port); tries++)
+		nanosleep(&pause, NULL);
 	ck_assert_msg(!reload_port_open(port), "port %d still open", port);
 	harness_roundtrip(reload_h.port, "PING\r\n", "+PONG\r\n");
 	harness_sends(old, "PING\r\n");
