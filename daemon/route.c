@@ -30,6 +30,7 @@
 #include "dispatch.h"
 #include "http.h"
 #include "metrics.h"
+#include "page.h"
 #include "registry.h"
 #include "route.h"
 #include "util.h"
@@ -338,7 +339,8 @@ route_commands(struct conn *c, const struct registry *reg)
 }
 
 /*
- * GET /healthz, /commands, /metrics.  Returns 0 if path is one of them.
+ * GET /, /healthz, /commands, /metrics.  Returns 0 if path is one of
+ * them.
  */
 static int
 route_builtin_path(struct conn *c, const struct http_request *req,
@@ -349,7 +351,9 @@ route_builtin_path(struct conn *c, const struct http_request *req,
 	const struct registry *reg;
 	int which;
 
-	if (util_strcaseeq(path.ptr, path.len, "/healthz") && path.len == 8)
+	if (path.len == 1 && path.ptr[0] == '/')
+		which = 3;
+	else if (util_strcaseeq(path.ptr, path.len, "/healthz") && path.len == 8)
 		which = 0;
 	else if (path.len == 9 && memcmp(path.ptr, "/commands", 9) == 0)
 		which = 1;
@@ -370,7 +374,10 @@ route_builtin_path(struct conn *c, const struct http_request *req,
 	}
 	if ((out = conn_reply_buffer(c)) == NULL)
 		return 0;
-	if (which == 0 && atomic_load(&worker_draining)) {
+	if (which == 3) {
+		route_respond(c, out, 200, "text/html; charset=utf-8", page_html,
+		    page_html_len);
+	} else if (which == 0 && atomic_load(&worker_draining)) {
 		route_respond(c, out, 503, "text/plain; charset=utf-8",
 		    "shutting down\n", 14);
 	} else if (which == 0) {

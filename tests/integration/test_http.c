@@ -618,6 +618,22 @@ START_TEST(test_http_healthz)
 }
 END_TEST
 
+START_TEST(test_http_page)
+{
+	struct harness_http r;
+
+	http_curl_one(&r, "%s/", http_base);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(harness_http_header(&r, "Content-Type"),
+	    "text/html; charset=utf-8");
+	ck_assert_ptr_nonnull(strstr(r.body, "<title>duetd</title>"));
+	/* The page builds its list from /commands with textContent only. */
+	ck_assert_ptr_nonnull(strstr(r.body, "fetch('/commands')"));
+	ck_assert_ptr_null(strstr(r.body, "innerHTML"));
+	harness_http_free(&r);
+}
+END_TEST
+
 START_TEST(test_http_commands)
 {
 	static const char *const want[] = {
@@ -756,6 +772,7 @@ http_suite(void)
 	tc = tcase_create("builtins");
 	tcase_add_checked_fixture(tc, http_setup, http_teardown);
 	tcase_add_test(tc, test_http_healthz);
+	tcase_add_test(tc, test_http_page);
 	tcase_add_test(tc, test_http_commands);
 	tcase_add_test(tc, test_http_metrics);
 	suite_add_tcase(s, tc);

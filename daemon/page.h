@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * page - the daemon's own web page at GET /: a static HTML document whose
+ * script reads GET /commands and builds a form per command that POSTs
+ * JSON arguments (same origin, so the browser checks let it through).
+ */
+#ifndef DUET_PAGE_H
+#define DUET_PAGE_H
+
+#include <stddef.h>
+
+extern const char page_html[];
+extern const size_t page_html_len;
+
+#endif /* DUET_PAGE_H */
