@@ -30,6 +30,7 @@
 #include "dispatch.h"
 #include "http.h"
 #include "metrics.h"
+#include "openapi.h"
 #include "page.h"
 #include "registry.h"
 #include "route.h"
@@ -315,10 +316,11 @@ route_options(struct conn *c, const struct http_request *req)
 }
 
 /*
- * GET /commands: every command's descriptor, from its signature.
+ * GET /commands: every command's descriptor, from its signature; or
+ * GET /openapi.json: the same as an OpenAPI document.
  */
 static void
-route_commands(struct conn *c, const struct registry *reg)
+route_commands(struct conn *c, const struct registry *reg, int openapi)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
@@ -326,7 +328,10 @@ route_commands(struct conn *c, const struct registry *reg)
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	builtin_pack_descriptors(&pk, reg);
+	if (openapi)
+		openapi_pack(&pk, reg);
+	else
+		builtin_pack_descriptors(&pk, reg);
 	msgpack_unpacked_init(&up);
 	if (msgpack_unpack_next(&up, sb.data, sb.size, NULL) ==
 	    MSGPACK_UNPACK_SUCCESS)
@@ -339,8 +344,8 @@ route_commands(struct conn *c, const struct registry *reg)
 }
 
 /*
- * GET /, /healthz, /commands, /metrics.  Returns 0 if path is one of
- * them.
+ * GET /, /healthz, /commands, /metrics, /openapi.json.  Returns 0 if
+ * path is one of them.
  */
 static int
 route_builtin_path(struct conn *c, const struct http_request *req,
@@ -359,6 +364,8 @@ route_builtin_path(struct conn *c, const struct http_request *req,
 		which = 1;
 	else if (path.len == 8 && memcmp(path.ptr, "/metrics", 8) == 0)
 		which = 2;
+	else if (path.len == 13 && memcmp(path.ptr, "/openapi.json", 13) == 0)
+		which = 4;
 	else
 		return -1;
 	if (req->method != HTTP_M_GET && req->method != HTTP_M_HEAD) {
@@ -368,8 +375,8 @@ route_builtin_path(struct conn *c, const struct http_request *req,
 		return 0;
 	}
 	reg = worker_registry(c->worker);
-	if (which == 1) {
-		route_commands(c, reg);
+	if (which == 1 || which == 4) {
+		route_commands(c, reg, which == 4);
 		return 0;
 	}
 	if ((out = conn_reply_buffer(c)) == NULL)

@@ -634,6 +634,28 @@ START_TEST(test_http_page)
 }
 END_TEST
 
+START_TEST(test_http_openapi)
+{
+	struct harness_http r;
+
+	http_curl_one(&r, "%s/openapi.json", http_base);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(harness_http_header(&r, "Content-Type"),
+	    "application/json");
+	ck_assert_ptr_nonnull(strstr(r.body,
+	    "{\"openapi\":\"3.1.0\",\"info\":{\"title\":\"duetd\""));
+	ck_assert_ptr_nonnull(strstr(r.body,
+	    "\"/add\":{\"post\":{\"operationId\":\"add\""));
+	ck_assert_ptr_nonnull(strstr(r.body,
+	    "\"prefixItems\":[{\"type\":\"integer\"},"
+	    "{\"type\":\"integer\"}],\"minItems\":2,\"items\":false}"));
+	/* Only READONLY commands have GET. */
+	ck_assert_ptr_nonnull(strstr(r.body, "\"operationId\":\"get_add\""));
+	ck_assert_ptr_null(strstr(r.body, "\"operationId\":\"get_set\""));
+	harness_http_free(&r);
+}
+END_TEST
+
 START_TEST(test_http_commands)
 {
 	static const char *const want[] = {
@@ -773,6 +795,7 @@ http_suite(void)
 	tcase_add_checked_fixture(tc, http_setup, http_teardown);
 	tcase_add_test(tc, test_http_healthz);
 	tcase_add_test(tc, test_http_page);
+	tcase_add_test(tc, test_http_openapi);
 	tcase_add_test(tc, test_http_commands);
 	tcase_add_test(tc, test_http_metrics);
 	suite_add_tcase(s, tc);

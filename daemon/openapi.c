@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * openapi - the OpenAPI 3.1 document of the HTTP side, packed as msgpack
+ * (the route turns it into JSON like any reply).  Each command is a path:
+ * POST with a JSON or msgpack body, an array (prefixItems, the variadic
+ * parameter as items) or an object (properties); READONLY commands also
+ * have GET with query parameters.
+ */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "openapi.h"
+#include "registry.h"
+#include "signature.h"
+
+static void
+openapi_str(msgpack_packer *pk, const char *s)
+{
+	size_t len = strlen(s);
+
+	msgpack_pack_str(pk, len);
+	msgpack_pack_str_body(pk, s, len);
+}
+
+/* Packs {"type": type} or {} when type is NULL. */
+static void
+openapi_type(msgpack_packer *pk, const char *type)
+{
+	if (type == NULL) {
+		msgpack_pack_map(pk, 0);
+		return;
+	}
+	msgpack_pack_map(pk, 1);
+	openapi_str(pk, "type");
+	openapi_str(pk, type);
+}
+
+/* The JSON Schema type of a signature type (NULL: any value). */
+static const char *
+openapi_sig_type(enum sig_type t)
+{
+	switch (t) {
+	case SIG_INT:
+		return "integer";
+	case SIG_FLOAT:
+		return "number";
+	case SIG_BOOL:
+		return "boolean";
+	case SIG_STR:
+	case SIG_BYTES:
+		return "string";
+	case SIG_ARRAY:
+		return "array";
+	case SIG_MAP:
+		return "object";
+	default:
+		return NULL;
+	}
+}
+
+/* The schema of one parameter (a variadic one is an array of it). */
+static void
+openapi_param_schema(msgpack_packer *pk, const struct sig_param *p)
+{
+	if (!p->variadic) {
+		openapi_type(pk, openapi_sig_type(p->type));
+		return;
+	}
+	msgpack_pack_map(pk, 2);
+	openapi_str(pk, "type");
+	openapi_str(pk, "array");
+	openapi_str(pk, "items");
+	openapi_type(pk, openapi_sig_type(p->type));
+}
+
+/* The body schema: positional array or named object. */
+static void
+openapi_body_schema(msgpack_packer *pk, const struct sig *sig)
+{
+	int i, fixed = sig->nparams - sig->variadic;
+
+	msgpack_pack_map(pk, 1);
+	openapi_str(pk, "oneOf");
+	msgpack_pack_array(pk, 2);
+	msgpack_pack_map(pk, 4);
+	openapi_str(pk, "type");
+	openapi_str(pk, "array");
+	openapi_str(pk, "prefixItems");
+	msgpack_pack_array(pk, (size_t)fixed);
+	for (i = 0; i < fixed; i++)
+		openapi_type(pk, openapi_sig_type(sig->params[i].type));
+	openapi_str(pk, "minItems");
+	msgpack_pack_int(pk, sig->nrequired);
+	openapi_str(pk, "items");
+	if (sig->variadic)
+		openapi_type(pk,
+		    openapi_sig_type(sig->params[sig->nparams - 1].type));
+	else
+		msgpack_pack_false(pk);
+	msgpack_pack_map(pk, 4);
+	openapi_str(pk, "type");
+	openapi_str(pk, "object");
+	openapi_str(pk, "properties");
+	msgpack_pack_map(pk, (size_t)sig->nparams);
+	for (i = 0; i < sig->nparams; i++) {
+		openapi_str(pk, sig->params[i].name);
+		openapi_param_schema(pk, &sig->params[i]);
+	}
+	openapi_str(pk, "required");
+	msgpack_pack_array(pk, (size_t)sig->nrequired);
+	for (i = 0; i < sig->nrequired; i++)
+		openapi_str(pk, sig->params[i].name);
+	openapi_str(pk, "additionalProperties");
+	msgpack_pack_false(pk);
+}
+
+/* The schema of a reply type as written in a command's declaration. */
+static void
+openapi_reply_schema(msgpack_packer *pk, const char *reply)
+{
+	enum sig_type t;
+
+	if (strcmp(reply, "status") == 0)
+		openapi_type(pk, "string");
+	else if (strcmp(reply, "nil") == 0)
+		openapi_type(pk, "null");
+	else if (sig_type_parse(reply, strlen(reply), &t) == 0)
+		openapi_type(pk, openapi_sig_type(t));
+	else
+		openapi_type(pk, NULL);
+}
+
+/* responses: 200 with the reply, default with the error object. */
+static void
+openapi_responses(msgpack_packer *pk, const struct command *cmd)
+{
+	openapi_str(pk, "responses");
+	msgpack_pack_map(pk, 2);
+	openapi_str(pk, "200");
+	msgpack_pack_map(pk, 2);
+	openapi_str(pk, "description");
+	openapi_str(pk, cmd->reply);
+	openapi_str(pk, "content");
+	msgpack_pack_map(pk, 1);
+	openapi_str(pk, "application/json");
+	msgpack_pack_map(pk, 1);
+	openapi_str(pk, "schema");
+	openapi_reply_schema(pk, cmd->reply);
+	openapi_str(pk, "default");
+	msgpack_pack_map(pk, 2);
+	openapi_str(pk, "description");
+	openapi_str(pk, "An error");
+	openapi_str(pk, "content");
+	msgpack_pack_map(pk, 1);
+	openapi_str(pk, "application/json");
+	msgpack_pack_map(pk, 1);
+	openapi_str(pk, "schema");
+	msgpack_pack_map(pk, 1);
+	openapi_str(pk, "$ref");
+	openapi_str(pk, "#/components/schemas/Error");
+}
+
+static void
+openapi_post(msgpack_packer *pk, const struct command *cmd)
+{
+	static const char *const types[] = {"application/json",
+	    "application/msgpack"};
+	size_t i;
+
+	openapi_str(pk, "post");
+	msgpack_pack_map(pk, 4);
+	openapi_str(pk, "operationId");
+	openapi_str(pk, cmd->name);
+	openapi_str(pk, "summary");
+	openapi_str(pk, cmd->summary);
+	openapi_str(pk, "requestBody");
+	msgpack_pack_map(pk, 1);
+	openapi_str(pk, "content");
+	msgpack_pack_map(pk, 2);
+	for (i = 0; i < 2; i++) {
+		openapi_str(pk, types[i]);
+		msgpack_pack_map(pk, 1);
+		openapi_str(pk, "schema");
+		openapi_body_schema(pk, cmd->sig);
+	}
+	openapi_responses(pk, cmd);
+}
+
+static void
+openapi_get(msgpack_packer *pk, const struct command *cmd)
+{
+	const struct sig *sig = cmd->sig;
+	char id[REGISTRY_NAME_MAX + 8];
+	int i;
+
+	snprintf(id, sizeof(id), "get_%s", cmd->name);
+	openapi_str(pk, "get");
+	msgpack_pack_map(pk, 4);
+	openapi_str(pk, "operationId");
+	openapi_str(pk, id);
+	openapi_str(pk, "summary");
+	openapi_str(pk, cmd->summary);
+	openapi_str(pk, "parameters");
+	msgpack_pack_array(pk, (size_t)sig->nparams);
+	for (i = 0; i < sig->nparams; i++) {
+		msgpack_pack_map(pk, 4);
+		openapi_str(pk, "name");
+		openapi_str(pk, sig->params[i].name);
+		openapi_str(pk, "in");
+		openapi_str(pk, "query");
+		openapi_str(pk, "required");
+		if (i < sig->nrequired)
+			msgpack_pack_true(pk);
+		else
+			msgpack_pack_false(pk);
+		openapi_str(pk, "schema");
+		openapi_param_schema(pk, &sig->params[i]);
+	}
+	openapi_responses(pk, cmd);
+}
+
+static void
+openapi_components(msgpack_packer *pk)
+{
+	openapi_str(pk, "components");
+	msgpack_pack_map(pk, 1);
+	openapi_str(pk, "schemas");
+	msgpack_pack_map(pk, 1);
+	openapi_str(pk, "Error");
+	msgpack_pack_map(pk, 2);
+	openapi_str(pk, "type");
+	openapi_str(pk, "object");
+	openapi_str(pk, "properties");
+	msgpack_pack_map(pk, 1);
+	openapi_str(pk, "error");
+	msgpack_pack_map(pk, 2);
+	openapi_str(pk, "type");
+	openapi_str(pk, "object");
+	openapi_str(pk, "properties");
+	msgpack_pack_map(pk, 2);
+	openapi_str(pk, "code");
+	openapi_type(pk, "string");
+	openapi_str(pk, "message");
+	openapi_type(pk, "string");
+}
+
+/*
+ * Packs the OpenAPI 3.1 document of every command of reg as one map.
+ */
+void
+openapi_pack(msgpack_packer *pk, const struct registry *reg)
+{
+	char path[REGISTRY_NAME_MAX + 2];
+	size_t i;
+
+	msgpack_pack_map(pk, 4);
+	openapi_str(pk, "openapi");
+	openapi_str(pk, "3.1.0");
+	openapi_str(pk, "info");
+	msgpack_pack_map(pk, 2);
+	openapi_str(pk, "title");
+	openapi_str(pk, "duetd");
+	openapi_str(pk, "version");
+	openapi_str(pk, PACKAGE_VERSION);
+	openapi_str(pk, "paths");
+	msgpack_pack_map(pk, reg->ncommands);
+	for (i = 0; i < reg->ncommands; i++) {
+		const struct command *cmd = &reg->commands[i];
+		int get = (cmd->flags & DUET_READONLY) != 0;
+
+		path[0] = '/';
+		memcpy(path + 1, cmd->name, cmd->namelen + 1);
+		openapi_str(pk, path);
+		msgpack_pack_map(pk, get ? 2 : 1);
+		openapi_post(pk, cmd);
+		if (get)
+			openapi_get(pk, cmd);
+	}
+	openapi_components(pk);
+}
