@@ -132,12 +132,30 @@ openapi_reply_schema(msgpack_packer *pk, const char *reply)
 		openapi_type(pk, NULL);
 }
 
-/* responses: 200 with the reply, default with the error object. */
+/* One error response: the error object. */
+static void
+openapi_error(msgpack_packer *pk, const char *status, const char *what)
+{
+	openapi_str(pk, status);
+	msgpack_pack_map(pk, 2);
+	openapi_str(pk, "description");
+	openapi_str(pk, what);
+	openapi_str(pk, "content");
+	msgpack_pack_map(pk, 1);
+	openapi_str(pk, "application/json");
+	msgpack_pack_map(pk, 1);
+	openapi_str(pk, "schema");
+	msgpack_pack_map(pk, 1);
+	openapi_str(pk, "$ref");
+	openapi_str(pk, "#/components/schemas/Error");
+}
+
+/* responses: 200 with the reply, 400 and default with the error object. */
 static void
 openapi_responses(msgpack_packer *pk, const struct command *cmd)
 {
 	openapi_str(pk, "responses");
-	msgpack_pack_map(pk, 2);
+	msgpack_pack_map(pk, 3);
 	openapi_str(pk, "200");
 	msgpack_pack_map(pk, 2);
 	openapi_str(pk, "description");
@@ -148,18 +166,8 @@ openapi_responses(msgpack_packer *pk, const struct command *cmd)
 	msgpack_pack_map(pk, 1);
 	openapi_str(pk, "schema");
 	openapi_reply_schema(pk, cmd->reply);
-	openapi_str(pk, "default");
-	msgpack_pack_map(pk, 2);
-	openapi_str(pk, "description");
-	openapi_str(pk, "An error");
-	openapi_str(pk, "content");
-	msgpack_pack_map(pk, 1);
-	openapi_str(pk, "application/json");
-	msgpack_pack_map(pk, 1);
-	openapi_str(pk, "schema");
-	msgpack_pack_map(pk, 1);
-	openapi_str(pk, "$ref");
-	openapi_str(pk, "#/components/schemas/Error");
+	openapi_error(pk, "400", "Bad arguments or request");
+	openapi_error(pk, "default", "An error (the plugin's own: 500)");
 }
 
 static void
@@ -255,9 +263,16 @@ openapi_pack(msgpack_packer *pk, const struct registry *reg)
 	char path[REGISTRY_NAME_MAX + 2];
 	size_t i;
 
-	msgpack_pack_map(pk, 4);
+	msgpack_pack_map(pk, 6);
 	openapi_str(pk, "openapi");
 	openapi_str(pk, "3.1.0");
+	openapi_str(pk, "servers");
+	msgpack_pack_array(pk, 1);
+	msgpack_pack_map(pk, 1);
+	openapi_str(pk, "url");
+	openapi_str(pk, "/");
+	openapi_str(pk, "security"); /* no authentication in this version */
+	msgpack_pack_array(pk, 0);
 	openapi_str(pk, "info");
 	msgpack_pack_map(pk, 2);
 	openapi_str(pk, "title");
