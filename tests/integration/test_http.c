@@ -643,7 +643,8 @@ START_TEST(test_http_openapi)
 	ck_assert_str_eq(harness_http_header(&r, "Content-Type"),
 	    "application/json");
 	ck_assert_ptr_nonnull(strstr(r.body,
-	    "{\"openapi\":\"3.1.0\",\"info\":{\"title\":\"duetd\""));
+	    "{\"openapi\":\"3.1.0\",\"servers\":[{\"url\":\"/\"}],"
+	    "\"security\":[],\"info\":{\"title\":\"duetd\""));
 	ck_assert_ptr_nonnull(strstr(r.body,
 	    "\"/add\":{\"post\":{\"operationId\":\"add\""));
 	ck_assert_ptr_nonnull(strstr(r.body,
