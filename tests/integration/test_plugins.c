@@ -14,6 +14,7 @@
 #include <hiredis/hiredis.h>
 
 #include "harness.h"
+#include "hiredis_field.h"
 
 static struct harness plugins_h;
 static char plugins_empty[64];
@@ -124,22 +125,6 @@ START_TEST(test_plugins_demo_fail)
 }
 END_TEST
 
-/* The value after key in a flat RESP2 map reply, or NULL. */
-static const redisReply *
-plugins_field(const redisReply *map, const char *key)
-{
-	size_t i;
-
-	ck_assert_int_eq(map->type, REDIS_REPLY_ARRAY);
-	ck_assert_uint_eq(map->elements % 2, 0);
-	for (i = 0; i + 1 < map->elements; i += 2) {
-		if (map->element[i]->type == REDIS_REPLY_STRING &&
-		    strcmp(map->element[i]->str, key) == 0)
-			return map->element[i + 1];
-	}
-	return NULL;
-}
-
 START_TEST(test_plugins_whoami)
 {
 	redisContext *c = redisConnect("127.0.0.1", plugins_h.port);
@@ -154,15 +139,15 @@ START_TEST(test_plugins_whoami)
 	freeReplyObject(r);
 	r = redisCommand(c, "whoami");
 	ck_assert(r != NULL);
-	f = plugins_field(r, "protocol");
+	f = hiredis_field(r, "protocol");
 	ck_assert(f != NULL && f->type == REDIS_REPLY_STRING);
 	ck_assert_str_eq(f->str, "resp2");
-	f = plugins_field(r, "peer");
+	f = hiredis_field(r, "peer");
 	ck_assert(f != NULL && strncmp(f->str, "127.0.0.1:", 10) == 0);
-	f = plugins_field(r, "name");
+	f = hiredis_field(r, "name");
 	ck_assert(f != NULL && f->type == REDIS_REPLY_STRING);
 	ck_assert_str_eq(f->str, "tester");
-	f = plugins_field(r, "user");
+	f = hiredis_field(r, "user");
 	ck_assert(f != NULL && f->type == REDIS_REPLY_NIL);
 	freeReplyObject(r);
 	redisFree(c);

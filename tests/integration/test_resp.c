@@ -15,6 +15,7 @@
 #include <hiredis/hiredis.h>
 
 #include "harness.h"
+#include "hiredis_field.h"
 
 static struct harness resp_h;
 
@@ -432,22 +433,6 @@ START_TEST(test_resp_redis_cli_pipe)
 }
 END_TEST
 
-/* The value after key in a flat RESP2 map reply, or NULL. */
-static redisReply *
-resp_field(const redisReply *map, const char *key)
-{
-	size_t i;
-
-	ck_assert_int_eq(map->type, REDIS_REPLY_ARRAY);
-	ck_assert_uint_eq(map->elements % 2, 0);
-	for (i = 0; i + 1 < map->elements; i += 2) {
-		if (map->element[i]->type == REDIS_REPLY_STRING &&
-		    strcmp(map->element[i]->str, key) == 0)
-			return map->element[i + 1];
-	}
-	return NULL;
-}
-
 START_TEST(test_resp_command)
 {
 	redisContext *c = redisConnect("127.0.0.1", resp_h.port);
@@ -484,14 +469,14 @@ START_TEST(test_resp_command)
 	ck_assert(r != NULL && r->type == REDIS_REPLY_ARRAY);
 	ck_assert_uint_eq(r->elements, 2);
 	ck_assert_str_eq(r->element[0]->str, "add");
-	e = resp_field(r->element[1], "summary");
+	e = hiredis_field(r->element[1], "summary");
 	ck_assert(e != NULL && e->type == REDIS_REPLY_STRING && e->len > 0);
-	args = resp_field(r->element[1], "arguments");
+	args = hiredis_field(r->element[1], "arguments");
 	ck_assert(args != NULL && args->type == REDIS_REPLY_ARRAY);
 	ck_assert_uint_eq(args->elements, 2);
-	ck_assert_str_eq(resp_field(args->element[0], "name")->str, "a");
-	ck_assert_str_eq(resp_field(args->element[0], "type")->str, "integer");
-	ck_assert_str_eq(resp_field(args->element[1], "name")->str, "b");
+	ck_assert_str_eq(hiredis_field(args->element[0], "name")->str, "a");
+	ck_assert_str_eq(hiredis_field(args->element[0], "type")->str, "integer");
+	ck_assert_str_eq(hiredis_field(args->element[1], "name")->str, "b");
 	freeReplyObject(r);
 	redisFree(c);
 }
@@ -657,7 +642,7 @@ START_TEST(test_resp_unix_socket)
 	ck_assert(c != NULL && c->err == 0);
 	r = redisCommand(c, "whoami");
 	ck_assert(r != NULL && r->type == REDIS_REPLY_ARRAY);
-	ck_assert_str_eq(resp_field(r, "peer")->str, "unix");
+	ck_assert_str_eq(hiredis_field(r, "peer")->str, "unix");
 	freeReplyObject(r);
 	redisFree(c);
 }
