@@ -527,7 +527,8 @@ write_results() {
 		echo
 		echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 		echo "- Kernel: $(uname -r)"
-		echo "- CPU: $cpu, $(nproc) cores"
+		echo "- CPU: $cpu, $(nproc) cores; load average before the runs:" \
+		    "$LOAD0 (other work on the machine skews every number)"
 		echo "- duetd: $rev, -O2, 1 worker; $(redis-server --version |
 		    awk '{ print $1, $2, $3 }'); $(nginx -v 2>&1 |
 		    sed 's/.*: //'); $(wrk -v 2>&1 | awk 'NR == 1 { print $1, $2 }')"
@@ -563,6 +564,7 @@ main() {
 	sanity_check "$P_DUET"
 	sanity_check "$P_REDIS"
 	: >"$T/rows"
+	LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 
 	mem_rows
 	for pipe in 1 16; do

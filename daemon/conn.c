@@ -39,6 +39,9 @@
 #define CONN_METHOD_MAX	       20
 #define CONN_HTTP_MAX_HEADER   16384
 #define CONN_HTTP_MAX_HEADERS  100
+/* How long a closing connection may take to read its last reply when no
+ * idle timeout is set. */
+#define CONN_LINGER_S	       30
 
 static void conn_on_read(struct bufferevent *bev, void *arg);
 static void conn_on_write(struct bufferevent *bev, void *arg);
@@ -82,7 +85,8 @@ conn_on_sent(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 }
 
 /*
- * The idle timeout: limits.idle_timeout without a byte read (0: none).
+ * The idle timeout: limits.idle_timeout without a byte read, or with
+ * output waiting and none of it taken by the client (0: none).
  */
 static void
 conn_set_idle_timeout(struct conn *c)
@@ -94,7 +98,7 @@ conn_set_idle_timeout(struct conn *c)
 		return;
 	tv.tv_sec = (time_t)(ms / 1000);
 	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-	bufferevent_set_timeouts(c->bev, &tv, NULL);
+	bufferevent_set_timeouts(c->bev, &tv, &tv);
 }
 
 /*
@@ -335,8 +339,13 @@ conn_reply_error(struct conn *c, const struct duet_err *err)
 void
 conn_close_after_reply(struct conn *c)
 {
+	struct timeval tv = {CONN_LINGER_S, 0};
+
 	c->closing = 1;
 	bufferevent_disable(c->bev, EV_READ);
+	/* A client that never reads its last reply is not kept for ever. */
+	if (c->worker->limits.idle_timeout_ms == 0)
+		bufferevent_set_timeouts(c->bev, NULL, &tv);
 }
 
 /*
@@ -682,6 +691,13 @@ conn_on_event(struct bufferevent *bev, short what, void *arg)
 	struct conn *c = arg;
 
 	(void)bev;
+	/* A half-close still gets the replies it asked for. */
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
+	    (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0 ||
+		!TAILQ_EMPTY(&c->pending))) {
+		conn_close_after_reply(c);
+		return;
+	}
 	if (what & BEV_EVENT_TIMEOUT)
 		log_debug("client %" PRIu64 " idle: closed", c->id);
 	else if (what & BEV_EVENT_ERROR)

@@ -70,7 +70,6 @@ main_load(const char *file, struct config **cfp, struct registry **regp)
 
 	if ((cf = config_load(file, &nerrors)) == NULL)
 		return -1;
-	log_set_level((enum log_level)cf->log_level);
 	reg = registry_build(cf, dispatch_host(), builtin_commands, &nerrors);
 	if (reg == NULL) {
 		config_free(cf);
@@ -109,6 +108,10 @@ main_on_reload(evutil_socket_t sig, short what, void *arg)
 
 	(void)sig;
 	(void)what;
+	if (st->drain_ev != NULL) {
+		log_warnx("reload ignored: shutting down");
+		return;
+	}
 	log_info("reloading %s", st->config_file);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
@@ -122,6 +125,7 @@ main_on_reload(evutil_socket_t sig, short what, void *arg)
 		goto fail;
 	}
 	registry_publish(reg);
+	log_set_level((enum log_level)cf->log_level);
 	for (i = 0; i < st->nworkers; i++) {
 		worker_refresh(&st->workers[i]);
 		worker_relisten(&st->workers[i], cf);
@@ -337,6 +341,7 @@ main(int argc, char *argv[])
 			    st.config_file);
 		return 1;
 	}
+	log_set_level((enum log_level)st.cf->log_level);
 	if (test) {
 		printf("configuration ok\n");
 		registry_unref(reg);

@@ -211,6 +211,10 @@ route_host_ok(const struct worker *w, struct http_str host)
 		len = colon != NULL ? (size_t)(colon - host.ptr) - 1 : 0;
 		if (len == 0 || len >= sizeof(name))
 			return 0;
+		/* Only ":port" may follow the literal. */
+		if ((size_t)(colon - host.ptr) + 1 < host.len &&
+		    colon[1] != ':')
+			return 0;
 		memcpy(name, host.ptr + 1, len);
 		name[len] = '\0';
 		return inet_pton(AF_INET6, name, addr) == 1;
@@ -241,7 +245,8 @@ route_origin_ok(struct conn *c, const struct http_request *req)
 		return 1;
 	if (o.len >= sizeof(c->route.origin))
 		return 0;
-	if ((o.len == req->host.len + 7 && strncasecmp(o.ptr, "http://", 7) == 0 &&
+	if ((req->host.len > 0 && o.len == req->host.len + 7 &&
+		strncasecmp(o.ptr, "http://", 7) == 0 &&
 		strncasecmp(o.ptr + 7, req->host.ptr, req->host.len) == 0))
 		return 1; /* the daemon's own page */
 	if (!route_listed(w->allow_origins, w->nallow_origins, o.ptr, o.len))
@@ -257,6 +262,45 @@ route_is_msgpack_type(struct http_str t)
 	return http_media_type_is(t, "application/msgpack") ||
 	    http_media_type_is(t, "application/x-msgpack") ||
 	    http_media_type_is(t, "application/vnd.msgpack");
+}
+
+/*
+ * Whether a Content-Type (one media type, unlike Accept) is type: the
+ * part before any ';', trimmed, compared ignoring case.  A list is never
+ * a valid Content-Type, so "text/plain, application/json" is not JSON.
+ */
+static int
+route_ctype_is(struct http_str v, const char *type)
+{
+	const char *semi = memchr(v.ptr, ';', v.len);
+	size_t len = semi != NULL ? (size_t)(semi - v.ptr) : v.len;
+	const char *p = v.ptr;
+
+	if (v.len == 0 || memchr(v.ptr, ',', v.len) != NULL)
+		return 0;
+	while (len > 0 && (*p == ' ' || *p == '\t')) {
+		p++;
+		len--;
+	}
+	while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+		len--;
+	return util_strcaseeq(p, len, type);
+}
+
+/* A JSON request body. */
+static int
+route_body_is_json(struct http_str v)
+{
+	return route_ctype_is(v, "application/json");
+}
+
+/* A msgpack request body. */
+static int
+route_body_is_msgpack(struct http_str v)
+{
+	return route_ctype_is(v, "application/msgpack") ||
+	    route_ctype_is(v, "application/x-msgpack") ||
+	    route_ctype_is(v, "application/vnd.msgpack");
 }
 
 /*
@@ -299,14 +343,15 @@ route_options(struct conn *c, const struct http_request *req)
 
 	if (out == NULL)
 		return;
-	if (c->route.origin[0] != '\0' || req->origin.len > 0)
+	(void)req;
+	if (c->route.origin[0] != '\0')
 		snprintf(extra, sizeof(extra),
 		    "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n"
 		    "Access-Control-Allow-Methods: GET, HEAD, POST\r\n"
 		    "Access-Control-Allow-Headers: Authorization, "
 		    "Content-Type, Accept\r\n"
 		    "Access-Control-Max-Age: 600\r\n",
-		    c->route.origin[0] != '\0' ? c->route.origin : "null");
+		    c->route.origin);
 	else
 		snprintf(extra, sizeof(extra),
 		    "Allow: GET, HEAD, POST, OPTIONS\r\n");
@@ -496,7 +541,7 @@ route_body(struct conn *c, struct http_request *req, msgpack_unpacked *up,
 	size_t used;
 	int rv;
 
-	if (http_media_type_is(req->content_type, "application/json")) {
+	if (route_body_is_json(req->content_type)) {
 		msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
 		if (convert_json_to_msgpack(&pk, p, len,
 			(int)c->worker->limits.max_nesting, &err) == -1) {
@@ -505,7 +550,7 @@ route_body(struct conn *c, struct http_request *req, msgpack_unpacked *up,
 		}
 		p = sb->data;
 		len = sb->size;
-	} else if (!route_is_msgpack_type(req->content_type)) {
+	} else if (!route_body_is_msgpack(req->content_type)) {
 		route_fail(c, 415,
 		    "a request body must be application/json or "
 		    "application/msgpack");
@@ -573,8 +618,8 @@ route_call(struct conn *c, struct http_request *req, struct http_str cmd,
 		goto done;
 	}
 	if (!get && req->content_type.len > 0 && bodylen == 0 &&
-	    !http_media_type_is(req->content_type, "application/json") &&
-	    !route_is_msgpack_type(req->content_type)) {
+	    !route_body_is_json(req->content_type) &&
+	    !route_body_is_msgpack(req->content_type)) {
 		route_fail(c, 415,
 		    "a request body must be application/json or "
 		    "application/msgpack");
@@ -658,8 +703,8 @@ route_expect(struct conn *c, const struct http_request *req)
 		route_fail(c, 405, "only POST takes a request body");
 		goto refuse;
 	}
-	if (!http_media_type_is(req->content_type, "application/json") &&
-	    !route_is_msgpack_type(req->content_type)) {
+	if (!route_body_is_json(req->content_type) &&
+	    !route_body_is_msgpack(req->content_type)) {
 		route_fail(c, 415,
 		    "a request body must be application/json or "
 		    "application/msgpack");

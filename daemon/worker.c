@@ -31,6 +31,8 @@
 #include "worker.h"
 
 #define WORKER_BACKLOG 511
+/* Marks, during a relisten, a listener the new set has not claimed. */
+#define WORKER_STALE 0x80000000u
 
 struct worker_stats worker_stats;
 atomic_int worker_draining;
@@ -182,6 +184,8 @@ worker_listen(struct worker *w, const struct config_listen *cl, int probe)
 	}
 	l->worker = w;
 	l->protocols = cl->protocols;
+	memcpy(&l->addr, &ss, sizeof(ss));
+	l->addrlen = sslen;
 	snprintf(l->text, sizeof(l->text), "%s", cl->text);
 	l->lev = evconnlistener_new_bind(w->base, worker_on_accept, l, flags,
 	    WORKER_BACKLOG, (struct sockaddr *)&ss, (int)sslen);
@@ -203,6 +207,9 @@ worker_listener_free(struct worker *w, struct worker_listener *l)
 {
 	TAILQ_REMOVE(&w->listeners, l, entry);
 	evconnlistener_free(l->lev);
+	/* A unix socket's file goes with it. */
+	if (l->addr.ss_family == AF_UNIX)
+		unlink(((struct sockaddr_un *)&l->addr)->sun_path);
 	free(l);
 }
 
@@ -435,6 +442,53 @@ worker_registry(struct worker *w)
 	return w->reg = reg;
 }
 
+/*
+ * The socket address of a listen entry, TCP or unix.  Returns 0 or -1
+ * (logged).
+ */
+static int
+worker_address(const struct config_listen *cl, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	struct sockaddr_un *sun = (struct sockaddr_un *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (!cl->is_unix)
+		return worker_resolve(cl, ss, len);
+	sun->sun_family = AF_UNIX;
+	snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", cl->path);
+	*len = sizeof(*sun);
+	return 0;
+}
+
+static int
+worker_addr_eq(const struct sockaddr_storage *a, socklen_t alen,
+    const struct sockaddr_storage *b, socklen_t blen)
+{
+	return alen == blen && memcmp(a, b, alen) == 0;
+}
+
+/*
+ * Whether the daemon already listens on cl's address in the old config
+ * (however it was written, whatever its protocols).
+ */
+static int
+worker_already_bound(const struct config *old, const struct config_listen *cl)
+{
+	struct sockaddr_storage a, b;
+	socklen_t alen, blen;
+	size_t i;
+
+	if (worker_address(cl, &a, &alen) == -1)
+		return 0;
+	for (i = 0; i < old->nlisten; i++) {
+		if (worker_address(&old->listen[i], &b, &blen) == 0 &&
+		    worker_addr_eq(&a, alen, &b, blen))
+			return 1;
+	}
+	return 0;
+}
+
 /* A new set of listen addresses for one worker; owned by the event. */
 struct worker_relisten {
 	struct worker *w;
@@ -458,24 +512,6 @@ worker_relisten_free(struct worker_relisten *rl)
 }
 
 /*
- * Whether cl is among the n listen entries (same address as written,
- * same protocols).
- */
-static int
-worker_listed(const struct config_listen *list, size_t n, const char *text,
-    unsigned protocols)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (strcmp(list[i].text, text) == 0 &&
-		    list[i].protocols == protocols)
-			return 1;
-	}
-	return 0;
-}
-
-/*
  * Checks, before a reload is published, that the listen addresses it adds
  * are free.  Returns 0, or -1 after logging.
  */
@@ -491,8 +527,7 @@ worker_check_new_listeners(const struct config *old, const struct config *cf)
 	for (i = 0; i < cf->nlisten; i++) {
 		const struct config_listen *cl = &cf->listen[i];
 
-		if (worker_listed(old->listen, old->nlisten, cl->text,
-			cl->protocols))
+		if (worker_already_bound(old, cl))
 			continue;
 		if (cl->is_unix) {
 			memset(&sun, 0, sizeof(sun));
@@ -513,8 +548,28 @@ worker_check_new_listeners(const struct config *old, const struct config *cf)
 }
 
 /*
- * On w's thread: closes the listeners the new set drops and opens those
- * it adds; the others, and every connection, are left alone.
+ * The listener of w bound to cl's address, or NULL.
+ */
+static struct worker_listener *
+worker_find_listener(struct worker *w, const struct config_listen *cl)
+{
+	struct sockaddr_storage ss;
+	struct worker_listener *l;
+	socklen_t len;
+
+	if (worker_address(cl, &ss, &len) == -1)
+		return NULL;
+	TAILQ_FOREACH(l, &w->listeners, entry) {
+		if (worker_addr_eq(&l->addr, l->addrlen, &ss, len))
+			return l;
+	}
+	return NULL;
+}
+
+/*
+ * On w's thread: keeps the listeners whose address the new set still has
+ * (taking up its protocols), closes those it drops and opens those it
+ * adds.  Connections are left alone.  Nothing happens once draining.
  */
 static void
 worker_on_relisten(evutil_socket_t fd, short what, void *arg)
@@ -526,25 +581,27 @@ worker_on_relisten(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	for (l = TAILQ_FIRST(&w->listeners); l != NULL; l = next) {
-		next = TAILQ_NEXT(l, entry);
-		if (!worker_listed(rl->listen, rl->n, l->text, l->protocols)) {
-			if (w->index == 0)
-				log_info("no longer listening on %s", l->text);
-			worker_listener_free(w, l);
-		}
-	}
-	for (i = 0; i < rl->n; i++) {
+	TAILQ_FOREACH(l, &w->listeners, entry)
+		l->protocols |= WORKER_STALE;
+	for (i = 0; i < rl->n && !w->draining; i++) {
 		const struct config_listen *cl = &rl->listen[i];
-		int found = 0;
 
 		if (cl->is_unix && w->index != 0)
 			continue;
-		TAILQ_FOREACH(l, &w->listeners, entry)
-			found |= strcmp(l->text, cl->text) == 0 &&
-			    l->protocols == cl->protocols;
-		if (!found && worker_listen(w, cl, 0) == 0 && w->index == 0)
+		if ((l = worker_find_listener(w, cl)) != NULL) {
+			l->protocols = cl->protocols;
+			snprintf(l->text, sizeof(l->text), "%s", cl->text);
+		} else if (worker_listen(w, cl, 0) == 0 && w->index == 0) {
 			log_info("listening on %s", cl->text);
+		}
+	}
+	for (l = TAILQ_FIRST(&w->listeners); l != NULL; l = next) {
+		next = TAILQ_NEXT(l, entry);
+		if (!(l->protocols & WORKER_STALE) || w->draining)
+			continue;
+		if (w->index == 0)
+			log_info("no longer listening on %s", l->text);
+		worker_listener_free(w, l);
 	}
 	worker_relisten_free(rl);
 }

@@ -10,6 +10,7 @@
 #define DUET_WORKER_H
 
 #include <sys/queue.h>
+#include <sys/socket.h>
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -30,6 +31,8 @@ struct worker_listener {
 	struct worker *worker;		/* borrowed: the owner */
 	char text[128];			/* the listen address as configured */
 	unsigned protocols;		/* CONFIG_PROTO_* it serves */
+	struct sockaddr_storage addr;	/* the address bound */
+	socklen_t addrlen;
 };
 
 struct worker {

@@ -190,6 +190,17 @@ static const struct hl_case hl_cases[] = {
           "Content-Length: 5\r\n\r\n[1,2]"),
         0, "HTTP/1.1 415 Unsupported Media Type",
         "a request body must be application/json or application/msgpack", 0},
+    {"text/plain with a JSON-looking parameter",
+        C("POST /add" H11
+          "Content-Type: text/plain;a=\",application/json;\"\r\n"
+          "Content-Length: 5\r\n\r\n[1,2]"),
+        0, "HTTP/1.1 415 Unsupported Media Type",
+        "a request body must be application/json or application/msgpack", 0},
+    {"a list of media types",
+        C("POST /add" H11 "Content-Type: text/plain, application/json\r\n"
+          "Content-Length: 5\r\n\r\n[1,2]"),
+        0, "HTTP/1.1 415 Unsupported Media Type",
+        "a request body must be application/json or application/msgpack", 0},
 };
 
 /* Fails unless new connections are served over HTTP and RESP, and old. */

@@ -411,6 +411,38 @@ START_TEST(test_limits_client_never_reads)
 }
 END_TEST
 
+START_TEST(test_limits_half_close_gets_whole_reply)
+{
+	const size_t n = 900000;
+	char head[64], *value = malloc(n), *got;
+	size_t len, hlen;
+	int fd = harness_connect(limits_h.port), closed;
+
+	ck_assert_ptr_nonnull(value);
+	memset(value, 'x', n);
+	hlen = (size_t)snprintf(head, sizeof(head),
+	    "*3\r\n$3\r\nset\r\n$3\r\nbig\r\n$%zu\r\n", n);
+	harness_send(fd, head, hlen);
+	harness_send(fd, value, n);
+	harness_sends(fd, "\r\n");
+	harness_expects(fd, "+OK\r\n");
+	close(fd);
+	/* Ask, then close the sending side at once: the reply still comes. */
+	fd = harness_connect(limits_h.port);
+	harness_sends(fd, "GET big\r\n");
+	shutdown(fd, SHUT_WR);
+	got = harness_read_all(fd, HARNESS_TIMEOUT_MS, &len, &closed);
+	hlen = (size_t)snprintf(head, sizeof(head), "$%zu\r\n", n);
+	ck_assert_uint_eq(len, hlen + n + 2);
+	ck_assert_int_eq(memcmp(got, head, hlen), 0);
+	ck_assert_int_eq(memcmp(got + hlen, value, n), 0);
+	ck_assert(closed);
+	free(got);
+	free(value);
+	close(fd);
+}
+END_TEST
+
 static Suite *
 limits_suite(void)
 {
@@ -437,6 +469,7 @@ limits_suite(void)
 	tc = tcase_create("output");
 	tcase_add_checked_fixture(tc, limits_output_setup, limits_teardown);
 	tcase_add_test(tc, test_limits_client_never_reads);
+	tcase_add_test(tc, test_limits_half_close_gets_whole_reply);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -28,20 +28,29 @@
 static struct harness reload_h;
 static char reload_dir[64];
 
-/* Copies a built plugin into the test's plugin folder as name. */
+/*
+ * Copies a built plugin into the test's plugin folder as name, replacing
+ * it atomically (a new file, then rename), as a user should.  No child
+ * process: client threads may be running, and fork() with threads can
+ * deadlock the child.
+ */
 static void
 reload_install(const char *from_env, const char *file, const char *name)
 {
-	struct harness_out o;
-	char cmd[1024];
+	char from[512], tmp[512], to[512];
+	char *data;
+	size_t len;
+	FILE *f;
 
-	snprintf(cmd, sizeof(cmd), "cp '%s/%s' '%s/%s.tmp' && mv -f '%s/%s.tmp' "
-				   "'%s/%s'",
-	    harness_env(from_env), file, reload_dir, name, reload_dir, name,
-	    reload_dir, name);
-	harness_run(&o, cmd, NULL, 0);
-	ck_assert_int_eq(o.status, 0);
-	harness_out_free(&o);
+	snprintf(from, sizeof(from), "%s/%s", harness_env(from_env), file);
+	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", reload_dir, name);
+	snprintf(to, sizeof(to), "%s/%s", reload_dir, name);
+	data = harness_read_file(from, &len);
+	ck_assert_ptr_nonnull(f = fopen(tmp, "wb"));
+	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(rename(tmp, to), 0);
+	free(data);
 }
 
 static void
@@ -215,6 +224,39 @@ START_TEST(test_reload_adds_and_removes_listeners)
 	harness_expects(old, "+PONG\r\n");
 	close(old);
 	free(grown);
+	free(conf);
+}
+END_TEST
+
+START_TEST(test_reload_changes_listener_protocols)
+{
+	char *conf, *changed, *at, want[64];
+	size_t len;
+	int fd;
+
+	conf = harness_read_file(reload_h.conf, &len);
+	changed = malloc(len + 128);
+	ck_assert_ptr_nonnull(changed);
+	snprintf(want, sizeof(want), "  - 127.0.0.1:%d\n", reload_h.port);
+	ck_assert_ptr_nonnull(at = strstr(conf, want));
+	/* The same address, now HTTP only: no rebind, no failed reload. */
+	snprintf(changed, len + 128,
+	    "%.*s  - {address: \"127.0.0.1:%d\", protocols: [http]}\n%s",
+	    (int)(at - conf), conf, reload_h.port, at + strlen(want));
+	harness_write_file(reload_h.conf, changed);
+	kill(reload_h.pid, SIGHUP);
+	reload_wait_log("registry generation 2\n");
+	fd = harness_connect(reload_h.port);
+	harness_sends(fd, "PING\r\n");
+	free(harness_read_until(fd, "\r\n", &len));
+	close(fd);
+	reload_wait_for("GET /ping HTTP/1.0\r\n\r\n", "HTTP/1.1 200 OK\r\n");
+	/* Back to both protocols for the harness's PING at the end. */
+	harness_write_file(reload_h.conf, conf);
+	kill(reload_h.pid, SIGHUP);
+	reload_wait_log("registry generation 3\n");
+	reload_wait_for("PING\r\n", "+PONG\r\n");
+	free(changed);
 	free(conf);
 }
 END_TEST
@@ -492,6 +534,7 @@ reload_suite(void)
 	tcase_add_test(tc, test_reload_faults_keep_serving);
 	tcase_add_test(tc, test_reload_under_load_loses_no_call);
 	tcase_add_test(tc, test_reload_adds_and_removes_listeners);
+	tcase_add_test(tc, test_reload_changes_listener_protocols);
 	suite_add_tcase(s, tc);
 	return s;
 }
