@@ -429,6 +429,29 @@ harness_log(const struct harness *h)
 }
 
 /*
+ * Waits until the daemon's log holds text (how a test knows a signal was
+ * handled: signals do not queue); fails after HARNESS_TIMEOUT_MS.
+ */
+void
+harness_wait_log(const struct harness *h, const char *text)
+{
+	long long deadline = harness_now_ms() + HARNESS_TIMEOUT_MS;
+	struct timespec pause = {0, 5 * 1000 * 1000};
+	char *log;
+
+	do {
+		log = harness_log(h);
+		if (strstr(log, text) != NULL) {
+			free(log);
+			return;
+		}
+		free(log);
+		nanosleep(&pause, NULL);
+	} while (harness_now_ms() < deadline);
+	ck_abort_msg("the log never said '%s'", text);
+}
+
+/*
  * Returns the daemon's resident set size in kB (VmRSS).
  */
 long

@@ -45,6 +45,7 @@ void harness_start(
     struct harness *h, const char *plugin_dir, const char *extra_yaml);
 void harness_stop(struct harness *h);
 char *harness_log(const struct harness *h);
+void harness_wait_log(const struct harness *h, const char *text);
 long harness_rss_kb(const struct harness *h);
 
 void harness_run(

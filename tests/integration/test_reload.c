@@ -115,26 +115,6 @@ reload_wait_for(const char *cmd, const char *want)
 	ck_abort_msg("'%s' still answers '%s', not '%s'", cmd, got, want);
 }
 
-/* Waits until the daemon's log holds text. */
-static void
-reload_wait_log(const char *text)
-{
-	struct timespec pause = {0, 5 * 1000 * 1000};
-	char *log;
-	int tries;
-
-	for (tries = 0; tries < 2000; tries++) {
-		log = harness_log(&reload_h);
-		if (strstr(log, text) != NULL) {
-			free(log);
-			return;
-		}
-		free(log);
-		nanosleep(&pause, NULL);
-	}
-	ck_abort_msg("the log never said '%s'", text);
-}
-
 START_TEST(test_reload_replaced_plugin_runs_new_code)
 {
 	char line[64];
@@ -151,7 +131,7 @@ START_TEST(test_reload_replaced_plugin_runs_new_code)
 	for (i = 4; i <= 8; i++) {
 		kill(reload_h.pid, SIGHUP);
 		snprintf(line, sizeof(line), "registry generation %d\n", i);
-		reload_wait_log(line);
+		harness_wait_log(&reload_h, line);
 	}
 	reload_wait_for("add 1 2\r\n", ":3\r\n");
 	reload_wait_for("reflect [1]\r\n", "*1\r\n:1\r\n");
@@ -162,7 +142,7 @@ START_TEST(test_reload_plugin_state_is_per_generation)
 {
 	reload_expect("set k 1\r\n", "+OK\r\n");
 	kill(reload_h.pid, SIGHUP);
-	reload_wait_log("registry generation 2\n");
+	harness_wait_log(&reload_h, "registry generation 2\n");
 	/* The new generation's kv starts empty and counts on its own. */
 	reload_wait_for("exists k\r\n", ":0\r\n");
 	reload_expect("incr n\r\n", ":1\r\n");
@@ -205,7 +185,7 @@ START_TEST(test_reload_adds_and_removes_listeners)
 	harness_write_file(reload_h.conf, grown);
 	kill(reload_h.pid, SIGHUP);
 	snprintf(line, sizeof(line), "listening on 127.0.0.1:%d\n", port);
-	reload_wait_log(line);
+	harness_wait_log(&reload_h, line);
 	harness_roundtrip(port, "PING\r\n", "+PONG\r\n");
 	/* The connection made before the reload is untouched. */
 	harness_sends(old, "add 1 2\r\n");
@@ -214,7 +194,7 @@ START_TEST(test_reload_adds_and_removes_listeners)
 	kill(reload_h.pid, SIGHUP);
 	snprintf(line, sizeof(line), "no longer listening on 127.0.0.1:%d\n",
 	    port);
-	reload_wait_log(line);
+	harness_wait_log(&reload_h, line);
 	/* Each worker closes its own socket of that address. */
 	for (tries = 0; tries < 2000 && reload_port_open(port); tries++)
 		nanosleep(&pause, NULL);
@@ -245,7 +225,7 @@ START_TEST(test_reload_changes_listener_protocols)
 	    (int)(at - conf), conf, reload_h.port, at + strlen(want));
 	harness_write_file(reload_h.conf, changed);
 	kill(reload_h.pid, SIGHUP);
-	reload_wait_log("registry generation 2\n");
+	harness_wait_log(&reload_h, "registry generation 2\n");
 	fd = harness_connect(reload_h.port);
 	harness_sends(fd, "PING\r\n");
 	free(harness_read_until(fd, "\r\n", &len));
@@ -254,7 +234,7 @@ START_TEST(test_reload_changes_listener_protocols)
 	/* Back to both protocols for the harness's PING at the end. */
 	harness_write_file(reload_h.conf, conf);
 	kill(reload_h.pid, SIGHUP);
-	reload_wait_log("registry generation 3\n");
+	harness_wait_log(&reload_h, "registry generation 3\n");
 	reload_wait_for("PING\r\n", "+PONG\r\n");
 	free(changed);
 	free(conf);
@@ -411,7 +391,7 @@ START_TEST(test_reload_faults_keep_serving)
 		     reload_log_count("reload failed") == failed;
 		     tries++)
 			nanosleep(&pause, NULL);
-		reload_wait_log(f->log);
+		harness_wait_log(&reload_h, f->log);
 		reload_expect("add 1 2\r\n", ":3\r\n");
 		reload_expect("swap.which\r\n", "$1\r\nA\r\n");
 		harness_write_file(reload_h.conf, conf);
@@ -495,7 +475,7 @@ START_TEST(test_reload_under_load_loses_no_call)
 		    i % 2 ? "swap_b.so" : "swap_a.so", "swap.so");
 		kill(reload_h.pid, SIGHUP);
 		snprintf(line, sizeof(line), "registry generation %d\n", i + 1);
-		reload_wait_log(line);
+		harness_wait_log(&reload_h, line);
 		reload_wait_for("swap.which\r\n",
 		    i % 2 ? "$1\r\nB\r\n" : "$1\r\nA\r\n");
 		if (i == 1)

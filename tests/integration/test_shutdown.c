@@ -48,26 +48,6 @@ shut_wait(int ms)
 	return -1;
 }
 
-/* Waits until the daemon's log holds text (signals do not queue). */
-static void
-shut_wait_log(const char *text)
-{
-	struct timespec pause = {0, 5 * 1000 * 1000};
-	char *log;
-	int i;
-
-	for (i = 0; i < 1000; i++) {
-		log = harness_log(&shut_h);
-		if (strstr(log, text) != NULL) {
-			free(log);
-			return;
-		}
-		free(log);
-		nanosleep(&pause, NULL);
-	}
-	ck_abort_msg("the log never said '%s'", text);
-}
-
 /* Fails unless the daemon exited 0; cleans its folder. */
 static void
 shut_exited_zero(int status)
@@ -134,7 +114,7 @@ START_TEST(test_shutdown_second_signal_stops_at_once)
 	harness_sends(slow, "PING\r\n*2\r\n$4\r\nECHO\r\n");
 	harness_expects(slow, "+PONG\r\n");
 	ck_assert_int_eq(kill(shut_h.pid, SIGTERM), 0);
-	shut_wait_log("shutting down");
+	harness_wait_log(&shut_h, "shutting down");
 	ck_assert_int_eq(kill(shut_h.pid, SIGTERM), 0);
 	shut_exited_zero(shut_wait(400));
 	close(slow);
