@@ -528,7 +528,8 @@ write_results() {
 		echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 		echo "- Kernel: $(uname -r)"
 		echo "- CPU: $cpu, $(nproc) cores; load average before the runs:" \
-		    "$LOAD0 (other work on the machine skews every number)"
+		    "$LOAD0 (1, 5, 15 min; other work on the machine skews" \
+		    "every number)"
 		echo "- duetd: $rev, -O2, 1 worker; $(redis-server --version |
 		    awk '{ print $1, $2, $3 }'); $(nginx -v 2>&1 |
 		    sed 's/.*: //'); $(wrk -v 2>&1 | awk 'NR == 1 { print $1, $2 }')"
