@@ -226,7 +226,16 @@ util_utf8_valid(const char *s, size_t len)
 
 	while (i < len) {
 		unsigned char c = p[i];
+		uint64_t word;
 
+		/* ASCII runs, eight bytes at a time (no high bit set). */
+		if (c < 0x80 && len - i >= 8) {
+			memcpy(&word, p + i, 8);
+			if ((word & 0x8080808080808080ULL) == 0) {
+				i += 8;
+				continue;
+			}
+		}
 		if (c < 0x80) {
 			i++;
 			continue;

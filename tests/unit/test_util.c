@@ -235,6 +235,13 @@ static const struct utf8_case utf8_cases[] = {
     {"truncated 4", "\xf0\x9f\x98", 3, 0},
     {"bad continuation", "\xc3\x28", 2, 0},
     {"valid then truncated", "ab\xe2\x82", 4, 0},
+    /* Long ASCII runs take the eight-bytes-at-a-time path. */
+    {"long ascii", "abcdefghijklmnopqrstuvwxyz", 26, 1},
+    {"long ascii then ff", "abcdefghijklmnop\xff", 17, 0},
+    {"ff inside a word", "abc\xff" "efghijkl", 12, 0},
+    {"2-byte after 8 ascii", "abcdefgh\xc3\xa9ijklmnop", 18, 1},
+    {"surrogate after 7 ascii", "abcdefg\xed\xa0\x80zzzzzzzz", 18, 0},
+    {"truncated at the end of a long run", "abcdefghijklmnop\xe2\x82", 18, 0},
 };
 
 START_TEST(test_util_utf8)
