@@ -716,11 +716,12 @@ conn_describe(const struct conn *c, char *buf, size_t len)
 
 	snprintf(buf, len,
 	    "id=%" PRIu64 " addr=%s laddr=%s name=%s age=%lld idle=%lld "
-	    "db=0 cmds=%" PRIu64 " resp=%d encoding=%s",
+	    "db=0 cmds=%" PRIu64 " resp=%d encoding=%s worker=%d",
 	    c->id, c->peer, c->local, c->name != NULL ? c->name : "",
 	    (long long)(now - c->created), (long long)(now - c->last_active),
 	    c->ncommands, c->resp3 ? 3 : 2,
 	    c->encoding == CONN_ENC_MSGPACK ? "msgpack" :
 	    c->encoding == CONN_ENC_JSON    ? "json" :
-					      "native");
+					      "native",
+	    c->worker->index);
 }

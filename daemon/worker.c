@@ -52,6 +52,9 @@ worker_reject(evutil_socket_t fd)
 	atomic_fetch_add(&worker_stats.rejected_connections, 1);
 }
 
+static void worker_handoff(struct worker *to, evutil_socket_t fd,
+    const struct worker_listener *l);
+
 static void
 worker_on_accept(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
@@ -60,13 +63,72 @@ worker_on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	struct worker *w = l->worker;
 
 	(void)lev;
+	(void)salen;
 	if (atomic_load(&worker_stats.connections) >=
 	    w->limits.max_connections) {
 		worker_reject(fd);
 		return;
 	}
-	(void)salen;
+	/* Unix sockets have one acceptor: spread its clients round-robin. */
+	if (sa->sa_family == AF_UNIX && w->npeers > 1) {
+		struct worker *to = &w->peers[w->next_peer++ % (unsigned)w->npeers];
+
+		if (to != w) {
+			worker_handoff(to, fd, l);
+			return;
+		}
+	}
 	conn_new(w, fd, sa, l->text, l->protocols);
+}
+
+/*
+ * Passes an accepted unix-socket connection to worker to (any thread).
+ */
+static void
+worker_handoff(struct worker *to, evutil_socket_t fd,
+    const struct worker_listener *l)
+{
+	struct worker_handoff *h;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		evutil_closesocket(fd);
+		return;
+	}
+	h->fd = fd;
+	h->protocols = l->protocols;
+	snprintf(h->text, sizeof(h->text), "%s", l->text);
+	pthread_mutex_lock(&to->handoff_lock);
+	STAILQ_INSERT_TAIL(&to->handoffs, h, entry);
+	pthread_mutex_unlock(&to->handoff_lock);
+	event_active(to->handoff_ev, EV_READ, 0);
+}
+
+/*
+ * Takes up the connections worker 0 handed over (on w's thread); once
+ * draining, closes them instead.  Also frees what is left at the end.
+ */
+static void
+worker_on_handoff(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	STAILQ_HEAD(, worker_handoff) list = STAILQ_HEAD_INITIALIZER(list);
+	struct worker_handoff *h;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&w->handoff_lock);
+	STAILQ_CONCAT(&list, &w->handoffs);
+	pthread_mutex_unlock(&w->handoff_lock);
+	while ((h = STAILQ_FIRST(&list)) != NULL) {
+		STAILQ_REMOVE_HEAD(&list, entry);
+		if (w->draining || w->base == NULL)
+			evutil_closesocket(h->fd);
+		else
+			conn_new(w, h->fd, (struct sockaddr *)&sun, h->text,
+			    h->protocols);
+		free(h);
+	}
 }
 
 static void
@@ -226,6 +288,8 @@ worker_listen_all(struct worker *workers, int n, const struct config *cf)
 	for (k = 0; k < n; k++) {
 		struct worker *w = &workers[k];
 
+		w->peers = workers;
+		w->npeers = n;
 		for (i = 0; i < cf->nlisten; i++) {
 			if (cf->listen[i].is_unix && k != 0)
 				continue;
@@ -315,6 +379,8 @@ worker_init(struct worker *w, int index, const struct config *cf)
 	w->limits = cf->limits;
 	TAILQ_INIT(&w->conns);
 	TAILQ_INIT(&w->listeners);
+	STAILQ_INIT(&w->handoffs);
+	pthread_mutex_init(&w->handoff_lock, NULL);
 	msgpack_sbuffer_init(&w->args);
 	if (msgpack_zone_init(&w->zone, 8192))
 		w->zone_ready = 1;
@@ -325,6 +391,8 @@ worker_init(struct worker *w, int index, const struct config *cf)
 	    (w->refresh_ev = event_new(w->base, -1, 0, worker_on_refresh, w)) ==
 		NULL ||
 	    (w->drain_ev = event_new(w->base, -1, 0, worker_on_drain, w)) ==
+		NULL ||
+	    (w->handoff_ev = event_new(w->base, -1, 0, worker_on_handoff, w)) ==
 		NULL ||
 	    (w->scratch = evbuffer_new()) == NULL) {
 		log_error("worker %d: out of memory", index);
@@ -410,6 +478,12 @@ worker_fini(struct worker *w)
 		event_free(w->refresh_ev);
 	if (w->drain_ev != NULL)
 		event_free(w->drain_ev);
+	if (w->handoff_ev != NULL) {
+		event_free(w->handoff_ev);
+		w->draining = 1; /* close what is still queued */
+		worker_on_handoff(-1, 0, w);
+	}
+	pthread_mutex_destroy(&w->handoff_lock);
 	if (w->base != NULL)
 		event_base_free(w->base);
 	if (w->scratch != NULL)

@@ -35,8 +35,22 @@ struct worker_listener {
 	socklen_t addrlen;
 };
 
+/* A unix-socket connection accepted by worker 0 for another worker. */
+struct worker_handoff {
+	STAILQ_ENTRY(worker_handoff) entry;
+	evutil_socket_t fd;		/* owned until conn_new */
+	char text[128];			/* the listener's address */
+	unsigned protocols;
+};
+
 struct worker {
 	int index;
+	struct worker *peers;		/* borrowed: every worker (handoff) */
+	int npeers;
+	unsigned next_peer;		/* worker 0: round-robin position */
+	pthread_mutex_t handoff_lock;	/* guards handoffs */
+	STAILQ_HEAD(, worker_handoff) handoffs; /* owned, from worker 0 */
+	struct event *handoff_ev;	/* owned: activated with a handoff */
 	pthread_t thread;
 	struct event_base *base;	/* owned */
 	struct event *stop_ev;		/* owned: activated by worker_stop */

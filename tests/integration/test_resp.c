@@ -611,8 +611,8 @@ resp_unix_setup(void)
 	char extra[256];
 
 	harness_tmpdir(resp_sockdir, sizeof(resp_sockdir));
-	snprintf(
-	    extra, sizeof(extra), "  - unix:%s/duetd.sock\n", resp_sockdir);
+	snprintf(extra, sizeof(extra), "  - unix:%s/duetd.sock\nworkers: 2\n",
+	    resp_sockdir);
 	harness_start(&resp_h, NULL, extra);
 }
 
@@ -645,6 +645,35 @@ START_TEST(test_resp_unix_socket)
 	ck_assert_str_eq(hiredis_field(r, "peer")->str, "unix");
 	freeReplyObject(r);
 	redisFree(c);
+}
+END_TEST
+
+/* Worker 0 accepts the unix socket and hands clients round-robin. */
+START_TEST(test_resp_unix_socket_spreads_over_workers)
+{
+	redisContext *c[4];
+	redisReply *r;
+	char path[256];
+	int i, seen[2] = {0, 0};
+
+	snprintf(path, sizeof(path), "%s/duetd.sock", resp_sockdir);
+	for (i = 0; i < 4; i++) {
+		c[i] = redisConnectUnix(path);
+		ck_assert(c[i] != NULL && c[i]->err == 0);
+		r = redisCommand(c[i], "CLIENT INFO");
+		ck_assert(r != NULL && r->type == REDIS_REPLY_STRING);
+		if (strstr(r->str, " worker=0\n") != NULL)
+			seen[0]++;
+		else if (strstr(r->str, " worker=1\n") != NULL)
+			seen[1]++;
+		else
+			ck_abort_msg("no worker in '%s'", r->str);
+		freeReplyObject(r);
+	}
+	ck_assert_int_eq(seen[0], 2);
+	ck_assert_int_eq(seen[1], 2);
+	for (i = 0; i < 4; i++)
+		redisFree(c[i]);
 }
 END_TEST
 
@@ -689,6 +718,7 @@ resp_suite(void)
 	tc = tcase_create("unix");
 	tcase_add_checked_fixture(tc, resp_unix_setup, resp_unix_teardown);
 	tcase_add_test(tc, test_resp_unix_socket);
+	tcase_add_test(tc, test_resp_unix_socket_spreads_over_workers);
 	suite_add_tcase(s, tc);
 	return s;
 }
