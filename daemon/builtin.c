@@ -146,8 +146,8 @@ builtin_select(duet_call *call)
 	int64_t db;
 
 	if (util_parse_int64(s, len, &db) == -1)
-		duet_reply_error(call, "ERR",
-		    "value is not an integer or out of range");
+		duet_reply_error(
+		    call, "ERR", "value is not an integer or out of range");
 	else if (db != 0)
 		duet_reply_error(call, "ERR", "DB index is out of range");
 	else
@@ -429,9 +429,7 @@ builtin_command(duet_call *call)
 	size_t i;
 
 	if (!duet_arg_present(call, 0)) {
-		msgpack_pack_array(pk, reg->ncommands);
-		for (i = 0; i < reg->ncommands; i++)
-			builtin_command_info(pk, &reg->commands[i]);
+		builtin_command_each(call, reg, 0);
 	} else if (builtin_arg_is(call, 0, "COUNT") && n == 0) {
 		msgpack_pack_uint64(pk, reg->ncommands);
 	} else if (builtin_arg_is(call, 0, "LIST") && n == 0) {

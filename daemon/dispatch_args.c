@@ -42,8 +42,8 @@ dispatch_convert_json(struct worker *w, msgpack_packer *pk,
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&tmp, &sb, msgpack_sbuffer_write);
-	if (convert_json_to_msgpack(&tmp, a->ptr, a->len,
-		(int)w->limits.max_nesting, err) == -1)
+	if (convert_json_to_msgpack(
+	        &tmp, a->ptr, a->len, (int)w->limits.max_nesting, err) == -1)
 		goto done;
 	if (msgpack_unpack(sb.data, sb.size, &off, &w->zone, &o) !=
 	    MSGPACK_UNPACK_SUCCESS) {
@@ -67,8 +67,8 @@ dispatch_convert_msgpack(struct worker *w, msgpack_packer *pk,
 	size_t off = 0, used;
 	int rv;
 
-	if (convert_msgpack_check(a->ptr, a->len, (int)w->limits.max_nesting,
-		&used, err) == -1)
+	if (convert_msgpack_check(
+	        a->ptr, a->len, (int)w->limits.max_nesting, &used, err) == -1)
 		return -1;
 	rv = msgpack_unpack(a->ptr, a->len, &off, &w->zone, &o);
 	if (rv == MSGPACK_UNPACK_NOMEM_ERROR) {
@@ -161,8 +161,8 @@ dispatch_name(const struct request *req, size_t i)
 static size_t
 dispatch_nnamed(const struct request *req)
 {
-	return req->kind == REQUEST_OBJECT ? req->body->via.map.size :
-					     req->argc;
+	return req->kind == REQUEST_OBJECT ? req->body->via.map.size
+	                                   : req->argc;
 }
 
 static struct dispatch_val
@@ -182,8 +182,8 @@ dispatch_named_val(const struct request *req, size_t i)
  * is variadic, and that every required one is there.
  */
 static int
-dispatch_check_names(const struct command *cmd, const struct request *req,
-    struct duet_err *err)
+dispatch_check_names(
+    const struct command *cmd, const struct request *req, struct duet_err *err)
 {
 	const struct sig *sig = cmd->sig;
 	size_t i, j, n = dispatch_nnamed(req);
@@ -193,7 +193,8 @@ dispatch_check_names(const struct command *cmd, const struct request *req,
 		struct resp_arg name = dispatch_name(req, i);
 
 		if ((k = sig_find(sig, name.ptr, name.len)) == -1) {
-			util_err_set(err, "ERR", "unknown argument '%.*s' for '%s'",
+			util_err_set(err, "ERR",
+			    "unknown argument '%.*s' for '%s'",
 			    (int)(name.len < 64 ? name.len : 64), name.ptr,
 			    cmd->name);
 			return -1;
@@ -204,7 +205,8 @@ dispatch_check_names(const struct command *cmd, const struct request *req,
 			if (other.len == name.len &&
 			    memcmp(other.ptr, name.ptr, name.len) == 0) {
 				util_err_set(err, "ERR",
-				    "argument '%s' given more than once for '%s'",
+				    "argument '%s' given more than once for "
+				    "'%s'",
 				    sig->params[k].name, cmd->name);
 				return -1;
 			}
@@ -214,62 +216,62 @@ dispatch_check_names(const struct command *cmd, const struct request *req,
 }
 
 /*
- * Packs parameter k from named arguments; *given says if any was there.
+ * Whether named argument i is parameter p.
+ */
+static int
+dispatch_names_param(
+    const struct request *req, size_t i, const struct sig_param *p, size_t plen)
+{
+	struct resp_arg name = dispatch_name(req, i);
+
+	return name.len == plen && memcmp(name.ptr, p->name, plen) == 0;
+}
+
+/*
+ * Packs parameter p from named arguments; *given says if any was there.
+ * A variadic parameter takes an array value (JSON or msgpack body) or
+ * every repeat of its name (a query such as nums=1&nums=2).
  */
 static int
 dispatch_bind_named(struct worker *w, msgpack_packer *pk,
     const struct request *req, const struct sig_param *p, int *given,
     struct duet_err *err)
 {
-	size_t i, count = 0, n = dispatch_nnamed(req);
-	size_t plen = strlen(p->name);
-	struct dispatch_val v;
+	size_t i, count = 0, n = dispatch_nnamed(req), plen = strlen(p->name);
+	struct dispatch_val v = {NULL, NULL};
+	uint32_t j;
 
 	for (i = 0; i < n; i++) {
-		struct resp_arg name = dispatch_name(req, i);
-
-		count += name.len == plen && memcmp(name.ptr, p->name, plen) == 0;
+		if (dispatch_names_param(req, i, p, plen)) {
+			if (count++ == 0)
+				v = dispatch_named_val(req, i);
+		}
 	}
 	*given = count > 0;
-	v = (struct dispatch_val){NULL, NULL};
-	for (i = 0; i < n && count > 0; i++) {
-		struct resp_arg name = dispatch_name(req, i);
+	if (!p->variadic)
+		return count == 0
+		    ? 0
+		    : dispatch_convert(w, pk, req, v, p->type, err);
+	if (count == 1 && v.obj != NULL &&
+	    v.obj->type == MSGPACK_OBJECT_ARRAY) {
+		const msgpack_object_array *a = &v.obj->via.array;
 
-		if (name.len != plen || memcmp(name.ptr, p->name, plen) != 0)
-			continue;
-		v = dispatch_named_val(req, i);
-		if (!p->variadic)
-			return dispatch_convert(w, pk, req, v, p->type, err);
-		/* A variadic parameter: an array body value, or repeats. */
-		if (v.obj != NULL && v.obj->type == MSGPACK_OBJECT_ARRAY) {
-			const msgpack_object_array *a = &v.obj->via.array;
-			uint32_t j;
-
-			*given = a->size > 0;
-			msgpack_pack_array(pk, a->size);
-			for (j = 0; j < a->size; j++) {
-				v.obj = &a->ptr[j];
-				if (dispatch_convert(w, pk, req, v, p->type,
-					err) == -1)
-					return -1;
-			}
-			return 0;
-		}
-		msgpack_pack_array(pk, count);
-		count = 0; /* packed the header; now each value */
-		for (; i < n; i++) {
-			name = dispatch_name(req, i);
-			if (name.len != plen ||
-			    memcmp(name.ptr, p->name, plen) != 0)
-				continue;
-			if (dispatch_convert(w, pk, req,
-				dispatch_named_val(req, i), p->type, err) == -1)
+		*given = a->size > 0;
+		msgpack_pack_array(pk, a->size);
+		for (j = 0; j < a->size; j++) {
+			v.obj = &a->ptr[j];
+			if (dispatch_convert(w, pk, req, v, p->type, err) == -1)
 				return -1;
 		}
 		return 0;
 	}
-	if (p->variadic)
-		msgpack_pack_array(pk, 0);
+	msgpack_pack_array(pk, count);
+	for (i = 0; i < n && count > 0; i++) {
+		if (dispatch_names_param(req, i, p, plen) &&
+		    dispatch_convert(w, pk, req, dispatch_named_val(req, i),
+		        p->type, err) == -1)
+			return -1;
+	}
 	return 0;
 }
 
@@ -278,8 +280,8 @@ dispatch_bind_named(struct worker *w, msgpack_packer *pk,
  */
 static int
 dispatch_bind_positional(struct worker *w, msgpack_packer *pk,
-    const struct request *req, const struct sig_param *p, size_t *i,
-    int *given, struct duet_err *err)
+    const struct request *req, const struct sig_param *p, size_t *i, int *given,
+    struct duet_err *err)
 {
 	size_t n = dispatch_npositional(req);
 
@@ -287,13 +289,13 @@ dispatch_bind_positional(struct worker *w, msgpack_packer *pk,
 	if (!p->variadic) {
 		if (*i >= n)
 			return 0;
-		return dispatch_convert(w, pk, req, dispatch_positional(req, (*i)++),
-		    p->type, err);
+		return dispatch_convert(
+		    w, pk, req, dispatch_positional(req, (*i)++), p->type, err);
 	}
 	msgpack_pack_array(pk, n - *i);
 	for (; *i < n; (*i)++) {
 		if (dispatch_convert(w, pk, req, dispatch_positional(req, *i),
-			p->type, err) == -1)
+		        p->type, err) == -1)
 			return -1;
 	}
 	return 0;
@@ -303,8 +305,8 @@ dispatch_bind_positional(struct worker *w, msgpack_packer *pk,
  * Checks the argument count against the signature (positional only).
  */
 static int
-dispatch_arity(const struct command *cmd, const struct request *req,
-    struct duet_err *err)
+dispatch_arity(
+    const struct command *cmd, const struct request *req, struct duet_err *err)
 {
 	const struct sig *sig = cmd->sig;
 	size_t given = dispatch_npositional(req);
@@ -332,8 +334,8 @@ dispatch_bind_args(struct worker *w, const struct command *cmd,
 	size_t i = 0;
 
 	*present = 0;
-	if (named ? dispatch_check_names(cmd, req, err) :
-		    dispatch_arity(cmd, req, err))
+	if (named ? dispatch_check_names(cmd, req, err)
+	          : dispatch_arity(cmd, req, err))
 		goto fail;
 	msgpack_packer_init(&pk, &w->args, msgpack_sbuffer_write);
 	msgpack_pack_array(&pk, (size_t)sig->nparams);
@@ -341,22 +343,24 @@ dispatch_bind_args(struct worker *w, const struct command *cmd,
 		const struct sig_param *p = &sig->params[k];
 		size_t before = w->args.size;
 
-		if ((named ? dispatch_bind_named(w, &pk, req, p, &given, &why) :
-			     dispatch_bind_positional(w, &pk, req, p, &i,
-				 &given, &why)) == -1) {
-			util_err_set(err, "ERR", "invalid argument '%s' for '%s': %s",
-			    p->name, cmd->name, why.msg);
+		if ((named ? dispatch_bind_named(w, &pk, req, p, &given, &why)
+		           : dispatch_bind_positional(
+		                 w, &pk, req, p, &i, &given, &why)) == -1) {
+			util_err_set(err, "ERR",
+			    "invalid argument '%s' for '%s': %s", p->name,
+			    cmd->name, why.msg);
 			goto fail;
 		}
 		if (given) {
 			*present |= 1ULL << k;
 		} else if (!p->optional) {
-			util_err_set(err, "ERR", "missing argument '%s' for '%s'",
-			    p->name, cmd->name);
+			util_err_set(err, "ERR",
+			    "missing argument '%s' for '%s'", p->name,
+			    cmd->name);
 			goto fail;
 		} else if (w->args.size == before && p->defval != NULL) {
-			msgpack_sbuffer_write(&w->args, p->defval,
-			    p->defval_len);
+			msgpack_sbuffer_write(
+			    &w->args, p->defval, p->defval_len);
 		} else if (w->args.size == before) {
 			msgpack_pack_nil(&pk);
 		}

@@ -304,17 +304,18 @@ kv_get(duet_call *call)
 }
 
 /*
- * del key:bytes... -> int, the number of keys removed.  A variadic
- * parameter is one argument: an array of every key given.
+ * Counts the keys of argument 0 that exist (a key named twice counts
+ * twice, as in Redis), removing them when remove is set.  Each key takes
+ * its stripe's lock on its own: write to remove, read to look.
  */
-static void
-kv_del(duet_call *call)
+static int64_t
+kv_count_keys(duet_call *call, int remove)
 {
 	const msgpack_object *keys = duet_arg(call, 0);
 	struct kv_entry **ep, *e;
 	struct kv_stripe *s;
 	const char *key;
-	int64_t removed = 0;
+	int64_t n = 0;
 	size_t keylen;
 	uint64_t hash;
 	uint32_t i;
@@ -323,46 +324,42 @@ kv_del(duet_call *call)
 		key = duet_obj_bytes(&keys->via.array.ptr[i], &keylen);
 		hash = kv_hash(key, keylen);
 		s = kv_stripe_of(hash);
-		pthread_rwlock_wrlock(&s->lock);
+		if (remove)
+			pthread_rwlock_wrlock(&s->lock);
+		else
+			pthread_rwlock_rdlock(&s->lock);
 		if ((ep = kv_find(s, hash, key, keylen)) != NULL) {
-			e = *ep;
-			*ep = e->next;
-			s->count--;
-			atomic_fetch_sub(&kv_nkeys, 1);
-			free(e->val);
-			free(e);
-			removed++;
+			n++;
+			if (remove) {
+				e = *ep;
+				*ep = e->next;
+				s->count--;
+				atomic_fetch_sub(&kv_nkeys, 1);
+				free(e->val);
+				free(e);
+			}
 		}
 		pthread_rwlock_unlock(&s->lock);
 	}
-	duet_reply_int(call, removed);
+	return n;
 }
 
 /*
- * exists key:bytes... -> int, the number of keys that exist.  As in Redis,
- * a key named twice counts twice.
+ * del key... -> int: how many of the keys existed (and are now gone).
+ */
+static void
+kv_del(duet_call *call)
+{
+	duet_reply_int(call, kv_count_keys(call, 1));
+}
+
+/*
+ * exists key... -> int: how many of the keys exist.
  */
 static void
 kv_exists(duet_call *call)
 {
-	const msgpack_object *keys = duet_arg(call, 0);
-	struct kv_stripe *s;
-	const char *key;
-	int64_t found = 0;
-	size_t keylen;
-	uint64_t hash;
-	uint32_t i;
-
-	for (i = 0; i < keys->via.array.size; i++) {
-		key = duet_obj_bytes(&keys->via.array.ptr[i], &keylen);
-		hash = kv_hash(key, keylen);
-		s = kv_stripe_of(hash);
-		pthread_rwlock_rdlock(&s->lock);
-		if (kv_find(s, hash, key, keylen) != NULL)
-			found++;
-		pthread_rwlock_unlock(&s->lock);
-	}
-	duet_reply_int(call, found);
+	duet_reply_int(call, kv_count_keys(call, 0));
 }
 
 /*

@@ -171,26 +171,6 @@ harness_read_file(const char *path, size_t *len)
 	return buf;
 }
 
-/* A loopback port that was free a moment ago. */
-static int
-harness_free_port(void)
-{
-	struct sockaddr_in sin;
-	socklen_t slen = sizeof(sin);
-	int fd, port;
-
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	ck_assert_int_ge(fd, 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &slen), 0);
-	port = ntohs(sin.sin_port);
-	close(fd);
-	return port;
-}
-
 /*
  * SIGCHLD stays blocked in the test process, so that harness_wait() can
  * take it with sigtimedwait(); children get the old mask back before exec.
@@ -375,7 +355,7 @@ harness_start(struct harness *h, const char *plugin_dir, const char *extra_yaml)
 	snprintf(h->conf, sizeof(h->conf), "%s/duetd.yaml", h->dir);
 	snprintf(h->log, sizeof(h->log), "%s/duetd.log", h->dir);
 	for (attempt = 0; attempt < HARNESS_ATTEMPTS; attempt++) {
-		h->port = harness_free_port();
+		h->port = harness_pick_port();
 		ck_assert_int_lt(snprintf(yaml, sizeof(yaml),
 		                     "plugin_dir: %s\n"
 		                     "listen:\n  - 127.0.0.1:%d\n%s",
