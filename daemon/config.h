@@ -16,53 +16,53 @@
 #define CONFIG_PROTO_HTTP 0x02
 
 struct config_listen {
-	char *text;	/* owned: as written, e.g. "127.0.0.1:3838" */
-	int is_unix;	/* unix:PATH */
-	char *host;	/* owned: address without brackets; NULL if unix */
-	char *port;	/* owned: port as text; NULL if unix */
-	char *path;	/* owned: socket path if unix */
+	char *text;         /* owned: as written, e.g. "127.0.0.1:3838" */
+	int is_unix;        /* unix:PATH */
+	char *host;         /* owned: address without brackets; NULL if unix */
+	char *port;         /* owned: port as text; NULL if unix */
+	char *path;         /* owned: socket path if unix */
 	unsigned protocols; /* CONFIG_PROTO_* mask; both by default */
-	int line;	/* 1-based position in the file, for messages */
+	int line;           /* 1-based position in the file, for messages */
 	int column;
 };
 
 struct config_plugin {
-	char *name;	/* owned: may be NULL (taken from the descriptor) */
-	char *path;	/* owned: absolute, or relative to plugin_dir */
-	char *config;	/* owned: msgpack map (an empty map if none) */
+	char *name;   /* owned: may be NULL (taken from the descriptor) */
+	char *path;   /* owned: absolute, or relative to plugin_dir */
+	char *config; /* owned: msgpack map (an empty map if none) */
 	size_t config_len;
 	int line;
 	int column;
 };
 
 struct config_limits {
-	uint64_t max_connections;    /* default 10000 */
-	uint64_t max_request_bytes;  /* default 1 MiB */
-	uint64_t max_args;	     /* default 65536 */
-	uint64_t max_nesting;	     /* default 32 */
-	uint64_t max_output_bytes;   /* default 64 MiB */
-	uint64_t header_timeout_ms;  /* default 10 s */
-	uint64_t idle_timeout_ms;    /* default 300 s */
+	uint64_t max_connections;     /* default 10000 */
+	uint64_t max_request_bytes;   /* default 1 MiB */
+	uint64_t max_args;            /* default 65536 */
+	uint64_t max_nesting;         /* default 32 */
+	uint64_t max_output_bytes;    /* default 64 MiB */
+	uint64_t header_timeout_ms;   /* default 10 s */
+	uint64_t idle_timeout_ms;     /* default 300 s */
 	uint64_t shutdown_timeout_ms; /* default 30 s */
 };
 
 struct config {
-	char *file;		/* owned: the path it was read from */
+	char *file;                   /* owned: the path it was read from */
 	struct config_listen *listen; /* owned array */
 	size_t nlisten;
-	int workers;		/* 0 = auto (CPU count) */
-	int blocking_threads;	/* default 16 */
-	char *plugin_dir;	/* owned: NULL = built-in default */
-	int plugin_dir_line;	/* 0 when not set in the file */
+	int workers;          /* 0 = auto (CPU count) */
+	int blocking_threads; /* default 16 */
+	char *plugin_dir;     /* owned: NULL = built-in default */
+	int plugin_dir_line;  /* 0 when not set in the file */
 	int plugin_dir_column;
 	struct config_plugin *plugins; /* owned array */
 	size_t nplugins;
 	struct config_limits limits;
-	char **allow_origins;	/* owned array of owned strings */
+	char **allow_origins; /* owned array of owned strings */
 	size_t nallow_origins;
 	char **allow_hosts;
 	size_t nallow_hosts;
-	int log_level;		/* enum log_level, default info */
+	int log_level; /* enum log_level, default info */
 };
 
 struct config *config_load(const char *file, int *nerrors);

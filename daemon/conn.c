@@ -36,12 +36,12 @@
 #include "worker.h"
 
 /* The longest HTTP method sniffing accepts. */
-#define CONN_METHOD_MAX	       20
-#define CONN_HTTP_MAX_HEADER   16384
-#define CONN_HTTP_MAX_HEADERS  100
+#define CONN_METHOD_MAX       20
+#define CONN_HTTP_MAX_HEADER  16384
+#define CONN_HTTP_MAX_HEADERS 100
 /* How long a closing connection may take to read its last reply when no
  * idle timeout is set. */
-#define CONN_LINGER_S	       30
+#define CONN_LINGER_S 30
 
 static void conn_on_read(struct bufferevent *bev, void *arg);
 static void conn_on_write(struct bufferevent *bev, void *arg);
@@ -74,8 +74,8 @@ conn_format_addr(const struct sockaddr *sa, char *buf, size_t len)
  * Counts the bytes the kernel took from the output.
  */
 static void
-conn_on_sent(struct evbuffer *buf, const struct evbuffer_cb_info *info,
-    void *arg)
+conn_on_sent(
+    struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 {
 	(void)buf;
 	(void)arg;
@@ -113,8 +113,8 @@ conn_on_deadline(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	log_debug("client %" PRIu64 " too slow sending a request: closed",
-	    c->id);
+	log_debug(
+	    "client %" PRIu64 " too slow sending a request: closed", c->id);
 	if (c->proto != CONN_PROTO_HTTP) {
 		conn_free(c);
 		return;
@@ -147,7 +147,7 @@ conn_update_deadline(struct conn *c, uint64_t served)
 	}
 	if (c->deadline == NULL &&
 	    (c->deadline = evtimer_new(c->worker->base, conn_on_deadline, c)) ==
-		NULL)
+	        NULL)
 		return;
 	if (served == 0 && evtimer_pending(c->deadline, NULL))
 		return;
@@ -187,7 +187,8 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 	snprintf(c->local, sizeof(c->local), "%s", local);
 	c->protocols = protocols;
 	TAILQ_INIT(&c->pending);
-	bufferevent_setcb(c->bev, conn_on_read, conn_on_write, conn_on_event, c);
+	bufferevent_setcb(
+	    c->bev, conn_on_read, conn_on_write, conn_on_event, c);
 	evbuffer_add_cb(bufferevent_get_output(c->bev), conn_on_sent, NULL);
 	conn_set_idle_timeout(c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
@@ -385,7 +386,7 @@ conn_dispatch_resp(struct conn *c)
 	if (util_strcaseeq(a0->ptr, a0->len, "POST") ||
 	    util_strcaseeq(a0->ptr, a0->len, "Host:")) {
 		log_warnx("client %" PRIu64 " (%s) sent %.*s on RESP: possible "
-			  "cross-protocol attack, closed",
+		          "cross-protocol attack, closed",
 		    c->id, c->peer, (int)a0->len, a0->ptr);
 		conn_close_after_reply(c);
 		return;
@@ -430,7 +431,7 @@ conn_check_output(struct conn *c)
 	if (!conn_output_over_limit(c))
 		return 0;
 	log_warnx("client %" PRIu64 " (%s) dropped: output over %" PRIu64
-		  " bytes",
+	          " bytes",
 	    c->id, c->peer, c->worker->limits.max_output_bytes);
 	conn_free(c);
 	return -1;
@@ -493,8 +494,8 @@ static int
 conn_process_resp(struct conn *c, struct evbuffer *in)
 {
 	struct resp_limits lim = {
-		.max_args = c->worker->limits.max_args,
-		.max_request_bytes = c->worker->limits.max_request_bytes,
+	    .max_args = c->worker->limits.max_args,
+	    .max_request_bytes = c->worker->limits.max_request_bytes,
 	};
 	struct duet_err err;
 
@@ -511,8 +512,8 @@ conn_process_resp(struct conn *c, struct evbuffer *in)
 			c->nrequests++;
 			if (!conn_drain_refuses(c, 1))
 				conn_dispatch_resp(c);
-			atomic_fetch_add(&worker_stats.net_input_bytes,
-			    c->p.resp.reqlen);
+			atomic_fetch_add(
+			    &worker_stats.net_input_bytes, c->p.resp.reqlen);
 			resp_consume(&c->p.resp, in);
 			break;
 		}
@@ -546,9 +547,9 @@ static int
 conn_process_http(struct conn *c, struct evbuffer *in)
 {
 	struct http_limits lim = {
-		.max_request_bytes = c->worker->limits.max_request_bytes,
-		.max_header_bytes = CONN_HTTP_MAX_HEADER,
-		.max_headers = CONN_HTTP_MAX_HEADERS,
+	    .max_request_bytes = c->worker->limits.max_request_bytes,
+	    .max_header_bytes = CONN_HTTP_MAX_HEADER,
+	    .max_headers = CONN_HTTP_MAX_HEADERS,
 	};
 	struct duet_err err;
 
@@ -670,8 +671,7 @@ conn_on_read(struct bufferevent *bev, void *arg)
 	if (conn_process(c) == -1)
 		return;
 	conn_update_deadline(c, c->nrequests - before);
-	if (c->closing &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+	if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 		conn_free(c);
 }
 
@@ -694,7 +694,7 @@ conn_on_event(struct bufferevent *bev, short what, void *arg)
 	/* A half-close still gets the replies it asked for. */
 	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
 	    (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0 ||
-		!TAILQ_EMPTY(&c->pending))) {
+	        !TAILQ_EMPTY(&c->pending))) {
 		conn_close_after_reply(c);
 		return;
 	}
@@ -720,8 +720,8 @@ conn_describe(const struct conn *c, char *buf, size_t len)
 	    c->id, c->peer, c->local, c->name != NULL ? c->name : "",
 	    (long long)(now - c->created), (long long)(now - c->last_active),
 	    c->ncommands, c->resp3 ? 3 : 2,
-	    c->encoding == CONN_ENC_MSGPACK ? "msgpack" :
-	    c->encoding == CONN_ENC_JSON    ? "json" :
-					      "native",
+	    c->encoding == CONN_ENC_MSGPACK    ? "msgpack"
+	        : c->encoding == CONN_ENC_JSON ? "json"
+	                                       : "native",
 	    c->worker->index);
 }

@@ -34,42 +34,42 @@ enum conn_proto {
 };
 
 enum conn_encoding {
-	CONN_ENC_NATIVE,	/* RESP types, text arguments */
-	CONN_ENC_MSGPACK,	/* each argument and reply one msgpack value */
-	CONN_ENC_JSON,		/* each argument and reply one JSON text */
+	CONN_ENC_NATIVE,  /* RESP types, text arguments */
+	CONN_ENC_MSGPACK, /* each argument and reply one msgpack value */
+	CONN_ENC_JSON,    /* each argument and reply one JSON text */
 };
 
 /* A reply that must wait for an earlier one to be written. */
 struct conn_reply {
 	TAILQ_ENTRY(conn_reply) entry;
-	struct evbuffer *buf;	/* owned: the encoded reply */
-	int done;		/* buf is complete */
+	struct evbuffer *buf; /* owned: the encoded reply */
+	int done;             /* buf is complete */
 };
 
 struct conn {
-	TAILQ_ENTRY(conn) entry;	/* in the worker's list */
-	struct worker *worker;		/* borrowed: owns this conn */
-	struct bufferevent *bev;	/* owned, BEV_OPT_CLOSE_ON_FREE */
+	TAILQ_ENTRY(conn) entry; /* in the worker's list */
+	struct worker *worker;   /* borrowed: owns this conn */
+	struct bufferevent *bev; /* owned, BEV_OPT_CLOSE_ON_FREE */
 	uint64_t id;
 	enum conn_proto proto;
 	enum conn_encoding encoding;
 	int resp3;
-	int closing;			/* close once output is written */
-	struct event *deadline;		/* owned: limits.header_timeout, or NULL */
-	uint64_t nrequests;		/* requests parsed */
-	int drain_grace;		/* shutting down: may finish one request */
-	char *name;			/* owned: CLIENT SETNAME, or NULL */
-	char peer[64];			/* "127.0.0.1:5555", "unix" */
-	char local[64];			/* the listener's address */
+	int closing;            /* close once output is written */
+	struct event *deadline; /* owned: limits.header_timeout, or NULL */
+	uint64_t nrequests;     /* requests parsed */
+	int drain_grace;        /* shutting down: may finish one request */
+	char *name;             /* owned: CLIENT SETNAME, or NULL */
+	char peer[64];          /* "127.0.0.1:5555", "unix" */
+	char local[64];         /* the listener's address */
 	time_t created;
 	time_t last_active;
 	uint64_t ncommands;
-	unsigned protocols;		/* CONFIG_PROTO_* the listener allows */
+	unsigned protocols; /* CONFIG_PROTO_* the listener allows */
 	union {
-		struct resp_parser resp;	/* CONN_PROTO_RESP */
-		struct http_parser http;	/* CONN_PROTO_HTTP */
-	} p;				/* the codec's parser state */
-	struct route_ctx route;		/* HTTP: the current response */
+		struct resp_parser resp;  /* CONN_PROTO_RESP */
+		struct http_parser http;  /* CONN_PROTO_HTTP */
+	} p;                              /* the codec's parser state */
+	struct route_ctx route;           /* HTTP: the current response */
 	TAILQ_HEAD(, conn_reply) pending; /* owned replies, in order */
 };
 
@@ -77,8 +77,7 @@ struct conn *conn_new(struct worker *w, evutil_socket_t fd,
     const struct sockaddr *sa, const char *local, unsigned protocols);
 void conn_free(struct conn *c);
 void conn_reply_value(struct conn *c, int encoding, const msgpack_object *o,
-    const char *mp,
-    size_t len);
+    const char *mp, size_t len);
 void conn_reply_error(struct conn *c, const struct duet_err *err);
 void conn_close_after_reply(struct conn *c);
 struct evbuffer *conn_reply_buffer(struct conn *c);

@@ -301,13 +301,24 @@ convert_be(const unsigned char *p, int n)
  * that follow it, and the elements it opens.  Returns -1 for 0xc1.
  */
 static int
-convert_mp_header(const unsigned char *p, size_t *hdr, uint64_t *payload,
-    uint64_t *elems)
+convert_mp_header(
+    const unsigned char *p, size_t *hdr, uint64_t *payload, uint64_t *elems)
 {
-	static const unsigned char fixed[256] = {
-	    [0xca] = 5, [0xcb] = 9, [0xcc] = 2, [0xcd] = 3, [0xce] = 5,
-	    [0xcf] = 9, [0xd0] = 2, [0xd1] = 3, [0xd2] = 5, [0xd3] = 9,
-	    [0xd4] = 3, [0xd5] = 4, [0xd6] = 6, [0xd7] = 10, [0xd8] = 18};
+	static const unsigned char fixed[256] = {[0xca] = 5,
+	    [0xcb] = 9,
+	    [0xcc] = 2,
+	    [0xcd] = 3,
+	    [0xce] = 5,
+	    [0xcf] = 9,
+	    [0xd0] = 2,
+	    [0xd1] = 3,
+	    [0xd2] = 5,
+	    [0xd3] = 9,
+	    [0xd4] = 3,
+	    [0xd5] = 4,
+	    [0xd6] = 6,
+	    [0xd7] = 10,
+	    [0xd8] = 18};
 	unsigned char b = p[0];
 
 	*hdr = 1;
@@ -329,16 +340,23 @@ convert_mp_header(const unsigned char *p, size_t *hdr, uint64_t *payload,
 		return 0;
 	}
 	switch (b) {
-	case 0xc4: case 0xc5: case 0xc6: /* bin 8/16/32 */
+	case 0xc4:
+	case 0xc5:
+	case 0xc6: /* bin 8/16/32 */
 		*hdr = 1 + (size_t)(1 << (b - 0xc4));
 		return 1;
-	case 0xc7: case 0xc8: case 0xc9: /* ext 8/16/32: size, then type */
+	case 0xc7:
+	case 0xc8:
+	case 0xc9: /* ext 8/16/32: size, then type */
 		*hdr = 2 + (size_t)(1 << (b - 0xc7));
 		return 1;
-	case 0xd9: case 0xda: case 0xdb: /* str 8/16/32 */
+	case 0xd9:
+	case 0xda:
+	case 0xdb: /* str 8/16/32 */
 		*hdr = 1 + (size_t)(1 << (b - 0xd9));
 		return 1;
-	case 0xdc: case 0xdd: /* array 16/32 */
+	case 0xdc:
+	case 0xdd: /* array 16/32 */
 		*hdr = b == 0xdc ? 3 : 5;
 		return 2;
 	default: /* 0xde, 0xdf: map 16/32 */
@@ -357,8 +375,8 @@ convert_mp_header(const unsigned char *p, size_t *hdr, uint64_t *payload,
  * err set (invalid, truncated, too deep).
  */
 int
-convert_msgpack_check(const char *p, size_t len, int max_nesting,
-    size_t *used, struct duet_err *err)
+convert_msgpack_check(const char *p, size_t len, int max_nesting, size_t *used,
+    struct duet_err *err)
 {
 	const unsigned char *u = (const unsigned char *)p;
 	uint64_t left[CONVERT_MAX_NESTING + 2], pending = 1;
@@ -388,8 +406,8 @@ convert_msgpack_check(const char *p, size_t len, int max_nesting,
 		if (kind > 0) {
 			/* The length field follows the lead byte (and, for
 			 * ext, comes before the type byte). */
-			int nbytes = (int)hdr - 1 -
-			    (u[pos] >= 0xc7 && u[pos] <= 0xc9);
+			int nbytes =
+			    (int)hdr - 1 - (u[pos] >= 0xc7 && u[pos] <= 0xc9);
 
 			n = convert_be(u + pos + 1, nbytes);
 			if (kind == 1)
@@ -400,7 +418,8 @@ convert_msgpack_check(const char *p, size_t len, int max_nesting,
 		if ((kind >= 2 || (u[pos] >= 0x80 && u[pos] <= 0x9f)) &&
 		    depth + 1 > max_nesting) {
 			util_err_set(err, "ERR",
-			    "msgpack nested deeper than %d levels", max_nesting);
+			    "msgpack nested deeper than %d levels",
+			    max_nesting);
 			return -1;
 		}
 		pos += hdr;

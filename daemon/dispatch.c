@@ -44,8 +44,8 @@ dispatch_unknown(struct conn *c, const struct request *req)
 	args[0] = '\0';
 	for (i = 0; i < req->argc && n < 128; i++) {
 		int w = snprintf(args + n, sizeof(args) - n, "'%.*s' ",
-		    (int)(req->argv[i].len < 128 - n ? req->argv[i].len :
-							 128 - n),
+		    (int)(req->argv[i].len < 128 - n ? req->argv[i].len
+		                                     : 128 - n),
 		    req->argv[i].ptr);
 		if (w < 0 || (size_t)w >= sizeof(args) - n)
 			break;
@@ -107,13 +107,15 @@ dispatch_reply(struct conn *c, struct duet_call *call)
 		return 0;
 	}
 	mp = (const char *)evbuffer_pullup(call->out, -1);
-	if (len == 0 || msgpack_unpack(mp, len, &off, &c->worker->zone, &o) !=
-			    MSGPACK_UNPACK_SUCCESS ||
+	if (len == 0 ||
+	    msgpack_unpack(mp, len, &off, &c->worker->zone, &o) !=
+	        MSGPACK_UNPACK_SUCCESS ||
 	    off != len) {
 		log_warnx("command %s: handler sent %s", call->cmd->name,
-		    len == 0 ? "no reply" : "an invalid or multiple-value reply");
-		util_err_set(&call->err, "ERR", "command '%s' sent no valid reply",
-		    call->cmd->name);
+		    len == 0 ? "no reply"
+		             : "an invalid or multiple-value reply");
+		util_err_set(&call->err, "ERR",
+		    "command '%s' sent no valid reply", call->cmd->name);
 		conn_reply_error(c, &call->err);
 		return -1;
 	}
@@ -178,7 +180,8 @@ dispatch_request(struct conn *c, const struct request *req)
 	goto done;
 refused:
 	conn_reply_error(c, &err);
-	metrics_observe(&((struct command *)cmd)->stats, dispatch_proto(c), 0, 1);
+	metrics_observe(
+	    &((struct command *)cmd)->stats, dispatch_proto(c), 0, 1);
 done:
 	w->args.size = 0;
 	msgpack_zone_clear(&w->zone);
@@ -253,8 +256,8 @@ dispatch_host_info(const duet_call *call, int what)
 static void
 dispatch_host_log(const char *plugin, int level, const char *message)
 {
-	static const enum log_level levels[] = {LOG_LVL_DEBUG, LOG_LVL_INFO,
-	    LOG_LVL_WARN, LOG_LVL_ERROR};
+	static const enum log_level levels[] = {
+	    LOG_LVL_DEBUG, LOG_LVL_INFO, LOG_LVL_WARN, LOG_LVL_ERROR};
 
 	if (level < DUET_LOG_DEBUG || level > DUET_LOG_ERROR)
 		level = DUET_LOG_ERROR;
@@ -263,16 +266,16 @@ dispatch_host_log(const char *plugin, int level, const char *message)
 }
 
 const struct duet_host dispatch_host_table = {
-	.abi_major = DUET_ABI_MAJOR,
-	.abi_minor = DUET_ABI_MINOR,
-	.struct_size = sizeof(struct duet_host),
-	.argc = dispatch_host_argc,
-	.arg = dispatch_host_arg,
-	.arg_present = dispatch_host_arg_present,
-	.reply = dispatch_host_reply,
-	.error = dispatch_host_error,
-	.info = dispatch_host_info,
-	.log = dispatch_host_log,
+    .abi_major = DUET_ABI_MAJOR,
+    .abi_minor = DUET_ABI_MINOR,
+    .struct_size = sizeof(struct duet_host),
+    .argc = dispatch_host_argc,
+    .arg = dispatch_host_arg,
+    .arg_present = dispatch_host_arg_present,
+    .reply = dispatch_host_reply,
+    .error = dispatch_host_error,
+    .info = dispatch_host_info,
+    .log = dispatch_host_log,
 };
 
 /*

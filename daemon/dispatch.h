@@ -24,10 +24,10 @@ struct conn;
 
 /* How the arguments of a request are written. */
 enum request_kind {
-	REQUEST_TEXT,	 /* words, converted by signature type */
+	REQUEST_TEXT,    /* words, converted by signature type */
 	REQUEST_MSGPACK, /* each argument one msgpack value */
-	REQUEST_JSON,	 /* each argument one JSON text */
-	REQUEST_OBJECT,	 /* one decoded body: array (positional) or map */
+	REQUEST_JSON,    /* each argument one JSON text */
+	REQUEST_OBJECT,  /* one decoded body: array (positional) or map */
 };
 
 /* A parsed request: borrowed from the codec until dispatch returns. */
@@ -35,26 +35,26 @@ struct request {
 	const char *name;
 	size_t namelen;
 	enum request_kind kind;
-	size_t argc;		    /* arguments after the name */
+	size_t argc;                 /* arguments after the name */
 	const struct resp_arg *argv; /* see struct resp_arg */
-	const struct resp_arg *argnames; /* TEXT: a name per argument, or NULL */
+	const struct resp_arg
+	    *argnames;              /* TEXT: a name per argument, or NULL */
 	const msgpack_object *body; /* OBJECT: the arguments */
-	int readonly_only;	    /* HTTP GET/HEAD: READONLY commands only */
+	int readonly_only;          /* HTTP GET/HEAD: READONLY commands only */
 };
-
 
 /* One call of a command: on the worker's stack for an inline call. */
 struct duet_call {
-	struct conn *conn;	    /* borrowed: the caller */
-	const struct command *cmd; /* borrowed from the generation */
+	struct conn *conn;          /* borrowed: the caller */
+	const struct command *cmd;  /* borrowed from the generation */
 	const msgpack_object *argv; /* borrowed: one per parameter */
 	int argc;
-	uint64_t present;	    /* bit i: argument i was given (see
-				       SIG_MAX_PARAMS) */
-	msgpack_packer pk;	    /* packs into out */
-	struct evbuffer *out;	    /* borrowed: the reply, packed msgpack */
-	int encoding;		    /* enum conn_encoding of the reply */
-	int failed;		    /* err holds the error reply */
+	uint64_t present;     /* bit i: argument i was given (see
+	                         SIG_MAX_PARAMS) */
+	msgpack_packer pk;    /* packs into out */
+	struct evbuffer *out; /* borrowed: the reply, packed msgpack */
+	int encoding;         /* enum conn_encoding of the reply */
+	int failed;           /* err holds the error reply */
 	struct duet_err err;
 };
 

@@ -31,13 +31,13 @@ enum http_method {
 };
 
 enum http_state {
-	HTTP_ST_HEAD,	    /* reading the request line and headers */
-	HTTP_ST_BODY,	    /* reading a Content-Length body */
+	HTTP_ST_HEAD,       /* reading the request line and headers */
+	HTTP_ST_BODY,       /* reading a Content-Length body */
 	HTTP_ST_CHUNK_SIZE, /* reading a chunk-size line */
 	HTTP_ST_CHUNK_DATA, /* reading chunk data */
 	HTTP_ST_CHUNK_CRLF, /* reading the CRLF after chunk data */
 	HTTP_ST_TRAILER,    /* reading trailer lines after the last chunk */
-	HTTP_ST_DONE,	    /* request complete, until http_consume */
+	HTTP_ST_DONE,       /* request complete, until http_consume */
 };
 
 /* A counted string; borrowed from the parser until http_consume. */
@@ -49,37 +49,37 @@ struct http_str {
 struct http_request {
 	enum http_method method;
 	struct http_str method_text; /* as sent, e.g. "PUT" */
-	struct http_str target;	     /* request-target, e.g. "/add?a=1" */
-	int minor;		     /* HTTP/1.minor: 0 or 1 */
-	int keep_alive;		     /* keep the connection after the reply */
-	int expect_continue;	     /* Expect: 100-continue */
-	int chunked;		     /* Transfer-Encoding: chunked */
-	int64_t content_length;	     /* -1 when absent */
-	struct http_str host;	     /* each header: empty when absent */
+	struct http_str target;      /* request-target, e.g. "/add?a=1" */
+	int minor;                   /* HTTP/1.minor: 0 or 1 */
+	int keep_alive;              /* keep the connection after the reply */
+	int expect_continue;         /* Expect: 100-continue */
+	int chunked;                 /* Transfer-Encoding: chunked */
+	int64_t content_length;      /* -1 when absent */
+	struct http_str host;        /* each header: empty when absent */
 	struct http_str origin;
 	struct http_str content_type;
 	struct http_str accept;
 	struct http_str authorization;
 	struct http_str ac_request_method; /* Access-Control-Request-Method */
 	struct http_str ac_request_headers;
-	struct evbuffer *body;	     /* owned by the parser: decoded body */
+	struct evbuffer *body; /* owned by the parser: decoded body */
 };
 
 struct http_limits {
 	uint64_t max_request_bytes; /* body, decoded; 413 beyond */
 	size_t max_header_bytes;    /* request line + headers; 431 beyond */
-	size_t max_headers;	    /* header count; 431 beyond */
+	size_t max_headers;         /* header count; 431 beyond */
 };
 
 struct http_parser {
 	enum http_state state;
-	size_t scanned;		/* bytes of the head already searched */
-	uint64_t remaining;	/* bytes left of the body or chunk */
-	uint64_t body_len;	/* decoded body bytes so far */
-	char *head;		/* owned: copy of the head, strings point here */
+	size_t scanned;     /* bytes of the head already searched */
+	uint64_t remaining; /* bytes left of the body or chunk */
+	uint64_t body_len;  /* decoded body bytes so far */
+	char *head;         /* owned: copy of the head, strings point here */
 	size_t headcap;
 	struct http_request req;
-	uint64_t ext_bytes;	/* chunk-extension bytes so far, bounded */
+	uint64_t ext_bytes; /* chunk-extension bytes so far, bounded */
 };
 
 void http_parser_init(struct http_parser *p);
@@ -90,10 +90,10 @@ int http_body_pending(const struct http_parser *p);
 void http_consume(struct http_parser *p);
 
 int http_is_request_line(const char *line, size_t len);
-int http_pct_decode(const char *s, size_t len, char *out, size_t *outlen,
-    int plus_is_space);
-int http_query_next(struct http_str *rest, struct http_str *name,
-    struct http_str *value);
+int http_pct_decode(
+    const char *s, size_t len, char *out, size_t *outlen, int plus_is_space);
+int http_query_next(
+    struct http_str *rest, struct http_str *name, struct http_str *value);
 int http_header_has_token(struct http_str value, const char *token);
 struct http_str http_trim(struct http_str s);
 int http_list_next(struct http_str *rest, struct http_str *elem);

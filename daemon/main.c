@@ -36,12 +36,12 @@
 
 struct main_state {
 	const char *config_file;
-	struct config *cf;		/* owned: the running config */
-	struct event_base *base;	/* owned: signals only */
-	struct worker *workers;		/* owned array */
+	struct config *cf;       /* owned: the running config */
+	struct event_base *base; /* owned: signals only */
+	struct worker *workers;  /* owned array */
 	int nworkers;
-	struct event *drain_ev;		/* owned: polls a graceful shutdown */
-	struct timespec drain_deadline;	/* when to stop waiting for clients */
+	struct event *drain_ev;         /* owned: polls a graceful shutdown */
+	struct timespec drain_deadline; /* when to stop waiting for clients */
 };
 
 #define MAIN_DRAIN_POLL_MS 10
@@ -49,11 +49,12 @@ struct main_state {
 static void
 main_usage(FILE *f)
 {
-	fprintf(f, "usage: duetd [-c FILE] [-t] [-V] [-h]\n"
-		   "  -c FILE  configuration file (default %s)\n"
-		   "  -t       check the configuration and plugins, then exit\n"
-		   "  -V       print the version and exit\n"
-		   "  -h       print this help and exit\n",
+	fprintf(f,
+	    "usage: duetd [-c FILE] [-t] [-V] [-h]\n"
+	    "  -c FILE  configuration file (default %s)\n"
+	    "  -t       check the configuration and plugins, then exit\n"
+	    "  -V       print the version and exit\n"
+	    "  -h       print this help and exit\n",
 	    MAIN_DEFAULT_CONFIG);
 }
 
@@ -116,7 +117,7 @@ main_on_reload(evutil_socket_t sig, short what, void *arg)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
 	    (unsigned long long)now.tv_sec * 1000000ULL +
-		(unsigned long long)now.tv_nsec / 1000);
+	        (unsigned long long)now.tv_nsec / 1000);
 	if (main_load(st->config_file, &cf, &reg) == -1)
 		goto fail;
 	if (worker_check_new_listeners(st->cf, cf) == -1) {
@@ -133,8 +134,8 @@ main_on_reload(evutil_socket_t sig, short what, void *arg)
 	atomic_fetch_add(&worker_stats.reloads, 1);
 	config_free(st->cf);
 	st->cf = cf;
-	log_info("reloaded: registry generation %llu",
-	    (unsigned long long)reg->id);
+	log_info(
+	    "reloaded: registry generation %llu", (unsigned long long)reg->id);
 	main_notify_status("READY=1", "serving");
 	return;
 fail:
@@ -159,9 +160,9 @@ main_on_drain_tick(evutil_socket_t fd, short what, void *arg)
 		event_base_loopbreak(st->base);
 	} else if (now.tv_sec > st->drain_deadline.tv_sec ||
 	    (now.tv_sec == st->drain_deadline.tv_sec &&
-		now.tv_nsec >= st->drain_deadline.tv_nsec)) {
+	        now.tv_nsec >= st->drain_deadline.tv_nsec)) {
 		log_warnx("shutdown_timeout passed: closing %" PRIu64
-			  " connection(s)",
+		          " connection(s)",
 		    (uint64_t)atomic_load(&worker_stats.connections));
 		event_base_loopbreak(st->base);
 	}
@@ -197,8 +198,8 @@ main_on_stop(evutil_socket_t sig, short what, void *arg)
 		st->drain_deadline.tv_sec++;
 		st->drain_deadline.tv_nsec -= 1000000000;
 	}
-	st->drain_ev = event_new(st->base, -1, EV_PERSIST, main_on_drain_tick,
-	    st);
+	st->drain_ev =
+	    event_new(st->base, -1, EV_PERSIST, main_on_drain_tick, st);
 	if (st->drain_ev == NULL || event_add(st->drain_ev, &poll) == -1)
 		event_base_loopbreak(st->base);
 }
@@ -266,8 +267,7 @@ main_serve(struct main_state *st)
 	ev_int = evsignal_new(st->base, SIGINT, main_on_stop, st);
 	ev_term = evsignal_new(st->base, SIGTERM, main_on_stop, st);
 	ev_hup = evsignal_new(st->base, SIGHUP, main_on_reload, st);
-	if (ev_int == NULL || ev_term == NULL ||
-	    ev_hup == NULL) {
+	if (ev_int == NULL || ev_term == NULL || ev_hup == NULL) {
 		log_error("out of memory");
 		goto done;
 	}

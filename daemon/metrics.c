@@ -17,20 +17,18 @@
 #include "worker.h"
 
 static const uint64_t metrics_bounds[METRICS_NBUCKETS - 1] = {
-    50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000,
-    1000000};
-static const char *const metrics_le[METRICS_NBUCKETS] = {"0.00005",
-    "0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01",
-    "0.025", "0.05", "0.1", "1", "+Inf"};
-static const char *const metrics_proto_names[METRICS_NPROTO] = {"resp",
-    "http"};
+    50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 1000000};
+static const char *const metrics_le[METRICS_NBUCKETS] = {"0.00005", "0.0001",
+    "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05",
+    "0.1", "1", "+Inf"};
+static const char *const metrics_proto_names[METRICS_NPROTO] = {"resp", "http"};
 
 /*
  * Counts one call of a command: its protocol, time and outcome.
  */
 void
-metrics_observe(struct metrics_cmd *m, enum metrics_proto proto,
-    uint64_t usec, int failed)
+metrics_observe(
+    struct metrics_cmd *m, enum metrics_proto proto, uint64_t usec, int failed)
 {
 	int b = 0;
 
@@ -38,8 +36,8 @@ metrics_observe(struct metrics_cmd *m, enum metrics_proto proto,
 		b++;
 	atomic_fetch_add_explicit(&m->calls[proto], 1, memory_order_relaxed);
 	if (failed)
-		atomic_fetch_add_explicit(&m->errors[proto], 1,
-		    memory_order_relaxed);
+		atomic_fetch_add_explicit(
+		    &m->errors[proto], 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&m->usec, usec, memory_order_relaxed);
 	atomic_fetch_add_explicit(&m->buckets[b], 1, memory_order_relaxed);
 }
@@ -79,19 +77,19 @@ metrics_render_counters(struct evbuffer *out, const struct registry *reg,
 	size_t i;
 	int p;
 
-	evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s counter\n", name,
-	    help, name);
+	evbuffer_add_printf(
+	    out, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
 	for (i = 0; i < reg->ncommands; i++) {
 		const struct metrics_cmd *m = &reg->commands[i].stats;
 
 		for (p = 0; p < METRICS_NPROTO; p++) {
-			uint64_t v = atomic_load(errors ? &m->errors[p] :
-							  &m->calls[p]);
+			uint64_t v =
+			    atomic_load(errors ? &m->errors[p] : &m->calls[p]);
 
 			if (v > 0)
 				evbuffer_add_printf(out,
-				    "%s{command=\"%s\",protocol=\"%s\"} %" PRIu64
-				    "\n",
+				    "%s{command=\"%s\",protocol=\"%s\"} "
+				    "%" PRIu64 "\n",
 				    name, reg->commands[i].name,
 				    metrics_proto_names[p], v);
 		}
@@ -131,8 +129,8 @@ metrics_render_histograms(struct evbuffer *out, const struct registry *reg)
 }
 
 static void
-metrics_render_gauge(struct evbuffer *out, const char *name,
-    const char *type, const char *help, uint64_t v)
+metrics_render_gauge(struct evbuffer *out, const char *name, const char *type,
+    const char *help, uint64_t v)
 {
 	evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n",
 	    name, help, name, type, name, v);
@@ -146,12 +144,11 @@ metrics_render(struct evbuffer *out, const struct registry *reg)
 {
 	metrics_render_counters(out, reg, "duetd_requests_total",
 	    "Calls per command and protocol.", 0);
-	metrics_render_counters(out, reg, "duetd_errors_total",
-	    "Calls answered with an error.", 1);
+	metrics_render_counters(
+	    out, reg, "duetd_errors_total", "Calls answered with an error.", 1);
 	metrics_render_histograms(out, reg);
 	metrics_render_gauge(out, "duetd_connections", "gauge",
-	    "Open client connections.",
-	    atomic_load(&worker_stats.connections));
+	    "Open client connections.", atomic_load(&worker_stats.connections));
 	metrics_render_gauge(out, "duetd_connections_total", "counter",
 	    "Client connections accepted.",
 	    atomic_load(&worker_stats.total_connections));

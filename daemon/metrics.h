@@ -27,12 +27,12 @@ enum metrics_proto {
 struct metrics_cmd {
 	atomic_uint_fast64_t calls[METRICS_NPROTO];
 	atomic_uint_fast64_t errors[METRICS_NPROTO];
-	atomic_uint_fast64_t usec;		  /* total time in handlers */
+	atomic_uint_fast64_t usec; /* total time in handlers */
 	atomic_uint_fast64_t buckets[METRICS_NBUCKETS]; /* not cumulative */
 };
 
-void metrics_observe(struct metrics_cmd *m, enum metrics_proto proto,
-    uint64_t usec, int failed);
+void metrics_observe(
+    struct metrics_cmd *m, enum metrics_proto proto, uint64_t usec, int failed);
 uint64_t metrics_calls(const struct metrics_cmd *m);
 uint64_t metrics_errors(const struct metrics_cmd *m);
 void metrics_render(struct evbuffer *out, const struct registry *reg);

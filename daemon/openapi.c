@@ -95,8 +95,8 @@ openapi_body_schema(msgpack_packer *pk, const struct sig *sig)
 	msgpack_pack_int(pk, sig->nrequired);
 	openapi_str(pk, "items");
 	if (sig->variadic)
-		openapi_type(pk,
-		    openapi_sig_type(sig->params[sig->nparams - 1].type));
+		openapi_type(
+		    pk, openapi_sig_type(sig->params[sig->nparams - 1].type));
 	else
 		msgpack_pack_false(pk);
 	msgpack_pack_map(pk, 4);
@@ -173,8 +173,8 @@ openapi_responses(msgpack_packer *pk, const struct command *cmd)
 static void
 openapi_post(msgpack_packer *pk, const struct command *cmd)
 {
-	static const char *const types[] = {"application/json",
-	    "application/msgpack"};
+	static const char *const types[] = {
+	    "application/json", "application/msgpack"};
 	size_t i;
 
 	openapi_str(pk, "post");

@@ -74,8 +74,8 @@ plugin_dlopen(const char *path, int *copyfd, struct duet_err *err)
 	int fd, mfd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		util_err_set(err, "ERR", "cannot open %s: %s", path,
-		    strerror(errno));
+		util_err_set(
+		    err, "ERR", "cannot open %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
@@ -90,8 +90,8 @@ plugin_dlopen(const char *path, int *copyfd, struct duet_err *err)
 	mfd = plugin_copy_to_memfd(fd, path);
 	close(fd);
 	if (mfd == -1) {
-		util_err_set(err, "ERR", "cannot copy %s: %s", path,
-		    strerror(errno));
+		util_err_set(
+		    err, "ERR", "cannot copy %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", mfd);
@@ -110,15 +110,14 @@ plugin_dlopen(const char *path, int *copyfd, struct duet_err *err)
 static int
 plugin_check_desc(const struct duet_plugin *d, struct duet_err *err)
 {
-	if (d->abi_major != DUET_ABI_MAJOR ||
-	    d->abi_minor > DUET_ABI_MINOR) {
+	if (d->abi_major != DUET_ABI_MAJOR || d->abi_minor > DUET_ABI_MINOR) {
 		util_err_set(err, "ERR", "needs ABI %u.%u, duetd has %d.%d",
 		    d->abi_major, d->abi_minor, DUET_ABI_MAJOR, DUET_ABI_MINOR);
 		return -1;
 	}
 	if (d->struct_size < PLUGIN_DESC_V1_SIZE) {
-		util_err_set(err, "ERR", "plugin descriptor too small (%u bytes)",
-		    d->struct_size);
+		util_err_set(err, "ERR",
+		    "plugin descriptor too small (%u bytes)", d->struct_size);
 		return -1;
 	}
 	if (d->command_size < PLUGIN_COMMAND_V1_SIZE) {
@@ -141,8 +140,8 @@ plugin_check_desc(const struct duet_plugin *d, struct duet_err *err)
  * owned by the caller (free with plugin_free), or NULL with err set.
  */
 struct plugin *
-plugin_load(const char *path, const struct duet_host *host,
-    struct duet_err *err)
+plugin_load(
+    const char *path, const struct duet_host *host, struct duet_err *err)
 {
 	const struct duet_plugin *desc;
 	struct plugin *p;
@@ -159,8 +158,8 @@ plugin_load(const char *path, const struct duet_host *host,
 		goto fail;
 	desc = dlsym(p->handle, "duet_plugin");
 	if (desc == NULL) {
-		util_err_set(err, "ERR",
-		    "no 'duet_plugin' symbol: not a duetd plugin");
+		util_err_set(
+		    err, "ERR", "no 'duet_plugin' symbol: not a duetd plugin");
 		goto fail;
 	}
 	if (plugin_check_desc(desc, err) == -1)
@@ -169,7 +168,7 @@ plugin_load(const char *path, const struct duet_host *host,
 	p->flags = desc->flags;
 	if ((p->name = strdup(desc->name)) == NULL ||
 	    (p->version = strdup(desc->version != NULL ? desc->version : "")) ==
-		NULL)
+	        NULL)
 		goto nomem;
 	*desc->host = host;
 	return p;
@@ -204,7 +203,7 @@ plugin_init(struct plugin *p, const char *config, size_t config_len,
 	}
 	msgpack_unpacked_init(&up);
 	if (msgpack_unpack_next(&up, config, config_len, &off) !=
-		MSGPACK_UNPACK_SUCCESS ||
+	        MSGPACK_UNPACK_SUCCESS ||
 	    up.data.type != MSGPACK_OBJECT_MAP) {
 		util_err_set(err, "ERR", "config is not a map");
 		goto done;

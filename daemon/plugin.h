@@ -16,19 +16,19 @@
 struct duet_err;
 
 struct plugin {
-	char *name;		/* owned copy of the descriptor's name */
-	char *version;		/* owned copy */
-	char *path;		/* owned: the file it was loaded from */
-	void *handle;		/* owned: dlopen handle */
-	int copyfd;		/* owned: memfd of a private copy, or -1 */
+	char *name;    /* owned copy of the descriptor's name */
+	char *version; /* owned copy */
+	char *path;    /* owned: the file it was loaded from */
+	void *handle;  /* owned: dlopen handle */
+	int copyfd;    /* owned: memfd of a private copy, or -1 */
 	const struct duet_plugin *desc; /* borrowed: valid until dlclose */
-	unsigned flags;		/* DUET_THREADSAFE */
-	int initialised;	/* init succeeded: fini is due */
-	pthread_mutex_t lock;	/* serialises handlers unless THREADSAFE */
+	unsigned flags;                 /* DUET_THREADSAFE */
+	int initialised;                /* init succeeded: fini is due */
+	pthread_mutex_t lock; /* serialises handlers unless THREADSAFE */
 };
 
-struct plugin *plugin_load(const char *path, const struct duet_host *host,
-    struct duet_err *err);
+struct plugin *plugin_load(
+    const char *path, const struct duet_host *host, struct duet_err *err);
 int plugin_init(struct plugin *p, const char *config, size_t config_len,
     struct duet_err *err);
 void plugin_free(struct plugin *p);

@@ -56,11 +56,12 @@ registry_name_valid(const char *name)
 {
 	size_t i, len = strlen(name);
 
-	if (len == 0 || len > REGISTRY_NAME_MAX || !isalpha((unsigned char)name[0]))
+	if (len == 0 || len > REGISTRY_NAME_MAX ||
+	    !isalpha((unsigned char)name[0]))
 		return 0;
 	for (i = 0; i < len; i++) {
-		if (!isalnum((unsigned char)name[i]) && strchr("._:-", name[i]) ==
-			NULL)
+		if (!isalnum((unsigned char)name[i]) &&
+		    strchr("._:-", name[i]) == NULL)
 			return 0;
 	}
 	return 1;
@@ -93,7 +94,8 @@ registry_add(struct registry *reg, const struct duet_command *dc,
 		return -1;
 	}
 	if (dc->handler == NULL) {
-		util_err_set(err, "ERR", "command '%s' has no handler", dc->name);
+		util_err_set(
+		    err, "ERR", "command '%s' has no handler", dc->name);
 		return -1;
 	}
 	for (i = 0; i < reg->ncommands; i++) {
@@ -115,7 +117,8 @@ registry_add(struct registry *reg, const struct duet_command *dc,
 	reg->commands = cmds;
 	c = &cmds[reg->ncommands];
 	memset(c, 0, sizeof(*c));
-	if ((c->sig = sig_parse(dc->args != NULL ? dc->args : "", err)) == NULL) {
+	if ((c->sig = sig_parse(dc->args != NULL ? dc->args : "", err)) ==
+	    NULL) {
 		char why[sizeof(err->msg)];
 
 		snprintf(why, sizeof(why), "%s", err->msg);
@@ -136,7 +139,7 @@ registry_add(struct registry *reg, const struct duet_command *dc,
 	c->flags = dc->flags;
 	if (dc->flags & (DUET_BLOCKING | DUET_STREAM))
 		log_warnx("command '%s': BLOCKING and STREAM are reserved in "
-			  "this version; it runs on the event loop",
+		          "this version; it runs on the event loop",
 		    dc->name);
 	c->arity = sig_arity(c->sig);
 	c->handler = dc->handler;
@@ -158,8 +161,8 @@ registry_add_table(struct registry *reg, const struct duet_command *table,
 	const char *p = (const char *)table;
 
 	for (; ((const struct duet_command *)p)->name != NULL; p += stride) {
-		if (registry_add(reg, (const struct duet_command *)p, owner,
-			err) == -1)
+		if (registry_add(
+		        reg, (const struct duet_command *)p, owner, err) == -1)
 			return -1;
 	}
 	return 0;
@@ -246,8 +249,8 @@ registry_load_plugin(struct registry *reg, const char *path,
 			goto fail;
 		}
 	}
-	if (registry_add_table(reg, p->desc->commands, p->desc->command_size,
-		p, &err) == -1 ||
+	if (registry_add_table(
+	        reg, p->desc->commands, p->desc->command_size, p, &err) == -1 ||
 	    plugin_init(p, config, config_len, &err) == -1)
 		goto fail;
 	log_info("loaded plugin %s %s from %s", p->name, p->version, path);
@@ -316,11 +319,11 @@ registry_load_dir(struct registry *reg, const struct config *cf,
 	}
 	for (i = 0; i < n; i++) {
 		if (!registry_listed(cf, dir, ents[i]->d_name)) {
-			snprintf(path, sizeof(path), "%s/%s", dir,
-			    ents[i]->d_name);
+			snprintf(
+			    path, sizeof(path), "%s/%s", dir, ents[i]->d_name);
 			snprintf(where, sizeof(where), "%s", dir);
-			if (registry_load_plugin(reg, path, NULL, NULL, 0, host,
-				where) == -1)
+			if (registry_load_plugin(
+			        reg, path, NULL, NULL, 0, host, where) == -1)
 				nerrors++;
 		}
 		free(ents[i]);
@@ -350,7 +353,7 @@ registry_load_list(struct registry *reg, const struct config *cf,
 		snprintf(where, sizeof(where), "%s:%d:%d", cf->file, cp->line,
 		    cp->column);
 		if (registry_load_plugin(reg, path, cp->name, cp->config,
-			cp->config_len, host, where) == -1)
+		        cp->config_len, host, where) == -1)
 			nerrors++;
 	}
 	return nerrors;
@@ -365,11 +368,11 @@ registry_settings(struct registry *reg, const struct config *cf)
 	int failed = 0;
 
 	reg->limits = cf->limits;
-	reg->allow_origins = util_strv_dup(cf->allow_origins,
-	    cf->nallow_origins, &failed);
+	reg->allow_origins =
+	    util_strv_dup(cf->allow_origins, cf->nallow_origins, &failed);
 	reg->nallow_origins = cf->nallow_origins;
-	reg->allow_hosts = util_strv_dup(cf->allow_hosts, cf->nallow_hosts,
-	    &failed);
+	reg->allow_hosts =
+	    util_strv_dup(cf->allow_hosts, cf->nallow_hosts, &failed);
 	reg->nallow_hosts = cf->nallow_hosts;
 	return failed ? -1 : 0;
 }
@@ -401,7 +404,7 @@ registry_build(const struct config *cf, const struct duet_host *host,
 	}
 	if (builtins != NULL &&
 	    registry_add_table(reg, builtins, sizeof(*builtins), NULL, &err) ==
-		-1) {
+	        -1) {
 		log_error("built-in commands: %s", err.msg);
 		(*nerrors)++;
 	}

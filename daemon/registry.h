@@ -25,41 +25,42 @@ struct sig;
 #define REGISTRY_NAME_MAX 128 /* longest command name */
 
 struct command {
-	char *name;		/* owned, lower-case */
+	char *name; /* owned, lower-case */
 	size_t namelen;
-	struct sig *sig;	/* owned */
-	char *args;		/* owned: the signature as written */
-	char *reply;		/* owned */
-	char *summary;		/* owned */
-	unsigned flags;		/* DUET_PUBLIC, DUET_READONLY, ... */
-	int arity;		/* Redis's, name included */
+	struct sig *sig;         /* owned */
+	char *args;              /* owned: the signature as written */
+	char *reply;             /* owned */
+	char *summary;           /* owned */
+	unsigned flags;          /* DUET_PUBLIC, DUET_READONLY, ... */
+	int arity;               /* Redis's, name included */
 	duet_handler_fn handler; /* borrowed from the plugin or built-in */
-	struct plugin *plugin;	/* borrowed from the generation; NULL if built-in */
+	struct plugin
+	    *plugin; /* borrowed from the generation; NULL if built-in */
 	struct metrics_cmd stats; /* reset by a reload (a new generation) */
 };
 
 struct registry {
 	atomic_int refcnt;
-	uint64_t id;		/* generation number, from 1 */
+	uint64_t id;             /* generation number, from 1 */
 	struct plugin **plugins; /* owned array of owned plugins */
 	size_t nplugins;
 	struct command *commands; /* owned array, in load order */
 	size_t ncommands;
-	struct command **index;	/* owned: open-addressing hash table */
-	size_t indexsize;	/* a power of two */
+	struct command **index; /* owned: open-addressing hash table */
+	size_t indexsize;       /* a power of two */
 	/* The settings this generation serves with (a reload changes them). */
 	struct config_limits limits;
-	char **allow_origins;	/* owned copy of http.allow_origins */
+	char **allow_origins; /* owned copy of http.allow_origins */
 	size_t nallow_origins;
-	char **allow_hosts;	/* owned copy of http.allow_hosts */
+	char **allow_hosts; /* owned copy of http.allow_hosts */
 	size_t nallow_hosts;
 };
 
 struct registry *registry_build(const struct config *cf,
     const struct duet_host *host, const struct duet_command *builtins,
     int *nerrors);
-const struct command *registry_lookup(const struct registry *reg,
-    const char *name, size_t len);
+const struct command *registry_lookup(
+    const struct registry *reg, const char *name, size_t len);
 void registry_ref(struct registry *reg);
 void registry_unref(struct registry *reg);
 

@@ -17,17 +17,17 @@
 struct duet_err;
 
 enum resp_status {
-	RESP_DONE,	/* a whole request: argc/argv are valid */
-	RESP_MORE,	/* need more bytes */
-	RESP_ERROR,	/* protocol error: reply err, then close */
+	RESP_DONE,  /* a whole request: argc/argv are valid */
+	RESP_MORE,  /* need more bytes */
+	RESP_ERROR, /* protocol error: reply err, then close */
 };
 
 enum resp_state {
-	RESP_ST_START,	/* at the first byte of a request */
+	RESP_ST_START,     /* at the first byte of a request */
 	RESP_ST_MBULK_ARG, /* expecting a $ header */
-	RESP_ST_BULK,	/* expecting bulklen bytes and CRLF */
+	RESP_ST_BULK,      /* expecting bulklen bytes and CRLF */
 	RESP_ST_MBULK_LEN, /* scanning the "*<n>" line for its '\r' */
-	RESP_ST_INLINE,	/* scanning an inline line for its '\n' */
+	RESP_ST_INLINE,    /* scanning an inline line for its '\n' */
 };
 
 struct resp_arg {
@@ -36,26 +36,26 @@ struct resp_arg {
 };
 
 struct resp_limits {
-	uint64_t max_args;	    /* multibulk count / inline words */
+	uint64_t max_args;          /* multibulk count / inline words */
 	uint64_t max_request_bytes; /* one bulk, and the whole request */
 };
 
 struct resp_parser {
 	enum resp_state state;
-	size_t pos;		/* bytes of the current request scanned */
-	size_t line;		/* offset of the header line being scanned */
-	uint64_t reqbytes;	/* argument bytes announced so far */
-	int64_t multibulklen;	/* bulk arguments still expected */
-	int64_t bulklen;	/* length of the bulk being read */
-	size_t argc;		/* arguments of the finished request */
+	size_t pos;           /* bytes of the current request scanned */
+	size_t line;          /* offset of the header line being scanned */
+	uint64_t reqbytes;    /* argument bytes announced so far */
+	int64_t multibulklen; /* bulk arguments still expected */
+	int64_t bulklen;      /* length of the bulk being read */
+	size_t argc;          /* arguments of the finished request */
 	size_t argcap;
-	size_t *argoff;		/* owned: offsets while scanning; argv[i].len
-				 * is known from the $ header, argv[i].ptr
-				 * only once the request is whole */
-	struct resp_arg *argv;	/* owned array; see struct resp_arg */
-	char *inline_buf;	/* owned: unescaped inline words */
+	size_t *argoff;        /* owned: offsets while scanning; argv[i].len
+	                        * is known from the $ header, argv[i].ptr
+	                        * only once the request is whole */
+	struct resp_arg *argv; /* owned array; see struct resp_arg */
+	char *inline_buf;      /* owned: unescaped inline words */
 	size_t inline_cap;
-	size_t reqlen;		/* bytes resp_consume() drains */
+	size_t reqlen; /* bytes resp_consume() drains */
 };
 
 void resp_parser_init(struct resp_parser *p);

@@ -44,8 +44,7 @@
  * Fails the current request with status and message.  Framing errors
  * also close the connection after the response.
  */
-static void
-route_fail(struct conn *c, int status, const char *fmt, ...)
+static void route_fail(struct conn *c, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
@@ -133,8 +132,8 @@ route_reply_encoded(struct conn *c, struct evbuffer *out, int status,
  * The response to a successful call: 200 and the value.
  */
 void
-route_reply_value(struct conn *c, struct evbuffer *out,
-    const msgpack_object *o, const char *mp, size_t len)
+route_reply_value(struct conn *c, struct evbuffer *out, const msgpack_object *o,
+    const char *mp, size_t len)
 {
 	route_reply_encoded(c, out, 200, o, mp, len);
 }
@@ -153,8 +152,8 @@ route_pack_cstr(msgpack_packer *pk, const char *s)
  * {"error":{"code":..., "message":...}}.
  */
 void
-route_reply_error(struct conn *c, struct evbuffer *out,
-    const struct duet_err *err)
+route_reply_error(
+    struct conn *c, struct evbuffer *out, const struct duet_err *err)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
@@ -172,8 +171,9 @@ route_reply_error(struct conn *c, struct evbuffer *out,
 	msgpack_unpacked_init(&up);
 	if (msgpack_unpack_next(&up, sb.data, sb.size, NULL) ==
 	    MSGPACK_UNPACK_SUCCESS)
-		route_reply_encoded(c, out, err->status != 0 ? err->status : 500,
-		    &up.data, sb.data, sb.size);
+		route_reply_encoded(c, out,
+		    err->status != 0 ? err->status : 500, &up.data, sb.data,
+		    sb.size);
 	msgpack_unpacked_destroy(&up);
 	msgpack_sbuffer_destroy(&sb);
 }
@@ -187,7 +187,8 @@ route_listed(char *const *list, size_t n, const char *s, size_t len)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (strcmp(list[i], "*") == 0 || util_strcaseeq(s, len, list[i]))
+		if (strcmp(list[i], "*") == 0 ||
+		    util_strcaseeq(s, len, list[i]))
 			return 1;
 	}
 	return 0;
@@ -246,8 +247,8 @@ route_origin_ok(struct conn *c, const struct http_request *req)
 	if (o.len >= sizeof(c->route.origin))
 		return 0;
 	if ((req->host.len > 0 && o.len == req->host.len + 7 &&
-		strncasecmp(o.ptr, "http://", 7) == 0 &&
-		strncasecmp(o.ptr + 7, req->host.ptr, req->host.len) == 0))
+	        strncasecmp(o.ptr, "http://", 7) == 0 &&
+	        strncasecmp(o.ptr + 7, req->host.ptr, req->host.len) == 0))
 		return 1; /* the daemon's own page */
 	if (!route_listed(w->allow_origins, w->nallow_origins, o.ptr, o.len))
 		return 0;
@@ -320,7 +321,8 @@ route_begin(struct conn *c, const struct http_request *req, int closing)
 	ctx->origin[0] = '\0';
 	if (!route_host_ok(c->worker, req->host)) {
 		route_fail(c, 421, "host '%.*s' is not served here",
-		    (int)(req->host.len < 64 ? req->host.len : 64), req->host.ptr);
+		    (int)(req->host.len < 64 ? req->host.len : 64),
+		    req->host.ptr);
 		return -1;
 	}
 	if (!route_origin_ok(c, req)) {
@@ -355,8 +357,8 @@ route_options(struct conn *c, const struct http_request *req)
 	else
 		snprintf(extra, sizeof(extra),
 		    "Allow: GET, HEAD, POST, OPTIONS\r\n");
-	http_add_head(out, c->route.minor, 204, NULL, -2, c->route.keep_alive,
-	    extra);
+	http_add_head(
+	    out, c->route.minor, 204, NULL, -2, c->route.keep_alive, extra);
 	conn_reply_done(c);
 }
 
@@ -380,8 +382,8 @@ route_commands(struct conn *c, const struct registry *reg, int openapi)
 	msgpack_unpacked_init(&up);
 	if (msgpack_unpack_next(&up, sb.data, sb.size, NULL) ==
 	    MSGPACK_UNPACK_SUCCESS)
-		conn_reply_value(c, CONN_ENC_NATIVE, &up.data, sb.data,
-		    sb.size);
+		conn_reply_value(
+		    c, CONN_ENC_NATIVE, &up.data, sb.data, sb.size);
 	else
 		route_fail(c, 500, "cannot describe the commands");
 	msgpack_unpacked_destroy(&up);
@@ -393,8 +395,8 @@ route_commands(struct conn *c, const struct registry *reg, int openapi)
  * path is one of them.
  */
 static int
-route_builtin_path(struct conn *c, const struct http_request *req,
-    struct http_str path)
+route_builtin_path(
+    struct conn *c, const struct http_request *req, struct http_str path)
 {
 	static const char ok[] = "ok\n";
 	struct evbuffer *out, *body;
@@ -403,7 +405,8 @@ route_builtin_path(struct conn *c, const struct http_request *req,
 
 	if (path.len == 1 && path.ptr[0] == '/')
 		which = 3;
-	else if (util_strcaseeq(path.ptr, path.len, "/healthz") && path.len == 8)
+	else if (util_strcaseeq(path.ptr, path.len, "/healthz") &&
+	    path.len == 8)
 		which = 0;
 	else if (path.len == 9 && memcmp(path.ptr, "/commands", 9) == 0)
 		which = 1;
@@ -427,8 +430,8 @@ route_builtin_path(struct conn *c, const struct http_request *req,
 	if ((out = conn_reply_buffer(c)) == NULL)
 		return 0;
 	if (which == 3) {
-		route_respond(c, out, 200, "text/html; charset=utf-8", page_html,
-		    page_html_len);
+		route_respond(c, out, 200, "text/html; charset=utf-8",
+		    page_html, page_html_len);
 	} else if (which == 0 && atomic_load(&worker_draining)) {
 		route_respond(c, out, 503, "text/plain; charset=utf-8",
 		    "shutting down\n", 14);
@@ -448,8 +451,8 @@ route_builtin_path(struct conn *c, const struct http_request *req,
 
 /* Text arguments decoded from a path or query; owned by the caller. */
 struct route_args {
-	char *buf;		/* owned: decoded bytes */
-	struct resp_arg *argv;	/* owned */
+	char *buf;              /* owned: decoded bytes */
+	struct resp_arg *argv;  /* owned */
 	struct resp_arg *names; /* owned, NULL for path segments */
 	size_t argc;
 };
@@ -466,8 +469,8 @@ route_args_free(struct route_args *a)
  * Decodes one percent-encoded slice into a->buf at *used.
  */
 static int
-route_decode(struct route_args *a, size_t *used, struct http_str in,
-    int plus, struct resp_arg *out)
+route_decode(struct route_args *a, size_t *used, struct http_str in, int plus,
+    struct resp_arg *out)
 {
 	size_t n;
 
@@ -484,8 +487,8 @@ route_decode(struct route_args *a, size_t *used, struct http_str in,
  * arguments.  Returns 0, or -1 after answering 400.
  */
 static int
-route_text_args(struct conn *c, struct http_str rest, int query,
-    struct route_args *a)
+route_text_args(
+    struct conn *c, struct http_str rest, int query, struct route_args *a)
 {
 	size_t i, max = 1, used = 0;
 	struct http_str name, value, seg;
@@ -544,7 +547,7 @@ route_body(struct conn *c, struct http_request *req, msgpack_unpacked *up,
 	if (route_body_is_json(req->content_type)) {
 		msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
 		if (convert_json_to_msgpack(&pk, p, len,
-			(int)c->worker->limits.max_nesting, &err) == -1) {
+		        (int)c->worker->limits.max_nesting, &err) == -1) {
 			route_fail(c, 400, "%s", err.msg);
 			return -1;
 		}
@@ -556,7 +559,7 @@ route_body(struct conn *c, struct http_request *req, msgpack_unpacked *up,
 		    "application/msgpack");
 		return -1;
 	} else if (convert_msgpack_check(p, len,
-		       (int)c->worker->limits.max_nesting, &used, &err) == -1) {
+	               (int)c->worker->limits.max_nesting, &used, &err) == -1) {
 		route_fail(c, 400, "%s", err.msg);
 		return -1;
 	}
@@ -566,9 +569,10 @@ route_body(struct conn *c, struct http_request *req, msgpack_unpacked *up,
 		return -1;
 	}
 	if (rv != MSGPACK_UNPACK_SUCCESS || off != len) {
-		route_fail(c, 400, rv == MSGPACK_UNPACK_SUCCESS ?
-			"trailing bytes after the msgpack value" :
-			"truncated or invalid msgpack");
+		route_fail(c, 400,
+		    rv == MSGPACK_UNPACK_SUCCESS
+		        ? "trailing bytes after the msgpack value"
+		        : "truncated or invalid msgpack");
 		return -1;
 	}
 	if (up->data.type != MSGPACK_OBJECT_ARRAY &&
@@ -608,13 +612,14 @@ route_call(struct conn *c, struct http_request *req, struct http_str cmd,
 	r.namelen = namelen;
 	r.readonly_only = get;
 	if (get && bodylen > 0) {
-		route_fail(c, 405, "a GET request cannot carry arguments in a body");
+		route_fail(
+		    c, 405, "a GET request cannot carry arguments in a body");
 		goto done;
 	}
-	if ((rest.len > 0 && query.len > 0) || (bodylen > 0 &&
-						   (rest.len > 0 || query.len > 0))) {
-		route_fail(c, 400,
-		    "give arguments one way: path, query or body");
+	if ((rest.len > 0 && query.len > 0) ||
+	    (bodylen > 0 && (rest.len > 0 || query.len > 0))) {
+		route_fail(
+		    c, 400, "give arguments one way: path, query or body");
 		goto done;
 	}
 	if (!get && req->content_type.len > 0 && bodylen == 0 &&
@@ -631,7 +636,7 @@ route_call(struct conn *c, struct http_request *req, struct http_str cmd,
 		r.kind = REQUEST_OBJECT;
 		r.body = &up.data;
 	} else if (route_text_args(c, query.len > 0 ? query : rest,
-		       query.len > 0, &a) == -1) {
+	               query.len > 0, &a) == -1) {
 		goto done;
 	}
 	r.argc = a.argc;
@@ -671,7 +676,8 @@ route_request(struct conn *c, struct http_request *req)
 	    req->method != HTTP_M_POST) {
 		c->route.allow = "GET, HEAD, POST";
 		route_fail(c, 405, "method %.*s is not allowed",
-		    (int)(req->method_text.len < 16 ? req->method_text.len : 16),
+		    (int)(req->method_text.len < 16 ? req->method_text.len
+		                                    : 16),
 		    req->method_text.ptr);
 		return;
 	}

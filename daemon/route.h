@@ -20,19 +20,19 @@ struct http_request;
 
 /* What the response to the current request needs to know. */
 struct route_ctx {
-	int minor;		/* HTTP/1.minor of the request */
-	int keep_alive;		/* keep the connection afterwards */
-	int head;		/* HEAD: no body */
-	int msgpack;		/* the client accepts msgpack */
-	const char *allow;	/* Allow header of a 405; NULL: "POST" */
-	char origin[256];	/* an allowed Origin to echo, or "" */
+	int minor;         /* HTTP/1.minor of the request */
+	int keep_alive;    /* keep the connection afterwards */
+	int head;          /* HEAD: no body */
+	int msgpack;       /* the client accepts msgpack */
+	const char *allow; /* Allow header of a 405; NULL: "POST" */
+	char origin[256];  /* an allowed Origin to echo, or "" */
 };
 
 void route_request(struct conn *c, struct http_request *req);
 int route_expect(struct conn *c, const struct http_request *req);
 void route_reply_value(struct conn *c, struct evbuffer *out,
     const msgpack_object *o, const char *mp, size_t len);
-void route_reply_error(struct conn *c, struct evbuffer *out,
-    const struct duet_err *err);
+void route_reply_error(
+    struct conn *c, struct evbuffer *out, const struct duet_err *err);
 
 #endif /* DUET_ROUTE_H */

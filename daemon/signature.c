@@ -299,7 +299,8 @@ sig_parse(const char *text, struct duet_err *err)
 	if ((sig = calloc(1, sizeof(*sig))) == NULL)
 		goto nomem;
 	if ((n = sig_count(s)) > SIG_MAX_PARAMS) {
-		util_err_set(err, "ERR", "more than %d arguments", SIG_MAX_PARAMS);
+		util_err_set(
+		    err, "ERR", "more than %d arguments", SIG_MAX_PARAMS);
 		goto fail;
 	}
 	if (n > 0 &&

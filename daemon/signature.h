@@ -27,19 +27,20 @@ enum sig_type {
 };
 
 struct sig_param {
-	char *name;		/* owned */
+	char *name; /* owned */
 	enum sig_type type;
-	int optional;		/* `?` or `=default`: may be left out */
-	int variadic;		/* `...`: the rest of the arguments, >= 1 (>= 0 with `?`) */
-	char *defval;		/* owned: default as packed msgpack, or NULL */
+	int optional; /* `?` or `=default`: may be left out */
+	int variadic; /* `...`: the rest of the arguments, >= 1 (>= 0 with `?`)
+	               */
+	char *defval; /* owned: default as packed msgpack, or NULL */
 	size_t defval_len;
-	char *deftext;		/* owned: default as written, or NULL */
+	char *deftext; /* owned: default as written, or NULL */
 };
 
 struct sig {
 	int nparams;
-	int nrequired;		/* leading params that must be given */
-	int variadic;		/* last param is variadic */
+	int nrequired;            /* leading params that must be given */
+	int variadic;             /* last param is variadic */
 	struct sig_param *params; /* owned array */
 };
 

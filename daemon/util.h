@@ -14,7 +14,7 @@
 struct duet_err {
 	char code[32];
 	char msg[512];
-	int status;	/* HTTP status for this error, 0 = decided by the caller */
+	int status; /* HTTP status for this error, 0 = decided by the caller */
 };
 
 void util_err_set(struct duet_err *err, const char *code, const char *fmt, ...)

@@ -52,8 +52,8 @@ worker_reject(evutil_socket_t fd)
 	atomic_fetch_add(&worker_stats.rejected_connections, 1);
 }
 
-static void worker_handoff(struct worker *to, evutil_socket_t fd,
-    const struct worker_listener *l);
+static void worker_handoff(
+    struct worker *to, evutil_socket_t fd, const struct worker_listener *l);
 
 static void
 worker_on_accept(struct evconnlistener *lev, evutil_socket_t fd,
@@ -71,7 +71,8 @@ worker_on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	}
 	/* Unix sockets have one acceptor: spread its clients round-robin. */
 	if (sa->sa_family == AF_UNIX && w->npeers > 1) {
-		struct worker *to = &w->peers[w->next_peer++ % (unsigned)w->npeers];
+		struct worker *to =
+		    &w->peers[w->next_peer++ % (unsigned)w->npeers];
 
 		if (to != w) {
 			worker_handoff(to, fd, l);
@@ -85,8 +86,8 @@ worker_on_accept(struct evconnlistener *lev, evutil_socket_t fd,
  * Passes an accepted unix-socket connection to worker to (any thread).
  */
 static void
-worker_handoff(struct worker *to, evutil_socket_t fd,
-    const struct worker_listener *l)
+worker_handoff(
+    struct worker *to, evutil_socket_t fd, const struct worker_listener *l)
 {
 	struct worker_handoff *h;
 
@@ -168,8 +169,8 @@ worker_resolve(const struct config_listen *cl, struct sockaddr_storage *ss,
  * Fails if the address is taken, before SO_REUSEPORT could hide it.
  */
 static int
-worker_probe(const struct config_listen *cl, const struct sockaddr *sa,
-    socklen_t len)
+worker_probe(
+    const struct config_listen *cl, const struct sockaddr *sa, socklen_t len)
 {
 	int fd, one = 1, rv = 0;
 
@@ -209,8 +210,8 @@ worker_listen(struct worker *w, const struct config_listen *cl, int probe)
 	struct sockaddr_storage ss;
 	struct sockaddr_un *sun = (struct sockaddr_un *)&ss;
 	socklen_t sslen;
-	unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
-	    LEV_OPT_REUSEABLE;
+	unsigned flags =
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE;
 	struct stat st;
 
 	memset(&ss, 0, sizeof(ss));
@@ -226,7 +227,8 @@ worker_listen(struct worker *w, const struct config_listen *cl, int probe)
 		 * that still answers belongs to a running daemon. */
 		if (stat(cl->path, &st) == 0 && S_ISSOCK(st.st_mode)) {
 			if (worker_unix_in_use(sun, sslen)) {
-				log_error("listen %s: in use by another process",
+				log_error(
+				    "listen %s: in use by another process",
 				    cl->text);
 				return -1;
 			}
@@ -384,16 +386,15 @@ worker_init(struct worker *w, int index, const struct config *cf)
 	msgpack_sbuffer_init(&w->args);
 	if (msgpack_zone_init(&w->zone, 8192))
 		w->zone_ready = 1;
-	if (!w->zone_ready ||
-	    (w->base = event_base_new()) == NULL ||
+	if (!w->zone_ready || (w->base = event_base_new()) == NULL ||
 	    (w->stop_ev = event_new(w->base, -1, 0, worker_on_stop, w)) ==
-		NULL ||
+	        NULL ||
 	    (w->refresh_ev = event_new(w->base, -1, 0, worker_on_refresh, w)) ==
-		NULL ||
+	        NULL ||
 	    (w->drain_ev = event_new(w->base, -1, 0, worker_on_drain, w)) ==
-		NULL ||
+	        NULL ||
 	    (w->handoff_ev = event_new(w->base, -1, 0, worker_on_handoff, w)) ==
-		NULL ||
+	        NULL ||
 	    (w->scratch = evbuffer_new()) == NULL) {
 		log_error("worker %d: out of memory", index);
 		return -1;
@@ -521,8 +522,8 @@ worker_registry(struct worker *w)
  * (logged).
  */
 static int
-worker_address(const struct config_listen *cl, struct sockaddr_storage *ss,
-    socklen_t *len)
+worker_address(
+    const struct config_listen *cl, struct sockaddr_storage *ss, socklen_t *len)
 {
 	struct sockaddr_un *sun = (struct sockaddr_un *)ss;
 
@@ -606,10 +607,11 @@ worker_check_new_listeners(const struct config *old, const struct config *cf)
 		if (cl->is_unix) {
 			memset(&sun, 0, sizeof(sun));
 			sun.sun_family = AF_UNIX;
-			snprintf(sun.sun_path, sizeof(sun.sun_path), "%s",
-			    cl->path);
+			snprintf(
+			    sun.sun_path, sizeof(sun.sun_path), "%s", cl->path);
 			if (worker_unix_in_use(&sun, sizeof(sun))) {
-				log_error("listen %s: in use by another process",
+				log_error(
+				    "listen %s: in use by another process",
 				    cl->text);
 				rv = -1;
 			}
@@ -718,8 +720,9 @@ worker_relisten(struct worker *w, const struct config *cf)
 		rl->listen[i].port = worker_strdup(cf->listen[i].port, &failed);
 		rl->listen[i].path = worker_strdup(cf->listen[i].path, &failed);
 	}
-	if (failed || event_base_once(w->base, -1, EV_TIMEOUT,
-			  worker_on_relisten, rl, NULL) == -1) {
+	if (failed ||
+	    event_base_once(
+	        w->base, -1, EV_TIMEOUT, worker_on_relisten, rl, NULL) == -1) {
 		log_error("reload: listeners unchanged: out of memory");
 		worker_relisten_free(rl);
 	}

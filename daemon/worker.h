@@ -27,53 +27,53 @@ struct registry;
 
 struct worker_listener {
 	TAILQ_ENTRY(worker_listener) entry;
-	struct evconnlistener *lev;	/* owned */
-	struct worker *worker;		/* borrowed: the owner */
-	char text[128];			/* the listen address as configured */
-	unsigned protocols;		/* CONFIG_PROTO_* it serves */
-	struct sockaddr_storage addr;	/* the address bound */
+	struct evconnlistener *lev;   /* owned */
+	struct worker *worker;        /* borrowed: the owner */
+	char text[128];               /* the listen address as configured */
+	unsigned protocols;           /* CONFIG_PROTO_* it serves */
+	struct sockaddr_storage addr; /* the address bound */
 	socklen_t addrlen;
 };
 
 /* A unix-socket connection accepted by worker 0 for another worker. */
 struct worker_handoff {
 	STAILQ_ENTRY(worker_handoff) entry;
-	evutil_socket_t fd;		/* owned until conn_new */
-	char text[128];			/* the listener's address */
+	evutil_socket_t fd; /* owned until conn_new */
+	char text[128];     /* the listener's address */
 	unsigned protocols;
 };
 
 struct worker {
 	int index;
-	struct worker *peers;		/* borrowed: every worker (handoff) */
+	struct worker *peers; /* borrowed: every worker (handoff) */
 	int npeers;
-	unsigned next_peer;		/* worker 0: round-robin position */
-	pthread_mutex_t handoff_lock;	/* guards handoffs */
+	unsigned next_peer;           /* worker 0: round-robin position */
+	pthread_mutex_t handoff_lock; /* guards handoffs */
 	STAILQ_HEAD(, worker_handoff) handoffs; /* owned, from worker 0 */
-	struct event *handoff_ev;	/* owned: activated with a handoff */
+	struct event *handoff_ev; /* owned: activated with a handoff */
 	pthread_t thread;
-	struct event_base *base;	/* owned */
-	struct event *stop_ev;		/* owned: activated by worker_stop */
-	struct event *refresh_ev;	/* owned: activated by worker_refresh */
-	struct event *drain_ev;		/* owned: activated by worker_drain */
+	struct event_base *base;  /* owned */
+	struct event *stop_ev;    /* owned: activated by worker_stop */
+	struct event *refresh_ev; /* owned: activated by worker_refresh */
+	struct event *drain_ev;   /* owned: activated by worker_drain */
 	TAILQ_HEAD(, worker_listener) listeners; /* owned */
-	TAILQ_HEAD(, conn) conns;	/* owned connections */
-	struct registry *reg;		/* owned reference, refreshed per request */
-	struct config_limits limits;	/* copied from reg */
-	char *const *allow_origins;	/* borrowed from reg: http.allow_origins */
+	TAILQ_HEAD(, conn) conns;                /* owned connections */
+	struct registry *reg; /* owned reference, refreshed per request */
+	struct config_limits limits; /* copied from reg */
+	char *const *allow_origins;  /* borrowed from reg: http.allow_origins */
 	size_t nallow_origins;
-	char *const *allow_hosts;	/* borrowed from reg: http.allow_hosts */
+	char *const *allow_hosts; /* borrowed from reg: http.allow_hosts */
 	size_t nallow_hosts;
-	struct evbuffer *scratch;	/* owned: a reply being packed */
-	msgpack_sbuffer args;		/* owned: arguments being packed */
-	msgpack_zone zone;		/* owned: unpacked arguments and replies */
-	int zone_ready;			/* zone was initialised */
-	int draining;			/* worker_drain has run on this worker */
+	struct evbuffer *scratch; /* owned: a reply being packed */
+	msgpack_sbuffer args;     /* owned: arguments being packed */
+	msgpack_zone zone;        /* owned: unpacked arguments and replies */
+	int zone_ready;           /* zone was initialised */
+	int draining;             /* worker_drain has run on this worker */
 };
 
 /* Process-wide counters, read by INFO. */
 struct worker_stats {
-	atomic_uint_fast64_t connections;	/* open now */
+	atomic_uint_fast64_t connections; /* open now */
 	atomic_uint_fast64_t total_connections;
 	atomic_uint_fast64_t rejected_connections;
 	atomic_uint_fast64_t commands;
@@ -92,8 +92,8 @@ int worker_start(struct worker *w);
 void worker_stop(struct worker *w);
 void worker_refresh(struct worker *w);
 void worker_drain(struct worker *w);
-int worker_check_new_listeners(const struct config *old,
-    const struct config *cf);
+int worker_check_new_listeners(
+    const struct config *old, const struct config *cf);
 void worker_relisten(struct worker *w, const struct config *cf);
 void worker_join(struct worker *w);
 void worker_fini(struct worker *w);

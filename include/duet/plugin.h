@@ -36,10 +36,10 @@ extern "C" {
 #define DUET_API __attribute__((visibility("default")))
 
 /** Command flags (struct duet_command.flags). */
-#define DUET_PUBLIC	0x01 /* callable without authentication */
-#define DUET_READONLY	0x02 /* no side effects: callable with HTTP GET */
-#define DUET_BLOCKING	0x04 /* runs on the blocking pool (reserved) */
-#define DUET_STREAM	0x08 /* may send several items (reserved) */
+#define DUET_PUBLIC   0x01 /* callable without authentication */
+#define DUET_READONLY 0x02 /* no side effects: callable with HTTP GET */
+#define DUET_BLOCKING 0x04 /* runs on the blocking pool (reserved) */
+#define DUET_STREAM   0x08 /* may send several items (reserved) */
 
 /** Plugin flags (struct duet_plugin.flags). */
 #define DUET_THREADSAFE 0x01 /* handlers may run on several threads at once */
@@ -51,8 +51,8 @@ extern "C" {
 #define DUET_LOG_ERROR 3
 
 /** What duet_call_info() can tell about the caller. */
-#define DUET_INFO_USER	      0 /* authenticated user, or NULL */
-#define DUET_INFO_PEER	      1 /* "127.0.0.1:5555", "[::1]:5555" or "unix" */
+#define DUET_INFO_USER        0 /* authenticated user, or NULL */
+#define DUET_INFO_PEER        1 /* "127.0.0.1:5555", "[::1]:5555" or "unix" */
 #define DUET_INFO_PROTOCOL    2 /* "resp2", "resp3" or "http" */
 #define DUET_INFO_TLS_SUBJECT 3 /* client certificate subject, or NULL */
 #define DUET_INFO_CLIENT_NAME 4 /* CLIENT SETNAME, or NULL */
@@ -133,8 +133,7 @@ struct duet_plugin {
 };
 
 /** Set by the daemon before init; internal to the plugin's own object. */
-extern const struct duet_host *duet__host
-    __attribute__((visibility("hidden")));
+extern const struct duet_host *duet__host __attribute__((visibility("hidden")));
 extern DUET_API const struct duet_plugin duet_plugin;
 
 /**
@@ -331,9 +330,8 @@ duet_reply_status(duet_call *call, const char *s, size_t len)
  * sent as RESP `-CODE message` and in HTTP's JSON error object.  Replaces
  * anything already packed.
  */
-static inline void
-duet_reply_error(duet_call *call, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static inline void duet_reply_error(duet_call *call, const char *code,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static inline void
 duet_reply_error(duet_call *call, const char *code, const char *fmt, ...)
@@ -355,8 +353,8 @@ duet_call_info(const duet_call *call, int what)
 }
 
 /** Logs one line through the daemon's log, tagged with the plugin name. */
-static inline void
-duet_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static inline void duet_log(int level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static inline void
 duet_log(int level, const char *fmt, ...)
