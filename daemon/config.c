@@ -67,6 +67,7 @@ static const struct config_key config_limits_keys[] = {
     LIMIT(max_args, config_count, 1, INT_MAX),
     LIMIT(max_nesting, config_count, 1, CONFIG_PACK_DEPTH),
     LIMIT(max_output_bytes, config_size, 1, UINT64_MAX),
+    LIMIT(max_pending_blocking, config_count, 1, INT_MAX),
     LIMIT_MS(header_timeout, config_duration, 1, UINT64_MAX),
     LIMIT_MS(idle_timeout, config_duration, 0, UINT64_MAX),
     LIMIT_MS(shutdown_timeout, config_duration, 0, UINT64_MAX),
@@ -671,9 +672,17 @@ config_load(const char *file, int *nerrors)
 	ctx.cf = cf;
 	cf->blocking_threads = 16;
 	cf->log_level = LOG_LVL_INFO;
-	cf->limits =
-	    (struct config_limits){10000, 1024 * 1024, 65536, CONFIG_PACK_DEPTH,
-	        64 * 1024 * 1024, 10 * 1000, 300 * 1000, 30 * 1000};
+	cf->limits = (struct config_limits){
+	    .max_connections = 10000,
+	    .max_request_bytes = 1024 * 1024,
+	    .max_args = 65536,
+	    .max_nesting = CONFIG_PACK_DEPTH,
+	    .max_output_bytes = 64 * 1024 * 1024,
+	    .max_pending_blocking = 1024,
+	    .header_timeout_ms = 10 * 1000,
+	    .idle_timeout_ms = 300 * 1000,
+	    .shutdown_timeout_ms = 30 * 1000,
+	};
 	if (config_read(file, &buf, &len) == -1)
 		ctx.nerrors++;
 	else

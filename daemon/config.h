@@ -36,14 +36,15 @@ struct config_plugin {
 };
 
 struct config_limits {
-	uint64_t max_connections;     /* default 10000 */
-	uint64_t max_request_bytes;   /* default 1 MiB */
-	uint64_t max_args;            /* default 65536 */
-	uint64_t max_nesting;         /* default 32 */
-	uint64_t max_output_bytes;    /* default 64 MiB */
-	uint64_t header_timeout_ms;   /* default 10 s */
-	uint64_t idle_timeout_ms;     /* default 300 s */
-	uint64_t shutdown_timeout_ms; /* default 30 s */
+	uint64_t max_connections;      /* default 10000 */
+	uint64_t max_request_bytes;    /* default 1 MiB */
+	uint64_t max_args;             /* default 65536 */
+	uint64_t max_nesting;          /* default 32 */
+	uint64_t max_output_bytes;     /* default 64 MiB */
+	uint64_t max_pending_blocking; /* default 1024: queued BLOCKING calls */
+	uint64_t header_timeout_ms;    /* default 10 s */
+	uint64_t idle_timeout_ms;      /* default 300 s */
+	uint64_t shutdown_timeout_ms;  /* default 30 s */
 };
 
 struct config {

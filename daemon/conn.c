@@ -27,6 +27,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "call.h"
 #include "config.h"
 #include "conn.h"
 #include "convert.h"
@@ -71,17 +72,23 @@ conn_format_addr(const struct sockaddr *sa, char *buf, size_t len)
 }
 
 /*
- * Counts the bytes the kernel took from the output.
+ * Counts the bytes the kernel took from the output, and tells a stream
+ * waiting for the client to catch up how far behind it still is.
  */
 static void
 conn_on_sent(
     struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 {
-	(void)buf;
-	(void)arg;
-	if (info->n_deleted > 0)
-		atomic_fetch_add_explicit(&worker_stats.net_output_bytes,
-		    info->n_deleted, memory_order_relaxed);
+	struct conn *c = arg;
+	struct conn_reply *r;
+
+	if (info->n_deleted == 0)
+		return;
+	atomic_fetch_add_explicit(&worker_stats.net_output_bytes,
+	    info->n_deleted, memory_order_relaxed);
+	if ((r = TAILQ_FIRST(&c->pending)) != NULL && r->call != NULL)
+		call_drained(r->call,
+		    evbuffer_get_length(buf) + evbuffer_get_length(r->buf));
 }
 
 /*
@@ -189,7 +196,7 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 	TAILQ_INIT(&c->pending);
 	bufferevent_setcb(
 	    c->bev, conn_on_read, conn_on_write, conn_on_event, c);
-	evbuffer_add_cb(bufferevent_get_output(c->bev), conn_on_sent, NULL);
+	evbuffer_add_cb(bufferevent_get_output(c->bev), conn_on_sent, c);
 	conn_set_idle_timeout(c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	TAILQ_INSERT_TAIL(&w->conns, c, entry);
@@ -213,6 +220,8 @@ conn_free(struct conn *c)
 	TAILQ_REMOVE(&c->worker->conns, c, entry);
 	while ((r = TAILQ_FIRST(&c->pending)) != NULL) {
 		TAILQ_REMOVE(&c->pending, r, entry);
+		if (r->call != NULL)
+			call_orphan(r->call);
 		evbuffer_free(r->buf);
 		free(r);
 	}
@@ -226,111 +235,6 @@ conn_free(struct conn *c)
 	free(c->name);
 	free(c);
 	atomic_fetch_sub(&worker_stats.connections, 1);
-}
-
-/*
- * Where the next reply goes: the output itself when nothing is pending,
- * otherwise a new finished entry at the end of the queue.  Returns NULL on
- * allocation failure.
- */
-static struct evbuffer *
-conn_reply_target(struct conn *c)
-{
-	struct conn_reply *r;
-
-	if (TAILQ_EMPTY(&c->pending))
-		return bufferevent_get_output(c->bev);
-	if ((r = calloc(1, sizeof(*r))) == NULL)
-		return NULL;
-	if ((r->buf = evbuffer_new()) == NULL) {
-		free(r);
-		return NULL;
-	}
-	r->done = 1;
-	TAILQ_INSERT_TAIL(&c->pending, r, entry);
-	return r->buf;
-}
-
-/*
- * Moves every finished reply at the head of the queue to the output.
- */
-static void
-conn_flush_pending(struct conn *c)
-{
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-	struct conn_reply *r;
-
-	while ((r = TAILQ_FIRST(&c->pending)) != NULL && r->done) {
-		TAILQ_REMOVE(&c->pending, r, entry);
-		evbuffer_add_buffer(out, r->buf);
-		evbuffer_free(r->buf);
-		free(r);
-	}
-}
-
-/*
- * Queues a successful reply: o is the unpacked value of the packed bytes
- * mp (both borrowed), encoded as the request's encoding asked.
- */
-void
-conn_reply_value(struct conn *c, int encoding, const msgpack_object *o,
-    const char *mp, size_t len)
-{
-	struct evbuffer *out, *json;
-	struct duet_err err;
-	char buf[64];
-
-	if ((out = conn_reply_target(c)) == NULL) {
-		conn_close_after_reply(c);
-		return;
-	}
-	if (c->proto == CONN_PROTO_HTTP) {
-		route_reply_value(c, out, o, mp, len);
-		conn_flush_pending(c);
-		return;
-	}
-	switch (encoding) {
-	case CONN_ENC_MSGPACK:
-		mp = convert_msgpack_reply(o, mp, &len, buf, sizeof(buf));
-		resp_add_bulk(out, mp, len);
-		break;
-	case CONN_ENC_JSON:
-		if ((json = evbuffer_new()) == NULL) {
-			conn_close_after_reply(c);
-			return;
-		}
-		if (convert_msgpack_to_json(json, o, &err) == -1) {
-			resp_add_error(out, err.code, err.msg);
-		} else {
-			resp_add_bulk(out, evbuffer_pullup(json, -1),
-			    evbuffer_get_length(json));
-		}
-		evbuffer_free(json);
-		break;
-	default:
-		convert_msgpack_to_resp(out, o, c->resp3);
-		break;
-	}
-	conn_flush_pending(c);
-}
-
-/*
- * Queues an error reply: -CODE message.
- */
-void
-conn_reply_error(struct conn *c, const struct duet_err *err)
-{
-	struct evbuffer *out;
-
-	if ((out = conn_reply_target(c)) == NULL) {
-		conn_close_after_reply(c);
-		return;
-	}
-	if (c->proto == CONN_PROTO_HTTP)
-		route_reply_error(c, out, err);
-	else
-		resp_add_error(out, err->code, err->msg);
-	conn_flush_pending(c);
 }
 
 /*
@@ -350,26 +254,17 @@ conn_close_after_reply(struct conn *c)
 }
 
 /*
- * Where a reply the caller writes itself goes (see conn_reply_value);
- * call conn_reply_done after writing.  NULL: out of memory, c closes.
+ * Frees c if it is closing and every reply it owes has been written.
+ * Returns -1 if c was freed.
  */
-struct evbuffer *
-conn_reply_buffer(struct conn *c)
+int
+conn_free_if_done(struct conn *c)
 {
-	struct evbuffer *out = conn_reply_target(c);
-
-	if (out == NULL)
-		conn_close_after_reply(c);
-	return out;
-}
-
-/*
- * Ends a reply written into conn_reply_buffer().
- */
-void
-conn_reply_done(struct conn *c)
-{
-	conn_flush_pending(c);
+	if (!c->closing || !TAILQ_EMPTY(&c->pending) ||
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+		return 0;
+	conn_free(c);
+	return -1;
 }
 
 /*
@@ -670,9 +565,9 @@ conn_on_read(struct bufferevent *bev, void *arg)
 
 	if (conn_process(c) == -1)
 		return;
+	(void)bev;
 	conn_update_deadline(c, c->nrequests - before);
-	if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		conn_free(c);
+	conn_free_if_done(c);
 }
 
 static void
@@ -681,8 +576,7 @@ conn_on_write(struct bufferevent *bev, void *arg)
 	struct conn *c = arg;
 
 	(void)bev;
-	if (c->closing && TAILQ_EMPTY(&c->pending))
-		conn_free(c);
+	conn_free_if_done(c);
 }
 
 static void

@@ -39,11 +39,26 @@ enum conn_encoding {
 	CONN_ENC_JSON,    /* each argument and reply one JSON text */
 };
 
-/* A reply that must wait for an earlier one to be written. */
+struct call_async;
+
+/*
+ * A reply that must wait for an earlier one to be written, or the place
+ * kept for the reply of a call still running (call != NULL).
+ */
 struct conn_reply {
 	TAILQ_ENTRY(conn_reply) entry;
-	struct evbuffer *buf; /* owned: the encoded reply */
-	int done;             /* buf is complete */
+	struct evbuffer *buf;    /* owned: the encoded reply (so far) */
+	int done;                /* buf is complete */
+	struct call_async *call; /* borrowed: the call filling it, or NULL */
+};
+
+/* How a reply is encoded: the request's protocol and settings. */
+struct conn_enc {
+	int http;
+	int encoding; /* enum conn_encoding */
+	int resp3;
+	int closing; /* HTTP: the connection closes after this reply */
+	const struct route_ctx *route; /* HTTP: borrowed */
 };
 
 struct conn {
@@ -83,6 +98,16 @@ void conn_close_after_reply(struct conn *c);
 struct evbuffer *conn_reply_buffer(struct conn *c);
 void conn_reply_done(struct conn *c);
 void conn_describe(const struct conn *c, char *buf, size_t len);
+int conn_free_if_done(struct conn *c);
+
+/* conn_reply.c: the reply queue. */
+void conn_encode_value(const struct conn_enc *enc, struct evbuffer *out,
+    const msgpack_object *o, const char *mp, size_t len);
+void conn_encode_error(const struct conn_enc *enc, struct evbuffer *out,
+    const struct duet_err *err);
+struct conn_reply *conn_reply_slot(struct conn *c, struct call_async *call);
+int conn_reply_slot_done(struct conn *c, struct conn_reply *r);
+void conn_flush_pending(struct conn *c);
 void conn_drain(struct conn *c);
 
 #endif /* DUET_CONN_H */

@@ -12,6 +12,7 @@
  */
 #include "autoconf.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -19,12 +20,14 @@
 #include <event2/buffer.h>
 #include <msgpack.h>
 
+#include "call.h"
 #include "conn.h"
 #include "convert.h"
 #include "dispatch.h"
 #include "log.h"
 #include "metrics.h"
 #include "plugin.h"
+#include "pool.h"
 #include "registry.h"
 #include "signature.h"
 #include "worker.h"
@@ -60,8 +63,9 @@ dispatch_unknown(struct conn *c, const struct request *req)
 
 /*
  * Runs the handler, under the plugin's lock unless it is thread-safe.
+ * Any thread.
  */
-static void
+void
 dispatch_run(const struct command *cmd, struct duet_call *call)
 {
 	struct plugin *p = cmd->plugin;
@@ -75,7 +79,10 @@ dispatch_run(const struct command *cmd, struct duet_call *call)
 	}
 }
 
-static uint64_t
+/*
+ * A monotonic clock in microseconds, for latencies.
+ */
+uint64_t
 dispatch_usec(void)
 {
 	struct timespec ts;
@@ -88,6 +95,49 @@ static enum metrics_proto
 dispatch_proto(const struct conn *c)
 {
 	return c->proto == CONN_PROTO_HTTP ? METRICS_HTTP : METRICS_RESP;
+}
+
+/*
+ * What DUET_INFO_PROTOCOL says of c: "http", "resp2" or "resp3".
+ */
+const char *
+dispatch_protocol(const struct conn *c)
+{
+	if (c->proto == CONN_PROTO_HTTP)
+		return "http";
+	return c->resp3 ? "resp3" : "resp2";
+}
+
+/*
+ * Starts a call that outlives this request: a BLOCKING one goes to the
+ * pool (or is refused when too many wait), a STREAM one runs now, on the
+ * loop, and may pause.  Either way its reply keeps its place in c's queue.
+ */
+static void
+dispatch_async(struct conn *c, const struct command *cmd, uint64_t present)
+{
+	struct worker *w = c->worker;
+	struct call_async *as;
+	struct duet_err err;
+
+	as = call_new(c, cmd, w->args.data, w->args.size, present);
+	if (as == NULL) {
+		util_err_set(&err, "ERR", "out of memory");
+		conn_reply_error(c, &err);
+		return;
+	}
+	if (!(cmd->flags & DUET_BLOCKING)) {
+		call_run(as, 1);
+		return;
+	}
+	if (pool_submit(as, w->limits.max_pending_blocking) == -1) {
+		util_err_set(&err, "BUSY",
+		    "too many blocking calls waiting "
+		    "(limits.max_pending_blocking is %" PRIu64 ")",
+		    w->limits.max_pending_blocking);
+		err.status = 503;
+		call_fail(as, &err);
+	}
 }
 
 /*
@@ -155,6 +205,11 @@ dispatch_request(struct conn *c, const struct request *req)
 	memset(&call, 0, sizeof(call));
 	if (dispatch_bind_args(w, cmd, req, &call.present, &err) == -1)
 		goto refused;
+	c->ncommands++;
+	if (cmd->flags & (DUET_BLOCKING | DUET_STREAM)) {
+		dispatch_async(c, cmd, call.present);
+		goto done;
+	}
 	if (msgpack_unpack(w->args.data, w->args.size, &off, &w->zone, &args) !=
 	    MSGPACK_UNPACK_SUCCESS) {
 		util_err_set(&err, "ERR", "arguments nested too deep");
@@ -167,11 +222,18 @@ dispatch_request(struct conn *c, const struct request *req)
 	call.argc = (int)args.via.array.size;
 	call.out = w->scratch;
 	call.encoding = c->encoding;
+	call.peer = c->peer;
+	call.name = c->name;
+	call.protocol = dispatch_protocol(c);
 	convert_packer_init(&call.pk, call.out);
 	t0 = dispatch_usec();
 	dispatch_run(cmd, &call);
 	t0 = dispatch_usec() - t0;
-	c->ncommands++;
+	if (call.deferred != NULL) {
+		/* The plugin answers later, through the copy. */
+		evbuffer_drain(w->scratch, evbuffer_get_length(w->scratch));
+		goto done;
+	}
 	if (dispatch_reply(c, &call) == -1)
 		call.failed = 1;
 	metrics_observe(&((struct command *)cmd)->stats, dispatch_proto(c), t0,
@@ -237,17 +299,13 @@ dispatch_host_error(duet_call *call, const char *code, const char *message)
 static const char *
 dispatch_host_info(const duet_call *call, int what)
 {
-	const struct conn *c = call->conn;
-
 	switch (what) {
 	case DUET_INFO_PEER:
-		return c->peer;
+		return call->peer;
 	case DUET_INFO_PROTOCOL:
-		if (c->proto == CONN_PROTO_HTTP)
-			return "http";
-		return c->resp3 ? "resp3" : "resp2";
+		return call->protocol;
 	case DUET_INFO_CLIENT_NAME:
-		return c->name;
+		return call->name;
 	default:
 		return NULL;
 	}
@@ -276,6 +334,10 @@ const struct duet_host dispatch_host_table = {
     .error = dispatch_host_error,
     .info = dispatch_host_info,
     .log = dispatch_host_log,
+    .defer = call_host_defer,
+    .finish = call_host_finish,
+    .stream_send = call_host_stream_send,
+    .state = call_host_state,
 };
 
 /*

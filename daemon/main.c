@@ -23,9 +23,11 @@
 #include <systemd/sd-daemon.h>
 
 #include "builtin.h"
+#include "call.h"
 #include "config.h"
 #include "dispatch.h"
 #include "log.h"
+#include "pool.h"
 #include "registry.h"
 #include "worker.h"
 
@@ -127,6 +129,12 @@ main_on_reload(evutil_socket_t sig, short what, void *arg)
 	}
 	registry_publish(reg);
 	log_set_level((enum log_level)cf->log_level);
+	if (cf->blocking_threads != st->cf->blocking_threads ||
+	    cf->workers != st->cf->workers)
+		log_warnx("workers and blocking_threads take effect at the "
+		          "next restart: keeping %d worker(s) and the running "
+		          "pool",
+		    st->nworkers);
 	for (i = 0; i < st->nworkers; i++) {
 		worker_refresh(&st->workers[i]);
 		worker_relisten(&st->workers[i], cf);
@@ -156,7 +164,7 @@ main_on_drain_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (atomic_load(&worker_stats.connections) == 0) {
+	if (atomic_load(&worker_stats.connections) == 0 && call_live() == 0) {
 		event_base_loopbreak(st->base);
 	} else if (now.tv_sec > st->drain_deadline.tv_sec ||
 	    (now.tv_sec == st->drain_deadline.tv_sec &&
@@ -245,6 +253,7 @@ main_stop_workers(struct main_state *st)
 			worker_join(&st->workers[i]);
 		}
 	}
+	call_mail_close();
 	for (i = 0; i < st->nworkers; i++)
 		worker_fini(&st->workers[i]);
 	free(st->workers);
@@ -274,7 +283,8 @@ main_serve(struct main_state *st)
 	event_add(ev_int, NULL);
 	event_add(ev_term, NULL);
 	event_add(ev_hup, NULL);
-	if (main_start_workers(st) == -1)
+	if (pool_start(st->cf->blocking_threads) == -1 ||
+	    main_start_workers(st) == -1)
 		goto done;
 	log_info("duetd %s ready, %d worker%s", PACKAGE_VERSION, st->nworkers,
 	    st->nworkers == 1 ? "" : "s");
@@ -282,6 +292,8 @@ main_serve(struct main_state *st)
 	event_base_dispatch(st->base);
 	rv = 0;
 done:
+	/* Calls on the pool are answered while the workers still run. */
+	pool_stop();
 	if (st->workers != NULL)
 		main_stop_workers(st);
 	if (ev_int != NULL)
@@ -351,6 +363,7 @@ main(int argc, char *argv[])
 	registry_publish(reg);
 	rv = main_serve(&st);
 	registry_shutdown();
+	call_shutdown();
 	config_free(st.cf);
 	libevent_global_shutdown();
 	log_info("exiting");

@@ -137,10 +137,6 @@ registry_add(struct registry *reg, const struct duet_command *dc,
 		c->name[i] = (char)tolower((unsigned char)c->name[i]);
 	c->namelen = i;
 	c->flags = dc->flags;
-	if (dc->flags & (DUET_BLOCKING | DUET_STREAM))
-		log_warnx("command '%s': BLOCKING and STREAM are reserved in "
-		          "this version; it runs on the event loop",
-		    dc->name);
 	c->arity = sig_arity(c->sig);
 	c->handler = dc->handler;
 	c->plugin = owner;

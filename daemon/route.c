@@ -66,9 +66,9 @@ route_fail(struct conn *c, int status, const char *fmt, ...)
  * allowed origin, and Allow on 405.
  */
 static void
-route_extra_headers(const struct conn *c, int status, char *buf, size_t len)
+route_extra_headers(
+    const struct route_ctx *ctx, int status, char *buf, size_t len)
 {
-	const struct route_ctx *ctx = &c->route;
 	int n = 0;
 
 	buf[0] = '\0';
@@ -82,60 +82,83 @@ route_extra_headers(const struct conn *c, int status, char *buf, size_t len)
 }
 
 /*
+ * Writes a response head for ctx's request.  content_length as
+ * http_add_head takes it (-1: chunked).  closing: the connection closes
+ * after this response.
+ */
+void
+route_head(const struct route_ctx *ctx, int closing, struct evbuffer *out,
+    int status, const char *ctype, int64_t content_length)
+{
+	char extra[512];
+
+	route_extra_headers(ctx, status, extra, sizeof(extra));
+	http_add_head(out, ctx->minor, status, ctype, content_length,
+	    ctx->keep_alive && !closing, extra);
+}
+
+/*
  * Writes a whole response: head, then body unless HEAD.
  */
+static void
+route_respond_ctx(const struct route_ctx *ctx, int closing,
+    struct evbuffer *out, int status, const char *ctype, const void *body,
+    size_t len)
+{
+	route_head(ctx, closing, out, status, ctype, (int64_t)len);
+	if (!ctx->head && len > 0)
+		evbuffer_add(out, body, len);
+}
+
 static void
 route_respond(struct conn *c, struct evbuffer *out, int status,
     const char *ctype, const void *body, size_t len)
 {
-	char extra[512];
-
-	route_extra_headers(c, status, extra, sizeof(extra));
-	http_add_head(out, c->route.minor, status, ctype, (int64_t)len,
-	    c->route.keep_alive && !c->closing, extra);
-	if (!c->route.head && len > 0)
-		evbuffer_add(out, body, len);
+	route_respond_ctx(&c->route, c->closing, out, status, ctype, body, len);
 }
 
 /*
  * Encodes a msgpack value as the client asked: msgpack as is, or JSON.
  */
 static void
-route_reply_encoded(struct conn *c, struct evbuffer *out, int status,
-    const msgpack_object *o, const char *mp, size_t len)
+route_reply_encoded(const struct route_ctx *ctx, int closing,
+    struct evbuffer *out, int status, const msgpack_object *o, const char *mp,
+    size_t len)
 {
 	struct evbuffer *json;
 	struct duet_err err;
 	char buf[64];
 
-	if (c->route.msgpack) {
+	if (ctx->msgpack) {
 		mp = convert_msgpack_reply(o, mp, &len, buf, sizeof(buf));
-		route_respond(c, out, status, ROUTE_MSGPACK, mp, len);
+		route_respond_ctx(
+		    ctx, closing, out, status, ROUTE_MSGPACK, mp, len);
 		return;
 	}
 	if ((json = evbuffer_new()) == NULL) {
-		conn_close_after_reply(c);
+		route_respond_ctx(ctx, 1, out, 500, NULL, NULL, 0);
 		return;
 	}
 	if (convert_msgpack_to_json(json, o, &err) == -1) {
 		evbuffer_free(json);
 		err.status = 500;
-		route_reply_error(c, out, &err);
+		route_reply_error(ctx, closing, out, &err);
 		return;
 	}
-	route_respond(c, out, status, ROUTE_JSON, evbuffer_pullup(json, -1),
-	    evbuffer_get_length(json));
+	route_respond_ctx(ctx, closing, out, status, ROUTE_JSON,
+	    evbuffer_pullup(json, -1), evbuffer_get_length(json));
 	evbuffer_free(json);
 }
 
 /*
- * The response to a successful call: 200 and the value.
+ * The response to a successful call: 200 and the value.  ctx: the
+ * request's response settings; closing: the connection closes after it.
  */
 void
-route_reply_value(struct conn *c, struct evbuffer *out, const msgpack_object *o,
-    const char *mp, size_t len)
+route_reply_value(const struct route_ctx *ctx, int closing,
+    struct evbuffer *out, const msgpack_object *o, const char *mp, size_t len)
 {
-	route_reply_encoded(c, out, 200, o, mp, len);
+	route_reply_encoded(ctx, closing, out, 200, o, mp, len);
 }
 
 static void
@@ -148,19 +171,15 @@ route_pack_cstr(msgpack_packer *pk, const char *s)
 }
 
 /*
- * The response to an error: its status (500 when none was given) and
- * {"error":{"code":..., "message":...}}.
+ * Packs an error as {"error":{"code":..., "message":...}} into sb (which
+ * the caller initialised and destroys).
  */
 void
-route_reply_error(
-    struct conn *c, struct evbuffer *out, const struct duet_err *err)
+route_pack_error(msgpack_sbuffer *sb, const struct duet_err *err)
 {
-	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	msgpack_unpacked up;
 
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
 	msgpack_pack_map(&pk, 1);
 	route_pack_cstr(&pk, "error");
 	msgpack_pack_map(&pk, 2);
@@ -168,10 +187,25 @@ route_reply_error(
 	route_pack_cstr(&pk, err->code);
 	route_pack_cstr(&pk, "message");
 	route_pack_cstr(&pk, err->msg);
+}
+
+/*
+ * The response to an error: its status (500 when none was given) and
+ * {"error":{"code":..., "message":...}}.
+ */
+void
+route_reply_error(const struct route_ctx *ctx, int closing,
+    struct evbuffer *out, const struct duet_err *err)
+{
+	msgpack_sbuffer sb;
+	msgpack_unpacked up;
+
+	msgpack_sbuffer_init(&sb);
+	route_pack_error(&sb, err);
 	msgpack_unpacked_init(&up);
 	if (msgpack_unpack_next(&up, sb.data, sb.size, NULL) ==
 	    MSGPACK_UNPACK_SUCCESS)
-		route_reply_encoded(c, out,
+		route_reply_encoded(ctx, closing, out,
 		    err->status != 0 ? err->status : 500, &up.data, sb.data,
 		    sb.size);
 	msgpack_unpacked_destroy(&up);
@@ -317,6 +351,7 @@ route_begin(struct conn *c, const struct http_request *req, int closing)
 	ctx->keep_alive = req->keep_alive && !closing;
 	ctx->head = req->method == HTTP_M_HEAD;
 	ctx->msgpack = route_is_msgpack_type(req->accept);
+	ctx->sse = http_media_type_is(req->accept, "text/event-stream");
 	ctx->allow = NULL;
 	ctx->origin[0] = '\0';
 	if (!route_host_ok(c->worker, req->host)) {

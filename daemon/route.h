@@ -10,6 +10,7 @@
 #define DUET_ROUTE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <event2/buffer.h>
 #include <msgpack.h>
@@ -24,15 +25,19 @@ struct route_ctx {
 	int keep_alive;    /* keep the connection afterwards */
 	int head;          /* HEAD: no body */
 	int msgpack;       /* the client accepts msgpack */
+	int sse;           /* the client accepts text/event-stream */
 	const char *allow; /* Allow header of a 405; NULL: "POST" */
 	char origin[256];  /* an allowed Origin to echo, or "" */
 };
 
 void route_request(struct conn *c, struct http_request *req);
 int route_expect(struct conn *c, const struct http_request *req);
-void route_reply_value(struct conn *c, struct evbuffer *out,
-    const msgpack_object *o, const char *mp, size_t len);
-void route_reply_error(
-    struct conn *c, struct evbuffer *out, const struct duet_err *err);
+void route_head(const struct route_ctx *ctx, int closing, struct evbuffer *out,
+    int status, const char *ctype, int64_t content_length);
+void route_reply_value(const struct route_ctx *ctx, int closing,
+    struct evbuffer *out, const msgpack_object *o, const char *mp, size_t len);
+void route_reply_error(const struct route_ctx *ctx, int closing,
+    struct evbuffer *out, const struct duet_err *err);
+void route_pack_error(msgpack_sbuffer *sb, const struct duet_err *err);
 
 #endif /* DUET_ROUTE_H */

@@ -25,6 +25,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "call.h"
 #include "conn.h"
 #include "log.h"
 #include "registry.h"
@@ -339,6 +340,34 @@ worker_on_drain(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
+ * Acts on the calls posted to w's mailbox (on w's thread): streamed
+ * bytes, answers, handlers that returned on the pool.
+ */
+static void
+worker_on_mail(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct call_async *as;
+	unsigned kicks;
+
+	(void)fd;
+	(void)what;
+	for (;;) {
+		pthread_mutex_lock(&w->mail_lock);
+		if ((as = TAILQ_FIRST(&w->mail)) != NULL) {
+			TAILQ_REMOVE(&w->mail, as, mail);
+			as->mailed = 0;
+			kicks = as->kicks;
+			as->kicks = 0;
+		}
+		pthread_mutex_unlock(&w->mail_lock);
+		if (as == NULL)
+			break;
+		call_deliver(as, kicks);
+	}
+}
+
+/*
  * Closes w's listeners and connections and ends its loop (on w's thread).
  */
 static void
@@ -352,6 +381,7 @@ worker_on_stop(evutil_socket_t fd, short what, void *arg)
 	worker_close_listeners(w);
 	while ((c = TAILQ_FIRST(&w->conns)) != NULL)
 		conn_free(c);
+	worker_on_mail(-1, 0, w);
 	event_base_loopbreak(w->base);
 }
 
@@ -383,6 +413,8 @@ worker_init(struct worker *w, int index, const struct config *cf)
 	TAILQ_INIT(&w->listeners);
 	STAILQ_INIT(&w->handoffs);
 	pthread_mutex_init(&w->handoff_lock, NULL);
+	pthread_mutex_init(&w->mail_lock, NULL);
+	TAILQ_INIT(&w->mail);
 	msgpack_sbuffer_init(&w->args);
 	if (msgpack_zone_init(&w->zone, 8192))
 		w->zone_ready = 1;
@@ -394,6 +426,8 @@ worker_init(struct worker *w, int index, const struct config *cf)
 	    (w->drain_ev = event_new(w->base, -1, 0, worker_on_drain, w)) ==
 	        NULL ||
 	    (w->handoff_ev = event_new(w->base, -1, 0, worker_on_handoff, w)) ==
+	        NULL ||
+	    (w->mail_ev = event_new(w->base, -1, 0, worker_on_mail, w)) ==
 	        NULL ||
 	    (w->scratch = evbuffer_new()) == NULL) {
 		log_error("worker %d: out of memory", index);
@@ -485,6 +519,9 @@ worker_fini(struct worker *w)
 		worker_on_handoff(-1, 0, w);
 	}
 	pthread_mutex_destroy(&w->handoff_lock);
+	if (w->mail_ev != NULL)
+		event_free(w->mail_ev);
+	pthread_mutex_destroy(&w->mail_lock);
 	if (w->base != NULL)
 		event_base_free(w->base);
 	if (w->scratch != NULL)

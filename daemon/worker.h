@@ -23,6 +23,7 @@
 #include "config.h"
 #include "conn.h"
 
+struct call_async;
 struct registry;
 
 struct worker_listener {
@@ -52,10 +53,13 @@ struct worker {
 	STAILQ_HEAD(, worker_handoff) handoffs; /* owned, from worker 0 */
 	struct event *handoff_ev; /* owned: activated with a handoff */
 	pthread_t thread;
-	struct event_base *base;  /* owned */
-	struct event *stop_ev;    /* owned: activated by worker_stop */
-	struct event *refresh_ev; /* owned: activated by worker_refresh */
-	struct event *drain_ev;   /* owned: activated by worker_drain */
+	struct event_base *base;       /* owned */
+	struct event *stop_ev;         /* owned: activated by worker_stop */
+	struct event *refresh_ev;      /* owned: activated by worker_refresh */
+	struct event *drain_ev;        /* owned: activated by worker_drain */
+	pthread_mutex_t mail_lock;     /* guards mail */
+	TAILQ_HEAD(, call_async) mail; /* borrowed calls with kicks */
+	struct event *mail_ev;         /* owned: activated by a post to mail */
 	TAILQ_HEAD(, worker_listener) listeners; /* owned */
 	TAILQ_HEAD(, conn) conns;                /* owned connections */
 	struct registry *reg; /* owned reference, refreshed per request */

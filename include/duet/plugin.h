@@ -30,7 +30,7 @@ extern "C" {
 
 /** ABI version: another major is refused at load; minors only append. */
 #define DUET_ABI_MAJOR 1
-#define DUET_ABI_MINOR 0
+#define DUET_ABI_MINOR 1
 
 /** Marks the one symbol a plugin exports. */
 #define DUET_API __attribute__((visibility("default")))
@@ -38,8 +38,8 @@ extern "C" {
 /** Command flags (struct duet_command.flags). */
 #define DUET_PUBLIC   0x01 /* callable without authentication */
 #define DUET_READONLY 0x02 /* no side effects: callable with HTTP GET */
-#define DUET_BLOCKING 0x04 /* runs on the blocking pool (reserved) */
-#define DUET_STREAM   0x08 /* may send several items (reserved) */
+#define DUET_BLOCKING 0x04 /* runs on the blocking pool, never on a loop */
+#define DUET_STREAM   0x08 /* may send several items (duet_stream_send) */
 
 /** Plugin flags (struct duet_plugin.flags). */
 #define DUET_THREADSAFE 0x01 /* handlers may run on several threads at once */
@@ -66,7 +66,10 @@ extern "C" {
 /** One call of a command: opaque, borrowed by the handler. */
 typedef struct duet_call duet_call;
 
-/** A command handler.  It answers exactly once, before it returns. */
+/**
+ * A command handler.  It answers exactly once: before it returns, or, after
+ * duet_defer(), with duet_finish() from any thread.
+ */
 typedef void (*duet_handler_fn)(duet_call *call);
 
 /**
@@ -101,6 +104,11 @@ struct duet_host {
 	void (*error)(duet_call *call, const char *code, const char *message);
 	const char *(*info)(const duet_call *call, int what);
 	void (*log)(const char *plugin, int level, const char *message);
+	/* ABI 1.1 */
+	duet_call *(*defer)(duet_call *call);
+	void (*finish)(duet_call *call);
+	int (*stream_send)(duet_call *call);
+	void *(*state)(duet_call *call, size_t size);
 };
 
 struct duet_plugin;
@@ -350,6 +358,67 @@ static inline const char *
 duet_call_info(const duet_call *call, int what)
 {
 	return duet__host->info(call, what);
+}
+
+/**
+ * Takes the answer out of the handler's hands: the handler may return at
+ * once, and the call (the handle returned; arguments, reply packer and
+ * duet_call_info() stay valid) is answered later by duet_finish() from any
+ * thread, plugin-owned threads included.  Replies to later pipelined
+ * requests wait, so they still leave in request order.  If the client
+ * disconnects meanwhile, the handle stays valid and the answer is dropped.
+ * Returns NULL (and the call is answered with an error) if memory runs
+ * out.  On a BLOCKING command, which already runs off the loop, it keeps
+ * the call open past the handler's return.
+ */
+static inline duet_call *
+duet_defer(duet_call *call)
+{
+	return duet__host->defer(call);
+}
+
+/**
+ * Sends a deferred call's answer: the value packed with duet_reply*()
+ * (or the error), or, for a STREAM command, the end of the stream (a
+ * value still packed is sent as the last item).  Exactly once per
+ * deferral: the handle is invalid afterwards; a second finish is logged
+ * as a plugin error and otherwise ignored.
+ */
+static inline void
+duet_finish(duet_call *call)
+{
+	duet__host->finish(call);
+}
+
+/** duet_stream_send(): the client is behind; return, you are called again. */
+#define DUET_STREAM_PAUSED 1
+
+/**
+ * STREAM commands: sends the one value packed with duet_reply*() as the
+ * next item of the stream and empties the packer for the next one.
+ * Returns 0 to go on; -1 when the client is gone or the stream was
+ * refused (the handler should stop: it is answered already); or, on an
+ * event loop and only for a handler that keeps its position in
+ * duet_call_state(), DUET_STREAM_PAUSED: the client reads slower than the
+ * handler produces, so return now; the handler is called again, with the
+ * same state, when the client has caught up.  On a BLOCKING or plugin
+ * thread a full client makes this call wait instead.
+ */
+static inline int
+duet_stream_send(duet_call *call)
+{
+	return duet__host->stream_send(call);
+}
+
+/**
+ * size bytes of zeroed memory that live as long as the call: where a
+ * resumable STREAM handler keeps its position between calls.  The same
+ * memory on every call (size must not grow).  NULL if out of memory.
+ */
+static inline void *
+duet_call_state(duet_call *call, size_t size)
+{
+	return duet__host->state(call, size);
 }
 
 /** Logs one line through the daemon's log, tagged with the plugin name. */

@@ -4,11 +4,17 @@
  * `reflect value:json` packs a raw msgpack argument straight back (the way
  * a redis-cli user sends a typed value and sees what the daemon made of
  * it), `whoami` reads what the daemon knows of the caller, and
- * `fail message:str` answers with an error of the plugin's own code.
- * Nothing here has side effects or state: every command is READONLY and
- * the plugin is THREADSAFE.
+ * `fail message:str` answers with an error of the plugin's own code,
+ * `sleep ms:int` is BLOCKING (it runs on the blocking pool, so the event
+ * loops go on serving), and `count n:int` streams 0..n-1, resuming where
+ * it paused when the client reads slower than it produces.  Nothing here
+ * has side effects or shared state: every command is READONLY and the
+ * plugin is THREADSAFE.
  */
+#include <errno.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include <msgpack.h>
 
@@ -78,6 +84,57 @@ demo_fail(duet_call *call)
 	duet_reply_error(call, "DEMO", "%.*s", (int)len, msg);
 }
 
+/* The longest demo sleep: one hour. */
+#define DEMO_SLEEP_MAX_MS (3600 * 1000)
+
+/*
+ * sleep ms:int -> ms, after sleeping that long.  BLOCKING: this runs on a
+ * thread of the blocking pool, never on an event loop.
+ */
+static void
+demo_sleep(duet_call *call)
+{
+	int64_t ms = duet_arg_int(call, 0);
+	struct timespec ts;
+
+	if (ms < 0 || ms > DEMO_SLEEP_MAX_MS) {
+		duet_reply_error(call, "ERR", "ms must be between 0 and %d",
+		    DEMO_SLEEP_MAX_MS);
+		return;
+	}
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		continue;
+	duet_reply_int(call, ms);
+}
+
+/*
+ * count n:int -> the items 0..n-1, streamed.  The next item to send is
+ * kept in the call's state, so when the client falls behind the handler
+ * returns (DUET_STREAM_PAUSED) and is called again to go on from there.
+ */
+static void
+demo_count(duet_call *call)
+{
+	int64_t n = duet_arg_int(call, 0);
+	int64_t *next;
+
+	if (n < 0) {
+		duet_reply_error(call, "ERR", "n must not be negative");
+		return;
+	}
+	if ((next = duet_call_state(call, sizeof(*next))) == NULL) {
+		duet_reply_error(call, "ERR", "out of memory");
+		return;
+	}
+	while (*next < n) {
+		duet_reply_int(call, (*next)++);
+		if (duet_stream_send(call) != 0)
+			return;
+	}
+}
+
 /* The command table ends with an entry whose name is NULL. */
 static const struct duet_command demo_commands[] = {
     {
@@ -104,6 +161,23 @@ static const struct duet_command demo_commands[] = {
         .summary = "Answers with an error of code DEMO.",
         .flags = DUET_READONLY,
         .handler = demo_fail,
+    },
+    {
+        .name = "sleep",
+        .args = "ms:int",
+        .reply = "int",
+        .summary = "Sleeps ms milliseconds on the blocking pool, then "
+                   "returns ms.",
+        .flags = DUET_READONLY | DUET_BLOCKING,
+        .handler = demo_sleep,
+    },
+    {
+        .name = "count",
+        .args = "n:int",
+        .reply = "int",
+        .summary = "Streams the integers 0 to n-1.",
+        .flags = DUET_READONLY | DUET_STREAM,
+        .handler = demo_count,
     },
     {.name = NULL},
 };

@@ -118,6 +118,7 @@ check_defaults(const struct config *cf)
 	ck_assert_uint_eq(cf->limits.max_args, 65536);
 	ck_assert_uint_eq(cf->limits.max_nesting, 32);
 	ck_assert_uint_eq(cf->limits.max_output_bytes, 64 * 1024 * 1024);
+	ck_assert_uint_eq(cf->limits.max_pending_blocking, 1024);
 	ck_assert_uint_eq(cf->limits.header_timeout_ms, 10000);
 	ck_assert_uint_eq(cf->limits.idle_timeout_ms, 300000);
 	ck_assert_uint_eq(cf->limits.shutdown_timeout_ms, 30000);
@@ -158,6 +159,7 @@ START_TEST(test_config_full)
 	              "  max_args: 10\n"
 	              "  max_nesting: 8\n"
 	              "  max_output_bytes: 2MiB\n"
+	              "  max_pending_blocking: 7\n"
 	              "  header_timeout: 500ms\n"
 	              "  idle_timeout: 5m\n"
 	              "  shutdown_timeout: 0\n"
@@ -181,6 +183,7 @@ START_TEST(test_config_full)
 	ck_assert_uint_eq(cf->limits.max_args, 10);
 	ck_assert_uint_eq(cf->limits.max_nesting, 8);
 	ck_assert_uint_eq(cf->limits.max_output_bytes, 2 * 1024 * 1024);
+	ck_assert_uint_eq(cf->limits.max_pending_blocking, 7);
 	ck_assert_uint_eq(cf->limits.header_timeout_ms, 500);
 	ck_assert_uint_eq(cf->limits.idle_timeout_ms, 300000);
 	ck_assert_uint_eq(cf->limits.shutdown_timeout_ms, 0);

@@ -1,0 +1,608 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * call - calls that outlive their request, and the host API calls that
+ * make them (duet_defer, duet_finish, duet_call_state).
+ *
+ * Life of a call: created on its worker's thread with a slot in the
+ * conn's reply queue (call_new); its handler runs on the loop (STREAM),
+ * on the pool (BLOCKING) or hands it to a plugin thread (duet_defer).
+ * Whoever produces the answer marks it FINISHED with one atomic
+ * compare-and-swap and posts a kick to the worker's mailbox; only the
+ * worker writes into the conn (call_complete) and releases the call, once
+ * the handler has returned too.  A conn that goes away first orphans its
+ * calls: they run to the end and their answer is dropped.
+ *
+ * Call memory is type-stable: a released call goes to a free list and is
+ * reused only after CALL_QUARANTINE others, never returned to malloc
+ * while the daemon runs.  So a plugin that calls duet_finish twice hits a
+ * call whose state is no longer DEFERRED, which is logged and ignored,
+ * instead of freed memory.
+ */
+#include "autoconf.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "call.h"
+#include "conn.h"
+#include "convert.h"
+#include "log.h"
+#include "metrics.h"
+#include "registry.h"
+#include "worker.h"
+
+/* How many released calls wait before one is reused. */
+#define CALL_QUARANTINE 64
+
+static pthread_mutex_t call_free_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct call_list call_free = TAILQ_HEAD_INITIALIZER(call_free);
+static size_t call_nfree;
+static atomic_uint_fast64_t call_nlive;
+
+/* Posting to a mailbox is refused once the workers have stopped. */
+static pthread_rwlock_t call_mail_rw = PTHREAD_RWLOCK_INITIALIZER;
+static int call_mail_closed;
+
+/*
+ * A call from the free list (after the quarantine) or a new one; its
+ * fields from worker on are zero.  NULL when out of memory.
+ */
+static struct call_async *
+call_alloc(void)
+{
+	struct call_async *as = NULL;
+
+	pthread_mutex_lock(&call_free_lock);
+	if (call_nfree > CALL_QUARANTINE) {
+		as = TAILQ_FIRST(&call_free);
+		TAILQ_REMOVE(&call_free, as, entry);
+		call_nfree--;
+	}
+	pthread_mutex_unlock(&call_free_lock);
+	if (as == NULL) {
+		if ((as = calloc(1, sizeof(*as))) == NULL)
+			return NULL;
+		pthread_mutex_init(&as->lock, NULL);
+		pthread_cond_init(&as->cond, NULL);
+	} else {
+		memset(&as->call, 0, sizeof(as->call));
+		memset(&as->worker, 0,
+		    sizeof(*as) - offsetof(struct call_async, worker));
+	}
+	atomic_fetch_add(&call_nlive, 1);
+	return as;
+}
+
+/*
+ * Frees what the call owns and puts it on the free list.  Worker thread
+ * (it drops the generation reference, which may unload a plugin).
+ */
+static void
+call_release(struct call_async *as)
+{
+	struct worker *w = as->worker;
+
+	if (w != NULL) {
+		pthread_mutex_lock(&w->mail_lock);
+		if (as->mailed)
+			TAILQ_REMOVE(&w->mail, as, mail);
+		as->mailed = 0;
+		pthread_mutex_unlock(&w->mail_lock);
+	}
+	free(as->argbuf);
+	if (as->zone_ready)
+		msgpack_zone_destroy(&as->zone);
+	if (as->call.out != NULL)
+		evbuffer_free(as->call.out);
+	if (as->wire != NULL)
+		evbuffer_free(as->wire);
+	if (as->items != NULL)
+		evbuffer_free(as->items);
+	if (as->item_ready)
+		msgpack_unpacked_destroy(&as->item);
+	free(as->name);
+	free(as->state_mem);
+	if (as->gen != NULL)
+		registry_unref(as->gen);
+	atomic_store(&as->state, CALL_FREE);
+	atomic_fetch_sub(&call_nlive, 1);
+	pthread_mutex_lock(&call_free_lock);
+	TAILQ_INSERT_TAIL(&call_free, as, entry);
+	call_nfree++;
+	pthread_mutex_unlock(&call_free_lock);
+}
+
+/*
+ * Copies the packed arguments and unpacks them into the call's own zone.
+ * Returns 0 or -1.
+ */
+static int
+call_copy_args(struct call_async *as, const char *args, size_t arglen)
+{
+	msgpack_object o;
+	size_t off = 0;
+
+	if (!msgpack_zone_init(&as->zone, 1024))
+		return -1;
+	as->zone_ready = 1;
+	if ((as->argbuf = malloc(arglen > 0 ? arglen : 1)) == NULL)
+		return -1;
+	memcpy(as->argbuf, args, arglen);
+	if (msgpack_unpack(as->argbuf, arglen, &off, &as->zone, &o) !=
+	        MSGPACK_UNPACK_SUCCESS ||
+	    o.type != MSGPACK_OBJECT_ARRAY)
+		return -1;
+	as->call.argv = o.via.array.ptr;
+	as->call.argc = (int)o.via.array.size;
+	return 0;
+}
+
+/*
+ * Takes what the call needs of c: identity, encoding, response settings.
+ */
+static void
+call_snapshot(struct call_async *as, struct conn *c)
+{
+	snprintf(as->peer, sizeof(as->peer), "%s", c->peer);
+	as->name = c->name != NULL ? strdup(c->name) : NULL;
+	as->call.peer = as->peer;
+	as->call.name = as->name;
+	as->call.protocol = dispatch_protocol(c);
+	as->call.encoding = c->encoding;
+	as->ctx.http = c->proto == CONN_PROTO_HTTP;
+	as->ctx.encoding = c->encoding;
+	as->ctx.resp3 = c->resp3;
+	if (as->ctx.http)
+		as->ctx.route = c->route;
+}
+
+/*
+ * Creates the call of cmd for c's current request (worker thread), with
+ * a copy of the packed argument array args and the reply's place at the
+ * end of c's queue.  Its state is RUNNING.  Returns NULL when out of
+ * memory (nothing queued).
+ */
+struct call_async *
+call_new(struct conn *c, const struct command *cmd, const char *args,
+    size_t arglen, uint64_t present)
+{
+	struct call_async *as;
+
+	if ((as = call_alloc()) == NULL)
+		return NULL;
+	as->worker = c->worker;
+	as->gen = c->worker->reg;
+	registry_ref(as->gen);
+	as->call.async = 1;
+	as->call.cmd = cmd;
+	as->call.present = present;
+	snprintf(as->cmdname, sizeof(as->cmdname), "%s", cmd->name);
+	if (call_copy_args(as, args, arglen) == -1 ||
+	    (as->call.out = evbuffer_new()) == NULL ||
+	    (as->wire = evbuffer_new()) == NULL)
+		goto fail;
+	convert_packer_init(&as->call.pk, as->call.out);
+	call_snapshot(as, c);
+	as->t0 = dispatch_usec();
+	as->max_stream = c->worker->limits.max_request_bytes;
+	if ((as->slot = conn_reply_slot(c, as)) == NULL)
+		goto fail;
+	as->conn = c;
+	atomic_store(&as->state, CALL_RUNNING);
+	/* An HTTP/1.0 stream has no framing but the end of the connection. */
+	if ((cmd->flags & DUET_STREAM) && as->ctx.http &&
+	    as->ctx.route.minor == 0) {
+		as->ctx.route.keep_alive = 0;
+		conn_close_after_reply(c);
+	}
+	return as;
+fail:
+	call_release(as);
+	return NULL;
+}
+
+/*
+ * Runs the call's handler (the pool's thread, or the loop's when on_loop)
+ * and reports its return to the worker.
+ */
+void
+call_run(struct call_async *as, int on_loop)
+{
+	dispatch_run(as->call.cmd, &as->call);
+	if (on_loop)
+		call_returned_here(as);
+	else
+		call_post(as, CALL_KICK_RETURNED);
+}
+
+/*
+ * Answers the call with err instead of running it (BUSY, shutting down).
+ * Any thread.
+ */
+void
+call_fail(struct call_async *as, const struct duet_err *err)
+{
+	as->call.err = *err;
+	as->call.failed = 1;
+	if (pthread_equal(pthread_self(), as->worker->thread))
+		call_returned_here(as);
+	else
+		call_post(as, CALL_KICK_RETURNED);
+}
+
+/*
+ * The one value a handler packed into buf, unpacked into z.  Returns 0,
+ * or -1 (logged, err set) when there is none or more than one.
+ */
+int
+call_reply_object(const struct command *cmd, struct evbuffer *buf,
+    msgpack_zone *z, msgpack_object *o, struct duet_err *err)
+{
+	size_t len = evbuffer_get_length(buf), off = 0;
+	const char *mp = (const char *)evbuffer_pullup(buf, -1);
+
+	if (len > 0 &&
+	    msgpack_unpack(mp, len, &off, z, o) == MSGPACK_UNPACK_SUCCESS &&
+	    off == len)
+		return 0;
+	log_warnx("command %s: handler sent %s", cmd->name,
+	    len == 0 ? "no reply" : "an invalid or multiple-value reply");
+	util_err_set(err, "ERR", "command '%s' sent no valid reply", cmd->name);
+	return -1;
+}
+
+/*
+ * How the call's reply is encoded, now.
+ */
+static struct conn_enc
+call_enc(const struct call_async *as)
+{
+	struct conn_enc enc = {as->ctx.http, as->ctx.encoding, as->ctx.resp3,
+	    as->conn != NULL && as->conn->closing, &as->ctx.route};
+
+	return enc;
+}
+
+/*
+ * Encodes a finished (non-stream) call's answer into out.
+ */
+static void
+call_encode_reply(struct call_async *as, struct evbuffer *out)
+{
+	struct conn_enc enc = call_enc(as);
+	msgpack_object o;
+
+	if (!as->call.failed &&
+	    call_reply_object(
+	        as->call.cmd, as->call.out, &as->zone, &o, &as->call.err) == -1)
+		as->call.failed = 1;
+	if (as->call.failed) {
+		conn_encode_error(&enc, out, &as->call.err);
+		return;
+	}
+	conn_encode_value(&enc, out, &o,
+	    (const char *)evbuffer_pullup(as->call.out, -1),
+	    evbuffer_get_length(as->call.out));
+}
+
+/*
+ * Writes the answer of a FINISHED call into its slot (worker thread), and
+ * counts it.  The slot is then done and c flushes it in order.
+ */
+static void
+call_complete(struct call_async *as)
+{
+	struct conn *c = as->conn;
+	struct conn_reply *r = as->slot;
+
+	as->completed = 1;
+	if (c != NULL) {
+		if (as->call.cmd->flags & DUET_STREAM) {
+			call_stream_end(as, r->buf);
+		} else {
+			call_encode_reply(as, r->buf);
+		}
+	}
+	metrics_observe(&((struct command *)as->call.cmd)->stats,
+	    as->ctx.http ? METRICS_HTTP : METRICS_RESP,
+	    dispatch_usec() - as->t0, as->call.failed || as->stream_failed);
+	as->conn = NULL;
+	as->slot = NULL;
+	if (c != NULL)
+		conn_reply_slot_done(c, r);
+}
+
+static int
+call_paused(struct call_async *as)
+{
+	int paused;
+
+	pthread_mutex_lock(&as->lock);
+	paused = as->paused;
+	pthread_mutex_unlock(&as->lock);
+	return paused;
+}
+
+/*
+ * The handler has returned (worker thread).  A call still RUNNING is
+ * answered now, unless it is a stream paused for a slow client; a
+ * DEFERRED one waits for duet_finish.  Released once answered.
+ */
+void
+call_returned_here(struct call_async *as)
+{
+	int running = CALL_RUNNING;
+
+	as->runner_done = 1;
+	if (as->slot != NULL && (as->call.cmd->flags & DUET_STREAM))
+		call_flush(as);
+	if (atomic_load(&as->state) == CALL_RUNNING) {
+		if (as->conn != NULL && !as->call.failed && call_paused(as))
+			return;
+		if (atomic_compare_exchange_strong(
+		        &as->state, &running, CALL_FINISHED))
+			call_complete(as);
+	}
+	if (as->completed)
+		call_release(as);
+}
+
+/*
+ * A paused stream's client caught up: runs its handler again.
+ */
+static void
+call_resume(struct call_async *as)
+{
+	if (atomic_load(&as->state) != CALL_RUNNING || !as->runner_done ||
+	    as->conn == NULL)
+		return;
+	pthread_mutex_lock(&as->lock);
+	if (!as->paused) {
+		pthread_mutex_unlock(&as->lock);
+		return;
+	}
+	as->paused = 0;
+	pthread_mutex_unlock(&as->lock);
+	as->runner_done = 0;
+	call_run(as, 1);
+}
+
+/*
+ * Moves what a stream produced into its slot, and from there to the
+ * output if it is at the head of the queue (worker thread).
+ */
+void
+call_flush(struct call_async *as)
+{
+	struct conn_reply *r = as->slot;
+	size_t backlog;
+
+	pthread_mutex_lock(&as->lock);
+	if (r == NULL)
+		evbuffer_drain(as->wire, evbuffer_get_length(as->wire));
+	else
+		evbuffer_add_buffer(r->buf, as->wire);
+	pthread_mutex_unlock(&as->lock);
+	if (r == NULL)
+		return;
+	conn_flush_pending(as->conn);
+	/* Still behind an earlier reply: its own bytes are the backlog. */
+	if (as->slot != NULL && TAILQ_FIRST(&as->conn->pending) != r) {
+		backlog = evbuffer_get_length(r->buf);
+		call_drained(as, backlog);
+	}
+}
+
+/*
+ * Does what the kicks ask (worker thread, from its mailbox).
+ */
+void
+call_deliver(struct call_async *as, unsigned kicks)
+{
+	if (kicks & CALL_KICK_FLUSH)
+		call_flush(as);
+	if (kicks & CALL_KICK_FINISH)
+		call_complete(as);
+	if (kicks & CALL_KICK_RETURNED) {
+		call_returned_here(as);
+		return;
+	}
+	if (kicks & CALL_KICK_RESUME) {
+		call_resume(as);
+		return;
+	}
+	if (as->completed && as->runner_done)
+		call_release(as);
+}
+
+/*
+ * The conn of the call is being freed (worker thread): producers stop,
+ * the answer will be dropped.  A paused stream ends here.
+ */
+void
+call_orphan(struct call_async *as)
+{
+	int running = CALL_RUNNING;
+
+	as->conn = NULL;
+	as->slot = NULL;
+	pthread_mutex_lock(&as->lock);
+	as->gone = 1;
+	pthread_cond_broadcast(&as->cond);
+	pthread_mutex_unlock(&as->lock);
+	if (as->runner_done &&
+	    atomic_compare_exchange_strong(
+	        &as->state, &running, CALL_FINISHED)) {
+		call_complete(as);
+		call_release(as);
+	}
+}
+
+/*
+ * The worker holds backlog bytes of the stream unsent (worker thread):
+ * below the low watermark, a waiting producer goes on and a paused loop
+ * handler is resumed.
+ */
+void
+call_drained(struct call_async *as, size_t backlog)
+{
+	int resume = 0;
+
+	pthread_mutex_lock(&as->lock);
+	as->backlog = backlog;
+	if (backlog + evbuffer_get_length(as->wire) < CALL_STREAM_LOW) {
+		if (as->waiting)
+			pthread_cond_broadcast(&as->cond);
+		resume = as->paused;
+	}
+	pthread_mutex_unlock(&as->lock);
+	if (resume)
+		call_post(as, CALL_KICK_RESUME);
+}
+
+/*
+ * Asks the call's worker to act on it (any thread).  Kicks posted before
+ * the worker gets to the call are merged.  Dropped once the workers have
+ * stopped.
+ */
+void
+call_post(struct call_async *as, unsigned kick)
+{
+	struct worker *w = as->worker;
+
+	pthread_rwlock_rdlock(&call_mail_rw);
+	if (!call_mail_closed) {
+		pthread_mutex_lock(&w->mail_lock);
+		as->kicks |= kick;
+		if (!as->mailed) {
+			as->mailed = 1;
+			if (TAILQ_EMPTY(&w->mail))
+				event_active(w->mail_ev, EV_READ, 0);
+			TAILQ_INSERT_TAIL(&w->mail, as, mail);
+		}
+		pthread_mutex_unlock(&w->mail_lock);
+	}
+	pthread_rwlock_unlock(&call_mail_rw);
+}
+
+/*
+ * Refuses every later post: the workers are stopping.
+ */
+void
+call_mail_close(void)
+{
+	pthread_rwlock_wrlock(&call_mail_rw);
+	call_mail_closed = 1;
+	pthread_rwlock_unlock(&call_mail_rw);
+}
+
+/*
+ * Calls not yet released: a graceful shutdown waits for them.
+ */
+uint64_t
+call_live(void)
+{
+	return atomic_load(&call_nlive);
+}
+
+/*
+ * Frees the free list at exit.
+ */
+void
+call_shutdown(void)
+{
+	struct call_async *as;
+
+	pthread_mutex_lock(&call_free_lock);
+	while ((as = TAILQ_FIRST(&call_free)) != NULL) {
+		TAILQ_REMOVE(&call_free, as, entry);
+		pthread_mutex_destroy(&as->lock);
+		pthread_cond_destroy(&as->cond);
+		free(as);
+	}
+	call_nfree = 0;
+	pthread_mutex_unlock(&call_free_lock);
+}
+
+/*
+ * duet_defer: an inline call is copied into a call of its own (worker
+ * thread, inside the handler); a BLOCKING or STREAM call is kept open past
+ * its handler's return.
+ */
+duet_call *
+call_host_defer(duet_call *call)
+{
+	struct call_async *as;
+	struct worker *w;
+	int running = CALL_RUNNING;
+
+	if (call->async) {
+		as = (struct call_async *)call;
+		atomic_compare_exchange_strong(
+		    &as->state, &running, CALL_DEFERRED);
+		return call;
+	}
+	if (call->deferred != NULL)
+		return &call->deferred->call;
+	w = call->conn->worker;
+	as = call_new(
+	    call->conn, call->cmd, w->args.data, w->args.size, call->present);
+	if (as == NULL) {
+		util_err_set(&call->err, "ERR", "out of memory");
+		call->failed = 1;
+		return NULL;
+	}
+	as->call.encoding = call->encoding;
+	as->runner_done = 1;
+	atomic_store(&as->state, CALL_DEFERRED);
+	call->deferred = as;
+	return &as->call;
+}
+
+/*
+ * duet_finish: any thread, once per deferral.
+ */
+void
+call_host_finish(duet_call *call)
+{
+	struct call_async *as = (struct call_async *)call;
+	int deferred = CALL_DEFERRED;
+
+	if (!call->async) {
+		log_error("command '%s': duet_finish on a call that was not "
+		          "deferred: ignored",
+		    call->cmd->name);
+		return;
+	}
+	if (!atomic_compare_exchange_strong(
+	        &as->state, &deferred, CALL_FINISHED)) {
+		log_error("command '%s': finish called twice (or without "
+		          "duet_defer): ignored",
+		    as->cmdname);
+		return;
+	}
+	call_post(as, CALL_KICK_FINISH);
+}
+
+/*
+ * duet_call_state: size zeroed bytes kept with the call.  Only calls that
+ * outlive their request (STREAM, BLOCKING, deferred) have any.
+ */
+void *
+call_host_state(duet_call *call, size_t size)
+{
+	struct call_async *as = (struct call_async *)call;
+
+	if (!call->async)
+		return NULL;
+	if (as->state_mem == NULL) {
+		if ((as->state_mem = calloc(1, size > 0 ? size : 1)) == NULL)
+			return NULL;
+		as->state_size = size;
+	}
+	return size <= as->state_size ? as->state_mem : NULL;
+}

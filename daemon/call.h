@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * call - a call that outlives the request that made it: a deferred call
+ * (duet_defer), a BLOCKING call on the pool, or a stream.  It owns a copy
+ * of its arguments, its reply packer, a snapshot of the caller's identity
+ * and of how the reply is encoded, and a reference to its registry
+ * generation (so its plugin stays loaded).  Its reply goes into a slot
+ * reserved in the conn's reply queue, so pipelined replies stay in request
+ * order.  Any thread may produce the answer; only the owning worker's
+ * thread touches the conn, through the worker's mailbox.
+ */
+#ifndef DUET_CALL_H
+#define DUET_CALL_H
+
+#include <sys/queue.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/buffer.h>
+#include <msgpack.h>
+
+#include "dispatch.h"
+#include "route.h"
+
+struct conn;
+struct conn_reply;
+struct registry;
+struct worker;
+
+/* Where a call is in its life (struct call_async.state). */
+enum call_state {
+	CALL_FREE,     /* on the free list */
+	CALL_RUNNING,  /* the daemon answers when the handler returns */
+	CALL_DEFERRED, /* the plugin answers with duet_finish */
+	CALL_FINISHED, /* answered: the worker completes it */
+};
+
+/* Mailbox kicks: what the owning worker is asked to do with a call. */
+#define CALL_KICK_FLUSH    0x01 /* move streamed bytes to the conn */
+#define CALL_KICK_RETURNED 0x02 /* the handler returned (pool thread) */
+#define CALL_KICK_FINISH   0x04 /* the answer is complete */
+#define CALL_KICK_RESUME   0x08 /* a paused stream may go on */
+
+/* Streams pause above this many unsent bytes and resume below the low. */
+#define CALL_STREAM_HIGH (256 * 1024)
+#define CALL_STREAM_LOW  (64 * 1024)
+
+/* How the reply of a call is encoded: fixed when its request was read. */
+struct call_ctx {
+	int http;               /* an HTTP request (else RESP) */
+	int encoding;           /* enum conn_encoding */
+	int resp3;              /* RESP3 types */
+	struct route_ctx route; /* HTTP: the response settings */
+};
+
+struct call_async {
+	struct duet_call call; /* first: what the plugin holds */
+	_Atomic int state;     /* enum call_state */
+	pthread_mutex_t lock;  /* guards the stream fields below */
+	pthread_cond_t cond;   /* a producer thread waits for the client */
+	/* Everything from here is zeroed when the call is reused. */
+	struct worker *worker;   /* borrowed: owns conn and slot */
+	struct conn *conn;       /* worker thread only; NULL once gone */
+	struct conn_reply *slot; /* worker thread only: the reply's place */
+	struct registry *gen;    /* owned reference: keeps the plugin */
+	struct call_ctx ctx;
+	char peer[64]; /* identity snapshot for duet_call_info */
+	char *name;    /* owned, or NULL */
+	char cmdname[64];
+	char *argbuf; /* owned: the packed arguments */
+	msgpack_zone zone;
+	int zone_ready;
+	void *state_mem; /* owned: duet_call_state, or NULL */
+	size_t state_size;
+	uint64_t t0;         /* when the request was read, in µs */
+	uint64_t max_stream; /* RESP: limits.max_request_bytes */
+	int runner_done;     /* worker thread: the handler has returned */
+	int completed;       /* worker thread: the answer was written */
+	/* Guarded by the worker's mail_lock. */
+	TAILQ_ENTRY(call_async) mail;
+	unsigned kicks;
+	int mailed;
+	/* The pool's queue, or the free list (guarded by their locks). */
+	TAILQ_ENTRY(call_async) entry;
+	/* Streams, guarded by lock. */
+	struct evbuffer *wire; /* encoded bytes not yet taken by the worker */
+	size_t backlog;        /* bytes the worker holds unsent */
+	int gone;              /* the client is gone: producers stop */
+	int waiting;           /* a producer thread waits on cond */
+	int paused;            /* a loop handler returned PAUSED */
+	/* Streams, producer side (one producer at a time). */
+	uint64_t nitems;
+	int head_sent;          /* HTTP: the response head is in wire */
+	int stream_failed;      /* the stream ended with call.err */
+	struct evbuffer *items; /* RESP: every item, packed msgpack */
+	msgpack_unpacked item;  /* the item being sent */
+	int item_ready;         /* item was initialised */
+};
+
+TAILQ_HEAD(call_list, call_async);
+
+struct call_async *call_new(struct conn *c, const struct command *cmd,
+    const char *args, size_t arglen, uint64_t present);
+int call_reply_object(const struct command *cmd, struct evbuffer *buf,
+    msgpack_zone *z, msgpack_object *o, struct duet_err *err);
+void call_run(struct call_async *as, int on_loop);
+void call_deliver(struct call_async *as, unsigned kicks);
+void call_orphan(struct call_async *as);
+void call_drained(struct call_async *as, size_t backlog);
+void call_post(struct call_async *as, unsigned kick);
+void call_fail(struct call_async *as, const struct duet_err *err);
+void call_mail_close(void);
+void call_shutdown(void);
+uint64_t call_live(void);
+void call_returned_here(struct call_async *as);
+
+/* call_stream.c: streamed items, encoded for the wire. */
+void call_stream_end(struct call_async *as, struct evbuffer *out);
+void call_flush(struct call_async *as);
+
+/* The host API functions of ABI 1.1. */
+duet_call *call_host_defer(duet_call *call);
+void call_host_finish(duet_call *call);
+int call_host_stream_send(duet_call *call);
+void *call_host_state(duet_call *call, size_t size);
+
+#endif /* DUET_CALL_H */
