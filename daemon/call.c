@@ -102,6 +102,8 @@ call_release(struct call_async *as)
 		evbuffer_free(as->wire);
 	if (as->items != NULL)
 		evbuffer_free(as->items);
+	if (as->scratch != NULL)
+		evbuffer_free(as->scratch);
 	if (as->item_ready)
 		msgpack_unpacked_destroy(&as->item);
 	free(as->name);
@@ -381,14 +383,13 @@ call_flush(struct call_async *as)
 	struct conn_reply *r = as->slot;
 	size_t backlog;
 
-	pthread_mutex_lock(&as->lock);
-	if (r == NULL)
+	if (r == NULL) {
+		pthread_mutex_lock(&as->lock);
 		evbuffer_drain(as->wire, evbuffer_get_length(as->wire));
-	else
-		evbuffer_add_buffer(r->buf, as->wire);
-	pthread_mutex_unlock(&as->lock);
-	if (r == NULL)
+		pthread_mutex_unlock(&as->lock);
 		return;
+	}
+	call_stream_flush(as, r->buf);
 	conn_flush_pending(as->conn);
 	/* Still behind an earlier reply: its own bytes are the backlog. */
 	if (as->slot != NULL && TAILQ_FIRST(&as->conn->pending) != r) {

@@ -93,11 +93,12 @@ struct call_async {
 	int paused;            /* a loop handler returned PAUSED */
 	/* Streams, producer side (one producer at a time). */
 	uint64_t nitems;
-	int head_sent;          /* HTTP: the response head is in wire */
-	int stream_failed;      /* the stream ended with call.err */
-	struct evbuffer *items; /* RESP: every item, packed msgpack */
-	msgpack_unpacked item;  /* the item being sent */
-	int item_ready;         /* item was initialised */
+	int head_sent;            /* HTTP, worker: the response head is out */
+	int stream_failed;        /* the stream ended with call.err */
+	struct evbuffer *items;   /* RESP: every item, packed msgpack */
+	struct evbuffer *scratch; /* HTTP: the item being encoded */
+	msgpack_unpacked item;    /* the item being sent */
+	int item_ready;           /* item was initialised */
 };
 
 TAILQ_HEAD(call_list, call_async);
@@ -119,6 +120,7 @@ void call_returned_here(struct call_async *as);
 
 /* call_stream.c: streamed items, encoded for the wire. */
 void call_stream_end(struct call_async *as, struct evbuffer *out);
+void call_stream_flush(struct call_async *as, struct evbuffer *out);
 void call_flush(struct call_async *as);
 
 /* The host API functions of ABI 1.1. */

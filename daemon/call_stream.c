@@ -49,16 +49,59 @@ call_stream_head(struct call_async *as, struct evbuffer *out)
 }
 
 /*
- * Appends body as the next piece of the HTTP body: one chunk, or as is
- * for HTTP/1.0; nothing for HEAD.
+ * Encodes one HTTP item o (packed as mp) at the end of the body bytes in
+ * out.  error: o is an error object (an `error` event on SSE).  Returns 0
+ * or -1 (err set).
+ */
+static int
+call_stream_http_item(struct call_async *as, struct evbuffer *out,
+    const msgpack_object *o, const char *mp, size_t len, int error,
+    struct duet_err *err)
+{
+	struct evbuffer *body = as->scratch;
+	char buf[64];
+
+	if (as->ctx.route.msgpack) {
+		mp = convert_msgpack_reply(o, mp, &len, buf, sizeof(buf));
+		evbuffer_add(out, mp, len);
+		return 0;
+	}
+	if (body == NULL && (body = as->scratch = evbuffer_new()) == NULL) {
+		util_err_set(err, "ERR", "out of memory");
+		return -1;
+	}
+	if (as->ctx.route.sse)
+		evbuffer_add_printf(
+		    body, "%sdata: ", error ? "event: error\n" : "");
+	if (convert_msgpack_to_json(body, o, err) == -1) {
+		evbuffer_drain(body, evbuffer_get_length(body));
+		return -1;
+	}
+	evbuffer_add(
+	    body, as->ctx.route.sse ? "\n\n" : "\n", as->ctx.route.sse ? 2 : 1);
+	/* Copied, so that tiny items share the chains of out. */
+	len = evbuffer_get_length(body);
+	evbuffer_add(out, evbuffer_pullup(body, -1), len);
+	evbuffer_drain(body, len);
+	return 0;
+}
+
+/*
+ * Moves the body bytes the producer left in body to out (worker thread),
+ * after the response head if it is not sent yet: as one chunk, or as is
+ * for HTTP/1.0; dropped for HEAD.
  */
 static void
-call_stream_chunk(
+call_stream_move(
     struct call_async *as, struct evbuffer *out, struct evbuffer *body)
 {
 	size_t len = evbuffer_get_length(body);
 
-	if (as->ctx.route.head || len == 0) {
+	if (len == 0)
+		return;
+	if (!as->head_sent)
+		call_stream_head(as, out);
+	if (as->ctx.route.head) {
 		evbuffer_drain(body, len);
 		return;
 	}
@@ -70,41 +113,14 @@ call_stream_chunk(
 }
 
 /*
- * Encodes one HTTP item o (packed as mp) into out.  error: o is an error
- * object (an `error` event on SSE).  Returns 0 or -1 (err set).
+ * Moves what the producer encoded so far to out (worker thread).
  */
-static int
-call_stream_http_item(struct call_async *as, struct evbuffer *out,
-    const msgpack_object *o, const char *mp, size_t len, int error,
-    struct duet_err *err)
+void
+call_stream_flush(struct call_async *as, struct evbuffer *out)
 {
-	struct evbuffer *body;
-	char buf[64];
-	int rv = 0;
-
-	if ((body = evbuffer_new()) == NULL) {
-		util_err_set(err, "ERR", "out of memory");
-		return -1;
-	}
-	if (!as->head_sent)
-		call_stream_head(as, out);
-	if (as->ctx.route.msgpack) {
-		mp = convert_msgpack_reply(o, mp, &len, buf, sizeof(buf));
-		evbuffer_add(body, mp, len);
-	} else {
-		if (as->ctx.route.sse)
-			evbuffer_add_printf(
-			    body, "%sdata: ", error ? "event: error\n" : "");
-		if (convert_msgpack_to_json(body, o, err) == -1)
-			rv = -1;
-		else
-			evbuffer_add(body, as->ctx.route.sse ? "\n\n" : "\n",
-			    as->ctx.route.sse ? 2 : 1);
-	}
-	if (rv == 0)
-		call_stream_chunk(as, out, body);
-	evbuffer_free(body);
-	return rv;
+	pthread_mutex_lock(&as->lock);
+	call_stream_move(as, out, as->wire);
+	pthread_mutex_unlock(&as->lock);
 }
 
 /*
@@ -264,16 +280,21 @@ call_stream_http_error(struct call_async *as, struct evbuffer *out)
 	msgpack_sbuffer sb;
 	msgpack_unpacked up;
 	struct duet_err err;
+	struct evbuffer *body;
 
+	if ((body = evbuffer_new()) == NULL)
+		return;
 	msgpack_sbuffer_init(&sb);
 	route_pack_error(&sb, &as->call.err);
 	msgpack_unpacked_init(&up);
 	if (msgpack_unpack_next(&up, sb.data, sb.size, NULL) ==
-	    MSGPACK_UNPACK_SUCCESS)
-		call_stream_http_item(
-		    as, out, &up.data, sb.data, sb.size, 1, &err);
+	        MSGPACK_UNPACK_SUCCESS &&
+	    call_stream_http_item(
+	        as, body, &up.data, sb.data, sb.size, 1, &err) == 0)
+		call_stream_move(as, out, body);
 	msgpack_unpacked_destroy(&up);
 	msgpack_sbuffer_destroy(&sb);
+	evbuffer_free(body);
 }
 
 /*
@@ -290,14 +311,12 @@ call_stream_end(struct call_async *as, struct evbuffer *out)
 	if (!as->call.failed && evbuffer_get_length(as->call.out) > 0 &&
 	    call_stream_take(as, &as->call.err) == -1)
 		as->call.failed = 1;
-	pthread_mutex_lock(&as->lock);
-	evbuffer_add_buffer(out, as->wire);
-	pthread_mutex_unlock(&as->lock);
+	call_stream_flush(as, out);
 	if (!as->ctx.http) {
 		call_stream_resp_end(as, &enc, out);
 		return;
 	}
-	if (as->call.failed && !as->head_sent) {
+	if (as->call.failed && as->nitems == 0) {
 		conn_encode_error(&enc, out, &as->call.err);
 		return;
 	}
