@@ -18,6 +18,9 @@
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 
+#include <sys/uio.h>
+
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,8 +46,13 @@
 /* How long a closing connection may take to read its last reply when no
  * idle timeout is set. */
 #define CONN_LINGER_S 30
+/* The most one read takes from the socket. */
+#define CONN_READ_MAX (64 * 1024)
+/* Replies a client may owe (queued behind a running call) before the
+ * conn stops reading from it. */
+#define CONN_PENDING_MAX 1024
 
-static void conn_on_read(struct bufferevent *bev, void *arg);
+static void conn_on_readable(evutil_socket_t fd, short what, void *arg);
 static void conn_on_write(struct bufferevent *bev, void *arg);
 static void conn_on_event(struct bufferevent *bev, short what, void *arg);
 
@@ -101,11 +109,14 @@ conn_set_idle_timeout(struct conn *c)
 	uint64_t ms = c->worker->limits.idle_timeout_ms;
 	struct timeval tv;
 
-	if (ms == 0)
+	if (ms == 0) {
+		event_add(c->rev, NULL);
 		return;
+	}
 	tv.tv_sec = (time_t)(ms / 1000);
 	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-	bufferevent_set_timeouts(c->bev, &tv, &tv);
+	event_add(c->rev, &tv);
+	bufferevent_set_timeouts(c->bev, NULL, &tv);
 }
 
 /*
@@ -194,11 +205,23 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 	snprintf(c->local, sizeof(c->local), "%s", local);
 	c->protocols = protocols;
 	TAILQ_INIT(&c->pending);
-	bufferevent_setcb(
-	    c->bev, conn_on_read, conn_on_write, conn_on_event, c);
+	/* The conn reads the socket itself (conn_on_readable); the
+	 * bufferevent writes what conn_push could not. */
+	bufferevent_setcb(c->bev, NULL, conn_on_write, conn_on_event, c);
+	c->rev =
+	    event_new(w->base, fd, EV_READ | EV_PERSIST, conn_on_readable, c);
+	if (c->rev == NULL) {
+		bufferevent_free(c->bev);
+		free(c);
+		return NULL;
+	}
 	evbuffer_add_cb(bufferevent_get_output(c->bev), conn_on_sent, c);
 	conn_set_idle_timeout(c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	/* EV_WRITE (on by default) only while output waits for the socket:
+	 * see conn_push.  The input's end, which the bufferevent keeps
+	 * frozen but while it reads, is the conn's to fill. */
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	evbuffer_unfreeze(bufferevent_get_input(c->bev), 0);
 	TAILQ_INSERT_TAIL(&w->conns, c, entry);
 	atomic_fetch_add(&worker_stats.connections, 1);
 	atomic_fetch_add(&worker_stats.total_connections, 1);
@@ -224,6 +247,7 @@ conn_free(struct conn *c)
 			call_orphan(r->call);
 		evbuffer_free(r->buf);
 		free(r);
+		c->npending--;
 	}
 	if (c->deadline != NULL)
 		event_free(c->deadline);
@@ -231,6 +255,7 @@ conn_free(struct conn *c)
 		resp_parser_fini(&c->p.resp);
 	else if (c->proto == CONN_PROTO_HTTP)
 		http_parser_fini(&c->p.http);
+	event_free(c->rev);
 	bufferevent_free(c->bev);
 	free(c->name);
 	free(c);
@@ -247,10 +272,83 @@ conn_close_after_reply(struct conn *c)
 	struct timeval tv = {CONN_LINGER_S, 0};
 
 	c->closing = 1;
-	bufferevent_disable(c->bev, EV_READ);
+	event_del(c->rev);
 	/* A client that never reads its last reply is not kept for ever. */
 	if (c->worker->limits.idle_timeout_ms == 0)
 		bufferevent_set_timeouts(c->bev, NULL, &tv);
+}
+
+/*
+ * Writes the output to the socket now, and leaves what the socket does
+ * not take to the bufferevent, which waits for EPOLLOUT only then.  Most
+ * replies so cost one writev and no epoll_ctl (libevent would otherwise
+ * add and delete the write event around every batch).  While a read is
+ * being served, the push waits for its end: one write per batch.
+ */
+void
+conn_push(struct conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	if (c->in_read || c->writing || evbuffer_get_length(out) == 0)
+		return;
+	if (evbuffer_write(out, bufferevent_getfd(c->bev)) == -1 &&
+	    errno != EAGAIN && errno != EINTR) {
+		/* The bufferevent's own write reports the error. */
+		c->writing = 1;
+		bufferevent_enable(c->bev, EV_WRITE);
+		return;
+	}
+	if (evbuffer_get_length(out) > 0) {
+		c->writing = 1;
+		bufferevent_enable(c->bev, EV_WRITE);
+	}
+}
+
+/*
+ * Reads what the socket holds, up to CONN_READ_MAX, into the input (a
+ * pipelined batch in one readv; libevent 2.1's bufferevent would read 4
+ * KiB at a time, each after an ioctl).  Returns the bytes read, 0 at end
+ * of file, or -1 (errno set; EAGAIN: nothing yet).
+ */
+static ssize_t
+conn_read(struct conn *c, struct evbuffer *in)
+{
+	struct evbuffer_iovec v[2];
+	ssize_t n;
+	int nv;
+
+	if ((nv = evbuffer_reserve_space(in, CONN_READ_MAX, v, 2)) <= 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	n = readv(bufferevent_getfd(c->bev), (struct iovec *)v, nv);
+	if (n <= 0) {
+		evbuffer_commit_space(in, v, 0);
+		return n;
+	}
+	if ((size_t)n <= v[0].iov_len) {
+		v[0].iov_len = (size_t)n;
+		nv = 1;
+	} else {
+		v[1].iov_len = (size_t)n - v[0].iov_len;
+	}
+	evbuffer_commit_space(in, v, nv);
+	return n;
+}
+
+/*
+ * Reading was paused while too many replies were owed: resumes it once
+ * half of them are written.
+ */
+void
+conn_resume_reading(struct conn *c)
+{
+	if (!c->read_paused || c->closing ||
+	    c->npending >= CONN_PENDING_MAX / 2)
+		return;
+	c->read_paused = 0;
+	conn_set_idle_timeout(c);
 }
 
 /*
@@ -432,6 +530,7 @@ conn_http_expect(struct conn *c)
 	req->expect_continue = 0; /* answered once */
 	if (route_expect(c, req) == 0)
 		http_add_continue(bufferevent_get_output(c->bev), req->minor);
+	/* Sent at the end of this read (conn_push). */
 }
 
 /*
@@ -557,15 +656,57 @@ conn_process(struct conn *c)
 	return conn_process_resp(c, in);
 }
 
+/*
+ * The end of the client's input: a half-close still gets the replies it
+ * asked for.  Returns -1 if c was freed.
+ */
+static int
+conn_on_eof(struct conn *c)
+{
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0 ||
+	    !TAILQ_EMPTY(&c->pending)) {
+		conn_close_after_reply(c);
+		return 0;
+	}
+	log_debug("client %" PRIu64 " closed the connection", c->id);
+	conn_free(c);
+	return -1;
+}
+
 static void
-conn_on_read(struct bufferevent *bev, void *arg)
+conn_on_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
 	uint64_t before = c->nrequests;
+	ssize_t n;
 
+	(void)fd;
+	if (what & EV_TIMEOUT) {
+		log_debug("client %" PRIu64 " idle: closed", c->id);
+		conn_free(c);
+		return;
+	}
+	if ((n = conn_read(c, bufferevent_get_input(c->bev))) == 0) {
+		conn_on_eof(c);
+		return;
+	}
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		log_debug("client %" PRIu64 ": %s", c->id, strerror(errno));
+		conn_free(c);
+		return;
+	}
+	c->in_read = 1;
 	if (conn_process(c) == -1)
 		return;
-	(void)bev;
+	c->in_read = 0;
+	conn_push(c);
+	/* Too many replies still owed: read again once they are written. */
+	if (c->npending >= CONN_PENDING_MAX && !c->closing) {
+		event_del(c->rev);
+		c->read_paused = 1;
+	}
 	conn_update_deadline(c, c->nrequests - before);
 	conn_free_if_done(c);
 }
@@ -575,7 +716,9 @@ conn_on_write(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 
-	(void)bev;
+	/* The output is written: back to writing first (conn_push). */
+	c->writing = 0;
+	bufferevent_disable(bev, EV_WRITE);
 	conn_free_if_done(c);
 }
 

@@ -64,12 +64,17 @@ struct conn_enc {
 struct conn {
 	TAILQ_ENTRY(conn) entry; /* in the worker's list */
 	struct worker *worker;   /* borrowed: owns this conn */
-	struct bufferevent *bev; /* owned, BEV_OPT_CLOSE_ON_FREE */
+	struct bufferevent *bev; /* owned, BEV_OPT_CLOSE_ON_FREE: output */
+	struct event *rev;       /* owned: the socket is readable */
 	uint64_t id;
 	enum conn_proto proto;
 	enum conn_encoding encoding;
 	int resp3;
 	int closing;            /* close once output is written */
+	int in_read;            /* serving a read: push output at its end */
+	int writing;            /* EV_WRITE is on: the socket was full */
+	int read_paused;        /* too many replies owed: not reading */
+	unsigned npending;      /* entries in pending */
 	struct event *deadline; /* owned: limits.header_timeout, or NULL */
 	uint64_t nrequests;     /* requests parsed */
 	int drain_grace;        /* shutting down: may finish one request */
@@ -99,6 +104,8 @@ struct evbuffer *conn_reply_buffer(struct conn *c);
 void conn_reply_done(struct conn *c);
 void conn_describe(const struct conn *c, char *buf, size_t len);
 int conn_free_if_done(struct conn *c);
+void conn_push(struct conn *c);
+void conn_resume_reading(struct conn *c);
 
 /* conn_reply.c: the reply queue. */
 void conn_encode_value(const struct conn_enc *enc, struct evbuffer *out,

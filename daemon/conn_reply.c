@@ -95,6 +95,7 @@ conn_reply_slot(struct conn *c, struct call_async *call)
 	r->done = call == NULL;
 	r->call = call;
 	TAILQ_INSERT_TAIL(&c->pending, r, entry);
+	c->npending++;
 	return r;
 }
 
@@ -130,6 +131,7 @@ conn_flush_pending(struct conn *c)
 		if (evbuffer_get_length(r->buf) > 0)
 			evbuffer_add_buffer(out, r->buf);
 		if (!r->done) {
+			conn_push(c);
 			if (r->call != NULL)
 				call_drained(r->call, evbuffer_get_length(out));
 			return;
@@ -137,7 +139,10 @@ conn_flush_pending(struct conn *c)
 		TAILQ_REMOVE(&c->pending, r, entry);
 		evbuffer_free(r->buf);
 		free(r);
+		c->npending--;
 	}
+	conn_push(c);
+	conn_resume_reading(c);
 }
 
 /*
