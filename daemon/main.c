@@ -46,6 +46,8 @@ struct main_state {
 	struct timespec drain_deadline; /* when to stop waiting for clients */
 };
 
+/* How long a stop waits for plugin threads to finish orphaned calls. */
+#define MAIN_SETTLE_MS     2000
 #define MAIN_DRAIN_POLL_MS 10
 
 static void
@@ -242,6 +244,33 @@ main_start_workers(struct main_state *st)
 	return 0;
 }
 
+/*
+ * After the workers have ended: deferred calls whose clients are gone may
+ * still be finished by plugin threads.  Their answers are taken here, for
+ * up to MAIN_SETTLE_MS, so that their generations (and plugins) are
+ * released; later posts are refused.
+ */
+static void
+main_settle_calls(struct main_state *st)
+{
+	struct timespec tick = {0, 10 * 1000 * 1000};
+	int i, waited;
+
+	for (waited = 0;; waited += 10) {
+		for (i = 0; i < st->nworkers; i++)
+			worker_on_mail(-1, 0, &st->workers[i]);
+		if (call_live() == 0 || waited >= MAIN_SETTLE_MS)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	call_mail_close();
+	for (i = 0; i < st->nworkers; i++)
+		worker_on_mail(-1, 0, &st->workers[i]);
+	if (call_live() > 0)
+		log_warnx(
+		    "%" PRIu64 " deferred call(s) never finished", call_live());
+}
+
 static void
 main_stop_workers(struct main_state *st)
 {
@@ -253,7 +282,7 @@ main_stop_workers(struct main_state *st)
 			worker_join(&st->workers[i]);
 		}
 	}
-	call_mail_close();
+	main_settle_calls(st);
 	for (i = 0; i < st->nworkers; i++)
 		worker_fini(&st->workers[i]);
 	free(st->workers);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -58,6 +59,16 @@ fail:
 	close(mfd);
 	return -1;
 }
+
+/*
+ * Orders every dlopen after the dlclose before it, whichever threads
+ * they run on (a reload loads on the main thread; a worker may drop the
+ * last reference to the generation before).  glibc orders them already,
+ * with a lock ThreadSanitizer cannot see: a plugin reloaded at the same
+ * address would otherwise look like a race between its old fini and its
+ * new init.
+ */
+static pthread_mutex_t plugin_dl_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /*
  * dlopen()s path, or a private copy of it when the path is already loaded.
@@ -154,7 +165,10 @@ plugin_load(
 	p->copyfd = -1;
 	if ((p->path = strdup(path)) == NULL)
 		goto nomem;
-	if ((p->handle = plugin_dlopen(path, &p->copyfd, err)) == NULL)
+	pthread_mutex_lock(&plugin_dl_lock);
+	p->handle = plugin_dlopen(path, &p->copyfd, err);
+	pthread_mutex_unlock(&plugin_dl_lock);
+	if (p->handle == NULL)
 		goto fail;
 	desc = dlsym(p->handle, "duet_plugin");
 	if (desc == NULL) {
@@ -231,8 +245,11 @@ plugin_free(struct plugin *p)
 		return;
 	if (p->initialised && p->desc->fini != NULL)
 		p->desc->fini();
-	if (p->handle != NULL)
+	if (p->handle != NULL) {
+		pthread_mutex_lock(&plugin_dl_lock);
 		dlclose(p->handle);
+		pthread_mutex_unlock(&plugin_dl_lock);
+	}
 	if (p->copyfd != -1)
 		close(p->copyfd);
 	pthread_mutex_destroy(&p->lock);

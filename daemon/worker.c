@@ -340,10 +340,11 @@ worker_on_drain(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * Acts on the calls posted to w's mailbox (on w's thread): streamed
- * bytes, answers, handlers that returned on the pool.
+ * Acts on the calls posted to w's mailbox (on w's thread, or on any one
+ * thread once w's has ended): streamed bytes, answers, handlers that
+ * returned on the pool.
  */
-static void
+void
 worker_on_mail(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;

@@ -100,6 +100,7 @@ int worker_check_new_listeners(
     const struct config *old, const struct config *cf);
 void worker_relisten(struct worker *w, const struct config *cf);
 void worker_join(struct worker *w);
+void worker_on_mail(evutil_socket_t fd, short what, void *arg);
 void worker_fini(struct worker *w);
 struct registry *worker_registry(struct worker *w);
 
