@@ -96,8 +96,7 @@ call_release(struct call_async *as)
 	free(as->argbuf);
 	if (as->zone_ready)
 		msgpack_zone_destroy(&as->zone);
-	if (as->call.out != NULL)
-		evbuffer_free(as->call.out);
+	msgpack_sbuffer_destroy(&as->outbuf);
 	if (as->wire != NULL)
 		evbuffer_free(as->wire);
 	if (as->items != NULL)
@@ -184,10 +183,10 @@ call_new(struct conn *c, const struct command *cmd, const char *args,
 	as->call.present = present;
 	snprintf(as->cmdname, sizeof(as->cmdname), "%s", cmd->name);
 	if (call_copy_args(as, args, arglen) == -1 ||
-	    (as->call.out = evbuffer_new()) == NULL ||
 	    (as->wire = evbuffer_new()) == NULL)
 		goto fail;
-	convert_packer_init(&as->call.pk, as->call.out);
+	as->call.out = &as->outbuf;
+	msgpack_packer_init(&as->call.pk, as->call.out, msgpack_sbuffer_write);
 	call_snapshot(as, c);
 	as->t0 = dispatch_usec();
 	as->max_stream = c->worker->limits.max_request_bytes;
@@ -241,11 +240,10 @@ call_fail(struct call_async *as, const struct duet_err *err)
  * or -1 (logged, err set) when there is none or more than one.
  */
 int
-call_reply_object(const struct command *cmd, struct evbuffer *buf,
+call_reply_object(const struct command *cmd, const char *mp, size_t len,
     msgpack_zone *z, msgpack_object *o, struct duet_err *err)
 {
-	size_t len = evbuffer_get_length(buf), off = 0;
-	const char *mp = (const char *)evbuffer_pullup(buf, -1);
+	size_t off = 0;
 
 	if (len > 0 &&
 	    msgpack_unpack(mp, len, &off, z, o) == MSGPACK_UNPACK_SUCCESS &&
@@ -279,16 +277,14 @@ call_encode_reply(struct call_async *as, struct evbuffer *out)
 	msgpack_object o;
 
 	if (!as->call.failed &&
-	    call_reply_object(
-	        as->call.cmd, as->call.out, &as->zone, &o, &as->call.err) == -1)
+	    call_reply_object(as->call.cmd, as->outbuf.data, as->outbuf.size,
+	        &as->zone, &o, &as->call.err) == -1)
 		as->call.failed = 1;
 	if (as->call.failed) {
 		conn_encode_error(&enc, out, &as->call.err);
 		return;
 	}
-	conn_encode_value(&enc, out, &o,
-	    (const char *)evbuffer_pullup(as->call.out, -1),
-	    evbuffer_get_length(as->call.out));
+	conn_encode_value(&enc, out, &o, as->outbuf.data, as->outbuf.size);
 }
 
 /*

@@ -67,8 +67,9 @@ struct call_async {
 	struct conn_reply *slot; /* worker thread only: the reply's place */
 	struct registry *gen;    /* owned reference: keeps the plugin */
 	struct call_ctx ctx;
-	char peer[64]; /* identity snapshot for duet_call_info */
-	char *name;    /* owned, or NULL */
+	msgpack_sbuffer outbuf; /* owned: call.out */
+	char peer[64];          /* identity snapshot for duet_call_info */
+	char *name;             /* owned, or NULL */
 	char cmdname[64];
 	char *argbuf; /* owned: the packed arguments */
 	msgpack_zone zone;
@@ -105,7 +106,7 @@ TAILQ_HEAD(call_list, call_async);
 
 struct call_async *call_new(struct conn *c, const struct command *cmd,
     const char *args, size_t arglen, uint64_t present);
-int call_reply_object(const struct command *cmd, struct evbuffer *buf,
+int call_reply_object(const struct command *cmd, const char *mp, size_t len,
     msgpack_zone *z, msgpack_object *o, struct duet_err *err);
 void call_run(struct call_async *as, int on_loop);
 void call_deliver(struct call_async *as, unsigned kicks);

@@ -131,9 +131,9 @@ call_stream_flush(struct call_async *as, struct evbuffer *out)
 static int
 call_stream_take(struct call_async *as, struct duet_err *err)
 {
-	struct evbuffer *buf = as->call.out;
-	size_t len = evbuffer_get_length(buf), off = 0;
-	const char *mp = (const char *)evbuffer_pullup(buf, -1);
+	msgpack_sbuffer *buf = as->call.out;
+	size_t len = buf->size, off = 0;
+	const char *mp = buf->data;
 	int rv = -1;
 
 	if (!as->item_ready) {
@@ -171,7 +171,7 @@ call_stream_take(struct call_async *as, struct duet_err *err)
 	pthread_mutex_unlock(&as->lock);
 	as->nitems++;
 done:
-	evbuffer_drain(buf, len);
+	buf->size = 0;
 	return rv;
 }
 
@@ -226,7 +226,7 @@ call_host_stream_send(duet_call *call)
 		return -1;
 	}
 	if (as->stream_failed || call->failed) {
-		evbuffer_drain(call->out, evbuffer_get_length(call->out));
+		call->out->size = 0;
 		return -1;
 	}
 	if (call_stream_take(as, &call->err) == -1) {
@@ -256,8 +256,10 @@ call_stream_resp_end(
 		msgpack_pack_array(&pk, (size_t)as->nitems);
 		if (as->items != NULL)
 			evbuffer_add_buffer(all, as->items);
-		if (call_reply_object(
-		        as->call.cmd, all, &as->zone, &o, &as->call.err) == 0)
+		if (call_reply_object(as->call.cmd,
+		        (const char *)evbuffer_pullup(all, -1),
+		        evbuffer_get_length(all), &as->zone, &o,
+		        &as->call.err) == 0)
 			conn_encode_value(enc, out, &o,
 			    (const char *)evbuffer_pullup(all, -1),
 			    evbuffer_get_length(all));
@@ -308,7 +310,7 @@ call_stream_end(struct call_async *as, struct evbuffer *out)
 	struct conn_enc enc = {as->ctx.http, as->ctx.encoding, as->ctx.resp3,
 	    as->conn != NULL && as->conn->closing, &as->ctx.route};
 
-	if (!as->call.failed && evbuffer_get_length(as->call.out) > 0 &&
+	if (!as->call.failed && as->call.out->size > 0 &&
 	    call_stream_take(as, &as->call.err) == -1)
 		as->call.failed = 1;
 	call_stream_flush(as, out);

@@ -32,6 +32,9 @@
 #include "signature.h"
 #include "worker.h"
 
+/* The most reply scratch a worker keeps between calls. */
+#define DISPATCH_SCRATCH_KEEP (256 * 1024)
+
 static const msgpack_object dispatch_nil = {.type = MSGPACK_OBJECT_NIL};
 
 /*
@@ -141,35 +144,39 @@ dispatch_async(struct conn *c, const struct command *cmd, uint64_t present)
 }
 
 /*
+ * Empties the worker's reply scratch for the next call; one that grew
+ * past DISPATCH_SCRATCH_KEEP for a big reply is given back.
+ */
+static void
+dispatch_scratch_reset(struct worker *w)
+{
+	w->scratch.size = 0;
+	if (w->scratch.alloc > DISPATCH_SCRATCH_KEEP) {
+		msgpack_sbuffer_destroy(&w->scratch);
+		msgpack_sbuffer_init(&w->scratch);
+	}
+}
+
+/*
  * Hands the finished call's reply to the conn, in the call's encoding.
  * Returns -1 when the handler's reply was unusable (an error was sent).
  */
 static int
 dispatch_reply(struct conn *c, struct duet_call *call)
 {
-	size_t len = evbuffer_get_length(call->out);
-	const char *mp;
 	msgpack_object o;
-	size_t off = 0;
 
 	if (call->failed) {
 		conn_reply_error(c, &call->err);
 		return 0;
 	}
-	mp = (const char *)evbuffer_pullup(call->out, -1);
-	if (len == 0 ||
-	    msgpack_unpack(mp, len, &off, &c->worker->zone, &o) !=
-	        MSGPACK_UNPACK_SUCCESS ||
-	    off != len) {
-		log_warnx("command %s: handler sent %s", call->cmd->name,
-		    len == 0 ? "no reply"
-		             : "an invalid or multiple-value reply");
-		util_err_set(&call->err, "ERR",
-		    "command '%s' sent no valid reply", call->cmd->name);
+	if (call_reply_object(call->cmd, call->out->data, call->out->size,
+	        &c->worker->zone, &o, &call->err) == -1) {
 		conn_reply_error(c, &call->err);
 		return -1;
 	}
-	conn_reply_value(c, call->encoding, &o, mp, len);
+	conn_reply_value(
+	    c, call->encoding, &o, call->out->data, call->out->size);
 	return 0;
 }
 
@@ -220,25 +227,25 @@ dispatch_request(struct conn *c, const struct request *req)
 	call.cmd = cmd;
 	call.argv = args.via.array.ptr;
 	call.argc = (int)args.via.array.size;
-	call.out = w->scratch;
+	call.out = &w->scratch;
 	call.encoding = c->encoding;
 	call.peer = c->peer;
 	call.name = c->name;
 	call.protocol = dispatch_protocol(c);
-	convert_packer_init(&call.pk, call.out);
+	msgpack_packer_init(&call.pk, call.out, msgpack_sbuffer_write);
 	t0 = dispatch_usec();
 	dispatch_run(cmd, &call);
 	t0 = dispatch_usec() - t0;
 	if (call.deferred != NULL) {
 		/* The plugin answers later, through the copy. */
-		evbuffer_drain(w->scratch, evbuffer_get_length(w->scratch));
+		dispatch_scratch_reset(w);
 		goto done;
 	}
 	if (dispatch_reply(c, &call) == -1)
 		call.failed = 1;
 	metrics_observe(&((struct command *)cmd)->stats, dispatch_proto(c), t0,
 	    call.failed);
-	evbuffer_drain(w->scratch, evbuffer_get_length(w->scratch));
+	dispatch_scratch_reset(w);
 	goto done;
 refused:
 	conn_reply_error(c, &err);

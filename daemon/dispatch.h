@@ -56,7 +56,7 @@ struct duet_call {
 	uint64_t present;            /* bit i: argument i was given (see
 	                                SIG_MAX_PARAMS) */
 	msgpack_packer pk;           /* packs into out */
-	struct evbuffer *out;        /* borrowed (inline) or owned: the reply */
+	msgpack_sbuffer *out;        /* borrowed (inline) or owned: the reply */
 	int encoding;                /* enum conn_encoding of the reply */
 	int failed;                  /* err holds the error reply */
 	int async;                   /* this is a struct call_async's call */

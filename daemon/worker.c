@@ -417,6 +417,7 @@ worker_init(struct worker *w, int index, const struct config *cf)
 	pthread_mutex_init(&w->mail_lock, NULL);
 	TAILQ_INIT(&w->mail);
 	msgpack_sbuffer_init(&w->args);
+	msgpack_sbuffer_init(&w->scratch);
 	if (msgpack_zone_init(&w->zone, 8192))
 		w->zone_ready = 1;
 	if (!w->zone_ready || (w->base = event_base_new()) == NULL ||
@@ -429,8 +430,7 @@ worker_init(struct worker *w, int index, const struct config *cf)
 	    (w->handoff_ev = event_new(w->base, -1, 0, worker_on_handoff, w)) ==
 	        NULL ||
 	    (w->mail_ev = event_new(w->base, -1, 0, worker_on_mail, w)) ==
-	        NULL ||
-	    (w->scratch = evbuffer_new()) == NULL) {
+	        NULL) {
 		log_error("worker %d: out of memory", index);
 		return -1;
 	}
@@ -525,8 +525,7 @@ worker_fini(struct worker *w)
 	pthread_mutex_destroy(&w->mail_lock);
 	if (w->base != NULL)
 		event_base_free(w->base);
-	if (w->scratch != NULL)
-		evbuffer_free(w->scratch);
+	msgpack_sbuffer_destroy(&w->scratch);
 	msgpack_sbuffer_destroy(&w->args);
 	if (w->zone_ready)
 		msgpack_zone_destroy(&w->zone);

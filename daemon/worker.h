@@ -68,11 +68,11 @@ struct worker {
 	size_t nallow_origins;
 	char *const *allow_hosts; /* borrowed from reg: http.allow_hosts */
 	size_t nallow_hosts;
-	struct evbuffer *scratch; /* owned: a reply being packed */
-	msgpack_sbuffer args;     /* owned: arguments being packed */
-	msgpack_zone zone;        /* owned: unpacked arguments and replies */
-	int zone_ready;           /* zone was initialised */
-	int draining;             /* worker_drain has run on this worker */
+	msgpack_sbuffer scratch; /* owned: a reply being packed */
+	msgpack_sbuffer args;    /* owned: arguments being packed */
+	msgpack_zone zone;       /* owned: unpacked arguments and replies */
+	int zone_ready;          /* zone was initialised */
+	int draining;            /* worker_drain has run on this worker */
 };
 
 /* Process-wide counters, read by INFO. */
