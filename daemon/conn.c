@@ -292,6 +292,8 @@ conn_push(struct conn *c)
 
 	if (c->in_read || c->writing || evbuffer_get_length(out) == 0)
 		return;
+	/* The bufferevent freezes the output's start but while it writes. */
+	evbuffer_unfreeze(out, 1);
 	if (evbuffer_write(out, bufferevent_getfd(c->bev)) == -1 &&
 	    errno != EAGAIN && errno != EINTR) {
 		/* The bufferevent's own write reports the error. */
