@@ -143,6 +143,7 @@ conn_on_deadline(evutil_socket_t fd, short what, void *arg)
 	c->route.minor = 1;
 	conn_close_after_reply(c);
 	conn_reply_error(c, &err);
+	conn_free_if_done(c);
 }
 
 /*
