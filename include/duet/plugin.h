@@ -413,7 +413,9 @@ duet_stream_send(duet_call *call)
 /**
  * size bytes of zeroed memory that live as long as the call: where a
  * resumable STREAM handler keeps its position between calls.  The same
- * memory on every call (size must not grow).  NULL if out of memory.
+ * memory on every call (size must not grow).  Only calls that outlive
+ * their request (STREAM and BLOCKING commands, deferred handles) have it;
+ * NULL for others, or if out of memory.
  */
 static inline void *
 duet_call_state(duet_call *call, size_t size)

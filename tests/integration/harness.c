@@ -334,6 +334,25 @@ harness_ready(struct harness *h)
 }
 
 /*
+ * Starts duetd as harness_start does, with the bundled plugins plus the
+ * test plugin named test_plugin (e.g. "defer.so", from
+ * DUET_TEST_PLUGIN_DIR) and extra_yaml.
+ */
+void
+harness_start_with(
+    struct harness *h, const char *test_plugin, const char *extra_yaml)
+{
+	char yaml[4096];
+
+	ck_assert_int_lt(
+	    snprintf(yaml, sizeof(yaml), "plugins:\n  - path: %s/%s\n%s",
+	        harness_env("DUET_TEST_PLUGIN_DIR"), test_plugin,
+	        extra_yaml != NULL ? extra_yaml : ""),
+	    (int)sizeof(yaml));
+	harness_start(h, NULL, yaml);
+}
+
+/*
  * Starts duetd on a free loopback port, with a config listening there,
  * plugin_dir set to plugin_dir (DUET_PLUGIN_DIR when NULL) and extra_yaml
  * (may be NULL) appended, and waits until PING answers.  extra_yaml comes

@@ -41,6 +41,8 @@ void harness_write_file(const char *path, const char *text);
 void harness_rmdir(const char *dir);
 char *harness_read_file(const char *path, size_t *len);
 
+void harness_start_with(
+    struct harness *h, const char *test_plugin, const char *extra_yaml);
 void harness_start(
     struct harness *h, const char *plugin_dir, const char *extra_yaml);
 void harness_stop(struct harness *h);

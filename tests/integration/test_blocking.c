@@ -38,11 +38,7 @@ static struct harness blocking_h;
 static void
 blocking_start(const char *extra)
 {
-	char yaml[2048];
-
-	snprintf(yaml, sizeof(yaml), "plugins:\n  - path: %s/defer.so\n%s",
-	    harness_env("DUET_TEST_PLUGIN_DIR"), extra);
-	harness_start(&blocking_h, NULL, yaml);
+	harness_start_with(&blocking_h, "defer.so", extra);
 }
 
 /* One event loop, so every connection shares the loop under test. */

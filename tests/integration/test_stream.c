@@ -36,11 +36,7 @@ static struct harness stream_h;
 static void
 stream_start(const char *extra)
 {
-	char yaml[2048];
-
-	snprintf(yaml, sizeof(yaml), "plugins:\n  - path: %s/defer.so\n%s",
-	    harness_env("DUET_TEST_PLUGIN_DIR"), extra);
-	harness_start(&stream_h, NULL, yaml);
+	harness_start_with(&stream_h, "defer.so", extra);
 }
 
 /* RESP streams are bounded by a small max_request_bytes. */
