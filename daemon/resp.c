@@ -141,6 +141,22 @@ fail:
 }
 
 /*
+ * The input as one contiguous block when its first chain holds all of it
+ * (the usual case: conn reads up to 64 KiB into one reservation), so
+ * that lines are scanned with memchr and numbers read in place; NULL
+ * otherwise, and the evbuffer searches below do the work.
+ */
+static const char *
+resp_flat(struct evbuffer *in, size_t len)
+{
+	struct evbuffer_iovec v;
+
+	if (evbuffer_peek(in, -1, NULL, &v, 1) != 1 || v.iov_len < len)
+		return NULL;
+	return v.iov_base;
+}
+
+/*
  * Finds the '\r' that ends the line starting at p->line, scanning only from
  * p->pos.  Like Redis, the byte after '\r' must be buffered but is not
  * checked.  Returns 1 with *eol at the '\r', 0 if more bytes are needed,
@@ -151,12 +167,18 @@ resp_find_cr(struct resp_parser *p, struct evbuffer *in, size_t *eol)
 {
 	size_t len = evbuffer_get_length(in);
 	struct evbuffer_ptr ptr;
+	const char *flat, *cr;
 
 	if (p->pos < len) {
-		if (evbuffer_ptr_set(in, &ptr, p->pos, EVBUFFER_PTR_SET) == 0)
+		if ((flat = resp_flat(in, len)) != NULL) {
+			cr = memchr(flat + p->pos, '\r', len - p->pos);
+			ptr.pos = cr != NULL ? cr - flat : -1;
+		} else if (evbuffer_ptr_set(
+		               in, &ptr, p->pos, EVBUFFER_PTR_SET) == 0) {
 			ptr = evbuffer_search(in, "\r", 1, &ptr);
-		else
+		} else {
 			ptr.pos = -1;
+		}
 		if (ptr.pos != -1) {
 			/* Stop at the '\r': the next call finds it first. */
 			p->pos = (size_t)ptr.pos;
@@ -183,9 +205,12 @@ resp_line_number(
 	char num[RESP_NUM_MAX];
 	struct evbuffer_ptr ptr;
 	size_t n = eol - p->line - 1;
+	const char *flat;
 
 	if (n == 0 || n > sizeof(num))
 		return -1;
+	if ((flat = resp_flat(in, eol)) != NULL)
+		return resp_strtoll(flat + p->line + 1, n, out);
 	if (evbuffer_ptr_set(in, &ptr, p->line + 1, EVBUFFER_PTR_SET) != 0 ||
 	    evbuffer_copyout_from(in, &ptr, num, n) != (ev_ssize_t)n)
 		return -1;
@@ -268,6 +293,7 @@ resp_step_header(struct resp_parser *p, struct evbuffer *in,
     const struct resp_limits *lim, struct duet_err *err)
 {
 	struct evbuffer_ptr ptr;
+	const char *flat;
 	size_t eol;
 	int64_t n;
 	char c;
@@ -280,7 +306,9 @@ resp_step_header(struct resp_parser *p, struct evbuffer *in,
 		    err, "ERR", "Protocol error: too big bulk count string");
 		return RESP_ERROR;
 	}
-	if (evbuffer_ptr_set(in, &ptr, p->line, EVBUFFER_PTR_SET) != 0 ||
+	if ((flat = resp_flat(in, p->line + 1)) != NULL)
+		c = flat[p->line];
+	else if (evbuffer_ptr_set(in, &ptr, p->line, EVBUFFER_PTR_SET) != 0 ||
 	    evbuffer_copyout_from(in, &ptr, &c, 1) != 1)
 		c = '\0';
 	if (c != '$') {

@@ -160,7 +160,11 @@ feed(struct resp_parser *p, struct evbuffer *in, const struct bytes *b,
 		return resp_parse(p, in, &test_lim, err);
 	}
 	for (i = 0; i < b->len && st == RESP_MORE; i++) {
-		evbuffer_add(in, b->p + i, 1);
+		/* 2: a chain per byte, so nothing is contiguous. */
+		if (bytewise == 2)
+			evbuffer_add_reference(in, b->p + i, 1, NULL, NULL);
+		else
+			evbuffer_add(in, b->p + i, 1);
 		st = resp_parse(p, in, &test_lim, err);
 	}
 	*fed = i;
@@ -231,6 +235,18 @@ END_TEST
 START_TEST(test_resp_rejects_malformed)
 {
 	check_bad(&bad_cases[_i], 0);
+}
+END_TEST
+
+START_TEST(test_resp_parses_good_requests_chained)
+{
+	check_good(&good_cases[_i], 2);
+}
+END_TEST
+
+START_TEST(test_resp_rejects_malformed_chained)
+{
+	check_bad(&bad_cases[_i], 2);
 }
 END_TEST
 
@@ -513,6 +529,9 @@ resp_suite(void)
 	tc = tcase_create("malformed");
 	tcase_add_loop_test(tc, test_resp_rejects_malformed, 0, NBAD);
 	tcase_add_loop_test(tc, test_resp_rejects_malformed_bytewise, 0, NBAD);
+	tcase_add_loop_test(
+	    tc, test_resp_parses_good_requests_chained, 0, NGOOD);
+	tcase_add_loop_test(tc, test_resp_rejects_malformed_chained, 0, NBAD);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("limits");
 	tcase_add_test(tc, test_resp_rejects_long_lines);
