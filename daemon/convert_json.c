@@ -719,6 +719,49 @@ convert_gen_print(void *ctx, const char *s, size_t len)
 }
 
 /*
+ * Appends the JSON text of the scalars most replies are (nil, a boolean,
+ * an integer, a string of printable ASCII with nothing to escape)
+ * without setting up a generator.  Returns 1 if o was one of them.
+ */
+static int
+convert_json_scalar(struct evbuffer *out, const msgpack_object *o)
+{
+	struct evbuffer_iovec v;
+	size_t len;
+	const char *s;
+	char *p;
+
+	switch (o->type) {
+	case MSGPACK_OBJECT_NIL:
+		return evbuffer_add(out, "null", 4) == 0;
+	case MSGPACK_OBJECT_BOOLEAN:
+		return o->via.boolean ? evbuffer_add(out, "true", 4) == 0
+		                      : evbuffer_add(out, "false", 5) == 0;
+	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+		return evbuffer_add_printf(out, "%" PRIu64, o->via.u64) > 0;
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+		return evbuffer_add_printf(out, "%" PRId64, o->via.i64) > 0;
+	case MSGPACK_OBJECT_STR:
+		break;
+	default:
+		return 0;
+	}
+	s = o->via.str.ptr;
+	len = o->via.str.size;
+	if (!util_printable(s, len, 1) || memchr(s, '"', len) != NULL ||
+	    memchr(s, '\\', len) != NULL)
+		return 0;
+	if (evbuffer_reserve_space(out, (ev_ssize_t)(len + 2), &v, 1) != 1)
+		return 0;
+	p = v.iov_base;
+	p[0] = '"';
+	memcpy(p + 1, s, len);
+	p[len + 1] = '"';
+	v.iov_len = len + 2;
+	return evbuffer_commit_space(out, &v, 1) == 0;
+}
+
+/*
  * Appends the JSON text of o to out (rules at the top of this file).
  * Returns 0, or -1 with err set and out unchanged.
  */
@@ -730,6 +773,8 @@ convert_msgpack_to_json(
 	yajl_gen g = NULL;
 	int rc = -1;
 
+	if (convert_json_scalar(out, o))
+		return 0;
 	if ((tmp = evbuffer_new()) == NULL ||
 	    (g = yajl_gen_alloc(NULL)) == NULL) {
 		util_err_set(err, "ERR", "out of memory");

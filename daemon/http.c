@@ -171,6 +171,16 @@ http_body_pending(const struct http_parser *p)
 }
 
 /*
+ * Bytes that can stand anywhere in a head line: visible ASCII, space,
+ * tab and every byte >= 0x80 (anything but CR, LF, other controls, DEL).
+ */
+static const unsigned char http_plain[256] = {
+    ['\t'] = 1,
+    [0x20 ... 0x7e] = 1,
+    [0x80 ... 0xff] = 1,
+};
+
+/*
  * Checks one new byte c of a head given the bytes before it in *win
  * (the last in the low byte).  Returns 1 when c ends the head, 0 to go
  * on, or HTTP_PARSE_ERROR with err set.
@@ -206,7 +216,7 @@ http_scan(struct http_parser *p, struct evbuffer *in, size_t max, uint32_t win0,
     size_t *end, struct duet_err *err)
 {
 	size_t len = evbuffer_get_length(in), lim = len < max ? len : max;
-	size_t pos = p->scanned >= 3 ? p->scanned - 3 : 0, i;
+	size_t pos = p->scanned >= 3 ? p->scanned - 3 : 0, i, j, t;
 	struct evbuffer_iovec v[8];
 	struct evbuffer_ptr ptr;
 	uint32_t win = pos == 0 ? win0 : 0;
@@ -219,20 +229,36 @@ http_scan(struct http_parser *p, struct evbuffer *in, size_t max, uint32_t win0,
 		if (n <= 0)
 			break;
 		for (k = 0; k < n && k < 8 && pos < lim; k++) {
-			for (i = 0; i < v[k].iov_len && pos < lim; i++, pos++) {
-				unsigned char c =
-				    ((unsigned char *)v[k].iov_base)[i];
+			const unsigned char *b = v[k].iov_base;
+			size_t stop =
+			    v[k].iov_len < lim - pos ? v[k].iov_len : lim - pos;
 
-				if (pos < p->scanned) {
-					win = (win << 8) | c;
+			for (i = 0; i < stop;) {
+				if (pos >= p->scanned && (win & 0xff) != '\r' &&
+				    http_plain[b[i]]) {
+					/* A run of plain bytes has no state to
+					 * check: win keeps its last four. */
+					for (j = i;
+					     j < stop && http_plain[b[j]];)
+						j++;
+					for (t = j - i > 4 ? j - 4 : i; t < j;
+					     t++)
+						win = (win << 8) | b[t];
+					pos += j - i;
+					i = j;
 					continue;
 				}
-				if ((r = http_scan_byte(&win, c, err)) == 1) {
+				if (pos < p->scanned) {
+					win = (win << 8) | b[i];
+				} else if ((r = http_scan_byte(
+				                &win, b[i], err)) == 1) {
 					*end = pos + 1;
 					return 1;
-				}
-				if (r != 0)
+				} else if (r != 0) {
 					return r;
+				}
+				i++;
+				pos++;
 			}
 		}
 	}
@@ -304,12 +330,8 @@ http_parse_request_line(
 	if (http_parse_version(p, sp2 + 1, len - (size_t)(sp2 + 1 - s), err) !=
 	    0)
 		return HTTP_PARSE_ERROR;
-	for (i = 0; i < req->target.len; i++) {
-		unsigned char c = (unsigned char)req->target.ptr[i];
-
-		if (c <= 0x20 || c >= 0x7f)
-			return http_fail(err, 400, "invalid request target");
-	}
+	if (!util_printable(req->target.ptr, req->target.len, 0))
+		return http_fail(err, 400, "invalid request target");
 	if (req->target.ptr[0] == '/')
 		return 0;
 	if (req->target.len == 1 && req->target.ptr[0] == '*' &&
@@ -727,22 +749,32 @@ int
 http_pct_decode(
     const char *s, size_t len, char *out, size_t *outlen, int plus_is_space)
 {
-	size_t i, n = 0;
+	const char *pct, *plus;
+	size_t i = 0, n = 0, run;
 	int hi, lo;
 
 	*outlen = 0;
-	for (i = 0; i < len; i++) {
-		if (s[i] == '%') {
-			if (len - i < 3 || (hi = http_hexval(s[i + 1])) < 0 ||
-			    (lo = http_hexval(s[i + 2])) < 0)
-				return -1;
-			out[n++] = (char)(hi << 4 | lo);
-			i += 2;
-		} else if (s[i] == '+' && plus_is_space) {
+	while (i < len) {
+		/* Copy the run up to the next '%' (or '+') at once. */
+		pct = memchr(s + i, '%', len - i);
+		run = (pct != NULL ? (size_t)(pct - s) : len) - i;
+		if (plus_is_space && (plus = memchr(s + i, '+', run)) != NULL)
+			run = (size_t)(plus - (s + i));
+		memmove(out + n, s + i, run);
+		n += run;
+		i += run;
+		if (i == len)
+			break;
+		if (s[i] == '+') {
 			out[n++] = ' ';
-		} else {
-			out[n++] = s[i];
+			i++;
+			continue;
 		}
+		if (len - i < 3 || (hi = http_hexval(s[i + 1])) < 0 ||
+		    (lo = http_hexval(s[i + 2])) < 0)
+			return -1;
+		out[n++] = (char)(hi << 4 | lo);
+		i += 3;
 	}
 	*outlen = n;
 	return 0;

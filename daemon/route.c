@@ -525,11 +525,14 @@ static int
 route_text_args(
     struct conn *c, struct http_str rest, int query, struct route_args *a)
 {
-	size_t i, max = 1, used = 0;
+	size_t max = 1, used = 0;
 	struct http_str name, value, seg;
+	const char *p = rest.ptr, *stop = rest.ptr + rest.len;
 
-	for (i = 0; i < rest.len; i++)
-		max += rest.ptr[i] == (query ? '&' : '/');
+	while ((p = memchr(p, query ? '&' : '/', (size_t)(stop - p))) != NULL) {
+		max++;
+		p++;
+	}
 	if (max > c->worker->limits.max_args) {
 		route_fail(c, 400, "too many arguments");
 		return -1;

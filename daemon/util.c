@@ -213,6 +213,32 @@ util_parse_duration(const char *s, uint64_t *out_ms)
 }
 
 /*
+ * Returns 1 if every byte of s[0..len) is visible ASCII (0x21-0x7e), or
+ * also a space when space_ok; else 0.  Eight bytes at a time: a byte
+ * below lo or above 0x7e sets its high bit in one of the two tests.
+ */
+int
+util_printable(const char *s, size_t len, int space_ok)
+{
+	const uint64_t ones = 0x0101010101010101ULL,
+	               highs = 0x8080808080808080ULL;
+	unsigned char lo = space_ok ? 0x20 : 0x21;
+	uint64_t w;
+	size_t i = 0;
+
+	for (; len - i >= 8; i += 8) {
+		memcpy(&w, s + i, 8);
+		if ((((w - ones * lo) & ~w) | ((w + ones) | w)) & highs)
+			break;
+	}
+	for (; i < len; i++) {
+		if ((unsigned char)s[i] < lo || (unsigned char)s[i] > 0x7e)
+			return 0;
+	}
+	return 1;
+}
+
+/*
  * Returns 1 if s[0..len) is well-formed UTF-8 (RFC 3629: no overlong
  * forms, no surrogates, nothing above U+10FFFF), else 0.  NUL bytes are
  * valid code points.

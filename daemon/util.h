@@ -26,6 +26,7 @@ int util_parse_double(const char *s, size_t len, double *out);
 int util_parse_size(const char *s, uint64_t *out);
 int util_parse_duration(const char *s, uint64_t *out_ms);
 int util_utf8_valid(const char *s, size_t len);
+int util_printable(const char *s, size_t len, int space_ok);
 int util_strcaseeq(const char *a, size_t alen, const char *b);
 char **util_strv_dup(char *const *v, size_t n, int *failed);
 void util_strv_free(char **v, size_t n);

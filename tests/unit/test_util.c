@@ -238,7 +238,10 @@ static const struct utf8_case utf8_cases[] = {
     /* Long ASCII runs take the eight-bytes-at-a-time path. */
     {"long ascii", "abcdefghijklmnopqrstuvwxyz", 26, 1},
     {"long ascii then ff", "abcdefghijklmnop\xff", 17, 0},
-    {"ff inside a word", "abc\xff" "efghijkl", 12, 0},
+    {"ff inside a word",
+        "abc\xff"
+        "efghijkl",
+        12, 0},
     {"2-byte after 8 ascii", "abcdefgh\xc3\xa9ijklmnop", 18, 1},
     {"surrogate after 7 ascii", "abcdefg\xed\xa0\x80zzzzzzzz", 18, 0},
     {"truncated at the end of a long run", "abcdefghijklmnop\xe2\x82", 18, 0},
@@ -250,6 +253,37 @@ START_TEST(test_util_utf8)
 
 	ck_assert_msg(
 	    util_utf8_valid(c->bytes, c->len) == c->valid, "%s", c->name);
+}
+END_TEST
+
+/* util_printable: s, len, space_ok, expected. */
+static const struct printable_case {
+	const char *name;
+	const char *bytes;
+	size_t len;
+	int space_ok;
+	int printable;
+} printable_cases[] = {
+    {"empty", "", 0, 0, 1},
+    {"short", "abc", 3, 0, 1},
+    {"long", "abcdefghijklmnopqrstuvwxyz~!", 28, 0, 1},
+    {"space refused", "abcdefgh ijk", 12, 0, 0},
+    {"space allowed", "abcdefgh ijk", 12, 1, 1},
+    {"tab in a word", "abc\tefghijkl", 12, 1, 0},
+    {"DEL in a word", "abcdefg\x7fijkl", 12, 1, 0},
+    {"0x80 at the end", "abcdefghijklmnop\x80", 17, 1, 0},
+    {"NUL in the tail", "abcdefghij\0l", 12, 1, 0},
+    {"0x21 and 0x7e", "!~!~!~!~!~", 10, 0, 1},
+    {"0x1f in a word", "abcd\x1fefghijk", 12, 1, 0},
+};
+
+START_TEST(test_util_printable)
+{
+	const struct printable_case *c = &printable_cases[_i];
+
+	ck_assert_msg(
+	    util_printable(c->bytes, c->len, c->space_ok) == c->printable, "%s",
+	    c->name);
 }
 END_TEST
 
@@ -318,6 +352,7 @@ util_suite(void)
 
 	tc = tcase_create("utf8");
 	tcase_add_loop_test(tc, test_util_utf8, 0, NELEM(utf8_cases));
+	tcase_add_loop_test(tc, test_util_printable, 0, NELEM(printable_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("strings");
