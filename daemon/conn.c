@@ -2,13 +2,18 @@
 /*
  * conn - the connection layer shared by every codec.
  *
- * Input: the read callback hands the input evbuffer to the codec's
- * incremental parser; each whole request goes to dispatch, and only then
- * is it drained.  Output: replies are encoded straight into the
- * bufferevent's output when nothing earlier is pending, otherwise queued
- * on c->pending and flushed in order.  A client whose unread output passes
- * limits.max_output_bytes is dropped (as Redis drops a client over its
- * output buffer limit); other clients never notice.
+ * Input: when the socket is readable, one readv of up to 64 KiB lands in
+ * the input evbuffer and the codec's incremental parser serves every
+ * whole request in it (each goes to dispatch, and only then is it
+ * drained).  Output: replies are encoded straight into the output
+ * evbuffer when nothing earlier is pending, otherwise queued on
+ * c->pending (conn_reply.c) and flushed in order; at the end of the
+ * batch the output is written at once, and a write event waits only for
+ * what the socket did not take (as Redis does; libevent's bufferevent
+ * would read 4 KiB at a time and toggle EPOLLOUT around every batch).  A
+ * client whose unread output passes limits.max_output_bytes is dropped
+ * (as Redis drops a client over its output buffer limit); other clients
+ * never notice.
  */
 #include "autoconf.h"
 
@@ -27,7 +32,6 @@
 #include <string.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "call.h"
@@ -53,8 +57,8 @@
 #define CONN_PENDING_MAX 1024
 
 static void conn_on_readable(evutil_socket_t fd, short what, void *arg);
-static void conn_on_write(struct bufferevent *bev, void *arg);
-static void conn_on_event(struct bufferevent *bev, short what, void *arg);
+static void conn_on_writable(evutil_socket_t fd, short what, void *arg);
+static void conn_release(struct conn *c);
 
 /*
  * Formats a peer address as "1.2.3.4:port", "[::1]:port" or "unix".
@@ -116,7 +120,24 @@ conn_set_idle_timeout(struct conn *c)
 	tv.tv_sec = (time_t)(ms / 1000);
 	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 	event_add(c->rev, &tv);
-	bufferevent_set_timeouts(c->bev, NULL, &tv);
+}
+
+/*
+ * How long output may wait with none of it taken: the idle timeout, or,
+ * without one, CONN_LINGER_S once c is closing.  NULL: for ever.
+ */
+static const struct timeval *
+conn_write_timeout(const struct conn *c, struct timeval *tv)
+{
+	uint64_t ms = c->worker->limits.idle_timeout_ms;
+
+	if (ms == 0 && !c->closing)
+		return NULL;
+	if (ms == 0)
+		ms = CONN_LINGER_S * 1000;
+	tv->tv_sec = (time_t)(ms / 1000);
+	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	return tv;
 }
 
 /*
@@ -154,7 +175,7 @@ conn_on_deadline(evutil_socket_t fd, short what, void *arg)
 static void
 conn_update_deadline(struct conn *c, uint64_t served)
 {
-	int partial = evbuffer_get_length(bufferevent_get_input(c->bev)) > 0 ||
+	int partial = evbuffer_get_length(c->in) > 0 ||
 	    (c->proto == CONN_PROTO_HTTP && c->p.http.state != HTTP_ST_HEAD);
 	uint64_t ms = c->worker->limits.header_timeout_ms;
 	struct timeval tv;
@@ -191,10 +212,16 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 		evutil_closesocket(fd);
 		return NULL;
 	}
-	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
-		evutil_closesocket(fd);
-		free(c);
+	c->fd = fd;
+	c->in = evbuffer_new();
+	c->out = evbuffer_new();
+	c->rev =
+	    event_new(w->base, fd, EV_READ | EV_PERSIST, conn_on_readable, c);
+	c->wev =
+	    event_new(w->base, fd, EV_WRITE | EV_PERSIST, conn_on_writable, c);
+	if (c->in == NULL || c->out == NULL || c->rev == NULL ||
+	    c->wev == NULL) {
+		conn_release(c);
 		return NULL;
 	}
 	if (sa->sa_family != AF_UNIX)
@@ -206,28 +233,32 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 	snprintf(c->local, sizeof(c->local), "%s", local);
 	c->protocols = protocols;
 	TAILQ_INIT(&c->pending);
-	/* The conn reads the socket itself (conn_on_readable); the
-	 * bufferevent writes what conn_push could not. */
-	bufferevent_setcb(c->bev, NULL, conn_on_write, conn_on_event, c);
-	c->rev =
-	    event_new(w->base, fd, EV_READ | EV_PERSIST, conn_on_readable, c);
-	if (c->rev == NULL) {
-		bufferevent_free(c->bev);
-		free(c);
-		return NULL;
-	}
-	evbuffer_add_cb(bufferevent_get_output(c->bev), conn_on_sent, c);
+	evbuffer_add_cb(c->out, conn_on_sent, c);
 	conn_set_idle_timeout(c);
-	/* EV_WRITE (on by default) only while output waits for the socket:
-	 * see conn_push.  The input's end, which the bufferevent keeps
-	 * frozen but while it reads, is the conn's to fill. */
-	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
-	evbuffer_unfreeze(bufferevent_get_input(c->bev), 0);
 	TAILQ_INSERT_TAIL(&w->conns, c, entry);
 	atomic_fetch_add(&worker_stats.connections, 1);
 	atomic_fetch_add(&worker_stats.total_connections, 1);
 	log_debug("client %" PRIu64 " connected from %s", c->id, c->peer);
 	return c;
+}
+
+/*
+ * Frees what conn_new allocated and closes the socket.
+ */
+static void
+conn_release(struct conn *c)
+{
+	if (c->rev != NULL)
+		event_free(c->rev);
+	if (c->wev != NULL)
+		event_free(c->wev);
+	if (c->in != NULL)
+		evbuffer_free(c->in);
+	if (c->out != NULL)
+		evbuffer_free(c->out);
+	evutil_closesocket(c->fd);
+	free(c->name);
+	free(c);
 }
 
 /*
@@ -256,10 +287,7 @@ conn_free(struct conn *c)
 		resp_parser_fini(&c->p.resp);
 	else if (c->proto == CONN_PROTO_HTTP)
 		http_parser_fini(&c->p.http);
-	event_free(c->rev);
-	bufferevent_free(c->bev);
-	free(c->name);
-	free(c);
+	conn_release(c);
 	atomic_fetch_sub(&worker_stats.connections, 1);
 }
 
@@ -270,41 +298,34 @@ conn_free(struct conn *c)
 void
 conn_close_after_reply(struct conn *c)
 {
-	struct timeval tv = {CONN_LINGER_S, 0};
+	struct timeval tv;
 
 	c->closing = 1;
 	event_del(c->rev);
 	/* A client that never reads its last reply is not kept for ever. */
-	if (c->worker->limits.idle_timeout_ms == 0)
-		bufferevent_set_timeouts(c->bev, NULL, &tv);
+	if (c->writing)
+		event_add(c->wev, conn_write_timeout(c, &tv));
 }
 
 /*
- * Writes the output to the socket now, and leaves what the socket does
- * not take to the bufferevent, which waits for EPOLLOUT only then.  Most
- * replies so cost one writev and no epoll_ctl (libevent would otherwise
- * add and delete the write event around every batch).  While a read is
- * being served, the push waits for its end: one write per batch.
+ * Writes the output to the socket now, and waits for EPOLLOUT only for
+ * what the socket does not take: most replies cost one writev and no
+ * epoll_ctl.  While a read is being served, the push waits for its end:
+ * one write per batch.  A write error is left to conn_on_writable, which
+ * meets it again and closes (the caller may still use c).
  */
 void
 conn_push(struct conn *c)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct timeval tv;
 
-	if (c->in_read || c->writing || evbuffer_get_length(out) == 0)
+	if (c->in_read || c->writing || evbuffer_get_length(c->out) == 0)
 		return;
-	/* The bufferevent freezes the output's start but while it writes. */
-	evbuffer_unfreeze(out, 1);
-	if (evbuffer_write(out, bufferevent_getfd(c->bev)) == -1 &&
-	    errno != EAGAIN && errno != EINTR) {
-		/* The bufferevent's own write reports the error. */
+	if ((evbuffer_write(c->out, c->fd) == -1 && errno != EAGAIN &&
+	        errno != EINTR) ||
+	    evbuffer_get_length(c->out) > 0) {
 		c->writing = 1;
-		bufferevent_enable(c->bev, EV_WRITE);
-		return;
-	}
-	if (evbuffer_get_length(out) > 0) {
-		c->writing = 1;
-		bufferevent_enable(c->bev, EV_WRITE);
+		event_add(c->wev, conn_write_timeout(c, &tv));
 	}
 }
 
@@ -325,7 +346,7 @@ conn_read(struct conn *c, struct evbuffer *in)
 		errno = ENOMEM;
 		return -1;
 	}
-	n = readv(bufferevent_getfd(c->bev), (struct iovec *)v, nv);
+	n = readv(c->fd, (struct iovec *)v, nv);
 	if (n <= 0) {
 		evbuffer_commit_space(in, v, 0);
 		return n;
@@ -362,7 +383,7 @@ int
 conn_free_if_done(struct conn *c)
 {
 	if (!c->closing || !TAILQ_EMPTY(&c->pending) ||
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+	    evbuffer_get_length(c->out) > 0)
 		return 0;
 	conn_free(c);
 	return -1;
@@ -413,7 +434,7 @@ conn_dispatch_resp(struct conn *c)
 static int
 conn_output_over_limit(struct conn *c)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct evbuffer *out = c->out;
 
 	return evbuffer_get_length(out) > c->worker->limits.max_output_bytes;
 }
@@ -468,7 +489,7 @@ conn_drain_refuses(struct conn *c, int minor)
 void
 conn_drain(struct conn *c)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer *in = c->in;
 	int midway = evbuffer_get_length(in) > 0 ||
 	    (c->proto == CONN_PROTO_HTTP && c->p.http.state != HTTP_ST_HEAD);
 
@@ -477,8 +498,7 @@ conn_drain(struct conn *c)
 		return;
 	}
 	conn_close_after_reply(c);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 &&
-	    TAILQ_EMPTY(&c->pending))
+	if (evbuffer_get_length(c->out) == 0 && TAILQ_EMPTY(&c->pending))
 		conn_free(c);
 }
 
@@ -532,7 +552,7 @@ conn_http_expect(struct conn *c)
 		return;
 	req->expect_continue = 0; /* answered once */
 	if (route_expect(c, req) == 0)
-		http_add_continue(bufferevent_get_output(c->bev), req->minor);
+		http_add_continue(c->out, req->minor);
 	/* Sent at the end of this read (conn_push). */
 }
 
@@ -642,7 +662,7 @@ conn_sniff(struct conn *c, struct evbuffer *in)
 static int
 conn_process(struct conn *c)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer *in = c->in;
 
 	if (c->proto == CONN_PROTO_UNKNOWN && conn_sniff(c, in) == 1)
 		return 0;
@@ -666,8 +686,7 @@ conn_process(struct conn *c)
 static int
 conn_on_eof(struct conn *c)
 {
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0 ||
-	    !TAILQ_EMPTY(&c->pending)) {
+	if (evbuffer_get_length(c->out) > 0 || !TAILQ_EMPTY(&c->pending)) {
 		conn_close_after_reply(c);
 		return 0;
 	}
@@ -689,7 +708,7 @@ conn_on_readable(evutil_socket_t fd, short what, void *arg)
 		conn_free(c);
 		return;
 	}
-	if ((n = conn_read(c, bufferevent_get_input(c->bev))) == 0) {
+	if ((n = conn_read(c, c->in)) == 0) {
 		conn_on_eof(c);
 		return;
 	}
@@ -714,36 +733,32 @@ conn_on_readable(evutil_socket_t fd, short what, void *arg)
 	conn_free_if_done(c);
 }
 
+/*
+ * The socket takes output again (or none was taken for the write
+ * timeout): writes, and goes back to writing first once all is out.
+ */
 static void
-conn_on_write(struct bufferevent *bev, void *arg)
+conn_on_writable(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
 
-	/* The output is written: back to writing first (conn_push). */
-	c->writing = 0;
-	bufferevent_disable(bev, EV_WRITE);
-	conn_free_if_done(c);
-}
-
-static void
-conn_on_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct conn *c = arg;
-
-	(void)bev;
-	/* A half-close still gets the replies it asked for. */
-	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
-	    (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0 ||
-	        !TAILQ_EMPTY(&c->pending))) {
-		conn_close_after_reply(c);
+	(void)fd;
+	if (what & EV_TIMEOUT) {
+		log_debug("client %" PRIu64 " not reading: closed", c->id);
+		conn_free(c);
 		return;
 	}
-	if (what & BEV_EVENT_TIMEOUT)
-		log_debug("client %" PRIu64 " idle: closed", c->id);
-	else if (what & BEV_EVENT_ERROR)
-		log_debug("client %" PRIu64 ": %s", c->id,
-		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-	conn_free(c);
+	if (evbuffer_write(c->out, c->fd) == -1 && errno != EAGAIN &&
+	    errno != EINTR) {
+		log_debug("client %" PRIu64 ": %s", c->id, strerror(errno));
+		conn_free(c);
+		return;
+	}
+	if (evbuffer_get_length(c->out) > 0)
+		return;
+	c->writing = 0;
+	event_del(c->wev);
+	conn_free_if_done(c);
 }
 
 /*

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * conn - one client connection: its bufferevent, timeouts and byte limits,
- * the protocol sniffed from the first bytes, the codec's parser state, and
- * the FIFO of pending replies that keeps pipelined replies in request
- * order whichever call finishes first.  Owned by its worker.
+ * conn - one client connection: its socket and buffers, timeouts and byte
+ * limits, the protocol sniffed from the first bytes, the codec's parser state,
+ * and the FIFO of pending replies that keeps pipelined replies in request order
+ * whichever call finishes first.  Owned by its worker.
  */
 #ifndef DUET_CONN_H
 #define DUET_CONN_H
@@ -14,7 +14,6 @@
 #include <stdint.h>
 #include <time.h>
 
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/util.h>
 
@@ -64,8 +63,11 @@ struct conn_enc {
 struct conn {
 	TAILQ_ENTRY(conn) entry; /* in the worker's list */
 	struct worker *worker;   /* borrowed: owns this conn */
-	struct bufferevent *bev; /* owned, BEV_OPT_CLOSE_ON_FREE: output */
+	evutil_socket_t fd;      /* owned: the socket */
+	struct evbuffer *in;     /* owned: bytes read, not yet served */
+	struct evbuffer *out;    /* owned: bytes to write */
 	struct event *rev;       /* owned: the socket is readable */
+	struct event *wev;       /* owned: pending while the socket is full */
 	uint64_t id;
 	enum conn_proto proto;
 	enum conn_encoding encoding;

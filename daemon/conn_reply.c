@@ -3,7 +3,7 @@
  * conn_reply - the reply queue of a conn, and encoding a msgpack reply for
  * the protocol its request came in.
  *
- * A reply is written straight into the bufferevent's output when nothing
+ * A reply is written straight into the conn's output when nothing
  * earlier is pending; otherwise it waits, finished, at the end of
  * c->pending.  A call that answers later (deferred, BLOCKING, streamed)
  * keeps a slot in the queue from the moment its request is read; what it
@@ -16,7 +16,6 @@
 #include <stdlib.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 
 #include "call.h"
 #include "conn.h"
@@ -110,7 +109,7 @@ conn_reply_target(struct conn *c)
 	struct conn_reply *r;
 
 	if (TAILQ_EMPTY(&c->pending))
-		return bufferevent_get_output(c->bev);
+		return c->out;
 	if ((r = conn_reply_slot(c, NULL)) == NULL)
 		return NULL;
 	return r->buf;
@@ -124,7 +123,7 @@ conn_reply_target(struct conn *c)
 void
 conn_flush_pending(struct conn *c)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct evbuffer *out = c->out;
 	struct conn_reply *r;
 
 	while ((r = TAILQ_FIRST(&c->pending)) != NULL) {

@@ -274,7 +274,7 @@ static const struct printable_case {
     {"0x80 at the end", "abcdefghijklmnop\x80", 17, 1, 0},
     {"NUL in the tail", "abcdefghij\0l", 12, 1, 0},
     {"0x21 and 0x7e", "!~!~!~!~!~", 10, 0, 1},
-    {"0x1f in a word", "abcd\x1fefghijk", 12, 1, 0},
+    {"0x1f in a word", "abcd\x1f" "efghijk", 12, 1, 0},
 };
 
 START_TEST(test_util_printable)
