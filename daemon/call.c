@@ -106,6 +106,7 @@ call_release(struct call_async *as)
 	if (as->item_ready)
 		msgpack_unpacked_destroy(&as->item);
 	free(as->name);
+	free(as->ctx.route.origin);
 	free(as->state_mem);
 	if (as->gen != NULL)
 		registry_unref(as->gen);
@@ -157,8 +158,11 @@ call_snapshot(struct call_async *as, struct conn *c)
 	as->ctx.http = c->proto == CONN_PROTO_HTTP;
 	as->ctx.encoding = c->encoding;
 	as->ctx.resp3 = c->resp3;
-	if (as->ctx.http)
+	if (as->ctx.http) {
 		as->ctx.route = c->route;
+		if (c->route.origin != NULL)
+			as->ctx.route.origin = strdup(c->route.origin);
+	}
 }
 
 /*

@@ -160,8 +160,7 @@ conn_on_deadline(evutil_socket_t fd, short what, void *arg)
 	}
 	util_err_set(&err, "ERR", "request not received in time");
 	err.status = 408;
-	memset(&c->route, 0, sizeof(c->route));
-	c->route.minor = 1;
+	route_ctx_reset(&c->route, 1);
 	conn_close_after_reply(c);
 	conn_reply_error(c, &err);
 	conn_free_if_done(c);
@@ -287,6 +286,7 @@ conn_free(struct conn *c)
 		resp_parser_fini(&c->p.resp);
 	else if (c->proto == CONN_PROTO_HTTP)
 		http_parser_fini(&c->p.http);
+	route_ctx_reset(&c->route, 0);
 	conn_release(c);
 	atomic_fetch_sub(&worker_stats.connections, 1);
 }
@@ -475,8 +475,7 @@ conn_drain_refuses(struct conn *c, int minor)
 	}
 	util_err_set(&err, "ERR", "shutting down");
 	err.status = 503;
-	memset(&c->route, 0, sizeof(c->route));
-	c->route.minor = minor;
+	route_ctx_reset(&c->route, minor);
 	conn_reply_error(c, &err);
 	return 1;
 }
@@ -577,8 +576,7 @@ conn_process_http(struct conn *c, struct evbuffer *in)
 			return 0;
 		case HTTP_PARSE_ERROR:
 			log_debug("client %" PRIu64 ": %s", c->id, err.msg);
-			memset(&c->route, 0, sizeof(c->route));
-			c->route.minor = 1;
+			route_ctx_reset(&c->route, 1);
 			conn_close_after_reply(c);
 			conn_reply_error(c, &err);
 			return 0;

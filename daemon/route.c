@@ -37,8 +37,10 @@
 #include "util.h"
 #include "worker.h"
 
-#define ROUTE_JSON    "application/json"
-#define ROUTE_MSGPACK "application/msgpack"
+#define ROUTE_JSON "application/json"
+/* The longest Origin echoed back (longer ones are refused). */
+#define ROUTE_ORIGIN_MAX 255
+#define ROUTE_MSGPACK    "application/msgpack"
 
 /*
  * Fails the current request with status and message.  Framing errors
@@ -62,6 +64,18 @@ route_fail(struct conn *c, int status, const char *fmt, ...)
 }
 
 /*
+ * Forgets the response settings of the last request (and its Origin):
+ * what an error answered outside a request needs, HTTP/1.minor.
+ */
+void
+route_ctx_reset(struct route_ctx *ctx, int minor)
+{
+	free(ctx->origin);
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->minor = minor;
+}
+
+/*
  * Response headers every reply of this request carries: CORS for an
  * allowed origin, and Allow on 405.
  */
@@ -72,7 +86,7 @@ route_extra_headers(
 	int n = 0;
 
 	buf[0] = '\0';
-	if (ctx->origin[0] != '\0')
+	if (ctx->origin != NULL)
 		n = snprintf(buf, len,
 		    "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n",
 		    ctx->origin);
@@ -275,10 +289,11 @@ route_origin_ok(struct conn *c, const struct http_request *req)
 	const struct worker *w = c->worker;
 	struct http_str o = req->origin;
 
-	c->route.origin[0] = '\0';
+	free(c->route.origin);
+	c->route.origin = NULL;
 	if (o.len == 0)
 		return 1;
-	if (o.len >= sizeof(c->route.origin))
+	if (o.len > ROUTE_ORIGIN_MAX)
 		return 0;
 	if ((req->host.len > 0 && o.len == req->host.len + 7 &&
 	        strncasecmp(o.ptr, "http://", 7) == 0 &&
@@ -286,8 +301,8 @@ route_origin_ok(struct conn *c, const struct http_request *req)
 		return 1; /* the daemon's own page */
 	if (!route_listed(w->allow_origins, w->nallow_origins, o.ptr, o.len))
 		return 0;
-	memcpy(c->route.origin, o.ptr, o.len);
-	c->route.origin[o.len] = '\0';
+	/* Out of memory: no CORS headers, so the browser refuses. */
+	c->route.origin = strndup(o.ptr, o.len);
 	return 1;
 }
 
@@ -353,7 +368,8 @@ route_begin(struct conn *c, const struct http_request *req, int closing)
 	ctx->msgpack = route_is_msgpack_type(req->accept);
 	ctx->sse = http_media_type_is(req->accept, "text/event-stream");
 	ctx->allow = NULL;
-	ctx->origin[0] = '\0';
+	free(ctx->origin);
+	ctx->origin = NULL;
 	if (!route_host_ok(c->worker, req->host)) {
 		route_fail(c, 421, "host '%.*s' is not served here",
 		    (int)(req->host.len < 64 ? req->host.len : 64),
@@ -381,7 +397,7 @@ route_options(struct conn *c, const struct http_request *req)
 	if (out == NULL)
 		return;
 	(void)req;
-	if (c->route.origin[0] != '\0')
+	if (c->route.origin != NULL)
 		snprintf(extra, sizeof(extra),
 		    "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n"
 		    "Access-Control-Allow-Methods: GET, HEAD, POST\r\n"

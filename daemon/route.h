@@ -27,9 +27,10 @@ struct route_ctx {
 	int msgpack;       /* the client accepts msgpack */
 	int sse;           /* the client accepts text/event-stream */
 	const char *allow; /* Allow header of a 405; NULL: "POST" */
-	char origin[256];  /* an allowed Origin to echo, or "" */
+	char *origin;      /* owned: an allowed Origin to echo, or NULL */
 };
 
+void route_ctx_reset(struct route_ctx *ctx, int minor);
 void route_request(struct conn *c, struct http_request *req);
 int route_expect(struct conn *c, const struct http_request *req);
 void route_head(const struct route_ctx *ctx, int closing, struct evbuffer *out,
