@@ -748,6 +748,8 @@ convert_json_scalar(struct evbuffer *out, const msgpack_object *o)
 	}
 	s = o->via.str.ptr;
 	len = o->via.str.size;
+	if (len == 0) /* ptr may be NULL */
+		return evbuffer_add(out, "\"\"", 2) == 0;
 	if (!util_printable(s, len, 1) || memchr(s, '"', len) != NULL ||
 	    memchr(s, '\\', len) != NULL)
 		return 0;
