@@ -56,8 +56,8 @@
  * conn stops reading from it. */
 #define CONN_PENDING_MAX 1024
 
-static void conn_on_readable(evutil_socket_t fd, short what, void *arg);
-static void conn_on_writable(evutil_socket_t fd, short what, void *arg);
+static void conn_on_io(evutil_socket_t fd, short what, void *arg);
+static int conn_keep_input(struct conn *c, struct evbuffer *in);
 static void conn_release(struct conn *c);
 
 /*
@@ -104,40 +104,36 @@ conn_on_sent(
 }
 
 /*
- * The idle timeout: limits.idle_timeout without a byte read, or with
- * output waiting and none of it taken by the client (0: none).
+ * Waits for what c needs from its socket, with one event: bytes to read
+ * unless c is closing or has paused reading, room to write while output
+ * waits.  The timeout is limits.idle_timeout (no byte read, or none of
+ * the output taken); a closing conn without one lingers CONN_LINGER_S.
+ * The event is changed only when that changes.
  */
-static void
-conn_set_idle_timeout(struct conn *c)
+void
+conn_arm(struct conn *c)
 {
 	uint64_t ms = c->worker->limits.idle_timeout_ms;
+	short what = 0;
 	struct timeval tv;
 
-	if (ms == 0) {
-		event_add(c->rev, NULL);
+	if (!c->closing && !c->read_paused)
+		what |= EV_READ;
+	if (c->writing)
+		what |= EV_WRITE;
+	if (what == c->armed)
 		return;
-	}
+	event_del(c->ev);
+	c->armed = what;
+	if (what == 0)
+		return;
+	event_assign(
+	    c->ev, c->worker->base, c->fd, what | EV_PERSIST, conn_on_io, c);
+	if (ms == 0 && c->closing)
+		ms = CONN_LINGER_S * 1000;
 	tv.tv_sec = (time_t)(ms / 1000);
 	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-	event_add(c->rev, &tv);
-}
-
-/*
- * How long output may wait with none of it taken: the idle timeout, or,
- * without one, CONN_LINGER_S once c is closing.  NULL: for ever.
- */
-static const struct timeval *
-conn_write_timeout(const struct conn *c, struct timeval *tv)
-{
-	uint64_t ms = c->worker->limits.idle_timeout_ms;
-
-	if (ms == 0 && !c->closing)
-		return NULL;
-	if (ms == 0)
-		ms = CONN_LINGER_S * 1000;
-	tv->tv_sec = (time_t)(ms / 1000);
-	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
-	return tv;
+	event_add(c->ev, ms > 0 ? &tv : NULL);
 }
 
 /*
@@ -174,7 +170,7 @@ conn_on_deadline(evutil_socket_t fd, short what, void *arg)
 static void
 conn_update_deadline(struct conn *c, uint64_t served)
 {
-	int partial = evbuffer_get_length(c->in) > 0 ||
+	int partial = (c->in != NULL && evbuffer_get_length(c->in) > 0) ||
 	    (c->proto == CONN_PROTO_HTTP && c->p.http.state != HTTP_ST_HEAD);
 	uint64_t ms = c->worker->limits.header_timeout_ms;
 	struct timeval tv;
@@ -212,14 +208,9 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 		return NULL;
 	}
 	c->fd = fd;
-	c->in = evbuffer_new();
 	c->out = evbuffer_new();
-	c->rev =
-	    event_new(w->base, fd, EV_READ | EV_PERSIST, conn_on_readable, c);
-	c->wev =
-	    event_new(w->base, fd, EV_WRITE | EV_PERSIST, conn_on_writable, c);
-	if (c->in == NULL || c->out == NULL || c->rev == NULL ||
-	    c->wev == NULL) {
+	c->ev = event_new(w->base, fd, EV_READ | EV_PERSIST, conn_on_io, c);
+	if (c->out == NULL || c->ev == NULL) {
 		conn_release(c);
 		return NULL;
 	}
@@ -233,7 +224,8 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 	c->protocols = protocols;
 	TAILQ_INIT(&c->pending);
 	evbuffer_add_cb(c->out, conn_on_sent, c);
-	conn_set_idle_timeout(c);
+	c->worker = w;
+	conn_arm(c);
 	TAILQ_INSERT_TAIL(&w->conns, c, entry);
 	atomic_fetch_add(&worker_stats.connections, 1);
 	atomic_fetch_add(&worker_stats.total_connections, 1);
@@ -247,10 +239,8 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 static void
 conn_release(struct conn *c)
 {
-	if (c->rev != NULL)
-		event_free(c->rev);
-	if (c->wev != NULL)
-		event_free(c->wev);
+	if (c->ev != NULL)
+		event_free(c->ev);
 	if (c->in != NULL)
 		evbuffer_free(c->in);
 	if (c->out != NULL)
@@ -298,13 +288,8 @@ conn_free(struct conn *c)
 void
 conn_close_after_reply(struct conn *c)
 {
-	struct timeval tv;
-
 	c->closing = 1;
-	event_del(c->rev);
-	/* A client that never reads its last reply is not kept for ever. */
-	if (c->writing)
-		event_add(c->wev, conn_write_timeout(c, &tv));
+	conn_arm(c);
 }
 
 /*
@@ -317,15 +302,13 @@ conn_close_after_reply(struct conn *c)
 void
 conn_push(struct conn *c)
 {
-	struct timeval tv;
-
 	if (c->in_read || c->writing || evbuffer_get_length(c->out) == 0)
 		return;
 	if ((evbuffer_write(c->out, c->fd) == -1 && errno != EAGAIN &&
 	        errno != EINTR) ||
 	    evbuffer_get_length(c->out) > 0) {
 		c->writing = 1;
-		event_add(c->wev, conn_write_timeout(c, &tv));
+		conn_arm(c);
 	}
 }
 
@@ -372,7 +355,7 @@ conn_resume_reading(struct conn *c)
 	    c->npending >= CONN_PENDING_MAX / 2)
 		return;
 	c->read_paused = 0;
-	conn_set_idle_timeout(c);
+	conn_arm(c);
 }
 
 /*
@@ -488,8 +471,7 @@ conn_drain_refuses(struct conn *c, int minor)
 void
 conn_drain(struct conn *c)
 {
-	struct evbuffer *in = c->in;
-	int midway = evbuffer_get_length(in) > 0 ||
+	int midway = (c->in != NULL && evbuffer_get_length(c->in) > 0) ||
 	    (c->proto == CONN_PROTO_HTTP && c->p.http.state != HTTP_ST_HEAD);
 
 	if (midway) {
@@ -658,9 +640,8 @@ conn_sniff(struct conn *c, struct evbuffer *in)
  * was freed.
  */
 static int
-conn_process(struct conn *c)
+conn_process(struct conn *c, struct evbuffer *in)
 {
-	struct evbuffer *in = c->in;
 
 	if (c->proto == CONN_PROTO_UNKNOWN && conn_sniff(c, in) == 1)
 		return 0;
@@ -693,70 +674,119 @@ conn_on_eof(struct conn *c)
 	return -1;
 }
 
+/*
+ * The socket has bytes (or the end): reads them into the conn's input, or
+ * the worker's shared one when the conn has no partial request waiting,
+ * and serves every whole request.  What is left of a request moves to an
+ * input of the conn's own: an idle conn has none (Redis 7.4's reusable
+ * query buffer).
+ */
 static void
-conn_on_readable(evutil_socket_t fd, short what, void *arg)
+conn_on_readable(struct conn *c)
 {
-	struct conn *c = arg;
+	struct evbuffer *shared = c->worker->rbuf;
+	struct evbuffer *in = c->in != NULL ? c->in : shared;
 	uint64_t before = c->nrequests;
 	ssize_t n;
 
-	(void)fd;
-	if (what & EV_TIMEOUT) {
-		log_debug("client %" PRIu64 " idle: closed", c->id);
-		conn_free(c);
-		return;
-	}
-	if ((n = conn_read(c, c->in)) == 0) {
-		conn_on_eof(c);
-		return;
-	}
-	if (n == -1) {
-		if (errno == EAGAIN || errno == EINTR)
-			return;
-		log_debug("client %" PRIu64 ": %s", c->id, strerror(errno));
-		conn_free(c);
+	if ((n = conn_read(c, in)) <= 0) {
+		if (n == 0)
+			conn_on_eof(c);
+		else if (errno != EAGAIN && errno != EINTR) {
+			log_debug(
+			    "client %" PRIu64 ": %s", c->id, strerror(errno));
+			conn_free(c);
+		}
 		return;
 	}
 	c->in_read = 1;
-	if (conn_process(c) == -1)
+	if (conn_process(c, in) == -1) {
+		/* c is gone, and its own input with it. */
+		if (in == shared)
+			evbuffer_drain(shared, evbuffer_get_length(shared));
 		return;
+	}
 	c->in_read = 0;
+	if (conn_keep_input(c, in) == -1)
+		return;
 	conn_push(c);
 	/* Too many replies still owed: read again once they are written. */
 	if (c->npending >= CONN_PENDING_MAX && !c->closing) {
-		event_del(c->rev);
 		c->read_paused = 1;
+		conn_arm(c);
 	}
 	conn_update_deadline(c, c->nrequests - before);
 	conn_free_if_done(c);
 }
 
 /*
- * The socket takes output again (or none was taken for the write
- * timeout): writes, and goes back to writing first once all is out.
+ * After serving a read from in: keeps a partial request in the conn's
+ * own input, and lets go of an empty one.  Returns -1 if c was freed
+ * (out of memory).
  */
+static int
+conn_keep_input(struct conn *c, struct evbuffer *in)
+{
+	size_t left = evbuffer_get_length(in);
+
+	if (in == c->in) {
+		if (left == 0) {
+			evbuffer_free(c->in);
+			c->in = NULL;
+		}
+		return 0;
+	}
+	if (left == 0)
+		return 0;
+	if (c->closing) {
+		evbuffer_drain(in, left);
+		return 0;
+	}
+	if ((c->in = evbuffer_new()) == NULL) {
+		evbuffer_drain(in, left);
+		conn_free(c);
+		return -1;
+	}
+	evbuffer_add_buffer(c->in, in);
+	return 0;
+}
+
+/*
+ * The socket takes output again: writes, and goes back to writing first
+ * once all is out.  Returns -1 if c was freed.
+ */
+static int
+conn_on_writable(struct conn *c)
+{
+	if (evbuffer_write(c->out, c->fd) == -1 && errno != EAGAIN &&
+	    errno != EINTR) {
+		log_debug("client %" PRIu64 ": %s", c->id, strerror(errno));
+		conn_free(c);
+		return -1;
+	}
+	if (evbuffer_get_length(c->out) > 0)
+		return 0;
+	c->writing = 0;
+	conn_arm(c);
+	return conn_free_if_done(c);
+}
+
 static void
-conn_on_writable(evutil_socket_t fd, short what, void *arg)
+conn_on_io(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
 
 	(void)fd;
 	if (what & EV_TIMEOUT) {
-		log_debug("client %" PRIu64 " not reading: closed", c->id);
+		log_debug("client %" PRIu64 " %s: closed", c->id,
+		    c->writing ? "not reading its replies" : "idle");
 		conn_free(c);
 		return;
 	}
-	if (evbuffer_write(c->out, c->fd) == -1 && errno != EAGAIN &&
-	    errno != EINTR) {
-		log_debug("client %" PRIu64 ": %s", c->id, strerror(errno));
-		conn_free(c);
+	if ((what & EV_WRITE) && conn_on_writable(c) == -1)
 		return;
-	}
-	if (evbuffer_get_length(c->out) > 0)
-		return;
-	c->writing = 0;
-	event_del(c->wev);
-	conn_free_if_done(c);
+	if (what & EV_READ)
+		conn_on_readable(c);
 }
 
 /*

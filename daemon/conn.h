@@ -64,10 +64,10 @@ struct conn {
 	TAILQ_ENTRY(conn) entry; /* in the worker's list */
 	struct worker *worker;   /* borrowed: owns this conn */
 	evutil_socket_t fd;      /* owned: the socket */
-	struct evbuffer *in;     /* owned: bytes read, not yet served */
+	struct evbuffer *in;     /* owned: a partial request, or NULL */
 	struct evbuffer *out;    /* owned: bytes to write */
-	struct event *rev;       /* owned: the socket is readable */
-	struct event *wev;       /* owned: pending while the socket is full */
+	struct event *ev;        /* owned: EV_READ and/or EV_WRITE (conn_arm) */
+	short armed;             /* what ev waits for */
 	uint64_t id;
 	enum conn_proto proto;
 	enum conn_encoding encoding;
@@ -107,6 +107,7 @@ void conn_reply_done(struct conn *c);
 void conn_describe(const struct conn *c, char *buf, size_t len);
 int conn_free_if_done(struct conn *c);
 void conn_push(struct conn *c);
+void conn_arm(struct conn *c);
 void conn_resume_reading(struct conn *c);
 
 /* conn_reply.c: the reply queue. */

@@ -430,7 +430,8 @@ worker_init(struct worker *w, int index, const struct config *cf)
 	    (w->handoff_ev = event_new(w->base, -1, 0, worker_on_handoff, w)) ==
 	        NULL ||
 	    (w->mail_ev = event_new(w->base, -1, 0, worker_on_mail, w)) ==
-	        NULL) {
+	        NULL ||
+	    (w->rbuf = evbuffer_new()) == NULL) {
 		log_error("worker %d: out of memory", index);
 		return -1;
 	}
@@ -526,6 +527,8 @@ worker_fini(struct worker *w)
 	if (w->base != NULL)
 		event_base_free(w->base);
 	msgpack_sbuffer_destroy(&w->scratch);
+	if (w->rbuf != NULL)
+		evbuffer_free(w->rbuf);
 	msgpack_sbuffer_destroy(&w->args);
 	if (w->zone_ready)
 		msgpack_zone_destroy(&w->zone);
