@@ -225,6 +225,15 @@ call_run(struct call_async *as, int on_loop)
 }
 
 /*
+ * Whether the caller runs on the call's worker thread (its event loop).
+ */
+int
+call_on_loop(const struct call_async *as)
+{
+	return pthread_equal(pthread_self(), as->worker->thread);
+}
+
+/*
  * Answers the call with err instead of running it (BUSY, shutting down).
  * Any thread.
  */
@@ -233,7 +242,7 @@ call_fail(struct call_async *as, const struct duet_err *err)
 {
 	as->call.err = *err;
 	as->call.failed = 1;
-	if (pthread_equal(pthread_self(), as->worker->thread))
+	if (call_on_loop(as))
 		call_returned_here(as);
 	else
 		call_post(as, CALL_KICK_RETURNED);
@@ -260,9 +269,10 @@ call_reply_object(const struct command *cmd, const char *mp, size_t len,
 }
 
 /*
- * How the call's reply is encoded, now.
+ * How the call's reply is encoded, now: as its request asked, closing
+ * if its conn is.
  */
-static struct conn_enc
+struct conn_enc
 call_enc(const struct call_async *as)
 {
 	struct conn_enc enc = {as->ctx.http, as->ctx.encoding, as->ctx.resp3,

@@ -26,6 +26,7 @@
 #include "route.h"
 
 struct conn;
+struct conn_enc;
 struct conn_reply;
 struct registry;
 struct worker;
@@ -114,6 +115,8 @@ void call_orphan(struct call_async *as);
 void call_drained(struct call_async *as, size_t backlog);
 void call_post(struct call_async *as, unsigned kick);
 void call_fail(struct call_async *as, const struct duet_err *err);
+struct conn_enc call_enc(const struct call_async *as);
+int call_on_loop(const struct call_async *as);
 void call_mail_close(void);
 void call_shutdown(void);
 uint64_t call_live(void);

@@ -234,7 +234,7 @@ call_host_stream_send(duet_call *call)
 		call->failed = 1;
 		return -1;
 	}
-	on_loop = pthread_equal(pthread_self(), as->worker->thread);
+	on_loop = call_on_loop(as);
 	if (as->ctx.http && !on_loop)
 		call_post(as, CALL_KICK_FLUSH);
 	return call_stream_wait(as, on_loop);
@@ -307,8 +307,7 @@ call_stream_http_error(struct call_async *as, struct evbuffer *out)
 void
 call_stream_end(struct call_async *as, struct evbuffer *out)
 {
-	struct conn_enc enc = {as->ctx.http, as->ctx.encoding, as->ctx.resp3,
-	    as->conn != NULL && as->conn->closing, &as->ctx.route};
+	struct conn_enc enc = call_enc(as);
 
 	if (!as->call.failed && as->call.out->size > 0 &&
 	    call_stream_take(as, &as->call.err) == -1)

@@ -224,7 +224,6 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 	c->protocols = protocols;
 	TAILQ_INIT(&c->pending);
 	evbuffer_add_cb(c->out, conn_on_sent, c);
-	c->worker = w;
 	conn_arm(c);
 	TAILQ_INSERT_TAIL(&w->conns, c, entry);
 	atomic_fetch_add(&worker_stats.connections, 1);

@@ -158,6 +158,19 @@ conn_reply_slot_done(struct conn *c, struct conn_reply *r)
 }
 
 /*
+ * How a reply to c's current request is encoded: in encoding (the
+ * call's), c's protocol and its current HTTP response settings.
+ */
+static struct conn_enc
+conn_enc_now(const struct conn *c, int encoding)
+{
+	struct conn_enc enc = {c->proto == CONN_PROTO_HTTP, encoding, c->resp3,
+	    c->closing, &c->route};
+
+	return enc;
+}
+
+/*
  * Queues a successful reply: o is the unpacked value of the packed bytes
  * mp (both borrowed), encoded as the request's encoding asked.
  */
@@ -165,8 +178,7 @@ void
 conn_reply_value(struct conn *c, int encoding, const msgpack_object *o,
     const char *mp, size_t len)
 {
-	struct conn_enc enc = {c->proto == CONN_PROTO_HTTP, encoding, c->resp3,
-	    c->closing, &c->route};
+	struct conn_enc enc = conn_enc_now(c, encoding);
 	struct evbuffer *out;
 
 	if ((out = conn_reply_target(c)) == NULL) {
@@ -183,8 +195,7 @@ conn_reply_value(struct conn *c, int encoding, const msgpack_object *o,
 void
 conn_reply_error(struct conn *c, const struct duet_err *err)
 {
-	struct conn_enc enc = {c->proto == CONN_PROTO_HTTP, c->encoding,
-	    c->resp3, c->closing, &c->route};
+	struct conn_enc enc = conn_enc_now(c, c->encoding);
 	struct evbuffer *out;
 
 	if ((out = conn_reply_target(c)) == NULL) {
