@@ -194,6 +194,7 @@ call_new(struct conn *c, const struct command *cmd, const char *args,
 	call_snapshot(as, c);
 	as->t0 = dispatch_usec();
 	as->max_stream = c->worker->limits.max_request_bytes;
+	as->max_output = c->worker->limits.max_output_bytes;
 	if ((as->slot = conn_reply_slot(c, as)) == NULL)
 		goto fail;
 	as->conn = c;
@@ -276,7 +277,8 @@ struct conn_enc
 call_enc(const struct call_async *as)
 {
 	struct conn_enc enc = {as->ctx.http, as->ctx.encoding, as->ctx.resp3,
-	    as->conn != NULL && as->conn->closing, &as->ctx.route};
+	    as->conn != NULL && as->conn->closing, &as->ctx.route,
+	    as->max_output};
 
 	return enc;
 }

@@ -79,6 +79,7 @@ struct call_async {
 	size_t state_size;
 	uint64_t t0;         /* when the request was read, in µs */
 	uint64_t max_stream; /* RESP: limits.max_request_bytes */
+	uint64_t max_output; /* limits.max_output_bytes: the largest reply */
 	int runner_done;     /* worker thread: the handler has returned */
 	int completed;       /* worker thread: the answer was written */
 	/* Guarded by the worker's mail_lock. */

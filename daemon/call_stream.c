@@ -61,8 +61,15 @@ call_stream_http_item(struct call_async *as, struct evbuffer *out,
 	struct evbuffer *body = as->scratch;
 	char buf[64];
 
+	size_t max = as->max_output;
+
 	if (as->ctx.route.msgpack) {
 		mp = convert_msgpack_reply(o, mp, &len, buf, sizeof(buf));
+		if (len > max) {
+			util_err_set(
+			    err, "ERR", "reply is larger than %zu bytes", max);
+			return -1;
+		}
 		evbuffer_add(out, mp, len);
 		return 0;
 	}
@@ -73,7 +80,7 @@ call_stream_http_item(struct call_async *as, struct evbuffer *out,
 	if (as->ctx.route.sse)
 		evbuffer_add_printf(
 		    body, "%sdata: ", error ? "event: error\n" : "");
-	if (convert_msgpack_to_json(body, o, err) == -1) {
+	if (convert_msgpack_to_json(body, o, max, err) == -1) {
 		evbuffer_drain(body, evbuffer_get_length(body));
 		return -1;
 	}

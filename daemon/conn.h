@@ -58,6 +58,7 @@ struct conn_enc {
 	int resp3;
 	int closing; /* HTTP: the connection closes after this reply */
 	const struct route_ctx *route; /* HTTP: borrowed */
+	size_t max_output; /* limits.max_output_bytes: no reply is larger */
 };
 
 struct conn {

@@ -22,6 +22,7 @@
 #include "convert.h"
 #include "route.h"
 #include "util.h"
+#include "worker.h"
 
 /*
  * Encodes a successful reply o (the unpacked value of the packed bytes mp,
@@ -32,34 +33,41 @@ conn_encode_value(const struct conn_enc *enc, struct evbuffer *out,
     const msgpack_object *o, const char *mp, size_t len)
 {
 	struct evbuffer *json;
-	struct duet_err err;
+	struct duet_err err = {.code = ""};
 	char buf[64];
 
 	if (enc->http) {
-		route_reply_value(enc->route, enc->closing, out, o, mp, len);
+		route_reply_value(
+		    enc->route, enc->closing, out, o, mp, len, enc->max_output);
 		return;
 	}
 	switch (enc->encoding) {
 	case CONN_ENC_MSGPACK:
 		mp = convert_msgpack_reply(o, mp, &len, buf, sizeof(buf));
-		resp_add_bulk(out, mp, len);
+		if (len > enc->max_output)
+			util_err_set(&err, "ERR",
+			    "reply is larger than %zu bytes", enc->max_output);
+		else
+			resp_add_bulk(out, mp, len);
 		break;
 	case CONN_ENC_JSON:
 		if ((json = evbuffer_new()) == NULL) {
-			resp_add_error(out, "ERR", "out of memory");
+			util_err_set(&err, "ERR", "out of memory");
 			break;
 		}
-		if (convert_msgpack_to_json(json, o, &err) == -1)
-			resp_add_error(out, err.code, err.msg);
-		else
+		if (convert_msgpack_to_json(json, o, enc->max_output, &err) ==
+		    0)
 			resp_add_bulk(out, evbuffer_pullup(json, -1),
 			    evbuffer_get_length(json));
 		evbuffer_free(json);
 		break;
 	default:
-		convert_msgpack_to_resp(out, o, enc->resp3);
+		convert_msgpack_to_resp_max(
+		    out, o, enc->resp3, len, enc->max_output, &err);
 		break;
 	}
+	if (err.code[0] != '\0')
+		resp_add_error(out, err.code, err.msg);
 }
 
 /*
@@ -165,7 +173,7 @@ static struct conn_enc
 conn_enc_now(const struct conn *c, int encoding)
 {
 	struct conn_enc enc = {c->proto == CONN_PROTO_HTTP, encoding, c->resp3,
-	    c->closing, &c->route};
+	    c->closing, &c->route, c->worker->limits.max_output_bytes};
 
 	return enc;
 }

@@ -283,6 +283,77 @@ convert_msgpack_to_resp(
 }
 
 /*
+ * RESP text is at most this many times the msgpack it comes from: the
+ * worst is a 1-byte value (":127\r\n", "$0\r\n\r\n") or a float32, whose
+ * 5 bytes become at most 30.
+ */
+#define CONVERT_RESP_GROWTH 8
+
+/*
+ * convert_msgpack_to_resp, stopping as soon as out holds more than max
+ * bytes.  Returns 0, or -1 once over.
+ */
+static int
+convert_resp_bounded(
+    struct evbuffer *out, const msgpack_object *o, int resp3, size_t max)
+{
+	uint32_t i;
+
+	if (o->type == MSGPACK_OBJECT_ARRAY) {
+		resp_add_array(out, o->via.array.size);
+		for (i = 0; i < o->via.array.size; i++) {
+			if (convert_resp_bounded(
+			        out, &o->via.array.ptr[i], resp3, max) == -1)
+				return -1;
+		}
+	} else if (o->type == MSGPACK_OBJECT_MAP) {
+		resp_add_map(out, o->via.map.size, resp3);
+		for (i = 0; i < o->via.map.size; i++) {
+			if (convert_resp_bounded(out, &o->via.map.ptr[i].key,
+			        resp3, max) == -1 ||
+			    convert_resp_bounded(
+			        out, &o->via.map.ptr[i].val, resp3, max) == -1)
+				return -1;
+		}
+	} else {
+		convert_msgpack_to_resp(out, o, resp3);
+	}
+	return evbuffer_get_length(out) > max ? -1 : 0;
+}
+
+/*
+ * Appends o (unpacked from mplen bytes of msgpack) to out as
+ * convert_msgpack_to_resp does, at most max bytes of it: past that it
+ * stops writing and fails with "reply is larger than N bytes".  A reply
+ * that cannot reach max is written straight into out.  Returns 0, or -1
+ * with err set and out unchanged.
+ */
+int
+convert_msgpack_to_resp_max(struct evbuffer *out, const msgpack_object *o,
+    int resp3, size_t mplen, size_t max, struct duet_err *err)
+{
+	struct evbuffer *tmp;
+	int rc = -1;
+
+	if (mplen <= max / CONVERT_RESP_GROWTH) {
+		convert_msgpack_to_resp(out, o, resp3);
+		return 0;
+	}
+	if ((tmp = evbuffer_new()) == NULL) {
+		util_err_set(err, "ERR", "out of memory");
+		return -1;
+	}
+	if (convert_resp_bounded(tmp, o, resp3, max) == -1)
+		util_err_set(err, "ERR", "reply is larger than %zu bytes", max);
+	else if (evbuffer_add_buffer(out, tmp) == -1)
+		util_err_set(err, "ERR", "out of memory");
+	else
+		rc = 0;
+	evbuffer_free(tmp);
+	return rc;
+}
+
+/*
  * Reads a big-endian unsigned integer of n bytes.
  */
 static uint64_t
@@ -370,9 +441,11 @@ convert_mp_header(
  * allocates an array's elements from its header alone, so a few bytes
  * claiming four billion elements would cost gigabytes.  Walks the first
  * value's headers, refuses any count larger than the bytes left (every
- * element takes at least one) and containers nested deeper than
- * max_nesting.  *used receives the value's length.  Returns 0, or -1 with
- * err set (invalid, truncated, too deep).
+ * element takes at least one), containers nested deeper than max_nesting,
+ * and map keys that are arrays or maps (no JSON client could read them
+ * back, and text of text grows with each level).  *used receives the
+ * value's length.  Returns 0, or -1 with err set (invalid, truncated, too
+ * deep, container key).
  */
 int
 convert_msgpack_check(const char *p, size_t len, int max_nesting, size_t *used,
@@ -380,13 +453,15 @@ convert_msgpack_check(const char *p, size_t len, int max_nesting, size_t *used,
 {
 	const unsigned char *u = (const unsigned char *)p;
 	uint64_t left[CONVERT_MAX_NESTING + 2], pending = 1;
+	uint8_t ismap[CONVERT_MAX_NESTING + 2];
 	uint64_t payload, elems, n;
 	size_t pos = 0, hdr;
-	int kind, depth = 0;
+	int kind, depth = 0, iskey, box;
 
 	if (max_nesting > CONVERT_MAX_NESTING)
 		max_nesting = CONVERT_MAX_NESTING;
 	left[0] = 1;
+	ismap[0] = 0;
 	while (depth >= 0) {
 		if (left[depth] == 0) {
 			depth--;
@@ -394,6 +469,8 @@ convert_msgpack_check(const char *p, size_t len, int max_nesting, size_t *used,
 		}
 		if (pos >= len)
 			goto truncated;
+		/* A map's 2n elements alternate key, value: keys at even. */
+		iskey = ismap[depth] && left[depth] % 2 == 0;
 		left[depth]--;
 		pending--;
 		kind = convert_mp_header(u + pos, &hdr, &payload, &elems);
@@ -415,13 +492,22 @@ convert_msgpack_check(const char *p, size_t len, int max_nesting, size_t *used,
 			else
 				elems = kind == 3 ? n * 2 : n;
 		}
-		if ((kind >= 2 || (u[pos] >= 0x80 && u[pos] <= 0x9f)) &&
-		    depth + 1 > max_nesting) {
+		box = kind >= 2 || (u[pos] >= 0x80 && u[pos] <= 0x9f);
+		if (box && depth + 1 > max_nesting) {
 			util_err_set(err, "ERR",
 			    "msgpack nested deeper than %d levels",
 			    max_nesting);
 			return -1;
 		}
+		if (box && iskey) {
+			util_err_set(err, "ERR",
+			    "msgpack map key at offset %zu is an array or a "
+			    "map",
+			    pos);
+			return -1;
+		}
+		ismap[depth + 1] =
+		    kind == 3 || (u[pos] >= 0x80 && u[pos] <= 0x8f);
 		pos += hdr;
 		if (payload > len - pos)
 			goto truncated;

@@ -28,8 +28,8 @@ int convert_json_text(msgpack_packer *pk, enum sig_type type, const char *s,
     size_t len, int max_nesting, struct duet_err *err);
 int convert_json_to_msgpack(msgpack_packer *pk, const char *json, size_t len,
     int max_nesting, struct duet_err *err);
-int convert_msgpack_to_json(
-    struct evbuffer *out, const msgpack_object *o, struct duet_err *err);
+int convert_msgpack_to_json(struct evbuffer *out, const msgpack_object *o,
+    size_t max, struct duet_err *err);
 /* msgpack-c 4 stops at 32 levels (MSGPACK_EMBED_STACK_SIZE). */
 #define CONVERT_MAX_NESTING 32
 
@@ -39,5 +39,7 @@ const char *convert_msgpack_reply(const msgpack_object *o, const char *mp,
     size_t *len, char *buf, size_t bufsize);
 void convert_msgpack_to_resp(
     struct evbuffer *out, const msgpack_object *o, int resp3);
+int convert_msgpack_to_resp_max(struct evbuffer *out, const msgpack_object *o,
+    int resp3, size_t mplen, size_t max, struct duet_err *err);
 
 #endif /* DUET_CONVERT_H */

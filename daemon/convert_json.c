@@ -12,7 +12,9 @@
  *	text ends early), the error being at or just before it;
  *	"JSON nested deeper than N levels";
  *	"invalid JSON at offset N: number out of range" (such as 1e999);
- *	"cannot encode non-finite float as JSON" (msgpack -> JSON).
+ *	"cannot encode non-finite float as JSON" (msgpack -> JSON);
+ *	"cannot encode a map key that is an array or a map as JSON";
+ *	"reply is larger than N bytes" (the caller's output limit).
  *
  * Numbers: integers that fit int64 (or uint64) become msgpack ints, any
  * other number a double; doubles are written back in the shortest form
@@ -25,7 +27,8 @@
  * valid, padded standard base64 becomes bin; any other object (bad base64,
  * "$ext") stays a map.  Map keys that are not valid UTF-8 strings become
  * strings holding their JSON text (1 -> "1", a bin key -> its
- * {"$base64":...} text).
+ * {"$base64":...} text); a key that is an array or a map is refused, so
+ * the output is never more than a constant times the input.
  */
 #include "autoconf.h"
 
@@ -527,8 +530,16 @@ convert_json_text(msgpack_packer *pk, enum sig_type type, const char *s,
 
 /* msgpack -> JSON */
 
-static int convert_gen_value(
-    yajl_gen g, const msgpack_object *o, struct duet_err *err);
+/*
+ * The generator of one msgpack -> JSON conversion: yajl writes into buf,
+ * and the walk stops as soon as buf holds more than max bytes.
+ */
+struct convert_gen {
+	yajl_gen g;
+	struct evbuffer *buf; /* owned by convert_msgpack_to_json */
+	size_t max;
+	int over; /* buf passed max */
+};
 
 /* {"$base64":"..."}, after "$ext":type unless ext is CONVERT_NOEXT. */
 static int
@@ -612,67 +623,9 @@ convert_obj_text(const msgpack_object *o, const char **p, size_t *len)
 	return util_utf8_valid(*p, *len);
 }
 
-/* A map key: a string as is, anything else as a string of its JSON. */
+/* Any value but an array or a map: its JSON text, written by g. */
 static int
-convert_gen_key(yajl_gen g, const msgpack_object *k, struct duet_err *err)
-{
-	const unsigned char *buf;
-	size_t len;
-	yajl_gen kg;
-	int rc = -1;
-
-	const char *p;
-	size_t plen;
-
-	if (convert_obj_text(k, &p, &plen)) {
-		yajl_gen_string(g, (const unsigned char *)p, plen);
-		return 0;
-	}
-	if ((kg = yajl_gen_alloc(NULL)) == NULL) {
-		util_err_set(err, "ERR", "out of memory");
-		return -1;
-	}
-	if (convert_gen_value(kg, k, err) == 0 &&
-	    yajl_gen_get_buf(kg, &buf, &len) == yajl_gen_status_ok) {
-		yajl_gen_string(g, buf, len);
-		rc = 0;
-	}
-	yajl_gen_free(kg);
-	return rc;
-}
-
-static int
-convert_gen_container(yajl_gen g, const msgpack_object *o, struct duet_err *err)
-{
-	uint32_t i;
-
-	if (o->type == MSGPACK_OBJECT_ARRAY) {
-		if (yajl_gen_array_open(g) != yajl_gen_status_ok)
-			goto deep;
-		for (i = 0; i < o->via.array.size; i++) {
-			if (convert_gen_value(g, &o->via.array.ptr[i], err) ==
-			    -1)
-				return -1;
-		}
-		yajl_gen_array_close(g);
-		return 0;
-	}
-	if (yajl_gen_map_open(g) != yajl_gen_status_ok)
-		goto deep;
-	for (i = 0; i < o->via.map.size; i++) {
-		if (convert_gen_key(g, &o->via.map.ptr[i].key, err) == -1 ||
-		    convert_gen_value(g, &o->via.map.ptr[i].val, err) == -1)
-			return -1;
-	}
-	yajl_gen_map_close(g);
-	return 0;
-deep:
-	util_err_set(err, "ERR", "JSON output nested too deep");
-	return -1;
-}
-
-static int
-convert_gen_value(yajl_gen g, const msgpack_object *o, struct duet_err *err)
+convert_gen_scalar(yajl_gen g, const msgpack_object *o, struct duet_err *err)
 {
 	char buf[24];
 
@@ -696,41 +649,145 @@ convert_gen_value(yajl_gen g, const msgpack_object *o, struct duet_err *err)
 	case MSGPACK_OBJECT_BIN:
 		return convert_gen_bytes(
 		    g, o->via.bin.ptr, o->via.bin.size, CONVERT_NOEXT, err);
-	case MSGPACK_OBJECT_ARRAY:
-	case MSGPACK_OBJECT_MAP:
-		return convert_gen_container(g, o, err);
 	case MSGPACK_OBJECT_EXT:
 		if (o->via.ext.type == DUET_EXT_STATUS)
 			return convert_gen_bytes(g, o->via.ext.ptr,
 			    o->via.ext.size, DUET_EXT_STATUS, err);
 		return convert_gen_b64(
 		    g, o->via.ext.ptr, o->via.ext.size, o->via.ext.type, err);
+	default:
+		break;
 	}
 	util_err_set(
 	    err, "ERR", "cannot encode msgpack type %d as JSON", (int)o->type);
 	return -1;
 }
 
-/* yajl_gen print callback: appends to the evbuffer in ctx. */
+/*
+ * A map key.  JSON keys are strings: a string key is written as is, a
+ * scalar one as a string of its JSON text (1 -> "1", a non-UTF-8 key ->
+ * its {"$base64":...} text).  An array or a map as a key is refused:
+ * rendering it as text inside text would escape it once per level, which
+ * doubles the output at each one.
+ */
+static int
+convert_gen_key(yajl_gen g, const msgpack_object *k, struct duet_err *err)
+{
+	const unsigned char *buf;
+	const char *p;
+	size_t len;
+	yajl_gen kg;
+	int rc = -1;
+
+	if (convert_obj_text(k, &p, &len)) {
+		yajl_gen_string(g, (const unsigned char *)p, len);
+		return 0;
+	}
+	if (k->type == MSGPACK_OBJECT_ARRAY || k->type == MSGPACK_OBJECT_MAP) {
+		util_err_set(err, "ERR",
+		    "cannot encode a map key that is an array or a map as "
+		    "JSON");
+		return -1;
+	}
+	if ((kg = yajl_gen_alloc(NULL)) == NULL) {
+		util_err_set(err, "ERR", "out of memory");
+		return -1;
+	}
+	if (convert_gen_scalar(kg, k, err) == 0 &&
+	    yajl_gen_get_buf(kg, &buf, &len) == yajl_gen_status_ok) {
+		yajl_gen_string(g, buf, len);
+		rc = 0;
+	}
+	yajl_gen_free(kg);
+	return rc;
+}
+
+static int convert_gen_value(
+    struct convert_gen *cg, const msgpack_object *o, struct duet_err *err);
+
+static int
+convert_gen_container(
+    struct convert_gen *cg, const msgpack_object *o, struct duet_err *err)
+{
+	uint32_t i;
+
+	if (o->type == MSGPACK_OBJECT_ARRAY) {
+		if (yajl_gen_array_open(cg->g) != yajl_gen_status_ok)
+			goto deep;
+		for (i = 0; i < o->via.array.size; i++) {
+			if (convert_gen_value(cg, &o->via.array.ptr[i], err) ==
+			    -1)
+				return -1;
+		}
+		yajl_gen_array_close(cg->g);
+		return 0;
+	}
+	if (yajl_gen_map_open(cg->g) != yajl_gen_status_ok)
+		goto deep;
+	for (i = 0; i < o->via.map.size; i++) {
+		if (convert_gen_key(cg->g, &o->via.map.ptr[i].key, err) == -1 ||
+		    convert_gen_value(cg, &o->via.map.ptr[i].val, err) == -1)
+			return -1;
+	}
+	yajl_gen_map_close(cg->g);
+	return 0;
+deep:
+	util_err_set(err, "ERR", "JSON output nested too deep");
+	return -1;
+}
+
+/* Writes o, stopping once the output has passed its limit. */
+static int
+convert_gen_value(
+    struct convert_gen *cg, const msgpack_object *o, struct duet_err *err)
+{
+	int rc;
+
+	if (cg->over)
+		goto over;
+	if (o->type == MSGPACK_OBJECT_ARRAY || o->type == MSGPACK_OBJECT_MAP)
+		rc = convert_gen_container(cg, o, err);
+	else
+		rc = convert_gen_scalar(cg->g, o, err);
+	if (rc == -1 || !cg->over)
+		return rc;
+over:
+	util_err_set(err, "ERR", "reply is larger than %zu bytes", cg->max);
+	return -1;
+}
+
+/*
+ * yajl_gen print callback: appends to the buffer of the convert_gen in
+ * ctx, until it holds more than its limit.
+ */
 static void
 convert_gen_print(void *ctx, const char *s, size_t len)
 {
-	evbuffer_add(ctx, s, len);
+	struct convert_gen *cg = ctx;
+
+	if (cg->over)
+		return;
+	evbuffer_add(cg->buf, s, len);
+	if (evbuffer_get_length(cg->buf) > cg->max)
+		cg->over = 1;
 }
 
 /*
  * Appends the JSON text of the scalars most replies are (nil, a boolean,
  * an integer, a string of printable ASCII with nothing to escape)
- * without setting up a generator.  Returns 1 if o was one of them.
+ * without setting up a generator.  Returns 1 if o was one of them and
+ * its text is at most max bytes.
  */
 static int
-convert_json_scalar(struct evbuffer *out, const msgpack_object *o)
+convert_json_scalar(struct evbuffer *out, const msgpack_object *o, size_t max)
 {
 	struct evbuffer_iovec v;
 	size_t len;
 	const char *s;
 	char *p;
 
+	if (max < 32) /* longer than any number or keyword */
+		return 0;
 	switch (o->type) {
 	case MSGPACK_OBJECT_NIL:
 		return evbuffer_add(out, "null", 4) == 0;
@@ -750,6 +807,8 @@ convert_json_scalar(struct evbuffer *out, const msgpack_object *o)
 	len = o->via.str.size;
 	if (len == 0) /* ptr may be NULL */
 		return evbuffer_add(out, "\"\"", 2) == 0;
+	if (len > max - 2)
+		return 0;
 	if (!util_printable(s, len, 1) || memchr(s, '"', len) != NULL ||
 	    memchr(s, '\\', len) != NULL)
 		return 0;
@@ -764,36 +823,37 @@ convert_json_scalar(struct evbuffer *out, const msgpack_object *o)
 }
 
 /*
- * Appends the JSON text of o to out (rules at the top of this file).
- * Returns 0, or -1 with err set and out unchanged.
+ * Appends the JSON text of o to out (rules at the top of this file), at
+ * most max bytes of it: past that it stops writing and fails with "reply
+ * is larger than N bytes".  Returns 0, or -1 with err set and out
+ * unchanged.
  */
 int
-convert_msgpack_to_json(
-    struct evbuffer *out, const msgpack_object *o, struct duet_err *err)
+convert_msgpack_to_json(struct evbuffer *out, const msgpack_object *o,
+    size_t max, struct duet_err *err)
 {
-	struct evbuffer *tmp;
-	yajl_gen g = NULL;
+	struct convert_gen cg = {NULL, NULL, max, 0};
 	int rc = -1;
 
-	if (convert_json_scalar(out, o))
+	if (convert_json_scalar(out, o, max))
 		return 0;
-	if ((tmp = evbuffer_new()) == NULL ||
-	    (g = yajl_gen_alloc(NULL)) == NULL) {
+	if ((cg.buf = evbuffer_new()) == NULL ||
+	    (cg.g = yajl_gen_alloc(NULL)) == NULL) {
 		util_err_set(err, "ERR", "out of memory");
 		goto done;
 	}
-	yajl_gen_config(g, yajl_gen_print_callback, convert_gen_print, tmp);
-	if (convert_gen_value(g, o, err) == -1)
+	yajl_gen_config(cg.g, yajl_gen_print_callback, convert_gen_print, &cg);
+	if (convert_gen_value(&cg, o, err) == -1)
 		goto done;
-	if (evbuffer_add_buffer(out, tmp) == -1) {
+	if (evbuffer_add_buffer(out, cg.buf) == -1) {
 		util_err_set(err, "ERR", "out of memory");
 		goto done;
 	}
 	rc = 0;
 done:
-	if (g != NULL)
-		yajl_gen_free(g);
-	if (tmp != NULL)
-		evbuffer_free(tmp);
+	if (cg.g != NULL)
+		yajl_gen_free(cg.g);
+	if (cg.buf != NULL)
+		evbuffer_free(cg.buf);
 	return rc;
 }

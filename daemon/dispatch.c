@@ -290,17 +290,10 @@ dispatch_host_reply(duet_call *call)
 static void
 dispatch_host_error(duet_call *call, const char *code, const char *message)
 {
-	size_t i;
-
 	call->failed = 1;
+	/* util_err_set makes the code one word, as RESP clients expect. */
 	util_err_set(&call->err, code != NULL && code[0] != '\0' ? code : "ERR",
 	    "%s", message != NULL ? message : "");
-	/* An error code is one upper-case word, as RESP clients expect. */
-	for (i = 0; call->err.code[i] != '\0'; i++) {
-		if (call->err.code[i] == ' ' || call->err.code[i] == '\r' ||
-		    call->err.code[i] == '\n')
-			call->err.code[i] = '_';
-	}
 }
 
 static const char *

@@ -55,9 +55,8 @@ route_fail(struct conn *c, int status, const char *fmt, ...)
 	struct duet_err err;
 	va_list ap;
 
-	snprintf(err.code, sizeof(err.code), "ERR");
 	va_start(ap, fmt);
-	vsnprintf(err.msg, sizeof(err.msg), fmt, ap);
+	util_err_vset(&err, "ERR", fmt, ap);
 	va_end(ap);
 	err.status = status;
 	conn_reply_error(c, &err);
@@ -137,7 +136,7 @@ route_respond(struct conn *c, struct evbuffer *out, int status,
 static void
 route_reply_encoded(const struct route_ctx *ctx, int closing,
     struct evbuffer *out, int status, const msgpack_object *o, const char *mp,
-    size_t len)
+    size_t len, size_t max)
 {
 	struct evbuffer *json;
 	struct duet_err err;
@@ -145,15 +144,22 @@ route_reply_encoded(const struct route_ctx *ctx, int closing,
 
 	if (ctx->msgpack) {
 		mp = convert_msgpack_reply(o, mp, &len, buf, sizeof(buf));
-		route_respond_ctx(
-		    ctx, closing, out, status, ROUTE_MSGPACK, mp, len);
+		if (len <= max) {
+			route_respond_ctx(
+			    ctx, closing, out, status, ROUTE_MSGPACK, mp, len);
+			return;
+		}
+		util_err_set(
+		    &err, "ERR", "reply is larger than %zu bytes", max);
+		err.status = 500;
+		route_reply_error(ctx, closing, out, &err);
 		return;
 	}
 	if ((json = evbuffer_new()) == NULL) {
 		route_respond_ctx(ctx, 1, out, 500, NULL, NULL, 0);
 		return;
 	}
-	if (convert_msgpack_to_json(json, o, &err) == -1) {
+	if (convert_msgpack_to_json(json, o, max, &err) == -1) {
 		evbuffer_free(json);
 		err.status = 500;
 		route_reply_error(ctx, closing, out, &err);
@@ -165,14 +171,16 @@ route_reply_encoded(const struct route_ctx *ctx, int closing,
 }
 
 /*
- * The response to a successful call: 200 and the value.  ctx: the
- * request's response settings; closing: the connection closes after it.
+ * The response to a successful call: 200 and the value, or a 500 error
+ * when its body would be larger than max bytes.  ctx: the request's
+ * response settings; closing: the connection closes after it.
  */
 void
 route_reply_value(const struct route_ctx *ctx, int closing,
-    struct evbuffer *out, const msgpack_object *o, const char *mp, size_t len)
+    struct evbuffer *out, const msgpack_object *o, const char *mp, size_t len,
+    size_t max)
 {
-	route_reply_encoded(ctx, closing, out, 200, o, mp, len);
+	route_reply_encoded(ctx, closing, out, 200, o, mp, len, max);
 }
 
 static void
@@ -221,7 +229,7 @@ route_reply_error(const struct route_ctx *ctx, int closing,
 	    MSGPACK_UNPACK_SUCCESS)
 		route_reply_encoded(ctx, closing, out,
 		    err->status != 0 ? err->status : 500, &up.data, sb.data,
-		    sb.size);
+		    sb.size, SIZE_MAX);
 	msgpack_unpacked_destroy(&up);
 	msgpack_sbuffer_destroy(&sb);
 }
@@ -322,12 +330,14 @@ route_is_msgpack_type(struct http_str t)
 static int
 route_ctype_is(struct http_str v, const char *type)
 {
-	const char *semi = memchr(v.ptr, ';', v.len);
-	size_t len = semi != NULL ? (size_t)(semi - v.ptr) : v.len;
-	const char *p = v.ptr;
+	const char *semi, *p = v.ptr;
+	size_t len;
 
+	/* No Content-Type at all is an empty string with a NULL pointer. */
 	if (v.len == 0 || memchr(v.ptr, ',', v.len) != NULL)
 		return 0;
+	semi = memchr(v.ptr, ';', v.len);
+	len = semi != NULL ? (size_t)(semi - v.ptr) : v.len;
 	while (len > 0 && (*p == ' ' || *p == '\t')) {
 		p++;
 		len--;
@@ -545,7 +555,8 @@ route_text_args(
 	struct http_str name, value, seg;
 	const char *p = rest.ptr, *stop = rest.ptr + rest.len;
 
-	while ((p = memchr(p, query ? '&' : '/', (size_t)(stop - p))) != NULL) {
+	while (p < stop &&
+	    (p = memchr(p, query ? '&' : '/', (size_t)(stop - p))) != NULL) {
 		max++;
 		p++;
 	}

@@ -36,7 +36,8 @@ int route_expect(struct conn *c, const struct http_request *req);
 void route_head(const struct route_ctx *ctx, int closing, struct evbuffer *out,
     int status, const char *ctype, int64_t content_length);
 void route_reply_value(const struct route_ctx *ctx, int closing,
-    struct evbuffer *out, const msgpack_object *o, const char *mp, size_t len);
+    struct evbuffer *out, const msgpack_object *o, const char *mp, size_t len,
+    size_t max);
 void route_reply_error(const struct route_ctx *ctx, int closing,
     struct evbuffer *out, const struct duet_err *err);
 void route_pack_error(msgpack_sbuffer *sb, const struct duet_err *err);

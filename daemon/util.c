@@ -33,11 +33,34 @@ util_err_set(struct duet_err *err, const char *code, const char *fmt, ...)
 
 	if (err == NULL)
 		return;
-	snprintf(err->code, sizeof(err->code), "%s", code);
-	err->status = 0;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	util_err_vset(err, code, fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * util_err_set with a va_list.  The message is made printable UTF-8
+ * (util_repr), so that it is always a JSON string and one RESP line
+ * whatever bytes a client sent; the code becomes one word of printable
+ * ASCII (anything else is '_').
+ */
+void
+util_err_vset(
+    struct duet_err *err, const char *code, const char *fmt, va_list ap)
+{
+	size_t i;
+
+	if (err == NULL)
+		return;
+	snprintf(err->code, sizeof(err->code), "%s", code);
+	for (i = 0; err->code[i] != '\0'; i++) {
+		if ((unsigned char)err->code[i] <= ' ' ||
+		    (unsigned char)err->code[i] >= 0x7f)
+			err->code[i] = '_';
+	}
+	err->status = 0;
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	util_repr(err->msg, sizeof(err->msg));
 }
 
 /*
@@ -239,54 +262,114 @@ util_printable(const char *s, size_t len, int space_ok)
 }
 
 /*
- * Returns 1 if s[0..len) is well-formed UTF-8 (RFC 3629: no overlong
- * forms, no surrogates, nothing above U+10FFFF), else 0.  NUL bytes are
+ * The length of the well-formed UTF-8 sequence (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF) that starts a non-ASCII
+ * byte at p[0] (len > 0 bytes left), or 0 if it is not one.
+ */
+static size_t
+util_utf8_seq(const unsigned char *p, size_t len)
+{
+	unsigned char c = p[0];
+	size_t n, k;
+	uint32_t cp, min;
+
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 1, cp = c & 0x1f, min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 2, cp = c & 0x0f, min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 3, cp = c & 0x07, min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (len - 1 < n)
+		return 0;
+	for (k = 1; k <= n; k++) {
+		if ((p[k] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[k] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n + 1;
+}
+
+/*
+ * Returns 1 if s[0..len) is well-formed UTF-8, else 0.  NUL bytes are
  * valid code points.
  */
 int
 util_utf8_valid(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, n, k;
-	uint32_t cp, min;
+	size_t i = 0, n;
 
 	while (i < len) {
-		unsigned char c = p[i];
 		uint64_t word;
 
 		/* ASCII runs, eight bytes at a time (no high bit set). */
-		if (c < 0x80 && len - i >= 8) {
+		if (p[i] < 0x80 && len - i >= 8) {
 			memcpy(&word, p + i, 8);
 			if ((word & 0x8080808080808080ULL) == 0) {
 				i += 8;
 				continue;
 			}
 		}
-		if (c < 0x80) {
+		if (p[i] < 0x80) {
 			i++;
 			continue;
 		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1, cp = c & 0x1f, min = 0x80;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2, cp = c & 0x0f, min = 0x800;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3, cp = c & 0x07, min = 0x10000;
-		} else {
+		if ((n = util_utf8_seq(p + i, len - i)) == 0)
 			return 0;
-		}
-		if (len - i - 1 < n)
-			return 0;
-		for (k = 1; k <= n; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += n + 1;
+		i += n;
 	}
 	return 1;
+}
+
+/*
+ * Rewrites the NUL-terminated text s (in a buffer of size bytes) so that
+ * it is well-formed UTF-8, as Redis's sdscatrepr writes what it cannot
+ * print: each byte that is not part of a well-formed UTF-8 sequence
+ * becomes \\xHH.  Everything else is left as it is (RESP turns CR and LF
+ * into spaces, JSON escapes them).  What no longer fits is cut at a whole
+ * character.
+ */
+void
+util_repr(char *s, size_t size)
+{
+	const unsigned char *p;
+	char *tmp, esc[5];
+	size_t len, i = 0, o = 0, n;
+
+	if (size == 0)
+		return;
+	len = strlen(s);
+	if (util_utf8_valid(s, len))
+		return; /* the common case: nothing to rewrite */
+	if ((tmp = strdup(s)) == NULL) {
+		s[0] = '\0';
+		return;
+	}
+	p = (const unsigned char *)tmp;
+	while (i < len) {
+		n = p[i] < 0x80 ? 1 : util_utf8_seq(p + i, len - i);
+		if (n == 0) {
+			snprintf(esc, sizeof(esc), "\\x%02x", p[i]);
+			if (o + 4 >= size)
+				break;
+			memcpy(s + o, esc, 4);
+			o += 4;
+			i++;
+			continue;
+		}
+		if (o + n >= size)
+			break;
+		memcpy(s + o, tmp + i, n);
+		o += n;
+		i += n;
+	}
+	s[o] = '\0';
+	free(tmp);
 }
 
 /*

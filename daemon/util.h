@@ -7,6 +7,7 @@
 #ifndef DUET_UTIL_H
 #define DUET_UTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,9 @@ struct duet_err {
 
 void util_err_set(struct duet_err *err, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+void util_err_vset(struct duet_err *err, const char *code, const char *fmt,
+    va_list ap) __attribute__((format(printf, 3, 0)));
+void util_repr(char *s, size_t size);
 
 int util_parse_int64(const char *s, size_t len, int64_t *out);
 int util_parse_uint64(const char *s, size_t len, uint64_t *out);

@@ -57,7 +57,7 @@ test_msgpack_json(const char *p, size_t len, int *rc, struct duet_err *err)
 	ck_assert_int_eq(
 	    msgpack_unpack_next(&u, p, len, &off), MSGPACK_UNPACK_SUCCESS);
 	ck_assert_uint_eq(off, len);
-	*rc = convert_msgpack_to_json(out, &u.data, err);
+	*rc = convert_msgpack_to_json(out, &u.data, SIZE_MAX, err);
 	json = test_take(out, NULL);
 	evbuffer_free(out);
 	msgpack_unpacked_destroy(&u);
@@ -548,8 +548,13 @@ static const struct test_tojson test_tojson_cases[] = {
     {S("\x84\x01\x02\xc3\x03\xc0\x04\xcb\x3f\xf8\x00\x00\x00\x00\x00\x00"
        "\x05"),
         "{\"1\":2,\"true\":3,\"null\":4,\"1.5\":5}", NULL},
-    {S("\x82\xc4\x01\xff\x01\x91\x01\x02"),
-        "{\"{\\\"$base64\\\":\\\"/w==\\\"}\":1,\"[1]\":2}", NULL},
+    {S("\x81\xc4\x01\xff\x01"), "{\"{\\\"$base64\\\":\\\"/w==\\\"}\":1}", NULL},
+    {S("\x81\xd4\x05\x00\x01"),
+        "{\"{\\\"$ext\\\":5,\\\"$base64\\\":\\\"AA==\\\"}\":1}", NULL},
+    {S("\x82\xa1k\x01\x91\x01\x02"), NULL,
+        "cannot encode a map key that is an array or a map as JSON"},
+    {S("\x91\x81\x80\xc0"), NULL,
+        "cannot encode a map key that is an array or a map as JSON"},
     {S("\x81\xc4\x01k\xd5\x01OK"), "{\"k\":\"OK\"}", NULL},
     {S("\xca\x3f\xc0\x00\x00"), "1.5", NULL},
     {S("\xcb\x40\x09\x21\xfb\x54\x44\x2d\x18"), "3.141592653589793", NULL},
@@ -669,7 +674,120 @@ static const struct {
     {"two levels within max_nesting 2", "\x91\x91\x01", 3, 1, 3},
     {"three levels over max_nesting 2", "\x91\x91\x91\x01", 4, 0, 0},
     {"empty map too deep counts", "\x91\x91\x80", 3, 0, 0},
+    {"scalar keys", "\x83\x01\xc0\xc3\xc0\xc4\x01\xff\xc0", 9, 1, 9},
+    {"array as a map value", "\x81\x01\x91\x01", 4, 1, 4},
+    {"array as a map key", "\x81\x91\x01\x02", 4, 0, 0},
+    {"map as a second key", "\x82\x01\x02\x80\x03", 5, 0, 0},
+    {"map key in a nested map", "\x91\x81\x80\xc0", 4, 0, 0},
 };
+
+/*
+ * The body of issue 9: {"message": {{{...: nil}: nil}: nil}}, 28 maps
+ * deep as keys (66 bytes), whose JSON text doubled at each level.
+ */
+static size_t
+test_key_bomb(char *buf)
+{
+	size_t n = 0;
+	int i;
+
+	memcpy(buf, "\x81\xa7message", 9);
+	n = 9;
+	for (i = 0; i < 28; i++)
+		buf[n++] = (char)0x81;
+	for (i = 0; i < 29; i++)
+		buf[n++] = (char)0xc0;
+	return n;
+}
+
+START_TEST(test_convert_msgpack_check_refuses_key_bomb)
+{
+	struct duet_err err;
+	char buf[80];
+	size_t used, n = test_key_bomb(buf);
+
+	ck_assert_uint_eq(n, 66);
+	ck_assert_int_eq(convert_msgpack_check(buf, n, 32, &used, &err), -1);
+	ck_assert_str_eq(
+	    err.msg, "msgpack map key at offset 10 is an array or a map");
+}
+END_TEST
+
+START_TEST(test_convert_json_refuses_key_bomb)
+{
+	struct duet_err err;
+	char buf[80];
+	size_t n = test_key_bomb(buf);
+	char *out;
+	int rc;
+
+	out = test_msgpack_json(buf, n, &rc, &err);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_str_eq(err.msg,
+	    "cannot encode a map key that is an array or a map as JSON");
+	ck_assert_str_eq(out, "");
+	free(out);
+}
+END_TEST
+
+/* Packs an array of n strings of 100 'x' each; returns its length. */
+static char *
+test_big_array(size_t n, size_t *len)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	char x[100];
+	size_t i;
+
+	memset(x, 'x', sizeof(x));
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, (uint32_t)n);
+	for (i = 0; i < n; i++) {
+		msgpack_pack_str(&pk, sizeof(x));
+		msgpack_pack_str_body(&pk, x, sizeof(x));
+	}
+	*len = sb.size;
+	return msgpack_sbuffer_release(&sb);
+}
+
+/* The encoders stop at their limit while writing, and write nothing. */
+START_TEST(test_convert_encoders_stop_at_limit)
+{
+	struct evbuffer *out = evbuffer_new();
+	msgpack_unpacked u;
+	struct duet_err err;
+	size_t len, off = 0;
+	char *mp = test_big_array(1000, &len);
+
+	msgpack_unpacked_init(&u);
+	ck_assert_int_eq(
+	    msgpack_unpack_next(&u, mp, len, &off), MSGPACK_UNPACK_SUCCESS);
+	ck_assert_int_eq(convert_msgpack_to_json(out, &u.data, 5000, &err), -1);
+	ck_assert_str_eq(err.msg, "reply is larger than 5000 bytes");
+	ck_assert_uint_eq(evbuffer_get_length(out), 0);
+	ck_assert_int_eq(
+	    convert_msgpack_to_json(out, &u.data, 200000, &err), 0);
+	ck_assert_uint_eq(evbuffer_get_length(out), 1000 * 103 + 1);
+	evbuffer_drain(out, evbuffer_get_length(out));
+	ck_assert_int_eq(
+	    convert_msgpack_to_resp_max(out, &u.data, 0, len, 5000, &err), -1);
+	ck_assert_str_eq(err.msg, "reply is larger than 5000 bytes");
+	ck_assert_uint_eq(evbuffer_get_length(out), 0);
+	ck_assert_int_eq(
+	    convert_msgpack_to_resp_max(out, &u.data, 1, len, 200000, &err), 0);
+	ck_assert_uint_eq(evbuffer_get_length(out), 7 + 1000 * 108);
+	evbuffer_drain(out, evbuffer_get_length(out));
+	/* A scalar over the limit takes the generator's path and fails. */
+	ck_assert_int_eq(
+	    convert_msgpack_to_json(out, &u.data.via.array.ptr[0], 50, &err),
+	    -1);
+	ck_assert_uint_eq(evbuffer_get_length(out), 0);
+	msgpack_unpacked_destroy(&u);
+	free(mp);
+	evbuffer_free(out);
+}
+END_TEST
 
 START_TEST(test_convert_msgpack_check_table)
 {
@@ -716,11 +834,14 @@ convert_suite(void)
 	tc = tcase_create("msgpack_to_json");
 	tcase_add_loop_test(
 	    tc, test_convert_json_from_msgpack, 0, TEST_N(test_tojson_cases));
+	tcase_add_test(tc, test_convert_json_refuses_key_bomb);
+	tcase_add_test(tc, test_convert_encoders_stop_at_limit);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("msgpack_check");
-	tcase_add_loop_test(tc, test_convert_msgpack_check_table, 0,
-	    TEST_N(test_check_cases));
+	tcase_add_loop_test(
+	    tc, test_convert_msgpack_check_table, 0, TEST_N(test_check_cases));
+	tcase_add_test(tc, test_convert_msgpack_check_refuses_key_bomb);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("msgpack_to_resp");

@@ -274,7 +274,10 @@ static const struct printable_case {
     {"0x80 at the end", "abcdefghijklmnop\x80", 17, 1, 0},
     {"NUL in the tail", "abcdefghij\0l", 12, 1, 0},
     {"0x21 and 0x7e", "!~!~!~!~!~", 10, 0, 1},
-    {"0x1f in a word", "abcd\x1f" "efghijk", 12, 1, 0},
+    {"0x1f in a word",
+        "abcd\x1f"
+        "efghijk",
+        12, 1, 0},
 };
 
 START_TEST(test_util_printable)
@@ -320,6 +323,46 @@ START_TEST(test_util_err_set)
 }
 END_TEST
 
+/* Messages are printable UTF-8 whatever the bytes; codes one word. */
+static const struct {
+	const char *in;
+	const char *want;
+} repr_cases[] = {
+    {"plain text", "plain text"},
+    {"caf\xc3\xa9 \xe2\x82\xac", "caf\xc3\xa9 \xe2\x82\xac"},
+    {"unknown command '\xff\xfe'", "unknown command '\\xff\\xfe'"},
+    {"a\r\nb\tc\x01\x7f \\x", "a\r\nb\tc\x01\x7f \\x"},
+    {"cut \xe2\x82", "cut \\xe2\\x82"},
+    {"overlong \xc0\xaf", "overlong \\xc0\\xaf"},
+    {"surrogate \xed\xa0\x80!", "surrogate \\xed\\xa0\\x80!"},
+};
+
+START_TEST(test_util_err_set_escapes)
+{
+	struct duet_err err;
+
+	util_err_set(&err, "ERR", "%s", repr_cases[_i].in);
+	ck_assert_str_eq(err.msg, repr_cases[_i].want);
+}
+END_TEST
+
+START_TEST(test_util_err_set_code_is_one_word)
+{
+	struct duet_err err;
+	char big[600];
+
+	util_err_set(&err, "MY CODE\r\n\xff", "x");
+	ck_assert_str_eq(err.code, "MY_CODE___");
+	/* Escapes that no longer fit are cut whole. */
+	memset(big, 'a', sizeof(big));
+	big[509] = '\xff';
+	big[510] = '\0';
+	util_err_set(&err, "ERR", "%s", big);
+	ck_assert_uint_eq(strlen(err.msg), 509);
+	ck_assert_int_eq(err.msg[508], 'a');
+}
+END_TEST
+
 static Suite *
 util_suite(void)
 {
@@ -358,6 +401,9 @@ util_suite(void)
 	tc = tcase_create("strings");
 	tcase_add_test(tc, test_util_strcaseeq);
 	tcase_add_test(tc, test_util_err_set);
+	tcase_add_loop_test(
+	    tc, test_util_err_set_escapes, 0, NELEM(repr_cases));
+	tcase_add_test(tc, test_util_err_set_code_is_one_word);
 	suite_add_tcase(s, tc);
 	return s;
 }
