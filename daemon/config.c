@@ -36,7 +36,8 @@
 
 static config_handler_fn config_workers, config_blocking, config_plugin_dir,
     config_limits, config_count, config_size, config_duration, config_http,
-    config_origins, config_hosts, config_log, config_log_level;
+    config_origins, config_hosts, config_log, config_log_level,
+    config_log_timestamps;
 
 static const struct config_key config_root_keys[] = {
     {"listen", YAML_SEQUENCE_NODE, config_listen_list, 0, 0, 0},
@@ -82,6 +83,7 @@ static const struct config_key config_http_keys[] = {
 
 static const struct config_key config_log_keys[] = {
     {"level", YAML_SCALAR_NODE, config_log_level, 0, 0, 0},
+    {"timestamps", YAML_SCALAR_NODE, config_log_timestamps, 0, 0, 0},
     {NULL, YAML_NO_NODE, NULL, 0, 0, 0},
 };
 
@@ -492,7 +494,7 @@ config_hosts(struct config_ctx *ctx, const struct config_key *key,
 	    ctx, key->name, node, &cf->allow_hosts, &cf->nallow_hosts);
 }
 
-/* log: {level}. */
+/* log: {level, timestamps}. */
 static void
 config_log(struct config_ctx *ctx, const struct config_key *key,
     yaml_node_t *node, void *target)
@@ -517,6 +519,24 @@ config_log_level(struct config_ctx *ctx, const struct config_key *key,
 		return;
 	}
 	cf->log_level = (int)level;
+}
+
+static void
+config_log_timestamps(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, void *target)
+{
+	struct config *cf = target;
+	enum log_timestamps mode;
+
+	(void)key;
+	if (log_timestamps_parse(config_scalar(node), &mode) == -1) {
+		config_err(ctx, node,
+		    "invalid log timestamps '%s' (expected auto, always or "
+		    "never)",
+		    config_scalar(node));
+		return;
+	}
+	cf->log_timestamps = (int)mode;
 }
 
 /*
@@ -672,6 +692,7 @@ config_load(const char *file, int *nerrors)
 	ctx.cf = cf;
 	cf->blocking_threads = 16;
 	cf->log_level = LOG_LVL_INFO;
+	cf->log_timestamps = LOG_TS_AUTO;
 	cf->limits = (struct config_limits){
 	    .max_connections = 10000,
 	    .max_request_bytes = 1024 * 1024,

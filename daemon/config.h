@@ -63,7 +63,8 @@ struct config {
 	size_t nallow_origins;
 	char **allow_hosts;
 	size_t nallow_hosts;
-	int log_level; /* enum log_level, default info */
+	int log_level;      /* enum log_level, default info */
+	int log_timestamps; /* enum log_timestamps, default auto */
 };
 
 struct config *config_load(const char *file, int *nerrors);

@@ -10,6 +10,7 @@
  */
 #include "autoconf.h"
 
+#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -55,19 +56,31 @@ main_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: duetd [-c FILE] [-t] [-V] [-h]\n"
-	    "  -c FILE  configuration file (default %s)\n"
-	    "  -t       check the configuration and plugins, then exit\n"
-	    "  -V       print the version and exit\n"
-	    "  -h       print this help and exit\n",
+	    "  -c, --config FILE  configuration file (default %s)\n"
+	    "  -t, --test         check the configuration and plugins, then "
+	    "exit\n"
+	    "  -V, --version      print the version and exit\n"
+	    "  -h, --help         print this help and exit\n",
 	    MAIN_DEFAULT_CONFIG);
 }
 
+/* Applies the config's log level and timestamps. */
+static void
+main_log_apply(const struct config *cf)
+{
+	log_set_level((enum log_level)cf->log_level);
+	log_set_timestamps((enum log_timestamps)cf->log_timestamps);
+}
+
 /*
- * Loads the config and builds a registry from it.  Returns 0, or -1 after
- * logging every problem.
+ * Loads the config and builds a registry from it.  At start (starting
+ * set), the config's log settings apply before the plugins load, so their
+ * lines follow them too; a reload applies them only once it succeeds.
+ * Returns 0, or -1 after logging every problem.
  */
 static int
-main_load(const char *file, struct config **cfp, struct registry **regp)
+main_load(
+    const char *file, struct config **cfp, struct registry **regp, int starting)
 {
 	struct config *cf;
 	struct registry *reg;
@@ -75,6 +88,8 @@ main_load(const char *file, struct config **cfp, struct registry **regp)
 
 	if ((cf = config_load(file, &nerrors)) == NULL)
 		return -1;
+	if (starting)
+		main_log_apply(cf);
 	reg = registry_build(cf, dispatch_host(), builtin_commands, &nerrors);
 	if (reg == NULL) {
 		config_free(cf);
@@ -122,7 +137,7 @@ main_on_reload(evutil_socket_t sig, short what, void *arg)
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
 	    (unsigned long long)now.tv_sec * 1000000ULL +
 	        (unsigned long long)now.tv_nsec / 1000);
-	if (main_load(st->config_file, &cf, &reg) == -1)
+	if (main_load(st->config_file, &cf, &reg, 0) == -1)
 		goto fail;
 	if (worker_check_new_listeners(st->cf, cf) == -1) {
 		registry_unref(reg);
@@ -130,7 +145,7 @@ main_on_reload(evutil_socket_t sig, short what, void *arg)
 		goto fail;
 	}
 	registry_publish(reg);
-	log_set_level((enum log_level)cf->log_level);
+	main_log_apply(cf);
 	if (cf->blocking_threads != st->cf->blocking_threads ||
 	    cf->workers != st->cf->workers)
 		log_warnx("workers and blocking_threads take effect at the "
@@ -343,11 +358,18 @@ main(int argc, char *argv[])
 {
 	struct main_state st;
 	struct registry *reg;
+	static const struct option longopts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"test", no_argument, NULL, 't'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
 	int ch, test = 0, rv;
 
 	memset(&st, 0, sizeof(st));
 	st.config_file = MAIN_DEFAULT_CONFIG;
-	while ((ch = getopt(argc, argv, "c:tVh")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:tVh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			st.config_file = optarg;
@@ -376,13 +398,14 @@ main(int argc, char *argv[])
 		log_error("libevent has no thread support");
 		return 1;
 	}
-	if (main_load(st.config_file, &st.cf, &reg) == -1) {
+	/* -t reports to a terminal; a daemon's lines carry the time. */
+	log_set_timestamps(test ? LOG_TS_NEVER : LOG_TS_AUTO);
+	if (main_load(st.config_file, &st.cf, &reg, !test) == -1) {
 		if (test)
 			fprintf(stderr, "configuration %s failed\n",
 			    st.config_file);
 		return 1;
 	}
-	log_set_level((enum log_level)st.cf->log_level);
 	if (test) {
 		printf("configuration ok\n");
 		registry_unref(reg);

@@ -256,7 +256,9 @@ blocking_expect_error_line(const char *text)
 	for (line = strtok_r(log, "\n", &save); line != NULL && !found;
 	     line = strtok_r(NULL, "\n", &save))
 		found = strstr(line, text) != NULL &&
-		    strncmp(line, "error: ", 7) == 0;
+		    (strncmp(line, "error: ", 7) == 0 ||
+		        strstr(line, "Z error: ") ==
+		            line + 23); /* after the time */
 	free(log);
 	ck_assert_msg(found, "no error line with '%s' in the log", text);
 }
