@@ -215,8 +215,7 @@ dispatch_request(struct conn *c, const struct request *req)
 	memset(&call, 0, sizeof(call));
 	if (dispatch_bind_args(w, cmd, req, &call.present, &err) == -1)
 		goto refused;
-	if (c->multi != NULL &&
-	    (multi = multi_take(c, cmd, req)) != MULTI_RUN)
+	if (c->multi != NULL && (multi = multi_take(c, cmd, req)) != MULTI_RUN)
 		goto done;
 	c->ncommands++;
 	if (cmd->flags & (DUET_BLOCKING | DUET_STREAM)) {
