@@ -24,8 +24,9 @@
 
 #include "harness.h"
 
-#define QUEUED    "+QUEUED\r\n"
-#define EXECABORT "-EXECABORT Transaction discarded because of previous errors.\r\n"
+#define QUEUED "+QUEUED\r\n"
+#define EXECABORT                                                              \
+	"-EXECABORT Transaction discarded because of previous errors.\r\n"
 #define NO_WATCH                                                               \
 	"-ERR WATCH is not supported by duetd: MULTI/EXEC is a batch "         \
 	"without optimistic locking\r\n"
@@ -113,13 +114,16 @@ START_TEST(test_multi_resp_replies)
 	multi_call(fd, "MULTI\r\nnope x\r\nadd 1 2\r\nEXEC\r\n",
 	    "+OK\r\n-ERR unknown command 'nope', with args beginning with: "
 	    "'x' \r\n" QUEUED EXECABORT);
-	multi_call(fd, "MULTI\r\nadd 1\r\nset multi:k v\r\nEXEC\r\nget multi:k\r\n",
+	multi_call(fd,
+	    "MULTI\r\nadd 1\r\nset multi:k v\r\nEXEC\r\nget multi:k\r\n",
 	    "+OK\r\n-ERR wrong number of arguments for 'add' command\r\n" QUEUED
 	        EXECABORT "$-1\r\n");
 	multi_call(fd, "MULTI\r\nadd 1 x\r\nEXEC\r\n",
-	    "+OK\r\n-ERR invalid argument 'b' for 'add': expected int\r\n" EXECABORT);
+	    "+OK\r\n-ERR invalid argument 'b' for 'add': expected "
+	    "int\r\n" EXECABORT);
 	multi_call(fd, "MULTI\r\nEXEC x\r\nEXEC\r\n",
-	    "+OK\r\n-ERR wrong number of arguments for 'exec' command\r\n" EXECABORT);
+	    "+OK\r\n-ERR wrong number of arguments for 'exec' "
+	    "command\r\n" EXECABORT);
 	multi_call(fd, "MULTI x\r\nEXEC\r\n",
 	    "-ERR wrong number of arguments for 'multi' command\r\n"
 	    "-ERR EXEC without MULTI\r\n");
@@ -148,7 +152,8 @@ START_TEST(test_multi_resp3_and_encoding)
 	got = harness_read_until(fd, "+PONG\r\n", &len);
 	ck_assert_msg(len > 7 && got[0] == '%', "HELLO 3: %s", got);
 	free(got);
-	multi_call(fd, "MULTI\r\nping\r\nget multi:nokey\r\nreflect true\r\nEXEC\r\n",
+	multi_call(fd,
+	    "MULTI\r\nping\r\nget multi:nokey\r\nreflect true\r\nEXEC\r\n",
 	    "+OK\r\n" QUEUED QUEUED QUEUED "*3\r\n+PONG\r\n_\r\n#t\r\n");
 	/* In CLIENT ENCODING json, EXEC's elements are JSON bulk strings. */
 	multi_call(fd, "CLIENT ENCODING json\r\nMULTI\r\nadd 1 2\r\nEXEC\r\n",
@@ -167,7 +172,8 @@ START_TEST(test_multi_exec_async)
 	harness_sends(fd,
 	    "MULTI\r\nsleep 300\r\ndefer.later 100\r\ncount 3\r\n"
 	    "defer.block 50\r\nadd 1 2\r\ndefer.stream 2\r\nEXEC\r\nPING\r\n");
-	harness_expects(fd, "+OK\r\n" QUEUED QUEUED QUEUED QUEUED QUEUED QUEUED);
+	harness_expects(
+	    fd, "+OK\r\n" QUEUED QUEUED QUEUED QUEUED QUEUED QUEUED);
 	/* The loop serves others while EXEC's calls run. */
 	t0 = multi_now_us();
 	multi_call(other, "PING\r\n", "+PONG\r\n");
@@ -291,7 +297,8 @@ START_TEST(test_multi_limits)
 	    "+OK\r\n" QUEUED QUEUED
 	    "-ERR queued commands over limits.max_request_bytes "
 	    "(1024 bytes)\r\n" QUEUED EXECABORT "$-1\r\n");
-	multi_call(fd, "MULTI\r\nadd 1 2\r\nEXEC\r\n", "+OK\r\n" QUEUED "*1\r\n:3\r\n");
+	multi_call(fd, "MULTI\r\nadd 1 2\r\nEXEC\r\n",
+	    "+OK\r\n" QUEUED "*1\r\n:3\r\n");
 	close(fd);
 	snprintf(cmd, sizeof(cmd),
 	    "curl -sS --max-time 10 -H 'Content-Type: application/json' -d "
@@ -333,7 +340,8 @@ START_TEST(test_multi_hiredis)
 	ck_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 3);
 	ck_assert_int_eq(r->element[0]->type, REDIS_REPLY_STATUS);
 	ck_assert(r->element[1]->type == REDIS_REPLY_STRING &&
-	    r->element[1]->len == 3 && memcmp(r->element[1]->str, "a\0b", 3) == 0);
+	    r->element[1]->len == 3 &&
+	    memcmp(r->element[1]->str, "a\0b", 3) == 0);
 	ck_assert(r->element[2]->type == REDIS_REPLY_INTEGER &&
 	    r->element[2]->integer == 10);
 	freeReplyObject(r);
@@ -357,31 +365,30 @@ START_TEST(test_multi_redis_cli)
 END_TEST
 
 /* redis-py's default pipeline() wraps its commands in MULTI/EXEC. */
-static const char multi_py[] =
-    "import redis, sys\n"
-    "r = redis.Redis(port=int(sys.argv[1]))\n"
-    "p = r.pipeline()\n"
-    "p.set('multi:py', 1)\n"
-    "p.execute_command('incr', 'multi:py')\n"
-    "p.get('multi:py')\n"
-    "p.execute_command('add', 1, 2)\n"
-    "p.execute_command('sleep', 10)\n"
-    "p.execute_command('count', 2)\n"
-    "print(p.execute())\n"
-    "p = r.pipeline()\n"
-    "p.execute_command('fail', 'boom')\n"
-    "p.get('multi:py')\n"
-    "print(p.execute(raise_on_error=False))\n"
-    "p = r.pipeline()\n"
-    "p.execute_command('add', 1, 'x')\n"
-    "try:\n"
-    "    p.execute()\n"
-    "except redis.ResponseError as e:\n"
-    "    print(e)\n"
-    "try:\n"
-    "    r.pipeline().watch('multi:py')\n"
-    "except redis.ResponseError as e:\n"
-    "    print(e)\n";
+static const char multi_py[] = "import redis, sys\n"
+                               "r = redis.Redis(port=int(sys.argv[1]))\n"
+                               "p = r.pipeline()\n"
+                               "p.set('multi:py', 1)\n"
+                               "p.execute_command('incr', 'multi:py')\n"
+                               "p.get('multi:py')\n"
+                               "p.execute_command('add', 1, 2)\n"
+                               "p.execute_command('sleep', 10)\n"
+                               "p.execute_command('count', 2)\n"
+                               "print(p.execute())\n"
+                               "p = r.pipeline()\n"
+                               "p.execute_command('fail', 'boom')\n"
+                               "p.get('multi:py')\n"
+                               "print(p.execute(raise_on_error=False))\n"
+                               "p = r.pipeline()\n"
+                               "p.execute_command('add', 1, 'x')\n"
+                               "try:\n"
+                               "    p.execute()\n"
+                               "except redis.ResponseError as e:\n"
+                               "    print(e)\n"
+                               "try:\n"
+                               "    r.pipeline().watch('multi:py')\n"
+                               "except redis.ResponseError as e:\n"
+                               "    print(e)\n";
 
 START_TEST(test_multi_redis_py)
 {
@@ -416,7 +423,8 @@ multi_curl(const char *args)
 	    "http://127.0.0.1:%d/batch",
 	    args, multi_h.port);
 	harness_run(&o, cmd, NULL, 0);
-	ck_assert_msg(o.status == 0, "'%s' exited %d: %s", cmd, o.status, o.err);
+	ck_assert_msg(
+	    o.status == 0, "'%s' exited %d: %s", cmd, o.status, o.err);
 	out = o.out;
 	o.out = NULL;
 	harness_out_free(&o);
@@ -437,11 +445,13 @@ multi_curl_expect(const char *body, const char *want)
 
 START_TEST(test_multi_batch_curl)
 {
-	multi_curl_expect("[[\"add\",1,2],[\"nope\"],[\"add\",1],[\"echo\",\"hi\"],"
-	                  "[\"set\",\"multi:b\",\"v\"],[\"get\",\"multi:b\"],"
-	                  "[\"fail\",\"boom\"],[\"ping\"],[\"add\",1,\"x\"]]",
+	multi_curl_expect(
+	    "[[\"add\",1,2],[\"nope\"],[\"add\",1],[\"echo\",\"hi\"],"
+	    "[\"set\",\"multi:b\",\"v\"],[\"get\",\"multi:b\"],"
+	    "[\"fail\",\"boom\"],[\"ping\"],[\"add\",1,\"x\"]]",
 	    "[3,{\"error\":{\"code\":\"ERR\",\"message\":\"unknown command "
-	    "'nope', with args beginning with: \"}},{\"error\":{\"code\":\"ERR\","
+	    "'nope', with args beginning with: "
+	    "\"}},{\"error\":{\"code\":\"ERR\","
 	    "\"message\":\"wrong number of arguments for 'add' command\"}},"
 	    "\"hi\",\"OK\",\"v\",{\"error\":{\"code\":\"DEMO\",\"message\":"
 	    "\"boom\"}},\"PONG\",{\"error\":{\"code\":\"ERR\",\"message\":"
@@ -461,34 +471,38 @@ START_TEST(test_multi_batch_curl)
 }
 END_TEST
 
-/* Malformed bodies: 400 (or 405, 415) for the whole request. */
+#define BAD400 "HTTP/1.1 400 Bad Request"
+#define NOT_ARRAY                                                              \
+	"the body of /batch must be an array of [command, args...] arrays"
+#define BAD_ENTRY(n)                                                           \
+	"batch entry " n " is not an array starting with a command name"
+
+/* Malformed bodies: an error for the whole request. */
 static const struct {
 	const char *args;
-	const char *want;
+	const char *line;
+	const char *want; /* the start of the error message */
 } multi_bad[] = {
-    {"-i -d '{}'", "the body of /batch must be an array of [command, "
-                   "args...] arrays"},
-    {"-i -d '[1]'", "batch entry 0 is not an array starting with a "
-                    "command name"},
-    {"-i -d '[[\"ping\"],[]]'", "batch entry 1 is not an array starting "
-                               "with a command name"},
-    {"-i -d '[[\"ping\"],[1,2]]'", "batch entry 1 is not an array "
-                                  "starting with a command name"},
-    {"-i -X POST", "the body of /batch must be an array of [command, "
-                   "args...] arrays"},
-    {"-i -d '[['", "invalid JSON"},
-    {"-i -G", "/batch answers POST only"},
+    {"-d '{}'", BAD400, NOT_ARRAY},
+    {"-d '[1]'", BAD400, BAD_ENTRY("0")},
+    {"-d '[[\"ping\"],[]]'", BAD400, BAD_ENTRY("1")},
+    {"-d '[[\"ping\"],[1,2]]'", BAD400, BAD_ENTRY("1")},
+    {"-X POST", BAD400, NOT_ARRAY},
+    {"-d '[['", BAD400, "invalid JSON"},
+    {"-G", "HTTP/1.1 405 Method Not Allowed", "/batch answers POST only"},
 };
 
 START_TEST(test_multi_batch_bad)
 {
-	char *got = multi_curl(multi_bad[_i].args);
-	char want[256];
+	char args[256], want[256], *got;
 
-	snprintf(want, sizeof(want), "{\"error\":{\"code\":\"ERR\",\"message\":\"%s",
+	snprintf(args, sizeof(args), "-i %s", multi_bad[_i].args);
+	got = multi_curl(args);
+	snprintf(want, sizeof(want),
+	    "\r\n\r\n{\"error\":{\"code\":\"ERR\",\"message\":\"%s",
 	    multi_bad[_i].want);
-	ck_assert_msg(strncmp(got, _i == 6 ? "HTTP/1.1 405" : "HTTP/1.1 400",
-	                  12) == 0 &&
+	ck_assert_msg(
+	    strncmp(got, multi_bad[_i].line, strlen(multi_bad[_i].line)) == 0 &&
 	        strstr(got, want) != NULL,
 	    "%s: %s", multi_bad[_i].args, got);
 	free(got);
@@ -534,15 +548,19 @@ START_TEST(test_multi_batch_raw)
 	    "GET /ping HTTP/1.1\r\n" HOST "\r\n",
 	    sizeof(body) - 1, body);
 	harness_sends(fd, req);
-	multi_expect_http(fd, HEAD_CHUNKED("application/json")
-	    "2\r\n[3\r\n"
-	    "58\r\n,{\"error\":{\"code\":\"ERR\",\"message\":\"unknown command "
-	    "'nope', with args beginning with: \"}}\r\n"
-	    "3\r\n,20\r\n1\r\n]\r\n0\r\n\r\n"
-	    "HTTP/1.1 200 OK\r\nServer: duetd\r\n"
-	    "Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
-	    "Content-Type: application/json\r\nContent-Length: 6\r\n\r\n"
-	    "\"PONG\"");
+	multi_expect_http(fd,
+	    HEAD_CHUNKED(
+	        "application/json") "2\r\n[3\r\n"
+	                            "58\r\n,{\"error\":{\"code\":\"ERR\","
+	                            "\"message\":\"unknown command "
+	                            "'nope', with args beginning with: \"}}\r\n"
+	                            "3\r\n,20\r\n1\r\n]\r\n0\r\n\r\n"
+	                            "HTTP/1.1 200 OK\r\nServer: duetd\r\n"
+	                            "Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
+	                            "Content-Type: "
+	                            "application/json\r\nContent-Length: "
+	                            "6\r\n\r\n"
+	                            "\"PONG\"");
 	/* msgpack in and out: the array header, then each element. */
 	n = (size_t)snprintf(req, sizeof(req),
 	    "POST /batch HTTP/1.1\r\n" HOST
@@ -551,8 +569,9 @@ START_TEST(test_multi_batch_raw)
 	    sizeof(mp) - 1);
 	memcpy(req + n, mp, sizeof(mp) - 1);
 	harness_send(fd, req, n + sizeof(mp) - 1);
-	multi_expect_http(fd, HEAD_CHUNKED("application/msgpack")
-	    "1\r\n\x92\r\n1\r\n\x03\r\n5\r\n\xa4PONG\r\n0\r\n\r\n");
+	multi_expect_http(fd,
+	    HEAD_CHUNKED("application/msgpack") "1\r\n\x92\r\n1\r\n\x03\r\n5\r"
+	                                        "\n\xa4PONG\r\n0\r\n\r\n");
 	close(fd);
 	/* HTTP/1.0: no chunks, the body ends with the connection. */
 	fd = harness_connect(multi_h.port);
@@ -575,14 +594,16 @@ END_TEST
 
 START_TEST(test_multi_http_refused)
 {
-	static const char *const names[] = {"multi", "exec", "discard", "watch"};
+	static const char *const names[] = {
+	    "multi", "exec", "discard", "watch"};
 	char args[256], want[512], *got;
 	struct harness_out o;
 	size_t i;
 
 	for (i = 0; i < 4; i++) {
 		snprintf(args, sizeof(args),
-		    "curl -sS -i --max-time 10 -H 'Content-Type: application/json' "
+		    "curl -sS -i --max-time 10 -H 'Content-Type: "
+		    "application/json' "
 		    "-d '[%s]' http://127.0.0.1:%d/%s",
 		    i == 3 ? "\"k\"" : "", multi_h.port, names[i]);
 		harness_run(&o, args, NULL, 0);
