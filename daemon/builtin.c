@@ -19,6 +19,7 @@
 #include "builtin.h"
 #include "conn.h"
 #include "dispatch.h"
+#include "multi.h"
 #include "plugin.h"
 #include "registry.h"
 #include "signature.h"
@@ -132,6 +133,7 @@ builtin_reset(duet_call *call)
 
 	free(c->name);
 	c->name = NULL;
+	multi_discard(c);
 	c->resp3 = 0;
 	c->encoding = CONN_ENC_NATIVE;
 	call->encoding = CONN_ENC_NATIVE;
@@ -599,6 +601,17 @@ const struct duet_command builtin_commands[] = {
     {"client", "subcommand:str args:bytes...?", "any",
         "Connection commands (SETNAME, GETNAME, ID, INFO, ENCODING)", 0,
         builtin_client},
+    {"multi", "", "status", "Queues the next commands until EXEC", 0,
+        multi_cmd_multi},
+    {"exec", "", "array", "Runs the queued commands: an array of replies", 0,
+        multi_cmd_exec},
+    {"discard", "", "status", "Forgets the queued commands", 0,
+        multi_cmd_discard},
+    {"watch", "keys:bytes...", "status",
+        "Not supported: MULTI/EXEC is a batch without optimistic locking", 0,
+        multi_cmd_watch},
+    {"unwatch", "", "status", "Answers OK: nothing is ever watched", 0,
+        multi_cmd_unwatch},
     {NULL, NULL, NULL, NULL, 0, NULL},
 };
 

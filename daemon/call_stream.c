@@ -10,7 +10,8 @@
  * client gets the bare body, ended by closing.  The encoded bytes wait in
  * the call's wire buffer until its worker moves them to the conn.  RESP
  * has no stream type: the items are kept, up to limits.max_request_bytes,
- * and sent as one array at the end.
+ * and sent as one array at the end; so are those of a stream that is one
+ * element of a POST /batch response.
  *
  * Backpressure: a producer whose unsent bytes pass CALL_STREAM_HIGH waits
  * (a pool or plugin thread) or is told to return and is called again (a
@@ -131,6 +132,16 @@ call_stream_flush(struct call_async *as, struct evbuffer *out)
 }
 
 /*
+ * Whether the items are kept for one array at the end (RESP, or an
+ * element of /batch) rather than sent as they come.
+ */
+static int
+call_stream_collects(const struct call_async *as)
+{
+	return !as->ctx.http || as->ctx.route.batch;
+}
+
+/*
  * Takes the one value packed into the call's reply buffer as the next
  * item: kept for the RESP array, or encoded into the wire buffer.  The
  * reply buffer is emptied.  Returns 0 or -1 (err set).
@@ -155,7 +166,7 @@ call_stream_take(struct call_async *as, struct duet_err *err)
 		    len == 0 ? "an empty stream item" : "an invalid item");
 		goto done;
 	}
-	if (!as->ctx.http) {
+	if (call_stream_collects(as)) {
 		if (as->items == NULL && (as->items = evbuffer_new()) == NULL) {
 			util_err_set(err, "ERR", "out of memory");
 			goto done;
@@ -242,7 +253,7 @@ call_host_stream_send(duet_call *call)
 		return -1;
 	}
 	on_loop = call_on_loop(as);
-	if (as->ctx.http && !on_loop)
+	if (!call_stream_collects(as) && !on_loop)
 		call_post(as, CALL_KICK_FLUSH);
 	return call_stream_wait(as, on_loop);
 }
@@ -320,7 +331,7 @@ call_stream_end(struct call_async *as, struct evbuffer *out)
 	    call_stream_take(as, &as->call.err) == -1)
 		as->call.failed = 1;
 	call_stream_flush(as, out);
-	if (!as->ctx.http) {
+	if (call_stream_collects(as)) {
 		call_stream_resp_end(as, &enc, out);
 		return;
 	}

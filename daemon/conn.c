@@ -40,6 +40,7 @@
 #include "convert.h"
 #include "dispatch.h"
 #include "log.h"
+#include "multi.h"
 #include "util.h"
 #include "worker.h"
 
@@ -246,6 +247,7 @@ conn_release(struct conn *c)
 		evbuffer_free(c->out);
 	evutil_closesocket(c->fd);
 	free(c->name);
+	multi_free(c->multi);
 	free(c);
 }
 

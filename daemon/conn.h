@@ -39,6 +39,7 @@ enum conn_encoding {
 };
 
 struct call_async;
+struct multi;
 
 /*
  * A reply that must wait for an earlier one to be written, or the place
@@ -82,6 +83,7 @@ struct conn {
 	uint64_t nrequests;     /* requests parsed */
 	int drain_grace;        /* shutting down: may finish one request */
 	char *name;             /* owned: CLIENT SETNAME, or NULL */
+	struct multi *multi;    /* owned: the queue after MULTI, or NULL */
 	char peer[64];          /* "127.0.0.1:5555", "unix" */
 	char local[64];         /* the listener's address */
 	time_t created;

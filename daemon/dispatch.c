@@ -26,6 +26,7 @@
 #include "dispatch.h"
 #include "log.h"
 #include "metrics.h"
+#include "multi.h"
 #include "plugin.h"
 #include "pool.h"
 #include "registry.h"
@@ -196,10 +197,12 @@ dispatch_request(struct conn *c, const struct request *req)
 	msgpack_object args;
 	uint64_t t0;
 	size_t off = 0;
+	enum multi_action multi = MULTI_RUN;
 
 	atomic_fetch_add(&worker_stats.commands, 1);
 	if (reg == NULL ||
 	    (cmd = registry_lookup(reg, req->name, req->namelen)) == NULL) {
+		multi_refused(c);
 		dispatch_unknown(c, req);
 		goto done;
 	}
@@ -212,6 +215,8 @@ dispatch_request(struct conn *c, const struct request *req)
 	memset(&call, 0, sizeof(call));
 	if (dispatch_bind_args(w, cmd, req, &call.present, &err) == -1)
 		goto refused;
+	if (c->multi != NULL && (multi = multi_take(c, cmd, req)) != MULTI_RUN)
+		goto done;
 	c->ncommands++;
 	if (cmd->flags & (DUET_BLOCKING | DUET_STREAM)) {
 		dispatch_async(c, cmd, call.present);
@@ -248,12 +253,16 @@ dispatch_request(struct conn *c, const struct request *req)
 	dispatch_scratch_reset(w);
 	goto done;
 refused:
+	multi_refused(c);
 	conn_reply_error(c, &err);
 	metrics_observe(
 	    &((struct command *)cmd)->stats, dispatch_proto(c), 0, 1);
 done:
 	w->args.size = 0;
 	msgpack_zone_clear(&w->zone);
+	/* The queued commands are requests of their own. */
+	if (multi == MULTI_EXEC)
+		multi_exec(c);
 }
 
 /*

@@ -229,6 +229,63 @@ openapi_get(msgpack_packer *pk, const struct command *cmd)
 	openapi_responses(pk, cmd);
 }
 
+/* Starts {"type": "array", "items": ...}: the caller packs the items. */
+static void
+openapi_array_of(msgpack_packer *pk)
+{
+	msgpack_pack_map(pk, 2);
+	openapi_str(pk, "type");
+	openapi_str(pk, "array");
+	openapi_str(pk, "items");
+}
+
+/*
+ * POST /batch: an array of [command, args...] arrays in, an array of
+ * results (each a value or an error object) out.
+ */
+static void
+openapi_batch(msgpack_packer *pk)
+{
+	openapi_str(pk, "/batch");
+	msgpack_pack_map(pk, 1);
+	openapi_str(pk, "post");
+	msgpack_pack_map(pk, 4);
+	openapi_str(pk, "operationId");
+	openapi_str(pk, "batch");
+	openapi_str(pk, "summary");
+	openapi_str(pk, "Runs several commands in order: one result each");
+	openapi_str(pk, "requestBody");
+	msgpack_pack_map(pk, 1);
+	openapi_str(pk, "content");
+	msgpack_pack_map(pk, 1);
+	openapi_str(pk, "application/json");
+	msgpack_pack_map(pk, 1);
+	openapi_str(pk, "schema");
+	openapi_array_of(pk);
+	msgpack_pack_map(pk, 3);
+	openapi_str(pk, "type");
+	openapi_str(pk, "array");
+	openapi_str(pk, "prefixItems");
+	msgpack_pack_array(pk, 1);
+	openapi_type(pk, "string");
+	openapi_str(pk, "minItems");
+	msgpack_pack_int(pk, 1);
+	openapi_str(pk, "responses");
+	msgpack_pack_map(pk, 2);
+	openapi_str(pk, "200");
+	msgpack_pack_map(pk, 2);
+	openapi_str(pk, "description");
+	openapi_str(pk, "Each command's value or error object, in order");
+	openapi_str(pk, "content");
+	msgpack_pack_map(pk, 1);
+	openapi_str(pk, "application/json");
+	msgpack_pack_map(pk, 1);
+	openapi_str(pk, "schema");
+	openapi_array_of(pk);
+	msgpack_pack_map(pk, 0);
+	openapi_error(pk, "400", "Not an array of [command, args...] arrays");
+}
+
 static void
 openapi_components(msgpack_packer *pk)
 {
@@ -261,7 +318,7 @@ void
 openapi_pack(msgpack_packer *pk, const struct registry *reg)
 {
 	char path[REGISTRY_NAME_MAX + 2];
-	size_t i;
+	size_t i, npaths = reg->ncommands + 1;
 
 	msgpack_pack_map(pk, 6);
 	openapi_str(pk, "openapi");
@@ -280,11 +337,17 @@ openapi_pack(msgpack_packer *pk, const struct registry *reg)
 	openapi_str(pk, "version");
 	openapi_str(pk, PACKAGE_VERSION);
 	openapi_str(pk, "paths");
-	msgpack_pack_map(pk, reg->ncommands);
+	/* /batch is the built-in path, even beside a command "batch". */
+	if (registry_lookup(reg, "batch", 5) != NULL)
+		npaths--;
+	msgpack_pack_map(pk, npaths);
+	openapi_batch(pk);
 	for (i = 0; i < reg->ncommands; i++) {
 		const struct command *cmd = &reg->commands[i];
 		int get = (cmd->flags & DUET_READONLY) != 0;
 
+		if (strcmp(cmd->name, "batch") == 0)
+			continue;
 		path[0] = '/';
 		memcpy(path + 1, cmd->name, cmd->namelen + 1);
 		openapi_str(pk, path);

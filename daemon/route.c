@@ -30,6 +30,7 @@
 #include "dispatch.h"
 #include "http.h"
 #include "metrics.h"
+#include "multi.h"
 #include "openapi.h"
 #include "page.h"
 #include "registry.h"
@@ -180,6 +181,10 @@ route_reply_value(const struct route_ctx *ctx, int closing,
     struct evbuffer *out, const msgpack_object *o, const char *mp, size_t len,
     size_t max)
 {
+	if (ctx->batch) {
+		multi_batch_value(ctx, out, o, mp, len, max);
+		return;
+	}
 	route_reply_encoded(ctx, closing, out, 200, o, mp, len, max);
 }
 
@@ -222,6 +227,10 @@ route_reply_error(const struct route_ctx *ctx, int closing,
 	msgpack_sbuffer sb;
 	msgpack_unpacked up;
 
+	if (ctx->batch) {
+		multi_batch_error(ctx, out, err);
+		return;
+	}
 	msgpack_sbuffer_init(&sb);
 	route_pack_error(&sb, err);
 	msgpack_unpacked_init(&up);
@@ -378,6 +387,7 @@ route_begin(struct conn *c, const struct http_request *req, int closing)
 	ctx->msgpack = route_is_msgpack_type(req->accept);
 	ctx->sse = http_media_type_is(req->accept, "text/event-stream");
 	ctx->allow = NULL;
+	ctx->batch = 0;
 	free(ctx->origin);
 	ctx->origin = NULL;
 	if (!route_host_ok(c->worker, req->host)) {
@@ -715,6 +725,35 @@ done:
 }
 
 /*
+ * POST /batch: an array of [command, args...] arrays, run in order (see
+ * multi.c).
+ */
+static void
+route_batch(struct conn *c, struct http_request *req)
+{
+	msgpack_unpacked up;
+	msgpack_sbuffer sb;
+
+	if (req->method != HTTP_M_POST) {
+		c->route.allow = "POST";
+		route_fail(c, 405, "/batch answers POST only");
+		return;
+	}
+	if (evbuffer_get_length(req->body) == 0) {
+		route_fail(c, 400,
+		    "the body of /batch must be an array of [command, "
+		    "args...] arrays");
+		return;
+	}
+	msgpack_unpacked_init(&up);
+	msgpack_sbuffer_init(&sb);
+	if (route_body(c, req, &up, &sb) == 0)
+		multi_batch(c, &up.data);
+	msgpack_unpacked_destroy(&up);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/*
  * Serves one whole HTTP request of c.  The reply is queued on c in
  * request order; req is borrowed until return.
  */
@@ -733,6 +772,10 @@ route_request(struct conn *c, struct http_request *req)
 	}
 	if (req->method == HTTP_M_OPTIONS) {
 		route_options(c, req);
+		return;
+	}
+	if (path.len == 6 && memcmp(path.ptr, "/batch", 6) == 0) {
+		route_batch(c, req);
 		return;
 	}
 	if (route_builtin_path(c, req, path) == 0)

@@ -28,6 +28,8 @@ struct route_ctx {
 	int sse;           /* the client accepts text/event-stream */
 	const char *allow; /* Allow header of a 405; NULL: "POST" */
 	char *origin;      /* owned: an allowed Origin to echo, or NULL */
+	int batch;         /* POST /batch: MULTI_BATCH_* while its entries
+	                      run (a reply is an element), else 0 */
 };
 
 void route_ctx_reset(struct route_ctx *ctx, int minor);

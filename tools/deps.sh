@@ -7,7 +7,7 @@ set -eu
 PKGS="autoconf automake libtool pkg-config make gcc
 libevent-dev libmsgpack-dev libyaml-dev libyajl-dev libssl-dev
 libsystemd-dev check libsubunit-dev libhiredis-dev redis-tools curl
-apache2-utils wrk groff-base procps haproxy"
+apache2-utils wrk groff-base procps haproxy python3-redis"
 
 missing=""
 for p in $PKGS; do
