@@ -213,6 +213,10 @@ dispatch_request(struct conn *c, const struct request *req)
 	if (dispatch_bind_args(w, cmd, req, &call.present, &err) == -1)
 		goto refused;
 	c->ncommands++;
+	/* For CLIENT LIST's cmd=: a copy, as a reload may free cmd. */
+	memcpy(c->lastcmd, cmd->name,
+	    cmd->namelen < sizeof(c->lastcmd) ? cmd->namelen + 1
+	                                      : sizeof(c->lastcmd) - 1);
 	if (cmd->flags & (DUET_BLOCKING | DUET_STREAM)) {
 		dispatch_async(c, cmd, call.present);
 		goto done;
