@@ -63,9 +63,9 @@ struct admin_job;
 
 /* What one worker does of a job, on its own thread. */
 struct admin_part {
-	struct admin_job *job; /* borrowed: the job it belongs to */
-	struct worker *w;      /* borrowed: the worker it runs on */
-	struct evbuffer *text; /* owned: LIST lines, in id order */
+	struct admin_job *job;    /* borrowed: the job it belongs to */
+	struct worker *w;         /* borrowed: the worker it runs on */
+	struct evbuffer *text;    /* owned: LIST lines, in id order */
 	struct admin_line *lines; /* owned */
 	size_t n, cap, next;      /* next: the merge's position */
 	uint64_t killed;          /* KILL: connections closed */
@@ -232,13 +232,13 @@ admin_params(const struct conn *c, struct admin_param *p)
 	p[n++] = (struct admin_param){"appendonly", "no"};
 	p[n++] = (struct admin_param){"databases", "1"};
 	p[n].name = "maxclients";
-	snprintf(p[n++].value, sizeof(p->value), "%" PRIu64,
-	    l->max_connections);
+	snprintf(
+	    p[n++].value, sizeof(p->value), "%" PRIu64, l->max_connections);
 	p[n].name = "port";
 	snprintf(p[n++].value, sizeof(p->value), "%" PRIu64, num);
 	p[n].name = "proto-max-bulk-len";
-	snprintf(p[n++].value, sizeof(p->value), "%" PRIu64,
-	    l->max_request_bytes);
+	snprintf(
+	    p[n++].value, sizeof(p->value), "%" PRIu64, l->max_request_bytes);
 	p[n++] = (struct admin_param){"save", ""};
 	p[n].name = "timeout";
 	snprintf(p[n++].value, sizeof(p->value), "%" PRIu64,
@@ -522,7 +522,8 @@ admin_job_merge(struct admin_job *job, struct evbuffer *out)
 			p = &job->parts[k];
 			if (p->next < p->n &&
 			    (best == NULL ||
-			        p->lines[p->next].id < best->lines[best->next].id))
+			        p->lines[p->next].id <
+			            best->lines[best->next].id))
 				best = p;
 		}
 		if (best == NULL)
@@ -560,7 +561,8 @@ admin_job_answer(struct admin_job *job)
 	} else {
 		admin_job_merge(job, out);
 		s = (const char *)evbuffer_pullup(out, -1);
-		duet_reply_str(call, s != NULL ? s : "", evbuffer_get_length(out));
+		duet_reply_str(
+		    call, s != NULL ? s : "", evbuffer_get_length(out));
 	}
 	if (out != NULL)
 		evbuffer_free(out);
@@ -573,8 +575,7 @@ admin_part_done(struct admin_part *part)
 {
 	struct admin_job *job = part->job;
 
-	if (atomic_fetch_sub_explicit(&job->left, 1, memory_order_acq_rel) ==
-	    1)
+	if (atomic_fetch_sub_explicit(&job->left, 1, memory_order_acq_rel) == 1)
 		admin_job_answer(job);
 }
 
@@ -624,8 +625,8 @@ admin_job_start(duet_call *call, struct admin_job *job)
 		return;
 	}
 	for (k = 0; k < n; k++) {
-		if (worker_post(job->parts[k].w, admin_on_part,
-		        &job->parts[k]) == -1) {
+		if (worker_post(
+		        job->parts[k].w, admin_on_part, &job->parts[k]) == -1) {
 			job->parts[k].failed = 1;
 			admin_part_done(&job->parts[k]);
 		}

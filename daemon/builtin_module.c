@@ -39,7 +39,7 @@
 
 /* Looking for one loaded object's build-id among the program headers. */
 struct module_find {
-	ElfW(Addr) base;                         /* the object's l_addr */
+	ElfW(Addr) base;                       /* the object's l_addr */
 	char hex[2 * MODULE_BUILD_ID_MAX + 1]; /* out: "" when none */
 };
 
@@ -93,7 +93,7 @@ module_align(size_t n, size_t align)
 static int
 module_notes(const char *p, size_t size, size_t align, struct module_find *f)
 {
-	const ElfW(Nhdr) *n;
+	const ElfW(Nhdr) * n;
 	size_t off = 0, desc, next, i;
 
 	while (off < size && size - off >= sizeof(*n)) {
@@ -124,7 +124,7 @@ static int
 module_on_phdr(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	struct module_find *f = arg;
-	const ElfW(Phdr) *ph;
+	const ElfW(Phdr) * ph;
 	ElfW(Half) i;
 
 	(void)size;

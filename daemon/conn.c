@@ -815,12 +815,12 @@ conn_describe(const struct conn *c, struct evbuffer *out)
 	    unixsock ? "U" : "", !c->closing && !unixsock ? "N" : "", qbuf,
 	    qbuf, c->npending, omem, sizeof(*c) + qbuf + omem,
 	    c->armed & EV_READ ? "r" : "", c->armed & EV_WRITE ? "w" : "",
-	    c->lastcmd[0] != '\0' ? c->lastcmd : "NULL",
-	    c->resp3 ? 3 : 2, c->ncommands,
+	    c->lastcmd[0] != '\0' ? c->lastcmd : "NULL", c->resp3 ? 3 : 2,
+	    c->ncommands,
 	    c->encoding == CONN_ENC_MSGPACK    ? "msgpack"
 	        : c->encoding == CONN_ENC_JSON ? "json"
 	                                       : "native",
-	    c->proto == CONN_PROTO_HTTP   ? "http"
+	    c->proto == CONN_PROTO_HTTP       ? "http"
 	        : c->proto == CONN_PROTO_RESP ? "resp"
 	                                      : "unknown",
 	    c->worker->index);

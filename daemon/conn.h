@@ -86,7 +86,7 @@ struct conn {
 	time_t created;
 	time_t last_active;
 	uint64_t ncommands;
-	char lastcmd[32]; /* the last command's name (truncated), or "" */
+	char lastcmd[32];   /* the last command's name (truncated), or "" */
 	unsigned protocols; /* CONFIG_PROTO_* the listener allows */
 	union {
 		struct resp_parser resp;  /* CONN_PROTO_RESP */

@@ -478,7 +478,7 @@ route_builtin_path(
 	reg = worker_registry(c->worker);
 	if (which == 1 || which == 4 || which == 5) {
 		route_commands(c, reg,
-		    which == 1   ? builtin_pack_descriptors
+		    which == 1       ? builtin_pack_descriptors
 		        : which == 4 ? openapi_pack
 		                     : builtin_module_pack_plugins);
 		return 0;

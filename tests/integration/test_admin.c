@@ -27,7 +27,7 @@
 
 static struct harness admin_h;
 static char admin_empty[64]; /* an empty plugin_dir */
-static time_t admin_started;  /* before the daemon was started */
+static time_t admin_started; /* before the daemon was started */
 
 /*
  * Two workers, math and kv listed by path (nothing else is loaded), and
@@ -138,8 +138,8 @@ START_TEST(test_admin_config_get)
 
 	admin_call(fd, "CONFIG GET maxclients\r\n",
 	    "*2\r\n$10\r\nmaxclients\r\n$2\r\n77\r\n");
-	admin_call(
-	    fd, "CONFIG GET timeout\r\n", "*2\r\n$7\r\ntimeout\r\n$2\r\n42\r\n");
+	admin_call(fd, "CONFIG GET timeout\r\n",
+	    "*2\r\n$7\r\ntimeout\r\n$2\r\n42\r\n");
 	admin_call(fd, "config get save appendonly\r\n",
 	    "*4\r\n$10\r\nappendonly\r\n$2\r\nno\r\n$4\r\nsave\r\n$0\r\n\r\n");
 	/* Patterns are globs, case-insensitive; each setting comes once. */
@@ -182,15 +182,18 @@ START_TEST(test_admin_config_is_read_only)
 	    "-ERR wrong number of arguments for 'config' command\r\n");
 	admin_call(fd, "CONFIG FOO\r\n",
 	    "-ERR unknown subcommand 'FOO'. Try CONFIG HELP.\r\n");
-	help = admin_call_until(fd, "CONFIG HELP\r\n", "+    Print this help.\r\n");
+	help = admin_call_until(
+	    fd, "CONFIG HELP\r\n", "+    Print this help.\r\n");
 	ck_assert_str_eq(help,
 	    "*8\r\n"
-	    "+CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"
+	    "+CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands "
+	    "are:\r\n"
 	    "+GET <pattern> [<pattern> ...]\r\n"
 	    "+    Return parameters matching the glob-like <pattern> and their "
 	    "values.\r\n"
 	    "+SET, RESETSTAT, REWRITE\r\n"
-	    "+    Refused: the YAML file is duetd's configuration; edit it and\r\n"
+	    "+    Refused: the YAML file is duetd's configuration; edit it "
+	    "and\r\n"
 	    "+    reload duetd (SIGHUP).\r\n"
 	    "+HELP\r\n"
 	    "+    Print this help.\r\n");
@@ -263,11 +266,11 @@ START_TEST(test_admin_time)
 
 	/* READONLY, so a GET over HTTP. */
 	snprintf(cmd, sizeof(cmd),
-	    "curl -sS -i --max-time 10 http://127.0.0.1:%d/time",
-	    admin_h.port);
+	    "curl -sS -i --max-time 10 http://127.0.0.1:%d/time", admin_h.port);
 	harness_run(&o, cmd, NULL, 0);
 	ck_assert_int_eq(o.status, 0);
-	ck_assert_uint_eq(harness_http_parse(&hr, o.out, o.outlen, 0), o.outlen);
+	ck_assert_uint_eq(
+	    harness_http_parse(&hr, o.out, o.outlen, 0), o.outlen);
 	ck_assert_str_eq(hr.line, "HTTP/1.1 200 OK");
 	ck_assert_msg(hr.body[0] == '[' && hr.body[1] == '"' &&
 	        strstr(hr.body, "\",\"") != NULL &&
@@ -284,8 +287,8 @@ admin_module_entry(char *buf, size_t len, char map, const char *name)
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/%s.so",
-	    harness_env("DUET_PLUGIN_DIR"), name);
+	snprintf(path, sizeof(path), "%s/%s.so", harness_env("DUET_PLUGIN_DIR"),
+	    name);
 	return snprintf(buf, len,
 	    "%c%d\r\n$4\r\nname\r\n$%zu\r\n%s\r\n$3\r\nver\r\n:10000\r\n"
 	    "$4\r\npath\r\n$%zu\r\n%s\r\n$4\r\nargs\r\n*0\r\n",
@@ -299,7 +302,8 @@ START_TEST(test_admin_module_list)
 	int n;
 
 	n = snprintf(want, sizeof(want), "*2\r\n");
-	n += admin_module_entry(want + n, sizeof(want) - (size_t)n, '*', "math");
+	n +=
+	    admin_module_entry(want + n, sizeof(want) - (size_t)n, '*', "math");
 	admin_module_entry(want + n, sizeof(want) - (size_t)n, '*', "kv");
 	admin_call(fd, "MODULE LIST\r\n", want);
 	admin_call(fd, "MODULE LIST x\r\n",
@@ -316,7 +320,8 @@ START_TEST(test_admin_module_list)
 	    "-ERR unknown subcommand 'FOO'. Try MODULE HELP.\r\n");
 	free(admin_call_until(fd, "HELLO 3\r\nPING\r\n", "+PONG\r\n"));
 	n = snprintf(want, sizeof(want), "*2\r\n");
-	n += admin_module_entry(want + n, sizeof(want) - (size_t)n, '%', "math");
+	n +=
+	    admin_module_entry(want + n, sizeof(want) - (size_t)n, '%', "math");
 	admin_module_entry(want + n, sizeof(want) - (size_t)n, '%', "kv");
 	admin_call(fd, "MODULE LIST\r\n", want);
 	close(fd);
@@ -331,11 +336,12 @@ START_TEST(test_admin_hello_lists_modules)
 	int n;
 
 	n = snprintf(want, sizeof(want), "$7\r\nmodules\r\n*2\r\n");
-	n += admin_module_entry(want + n, sizeof(want) - (size_t)n, '%', "math");
+	n +=
+	    admin_module_entry(want + n, sizeof(want) - (size_t)n, '%', "math");
 	admin_module_entry(want + n, sizeof(want) - (size_t)n, '%', "kv");
 	got = admin_call_until(fd, "HELLO 3\r\nPING\r\n", "+PONG\r\n");
-	ck_assert_msg(
-	    strstr(got, want) != NULL, "HELLO 3: \"%s\"\nwant \"%s\"", got, want);
+	ck_assert_msg(strstr(got, want) != NULL, "HELLO 3: \"%s\"\nwant \"%s\"",
+	    got, want);
 	free(got);
 	close(fd);
 }
@@ -429,7 +435,8 @@ START_TEST(test_admin_get_plugins)
 	    admin_h.port);
 	harness_run(&o, cmd, NULL, 0);
 	ck_assert_int_eq(o.status, 0);
-	ck_assert_uint_eq(harness_http_parse(&hr, o.out, o.outlen, 0), o.outlen);
+	ck_assert_uint_eq(
+	    harness_http_parse(&hr, o.out, o.outlen, 0), o.outlen);
 	ck_assert_str_eq(hr.line, "HTTP/1.1 200 OK");
 	ck_assert_str_eq(
 	    harness_http_header(&hr, "Content-Type"), "application/json");
@@ -457,14 +464,16 @@ START_TEST(test_admin_client_and_command_help)
 	    "Subcommands are:\r\n+ENCODING (NATIVE|MSGPACK|JSON)\r\n";
 	char *got;
 
-	got = admin_call_until(fd, "CLIENT HELP\r\n", "+    Print this help.\r\n");
+	got = admin_call_until(
+	    fd, "CLIENT HELP\r\n", "+    Print this help.\r\n");
 	ck_assert_msg(strncmp(got, head, sizeof(head) - 1) == 0 &&
 	        strstr(got, "\r\n+KILL <ip:port>\r\n") != NULL &&
 	        strstr(got, "\r\n+LIST [options ...]\r\n") != NULL &&
 	        strstr(got, "\r\n+SETNAME <name>\r\n") != NULL,
 	    "CLIENT HELP: \"%s\"", got);
 	free(got);
-	got = admin_call_until(fd, "COMMAND HELP\r\n", "+    Print this help.\r\n");
+	got = admin_call_until(
+	    fd, "COMMAND HELP\r\n", "+    Print this help.\r\n");
 	ck_assert_str_eq(got,
 	    "*17\r\n"
 	    "+COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands "
@@ -495,11 +504,11 @@ START_TEST(test_admin_client_and_command_help)
 END_TEST
 
 /* Redis 7's CLIENT LIST fields in order, then duetd's. */
-static const char *const admin_fields[] = {"id", "addr", "laddr", "fd",
-    "name", "age", "idle", "flags", "db", "sub", "psub", "ssub", "multi",
-    "qbuf", "qbuf-free", "argv-mem", "multi-mem", "rbs", "rbp", "obl", "oll",
-    "omem", "tot-mem", "events", "cmd", "user", "redir", "resp", "cmds",
-    "encoding", "proto", "worker", NULL};
+static const char *const admin_fields[] = {"id", "addr", "laddr", "fd", "name",
+    "age", "idle", "flags", "db", "sub", "psub", "ssub", "multi", "qbuf",
+    "qbuf-free", "argv-mem", "multi-mem", "rbs", "rbp", "obl", "oll", "omem",
+    "tot-mem", "events", "cmd", "user", "redir", "resp", "cmds", "encoding",
+    "proto", "worker", NULL};
 
 /* Checks one CLIENT LIST line's field names, in order. */
 static void
@@ -548,17 +557,20 @@ START_TEST(test_admin_client_list_every_worker)
 	}
 	ck_assert_int_eq(nlines, n + 1);
 	for (i = 0; i < n; i++) {
-		snprintf(want, sizeof(want), "id=%" PRIu64 " addr=%s ", cl[i].id,
-		    cl[i].addr);
+		snprintf(want, sizeof(want), "id=%" PRIu64 " addr=%s ",
+		    cl[i].id, cl[i].addr);
 		line = strstr(list, want);
 		ck_assert_msg(line != NULL, "no %s in %s", want, list);
 		nl = strchr(line, '\n');
 		snprintf(want, sizeof(want), " name=c%d ", i);
-		ck_assert(memmem(line, (size_t)(nl - line), want, strlen(want)));
+		ck_assert(
+		    memmem(line, (size_t)(nl - line), want, strlen(want)));
 		snprintf(want, sizeof(want), " worker=%d", cl[i].worker);
-		ck_assert(memmem(line, (size_t)(nl - line), want, strlen(want)));
+		ck_assert(
+		    memmem(line, (size_t)(nl - line), want, strlen(want)));
 		ck_assert(memmem(line, (size_t)(nl - line), " flags=N ", 9));
-		ck_assert(memmem(line, (size_t)(nl - line), " cmd=client ", 12));
+		ck_assert(
+		    memmem(line, (size_t)(nl - line), " cmd=client ", 12));
 	}
 	ck_assert_ptr_nonnull(strstr(list, " cmd=NULL "));
 	free(list);
@@ -578,8 +590,8 @@ START_TEST(test_admin_client_list_filters)
 	snprintf(req, sizeof(req), "CLIENT LIST ID %" PRIu64 " %" PRIu64 "\r\n",
 	    cl[n - 1].id, cl[0].id);
 	list = admin_call_until(cl[0].fd, req, "\n\r\n");
-	ck_assert_msg(strncmp(list + strcspn(list, "\n") + 1, "id=", 3) == 0,
-	    "%s", list);
+	ck_assert_msg(
+	    strncmp(list + strcspn(list, "\n") + 1, "id=", 3) == 0, "%s", list);
 	snprintf(req, sizeof(req), "\nid=%" PRIu64 " ", cl[0].id);
 	ck_assert_ptr_nonnull(strstr(list, req));
 	snprintf(req, sizeof(req), "\nid=%" PRIu64 " ", cl[n - 1].id);
@@ -596,7 +608,8 @@ START_TEST(test_admin_client_list_filters)
 	admin_call(
 	    cl[0].fd, "CLIENT LIST ID x\r\n", "-ERR Invalid client ID\r\n");
 	admin_call(cl[0].fd, "CLIENT LIST FOO\r\n", "-ERR syntax error\r\n");
-	list = admin_call_until(cl[0].fd, "CLIENT LIST TYPE normal\r\n", "\n\r\n");
+	list =
+	    admin_call_until(cl[0].fd, "CLIENT LIST TYPE normal\r\n", "\n\r\n");
 	snprintf(req, sizeof(req), "\nid=%" PRIu64 " ", cl[n - 1].id);
 	ck_assert_ptr_nonnull(strstr(list, req));
 	free(list);
@@ -633,8 +646,8 @@ START_TEST(test_admin_client_kill_other_worker)
 	}
 	if (nother > 2) {
 		/* The old form answers +OK or an error. */
-		snprintf(req, sizeof(req), "CLIENT KILL %s\r\n",
-		    cl[other[2]].addr);
+		snprintf(
+		    req, sizeof(req), "CLIENT KILL %s\r\n", cl[other[2]].addr);
 		admin_call(cl[0].fd, req, "+OK\r\n");
 		admin_expect_closed(cl[other[2]].fd);
 		admin_call(cl[0].fd, req, "-ERR No such client\r\n");
@@ -664,8 +677,8 @@ START_TEST(test_admin_client_kill_self)
 	admin_client_info(&b);
 	snprintf(req, sizeof(req), "CLIENT KILL ID %" PRIu64 "\r\n", a.id);
 	admin_call(a.fd, req, ":0\r\n");
-	snprintf(req, sizeof(req), "CLIENT KILL ID %" PRIu64 " SKIPME no\r\n",
-	    a.id);
+	snprintf(
+	    req, sizeof(req), "CLIENT KILL ID %" PRIu64 " SKIPME no\r\n", a.id);
 	harness_sends(a.fd, req);
 	harness_expect_close(a.fd, ":1\r\n");
 	/* The old form may kill the caller: the reply comes first. */
@@ -747,8 +760,8 @@ START_TEST(test_admin_client_kill_while_busy)
 	for (i = 0; i < ADMIN_THREADS; i++) {
 		memset(&aw[i], 0, sizeof(aw[i]));
 		aw[i].port = admin_h.port;
-		ck_assert_int_eq(
-		    pthread_create(&aw[i].thread, NULL, admin_busy_client, &aw[i]),
+		ck_assert_int_eq(pthread_create(&aw[i].thread, NULL,
+		                     admin_busy_client, &aw[i]),
 		    0);
 	}
 	snprintf(req, sizeof(req), "CLIENT KILL LADDR 127.0.0.1:%d\r\n",
@@ -817,8 +830,8 @@ START_TEST(test_admin_names_are_reserved)
 	snprintf(cmd, sizeof(cmd), "\"$DUETD\" -t -c '%s'", file);
 	harness_run(&o, cmd, NULL, 0);
 	ck_assert_int_eq(o.status, 1);
-	ck_assert_msg(strstr(o.err, ":3:5: ") != NULL &&
-	        strstr(o.err, "'time'") != NULL,
+	ck_assert_msg(
+	    strstr(o.err, ":3:5: ") != NULL && strstr(o.err, "'time'") != NULL,
 	    "stderr:\n%s", o.err);
 	harness_out_free(&o);
 	harness_rmdir(dir);
