@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -456,6 +457,99 @@ START_TEST(test_admin_get_plugins)
 }
 END_TEST
 
+/* Copies a built test plugin to dir/swap.so: a new file, then rename. */
+static void
+admin_install_swap(const char *dir, const char *file)
+{
+	char from[PATH_MAX], tmp[PATH_MAX], to[PATH_MAX];
+	size_t len;
+	char *data;
+	FILE *f;
+
+	snprintf(from, sizeof(from), "%s/%s",
+	    harness_env("DUET_TEST_PLUGIN_DIR"), file);
+	snprintf(tmp, sizeof(tmp), "%s/swap.so.tmp", dir);
+	snprintf(to, sizeof(to), "%s/swap.so", dir);
+	data = harness_read_file(from, &len);
+	ck_assert_ptr_nonnull(f = fopen(tmp, "wb"));
+	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(rename(tmp, to), 0);
+	free(data);
+}
+
+/* GET /plugins's body from the daemon h. */
+static char *
+admin_get_plugins(const struct harness *h)
+{
+	struct harness_http hr;
+	struct harness_out o;
+	char cmd[256], *body;
+
+	snprintf(cmd, sizeof(cmd),
+	    "curl -sS -i --max-time 10 http://127.0.0.1:%d/plugins", h->port);
+	harness_run(&o, cmd, NULL, 0);
+	ck_assert_int_eq(o.status, 0);
+	ck_assert_uint_eq(
+	    harness_http_parse(&hr, o.out, o.outlen, 0), o.outlen);
+	ck_assert_str_eq(hr.line, "HTTP/1.1 200 OK");
+	body = strdup(hr.body);
+	harness_http_free(&hr);
+	harness_out_free(&o);
+	return body;
+}
+
+/*
+ * After a reload that replaced the file, MODULE LIST and GET /plugins
+ * describe the new object: its version, its build-id (read from the
+ * loaded image, not the path) and the new generation's load time.
+ */
+START_TEST(test_admin_plugins_after_reload)
+{
+	char dir[64], want[PATH_MAX + 512], id[2][200], path[PATH_MAX], *body;
+	struct harness h;
+	int fd;
+
+	harness_tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/swap_a.so",
+	    harness_env("DUET_TEST_PLUGIN_DIR"));
+	admin_build_id(path, id[0], sizeof(id[0]));
+	snprintf(path, sizeof(path), "%s/swap_b.so",
+	    harness_env("DUET_TEST_PLUGIN_DIR"));
+	admin_build_id(path, id[1], sizeof(id[1]));
+	ck_assert_str_ne(id[0], id[1]);
+	admin_install_swap(dir, "swap_a.so");
+	harness_start(&h, dir, NULL);
+	snprintf(path, sizeof(path), "%s/swap.so", dir);
+	snprintf(want, sizeof(want),
+	    "[{\"name\":\"swap\",\"version\":\"1.0.0\",\"path\":\"%s\","
+	    "\"build_id\":\"%s\",",
+	    path, id[0]);
+	body = admin_get_plugins(&h);
+	ck_assert_msg(strncmp(body, want, strlen(want)) == 0, "%s", body);
+	free(body);
+	admin_install_swap(dir, "swap_b.so");
+	kill(h.pid, SIGHUP);
+	harness_wait_log(&h, "reloaded: registry generation 2");
+	snprintf(want, sizeof(want),
+	    "[{\"name\":\"swap\",\"version\":\"2.0.0\",\"path\":\"%s\","
+	    "\"build_id\":\"%s\",",
+	    path, id[1]);
+	body = admin_get_plugins(&h);
+	ck_assert_msg(strncmp(body, want, strlen(want)) == 0, "%s", body);
+	free(body);
+	fd = harness_connect(h.port);
+	snprintf(want, sizeof(want),
+	    "*1\r\n*8\r\n$4\r\nname\r\n$4\r\nswap\r\n$3\r\nver\r\n:20000\r\n"
+	    "$4\r\npath\r\n$%zu\r\n%s\r\n$4\r\nargs\r\n*0\r\n",
+	    strlen(path), path);
+	admin_call(fd, "MODULE LIST\r\n", want);
+	close(fd);
+	harness_stop(&h);
+	harness_rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_admin_client_and_command_help)
 {
 	int fd = harness_connect(admin_h.port);
@@ -862,6 +956,10 @@ admin_suite(void)
 	tcase_add_test(tc, test_admin_hello_lists_modules);
 	tcase_add_test(tc, test_admin_info_modules);
 	tcase_add_test(tc, test_admin_get_plugins);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("module_reload");
+	tcase_add_test(tc, test_admin_plugins_after_reload);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("help");
