@@ -442,8 +442,8 @@ route_commands(struct conn *c, const struct registry *reg,
 }
 
 /*
- * GET /, /healthz, /commands, /metrics, /openapi.json, /plugins.  Returns 0 if
- * path is one of them.
+ * GET /, /healthz, /commands, /metrics, /openapi.json, /plugins.
+ * Returns 0 if path is one of them.
  */
 static int
 route_builtin_path(
