@@ -17,6 +17,8 @@
 #include <event2/buffer.h>
 
 #include "builtin.h"
+#include "builtin_admin.h"
+#include "builtin_module.h"
 #include "conn.h"
 #include "dispatch.h"
 #include "multi.h"
@@ -203,7 +205,7 @@ builtin_hello_reply(duet_call *call)
 	builtin_pack_cstr(pk, "role");
 	builtin_pack_cstr(pk, "master");
 	builtin_pack_cstr(pk, "modules");
-	msgpack_pack_array(pk, 0);
+	builtin_module_pack_list(pk, c->worker->reg);
 }
 
 /*
@@ -250,14 +252,13 @@ builtin_hello(duet_call *call)
 }
 
 /*
- * CLIENT SETNAME|GETNAME|ID|INFO|LIST|ENCODING|SETINFO
+ * CLIENT SETNAME|GETNAME|ID|INFO|LIST|KILL|ENCODING|SETINFO|HELP
  */
 static void
 builtin_client(duet_call *call)
 {
 	struct conn *c = call->conn;
 	uint32_t n = builtin_nrest(call, 1);
-	char line[512];
 	const char *s;
 	size_t len;
 
@@ -272,12 +273,14 @@ builtin_client(duet_call *call)
 		s = builtin_rest(call, 1, 0, &len);
 		if (builtin_setname(call, s, len) == 0)
 			builtin_pack_status(duet_reply(call), "OK");
-	} else if ((builtin_arg_is(call, 0, "INFO") ||
-	               builtin_arg_is(call, 0, "LIST")) &&
-	    n == 0) {
-		conn_describe(c, line, sizeof(line) - 1);
-		strcat(line, "\n");
-		duet_reply_str(call, line, strlen(line));
+	} else if (builtin_arg_is(call, 0, "INFO") && n == 0) {
+		builtin_admin_client_info(call);
+	} else if (builtin_arg_is(call, 0, "LIST")) {
+		builtin_admin_client_list(call);
+	} else if (builtin_arg_is(call, 0, "KILL")) {
+		builtin_admin_client_kill(call);
+	} else if (builtin_arg_is(call, 0, "HELP") && n == 0) {
+		builtin_admin_client_help(call);
 	} else if (builtin_arg_is(call, 0, "SETINFO") && n == 2) {
 		builtin_pack_status(duet_reply(call), "OK");
 	} else if (builtin_arg_is(call, 0, "ENCODING") && n == 1) {
@@ -420,7 +423,7 @@ builtin_command_each(duet_call *call, const struct registry *reg, int docs)
 }
 
 /*
- * COMMAND [COUNT | LIST | INFO [name ...] | DOCS [name ...]]
+ * COMMAND [COUNT | LIST | INFO [name ...] | DOCS [name ...] | HELP]
  */
 static void
 builtin_command(duet_call *call)
@@ -442,6 +445,8 @@ builtin_command(duet_call *call)
 		builtin_command_each(call, reg, 0);
 	} else if (builtin_arg_is(call, 0, "DOCS")) {
 		builtin_command_each(call, reg, 1);
+	} else if (builtin_arg_is(call, 0, "HELP") && n == 0) {
+		builtin_admin_command_help(call);
 	} else {
 		builtin_unknown_sub(call, "COMMAND");
 	}
@@ -541,7 +546,7 @@ builtin_info_wants(const duet_call *call, const char *section, int dflt)
 }
 
 /*
- * INFO [section ...]: server, clients, stats, commandstats.
+ * INFO [section ...]: server, clients, stats, modules, commandstats.
  */
 static void
 builtin_info(duet_call *call)
@@ -560,6 +565,8 @@ builtin_info(duet_call *call)
 		builtin_info_clients(b);
 	if (builtin_info_wants(call, "stats", 1))
 		builtin_info_stats(b);
+	if (builtin_info_wants(call, "modules", 1))
+		builtin_module_info(b, c->worker->reg);
 	if (builtin_info_wants(call, "commandstats", 0))
 		builtin_info_commandstats(b, c->worker->reg);
 	/* Redis ends the text without the last blank line. */
@@ -597,10 +604,18 @@ const struct duet_command builtin_commands[] = {
         "Describes commands (COUNT, LIST, INFO, DOCS)", DUET_READONLY,
         builtin_command},
     {"info", "sections:str...?", "str",
-        "Server, clients, stats and commandstats", DUET_READONLY, builtin_info},
+        "Server, clients, stats, modules and commandstats", DUET_READONLY,
+        builtin_info},
     {"client", "subcommand:str args:bytes...?", "any",
-        "Connection commands (SETNAME, GETNAME, ID, INFO, ENCODING)", 0,
-        builtin_client},
+        "Connection commands (SETNAME, GETNAME, ID, INFO, LIST, KILL, "
+        "ENCODING, HELP)",
+        0, builtin_client},
+    {"config", "subcommand:str args:bytes...?", "any",
+        "Server settings, read-only (GET, HELP)", 0, builtin_admin_config},
+    {"time", "", "array", "The server time: seconds and microseconds",
+        DUET_READONLY, builtin_admin_time},
+    {"module", "subcommand:str args:bytes...?", "array",
+        "Loaded plugins (LIST, HELP)", 0, builtin_module},
     {"multi", "", "status", "Queues the next commands until EXEC", 0,
         multi_cmd_multi},
     {"exec", "", "array", "Runs the queued commands: an array of replies", 0,

@@ -791,21 +791,39 @@ conn_on_io(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * Formats c as CLIENT INFO / CLIENT LIST do (one line, no newline).
+ * Appends c's line of CLIENT INFO / CLIENT LIST to out, ending in "\n":
+ * Redis 7's fields in Redis's order (those duetd has no use for are
+ * constant: db=0, sub=0, multi=-1, user=default, ...), then duetd's own:
+ * cmds, encoding, proto and worker (last).  Owning worker's thread.
  */
 void
-conn_describe(const struct conn *c, char *buf, size_t len)
+conn_describe(const struct conn *c, struct evbuffer *out)
 {
+	size_t qbuf = c->in != NULL ? evbuffer_get_length(c->in) : 0;
+	size_t omem = evbuffer_get_length(c->out);
+	int unixsock = strcmp(c->peer, "unix") == 0;
 	time_t now = time(NULL);
 
-	snprintf(buf, len,
-	    "id=%" PRIu64 " addr=%s laddr=%s name=%s age=%lld idle=%lld "
-	    "db=0 cmds=%" PRIu64 " resp=%d encoding=%s worker=%d",
-	    c->id, c->peer, c->local, c->name != NULL ? c->name : "",
-	    (long long)(now - c->created), (long long)(now - c->last_active),
-	    c->ncommands, c->resp3 ? 3 : 2,
+	evbuffer_add_printf(out,
+	    "id=%" PRIu64 " addr=%s laddr=%s fd=%d name=%s age=%lld "
+	    "idle=%lld flags=%s%s%s db=0 sub=0 psub=0 ssub=0 multi=-1 "
+	    "qbuf=%zu qbuf-free=0 argv-mem=0 multi-mem=0 rbs=%zu rbp=0 "
+	    "obl=0 oll=%u omem=%zu tot-mem=%zu events=%s%s cmd=%s "
+	    "user=default redir=-1 resp=%d cmds=%" PRIu64 " encoding=%s "
+	    "proto=%s worker=%d\n",
+	    c->id, c->peer, c->local, (int)c->fd,
+	    c->name != NULL ? c->name : "", (long long)(now - c->created),
+	    (long long)(now - c->last_active), c->closing ? "c" : "",
+	    unixsock ? "U" : "", !c->closing && !unixsock ? "N" : "", qbuf,
+	    qbuf, c->npending, omem, sizeof(*c) + qbuf + omem,
+	    c->armed & EV_READ ? "r" : "", c->armed & EV_WRITE ? "w" : "",
+	    c->lastcmd[0] != '\0' ? c->lastcmd : "NULL", c->resp3 ? 3 : 2,
+	    c->ncommands,
 	    c->encoding == CONN_ENC_MSGPACK    ? "msgpack"
 	        : c->encoding == CONN_ENC_JSON ? "json"
 	                                       : "native",
+	    c->proto == CONN_PROTO_HTTP       ? "http"
+	        : c->proto == CONN_PROTO_RESP ? "resp"
+	                                      : "unknown",
 	    c->worker->index);
 }

@@ -89,6 +89,7 @@ struct conn {
 	time_t created;
 	time_t last_active;
 	uint64_t ncommands;
+	char lastcmd[32];   /* the last command's name (truncated), or "" */
 	unsigned protocols; /* CONFIG_PROTO_* the listener allows */
 	union {
 		struct resp_parser resp;  /* CONN_PROTO_RESP */
@@ -107,7 +108,7 @@ void conn_reply_error(struct conn *c, const struct duet_err *err);
 void conn_close_after_reply(struct conn *c);
 struct evbuffer *conn_reply_buffer(struct conn *c);
 void conn_reply_done(struct conn *c);
-void conn_describe(const struct conn *c, char *buf, size_t len);
+void conn_describe(const struct conn *c, struct evbuffer *out);
 int conn_free_if_done(struct conn *c);
 void conn_push(struct conn *c);
 void conn_arm(struct conn *c);

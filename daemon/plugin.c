@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <msgpack.h>
@@ -180,6 +181,7 @@ plugin_load(
 		goto fail;
 	p->desc = desc;
 	p->flags = desc->flags;
+	p->loaded_at = time(NULL);
 	if ((p->name = strdup(desc->name)) == NULL ||
 	    (p->version = strdup(desc->version != NULL ? desc->version : "")) ==
 	        NULL)

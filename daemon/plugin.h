@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <time.h>
 
 #include <duet/plugin.h>
 
@@ -24,6 +25,7 @@ struct plugin {
 	const struct duet_plugin *desc; /* borrowed: valid until dlclose */
 	unsigned flags;                 /* DUET_THREADSAFE */
 	int initialised;                /* init succeeded: fini is due */
+	time_t loaded_at;               /* when plugin_load loaded it */
 	pthread_mutex_t lock; /* serialises handlers unless THREADSAFE */
 };
 

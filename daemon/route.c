@@ -25,6 +25,7 @@
 #include <msgpack.h>
 
 #include "builtin.h"
+#include "builtin_module.h"
 #include "conn.h"
 #include "convert.h"
 #include "dispatch.h"
@@ -435,10 +436,12 @@ route_options(struct conn *c, const struct http_request *req)
 
 /*
  * GET /commands: every command's descriptor, from its signature; or
- * GET /openapi.json: the same as an OpenAPI document.
+ * GET /openapi.json: the same as an OpenAPI document; or GET /plugins:
+ * the loaded plugins.  pack writes the document for reg.
  */
 static void
-route_commands(struct conn *c, const struct registry *reg, int openapi)
+route_commands(struct conn *c, const struct registry *reg,
+    void (*pack)(msgpack_packer *, const struct registry *))
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
@@ -446,10 +449,7 @@ route_commands(struct conn *c, const struct registry *reg, int openapi)
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	if (openapi)
-		openapi_pack(&pk, reg);
-	else
-		builtin_pack_descriptors(&pk, reg);
+	pack(&pk, reg);
 	msgpack_unpacked_init(&up);
 	if (msgpack_unpack_next(&up, sb.data, sb.size, NULL) ==
 	    MSGPACK_UNPACK_SUCCESS)
@@ -462,8 +462,8 @@ route_commands(struct conn *c, const struct registry *reg, int openapi)
 }
 
 /*
- * GET /, /healthz, /commands, /metrics, /openapi.json.  Returns 0 if
- * path is one of them.
+ * GET /, /healthz, /commands, /metrics, /openapi.json, /plugins.
+ * Returns 0 if path is one of them.
  */
 static int
 route_builtin_path(
@@ -485,6 +485,8 @@ route_builtin_path(
 		which = 2;
 	else if (path.len == 13 && memcmp(path.ptr, "/openapi.json", 13) == 0)
 		which = 4;
+	else if (path.len == 8 && memcmp(path.ptr, "/plugins", 8) == 0)
+		which = 5;
 	else
 		return -1;
 	if (req->method != HTTP_M_GET && req->method != HTTP_M_HEAD) {
@@ -494,8 +496,11 @@ route_builtin_path(
 		return 0;
 	}
 	reg = worker_registry(c->worker);
-	if (which == 1 || which == 4) {
-		route_commands(c, reg, which == 4);
+	if (which == 1 || which == 4 || which == 5) {
+		route_commands(c, reg,
+		    which == 1       ? builtin_pack_descriptors
+		        : which == 4 ? openapi_pack
+		                     : builtin_module_pack_plugins);
 		return 0;
 	}
 	if ((out = conn_reply_buffer(c)) == NULL)

@@ -369,6 +369,17 @@ worker_on_mail(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
+ * Runs fn(-1, EV_TIMEOUT, arg) on w's thread at its loop's next turn, for
+ * work on what only that thread may touch (its conns).  Any thread may
+ * post.  Returns 0, or -1 when out of memory (fn will not run).
+ */
+int
+worker_post(struct worker *w, event_callback_fn fn, void *arg)
+{
+	return event_base_once(w->base, -1, EV_TIMEOUT, fn, arg, NULL);
+}
+
+/*
  * Closes w's listeners and connections and ends its loop (on w's thread).
  */
 static void

@@ -102,6 +102,7 @@ int worker_check_new_listeners(
 void worker_relisten(struct worker *w, const struct config *cf);
 void worker_join(struct worker *w);
 void worker_on_mail(evutil_socket_t fd, short what, void *arg);
+int worker_post(struct worker *w, event_callback_fn fn, void *arg);
 void worker_fini(struct worker *w);
 struct registry *worker_registry(struct worker *w);
 
