@@ -301,6 +301,8 @@ dispatch_host_error(duet_call *call, const char *code, const char *message)
 		    call->err.code[i] == '\n')
 			call->err.code[i] = '_';
 	}
+	/* A handler's error is 500 unless it chose (ABI 1.2). */
+	call->err.status = 500;
 }
 
 static const char *
@@ -345,6 +347,7 @@ const struct duet_host dispatch_host_table = {
     .finish = call_host_finish,
     .stream_send = call_host_stream_send,
     .state = call_host_state,
+    .error_status = call_host_error_status,
 };
 
 /*
