@@ -326,15 +326,22 @@ builtin_command_info(msgpack_packer *pk, const struct command *cmd)
 
 /*
  * One argument of COMMAND DOCS, in the shape redis-cli reads for hints.
+ * redis-cli shows the name, so a default is part of it: "times=1", which
+ * it hints as "[times=1]".
  */
 static void
 builtin_command_doc_arg(msgpack_packer *pk, const struct sig_param *p)
 {
 	int nflags = p->optional + p->variadic;
+	char name[256];
 
+	if (p->deftext != NULL)
+		snprintf(name, sizeof(name), "%s=%s", p->name, p->deftext);
+	else
+		snprintf(name, sizeof(name), "%s", p->name);
 	msgpack_pack_map(pk, nflags > 0 ? 3 : 2);
 	builtin_pack_cstr(pk, "name");
-	builtin_pack_cstr(pk, p->name);
+	builtin_pack_cstr(pk, name);
 	builtin_pack_cstr(pk, "type");
 	builtin_pack_cstr(pk,
 	    p->type == SIG_INT         ? "integer"
@@ -581,24 +588,25 @@ const struct duet_command builtin_commands[] = {
         DUET_PUBLIC | DUET_READONLY, builtin_ping},
     {"echo", "message:any", "any", "Answers the message", DUET_READONLY,
         builtin_echo},
-    {"quit", "", "status", "Closes the connection", DUET_PUBLIC, builtin_quit},
+    {"quit", "", "status", "Closes the connection",
+        DUET_PUBLIC | REGISTRY_CONNECTION, builtin_quit},
     {"auth", "args:bytes...", "status", "Authenticates the connection",
-        DUET_PUBLIC, builtin_auth},
-    {"reset", "", "status", "Resets the connection's state", DUET_PUBLIC,
-        builtin_reset},
-    {"select", "index:bytes", "status", "Selects database 0 (the only one)", 0,
-        builtin_select},
+        DUET_PUBLIC | REGISTRY_CONNECTION, builtin_auth},
+    {"reset", "", "status", "Resets the connection's state",
+        DUET_PUBLIC | REGISTRY_CONNECTION, builtin_reset},
+    {"select", "index:bytes", "status", "Selects database 0 (the only one)",
+        REGISTRY_CONNECTION, builtin_select},
     {"hello", "protover:bytes? options:bytes...?", "map",
-        "Handshakes: protocol version and client name", DUET_PUBLIC,
-        builtin_hello},
+        "Handshakes: protocol version and client name",
+        DUET_PUBLIC | REGISTRY_CONNECTION, builtin_hello},
     {"command", "subcommand:str? args:bytes...?", "array",
         "Describes commands (COUNT, LIST, INFO, DOCS)", DUET_READONLY,
         builtin_command},
     {"info", "sections:str...?", "str",
         "Server, clients, stats and commandstats", DUET_READONLY, builtin_info},
     {"client", "subcommand:str args:bytes...?", "any",
-        "Connection commands (SETNAME, GETNAME, ID, INFO, ENCODING)", 0,
-        builtin_client},
+        "Connection commands (SETNAME, GETNAME, ID, INFO, ENCODING)",
+        REGISTRY_CONNECTION, builtin_client},
     {NULL, NULL, NULL, NULL, 0, NULL},
 };
 
@@ -629,28 +637,53 @@ builtin_pack_param(msgpack_packer *pk, const struct sig_param *p)
 	}
 }
 
+/*
+ * A command's flags by name; "connection" for a built-in that acts on
+ * the RESP connection (not an HTTP operation).
+ */
 static void
-builtin_pack_flags(msgpack_packer *pk, unsigned flags)
+builtin_pack_flags(msgpack_packer *pk, const struct command *cmd)
 {
 	static const struct {
 		unsigned flag;
 		const char *name;
 	} names[] = {{DUET_PUBLIC, "public"}, {DUET_READONLY, "readonly"},
 	    {DUET_BLOCKING, "blocking"}, {DUET_STREAM, "stream"}};
-	size_t i, n = 0;
+	size_t i, n = REGISTRY_CONN_ONLY(cmd) ? 1 : 0;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		n += (flags & names[i].flag) != 0;
+		n += (cmd->flags & names[i].flag) != 0;
 	msgpack_pack_array(pk, n);
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (flags & names[i].flag)
+		if (cmd->flags & names[i].flag)
 			builtin_pack_cstr(pk, names[i].name);
 	}
+	if (REGISTRY_CONN_ONLY(cmd))
+		builtin_pack_cstr(pk, "connection");
+}
+
+/*
+ * A command's usage line, "repeat word:str [times:int=1]" (sig_usage).
+ */
+static void
+builtin_pack_usage(msgpack_packer *pk, const struct command *cmd)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	if (b == NULL || sig_usage(cmd->name, cmd->sig, b) == -1) {
+		builtin_pack_cstr(pk, cmd->name);
+	} else {
+		msgpack_pack_str(pk, evbuffer_get_length(b));
+		msgpack_pack_str_body(
+		    pk, evbuffer_pullup(b, -1), evbuffer_get_length(b));
+	}
+	if (b != NULL)
+		evbuffer_free(b);
 }
 
 /*
  * Packs every command's descriptor (name, plugin, args, reply, summary,
- * flags) as one array, for GET /commands.
+ * usage, flags) as one array, for GET /commands.
  */
 void
 builtin_pack_descriptors(msgpack_packer *pk, const struct registry *reg)
@@ -662,7 +695,7 @@ builtin_pack_descriptors(msgpack_packer *pk, const struct registry *reg)
 	for (i = 0; i < reg->ncommands; i++) {
 		const struct command *cmd = &reg->commands[i];
 
-		msgpack_pack_map(pk, 6);
+		msgpack_pack_map(pk, 7);
 		builtin_pack_cstr(pk, "name");
 		builtin_pack_cstr(pk, cmd->name);
 		builtin_pack_cstr(pk, "plugin");
@@ -678,7 +711,9 @@ builtin_pack_descriptors(msgpack_packer *pk, const struct registry *reg)
 		builtin_pack_cstr(pk, cmd->reply);
 		builtin_pack_cstr(pk, "summary");
 		builtin_pack_cstr(pk, cmd->summary);
+		builtin_pack_cstr(pk, "usage");
+		builtin_pack_usage(pk, cmd);
 		builtin_pack_cstr(pk, "flags");
-		builtin_pack_flags(pk, cmd->flags);
+		builtin_pack_flags(pk, cmd);
 	}
 }

@@ -203,6 +203,14 @@ dispatch_request(struct conn *c, const struct request *req)
 		dispatch_unknown(c, req);
 		goto done;
 	}
+	if (REGISTRY_CONN_ONLY(cmd) && c->proto == CONN_PROTO_HTTP) {
+		util_err_set(&err, "ERR",
+		    "'%s' acts on a RESP connection: it is not an HTTP "
+		    "operation",
+		    cmd->name);
+		err.status = 404;
+		goto refused;
+	}
 	if (req->readonly_only && !(cmd->flags & DUET_READONLY)) {
 		util_err_set(&err, "ERR",
 		    "'%s' changes state: call it with POST", cmd->name);
