@@ -273,8 +273,8 @@ START_TEST(test_signature_usage)
 	ck_assert_ptr_nonnull(b);
 	ck_assert_msg(sig != NULL, "%s: %s", test_usage_cases[_i].sig, err.msg);
 	ck_assert_int_eq(sig_usage("cmd", sig, b), 0);
-	got = strndup((const char *)evbuffer_pullup(b, -1),
-	    evbuffer_get_length(b));
+	got = strndup(
+	    (const char *)evbuffer_pullup(b, -1), evbuffer_get_length(b));
 	ck_assert_str_eq(got, test_usage_cases[_i].usage);
 	free(got);
 	sig_free(sig);
