@@ -59,8 +59,8 @@ desc_get(struct harness_http *r, const char *path)
 static void
 desc_has(const char *what, const char *text, const char *want)
 {
-	ck_assert_msg(
-	    strstr(text, want) != NULL, "%s has no %s:\n%s", what, want, text);
+	ck_assert_msg(strstr(text, want) != NULL, "%s has no %s:\n%.2000s",
+	    what, want, text);
 }
 
 START_TEST(test_describe_commands_defaults)
@@ -259,7 +259,7 @@ START_TEST(test_describe_openapi_defaults)
 		desc_has("/openapi.json", r.body, want[i]);
 	for (i = 0; i < NCASES(absent); i++)
 		ck_assert_msg(strstr(r.body, absent[i]) == NULL,
-		    "/openapi.json has %s:\n%s", absent[i], r.body);
+		    "/openapi.json has %s:\n%.2000s", absent[i], r.body);
 	harness_http_free(&r);
 }
 END_TEST
