@@ -11,6 +11,9 @@
  *           -> STREAM: the items 0..n-1.
  *   defaults.tags tags:str...?
  *           -> how many tags were given.
+ *
+ * Its descriptor says ABI 1.1, so the tests also show that a plugin built
+ * for an older minor loads.
  */
 #include <stdint.h>
 
@@ -79,8 +82,13 @@ static const struct duet_command defaults_commands[] = {
     {.name = NULL},
 };
 
+/* Built as for ABI 1.1 (it needs nothing newer): older minors still load. */
 DUET_PLUGIN = {
-    DUET_PLUGIN_HEADER,
+    .abi_major = DUET_ABI_MAJOR,
+    .abi_minor = 1,
+    .struct_size = sizeof(struct duet_plugin),
+    .command_size = sizeof(struct duet_command),
+    .host = &duet__host,
     .name = "defaults",
     .version = "1.0.0",
     .flags = DUET_THREADSAFE,
