@@ -331,15 +331,22 @@ builtin_command_info(msgpack_packer *pk, const struct command *cmd)
 
 /*
  * One argument of COMMAND DOCS, in the shape redis-cli reads for hints.
+ * redis-cli shows the name, so a default is part of it: "times=1", which
+ * it hints as "[times=1]".
  */
 static void
 builtin_command_doc_arg(msgpack_packer *pk, const struct sig_param *p)
 {
 	int nflags = p->optional + p->variadic;
+	char name[256];
 
+	if (p->deftext != NULL)
+		snprintf(name, sizeof(name), "%s=%s", p->name, p->deftext);
+	else
+		snprintf(name, sizeof(name), "%s", p->name);
 	msgpack_pack_map(pk, nflags > 0 ? 3 : 2);
 	builtin_pack_cstr(pk, "name");
-	builtin_pack_cstr(pk, p->name);
+	builtin_pack_cstr(pk, name);
 	builtin_pack_cstr(pk, "type");
 	builtin_pack_cstr(pk,
 	    p->type == SIG_INT         ? "integer"
@@ -590,16 +597,17 @@ const struct duet_command builtin_commands[] = {
         DUET_PUBLIC | DUET_READONLY, builtin_ping},
     {"echo", "message:any", "any", "Answers the message", DUET_READONLY,
         builtin_echo},
-    {"quit", "", "status", "Closes the connection", DUET_PUBLIC, builtin_quit},
+    {"quit", "", "status", "Closes the connection",
+        DUET_PUBLIC | REGISTRY_CONNECTION, builtin_quit},
     {"auth", "args:bytes...", "status", "Authenticates the connection",
-        DUET_PUBLIC, builtin_auth},
-    {"reset", "", "status", "Resets the connection's state", DUET_PUBLIC,
-        builtin_reset},
-    {"select", "index:bytes", "status", "Selects database 0 (the only one)", 0,
-        builtin_select},
+        DUET_PUBLIC | REGISTRY_CONNECTION, builtin_auth},
+    {"reset", "", "status", "Resets the connection's state",
+        DUET_PUBLIC | REGISTRY_CONNECTION, builtin_reset},
+    {"select", "index:bytes", "status", "Selects database 0 (the only one)",
+        REGISTRY_CONNECTION, builtin_select},
     {"hello", "protover:bytes? options:bytes...?", "map",
-        "Handshakes: protocol version and client name", DUET_PUBLIC,
-        builtin_hello},
+        "Handshakes: protocol version and client name",
+        DUET_PUBLIC | REGISTRY_CONNECTION, builtin_hello},
     {"command", "subcommand:str? args:bytes...?", "array",
         "Describes commands (COUNT, LIST, INFO, DOCS)", DUET_READONLY,
         builtin_command},
@@ -609,23 +617,23 @@ const struct duet_command builtin_commands[] = {
     {"client", "subcommand:str args:bytes...?", "any",
         "Connection commands (SETNAME, GETNAME, ID, INFO, LIST, KILL, "
         "ENCODING, HELP)",
-        0, builtin_client},
+        REGISTRY_CONNECTION, builtin_client},
     {"config", "subcommand:str args:bytes...?", "any",
         "Server settings, read-only (GET, HELP)", 0, builtin_admin_config},
     {"time", "", "array", "The server time: seconds and microseconds",
         DUET_READONLY, builtin_admin_time},
     {"module", "subcommand:str args:bytes...?", "array",
         "Loaded plugins (LIST, HELP)", 0, builtin_module},
-    {"multi", "", "status", "Queues the next commands until EXEC", 0,
+    {"multi", "", "status", "Queues the next commands until EXEC", REGISTRY_CONNECTION,
         multi_cmd_multi},
-    {"exec", "", "array", "Runs the queued commands: an array of replies", 0,
+    {"exec", "", "array", "Runs the queued commands: an array of replies", REGISTRY_CONNECTION,
         multi_cmd_exec},
-    {"discard", "", "status", "Forgets the queued commands", 0,
+    {"discard", "", "status", "Forgets the queued commands", REGISTRY_CONNECTION,
         multi_cmd_discard},
     {"watch", "keys:bytes...", "status",
-        "Not supported: MULTI/EXEC is a batch without optimistic locking", 0,
+        "Not supported: MULTI/EXEC is a batch without optimistic locking", REGISTRY_CONNECTION,
         multi_cmd_watch},
-    {"unwatch", "", "status", "Answers OK: nothing is ever watched", 0,
+    {"unwatch", "", "status", "Answers OK: nothing is ever watched", REGISTRY_CONNECTION,
         multi_cmd_unwatch},
     {NULL, NULL, NULL, NULL, 0, NULL},
 };
@@ -657,28 +665,53 @@ builtin_pack_param(msgpack_packer *pk, const struct sig_param *p)
 	}
 }
 
+/*
+ * A command's flags by name; "connection" for a built-in that acts on
+ * the RESP connection (not an HTTP operation).
+ */
 static void
-builtin_pack_flags(msgpack_packer *pk, unsigned flags)
+builtin_pack_flags(msgpack_packer *pk, const struct command *cmd)
 {
 	static const struct {
 		unsigned flag;
 		const char *name;
 	} names[] = {{DUET_PUBLIC, "public"}, {DUET_READONLY, "readonly"},
 	    {DUET_BLOCKING, "blocking"}, {DUET_STREAM, "stream"}};
-	size_t i, n = 0;
+	size_t i, n = REGISTRY_CONN_ONLY(cmd) ? 1 : 0;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		n += (flags & names[i].flag) != 0;
+		n += (cmd->flags & names[i].flag) != 0;
 	msgpack_pack_array(pk, n);
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (flags & names[i].flag)
+		if (cmd->flags & names[i].flag)
 			builtin_pack_cstr(pk, names[i].name);
 	}
+	if (REGISTRY_CONN_ONLY(cmd))
+		builtin_pack_cstr(pk, "connection");
+}
+
+/*
+ * A command's usage line, "repeat word:str [times:int=1]" (sig_usage).
+ */
+static void
+builtin_pack_usage(msgpack_packer *pk, const struct command *cmd)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	if (b == NULL || sig_usage(cmd->name, cmd->sig, b) == -1) {
+		builtin_pack_cstr(pk, cmd->name);
+	} else {
+		msgpack_pack_str(pk, evbuffer_get_length(b));
+		msgpack_pack_str_body(
+		    pk, evbuffer_pullup(b, -1), evbuffer_get_length(b));
+	}
+	if (b != NULL)
+		evbuffer_free(b);
 }
 
 /*
  * Packs every command's descriptor (name, plugin, args, reply, summary,
- * flags) as one array, for GET /commands.
+ * usage, flags) as one array, for GET /commands.
  */
 void
 builtin_pack_descriptors(msgpack_packer *pk, const struct registry *reg)
@@ -690,7 +723,7 @@ builtin_pack_descriptors(msgpack_packer *pk, const struct registry *reg)
 	for (i = 0; i < reg->ncommands; i++) {
 		const struct command *cmd = &reg->commands[i];
 
-		msgpack_pack_map(pk, 6);
+		msgpack_pack_map(pk, 7);
 		builtin_pack_cstr(pk, "name");
 		builtin_pack_cstr(pk, cmd->name);
 		builtin_pack_cstr(pk, "plugin");
@@ -706,7 +739,9 @@ builtin_pack_descriptors(msgpack_packer *pk, const struct registry *reg)
 		builtin_pack_cstr(pk, cmd->reply);
 		builtin_pack_cstr(pk, "summary");
 		builtin_pack_cstr(pk, cmd->summary);
+		builtin_pack_cstr(pk, "usage");
+		builtin_pack_usage(pk, cmd);
 		builtin_pack_cstr(pk, "flags");
-		builtin_pack_flags(pk, cmd->flags);
+		builtin_pack_flags(pk, cmd);
 	}
 }

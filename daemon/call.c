@@ -619,3 +619,27 @@ call_host_state(duet_call *call, size_t size)
 	}
 	return size <= as->state_size ? as->state_mem : NULL;
 }
+
+/*
+ * duet_reply_error_status (ABI 1.2): the error of duet_reply_error, with
+ * the HTTP status it is answered with.  A status outside 400-599 is
+ * answered 500, and logged the first time it happens.  The status is kept
+ * in the call's error, so a deferred call carries it to duet_finish.  Any
+ * thread that may answer the call.
+ */
+void
+call_host_error_status(
+    duet_call *call, int status, const char *code, const char *message)
+{
+	static atomic_int warned;
+
+	dispatch_host_table.error(call, code, message);
+	if (status < 400 || status > 599) {
+		if (atomic_exchange(&warned, 1) == 0)
+			log_error("command '%s': HTTP status %d of error %s "
+			          "is not 400-599: answered 500 (logged once)",
+			    call->cmd->name, status, call->err.code);
+		status = 500;
+	}
+	call->err.status = status;
+}

@@ -134,4 +134,8 @@ void call_host_finish(duet_call *call);
 int call_host_stream_send(duet_call *call);
 void *call_host_state(duet_call *call, size_t size);
 
+/* The host API function of ABI 1.2. */
+void call_host_error_status(
+    duet_call *call, int status, const char *code, const char *message);
+
 #endif /* DUET_CALL_H */

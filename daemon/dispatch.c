@@ -206,6 +206,14 @@ dispatch_request(struct conn *c, const struct request *req)
 		dispatch_unknown(c, req);
 		goto done;
 	}
+	if (REGISTRY_CONN_ONLY(cmd) && c->proto == CONN_PROTO_HTTP) {
+		util_err_set(&err, "ERR",
+		    "'%s' acts on a RESP connection: it is not an HTTP "
+		    "operation",
+		    cmd->name);
+		err.status = 404;
+		goto refused;
+	}
 	if (req->readonly_only && !(cmd->flags & DUET_READONLY)) {
 		util_err_set(&err, "ERR",
 		    "'%s' changes state: call it with POST", cmd->name);
@@ -307,6 +315,8 @@ dispatch_host_error(duet_call *call, const char *code, const char *message)
 	/* util_err_set makes the code one word, as RESP clients expect. */
 	util_err_set(&call->err, code != NULL && code[0] != '\0' ? code : "ERR",
 	    "%s", message != NULL ? message : "");
+	/* A handler's error is 500 unless it chose (ABI 1.2). */
+	call->err.status = 500;
 }
 
 static const char *
@@ -351,6 +361,7 @@ const struct duet_host dispatch_host_table = {
     .finish = call_host_finish,
     .stream_send = call_host_stream_send,
     .state = call_host_state,
+    .error_status = call_host_error_status,
 };
 
 /*

@@ -516,23 +516,6 @@ multi_pack_status(duet_call *call, const char *s)
 }
 
 /*
- * MULTI and its kin belong to a RESP connection: over HTTP they answer
- * 400, pointing at POST /batch.  Returns 1 if so.
- */
-static int
-multi_http_refused(duet_call *call)
-{
-	if (call->conn->proto != CONN_PROTO_HTTP)
-		return 0;
-	duet_reply_error(call, "ERR",
-	    "'%s' works on RESP connections: over HTTP, POST /batch runs "
-	    "several commands",
-	    call->cmd->name);
-	call->err.status = 400;
-	return 1;
-}
-
-/*
  * MULTI: opens the queue (dispatch queues from the next command on).
  */
 void
@@ -540,8 +523,6 @@ multi_cmd_multi(duet_call *call)
 {
 	struct conn *c = call->conn;
 
-	if (multi_http_refused(call))
-		return;
 	if (c->multi != NULL) {
 		duet_reply_error(call, "ERR", "MULTI calls can not be nested");
 		return;
@@ -561,8 +542,7 @@ multi_cmd_multi(duet_call *call)
 void
 multi_cmd_exec(duet_call *call)
 {
-	if (!multi_http_refused(call))
-		duet_reply_error(call, "ERR", "EXEC without MULTI");
+	duet_reply_error(call, "ERR", "EXEC without MULTI");
 }
 
 /*
@@ -571,8 +551,6 @@ multi_cmd_exec(duet_call *call)
 void
 multi_cmd_discard(duet_call *call)
 {
-	if (multi_http_refused(call))
-		return;
 	if (call->conn->multi == NULL) {
 		duet_reply_error(call, "ERR", "DISCARD without MULTI");
 		return;
@@ -587,10 +565,9 @@ multi_cmd_discard(duet_call *call)
 void
 multi_cmd_watch(duet_call *call)
 {
-	if (!multi_http_refused(call))
-		duet_reply_error(call, "ERR",
-		    "WATCH is not supported by duetd: MULTI/EXEC is a batch "
-		    "without optimistic locking");
+	duet_reply_error(call, "ERR",
+	    "WATCH is not supported by duetd: MULTI/EXEC is a batch "
+	    "without optimistic locking");
 }
 
 /*

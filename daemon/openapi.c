@@ -4,7 +4,10 @@
  * (the route turns it into JSON like any reply).  Each command is a path:
  * POST with a JSON or msgpack body, an array (prefixItems, the variadic
  * parameter as items) or an object (properties); READONLY commands also
- * have GET with query parameters.
+ * have GET with query parameters.  Defaults are schema defaults.  The 200
+ * response is JSON or msgpack (a STREAM command's: ndjson, server-sent
+ * events or msgpack); errors are the 4XX and 5XX ranges.  Connection
+ * built-ins (QUIT, HELLO, ...) are not HTTP operations and have no path.
  */
 #include "autoconf.h"
 
@@ -60,12 +63,26 @@ openapi_sig_type(enum sig_type t)
 	}
 }
 
-/* The schema of one parameter (a variadic one is an array of it). */
+/*
+ * The schema of one parameter (a variadic one is an array of it), with
+ * its default as a value of its type: {"type":"integer","default":1}.
+ */
 static void
 openapi_param_schema(msgpack_packer *pk, const struct sig_param *p)
 {
+	const char *type = openapi_sig_type(p->type);
+
 	if (!p->variadic) {
-		openapi_type(pk, openapi_sig_type(p->type));
+		msgpack_pack_map(
+		    pk, (size_t)(type != NULL) + (size_t)(p->defval != NULL));
+		if (type != NULL) {
+			openapi_str(pk, "type");
+			openapi_str(pk, type);
+		}
+		if (p->defval != NULL) {
+			openapi_str(pk, "default");
+			pk->callback(pk->data, p->defval, p->defval_len);
+		}
 		return;
 	}
 	msgpack_pack_map(pk, 2);
@@ -90,7 +107,7 @@ openapi_body_schema(msgpack_packer *pk, const struct sig *sig)
 	openapi_str(pk, "prefixItems");
 	msgpack_pack_array(pk, (size_t)fixed);
 	for (i = 0; i < fixed; i++)
-		openapi_type(pk, openapi_sig_type(sig->params[i].type));
+		openapi_param_schema(pk, &sig->params[i]);
 	openapi_str(pk, "minItems");
 	msgpack_pack_int(pk, sig->nrequired);
 	openapi_str(pk, "items");
@@ -132,7 +149,29 @@ openapi_reply_schema(msgpack_packer *pk, const char *reply)
 		openapi_type(pk, NULL);
 }
 
-/* One error response: the error object. */
+/* The media types of requests and of replies that are one value. */
+static const char *const openapi_types[] = {
+    "application/json", "application/msgpack"};
+
+/* content: the same schema under JSON and msgpack. */
+static void
+openapi_content_ref(msgpack_packer *pk, const char *ref)
+{
+	size_t i;
+
+	openapi_str(pk, "content");
+	msgpack_pack_map(pk, 2);
+	for (i = 0; i < 2; i++) {
+		openapi_str(pk, openapi_types[i]);
+		msgpack_pack_map(pk, 1);
+		openapi_str(pk, "schema");
+		msgpack_pack_map(pk, 1);
+		openapi_str(pk, "$ref");
+		openapi_str(pk, ref);
+	}
+}
+
+/* One range of error responses ("4XX", "5XX"): the error object. */
 static void
 openapi_error(msgpack_packer *pk, const char *status, const char *what)
 {
@@ -140,17 +179,47 @@ openapi_error(msgpack_packer *pk, const char *status, const char *what)
 	msgpack_pack_map(pk, 2);
 	openapi_str(pk, "description");
 	openapi_str(pk, what);
-	openapi_str(pk, "content");
-	msgpack_pack_map(pk, 1);
-	openapi_str(pk, "application/json");
-	msgpack_pack_map(pk, 1);
-	openapi_str(pk, "schema");
-	msgpack_pack_map(pk, 1);
-	openapi_str(pk, "$ref");
-	openapi_str(pk, "#/components/schemas/Error");
+	openapi_content_ref(pk, "#/components/schemas/Error");
 }
 
-/* responses: 200 with the reply, 400 and default with the error object. */
+/*
+ * The 200 content of a command: its reply as JSON or msgpack; for a
+ * STREAM command, its items as ndjson, server-sent events or msgpack.
+ */
+static void
+openapi_reply_content(msgpack_packer *pk, const struct command *cmd)
+{
+	static const char *const stream_types[] = {
+	    "application/x-ndjson", "text/event-stream", "application/msgpack"};
+	size_t i;
+
+	openapi_str(pk, "content");
+	if (!(cmd->flags & DUET_STREAM)) {
+		msgpack_pack_map(pk, 2);
+		for (i = 0; i < 2; i++) {
+			openapi_str(pk, openapi_types[i]);
+			msgpack_pack_map(pk, 1);
+			openapi_str(pk, "schema");
+			openapi_reply_schema(pk, cmd->reply);
+		}
+		return;
+	}
+	msgpack_pack_map(pk, 3);
+	for (i = 0; i < 3; i++) {
+		openapi_str(pk, stream_types[i]);
+		msgpack_pack_map(pk, 1);
+		openapi_str(pk, "schema");
+		if (i == 1)
+			openapi_type(pk, "string");
+		else
+			openapi_reply_schema(pk, cmd->reply);
+	}
+}
+
+/*
+ * responses: 200 with the reply (a stream of items for STREAM commands),
+ * 4XX and 5XX with the error object.
+ */
 static void
 openapi_responses(msgpack_packer *pk, const struct command *cmd)
 {
@@ -159,22 +228,28 @@ openapi_responses(msgpack_packer *pk, const struct command *cmd)
 	openapi_str(pk, "200");
 	msgpack_pack_map(pk, 2);
 	openapi_str(pk, "description");
-	openapi_str(pk, cmd->reply);
-	openapi_str(pk, "content");
-	msgpack_pack_map(pk, 1);
-	openapi_str(pk, "application/json");
-	msgpack_pack_map(pk, 1);
-	openapi_str(pk, "schema");
-	openapi_reply_schema(pk, cmd->reply);
-	openapi_error(pk, "400", "Bad arguments or request");
-	openapi_error(pk, "default", "An error (the plugin's own: 500)");
+	openapi_str(pk,
+	    cmd->flags & DUET_STREAM
+	        ? "A stream of items, each of the reply type: one JSON value "
+	          "per line, one server-sent event per item (Accept: "
+	          "text/event-stream), or msgpack values one after another "
+	          "(Accept: application/msgpack)"
+	        : "The reply: JSON, or msgpack with Accept: "
+	          "application/msgpack");
+	openapi_reply_content(pk, cmd);
+	openapi_error(pk, "4XX",
+	    "The request was refused: bad arguments or request (400), "
+	    "unknown command (404), wrong method (405), too large (413), "
+	    "wrong media type (415), or the command's own error with the "
+	    "status it chose");
+	openapi_error(pk, "5XX",
+	    "The command failed: the command's own error (500, or the status "
+	    "it chose), or too busy (503)");
 }
 
 static void
 openapi_post(msgpack_packer *pk, const struct command *cmd)
 {
-	static const char *const types[] = {
-	    "application/json", "application/msgpack"};
 	size_t i;
 
 	openapi_str(pk, "post");
@@ -188,7 +263,7 @@ openapi_post(msgpack_packer *pk, const struct command *cmd)
 	openapi_str(pk, "content");
 	msgpack_pack_map(pk, 2);
 	for (i = 0; i < 2; i++) {
-		openapi_str(pk, types[i]);
+		openapi_str(pk, openapi_types[i]);
 		msgpack_pack_map(pk, 1);
 		openapi_str(pk, "schema");
 		openapi_body_schema(pk, cmd->sig);
@@ -318,7 +393,7 @@ void
 openapi_pack(msgpack_packer *pk, const struct registry *reg)
 {
 	char path[REGISTRY_NAME_MAX + 2];
-	size_t i, npaths = reg->ncommands + 1;
+	size_t i, npaths = 1; /* /batch */
 
 	msgpack_pack_map(pk, 6);
 	openapi_str(pk, "openapi");
@@ -336,6 +411,9 @@ openapi_pack(msgpack_packer *pk, const struct registry *reg)
 	openapi_str(pk, "duetd");
 	openapi_str(pk, "version");
 	openapi_str(pk, PACKAGE_VERSION);
+	/* Connection built-ins (QUIT, HELLO, ...) are not HTTP operations. */
+	for (i = 0; i < reg->ncommands; i++)
+		npaths += !REGISTRY_CONN_ONLY(&reg->commands[i]);
 	openapi_str(pk, "paths");
 	/* /batch is the built-in path, even beside a command "batch". */
 	if (registry_lookup(reg, "batch", 5) != NULL)
@@ -346,7 +424,8 @@ openapi_pack(msgpack_packer *pk, const struct registry *reg)
 		const struct command *cmd = &reg->commands[i];
 		int get = (cmd->flags & DUET_READONLY) != 0;
 
-		if (strcmp(cmd->name, "batch") == 0)
+		/* Connection built-ins have no path; /batch is written above. */
+		if (REGISTRY_CONN_ONLY(cmd) || strcmp(cmd->name, "batch") == 0)
 			continue;
 		path[0] = '/';
 		memcpy(path + 1, cmd->name, cmd->namelen + 1);

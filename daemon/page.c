@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * page - the HTML of GET /.  It is static: the command list comes from
- * GET /commands at run time and is put into the page with textContent
- * only, so no plugin string is ever parsed as HTML.
+ * GET /commands at run time (each command's usage line as the daemon
+ * renders it, defaults included) and is put into the page with
+ * textContent only, so no plugin string is ever parsed as HTML.
  */
 #include "autoconf.h"
 
@@ -41,12 +42,6 @@ const char page_html[] =
     "  if (cls) e.className = cls;\n"
     "  return e;\n"
     "}\n"
-    "function usage(c) {\n"
-    "  return c.name + ' ' + c.args.map(function (a) {\n"
-    "    let s = a.name + ':' + a.type + (a.variadic ? '...' : '');\n"
-    "    return a.optional ? '[' + s + ']' : s;\n"
-    "  }).join(' ');\n"
-    "}\n"
     "function call(c, input, out) {\n"
     "  let body = input.value.trim() || '[]';\n"
     "  fetch('/' + encodeURIComponent(c.name), {method: 'POST',\n"
@@ -61,10 +56,13 @@ const char page_html[] =
     "function show(list) {\n"
     "  const root = document.getElementById('commands');\n"
     "  root.textContent = '';\n"
-    "  list.forEach(function (c) {\n"
+    "  /* Connection commands (quit, hello, ...) are RESP only. */\n"
+    "  list.filter(function (c) {\n"
+    "    return c.flags.indexOf('connection') < 0;\n"
+    "  }).forEach(function (c) {\n"
     "    const s = el('section');\n"
     "    const h = el('div');\n"
-    "    h.appendChild(el('code', usage(c)));\n"
+    "    h.appendChild(el('code', c.usage));\n"
     "    h.appendChild(el('span', ' \\u2192 ' + c.reply + ' ', 'flags'));\n"
     "    h.appendChild(el('span', c.flags.join(' '), 'flags'));\n"
     "    s.appendChild(h);\n"

@@ -24,6 +24,15 @@ struct sig;
 
 #define REGISTRY_NAME_MAX 128 /* longest command name */
 
+/*
+ * struct command.flags of a built-in that acts on the RESP connection
+ * (QUIT, RESET, SELECT, HELLO, CLIENT, AUTH): not an HTTP operation.
+ * Only built-ins have it; a plugin's bit is ignored (REGISTRY_CONN_ONLY).
+ */
+#define REGISTRY_CONNECTION 0x10000
+#define REGISTRY_CONN_ONLY(cmd)                                                \
+	((cmd)->plugin == NULL && ((cmd)->flags & REGISTRY_CONNECTION) != 0)
+
 struct command {
 	char *name; /* owned, lower-case */
 	size_t namelen;

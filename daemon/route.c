@@ -218,7 +218,44 @@ route_pack_error(msgpack_sbuffer *sb, const struct duet_err *err)
 }
 
 /*
- * The response to an error: its status (500 when none was given) and
+ * The HTTP status of the daemon's own error codes (SPEC sections 6 and
+ * 9.3), for an error that does not carry one.  The "ERR" errors of bad
+ * requests carry theirs from where they are decided (400 bad arguments,
+ * 404 unknown command, 405 method, 408, 413, 415, 421, 431, 501, 505); a
+ * handler's error carries 500 or the status it chose (ABI 1.2).
+ */
+static const struct {
+	const char *code;
+	int status;
+} route_error_statuses[] = {
+    {"NOAUTH", 401},
+    {"WRONGPASS", 401},
+    {"NOPERM", 403},
+    {"BUSY", 503},
+};
+
+/*
+ * The status an error is answered with: its own (400-599), else its
+ * code's from route_error_statuses, else 500.
+ */
+static int
+route_error_status(const struct duet_err *err)
+{
+	size_t i;
+
+	if (err->status >= 400 && err->status <= 599)
+		return err->status;
+	for (i = 0;
+	     i < sizeof(route_error_statuses) / sizeof(route_error_statuses[0]);
+	     i++) {
+		if (strcmp(err->code, route_error_statuses[i].code) == 0)
+			return route_error_statuses[i].status;
+	}
+	return 500;
+}
+
+/*
+ * The response to an error: its status (route_error_status) and
  * {"error":{"code":..., "message":...}}.
  */
 void
@@ -237,9 +274,8 @@ route_reply_error(const struct route_ctx *ctx, int closing,
 	msgpack_unpacked_init(&up);
 	if (msgpack_unpack_next(&up, sb.data, sb.size, NULL) ==
 	    MSGPACK_UNPACK_SUCCESS)
-		route_reply_encoded(ctx, closing, out,
-		    err->status != 0 ? err->status : 500, &up.data, sb.data,
-		    sb.size, SIZE_MAX);
+		route_reply_encoded(ctx, closing, out, route_error_status(err),
+		    &up.data, sb.data, sb.size, SIZE_MAX);
 	msgpack_unpacked_destroy(&up);
 	msgpack_sbuffer_destroy(&sb);
 }

@@ -377,3 +377,39 @@ sig_find(const struct sig *sig, const char *name, size_t len)
 	}
 	return -1;
 }
+
+/*
+ * Appends the usage text of one parameter to out, as signatures are
+ * written but with optional ones in brackets: "a:int", "[times:int=1]",
+ * "nums:float...", "[keys:bytes...]".  Returns 0, or -1 when out of memory.
+ */
+static int
+sig_param_usage(const struct sig_param *p, struct evbuffer *out)
+{
+	return evbuffer_add_printf(out, " %s%s:%s%s%s%s%s",
+	           p->optional ? "[" : "", p->name, sig_type_name(p->type),
+	           p->variadic ? "..." : "", p->deftext != NULL ? "=" : "",
+	           p->deftext != NULL ? p->deftext : "",
+	           p->optional ? "]" : "") < 0
+	    ? -1
+	    : 0;
+}
+
+/*
+ * Appends the usage line of a command to out: its name, then each
+ * parameter as sig_param_usage writes it, separated by spaces, e.g.
+ * "repeat word:str [times:int=1]".  Returns 0, or -1 when out of memory.
+ */
+int
+sig_usage(const char *name, const struct sig *sig, struct evbuffer *out)
+{
+	int i;
+
+	if (evbuffer_add_printf(out, "%s", name) < 0)
+		return -1;
+	for (i = 0; i < sig->nparams; i++) {
+		if (sig_param_usage(&sig->params[i], out) == -1)
+			return -1;
+	}
+	return 0;
+}

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 struct duet_err;
+struct evbuffer;
 
 #define SIG_MAX_PARAMS 64 /* parameters of one command */
 
@@ -50,5 +51,6 @@ int sig_arity(const struct sig *sig);
 int sig_find(const struct sig *sig, const char *name, size_t len);
 const char *sig_type_name(enum sig_type type);
 int sig_type_parse(const char *s, size_t len, enum sig_type *out);
+int sig_usage(const char *name, const struct sig *sig, struct evbuffer *out);
 
 #endif /* DUET_SIGNATURE_H */

@@ -8,6 +8,8 @@ PKGS="autoconf automake libtool pkg-config make gcc
 libevent-dev libmsgpack-dev libyaml-dev libyajl-dev libssl-dev
 libsystemd-dev check libsubunit-dev libhiredis-dev redis-tools curl
 apache2-utils wrk groff-base procps haproxy python3-redis"
+# tests/integration/test_describe.c checks /openapi.json's structure.
+PKGS="$PKGS python3"
 
 missing=""
 for p in $PKGS; do

@@ -30,7 +30,7 @@ extern "C" {
 
 /** ABI version: another major is refused at load; minors only append. */
 #define DUET_ABI_MAJOR 1
-#define DUET_ABI_MINOR 1
+#define DUET_ABI_MINOR 2
 
 /** Marks the one symbol a plugin exports. */
 #define DUET_API __attribute__((visibility("default")))
@@ -109,6 +109,9 @@ struct duet_host {
 	void (*finish)(duet_call *call);
 	int (*stream_send)(duet_call *call);
 	void *(*state)(duet_call *call, size_t size);
+	/* ABI 1.2 */
+	void (*error_status)(
+	    duet_call *call, int status, const char *code, const char *message);
 };
 
 struct duet_plugin;
@@ -335,7 +338,8 @@ duet_reply_status(duet_call *call, const char *s, size_t len)
 
 /**
  * Replies with an error: code is a short upper-case word ("ERR", "DEMO")
- * sent as RESP `-CODE message` and in HTTP's JSON error object.  Replaces
+ * sent as RESP `-CODE message` and in HTTP's JSON error object, with HTTP
+ * status 500 (duet_reply_error_status() chooses another).  Replaces
  * anything already packed.
  */
 static inline void duet_reply_error(duet_call *call, const char *code,
@@ -351,6 +355,30 @@ duet_reply_error(duet_call *call, const char *code, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	duet__host->error(call, code, msg);
+}
+
+/**
+ * duet_reply_error() with the HTTP status of the error (ABI 1.2): status
+ * is 400 to 599, e.g. 404 for "NOTFOUND"; anything else answers 500 (and
+ * is logged once).  RESP is unchanged: `-CODE message`.  Over HTTP the
+ * response is that status with {"error":{"code":...,"message":...}}.  On
+ * a deferred call the status travels with the error to duet_finish().
+ */
+static inline void duet_reply_error_status(
+    duet_call *call, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static inline void
+duet_reply_error_status(
+    duet_call *call, int status, const char *code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	duet__host->error_status(call, status, code, msg);
 }
 
 /** What the daemon knows of the caller (DUET_INFO_*); NULL if unknown. */

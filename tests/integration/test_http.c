@@ -666,19 +666,19 @@ START_TEST(test_http_commands)
 	    "{\"name\":\"b\",\"type\":\"int\",\"optional\":false,"
 	    "\"variadic\":false}],"
 	    "\"reply\":\"int\",\"summary\":\"Adds two integers.\","
-	    "\"flags\":[\"readonly\"]}",
+	    "\"usage\":\"add a:int b:int\",\"flags\":[\"readonly\"]}",
 	    "{\"name\":\"sum\",\"plugin\":\"math\",\"args\":["
 	    "{\"name\":\"nums\",\"type\":\"float\",\"optional\":false,"
 	    "\"variadic\":true}],"
 	    "\"reply\":\"float\",\"summary\":\"Adds one or more floats.\","
-	    "\"flags\":[\"readonly\"]}",
+	    "\"usage\":\"sum nums:float...\",\"flags\":[\"readonly\"]}",
 	    "{\"name\":\"set\",\"plugin\":\"kv\",\"args\":["
 	    "{\"name\":\"key\",\"type\":\"bytes\",\"optional\":false,"
 	    "\"variadic\":false},"
 	    "{\"name\":\"value\",\"type\":\"bytes\",\"optional\":false,"
 	    "\"variadic\":false}],"
 	    "\"reply\":\"status\",\"summary\":\"Sets a key to a value.\","
-	    "\"flags\":[]}",
+	    "\"usage\":\"set key:bytes value:bytes\",\"flags\":[]}",
 	    "{\"name\":\"echo\",\"plugin\":null,",
 	    "{\"name\":\"reflect\",\"plugin\":\"demo\",",
 	};

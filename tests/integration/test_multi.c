@@ -608,12 +608,11 @@ START_TEST(test_multi_http_refused)
 		    i == 3 ? "\"k\"" : "", multi_h.port, names[i]);
 		harness_run(&o, args, NULL, 0);
 		snprintf(want, sizeof(want),
-		    "{\"error\":{\"code\":\"ERR\",\"message\":\"'%s' works on "
-		    "RESP connections: over HTTP, POST /batch runs several "
-		    "commands\"}}",
+		    "{\"error\":{\"code\":\"ERR\",\"message\":\"'%s' acts on "
+		    "a RESP connection: it is not an HTTP operation\"}}",
 		    names[i]);
 		got = strstr(o.out, "\r\n\r\n");
-		ck_assert_msg(strncmp(o.out, "HTTP/1.1 400", 12) == 0 &&
+		ck_assert_msg(strncmp(o.out, "HTTP/1.1 404", 12) == 0 &&
 		        got != NULL && strcmp(got + 4, want) == 0,
 		    "%s: %s", names[i], o.out);
 		harness_out_free(&o);

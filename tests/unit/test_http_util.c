@@ -193,7 +193,13 @@ START_TEST(test_http_util_reason_phrases)
 	ck_assert_str_eq(http_reason(421), "Misdirected Request");
 	ck_assert_str_eq(http_reason(431), "Request Header Fields Too Large");
 	ck_assert_str_eq(http_reason(505), "HTTP Version Not Supported");
+	/* Statuses a plugin may choose (ABI 1.2). */
+	ck_assert_str_eq(http_reason(409), "Conflict");
+	ck_assert_str_eq(http_reason(422), "Unprocessable Content");
+	ck_assert_str_eq(http_reason(429), "Too Many Requests");
+	ck_assert_str_eq(http_reason(511), "Network Authentication Required");
 	ck_assert_str_eq(http_reason(299), "Unknown");
+	ck_assert_str_eq(http_reason(599), "Unknown");
 }
 END_TEST
 

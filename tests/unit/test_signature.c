@@ -2,7 +2,7 @@
 /*
  * Unit tests of signature: parsing good and bad signatures (exact error
  * texts), optional, default and variadic parameters, Redis arity, lookup
- * by name and the type names.
+ * by name, the type names and usage lines.
  */
 #include "autoconf.h"
 
@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <check.h>
+#include <event2/buffer.h>
 
 #include "signature.h"
 #include "util.h"
@@ -247,6 +248,40 @@ START_TEST(test_signature_type_names)
 }
 END_TEST
 
+/* Usage lines: optional parameters in brackets, defaults as written. */
+static const struct {
+	const char *sig;
+	const char *usage;
+} test_usage_cases[] = {
+    {"", "cmd"},
+    {"a:int b:int", "cmd a:int b:int"},
+    {"word:str times:int=1", "cmd word:str [times:int=1]"},
+    {"loud:bool=false ratio:float=0.5 sep:str=-",
+        "cmd [loud:bool=false] [ratio:float=0.5] [sep:str=-]"},
+    {"opts:map={}", "cmd [opts:map={}]"},
+    {"nums:float...", "cmd nums:float..."},
+    {"a:int? rest:any...?", "cmd [a:int] [rest:any...]"},
+};
+
+START_TEST(test_signature_usage)
+{
+	struct duet_err err;
+	struct evbuffer *b = evbuffer_new();
+	struct sig *sig = sig_parse(test_usage_cases[_i].sig, &err);
+	char *got;
+
+	ck_assert_ptr_nonnull(b);
+	ck_assert_msg(sig != NULL, "%s: %s", test_usage_cases[_i].sig, err.msg);
+	ck_assert_int_eq(sig_usage("cmd", sig, b), 0);
+	got = strndup(
+	    (const char *)evbuffer_pullup(b, -1), evbuffer_get_length(b));
+	ck_assert_str_eq(got, test_usage_cases[_i].usage);
+	free(got);
+	sig_free(sig);
+	evbuffer_free(b);
+}
+END_TEST
+
 #define TEST_N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static Suite *
@@ -276,6 +311,11 @@ signature_suite(void)
 	tc = tcase_create("lookup");
 	tcase_add_test(tc, test_signature_find);
 	tcase_add_test(tc, test_signature_type_names);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("usage");
+	tcase_add_loop_test(
+	    tc, test_signature_usage, 0, TEST_N(test_usage_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }
