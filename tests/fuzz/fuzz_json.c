@@ -52,7 +52,8 @@ fuzz_json_cycle(const char *text, size_t len, struct evbuffer *mp,
 	    msgpack_unpack_next(up, p, n, &off) == MSGPACK_UNPACK_SUCCESS);
 	FUZZ_CHECK(off == n);
 	/* From JSON every float is finite: the encoder must not refuse. */
-	FUZZ_CHECK(convert_msgpack_to_json(json, &up->data, &err) == 0);
+	FUZZ_CHECK(
+	    convert_msgpack_to_json(json, &up->data, SIZE_MAX, &err) == 0);
 	return 0;
 }
 

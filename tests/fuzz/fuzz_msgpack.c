@@ -101,7 +101,7 @@ fuzz_msgpack_json(const msgpack_object *o)
 	size_t len;
 	const char *p;
 
-	if (convert_msgpack_to_json(json, o, &err) == -1) {
+	if (convert_msgpack_to_json(json, o, SIZE_MAX, &err) == -1) {
 		FUZZ_CHECK(evbuffer_get_length(json) == 0);
 		FUZZ_CHECK(fuzz_msgpack_unjsonable(o));
 		goto done;
