@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * convert_json - JSON <-> msgpack for the convert module, with yajl's
- * streaming parser and generator and no intermediate tree.  msgpack wants
+ * convert_json - JSON -> msgpack for the convert module, with yajl's
+ * streaming parser and no intermediate tree (convert_json_out.c writes
+ * the other way, with the rules below).  msgpack wants
  * a container's element count before its elements, so the parser runs
  * twice over the text: the first pass validates and records each
  * container's count, in order of opening, the second packs.
@@ -41,15 +42,11 @@
 
 #include <event2/buffer.h>
 #include <msgpack.h>
-#include <yajl/yajl_gen.h>
 #include <yajl/yajl_parse.h>
 
 #include "duet/plugin.h"
 #include "convert.h"
 #include "util.h"
-
-/* convert_gen_b64()'s ext argument for bytes that are not an ext. */
-#define CONVERT_NOEXT INT_MIN
 
 /* What a JSON value turned out to be (for the array/map type checks). */
 enum convert_kind {
@@ -86,17 +83,17 @@ struct convert_json {
 	struct duet_err *err;  /* borrowed; set when a callback fails */
 };
 
-static const char convert_b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
+/* The value of a standard base64 digit, or -1. */
 static int
 convert_b64_val(unsigned char c)
 {
-	const char *p;
-
-	if (c == '\0' || (p = strchr(convert_b64_alphabet, c)) == NULL)
-		return -1;
-	return (int)(p - convert_b64_alphabet);
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
 }
 
 /* Returns the decoded length of strict padded base64, or SIZE_MAX. */
@@ -145,32 +142,6 @@ convert_b64_pack(
 	}
 	/* The padding bytes are all in the last chunk. */
 	msgpack_pack_bin_body(pk, out, o - (len / 4 * 3 - n));
-}
-
-/* Returns standard padded base64 of p[0..len) in a new string, or NULL. */
-static char *
-convert_b64_encode(const unsigned char *p, size_t len, size_t *outlen)
-{
-	char *out, *o;
-	size_t i;
-	uint32_t q;
-
-	if ((out = malloc((len + 2) / 3 * 4 + 1)) == NULL)
-		return NULL;
-	for (o = out, i = 0; i < len; i += 3) {
-		q = (uint32_t)p[i] << 16;
-		if (i + 1 < len)
-			q |= (uint32_t)p[i + 1] << 8;
-		if (i + 2 < len)
-			q |= p[i + 2];
-		*o++ = convert_b64_alphabet[q >> 18 & 63];
-		*o++ = convert_b64_alphabet[q >> 12 & 63];
-		*o++ = i + 1 < len ? convert_b64_alphabet[q >> 6 & 63] : '=';
-		*o++ = i + 2 < len ? convert_b64_alphabet[q & 63] : '=';
-	}
-	*o = '\0';
-	*outlen = (size_t)(o - out);
-	return out;
 }
 
 /* JSON -> msgpack */
@@ -526,334 +497,4 @@ convert_json_text(msgpack_packer *pk, enum sig_type type, const char *s,
 		    err, "ERR", "expected %s: %s", sig_type_name(type), msg);
 	}
 	return rc == 0 ? 0 : -1;
-}
-
-/* msgpack -> JSON */
-
-/*
- * The generator of one msgpack -> JSON conversion: yajl writes into buf,
- * and the walk stops as soon as buf holds more than max bytes.
- */
-struct convert_gen {
-	yajl_gen g;
-	struct evbuffer *buf; /* owned by convert_msgpack_to_json */
-	size_t max;
-	int over; /* buf passed max */
-};
-
-/* {"$base64":"..."}, after "$ext":type unless ext is CONVERT_NOEXT. */
-static int
-convert_gen_b64(
-    yajl_gen g, const char *p, size_t len, int ext, struct duet_err *err)
-{
-	char *b64;
-	size_t blen;
-	int bad;
-
-	if ((b64 = convert_b64_encode((const unsigned char *)p, len, &blen)) ==
-	    NULL) {
-		util_err_set(err, "ERR", "out of memory");
-		return -1;
-	}
-	bad = yajl_gen_map_open(g) != yajl_gen_status_ok;
-	if (ext != CONVERT_NOEXT) {
-		yajl_gen_string(g, (const unsigned char *)"$ext", 4);
-		yajl_gen_integer(g, ext);
-	}
-	yajl_gen_string(g, (const unsigned char *)"$base64", 7);
-	yajl_gen_string(g, (const unsigned char *)b64, blen);
-	yajl_gen_map_close(g);
-	free(b64);
-	if (bad)
-		util_err_set(err, "ERR", "JSON output nested too deep");
-	return bad ? -1 : 0;
-}
-
-/* Bytes as a JSON string when valid UTF-8, else as {"$base64":...}. */
-static int
-convert_gen_bytes(
-    yajl_gen g, const char *p, size_t len, int ext, struct duet_err *err)
-{
-	if (!util_utf8_valid(p, len))
-		return convert_gen_b64(g, p, len, ext, err);
-	if (yajl_gen_string(g, (const unsigned char *)p, len) !=
-	    yajl_gen_status_ok) {
-		util_err_set(err, "ERR", "cannot encode string as JSON");
-		return -1;
-	}
-	return 0;
-}
-
-/* The shortest %.Ng text that reads back as d, with ".0" if integral. */
-static int
-convert_gen_double(yajl_gen g, double d, struct duet_err *err)
-{
-	char buf[40];
-	int prec, n = 0;
-
-	if (!isfinite(d)) {
-		util_err_set(
-		    err, "ERR", "cannot encode non-finite float as JSON");
-		return -1;
-	}
-	for (prec = 15; prec <= 17; prec++) {
-		n = snprintf(buf, sizeof(buf), "%.*g", prec, d);
-		if (strtod(buf, NULL) == d)
-			break;
-	}
-	if (strspn(buf, "-0123456789") == (size_t)n)
-		n += snprintf(buf + n, sizeof(buf) - (size_t)n, ".0");
-	yajl_gen_number(g, buf, (size_t)n);
-	return 0;
-}
-
-/* Whether o is str, bin or a status holding valid UTF-8: *p, *len. */
-static int
-convert_obj_text(const msgpack_object *o, const char **p, size_t *len)
-{
-	if (o->type == MSGPACK_OBJECT_EXT &&
-	    o->via.ext.type == DUET_EXT_STATUS) {
-		*p = o->via.ext.ptr;
-		*len = o->via.ext.size;
-	} else if (o->type == MSGPACK_OBJECT_STR ||
-	    o->type == MSGPACK_OBJECT_BIN)
-		*p = duet_obj_bytes(o, len);
-	else
-		return 0;
-	return util_utf8_valid(*p, *len);
-}
-
-/* Any value but an array or a map: its JSON text, written by g. */
-static int
-convert_gen_scalar(yajl_gen g, const msgpack_object *o, struct duet_err *err)
-{
-	char buf[24];
-
-	switch (o->type) {
-	case MSGPACK_OBJECT_NIL:
-		return yajl_gen_null(g), 0;
-	case MSGPACK_OBJECT_BOOLEAN:
-		return yajl_gen_bool(g, o->via.boolean), 0;
-	case MSGPACK_OBJECT_POSITIVE_INTEGER:
-		snprintf(buf, sizeof(buf), "%" PRIu64, o->via.u64);
-		return yajl_gen_number(g, buf, strlen(buf)), 0;
-	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-		snprintf(buf, sizeof(buf), "%" PRId64, o->via.i64);
-		return yajl_gen_number(g, buf, strlen(buf)), 0;
-	case MSGPACK_OBJECT_FLOAT32:
-	case MSGPACK_OBJECT_FLOAT64:
-		return convert_gen_double(g, o->via.f64, err);
-	case MSGPACK_OBJECT_STR:
-		return convert_gen_bytes(
-		    g, o->via.str.ptr, o->via.str.size, CONVERT_NOEXT, err);
-	case MSGPACK_OBJECT_BIN:
-		return convert_gen_bytes(
-		    g, o->via.bin.ptr, o->via.bin.size, CONVERT_NOEXT, err);
-	case MSGPACK_OBJECT_EXT:
-		if (o->via.ext.type == DUET_EXT_STATUS)
-			return convert_gen_bytes(g, o->via.ext.ptr,
-			    o->via.ext.size, DUET_EXT_STATUS, err);
-		return convert_gen_b64(
-		    g, o->via.ext.ptr, o->via.ext.size, o->via.ext.type, err);
-	default:
-		break;
-	}
-	util_err_set(
-	    err, "ERR", "cannot encode msgpack type %d as JSON", (int)o->type);
-	return -1;
-}
-
-/*
- * A map key.  JSON keys are strings: a string key is written as is, a
- * scalar one as a string of its JSON text (1 -> "1", a non-UTF-8 key ->
- * its {"$base64":...} text).  An array or a map as a key is refused:
- * rendering it as text inside text would escape it once per level, which
- * doubles the output at each one.
- */
-static int
-convert_gen_key(yajl_gen g, const msgpack_object *k, struct duet_err *err)
-{
-	const unsigned char *buf;
-	const char *p;
-	size_t len;
-	yajl_gen kg;
-	int rc = -1;
-
-	if (convert_obj_text(k, &p, &len)) {
-		yajl_gen_string(g, (const unsigned char *)p, len);
-		return 0;
-	}
-	if (k->type == MSGPACK_OBJECT_ARRAY || k->type == MSGPACK_OBJECT_MAP) {
-		util_err_set(err, "ERR",
-		    "cannot encode a map key that is an array or a map as "
-		    "JSON");
-		return -1;
-	}
-	if ((kg = yajl_gen_alloc(NULL)) == NULL) {
-		util_err_set(err, "ERR", "out of memory");
-		return -1;
-	}
-	if (convert_gen_scalar(kg, k, err) == 0 &&
-	    yajl_gen_get_buf(kg, &buf, &len) == yajl_gen_status_ok) {
-		yajl_gen_string(g, buf, len);
-		rc = 0;
-	}
-	yajl_gen_free(kg);
-	return rc;
-}
-
-static int convert_gen_value(
-    struct convert_gen *cg, const msgpack_object *o, struct duet_err *err);
-
-static int
-convert_gen_container(
-    struct convert_gen *cg, const msgpack_object *o, struct duet_err *err)
-{
-	uint32_t i;
-
-	if (o->type == MSGPACK_OBJECT_ARRAY) {
-		if (yajl_gen_array_open(cg->g) != yajl_gen_status_ok)
-			goto deep;
-		for (i = 0; i < o->via.array.size; i++) {
-			if (convert_gen_value(cg, &o->via.array.ptr[i], err) ==
-			    -1)
-				return -1;
-		}
-		yajl_gen_array_close(cg->g);
-		return 0;
-	}
-	if (yajl_gen_map_open(cg->g) != yajl_gen_status_ok)
-		goto deep;
-	for (i = 0; i < o->via.map.size; i++) {
-		if (convert_gen_key(cg->g, &o->via.map.ptr[i].key, err) == -1 ||
-		    convert_gen_value(cg, &o->via.map.ptr[i].val, err) == -1)
-			return -1;
-	}
-	yajl_gen_map_close(cg->g);
-	return 0;
-deep:
-	util_err_set(err, "ERR", "JSON output nested too deep");
-	return -1;
-}
-
-/* Writes o, stopping once the output has passed its limit. */
-static int
-convert_gen_value(
-    struct convert_gen *cg, const msgpack_object *o, struct duet_err *err)
-{
-	int rc;
-
-	if (cg->over)
-		goto over;
-	if (o->type == MSGPACK_OBJECT_ARRAY || o->type == MSGPACK_OBJECT_MAP)
-		rc = convert_gen_container(cg, o, err);
-	else
-		rc = convert_gen_scalar(cg->g, o, err);
-	if (rc == -1 || !cg->over)
-		return rc;
-over:
-	util_err_set(err, "ERR", "reply is larger than %zu bytes", cg->max);
-	return -1;
-}
-
-/*
- * yajl_gen print callback: appends to the buffer of the convert_gen in
- * ctx, until it holds more than its limit.
- */
-static void
-convert_gen_print(void *ctx, const char *s, size_t len)
-{
-	struct convert_gen *cg = ctx;
-
-	if (cg->over)
-		return;
-	evbuffer_add(cg->buf, s, len);
-	if (evbuffer_get_length(cg->buf) > cg->max)
-		cg->over = 1;
-}
-
-/*
- * Appends the JSON text of the scalars most replies are (nil, a boolean,
- * an integer, a string of printable ASCII with nothing to escape)
- * without setting up a generator.  Returns 1 if o was one of them and
- * its text is at most max bytes.
- */
-static int
-convert_json_scalar(struct evbuffer *out, const msgpack_object *o, size_t max)
-{
-	struct evbuffer_iovec v;
-	size_t len;
-	const char *s;
-	char *p;
-
-	if (max < 32) /* longer than any number or keyword */
-		return 0;
-	switch (o->type) {
-	case MSGPACK_OBJECT_NIL:
-		return evbuffer_add(out, "null", 4) == 0;
-	case MSGPACK_OBJECT_BOOLEAN:
-		return o->via.boolean ? evbuffer_add(out, "true", 4) == 0
-		                      : evbuffer_add(out, "false", 5) == 0;
-	case MSGPACK_OBJECT_POSITIVE_INTEGER:
-		return evbuffer_add_printf(out, "%" PRIu64, o->via.u64) > 0;
-	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-		return evbuffer_add_printf(out, "%" PRId64, o->via.i64) > 0;
-	case MSGPACK_OBJECT_STR:
-		break;
-	default:
-		return 0;
-	}
-	s = o->via.str.ptr;
-	len = o->via.str.size;
-	if (len == 0) /* ptr may be NULL */
-		return evbuffer_add(out, "\"\"", 2) == 0;
-	if (len > max - 2)
-		return 0;
-	if (!util_printable(s, len, 1) || memchr(s, '"', len) != NULL ||
-	    memchr(s, '\\', len) != NULL)
-		return 0;
-	if (evbuffer_reserve_space(out, (ev_ssize_t)(len + 2), &v, 1) != 1)
-		return 0;
-	p = v.iov_base;
-	p[0] = '"';
-	memcpy(p + 1, s, len);
-	p[len + 1] = '"';
-	v.iov_len = len + 2;
-	return evbuffer_commit_space(out, &v, 1) == 0;
-}
-
-/*
- * Appends the JSON text of o to out (rules at the top of this file), at
- * most max bytes of it: past that it stops writing and fails with "reply
- * is larger than N bytes".  Returns 0, or -1 with err set and out
- * unchanged.
- */
-int
-convert_msgpack_to_json(struct evbuffer *out, const msgpack_object *o,
-    size_t max, struct duet_err *err)
-{
-	struct convert_gen cg = {NULL, NULL, max, 0};
-	int rc = -1;
-
-	if (convert_json_scalar(out, o, max))
-		return 0;
-	if ((cg.buf = evbuffer_new()) == NULL ||
-	    (cg.g = yajl_gen_alloc(NULL)) == NULL) {
-		util_err_set(err, "ERR", "out of memory");
-		goto done;
-	}
-	yajl_gen_config(cg.g, yajl_gen_print_callback, convert_gen_print, &cg);
-	if (convert_gen_value(&cg, o, err) == -1)
-		goto done;
-	if (evbuffer_add_buffer(out, cg.buf) == -1) {
-		util_err_set(err, "ERR", "out of memory");
-		goto done;
-	}
-	rc = 0;
-done:
-	if (cg.g != NULL)
-		yajl_gen_free(cg.g);
-	if (cg.buf != NULL)
-		evbuffer_free(cg.buf);
-	return rc;
 }
