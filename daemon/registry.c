@@ -353,12 +353,13 @@ registry_load_dir(struct registry *reg, const struct config *cf,
 		    strerror(errno));
 		return 1;
 	}
-	/* Where a clash or a bad file of the directory points. */
+	/* Where a clash or a bad file of the directory points: the
+	 * plugin_dir key, or the file when the default is used. */
 	if (cf->plugin_dir_line > 0)
 		snprintf(where, sizeof(where), "%s:%d:%d", cf->file,
 		    cf->plugin_dir_line, cf->plugin_dir_column);
 	else
-		snprintf(where, sizeof(where), "%s", dir);
+		snprintf(where, sizeof(where), "%s", cf->file);
 	for (i = 0; i < n; i++) {
 		if (!registry_listed(cf, dir, ents[i]->d_name)) {
 			snprintf(
