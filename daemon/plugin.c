@@ -160,10 +160,10 @@ plugin_check_desc(const struct duet_plugin *d, struct duet_err *err)
 }
 
 /*
- * Loads a private copy of the plugin object at path, checks its descriptor
- * and hands it the host table.  Does not call init (see plugin_init).  Returns
- * a new plugin owned by the caller (free with plugin_free), or NULL with err
- * set.
+ * Loads a private copy of the plugin object at path, checks its
+ * descriptor and hands it the host table.  Does not call init (see
+ * plugin_init).  Returns a new plugin owned by the caller (free with
+ * plugin_free), or NULL with err set.
  */
 struct plugin *
 plugin_load(

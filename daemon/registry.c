@@ -239,9 +239,9 @@ registry_same_file(const struct registry *reg, const char *path)
 
 /*
  * Loads, checks and initialises one plugin and adds its commands.  where
- * says where the config asks for it ("file:line:col", or the plugin
- * directory when it is the default) and prefixes error messages.  Returns
- * 0 or -1 (error already logged).
+ * says where the config asks for it ("file:line:col" of its plugins entry
+ * or of plugin_dir, or the file when plugin_dir is the default) and
+ * prefixes error messages.  Returns 0 or -1 (error already logged).
  */
 static int
 registry_load_plugin(struct registry *reg, const char *path,

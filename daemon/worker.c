@@ -59,6 +59,9 @@ worker_reject(evutil_socket_t fd)
 static void worker_handoff(
     struct worker *to, evutil_socket_t fd, const struct worker_listener *l);
 static int worker_check_twins(const struct config *cf);
+static void worker_listen_error(
+    const char *file, const struct config_listen *cl, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void
 worker_on_accept(struct evconnlistener *lev, evutil_socket_t fd,
@@ -151,7 +154,8 @@ worker_on_accept_error(struct evconnlistener *lev, void *arg)
  * file:line:column (only the file for the default address), its address,
  * then what went wrong.
  */
-static void __attribute__((format(printf, 3, 4))) worker_listen_error(
+static void
+worker_listen_error(
     const char *file, const struct config_listen *cl, const char *fmt, ...)
 {
 	char why[256];
