@@ -105,7 +105,10 @@ registry_add(struct registry *reg, const struct duet_command *dc,
 		c = &reg->commands[i];
 		if (strcasecmp(c->name, dc->name) != 0)
 			continue;
-		if (c->plugin == NULL)
+		if (c->plugin == owner)
+			util_err_set(err, "ERR",
+			    "command '%s' is declared twice", dc->name);
+		else if (c->plugin == NULL)
 			util_err_set(err, "ERR",
 			    "command '%s' is a reserved built-in: rename the "
 			    "command",

@@ -23,9 +23,10 @@ test_handler(duet_call *call)
 }
 
 static const struct duet_command test_table[] = {
-    {"ping", "message:any?", "status", "", 0, test_handler},
-    {"geo.add", "lat:float lon:float name:str...", "int", "", 0, test_handler},
-    {NULL, NULL, NULL, NULL, 0, NULL},
+	{"ping", "message:any?", "status", "", 0, test_handler},
+	{"geo.add", "lat:float lon:float name:str...", "int", "", 0,
+	    test_handler},
+	{NULL, NULL, NULL, NULL, 0, NULL},
 };
 
 /* An empty config whose plugin_dir is an empty folder. */
@@ -71,9 +72,9 @@ END_TEST
 START_TEST(test_registry_rejects_duplicate_names)
 {
 	static const struct duet_command dup[] = {
-	    {"x", "", "nil", "", 0, test_handler},
-	    {"X", "", "nil", "", 0, test_handler},
-	    {NULL, NULL, NULL, NULL, 0, NULL},
+		{"x", "", "nil", "", 0, test_handler},
+		{"X", "", "nil", "", 0, test_handler},
+		{NULL, NULL, NULL, NULL, 0, NULL},
 	};
 	char dir[] = "/tmp/duet-reg-XXXXXX";
 	struct config *cf = test_config(dir);
@@ -89,8 +90,8 @@ END_TEST
 START_TEST(test_registry_rejects_bad_signature)
 {
 	static const struct duet_command bad[] = {
-	    {"x", "a:integer", "nil", "", 0, test_handler},
-	    {NULL, NULL, NULL, NULL, 0, NULL},
+		{"x", "a:integer", "nil", "", 0, test_handler},
+		{NULL, NULL, NULL, NULL, 0, NULL},
 	};
 	char dir[] = "/tmp/duet-reg-XXXXXX";
 	struct config *cf = test_config(dir);
@@ -132,9 +133,9 @@ END_TEST
 START_TEST(test_registry_counters_outlive_generations)
 {
 	static const struct duet_command other[] = {
-	    {"geo.add", "", "int", "", 0, test_handler},
-	    {"geo.del", "", "int", "", 0, test_handler},
-	    {NULL, NULL, NULL, NULL, 0, NULL},
+		{"geo.add", "", "int", "", 0, test_handler},
+		{"geo.del", "", "int", "", 0, test_handler},
+		{NULL, NULL, NULL, NULL, 0, NULL},
 	};
 	char dir[] = "/tmp/duet-reg-XXXXXX";
 	struct config *cf = test_config(dir);
