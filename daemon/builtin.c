@@ -499,11 +499,19 @@ builtin_info_stats(struct evbuffer *b)
 	    "total_commands_processed:%" PRIu64 "\r\n"
 	    "rejected_connections:%" PRIu64 "\r\n"
 	    "total_net_input_bytes:%" PRIu64 "\r\n"
+	    "reloads:%" PRIu64 "\r\n"
+	    "reloads_failed:%" PRIu64 "\r\n"
+	    "last_reload_success:%d\r\n"
+	    "last_reload_success_time:%" PRId64 "\r\n"
 	    "\r\n",
 	    (uint64_t)atomic_load(&worker_stats.total_connections),
 	    (uint64_t)atomic_load(&worker_stats.commands),
 	    (uint64_t)atomic_load(&worker_stats.rejected_connections),
-	    (uint64_t)atomic_load(&worker_stats.net_input_bytes));
+	    (uint64_t)atomic_load(&worker_stats.net_input_bytes),
+	    (uint64_t)atomic_load(&metrics_reloads.done),
+	    (uint64_t)atomic_load(&metrics_reloads.failed),
+	    atomic_load(&metrics_reloads.last_ok),
+	    (int64_t)atomic_load(&metrics_reloads.last_ok_time));
 }
 
 static void
@@ -514,8 +522,8 @@ builtin_info_commandstats(struct evbuffer *b, const struct registry *reg)
 	evbuffer_add_printf(b, "# Commandstats\r\n");
 	for (i = 0; i < reg->ncommands; i++) {
 		const struct command *cmd = &reg->commands[i];
-		uint64_t calls = metrics_calls(&cmd->stats);
-		uint64_t usec = atomic_load(&cmd->stats.usec);
+		uint64_t calls = metrics_calls(cmd->stats);
+		uint64_t usec = atomic_load(&cmd->stats->usec);
 
 		if (calls == 0)
 			continue;
@@ -524,7 +532,7 @@ builtin_info_commandstats(struct evbuffer *b, const struct registry *reg)
 		    ",usec_per_call=%.2f,rejected_calls=0,failed_calls=%" PRIu64
 		    "\r\n",
 		    cmd->name, calls, usec, (double)usec / (double)calls,
-		    metrics_errors(&cmd->stats));
+		    metrics_errors(cmd->stats));
 	}
 	evbuffer_add_printf(b, "\r\n");
 }

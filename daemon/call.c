@@ -321,7 +321,7 @@ call_complete(struct call_async *as)
 			call_encode_reply(as, r->buf);
 		}
 	}
-	metrics_observe(&((struct command *)as->call.cmd)->stats,
+	metrics_observe(as->call.cmd->stats,
 	    as->ctx.http ? METRICS_HTTP : METRICS_RESP,
 	    dispatch_usec() - as->t0, as->call.failed || as->stream_failed);
 	as->conn = NULL;

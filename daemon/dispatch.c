@@ -260,15 +260,13 @@ dispatch_request(struct conn *c, const struct request *req)
 	}
 	if (dispatch_reply(c, &call) == -1)
 		call.failed = 1;
-	metrics_observe(&((struct command *)cmd)->stats, dispatch_proto(c), t0,
-	    call.failed);
+	metrics_observe(cmd->stats, dispatch_proto(c), t0, call.failed);
 	dispatch_scratch_reset(w);
 	goto done;
 refused:
 	multi_refused(c);
 	conn_reply_error(c, &err);
-	metrics_observe(
-	    &((struct command *)cmd)->stats, dispatch_proto(c), 0, 1);
+	metrics_observe(cmd->stats, dispatch_proto(c), 0, 1);
 done:
 	w->args.size = 0;
 	msgpack_zone_clear(&w->zone);

@@ -28,6 +28,7 @@
 #include "config.h"
 #include "dispatch.h"
 #include "log.h"
+#include "metrics.h"
 #include "pool.h"
 #include "registry.h"
 #include "worker.h"
@@ -139,7 +140,7 @@ main_on_reload(evutil_socket_t sig, short what, void *arg)
 	        (unsigned long long)now.tv_nsec / 1000);
 	if (main_load(st->config_file, &cf, &reg, 0) == -1)
 		goto fail;
-	if (worker_check_new_listeners(st->cf, cf) == -1) {
+	if (worker_check_listeners(st->cf, cf) == -1) {
 		registry_unref(reg);
 		config_free(cf);
 		goto fail;
@@ -156,7 +157,7 @@ main_on_reload(evutil_socket_t sig, short what, void *arg)
 		worker_refresh(&st->workers[i]);
 		worker_relisten(&st->workers[i], cf);
 	}
-	atomic_fetch_add(&worker_stats.reloads, 1);
+	metrics_note_load(METRICS_LOAD_RELOADED);
 	config_free(st->cf);
 	st->cf = cf;
 	log_info(
@@ -164,6 +165,7 @@ main_on_reload(evutil_socket_t sig, short what, void *arg)
 	main_notify_status("READY=1", "serving");
 	return;
 fail:
+	metrics_note_load(METRICS_LOAD_FAILED);
 	log_error("reload failed: the running configuration keeps serving");
 	main_notify_status("READY=1", "reload failed");
 }
@@ -353,6 +355,28 @@ done:
 	return rv;
 }
 
+/*
+ * duetd -t, once the config and its plugins have loaded: binds each
+ * listen address and closes it at once, as a start would, so a taken
+ * port fails the check too.  Frees cf and reg; returns the exit code.
+ */
+static int
+main_test(const char *file, struct config *cf, struct registry *reg)
+{
+	int rv = 0;
+
+	if (worker_check_listeners(NULL, cf) == -1) {
+		fprintf(stderr, "configuration %s failed\n", file);
+		rv = 1;
+	} else {
+		printf("configuration ok\n");
+	}
+	registry_unref(reg);
+	metrics_shutdown();
+	config_free(cf);
+	return rv;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -406,15 +430,13 @@ main(int argc, char *argv[])
 			    st.config_file);
 		return 1;
 	}
-	if (test) {
-		printf("configuration ok\n");
-		registry_unref(reg);
-		config_free(st.cf);
-		return 0;
-	}
+	if (test)
+		return main_test(st.config_file, st.cf, reg);
+	metrics_note_load(METRICS_LOAD_START);
 	registry_publish(reg);
 	rv = main_serve(&st);
 	registry_shutdown();
+	metrics_shutdown();
 	call_shutdown();
 	config_free(st.cf);
 	libevent_global_shutdown();

@@ -3,14 +3,20 @@
  * metrics - counting calls and rendering them for Prometheus.
  *
  * A call is counted once, when its reply is ready: one relaxed atomic
- * add per counter on the command of the generation that served it.  The
- * histogram keeps per-bucket counts and is made cumulative when rendered.
- * A reload starts a new generation, so its counters start at zero again,
- * which Prometheus treats as a counter reset.
+ * add per counter on the entry of its command's name.  Entries are made
+ * when a generation is built (on the main thread, under metrics_lock) and
+ * never freed while the daemon runs, so a call finishing on a retired
+ * generation still counts, and a command that a reload keeps goes on
+ * counting where it was.  The histogram keeps per-bucket counts and is
+ * made cumulative when rendered.
  */
 #include "autoconf.h"
 
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "metrics.h"
 #include "registry.h"
@@ -22,6 +28,41 @@ static const char *const metrics_le[METRICS_NBUCKETS] = {"0.00005", "0.0001",
     "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05",
     "0.1", "1", "+Inf"};
 static const char *const metrics_proto_names[METRICS_NPROTO] = {"resp", "http"};
+
+struct metrics_reloads metrics_reloads;
+
+static pthread_mutex_t metrics_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct metrics_cmd *metrics_cmds; /* owned list, guarded by the lock */
+
+/*
+ * Returns the counters of the command called name (lower-case), made at
+ * zero the first time the name is asked for.  For building a generation,
+ * not for the request path: it takes a lock and walks a list.  The entry
+ * is borrowed until metrics_shutdown.  Returns NULL when out of memory.
+ */
+struct metrics_cmd *
+metrics_cmd_get(const char *name)
+{
+	struct metrics_cmd *m;
+
+	pthread_mutex_lock(&metrics_lock);
+	for (m = metrics_cmds; m != NULL; m = m->next) {
+		if (strcmp(m->name, name) == 0)
+			goto done;
+	}
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		goto done;
+	if ((m->name = strdup(name)) == NULL) {
+		free(m);
+		m = NULL;
+		goto done;
+	}
+	m->next = metrics_cmds;
+	metrics_cmds = m;
+done:
+	pthread_mutex_unlock(&metrics_lock);
+	return m;
+}
 
 /*
  * Counts one call of a command: its protocol, time and outcome.
@@ -80,7 +121,7 @@ metrics_render_counters(struct evbuffer *out, const struct registry *reg,
 	evbuffer_add_printf(
 	    out, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
 	for (i = 0; i < reg->ncommands; i++) {
-		const struct metrics_cmd *m = &reg->commands[i].stats;
+		const struct metrics_cmd *m = reg->commands[i].stats;
 
 		for (p = 0; p < METRICS_NPROTO; p++) {
 			uint64_t v =
@@ -111,10 +152,10 @@ metrics_render_histograms(struct evbuffer *out, const struct registry *reg)
 		const struct command *cmd = &reg->commands[i];
 		uint64_t sum = 0;
 
-		if (metrics_calls(&cmd->stats) == 0)
+		if (metrics_calls(cmd->stats) == 0)
 			continue;
 		for (b = 0; b < METRICS_NBUCKETS; b++) {
-			sum += atomic_load(&cmd->stats.buckets[b]);
+			sum += atomic_load(&cmd->stats->buckets[b]);
 			evbuffer_add_printf(out,
 			    "%s_bucket{command=\"%s\",le=\"%s\"} %" PRIu64 "\n",
 			    name, cmd->name, metrics_le[b], sum);
@@ -123,7 +164,7 @@ metrics_render_histograms(struct evbuffer *out, const struct registry *reg)
 		    "%s_sum{command=\"%s\"} %.6f\n"
 		    "%s_count{command=\"%s\"} %" PRIu64 "\n",
 		    name, cmd->name,
-		    (double)atomic_load(&cmd->stats.usec) / 1e6, name,
+		    (double)atomic_load(&cmd->stats->usec) / 1e6, name,
 		    cmd->name, sum);
 	}
 }
@@ -158,7 +199,53 @@ metrics_render(struct evbuffer *out, const struct registry *reg)
 	metrics_render_gauge(out, "duetd_sent_bytes_total", "counter",
 	    "Reply bytes sent.", atomic_load(&worker_stats.net_output_bytes));
 	metrics_render_gauge(out, "duetd_reloads_total", "counter",
-	    "Successful reloads.", atomic_load(&worker_stats.reloads));
+	    "Successful reloads.", atomic_load(&metrics_reloads.done));
+	metrics_render_gauge(out, "duetd_reloads_failed_total", "counter",
+	    "Failed reloads (the running configuration kept serving).",
+	    atomic_load(&metrics_reloads.failed));
+	metrics_render_gauge(out, "duetd_last_reload_success", "gauge",
+	    "Whether the last reload succeeded (1 before any reload).",
+	    (uint64_t)atomic_load(&metrics_reloads.last_ok));
+	metrics_render_gauge(out, "duetd_last_reload_success_timestamp_seconds",
+	    "gauge",
+	    "When the configuration was last loaded successfully, at start "
+	    "or by a reload (Unix time).",
+	    (uint64_t)atomic_load(&metrics_reloads.last_ok_time));
 	metrics_render_gauge(out, "duetd_registry_generation", "gauge",
 	    "Generation of the commands being served.", reg->id);
+}
+
+/*
+ * Records how a load of the configuration went: the start's (which sets
+ * the time of the last success), or a reload's.  Main thread.
+ */
+void
+metrics_note_load(enum metrics_load what)
+{
+	if (what == METRICS_LOAD_FAILED) {
+		atomic_fetch_add(&metrics_reloads.failed, 1);
+		atomic_store(&metrics_reloads.last_ok, 0);
+		return;
+	}
+	if (what == METRICS_LOAD_RELOADED)
+		atomic_fetch_add(&metrics_reloads.done, 1);
+	atomic_store(&metrics_reloads.last_ok, 1);
+	atomic_store(&metrics_reloads.last_ok_time, (int_fast64_t)time(NULL));
+}
+
+/*
+ * Frees every command's counters, at exit, once no generation is left.
+ */
+void
+metrics_shutdown(void)
+{
+	struct metrics_cmd *m;
+
+	pthread_mutex_lock(&metrics_lock);
+	while ((m = metrics_cmds) != NULL) {
+		metrics_cmds = m->next;
+		free(m->name);
+		free(m);
+	}
+	pthread_mutex_unlock(&metrics_lock);
 }

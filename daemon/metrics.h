@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * metrics - per-command counters and latency histograms, kept in each
- * registry generation's commands with atomics (workers never lock for
- * them), and their rendering in the Prometheus text format for
- * GET /metrics.  Process-wide counters live in worker_stats.
+ * metrics - per-command counters and latency histograms, and their
+ * rendering in the Prometheus text format for GET /metrics.  The counters
+ * of a command name live as long as the process, not as long as a registry
+ * generation: each generation's command points at the entry of its name,
+ * so a reload never resets them (Prometheus counters must not go back).
+ * Workers count with atomics only.  Reload outcomes are counted here too;
+ * other process-wide counters live in worker_stats.
  */
 #ifndef DUET_METRICS_H
 #define DUET_METRICS_H
@@ -24,17 +27,43 @@ enum metrics_proto {
 /* Upper bounds of the latency buckets, in microseconds; +Inf is last. */
 #define METRICS_NBUCKETS 13
 
+/*
+ * The counters of one command name, created by the first generation that
+ * has the name and kept until metrics_shutdown.
+ */
 struct metrics_cmd {
+	char *name;               /* owned, lower-case */
+	struct metrics_cmd *next; /* the process-wide list */
 	atomic_uint_fast64_t calls[METRICS_NPROTO];
 	atomic_uint_fast64_t errors[METRICS_NPROTO];
 	atomic_uint_fast64_t usec; /* total time in handlers */
 	atomic_uint_fast64_t buckets[METRICS_NBUCKETS]; /* not cumulative */
 };
 
+/* Loads of the configuration: the start's, then reloads (main thread). */
+enum metrics_load {
+	METRICS_LOAD_START,
+	METRICS_LOAD_RELOADED,
+	METRICS_LOAD_FAILED,
+};
+
+/* Reload outcomes, read by /metrics and INFO. */
+struct metrics_reloads {
+	atomic_uint_fast64_t done;        /* successful reloads */
+	atomic_uint_fast64_t failed;      /* reloads that kept the old config */
+	atomic_int last_ok;               /* the last load succeeded: 1 or 0 */
+	atomic_int_fast64_t last_ok_time; /* Unix time of the last success */
+};
+
+extern struct metrics_reloads metrics_reloads;
+
+struct metrics_cmd *metrics_cmd_get(const char *name);
 void metrics_observe(
     struct metrics_cmd *m, enum metrics_proto proto, uint64_t usec, int failed);
 uint64_t metrics_calls(const struct metrics_cmd *m);
 uint64_t metrics_errors(const struct metrics_cmd *m);
+void metrics_note_load(enum metrics_load what);
 void metrics_render(struct evbuffer *out, const struct registry *reg);
+void metrics_shutdown(void);
 
 #endif /* DUET_METRICS_H */

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * plugin - loading one plugin object.  dlopen(RTLD_NOW | RTLD_LOCAL) of
- * the file; when that path is already loaded (a reload of a replaced file),
- * dlopen would hand back the old object, so a private copy in a memfd is
- * loaded instead.  The descriptor's ABI header is checked before anything
- * else is read.  Registering the commands is registry.c's work.
+ * plugin - loading one plugin object.  The file is copied into a memfd and
+ * the copy is dlopen()ed (RTLD_NOW | RTLD_LOCAL), at start as on every
+ * reload: the running code never maps the file on disk, so whatever
+ * happens to that file (cp, install, mv, an editor) cannot touch it, and
+ * each load is a new object even when the path is the same.  The
+ * descriptor's ABI header is checked before anything else is read.
+ * Registering the commands is registry.c's work.
  */
 #include "autoconf.h"
 
@@ -72,14 +74,34 @@ fail:
 static pthread_mutex_t plugin_dl_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /*
- * dlopen()s path, or a private copy of it when the path is already loaded.
- * The copy's memfd stays open (*copyfd) while the object is loaded: glibc
- * knows a loaded object by its name, /proc/self/fd/N, so N must not be
- * reused by another plugin's copy meanwhile.  Returns the handle, or NULL
- * with err set.
+ * Puts dlerror()'s text into err with the copy's name, /proc/self/fd/N,
+ * replaced by the file's path, which is what the user knows.
+ */
+static void
+plugin_dlerror(struct duet_err *err, const char *fdpath, const char *path)
+{
+	const char *msg = dlerror(), *at;
+	size_t n = strlen(fdpath);
+
+	if (msg == NULL)
+		msg = "dlopen failed";
+	if ((at = strstr(msg, fdpath)) != NULL)
+		util_err_set(
+		    err, "ERR", "%.*s%s%s", (int)(at - msg), msg, path, at + n);
+	else
+		util_err_set(err, "ERR", "%s", msg);
+}
+
+/*
+ * dlopen()s a private copy of path, made in a memfd.  The memfd stays open
+ * (*copyfd) while the object is loaded: glibc knows a loaded object by its
+ * name, /proc/self/fd/N, so N must not be reused by another plugin's copy
+ * meanwhile.  The file's identity goes to *st (to tell a file loaded
+ * twice).  Returns the handle, or NULL with err set.
  */
 static void *
-plugin_dlopen(const char *path, int *copyfd, struct duet_err *err)
+plugin_dlopen(
+    const char *path, int *copyfd, struct stat *st, struct duet_err *err)
 {
 	char fdpath[64];
 	void *handle;
@@ -90,25 +112,17 @@ plugin_dlopen(const char *path, int *copyfd, struct duet_err *err)
 		    err, "ERR", "cannot open %s: %s", path, strerror(errno));
 		return NULL;
 	}
-	handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
-	if (handle == NULL) {
-		close(fd);
-		if ((handle = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL)
-			util_err_set(err, "ERR", "%s", dlerror());
-		return handle;
-	}
-	/* Already loaded: that object may be stale, load a copy. */
-	dlclose(handle);
-	mfd = plugin_copy_to_memfd(fd, path);
-	close(fd);
-	if (mfd == -1) {
+	if (fstat(fd, st) == -1 ||
+	    (mfd = plugin_copy_to_memfd(fd, path)) == -1) {
 		util_err_set(
 		    err, "ERR", "cannot copy %s: %s", path, strerror(errno));
+		close(fd);
 		return NULL;
 	}
+	close(fd);
 	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", mfd);
 	if ((handle = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		util_err_set(err, "ERR", "%s", dlerror());
+		plugin_dlerror(err, fdpath, path);
 		close(mfd);
 		return NULL;
 	}
@@ -147,9 +161,10 @@ plugin_check_desc(const struct duet_plugin *d, struct duet_err *err)
 }
 
 /*
- * Loads the plugin object at path, checks its descriptor and hands it the
- * host table.  Does not call init (see plugin_init).  Returns a new plugin
- * owned by the caller (free with plugin_free), or NULL with err set.
+ * Loads a private copy of the plugin object at path, checks its
+ * descriptor and hands it the host table.  Does not call init (see
+ * plugin_init).  Returns a new plugin owned by the caller (free with
+ * plugin_free), or NULL with err set.
  */
 struct plugin *
 plugin_load(
@@ -157,6 +172,7 @@ plugin_load(
 {
 	const struct duet_plugin *desc;
 	struct plugin *p;
+	struct stat st;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		util_err_set(err, "ERR", "out of memory");
@@ -167,7 +183,7 @@ plugin_load(
 	if ((p->path = strdup(path)) == NULL)
 		goto nomem;
 	pthread_mutex_lock(&plugin_dl_lock);
-	p->handle = plugin_dlopen(path, &p->copyfd, err);
+	p->handle = plugin_dlopen(path, &p->copyfd, &st, err);
 	pthread_mutex_unlock(&plugin_dl_lock);
 	if (p->handle == NULL)
 		goto fail;
@@ -182,6 +198,8 @@ plugin_load(
 	p->desc = desc;
 	p->flags = desc->flags;
 	p->loaded_at = time(NULL);
+	p->dev = st.st_dev;
+	p->ino = st.st_ino;
 	if ((p->name = strdup(desc->name)) == NULL ||
 	    (p->version = strdup(desc->version != NULL ? desc->version : "")) ==
 	        NULL)
@@ -258,5 +276,6 @@ plugin_free(struct plugin *p)
 	free(p->name);
 	free(p->version);
 	free(p->path);
+	free(p->where);
 	free(p);
 }

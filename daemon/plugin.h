@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * plugin - one loaded plugin object: dlopen of a private copy of the file
- * (so a reload gets the new code even when the path is the same), the ABI
+ * in a memfd (so nothing done to the file on disk touches the running code,
+ * and a reload gets the new code even when the path is the same), the ABI
  * check of its descriptor, init with its config map, and fini/dlclose.
  * The commands it declares are indexed by registry.c.
  */
 #ifndef DUET_PLUGIN_INTERNAL_H
 #define DUET_PLUGIN_INTERNAL_H
+
+#include <sys/types.h>
 
 #include <pthread.h>
 #include <stddef.h>
@@ -20,8 +23,11 @@ struct plugin {
 	char *name;    /* owned copy of the descriptor's name */
 	char *version; /* owned copy */
 	char *path;    /* owned: the file it was loaded from */
-	void *handle;  /* owned: dlopen handle */
-	int copyfd;    /* owned: memfd of a private copy, or -1 */
+	char *where;   /* owned: where the config names it, for messages */
+	dev_t dev;     /* that file's identity when it was copied */
+	ino_t ino;
+	void *handle; /* owned: dlopen handle of the copy */
+	int copyfd;   /* owned: memfd of the private copy, or -1 */
 	const struct duet_plugin *desc; /* borrowed: valid until dlclose */
 	unsigned flags;                 /* DUET_THREADSAFE */
 	int initialised;                /* init succeeded: fini is due */

@@ -9,6 +9,8 @@
  */
 #include "autoconf.h"
 
+#include <sys/stat.h>
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -20,6 +22,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "plugin.h"
 #include "registry.h"
 #include "signature.h"
@@ -102,13 +105,19 @@ registry_add(struct registry *reg, const struct duet_command *dc,
 		c = &reg->commands[i];
 		if (strcasecmp(c->name, dc->name) != 0)
 			continue;
-		if (c->plugin == NULL)
+		if (c->plugin == owner)
 			util_err_set(err, "ERR",
-			    "command '%s' is a reserved built-in", dc->name);
+			    "command '%s' is declared twice", dc->name);
+		else if (c->plugin == NULL)
+			util_err_set(err, "ERR",
+			    "command '%s' is a reserved built-in: rename the "
+			    "command",
+			    dc->name);
 		else
 			util_err_set(err, "ERR",
-			    "command '%s' is already declared by plugin '%s'",
-			    dc->name, c->plugin->name);
+			    "command '%s' clashes with %s (plugin %s): remove "
+			    "one of the two files or rename the command",
+			    dc->name, c->plugin->path, c->plugin->name);
 		return -1;
 	}
 	cmds = realloc(reg->commands, (reg->ncommands + 1) * sizeof(*cmds));
@@ -140,6 +149,8 @@ registry_add(struct registry *reg, const struct duet_command *dc,
 	c->arity = sig_arity(c->sig);
 	c->handler = dc->handler;
 	c->plugin = owner;
+	if ((c->stats = metrics_cmd_get(c->name)) == NULL)
+		goto nomem;
 	return 0;
 nomem:
 	util_err_set(err, "ERR", "out of memory");
@@ -210,23 +221,58 @@ registry_lookup(const struct registry *reg, const char *name, size_t len)
 }
 
 /*
+ * The plugin of reg loaded from the same file as path (the same path
+ * twice, a symbolic or hard link), or NULL.
+ */
+static const struct plugin *
+registry_same_file(const struct registry *reg, const char *path)
+{
+	struct stat st;
+	size_t i;
+
+	if (stat(path, &st) == -1)
+		return NULL;
+	for (i = 0; i < reg->nplugins; i++) {
+		if (reg->plugins[i]->dev == st.st_dev &&
+		    reg->plugins[i]->ino == st.st_ino)
+			return reg->plugins[i];
+	}
+	return NULL;
+}
+
+/*
  * Loads, checks and initialises one plugin and adds its commands.  where
- * prefixes error messages ("file:line:col" or the path).  Returns 0 or -1
- * (error already logged).
+ * says where the config asks for it ("file:line:col" of its plugins entry
+ * or of plugin_dir, or the file when plugin_dir is the default) and
+ * prefixes error messages.  Returns 0 or -1 (error already logged).
  */
 static int
 registry_load_plugin(struct registry *reg, const char *path,
     const char *want_name, const char *config, size_t config_len,
     const struct duet_host *host, const char *where)
 {
+	const struct plugin *twin;
 	struct plugin *p, **ps;
 	struct duet_err err;
-	size_t i;
 
+	if ((twin = registry_same_file(reg, path)) != NULL) {
+		if (strcmp(twin->path, path) == 0)
+			util_err_set(&err, "ERR",
+			    "loaded twice (already from %s): list each plugin "
+			    "file once",
+			    twin->where);
+		else
+			util_err_set(&err, "ERR",
+			    "loaded twice (the same file as %s, from %s): list "
+			    "each plugin file once",
+			    twin->path, twin->where);
+		goto fail;
+	}
 	if ((p = plugin_load(path, host, &err)) == NULL)
 		goto fail;
-	ps = realloc(reg->plugins, (reg->nplugins + 1) * sizeof(*ps));
-	if (ps == NULL) {
+	if ((p->where = strdup(where)) == NULL ||
+	    (ps = realloc(reg->plugins, (reg->nplugins + 1) * sizeof(*ps))) ==
+	        NULL) {
 		plugin_free(p);
 		util_err_set(&err, "ERR", "out of memory");
 		goto fail;
@@ -237,13 +283,6 @@ registry_load_plugin(struct registry *reg, const char *path,
 		util_err_set(&err, "ERR", "file holds plugin '%s', not '%s'",
 		    p->name, want_name);
 		goto fail;
-	}
-	for (i = 0; i + 1 < reg->nplugins; i++) {
-		if (reg->plugins[i]->handle == p->handle) {
-			util_err_set(&err, "ERR", "the same object as %s",
-			    reg->plugins[i]->path);
-			goto fail;
-		}
 	}
 	if (registry_add_table(
 	        reg, p->desc->commands, p->desc->command_size, p, &err) == -1 ||
@@ -266,16 +305,19 @@ registry_so_filter(const struct dirent *d)
 }
 
 /*
- * Whether path names the same file as one of the plugins list entries.
+ * Whether dir/name is the same file as one of the plugins list entries
+ * (the same path, a symbolic or a hard link): it is loaded once, with the
+ * entry's config.
  */
 static int
 registry_listed(const struct config *cf, const char *dir, const char *name)
 {
-	char path[PATH_MAX], a[PATH_MAX], b[PATH_MAX];
+	char path[PATH_MAX];
+	struct stat a, b;
 	size_t i;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (realpath(path, a) == NULL)
+	if (stat(path, &a) == -1)
 		return 0;
 	for (i = 0; i < cf->nplugins; i++) {
 		const char *p = cf->plugins[i].path;
@@ -284,7 +326,8 @@ registry_listed(const struct config *cf, const char *dir, const char *name)
 			snprintf(path, sizeof(path), "%s/%s", dir, p);
 			p = path;
 		}
-		if (realpath(p, b) != NULL && strcmp(a, b) == 0)
+		if (stat(p, &b) == 0 && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino)
 			return 1;
 	}
 	return 0;
@@ -313,11 +356,17 @@ registry_load_dir(struct registry *reg, const struct config *cf,
 		    strerror(errno));
 		return 1;
 	}
+	/* Where a clash or a bad file of the directory points: the
+	 * plugin_dir key, or the file when the default is used. */
+	if (cf->plugin_dir_line > 0)
+		snprintf(where, sizeof(where), "%s:%d:%d", cf->file,
+		    cf->plugin_dir_line, cf->plugin_dir_column);
+	else
+		snprintf(where, sizeof(where), "%s", cf->file);
 	for (i = 0; i < n; i++) {
 		if (!registry_listed(cf, dir, ents[i]->d_name)) {
 			snprintf(
 			    path, sizeof(path), "%s/%s", dir, ents[i]->d_name);
-			snprintf(where, sizeof(where), "%s", dir);
 			if (registry_load_plugin(
 			        reg, path, NULL, NULL, 0, host, where) == -1)
 				nerrors++;

@@ -45,7 +45,8 @@ struct command {
 	duet_handler_fn handler; /* borrowed from the plugin or built-in */
 	struct plugin
 	    *plugin; /* borrowed from the generation; NULL if built-in */
-	struct metrics_cmd stats; /* reset by a reload (a new generation) */
+	/* borrowed: the counters of this name, which outlive generations */
+	struct metrics_cmd *stats;
 };
 
 struct registry {

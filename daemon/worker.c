@@ -7,6 +7,8 @@
  * queue.  Because SO_REUSEPORT would also let a second daemon share the
  * port silently, the address is first probed with a plain bind: a port in
  * use is an error, as users expect.  Unix sockets are served by worker 0.
+ * Every error about an address names the file:line:column of its listen
+ * entry.
  */
 #include "autoconf.h"
 
@@ -16,6 +18,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +58,10 @@ worker_reject(evutil_socket_t fd)
 
 static void worker_handoff(
     struct worker *to, evutil_socket_t fd, const struct worker_listener *l);
+static int worker_check_twins(const struct config *cf);
+static void worker_listen_error(
+    const char *file, const struct config_listen *cl, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void
 worker_on_accept(struct evconnlistener *lev, evutil_socket_t fd,
@@ -143,11 +150,34 @@ worker_on_accept_error(struct evconnlistener *lev, void *arg)
 }
 
 /*
+ * Logs an error about the listen entry cl of the config file: its
+ * file:line:column (only the file for the default address), its address,
+ * then what went wrong.
+ */
+static void
+worker_listen_error(
+    const char *file, const struct config_listen *cl, const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (cl->line > 0)
+		log_error("%s:%d:%d: listen %s: %s", file, cl->line, cl->column,
+		    cl->text, why);
+	else
+		log_error(
+		    "%s: listen %s (the default): %s", file, cl->text, why);
+}
+
+/*
  * Resolves a TCP listen address.  Returns 0 or -1 (logged).
  */
 static int
-worker_resolve(const struct config_listen *cl, struct sockaddr_storage *ss,
-    socklen_t *sslen)
+worker_resolve(const char *file, const struct config_listen *cl,
+    struct sockaddr_storage *ss, socklen_t *sslen)
 {
 	struct evutil_addrinfo hints, *ai;
 	int rv;
@@ -157,7 +187,7 @@ worker_resolve(const struct config_listen *cl, struct sockaddr_storage *ss,
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_ADDRCONFIG;
 	if ((rv = evutil_getaddrinfo(cl->host, cl->port, &hints, &ai)) != 0) {
-		log_error("listen %s: %s", cl->text, evutil_gai_strerror(rv));
+		worker_listen_error(file, cl, "%s", evutil_gai_strerror(rv));
 		return -1;
 	}
 	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
@@ -170,8 +200,8 @@ worker_resolve(const struct config_listen *cl, struct sockaddr_storage *ss,
  * Fails if the address is taken, before SO_REUSEPORT could hide it.
  */
 static int
-worker_probe(
-    const struct config_listen *cl, const struct sockaddr *sa, socklen_t len)
+worker_probe(const char *file, const struct config_listen *cl,
+    const struct sockaddr *sa, socklen_t len)
 {
 	int fd, one = 1, rv = 0;
 
@@ -179,7 +209,7 @@ worker_probe(
 		return 0;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, sa, len) == -1) {
-		log_error("listen %s: %s", cl->text, strerror(errno));
+		worker_listen_error(file, cl, "%s", strerror(errno));
 		rv = -1;
 	}
 	close(fd);
@@ -202,10 +232,12 @@ worker_unix_in_use(const struct sockaddr_un *sun, socklen_t len)
 }
 
 /*
- * Opens one listener of w.  Returns 0 or -1 (logged).
+ * Opens one listener of w for the listen entry cl of file.  Returns 0 or
+ * -1 (logged).
  */
 static int
-worker_listen(struct worker *w, const struct config_listen *cl, int probe)
+worker_listen(struct worker *w, const char *file,
+    const struct config_listen *cl, int probe)
 {
 	struct worker_listener *l;
 	struct sockaddr_storage ss;
@@ -218,7 +250,7 @@ worker_listen(struct worker *w, const struct config_listen *cl, int probe)
 	memset(&ss, 0, sizeof(ss));
 	if (cl->is_unix) {
 		if (strlen(cl->path) >= sizeof(sun->sun_path)) {
-			log_error("listen %s: path too long", cl->text);
+			worker_listen_error(file, cl, "path too long");
 			return -1;
 		}
 		sun->sun_family = AF_UNIX;
@@ -228,23 +260,22 @@ worker_listen(struct worker *w, const struct config_listen *cl, int probe)
 		 * that still answers belongs to a running daemon. */
 		if (stat(cl->path, &st) == 0 && S_ISSOCK(st.st_mode)) {
 			if (worker_unix_in_use(sun, sslen)) {
-				log_error(
-				    "listen %s: in use by another process",
-				    cl->text);
+				worker_listen_error(
+				    file, cl, "in use by another process");
 				return -1;
 			}
 			unlink(cl->path);
 		}
 	} else {
-		if (worker_resolve(cl, &ss, &sslen) == -1)
+		if (worker_resolve(file, cl, &ss, &sslen) == -1)
 			return -1;
 		if (probe &&
-		    worker_probe(cl, (struct sockaddr *)&ss, sslen) == -1)
+		    worker_probe(file, cl, (struct sockaddr *)&ss, sslen) == -1)
 			return -1;
 		flags |= LEV_OPT_REUSEABLE_PORT;
 	}
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
-		log_error("listen %s: out of memory", cl->text);
+		worker_listen_error(file, cl, "out of memory");
 		return -1;
 	}
 	l->worker = w;
@@ -255,7 +286,7 @@ worker_listen(struct worker *w, const struct config_listen *cl, int probe)
 	l->lev = evconnlistener_new_bind(w->base, worker_on_accept, l, flags,
 	    WORKER_BACKLOG, (struct sockaddr *)&ss, (int)sslen);
 	if (l->lev == NULL) {
-		log_error("listen %s: %s", cl->text, strerror(errno));
+		worker_listen_error(file, cl, "%s", strerror(errno));
 		free(l);
 		return -1;
 	}
@@ -288,6 +319,8 @@ worker_listen_all(struct worker *workers, int n, const struct config *cf)
 	size_t i;
 	int k, rv = 0;
 
+	if (worker_check_twins(cf) == -1)
+		return -1;
 	for (k = 0; k < n; k++) {
 		struct worker *w = &workers[k];
 
@@ -296,7 +329,8 @@ worker_listen_all(struct worker *workers, int n, const struct config *cf)
 		for (i = 0; i < cf->nlisten; i++) {
 			if (cf->listen[i].is_unix && k != 0)
 				continue;
-			if (worker_listen(w, &cf->listen[i], k == 0) == -1)
+			if (worker_listen(
+			        w, cf->file, &cf->listen[i], k == 0) == -1)
 				rv = -1;
 		}
 		if (rv == -1)
@@ -569,18 +603,18 @@ worker_registry(struct worker *w)
 }
 
 /*
- * The socket address of a listen entry, TCP or unix.  Returns 0 or -1
- * (logged).
+ * The socket address of the listen entry cl of file, TCP or unix.
+ * Returns 0 or -1 (logged).
  */
 static int
-worker_address(
-    const struct config_listen *cl, struct sockaddr_storage *ss, socklen_t *len)
+worker_address(const char *file, const struct config_listen *cl,
+    struct sockaddr_storage *ss, socklen_t *len)
 {
 	struct sockaddr_un *sun = (struct sockaddr_un *)ss;
 
 	memset(ss, 0, sizeof(*ss));
 	if (!cl->is_unix)
-		return worker_resolve(cl, ss, len);
+		return worker_resolve(file, cl, ss, len);
 	sun->sun_family = AF_UNIX;
 	snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", cl->path);
 	*len = sizeof(*sun);
@@ -595,29 +629,164 @@ worker_addr_eq(const struct sockaddr_storage *a, socklen_t alen,
 }
 
 /*
+ * Fails when two listen entries of cf name the same address (however
+ * written): the second would find it taken by the first.  Returns 0, or
+ * -1 after logging each.
+ */
+static int
+worker_check_twins(const struct config *cf)
+{
+	struct sockaddr_storage a, b;
+	socklen_t alen, blen;
+	size_t i, j;
+	int rv = 0;
+
+	for (i = 1; i < cf->nlisten; i++) {
+		if (worker_address(cf->file, &cf->listen[i], &a, &alen) == -1) {
+			rv = -1;
+			continue;
+		}
+		for (j = 0; j < i; j++) {
+			if (worker_address(
+			        cf->file, &cf->listen[j], &b, &blen) == 0 &&
+			    worker_addr_eq(&a, alen, &b, blen)) {
+				worker_listen_error(cf->file, &cf->listen[i],
+				    "the same address as %s at line %d",
+				    cf->listen[j].text, cf->listen[j].line);
+				rv = -1;
+				break;
+			}
+		}
+	}
+	return rv;
+}
+
+/*
  * Whether the daemon already listens on cl's address in the old config
  * (however it was written, whatever its protocols).
  */
 static int
-worker_already_bound(const struct config *old, const struct config_listen *cl)
+worker_already_bound(
+    const struct config *old, const char *file, const struct config_listen *cl)
 {
 	struct sockaddr_storage a, b;
 	socklen_t alen, blen;
 	size_t i;
 
-	if (worker_address(cl, &a, &alen) == -1)
+	if (old == NULL || worker_address(file, cl, &a, &alen) == -1)
 		return 0;
 	for (i = 0; i < old->nlisten; i++) {
-		if (worker_address(&old->listen[i], &b, &blen) == 0 &&
+		if (worker_address(old->file, &old->listen[i], &b, &blen) ==
+		        0 &&
 		    worker_addr_eq(&a, alen, &b, blen))
 			return 1;
 	}
 	return 0;
 }
 
+/*
+ * Checks that a unix socket could be made at cl's path as a start makes
+ * it, without touching what is there: nothing accepts on it, it is not
+ * another kind of file, and its folder exists and is writable.  A socket
+ * nobody accepts on is left by an earlier run; the start removes it.
+ * Returns 0, or -1 (logged).
+ */
+static int
+worker_check_unix(const char *file, const struct config_listen *cl)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	char dir[sizeof(sun.sun_path)], *slash;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", cl->path);
+	if (stat(cl->path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			worker_listen_error(file, cl,
+			    "%s exists and is not a socket", cl->path);
+			return -1;
+		}
+		if (worker_unix_in_use(&sun, sizeof(sun))) {
+			worker_listen_error(
+			    file, cl, "in use by another process");
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(dir, sizeof(dir), "%s", cl->path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (access(dir, W_OK | X_OK) == -1) {
+		worker_listen_error(file, cl,
+		    "cannot create a socket in %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Checks that the listen addresses of cf are free, binding each TCP one
+ * and closing it at once as a start probes it: for duetd -t (old is NULL:
+ * every address) and before a reload is published (only the addresses old
+ * does not already listen on).  Returns 0, or -1 after logging each
+ * problem with its file:line:column.
+ */
+int
+worker_check_listeners(const struct config *old, const struct config *cf)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	size_t i;
+	int rv = 0;
+
+	if (worker_check_twins(cf) == -1)
+		return -1;
+	for (i = 0; i < cf->nlisten; i++) {
+		const struct config_listen *cl = &cf->listen[i];
+
+		if (worker_already_bound(old, cf->file, cl))
+			continue;
+		if (cl->is_unix) {
+			if (worker_check_unix(cf->file, cl) == -1)
+				rv = -1;
+		} else if (worker_resolve(cf->file, cl, &ss, &sslen) == -1 ||
+		    worker_probe(cf->file, cl, (struct sockaddr *)&ss, sslen) ==
+		        -1) {
+			rv = -1;
+		}
+	}
+	return rv;
+}
+
+/*
+ * The listener of w bound to cl's address, or NULL.
+ */
+static struct worker_listener *
+worker_find_listener(
+    struct worker *w, const char *file, const struct config_listen *cl)
+{
+	struct sockaddr_storage ss;
+	struct worker_listener *l;
+	socklen_t len;
+
+	if (worker_address(file, cl, &ss, &len) == -1)
+		return NULL;
+	TAILQ_FOREACH(l, &w->listeners, entry) {
+		if (worker_addr_eq(&l->addr, l->addrlen, &ss, len))
+			return l;
+	}
+	return NULL;
+}
+
 /* A new set of listen addresses for one worker; owned by the event. */
 struct worker_relisten {
 	struct worker *w;
+	char *file;                   /* owned copy of the config's path */
 	struct config_listen *listen; /* owned deep copy */
 	size_t n;
 };
@@ -634,63 +803,8 @@ worker_relisten_free(struct worker_relisten *rl)
 		free(rl->listen[i].path);
 	}
 	free(rl->listen);
+	free(rl->file);
 	free(rl);
-}
-
-/*
- * Checks, before a reload is published, that the listen addresses it adds
- * are free.  Returns 0, or -1 after logging.
- */
-int
-worker_check_new_listeners(const struct config *old, const struct config *cf)
-{
-	struct sockaddr_storage ss;
-	struct sockaddr_un sun;
-	socklen_t sslen;
-	size_t i;
-	int rv = 0;
-
-	for (i = 0; i < cf->nlisten; i++) {
-		const struct config_listen *cl = &cf->listen[i];
-
-		if (worker_already_bound(old, cl))
-			continue;
-		if (cl->is_unix) {
-			memset(&sun, 0, sizeof(sun));
-			sun.sun_family = AF_UNIX;
-			snprintf(
-			    sun.sun_path, sizeof(sun.sun_path), "%s", cl->path);
-			if (worker_unix_in_use(&sun, sizeof(sun))) {
-				log_error(
-				    "listen %s: in use by another process",
-				    cl->text);
-				rv = -1;
-			}
-		} else if (worker_resolve(cl, &ss, &sslen) == -1 ||
-		    worker_probe(cl, (struct sockaddr *)&ss, sslen) == -1) {
-			rv = -1;
-		}
-	}
-	return rv;
-}
-
-/*
- * The listener of w bound to cl's address, or NULL.
- */
-static struct worker_listener *
-worker_find_listener(struct worker *w, const struct config_listen *cl)
-{
-	struct sockaddr_storage ss;
-	struct worker_listener *l;
-	socklen_t len;
-
-	if (worker_address(cl, &ss, &len) == -1)
-		return NULL;
-	TAILQ_FOREACH(l, &w->listeners, entry) {
-		if (worker_addr_eq(&l->addr, l->addrlen, &ss, len))
-			return l;
-	}
-	return NULL;
 }
 
 /*
@@ -715,10 +829,11 @@ worker_on_relisten(evutil_socket_t fd, short what, void *arg)
 
 		if (cl->is_unix && w->index != 0)
 			continue;
-		if ((l = worker_find_listener(w, cl)) != NULL) {
+		if ((l = worker_find_listener(w, rl->file, cl)) != NULL) {
 			l->protocols = cl->protocols;
 			snprintf(l->text, sizeof(l->text), "%s", cl->text);
-		} else if (worker_listen(w, cl, 0) == 0 && w->index == 0) {
+		} else if (worker_listen(w, rl->file, cl, 0) == 0 &&
+		    w->index == 0) {
 			log_info("listening on %s", cl->text);
 		}
 	}
@@ -763,6 +878,7 @@ worker_relisten(struct worker *w, const struct config *cf)
 		return;
 	}
 	rl->w = w;
+	rl->file = worker_strdup(cf->file, &failed);
 	rl->n = cf->nlisten;
 	for (i = 0; i < cf->nlisten; i++) {
 		rl->listen[i] = cf->listen[i];

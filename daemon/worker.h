@@ -85,7 +85,6 @@ struct worker_stats {
 	atomic_uint_fast64_t net_input_bytes;
 	atomic_uint_fast64_t net_output_bytes;
 	atomic_uint_fast64_t next_conn_id;
-	atomic_uint_fast64_t reloads;
 };
 
 extern struct worker_stats worker_stats;
@@ -97,8 +96,7 @@ int worker_start(struct worker *w);
 void worker_stop(struct worker *w);
 void worker_refresh(struct worker *w);
 void worker_drain(struct worker *w);
-int worker_check_new_listeners(
-    const struct config *old, const struct config *cf);
+int worker_check_listeners(const struct config *old, const struct config *cf);
 void worker_relisten(struct worker *w, const struct config *cf);
 void worker_join(struct worker *w);
 void worker_on_mail(evutil_socket_t fd, short what, void *arg);

@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Integration tests of duetd's command line: -V, -h, and -t on the shipped
- * config, on broken configs (every error names file:line:column) and on
- * each test-only plugin that must be refused at load; the long options;
- * the time at the start of log lines (log.timestamps, $JOURNAL_STREAM).
+ * config, on broken configs (every error names file:line:column), on each
+ * test-only plugin that must be refused at load, on plugin files loaded
+ * twice or clashing, and on listen addresses that are taken (-t binds
+ * each one, as a start does); the long options; the time at the start of
+ * log lines (log.timestamps, $JOURNAL_STREAM).
  */
 #include "autoconf.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <inttypes.h>
 #include <regex.h>
@@ -15,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 #include <duet/plugin.h>
@@ -138,16 +146,34 @@ END_TEST
 
 START_TEST(test_cli_check_shipped_config)
 {
-	char args[PATH_MAX + 16];
+	char dir[64], file[PATH_MAX], args[PATH_MAX + 16], port[32];
+	char *text, *at, *copy;
 	struct harness_out o;
+	size_t len;
 
-	snprintf(args, sizeof(args), "-t -c '%s/conf/duetd.yaml'",
+	/* -t binds the listen address: the shipped one, 127.0.0.1:3838,
+	 * may be in use on this machine (make run), so the copy checked
+	 * here listens on a free port instead. */
+	snprintf(file, sizeof(file), "%s/conf/duetd.yaml",
 	    harness_env("DUET_SRCDIR"));
+	text = harness_read_file(file, &len);
+	ck_assert_ptr_nonnull(at = strstr(text, "  - 127.0.0.1:3838\n"));
+	snprintf(port, sizeof(port), "%d", harness_pick_port());
+	ck_assert_ptr_nonnull(copy = malloc(len + 32));
+	snprintf(copy, len + 32, "%.*s  - 127.0.0.1:%s\n%s", (int)(at - text),
+	    text, port, at + strlen("  - 127.0.0.1:3838\n"));
+	harness_tmpdir(dir, sizeof(dir));
+	snprintf(file, sizeof(file), "%s/duetd.yaml", dir);
+	harness_write_file(file, copy);
+	snprintf(args, sizeof(args), "-t -c '%s'", file);
 	cli_run(&o, args);
 	ck_assert_msg(
 	    o.status == 0, "exit status %d, stderr:\n%s", o.status, o.err);
 	ck_assert_str_eq(o.out, "configuration ok\n");
 	harness_out_free(&o);
+	harness_rmdir(dir);
+	free(copy);
+	free(text);
 }
 END_TEST
 
@@ -223,6 +249,233 @@ START_TEST(test_cli_check_reports_errors)
 
 	fprintf(stderr, "case: %s\n", t->name);
 	cli_expect_error(t->yaml, t->pos, t->want);
+}
+END_TEST
+
+/*
+ * Writes text to dir/bad.yaml, runs duetd on it (with -t when test), and
+ * checks that it exits 1 with nothing on stdout and a stderr line ending
+ * with exactly want, whatever the log puts before it (level, time).
+ * Each "@D@" in text and want stands for dir.
+ */
+static void
+cli_expect_line(const char *dir, const char *text, int test, const char *want)
+{
+	char file[PATH_MAX], args[PATH_MAX + 16], buf[8192], exp[8192];
+	struct harness_out o;
+	const char *src[2] = {text, want};
+	char *dst[2] = {buf, exp}, *at;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		const char *p = src[i];
+		size_t n = 0;
+
+		for (; *p != '\0'; p++) {
+			if (strncmp(p, "@D@", 3) == 0) {
+				n += (size_t)snprintf(
+				    dst[i] + n, sizeof(buf) - n, "%s", dir);
+				p += 2;
+			} else if (n + 1 < sizeof(buf)) {
+				dst[i][n++] = *p;
+			}
+		}
+		ck_assert_uint_lt(n, sizeof(buf));
+		dst[i][n] = '\0';
+	}
+	snprintf(file, sizeof(file), "%s/bad.yaml", dir);
+	harness_write_file(file, buf);
+	snprintf(args, sizeof(args), "%s-c '%s'", test ? "-t " : "", file);
+	cli_run(&o, args);
+	ck_assert_msg(
+	    o.status == 1, "exit status %d, stderr:\n%s", o.status, o.err);
+	ck_assert_str_eq(o.out, "");
+	at = strstr(o.err, exp);
+	ck_assert_msg(at != NULL && at[strlen(exp)] == '\n',
+	    "no line ending with\n%s\nin stderr:\n%s", exp, o.err);
+	harness_out_free(&o);
+}
+
+/* Links dir/name to the built plugin file in the folder of env. */
+static void
+cli_link(const char *dir, const char *name, const char *env, const char *file)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+
+	snprintf(from, sizeof(from), "%s/%s", harness_env(env), file);
+	snprintf(to, sizeof(to), "%s/%s", dir, name);
+	ck_assert_int_eq(symlink(from, to), 0);
+}
+
+START_TEST(test_cli_clash_names_both_files)
+{
+	static const char want[] =
+	    "@D@/bad.yaml:1:13: plugin @D@/math.so: command 'add' clashes "
+	    "with @D@/clash.so (plugin clash): remove one of the two files "
+	    "or rename the command";
+	char dir[64];
+
+	harness_tmpdir(dir, sizeof(dir));
+	cli_link(dir, "math.so", "DUET_PLUGIN_DIR", "math.so");
+	cli_link(dir, "clash.so", "DUET_TEST_PLUGIN_DIR", "clash.so");
+	/* duetd -t and a start say the same, and the start refuses. */
+	cli_expect_line(dir, "plugin_dir: @D@\n", 1, want);
+	cli_expect_line(dir, "plugin_dir: @D@\n", 0, want);
+	harness_rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_cli_plugin_loaded_twice)
+{
+	char dir[64], yaml[PATH_MAX * 3];
+	const char *pd = harness_env("DUET_PLUGIN_DIR");
+	char want[PATH_MAX * 3];
+
+	harness_tmpdir(dir, sizeof(dir));
+	/* The same path listed twice. */
+	snprintf(yaml, sizeof(yaml),
+	    "plugin_dir: @D@\nplugins:\n  - path: %s/math.so\n"
+	    "  - path: %s/math.so\n",
+	    pd, pd);
+	snprintf(want, sizeof(want),
+	    "@D@/bad.yaml:4:5: plugin %s/math.so: loaded twice (already "
+	    "from @D@/bad.yaml:3:5): list each plugin file once",
+	    pd);
+	cli_expect_line(dir, yaml, 1, want);
+	/* Another path to the same file, relative to plugin_dir. */
+	cli_link(dir, "sum.so", "DUET_PLUGIN_DIR", "math.so");
+	snprintf(yaml, sizeof(yaml),
+	    "plugin_dir: @D@\nplugins:\n  - path: %s/math.so\n"
+	    "  - path: sum.so\n",
+	    pd);
+	snprintf(want, sizeof(want),
+	    "@D@/bad.yaml:4:5: plugin @D@/sum.so: loaded twice (the same "
+	    "file as %s/math.so, from @D@/bad.yaml:3:5): list each plugin "
+	    "file once",
+	    pd);
+	cli_expect_line(dir, yaml, 1, want);
+	/* Two names for it in plugin_dir. */
+	cli_link(dir, "math.so", "DUET_PLUGIN_DIR", "math.so");
+	cli_expect_line(dir, "plugin_dir: @D@\n", 1,
+	    "@D@/bad.yaml:1:13: plugin @D@/sum.so: loaded twice (the same "
+	    "file as @D@/math.so, from @D@/bad.yaml:1:13): list each plugin "
+	    "file once");
+	harness_rmdir(dir);
+}
+END_TEST
+
+/* Listens on a free loopback TCP port; returns the socket. */
+static int
+cli_take_port(int *port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(fd, 1), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+/* Binds a unix socket at path; listens on it when live. */
+static int
+cli_unix_socket(const char *path, int live)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	if (live)
+		ck_assert_int_eq(listen(fd, 1), 0);
+	return fd;
+}
+
+START_TEST(test_cli_taken_port_names_position)
+{
+	char dir[64], yaml[512], want[512];
+	int fd, port;
+
+	harness_tmpdir(dir, sizeof(dir));
+	fd = cli_take_port(&port);
+	snprintf(yaml, sizeof(yaml),
+	    "plugin_dir: @D@\nlisten:\n  - 127.0.0.1:%d\n"
+	    "  - {address: \"127.0.0.1:%d\", protocols: [http]}\n",
+	    harness_pick_port(), port);
+	snprintf(want, sizeof(want),
+	    "@D@/bad.yaml:4:5: listen 127.0.0.1:%d: Address already in use",
+	    port);
+	/* duetd -t binds each address as a start does. */
+	cli_expect_line(dir, yaml, 1, want);
+	cli_expect_line(dir, yaml, 0, want);
+	close(fd);
+	harness_rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_cli_check_unix_sockets)
+{
+	char dir[64], path[PATH_MAX], yaml[PATH_MAX * 2], file[PATH_MAX];
+	char args[PATH_MAX + 16];
+	struct harness_out o;
+	struct stat st;
+	int live, stale;
+
+	harness_tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/live.sock", dir);
+	live = cli_unix_socket(path, 1);
+	cli_expect_line(dir,
+	    "plugin_dir: @D@\nlisten:\n  - 127.0.0.1:1\n  - "
+	    "unix:@D@/live.sock\n",
+	    1,
+	    "@D@/bad.yaml:4:5: listen unix:@D@/live.sock: in use by another "
+	    "process");
+	cli_expect_line(dir, "plugin_dir: @D@\nlisten: [unix:@D@/no/x.sock]\n",
+	    1,
+	    "@D@/bad.yaml:2:10: listen unix:@D@/no/x.sock: cannot create a "
+	    "socket in @D@/no: No such file or directory");
+	cli_expect_line(dir, "plugin_dir: @D@\nlisten: [unix:@D@/bad.yaml]\n",
+	    1,
+	    "@D@/bad.yaml:2:10: listen unix:@D@/bad.yaml: @D@/bad.yaml exists "
+	    "and is not a socket");
+	/* A socket nobody accepts on (left by a crash) passes and stays. */
+	snprintf(path, sizeof(path), "%s/stale.sock", dir);
+	stale = cli_unix_socket(path, 0);
+	snprintf(yaml, sizeof(yaml), "plugin_dir: %s\nlisten: [unix:%s]\n", dir,
+	    path);
+	snprintf(file, sizeof(file), "%s/ok.yaml", dir);
+	harness_write_file(file, yaml);
+	snprintf(args, sizeof(args), "-t -c '%s'", file);
+	cli_run(&o, args);
+	ck_assert_msg(
+	    o.status == 0, "exit status %d, stderr:\n%s", o.status, o.err);
+	ck_assert_str_eq(o.out, "configuration ok\n");
+	ck_assert_int_eq(stat(path, &st), 0);
+	harness_out_free(&o);
+	close(stale);
+	close(live);
+	harness_rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_cli_same_address_twice)
+{
+	char dir[64], yaml[256], want[256];
+	int port = harness_pick_port();
+
+	harness_tmpdir(dir, sizeof(dir));
+	snprintf(yaml, sizeof(yaml),
+	    "plugin_dir: @D@\nlisten:\n  - localhost:%d\n  - 127.0.0.1:%d\n",
+	    port, port);
+	snprintf(want, sizeof(want),
+	    "@D@/bad.yaml:4:5: listen 127.0.0.1:%d: the same address as "
+	    "localhost:%d at line 3",
+	    port, port);
+	cli_expect_line(dir, yaml, 1, want);
+	harness_rmdir(dir);
 }
 END_TEST
 
@@ -561,6 +814,11 @@ cli_suite(void)
 	tcase_add_test(tc, test_cli_missing_config_file);
 	tcase_add_loop_test(tc, test_cli_check_reports_errors, 0,
 	    (int)(sizeof(cli_bad_configs) / sizeof(cli_bad_configs[0])));
+	tcase_add_test(tc, test_cli_clash_names_both_files);
+	tcase_add_test(tc, test_cli_plugin_loaded_twice);
+	tcase_add_test(tc, test_cli_taken_port_names_position);
+	tcase_add_test(tc, test_cli_check_unix_sockets);
+	tcase_add_test(tc, test_cli_same_address_twice);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("signals");

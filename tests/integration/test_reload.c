@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Integration tests of SIGHUP reloads: a plugin file replaced on disk runs
- * its new code, every plugin of the directory reloads (not only the first),
- * plugin state is the new generation's own, and a bad config or plugin
- * leaves the running generation serving.
+ * its new code (even when overwritten in place, as cp does, which must not
+ * touch the running code), every plugin of the directory reloads (not only
+ * the first), plugin state is the new generation's own, counters go on
+ * across reloads, and a bad config, plugin or taken port leaves the
+ * running generation serving.
  */
 #include "autoconf.h"
 
@@ -13,6 +15,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -341,7 +344,7 @@ static const struct reload_fault {
     {"plugin whose init fails", NULL, NULL, "failinit.so", "refused to start"},
     {"plugin for another ABI", NULL, NULL, "badabi.so", "needs ABI 2.0"},
     {"command name clash", NULL, NULL, "clash.so",
-        "is already declared by plugin"},
+        "command 'add' clashes with "},
 };
 
 /* How many times text stands in the daemon's log. */
@@ -505,6 +508,236 @@ START_TEST(test_reload_under_load_loses_no_call)
 }
 END_TEST
 
+/*
+ * Overwrites the loaded swap.so in place, as cp(1) does (open with
+ * O_TRUNC, then write), with a call made while the file is empty, the
+ * moment that crashed a daemon running the file's own mapping (SIGBUS).
+ * Clients call throughout; the old code must answer until SIGHUP.
+ */
+START_TEST(test_reload_cp_over_loaded_plugin)
+{
+	struct reload_load load = {0};
+	pthread_t threads[2];
+	char from[512], to[512], *data;
+	size_t len;
+	int fd, i;
+
+	snprintf(from, sizeof(from), "%s/swap_b.so",
+	    harness_env("DUET_TEST_PLUGIN_DIR"));
+	snprintf(to, sizeof(to), "%s/swap.so", reload_dir);
+	data = harness_read_file(from, &len);
+	pthread_create(&threads[0], NULL, reload_resp_client, &load);
+	pthread_create(&threads[1], NULL, reload_http_client, &load);
+	reload_expect("swap.which\r\n", "$1\r\nA\r\n");
+	ck_assert_int_ne(fd = open(to, O_WRONLY | O_TRUNC), -1);
+	reload_expect("swap.which\r\n", "$1\r\nA\r\n");
+	ck_assert_int_eq(write(fd, data, len / 2), (ssize_t)(len / 2));
+	reload_expect("swap.which\r\n", "$1\r\nA\r\n");
+	ck_assert_int_eq(
+	    write(fd, data + len / 2, len - len / 2), (ssize_t)(len - len / 2));
+	ck_assert_int_eq(close(fd), 0);
+	for (i = 0; i < 20; i++)
+		reload_expect("swap.which\r\n", "$1\r\nA\r\n");
+	ck_assert_int_eq(atomic_load(&load.saw_b), 0);
+	kill(reload_h.pid, SIGHUP);
+	harness_wait_log(&reload_h, "registry generation 2\n");
+	reload_wait_for("swap.which\r\n", "$1\r\nB\r\n");
+	atomic_store(&load.stop, 1);
+	pthread_join(threads[0], NULL);
+	pthread_join(threads[1], NULL);
+	ck_assert_int_eq(atomic_load(&load.errors), 0);
+	ck_assert_int_gt(atomic_load(&load.saw_a), 0);
+	reload_expect("add 1 2\r\n", ":3\r\n");
+	free(data);
+}
+END_TEST
+
+/* GET /metrics; returns the body, owned by the caller. */
+static char *
+reload_metrics(void)
+{
+	int fd = harness_connect(reload_h.port), closed;
+	char *got, *body;
+	size_t len;
+
+	harness_sends(fd, "GET /metrics HTTP/1.0\r\n\r\n");
+	got = harness_read_all(fd, HARNESS_TIMEOUT_MS, &len, &closed);
+	close(fd);
+	ck_assert_msg(strncmp(got, "HTTP/1.1 200 ", 13) == 0, "%s", got);
+	ck_assert_ptr_nonnull(body = strstr(got, "\r\n\r\n"));
+	body = strdup(body + 4);
+	free(got);
+	return body;
+}
+
+/* Fails unless the text has a line that is exactly line. */
+static void
+reload_has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+	const char *p = text;
+
+	while ((p = strstr(p, line)) != NULL) {
+		if ((p == text || p[-1] == '\n') &&
+		    (p[n] == '\n' || p[n] == '\r'))
+			return;
+		p += n;
+	}
+	ck_abort_msg("no line '%s' in:\n%s", line, text);
+}
+
+/* INFO's reply to section, as text (the bulk string, whole). */
+static char *
+reload_info(const char *section)
+{
+	int fd = harness_connect(reload_h.port);
+	char cmd[64], *got, *more, *body;
+	size_t len, n, head, morelen;
+
+	snprintf(cmd, sizeof(cmd), "INFO %s\r\n", section);
+	harness_sends(fd, cmd);
+	got = harness_read_until(fd, "\r\n", &len);
+	ck_assert_msg(got[0] == '$', "INFO answered %s", got);
+	n = strtoul(got + 1, &body, 10);
+	head = (size_t)(body - got) + 2;
+	if (len < head + n + 2) {
+		more = harness_read_n(
+		    fd, head + n + 2 - len, HARNESS_TIMEOUT_MS, &morelen);
+		ck_assert_uint_eq(morelen, head + n + 2 - len);
+		ck_assert_ptr_nonnull(got = realloc(got, len + morelen + 1));
+		memcpy(got + len, more, morelen + 1);
+		free(more);
+	}
+	close(fd);
+	body = strndup(got + head, n);
+	free(got);
+	return body;
+}
+
+/* Fails unless INFO commandstats counts calls of cmd. */
+static void
+reload_expect_calls(const char *cmd, unsigned calls)
+{
+	char *text = reload_info("commandstats"), want[128];
+
+	snprintf(want, sizeof(want), "cmdstat_%s:calls=%u,", cmd, calls);
+	ck_assert_msg(
+	    strstr(text, want) != NULL, "no '%s' in:\n%s", want, text);
+	free(text);
+}
+
+START_TEST(test_reload_keeps_counters)
+{
+	char *m, *text, *conf;
+	long long t0 = (long long)time(NULL), t;
+	size_t len;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		reload_expect("add 1 2\r\n", ":3\r\n");
+		reload_expect("echo x\r\n", "$1\r\nx\r\n");
+	}
+	reload_expect("add 1\r\n",
+	    "-ERR wrong number of arguments for 'add' command\r\n");
+	reload_expect_calls("add", 4);
+	kill(reload_h.pid, SIGHUP);
+	harness_wait_log(&reload_h, "registry generation 2\n");
+	reload_wait_for("add 1 2\r\n", ":3\r\n");
+	reload_expect("echo x\r\n", "$1\r\nx\r\n");
+	/* A plugin's command and a built-in go on counting. */
+	reload_expect_calls("add", 5);
+	reload_expect_calls("echo", 4);
+	m = reload_metrics();
+	reload_has_line(
+	    m, "duetd_requests_total{command=\"add\",protocol=\"resp\"} 5");
+	reload_has_line(
+	    m, "duetd_errors_total{command=\"add\",protocol=\"resp\"} 1");
+	reload_has_line(
+	    m, "duetd_requests_total{command=\"echo\",protocol=\"resp\"} 4");
+	reload_has_line(
+	    m, "duetd_command_duration_seconds_count{command=\"add\"} 5");
+	reload_has_line(m, "duetd_reloads_total 1");
+	reload_has_line(m, "duetd_reloads_failed_total 0");
+	reload_has_line(m, "duetd_last_reload_success 1");
+	free(m);
+
+	/* A failed reload is counted and clears last_reload_success. */
+	conf = harness_read_file(reload_h.conf, &len);
+	harness_write_file(reload_h.conf, "bogus: 1\n");
+	kill(reload_h.pid, SIGHUP);
+	harness_wait_log(&reload_h, "reload failed");
+	m = reload_metrics();
+	reload_has_line(m, "duetd_reloads_total 1");
+	reload_has_line(m, "duetd_reloads_failed_total 1");
+	reload_has_line(m, "duetd_last_reload_success 0");
+	reload_has_line(
+	    m, "duetd_requests_total{command=\"add\",protocol=\"resp\"} 5");
+	free(m);
+	text = reload_info("stats");
+	reload_has_line(text, "reloads:1");
+	reload_has_line(text, "reloads_failed:1");
+	reload_has_line(text, "last_reload_success:0");
+	free(text);
+
+	harness_write_file(reload_h.conf, conf);
+	kill(reload_h.pid, SIGHUP);
+	harness_wait_log(&reload_h, "registry generation 3\n");
+	reload_wait_for("add 1 2\r\n", ":3\r\n");
+	reload_expect_calls("add", 6);
+	m = reload_metrics();
+	reload_has_line(m, "duetd_reloads_total 2");
+	reload_has_line(m, "duetd_reloads_failed_total 1");
+	reload_has_line(m, "duetd_last_reload_success 1");
+	text = strstr(m, "\nduetd_last_reload_success_timestamp_seconds ");
+	ck_assert_ptr_nonnull(text);
+	t = strtoll(
+	    text + strlen("\nduetd_last_reload_success_timestamp_seconds "),
+	    NULL, 10);
+	ck_assert_msg(t >= t0 && t <= (long long)time(NULL),
+	    "last success at %lld, test ran from %lld", t, t0);
+	reload_has_line(m, "duetd_registry_generation 3");
+	free(m);
+	free(conf);
+}
+END_TEST
+
+START_TEST(test_reload_taken_port_names_position)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	socklen_t slen = sizeof(sin);
+	char *conf, *grown, *at, want[PATH_MAX + 64];
+	int taker, one = 1;
+	size_t len;
+
+	/* A port some other process listens on. */
+	taker = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(taker, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(taker, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(taker, 1), 0);
+	getsockname(taker, (struct sockaddr *)&sin, &slen);
+	conf = harness_read_file(reload_h.conf, &len);
+	grown = malloc(len + 64);
+	ck_assert_ptr_nonnull(grown);
+	ck_assert_ptr_nonnull(at = strstr(conf, "listen:\n"));
+	at += strlen("listen:\n");
+	snprintf(grown, len + 64, "%.*s  - 127.0.0.1:%d\n%s", (int)(at - conf),
+	    conf, ntohs(sin.sin_port), at);
+	harness_write_file(reload_h.conf, grown);
+	kill(reload_h.pid, SIGHUP);
+	harness_wait_log(&reload_h, "reload failed");
+	snprintf(want, sizeof(want),
+	    "%s:3:5: listen 127.0.0.1:%d: Address already in use\n",
+	    reload_h.conf, ntohs(sin.sin_port));
+	harness_wait_log(&reload_h, want);
+	reload_expect("add 1 2\r\n", ":3\r\n");
+	harness_write_file(reload_h.conf, conf);
+	close(taker);
+	free(grown);
+	free(conf);
+}
+END_TEST
+
 static Suite *
 reload_suite(void)
 {
@@ -520,6 +753,9 @@ reload_suite(void)
 	tcase_add_test(tc, test_reload_under_load_loses_no_call);
 	tcase_add_test(tc, test_reload_adds_and_removes_listeners);
 	tcase_add_test(tc, test_reload_changes_listener_protocols);
+	tcase_add_test(tc, test_reload_cp_over_loaded_plugin);
+	tcase_add_test(tc, test_reload_keeps_counters);
+	tcase_add_test(tc, test_reload_taken_port_names_position);
 	suite_add_tcase(s, tc);
 	return s;
 }

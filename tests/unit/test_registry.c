@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests of registry.c: building generations from a command table,
- * case-insensitive lookup, name clashes and reference counting.
+ * case-insensitive lookup, name clashes, reference counting, and the
+ * per-name counters that outlive generations.
  */
 #include "autoconf.h"
 
@@ -12,6 +13,7 @@
 #include <check.h>
 
 #include "config.h"
+#include "metrics.h"
 #include "registry.h"
 
 static void
@@ -128,6 +130,45 @@ START_TEST(test_registry_refresh_follows_publish)
 }
 END_TEST
 
+START_TEST(test_registry_counters_outlive_generations)
+{
+	static const struct duet_command other[] = {
+		{"geo.add", "", "int", "", 0, test_handler},
+		{"geo.del", "", "int", "", 0, test_handler},
+		{NULL, NULL, NULL, NULL, 0, NULL},
+	};
+	char dir[] = "/tmp/duet-reg-XXXXXX";
+	struct config *cf = test_config(dir);
+	const struct command *ca, *cb;
+	struct registry *a, *b;
+	int nerrors;
+
+	a = registry_build(cf, NULL, test_table, &nerrors);
+	ck_assert_ptr_nonnull(a);
+	ca = registry_lookup(a, "geo.add", 7);
+	metrics_observe(ca->stats, METRICS_RESP, 10, 0);
+	metrics_observe(ca->stats, METRICS_HTTP, 20, 1);
+	/* A new generation: same name, other signature, same counters. */
+	b = registry_build(cf, NULL, other, &nerrors);
+	ck_assert_ptr_nonnull(b);
+	registry_unref(a);
+	cb = registry_lookup(b, "geo.add", 7);
+	ck_assert_ptr_eq(cb->stats, metrics_cmd_get("geo.add"));
+	ck_assert_uint_eq(metrics_calls(cb->stats), 2);
+	ck_assert_uint_eq(metrics_errors(cb->stats), 1);
+	metrics_observe(cb->stats, METRICS_RESP, 5, 0);
+	ck_assert_uint_eq(metrics_calls(cb->stats), 3);
+	ck_assert_uint_eq(atomic_load(&cb->stats->usec), 35);
+	/* A name new to this generation starts at zero. */
+	ck_assert_uint_eq(
+	    metrics_calls(registry_lookup(b, "geo.del", 7)->stats), 0);
+	registry_unref(b);
+	metrics_shutdown();
+	config_free(cf);
+	rmdir(dir);
+}
+END_TEST
+
 static Suite *
 registry_suite(void)
 {
@@ -143,6 +184,7 @@ registry_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("generations");
 	tcase_add_test(tc, test_registry_refresh_follows_publish);
+	tcase_add_test(tc, test_registry_counters_outlive_generations);
 	suite_add_tcase(s, tc);
 	return s;
 }
