@@ -362,16 +362,20 @@ END_TEST
  */
 START_TEST(test_blocking_sleep_needs_post)
 {
+	static const char body[] =
+	    "{\"error\":{\"code\":\"ERR\",\"message\":"
+	    "\"'sleep' changes state: call it with POST\"}}";
+	char hdrs[256];
 	struct harness_http r;
 	int fd = harness_connect(blocking_h.port);
 
 	harness_sends(
 	    fd, "GET /sleep/60000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
 	harness_http_read(&r, fd, 0);
-	harness_http_expects(&r, "HTTP/1.1 405 Method Not Allowed",
-	    "Allow: POST\r\n",
-	    "{\"error\":{\"code\":\"ERR\",\"message\":"
-	    "\"'sleep' changes state: call it with POST\"}}");
+	snprintf(hdrs, sizeof(hdrs),
+	    "Allow: POST\r\n" JSON_CT "Content-Length: %zu\r\n",
+	    sizeof(body) - 1);
+	harness_http_expects(&r, "HTTP/1.1 405 Method Not Allowed", hdrs, body);
 	harness_http_free(&r);
 	blocking_post_sleep(fd, "0");
 	harness_http_read(&r, fd, 0);
