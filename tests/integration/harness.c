@@ -423,10 +423,10 @@ harness_start_with(
  * plugin_dir set to plugin_dir and extra_yaml (may be NULL) appended, and
  * waits until PING answers.  When plugin_dir is NULL, it is DUET_PLUGIN_DIR
  * (the bundled plugins) and the example plugin demo is listed under
- * plugins: as `make run` lists it (at the head of extra_yaml's own
- * plugins list, if it has one).  extra_yaml comes right
- * after the listen list, so it may begin with more "  - ADDRESS" items,
- * followed by other top-level keys.
+ * plugins: as `make run` lists it (at the head of extra_yaml's own block
+ * list "plugins:\n  - ...", if it has one).  extra_yaml comes right after
+ * the listen list, so it may begin with more "  - ADDRESS" items, followed
+ * by other top-level keys.
  */
 void
 harness_start(struct harness *h, const char *plugin_dir, const char *extra_yaml)
