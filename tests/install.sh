@@ -160,7 +160,7 @@ fi
 # duetd alone (unoptimised: only the paths matter here).
 scratch_build() {
 	(cd "$src" && ./configure -C --prefix="$1" CFLAGS=-O0 &&
-	    $make duetd) >"$tmp/scratch.log" 2>&1 && return 0
+	    $make -j2 duetd) >"$tmp/scratch.log" 2>&1 && return 0
 	tail -30 "$tmp/scratch.log"
 	return 1
 }
