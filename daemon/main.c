@@ -29,13 +29,11 @@
 #include "dispatch.h"
 #include "log.h"
 #include "metrics.h"
+#include "paths.h"
 #include "pool.h"
 #include "registry.h"
 #include "worker.h"
 
-#ifndef SYSCONFDIR
-#define SYSCONFDIR "/etc"
-#endif
 #define MAIN_DEFAULT_CONFIG SYSCONFDIR "/duet/duetd.yaml"
 
 struct main_state {

@@ -23,14 +23,11 @@
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
+#include "paths.h"
 #include "plugin.h"
 #include "registry.h"
 #include "signature.h"
 #include "util.h"
-
-#ifndef PLUGINDIR
-#define PLUGINDIR "/usr/lib/duet/plugins"
-#endif
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct registry *registry_published; /* owned reference */

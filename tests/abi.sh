@@ -17,7 +17,7 @@ if [ -n "$exported" ]; then
 	echo "FAIL: duetd exports: $exported"
 	fail=1
 fi
-for so in "${DUET_PLUGIN_DIR:?}"/*.so; do
+for so in "${DUET_PLUGIN_DIR:?}"/*.so "${DUET_EXAMPLE_PLUGIN_DIR:?}"/*.so; do
 	syms=$(nm -D --defined-only "$so" | awk '$2 ~ /[TDBR]/ {print $3}' |
 	    grep -v -E '^(_init|_fini|_edata|_end|__bss_start|__odr_asan.*|__asan.*|__ubsan.*)$' || true)
 	if [ "$syms" != "duet_plugin" ]; then

@@ -1,14 +1,23 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # The install layout: `make install DESTDIR=...` from the build tree puts
-# every file where duetd(8) says; an out-of-tree plugin (tests/outoftree)
-# builds against the installed header and duet.pc alone, and the installed
-# duetd loads it next to the installed bundled plugins; a second install
-# keeps an edited duetd.yaml; uninstall removes everything else.  Nothing
-# is rebuilt: `make check` built every target before running the tests.
+# every file where duetd(8) says (the example plugin demo outside the
+# plugin directory); an out-of-tree plugin (tests/outoftree) builds against
+# the installed header and duet.pc alone, and the installed duetd loads it
+# next to the installed bundled plugins; a second install keeps an edited
+# duetd.yaml; uninstall removes everything else.  Nothing is rebuilt:
+# `make check` built every target before running the tests.
+#
+# Then the build system itself, in a clean copy of the sources (`make
+# distdir`, so this build tree is left alone): configured for /usr, then
+# reconfigured for another prefix, `make duetd` rebuilds what uses the
+# paths, and the systemd unit installs under that prefix without root.
+# That part runs once per `make check` of a source tree (not under
+# distcheck or --enable-asan, whose build system is the same).
 set -u
 : "${DUET_BUILDDIR:?}" "${DUET_SRCDIR:?}" "${DUET_INST_SBINDIR:?}"
 : "${DUET_INST_PLUGINDIR:?}" "${DUET_INST_CONFDIR:?}"
+: "${DUET_INST_EXAMPLESDIR:?}" "${DUET_PLUGIN_DIR:?}"
 : "${DUET_INST_INCLUDEDIR:?}" "${DUET_INST_PKGCONFIGDIR:?}"
 : "${DUET_INST_MANDIR:?}" "${DUET_INST_UNITDIR:?}"
 make=${MAKE:-make}
@@ -51,9 +60,15 @@ fi
 ok
 
 check "duetd in sbindir" test -x "$root$DUET_INST_SBINDIR/duetd"
-for p in math kv demo; do
+for p in math kv; do
 	check "$p.so in the plugin dir" test -f "$root$DUET_INST_PLUGINDIR/$p.so"
 done
+check "demo.so in the examples dir" \
+    test -f "$root$DUET_INST_EXAMPLESDIR/demo.so"
+check "no demo.so in the plugin dir" \
+    test ! -e "$root$DUET_INST_PLUGINDIR/demo.so"
+check "no demo.so in the build tree's plugin dir" \
+    test ! -e "$DUET_PLUGIN_DIR/demo.so"
 check "duetd.yaml in sysconfdir/duet" test -f "$root$DUET_INST_CONFDIR/duetd.yaml"
 check "duet/plugin.h" test -f "$root$DUET_INST_INCLUDEDIR/plugin.h"
 check "duet.pc" test -f "$root$DUET_INST_PKGCONFIGDIR/duet.pc"
@@ -109,9 +124,14 @@ else
 	cat "$tmp/t.err"
 	bad "duetd -t with hello.so: exit $rc, '$out'"
 fi
-for p in hello math kv demo; do
+for p in hello math kv; do
 	check "duetd -t loaded $p" grep -q "loaded plugin $p " "$tmp/t.err"
 done
+if grep -q "loaded plugin demo " "$tmp/t.err"; then
+	bad "duetd -t loaded demo from the plugin dir"
+else
+	ok
+fi
 
 # A second install keeps the administrator's duetd.yaml.
 conf=$root$DUET_INST_CONFDIR/duetd.yaml
@@ -133,6 +153,80 @@ if [ "$left" = ".$DUET_INST_CONFDIR/duetd.yaml" ]; then
 else
 	bad "files left after uninstall: $left"
 fi
+
+# --- The build system, in a clean copy of the sources -------------------
+
+# scratch_build PREFIX: (re)configures the copy for PREFIX and builds
+# duetd alone (unoptimised: only the paths matter here).
+scratch_build() {
+	(cd "$src" && ./configure -C --prefix="$1" CFLAGS=-O0 &&
+	    $make -j2 duetd) >"$tmp/scratch.log" 2>&1 && return 0
+	tail -30 "$tmp/scratch.log"
+	return 1
+}
+
+# check_default_config PREFIX: duetd -h names PREFIX's config.
+check_default_config() {
+	want="  -c FILE  configuration file (default $1/etc/duet/duetd.yaml)"
+	if "$src/duetd" -h | grep -qxF -- "$want"; then
+		ok
+	else
+		bad "after configuring --prefix=$1, duetd -h says:
+$("$src/duetd" -h)"
+	fi
+}
+
+if [ "$DUET_SRCDIR" != "$DUET_BUILDDIR" ] || [ "${DUET_ASAN:-0}" = 1 ]; then
+	echo "$pass passed, $fail failed"
+	[ $fail -eq 0 ]
+	exit
+fi
+src=$tmp/src
+if $make -C "$DUET_BUILDDIR" distdir distdir="$src" >"$tmp/distdir.log" 2>&1
+then
+	ok
+else
+	cat "$tmp/distdir.log"
+	bad "make distdir"
+fi
+
+# The system's prefix: the paths, and the unit directory from pkg-config.
+if scratch_build /usr; then ok; else bad "configure --prefix=/usr"; fi
+check_default_config /usr
+want=$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null)
+[ -n "$want" ] || want='${prefix}/lib/systemd/system'
+got=$(sed -n 's/^systemdsystemunitdir = //p' "$src/Makefile")
+if [ "$got" = "$want" ]; then ok; else
+	bad "unit dir for --prefix=/usr: '$got', not '$want'"
+fi
+
+# Another prefix: duetd is rebuilt with it, and the unit follows it.
+prefix=$tmp/prefix
+if scratch_build "$prefix"; then ok; else bad "configure --prefix=$prefix"; fi
+check_default_config "$prefix"
+check "paths.h follows the new prefix" grep -qF \
+    "#define PLUGINDIR \"$prefix/lib/duet/plugins\"" "$src/daemon/paths.h"
+
+# make install writes the unit under the prefix, which a user can own: as
+# root, install it as nobody (no write access anywhere else).
+mkdir "$prefix"
+as_user=
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
+	chmod 755 "$tmp"
+	chown nobody "$prefix"
+	as_user="setpriv --reuid=nobody --regid=nogroup --clear-groups"
+fi
+if $make -C "$src" conf/duetd.service >"$tmp/unit.log" 2>&1 &&
+    $as_user $make -C "$src" install-nodist_systemdsystemunitDATA \
+    >>"$tmp/unit.log" 2>&1; then
+	ok
+else
+	cat "$tmp/unit.log"
+	bad "install the unit under --prefix=$prefix${as_user:+ as nobody}"
+fi
+check "the unit follows the prefix" grep -qxF \
+    "ExecStart=$prefix/sbin/duetd -c $prefix/etc/duet/duetd.yaml" \
+    "$prefix/lib/systemd/system/duetd.service"
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

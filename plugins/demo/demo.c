@@ -8,8 +8,9 @@
  * `sleep ms:int` is BLOCKING (it runs on the blocking pool, so the event
  * loops go on serving), and `count n:int` streams 0..n-1, resuming where
  * it paused when the client reads slower than it produces.  Nothing here
- * has side effects or shared state: every command is READONLY and the
- * plugin is THREADSAFE.
+ * has side effects or shared state, so the plugin is THREADSAFE and every
+ * command but sleep is READONLY: sleep holds a pool thread, so it takes a
+ * POST, never a GET that any link or prefetch could send.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -168,7 +169,7 @@ static const struct duet_command demo_commands[] = {
         .reply = "int",
         .summary = "Sleeps ms milliseconds on the blocking pool, then "
                    "returns ms.",
-        .flags = DUET_READONLY | DUET_BLOCKING,
+        .flags = DUET_BLOCKING,
         .handler = demo_sleep,
     },
     {

@@ -334,53 +334,68 @@ harness_ready(struct harness *h)
 }
 
 /*
- * Starts duetd as harness_start does, with the bundled plugins plus the
- * test plugin named test_plugin (e.g. "defer.so", from
- * DUET_TEST_PLUGIN_DIR) and extra_yaml.
+ * Returns where extra_yaml's own top-level "plugins:" list begins (just
+ * after that line), or NULL if it has none.
  */
-void
-harness_start_with(
-    struct harness *h, const char *test_plugin, const char *extra_yaml)
+static const char *
+harness_plugins_list(const char *extra_yaml)
 {
-	char yaml[4096];
+	const char *p;
 
-	ck_assert_int_lt(
-	    snprintf(yaml, sizeof(yaml), "plugins:\n  - path: %s/%s\n%s",
-	        harness_env("DUET_TEST_PLUGIN_DIR"), test_plugin,
-	        extra_yaml != NULL ? extra_yaml : ""),
-	    (int)sizeof(yaml));
-	harness_start(h, NULL, yaml);
+	if (extra_yaml == NULL)
+		return NULL;
+	if (strncmp(extra_yaml, "plugins:\n", 9) == 0)
+		return extra_yaml + 9;
+	p = strstr(extra_yaml, "\nplugins:\n");
+	return p != NULL ? p + 10 : NULL;
 }
 
 /*
- * Starts duetd on a free loopback port, with a config listening there,
- * plugin_dir set to plugin_dir (DUET_PLUGIN_DIR when NULL) and extra_yaml
- * (may be NULL) appended, and waits until PING answers.  extra_yaml comes
- * right after the listen list, so it may begin with more "  - ADDRESS"
- * items, followed by other top-level keys.
+ * Starts duetd on a free loopback port with a config of plugin_dir, a
+ * plugins list, the listen list and extra_yaml (may be NULL), and waits
+ * until PING answers.  The plugins list has the example plugin demo (from
+ * DUET_EXAMPLE_PLUGIN_DIR: it is not in the bundled plugin_dir) when
+ * with_demo is set and the test plugin test_plugin (from
+ * DUET_TEST_PLUGIN_DIR) unless it is NULL; if extra_yaml has a plugins
+ * list of its own, they go at its head.
  */
-void
-harness_start(struct harness *h, const char *plugin_dir, const char *extra_yaml)
+static void
+harness_start_plugins(struct harness *h, const char *plugin_dir, int with_demo,
+    const char *test_plugin, const char *extra_yaml)
 {
-	char yaml[8192];
-	int attempt;
+	char items[2048] = "", yaml[8192];
+	const char *extra = extra_yaml != NULL ? extra_yaml : "";
+	const char *list = harness_plugins_list(extra_yaml);
+	int attempt, n = 0;
 
 	harness_block_sigchld();
 	harness_env("DUETD");
-	if (plugin_dir == NULL)
-		plugin_dir = harness_env("DUET_PLUGIN_DIR");
+	if (with_demo)
+		n += snprintf(items + n, sizeof(items) - n,
+		    "  - path: %s/demo.so\n",
+		    harness_env("DUET_EXAMPLE_PLUGIN_DIR"));
+	if (test_plugin != NULL)
+		n += snprintf(items + n, sizeof(items) - n, "  - path: %s/%s\n",
+		    harness_env("DUET_TEST_PLUGIN_DIR"), test_plugin);
+	ck_assert_int_lt(n, (int)sizeof(items));
 	memset(h, 0, sizeof(*h));
 	harness_tmpdir(h->dir, sizeof(h->dir));
 	snprintf(h->conf, sizeof(h->conf), "%s/duetd.yaml", h->dir);
 	snprintf(h->log, sizeof(h->log), "%s/duetd.log", h->dir);
 	for (attempt = 0; attempt < HARNESS_ATTEMPTS; attempt++) {
 		h->port = harness_pick_port();
-		ck_assert_int_lt(snprintf(yaml, sizeof(yaml),
-		                     "plugin_dir: %s\n"
-		                     "listen:\n  - 127.0.0.1:%d\n%s",
-		                     plugin_dir, h->port,
-		                     extra_yaml != NULL ? extra_yaml : ""),
-		    (int)sizeof(yaml));
+		if (list != NULL)
+			n = snprintf(yaml, sizeof(yaml),
+			    "plugin_dir: %s\nlisten:\n  - 127.0.0.1:%d\n"
+			    "%.*s%s%s",
+			    plugin_dir, h->port, (int)(list - extra), extra,
+			    items, list);
+		else
+			n = snprintf(yaml, sizeof(yaml),
+			    "plugin_dir: %s\n%s%slisten:\n  - 127.0.0.1:%d\n%s",
+			    plugin_dir, items[0] != '\0' ? "plugins:\n" : "",
+			    items, h->port, extra);
+		ck_assert_int_lt(n, (int)sizeof(yaml));
 		harness_write_file(h->conf, yaml);
 		harness_spawn(h);
 		if (harness_ready(h))
@@ -388,6 +403,39 @@ harness_start(struct harness *h, const char *plugin_dir, const char *extra_yaml)
 	}
 	ck_abort_msg(
 	    "no free port for duetd after %d attempts", HARNESS_ATTEMPTS);
+}
+
+/*
+ * Starts duetd as harness_start does with the bundled plugins and demo,
+ * plus the test plugin named test_plugin (e.g. "defer.so", from
+ * DUET_TEST_PLUGIN_DIR) and extra_yaml.
+ */
+void
+harness_start_with(
+    struct harness *h, const char *test_plugin, const char *extra_yaml)
+{
+	harness_start_plugins(
+	    h, harness_env("DUET_PLUGIN_DIR"), 1, test_plugin, extra_yaml);
+}
+
+/*
+ * Starts duetd on a free loopback port, with a config listening there,
+ * plugin_dir set to plugin_dir and extra_yaml (may be NULL) appended, and
+ * waits until PING answers.  When plugin_dir is NULL, it is DUET_PLUGIN_DIR
+ * (the bundled plugins) and the example plugin demo is listed under
+ * plugins: as `make run` lists it (at the head of extra_yaml's own block
+ * list "plugins:\n  - ...", if it has one).  extra_yaml comes right after
+ * the listen list, so it may begin with more "  - ADDRESS" items, followed
+ * by other top-level keys.
+ */
+void
+harness_start(struct harness *h, const char *plugin_dir, const char *extra_yaml)
+{
+	if (plugin_dir == NULL)
+		harness_start_plugins(
+		    h, harness_env("DUET_PLUGIN_DIR"), 1, NULL, extra_yaml);
+	else
+		harness_start_plugins(h, plugin_dir, 0, NULL, extra_yaml);
 }
 
 /*

@@ -99,6 +99,19 @@ blocking_expect_json(
 	harness_http_expects(r, line, hdrs, json);
 }
 
+/* Sends POST /sleep with the argument ms (sleep is not READONLY). */
+static void
+blocking_post_sleep(int fd, const char *ms)
+{
+	char req[256];
+
+	snprintf(req, sizeof(req),
+	    "POST /sleep HTTP/1.1\r\nHost: 127.0.0.1\r\n" JSON_CT
+	    "Content-Length: %zu\r\n\r\n[%s]",
+	    strlen(ms) + 2, ms);
+	harness_sends(fd, req);
+}
+
 #define PINGERS     100
 #define PING_MAX_US (50 * 1000)
 
@@ -301,7 +314,8 @@ START_TEST(test_blocking_http_pipeline_order)
 {
 	static const char req[] =
 	    "GET /defer.later/200 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-	    "GET /sleep/100 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+	    "POST /sleep HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "Content-Type: application/json\r\nContent-Length: 5\r\n\r\n[100]"
 	    "POST /sleep HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 	    "Content-Type: application/json\r\nContent-Length: 4\r\n\r\n[50]"
 	    "GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
@@ -335,10 +349,39 @@ START_TEST(test_blocking_bad_arguments)
 	blocking_call(fd, "PING\r\n", "+PONG\r\n");
 	close(fd);
 	fd = harness_connect(blocking_h.port);
-	harness_sends(fd, "GET /sleep/-1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+	blocking_post_sleep(fd, "-1");
 	harness_http_read(&r, fd, 0);
 	blocking_expect_json(&r, ERR500,
 	    "{\"error\":{\"code\":\"ERR\",\"message\":\"" MS_ERR "\"}}");
+	harness_http_free(&r);
+	close(fd);
+}
+END_TEST
+
+/*
+ * sleep is BLOCKING, so it is not READONLY: a GET (a link, a prefetch)
+ * is refused at once and takes no pool thread.
+ */
+START_TEST(test_blocking_sleep_needs_post)
+{
+	static const char body[] =
+	    "{\"error\":{\"code\":\"ERR\",\"message\":"
+	    "\"'sleep' changes state: call it with POST\"}}";
+	char hdrs[256];
+	struct harness_http r;
+	int fd = harness_connect(blocking_h.port);
+
+	harness_sends(
+	    fd, "GET /sleep/60000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+	harness_http_read(&r, fd, 0);
+	snprintf(hdrs, sizeof(hdrs),
+	    "Allow: POST\r\n" JSON_CT "Content-Length: %zu\r\n",
+	    sizeof(body) - 1);
+	harness_http_expects(&r, "HTTP/1.1 405 Method Not Allowed", hdrs, body);
+	harness_http_free(&r);
+	blocking_post_sleep(fd, "0");
+	harness_http_read(&r, fd, 0);
+	blocking_expect_json(&r, OK200, "0");
 	harness_http_free(&r);
 	close(fd);
 }
@@ -390,7 +433,7 @@ START_TEST(test_blocking_busy)
 	blocking_call(c, "defer.block 5\r\n", busy);
 	/* Deferred calls are not the pool's: they still run. */
 	blocking_call(c, "defer.later 10\r\n", ":10\r\n");
-	harness_sends(d, "GET /sleep/10 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+	blocking_post_sleep(d, "10");
 	harness_http_read(&r, d, 0);
 	harness_http_expects(&r, "HTTP/1.1 503 Service Unavailable", NULL,
 	    "{\"error\":{\"code\":\"BUSY\",\"message\":\"" BUSY_MSG "\"}}");
@@ -513,6 +556,7 @@ blocking_suite(void)
 	tcase_add_test(tc, test_blocking_pipeline_order);
 	tcase_add_test(tc, test_blocking_http_pipeline_order);
 	tcase_add_test(tc, test_blocking_bad_arguments);
+	tcase_add_test(tc, test_blocking_sleep_needs_post);
 	tcase_add_test(tc, test_blocking_pool_runs_in_parallel);
 	suite_add_tcase(s, tc);
 

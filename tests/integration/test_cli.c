@@ -181,6 +181,7 @@ START_TEST(test_cli_check_all_plugins)
 {
 	char dir[64], file[PATH_MAX], text[4096], args[PATH_MAX + 16];
 	const char *pd = harness_env("DUET_PLUGIN_DIR");
+	const char *ex = harness_env("DUET_EXAMPLE_PLUGIN_DIR");
 	struct harness_out o;
 
 	/* Listed by full path with an empty plugin_dir: loaded once each. */
@@ -195,7 +196,7 @@ START_TEST(test_cli_check_all_plugins)
 	    "  - path: %s/demo.so\n"
 	    "limits: {max_request_bytes: 1MiB, header_timeout: 10s}\n"
 	    "log: {level: debug}\n",
-	    dir, pd, pd, pd);
+	    dir, pd, pd, ex);
 	harness_write_file(file, text);
 	snprintf(args, sizeof(args), "-t -c '%s'", file);
 	cli_run(&o, args);

@@ -39,6 +39,7 @@ static void
 plugins_listed_setup(void)
 {
 	const char *pd = harness_env("DUET_PLUGIN_DIR");
+	const char *ex = harness_env("DUET_EXAMPLE_PLUGIN_DIR");
 	char extra[4096];
 
 	harness_tmpdir(plugins_empty, sizeof(plugins_empty));
@@ -48,7 +49,7 @@ plugins_listed_setup(void)
 	    "    config: {max_keys: 2}\n"
 	    "  - path: %s/math.so\n"
 	    "  - path: %s/demo.so\n",
-	    pd, pd, pd);
+	    pd, pd, ex);
 	harness_start(&plugins_h, plugins_empty, extra);
 }
 

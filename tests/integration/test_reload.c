@@ -62,7 +62,7 @@ reload_setup(void)
 	harness_tmpdir(reload_dir, sizeof(reload_dir));
 	reload_install("DUET_PLUGIN_DIR", "math.so", "math.so");
 	reload_install("DUET_PLUGIN_DIR", "kv.so", "kv.so");
-	reload_install("DUET_PLUGIN_DIR", "demo.so", "demo.so");
+	reload_install("DUET_EXAMPLE_PLUGIN_DIR", "demo.so", "demo.so");
 	reload_install("DUET_TEST_PLUGIN_DIR", "swap_a.so", "swap.so");
 	harness_start(&reload_h, reload_dir, NULL);
 }
