@@ -110,8 +110,10 @@ case $deps in
 esac
 unset PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
 
-# The installed duetd loads the installed plugins and the new one.
+# The installed duetd loads the installed plugins and the new one (on a
+# unix socket: -t binds, and 127.0.0.1:3838 may be a running duetd's).
 cat >"$tmp/duetd.yaml" <<EOF
+listen: ["unix:$tmp/duetd.sock"]
 plugin_dir: $root$DUET_INST_PLUGINDIR
 plugins:
   - path: $tmp/hello/hello.so
