@@ -169,7 +169,7 @@ scratch_build() {
 
 # check_default_config PREFIX: duetd -h names PREFIX's config.
 check_default_config() {
-	want="  -c FILE  configuration file (default $1/etc/duet/duetd.yaml)"
+	want="  -c, --config FILE  configuration file (default $1/etc/duet/duetd.yaml)"
 	if "$src/duetd" -h | grep -qxF -- "$want"; then
 		ok
 	else
