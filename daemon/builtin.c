@@ -25,6 +25,7 @@
 #include "plugin.h"
 #include "registry.h"
 #include "signature.h"
+#include "convert.h"
 #include "util.h"
 #include "worker.h"
 
@@ -35,24 +36,6 @@ static time_t builtin_start_time;
 
 /* Built-ins use the plugin ABI's duet_*() calls like any plugin. */
 const struct duet_host *duet__host = &dispatch_host_table;
-
-static void
-builtin_pack_cstr(msgpack_packer *pk, const char *s)
-{
-	size_t len = strlen(s);
-
-	msgpack_pack_str(pk, len);
-	msgpack_pack_str_body(pk, s, len);
-}
-
-static void
-builtin_pack_status(msgpack_packer *pk, const char *s)
-{
-	size_t len = strlen(s);
-
-	msgpack_pack_ext(pk, len, DUET_EXT_STATUS);
-	msgpack_pack_ext_body(pk, s, len);
-}
 
 /*
  * Whether argument i (a str or bytes) equals word, ignoring case.
@@ -99,7 +82,7 @@ builtin_ping(duet_call *call)
 	if (duet_arg_present(call, 0))
 		msgpack_pack_object(duet_reply(call), *duet_arg(call, 0));
 	else
-		builtin_pack_status(duet_reply(call), "PONG");
+		convert_pack_status(duet_reply(call), "PONG");
 }
 
 static void
@@ -111,7 +94,7 @@ builtin_echo(duet_call *call)
 static void
 builtin_quit(duet_call *call)
 {
-	builtin_pack_status(duet_reply(call), "OK");
+	convert_pack_status(duet_reply(call), "OK");
 	conn_close_after_reply(call->conn);
 }
 
@@ -139,7 +122,7 @@ builtin_reset(duet_call *call)
 	c->resp3 = 0;
 	c->encoding = CONN_ENC_NATIVE;
 	call->encoding = CONN_ENC_NATIVE;
-	builtin_pack_status(duet_reply(call), "RESET");
+	convert_pack_status(duet_reply(call), "RESET");
 }
 
 static void
@@ -155,7 +138,7 @@ builtin_select(duet_call *call)
 	else if (db != 0)
 		duet_reply_error(call, "ERR", "DB index is out of range");
 	else
-		builtin_pack_status(duet_reply(call), "OK");
+		convert_pack_status(duet_reply(call), "OK");
 }
 
 /*
@@ -192,19 +175,19 @@ builtin_hello_reply(duet_call *call)
 	struct conn *c = call->conn;
 
 	msgpack_pack_map(pk, 7);
-	builtin_pack_cstr(pk, "server");
-	builtin_pack_cstr(pk, "duetd");
-	builtin_pack_cstr(pk, "version");
-	builtin_pack_cstr(pk, PACKAGE_VERSION);
-	builtin_pack_cstr(pk, "proto");
+	convert_pack_cstr(pk, "server");
+	convert_pack_cstr(pk, "duetd");
+	convert_pack_cstr(pk, "version");
+	convert_pack_cstr(pk, PACKAGE_VERSION);
+	convert_pack_cstr(pk, "proto");
 	msgpack_pack_int(pk, c->resp3 ? 3 : 2);
-	builtin_pack_cstr(pk, "id");
+	convert_pack_cstr(pk, "id");
 	msgpack_pack_uint64(pk, c->id);
-	builtin_pack_cstr(pk, "mode");
-	builtin_pack_cstr(pk, "standalone");
-	builtin_pack_cstr(pk, "role");
-	builtin_pack_cstr(pk, "master");
-	builtin_pack_cstr(pk, "modules");
+	convert_pack_cstr(pk, "mode");
+	convert_pack_cstr(pk, "standalone");
+	convert_pack_cstr(pk, "role");
+	convert_pack_cstr(pk, "master");
+	convert_pack_cstr(pk, "modules");
 	builtin_module_pack_list(pk, c->worker->reg);
 }
 
@@ -272,7 +255,7 @@ builtin_client(duet_call *call)
 	} else if (builtin_arg_is(call, 0, "SETNAME") && n == 1) {
 		s = builtin_rest(call, 1, 0, &len);
 		if (builtin_setname(call, s, len) == 0)
-			builtin_pack_status(duet_reply(call), "OK");
+			convert_pack_status(duet_reply(call), "OK");
 	} else if (builtin_arg_is(call, 0, "INFO") && n == 0) {
 		builtin_admin_client_info(call);
 	} else if (builtin_arg_is(call, 0, "LIST")) {
@@ -282,7 +265,7 @@ builtin_client(duet_call *call)
 	} else if (builtin_arg_is(call, 0, "HELP") && n == 0) {
 		builtin_admin_client_help(call);
 	} else if (builtin_arg_is(call, 0, "SETINFO") && n == 2) {
-		builtin_pack_status(duet_reply(call), "OK");
+		convert_pack_status(duet_reply(call), "OK");
 	} else if (builtin_arg_is(call, 0, "ENCODING") && n == 1) {
 		s = builtin_rest(call, 1, 0, &len);
 		if (util_strcaseeq(s, len, "native"))
@@ -298,7 +281,7 @@ builtin_client(duet_call *call)
 			    (int)(len < 64 ? len : 64), s);
 			return;
 		}
-		builtin_pack_status(duet_reply(call), "OK");
+		convert_pack_status(duet_reply(call), "OK");
 	} else {
 		builtin_unknown_sub(call, "CLIENT");
 	}
@@ -313,13 +296,13 @@ builtin_command_info(msgpack_packer *pk, const struct command *cmd)
 	int nflags = 1 + ((cmd->flags & DUET_PUBLIC) != 0);
 
 	msgpack_pack_array(pk, 10);
-	builtin_pack_cstr(pk, cmd->name);
+	convert_pack_cstr(pk, cmd->name);
 	msgpack_pack_int(pk, cmd->arity);
 	msgpack_pack_array(pk, (size_t)nflags);
-	builtin_pack_status(
+	convert_pack_status(
 	    pk, cmd->flags & DUET_READONLY ? "readonly" : "write");
 	if (cmd->flags & DUET_PUBLIC)
-		builtin_pack_status(pk, "no_auth");
+		convert_pack_status(pk, "no_auth");
 	msgpack_pack_int(pk, 0);   /* first key */
 	msgpack_pack_int(pk, 0);   /* last key */
 	msgpack_pack_int(pk, 0);   /* key step */
@@ -345,21 +328,21 @@ builtin_command_doc_arg(msgpack_packer *pk, const struct sig_param *p)
 	else
 		snprintf(name, sizeof(name), "%s", p->name);
 	msgpack_pack_map(pk, nflags > 0 ? 3 : 2);
-	builtin_pack_cstr(pk, "name");
-	builtin_pack_cstr(pk, name);
-	builtin_pack_cstr(pk, "type");
-	builtin_pack_cstr(pk,
+	convert_pack_cstr(pk, "name");
+	convert_pack_cstr(pk, name);
+	convert_pack_cstr(pk, "type");
+	convert_pack_cstr(pk,
 	    p->type == SIG_INT         ? "integer"
 	        : p->type == SIG_FLOAT ? "double"
 	                               : "string");
 	if (nflags == 0)
 		return;
-	builtin_pack_cstr(pk, "flags");
+	convert_pack_cstr(pk, "flags");
 	msgpack_pack_array(pk, (size_t)nflags);
 	if (p->optional)
-		builtin_pack_status(pk, "optional");
+		convert_pack_status(pk, "optional");
 	if (p->variadic)
-		builtin_pack_status(pk, "multiple");
+		convert_pack_status(pk, "multiple");
 }
 
 static void
@@ -368,16 +351,16 @@ builtin_command_doc(msgpack_packer *pk, const struct command *cmd)
 	const struct sig *sig = cmd->sig;
 	int i;
 
-	builtin_pack_cstr(pk, cmd->name);
+	convert_pack_cstr(pk, cmd->name);
 	msgpack_pack_map(pk, 4);
-	builtin_pack_cstr(pk, "summary");
-	builtin_pack_cstr(pk, cmd->summary);
-	builtin_pack_cstr(pk, "since");
-	builtin_pack_cstr(
+	convert_pack_cstr(pk, "summary");
+	convert_pack_cstr(pk, cmd->summary);
+	convert_pack_cstr(pk, "since");
+	convert_pack_cstr(
 	    pk, cmd->plugin != NULL ? cmd->plugin->version : PACKAGE_VERSION);
-	builtin_pack_cstr(pk, "group");
-	builtin_pack_cstr(pk, cmd->plugin != NULL ? "module" : "server");
-	builtin_pack_cstr(pk, "arguments");
+	convert_pack_cstr(pk, "group");
+	convert_pack_cstr(pk, cmd->plugin != NULL ? "module" : "server");
+	convert_pack_cstr(pk, "arguments");
 	msgpack_pack_array(pk, (size_t)sig->nparams);
 	for (i = 0; i < sig->nparams; i++)
 		builtin_command_doc_arg(pk, &sig->params[i]);
@@ -447,7 +430,7 @@ builtin_command(duet_call *call)
 	} else if (builtin_arg_is(call, 0, "LIST") && n == 0) {
 		msgpack_pack_array(pk, reg->ncommands);
 		for (i = 0; i < reg->ncommands; i++)
-			builtin_pack_cstr(pk, reg->commands[i].name);
+			convert_pack_cstr(pk, reg->commands[i].name);
 	} else if (builtin_arg_is(call, 0, "INFO")) {
 		builtin_command_each(call, reg, 0);
 	} else if (builtin_arg_is(call, 0, "DOCS")) {
@@ -632,17 +615,17 @@ const struct duet_command builtin_commands[] = {
         DUET_READONLY, builtin_admin_time},
     {"module", "subcommand:str args:bytes...?", "array",
         "Loaded plugins (LIST, HELP)", 0, builtin_module},
-    {"multi", "", "status", "Queues the next commands until EXEC", REGISTRY_CONNECTION,
-        multi_cmd_multi},
-    {"exec", "", "array", "Runs the queued commands: an array of replies", REGISTRY_CONNECTION,
-        multi_cmd_exec},
-    {"discard", "", "status", "Forgets the queued commands", REGISTRY_CONNECTION,
-        multi_cmd_discard},
+    {"multi", "", "status", "Queues the next commands until EXEC",
+        REGISTRY_CONNECTION, multi_cmd_multi},
+    {"exec", "", "array", "Runs the queued commands: an array of replies",
+        REGISTRY_CONNECTION, multi_cmd_exec},
+    {"discard", "", "status", "Forgets the queued commands",
+        REGISTRY_CONNECTION, multi_cmd_discard},
     {"watch", "keys:bytes...", "status",
-        "Not supported: MULTI/EXEC is a batch without optimistic locking", REGISTRY_CONNECTION,
-        multi_cmd_watch},
-    {"unwatch", "", "status", "Answers OK: nothing is ever watched", REGISTRY_CONNECTION,
-        multi_cmd_unwatch},
+        "Not supported: MULTI/EXEC is a batch without optimistic locking",
+        REGISTRY_CONNECTION, multi_cmd_watch},
+    {"unwatch", "", "status", "Answers OK: nothing is ever watched",
+        REGISTRY_CONNECTION, multi_cmd_unwatch},
     {NULL, NULL, NULL, NULL, 0, NULL},
 };
 
@@ -653,22 +636,22 @@ static void
 builtin_pack_param(msgpack_packer *pk, const struct sig_param *p)
 {
 	msgpack_pack_map(pk, p->deftext != NULL ? 5 : 4);
-	builtin_pack_cstr(pk, "name");
-	builtin_pack_cstr(pk, p->name);
-	builtin_pack_cstr(pk, "type");
-	builtin_pack_cstr(pk, sig_type_name(p->type));
-	builtin_pack_cstr(pk, "optional");
+	convert_pack_cstr(pk, "name");
+	convert_pack_cstr(pk, p->name);
+	convert_pack_cstr(pk, "type");
+	convert_pack_cstr(pk, sig_type_name(p->type));
+	convert_pack_cstr(pk, "optional");
 	if (p->optional)
 		msgpack_pack_true(pk);
 	else
 		msgpack_pack_false(pk);
-	builtin_pack_cstr(pk, "variadic");
+	convert_pack_cstr(pk, "variadic");
 	if (p->variadic)
 		msgpack_pack_true(pk);
 	else
 		msgpack_pack_false(pk);
 	if (p->deftext != NULL) {
-		builtin_pack_cstr(pk, "default");
+		convert_pack_cstr(pk, "default");
 		pk->callback(pk->data, p->defval, p->defval_len);
 	}
 }
@@ -692,10 +675,10 @@ builtin_pack_flags(msgpack_packer *pk, const struct command *cmd)
 	msgpack_pack_array(pk, n);
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (cmd->flags & names[i].flag)
-			builtin_pack_cstr(pk, names[i].name);
+			convert_pack_cstr(pk, names[i].name);
 	}
 	if (REGISTRY_CONN_ONLY(cmd))
-		builtin_pack_cstr(pk, "connection");
+		convert_pack_cstr(pk, "connection");
 }
 
 /*
@@ -707,7 +690,7 @@ builtin_pack_usage(msgpack_packer *pk, const struct command *cmd)
 	struct evbuffer *b = evbuffer_new();
 
 	if (b == NULL || sig_usage(cmd->name, cmd->sig, b) == -1) {
-		builtin_pack_cstr(pk, cmd->name);
+		convert_pack_cstr(pk, cmd->name);
 	} else {
 		msgpack_pack_str(pk, evbuffer_get_length(b));
 		msgpack_pack_str_body(
@@ -732,24 +715,24 @@ builtin_pack_descriptors(msgpack_packer *pk, const struct registry *reg)
 		const struct command *cmd = &reg->commands[i];
 
 		msgpack_pack_map(pk, 7);
-		builtin_pack_cstr(pk, "name");
-		builtin_pack_cstr(pk, cmd->name);
-		builtin_pack_cstr(pk, "plugin");
+		convert_pack_cstr(pk, "name");
+		convert_pack_cstr(pk, cmd->name);
+		convert_pack_cstr(pk, "plugin");
 		if (cmd->plugin != NULL)
-			builtin_pack_cstr(pk, cmd->plugin->name);
+			convert_pack_cstr(pk, cmd->plugin->name);
 		else
 			msgpack_pack_nil(pk);
-		builtin_pack_cstr(pk, "args");
+		convert_pack_cstr(pk, "args");
 		msgpack_pack_array(pk, (size_t)cmd->sig->nparams);
 		for (k = 0; k < cmd->sig->nparams; k++)
 			builtin_pack_param(pk, &cmd->sig->params[k]);
-		builtin_pack_cstr(pk, "reply");
-		builtin_pack_cstr(pk, cmd->reply);
-		builtin_pack_cstr(pk, "summary");
-		builtin_pack_cstr(pk, cmd->summary);
-		builtin_pack_cstr(pk, "usage");
+		convert_pack_cstr(pk, "reply");
+		convert_pack_cstr(pk, cmd->reply);
+		convert_pack_cstr(pk, "summary");
+		convert_pack_cstr(pk, cmd->summary);
+		convert_pack_cstr(pk, "usage");
 		builtin_pack_usage(pk, cmd);
-		builtin_pack_cstr(pk, "flags");
+		convert_pack_cstr(pk, "flags");
 		builtin_pack_flags(pk, cmd);
 	}
 }

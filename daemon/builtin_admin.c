@@ -31,6 +31,7 @@
 #include "builtin_admin.h"
 #include "conn.h"
 #include "dispatch.h"
+#include "convert.h"
 #include "util.h"
 #include "worker.h"
 
@@ -87,24 +88,6 @@ struct admin_job {
 	int nparts;
 	struct admin_part parts[]; /* one per worker */
 };
-
-static void
-admin_pack_cstr(msgpack_packer *pk, const char *s)
-{
-	size_t len = strlen(s);
-
-	msgpack_pack_str(pk, len);
-	msgpack_pack_str_body(pk, s, len);
-}
-
-static void
-admin_pack_status(msgpack_packer *pk, const char *s)
-{
-	size_t len = strlen(s);
-
-	msgpack_pack_ext(pk, len, DUET_EXT_STATUS);
-	msgpack_pack_ext_body(pk, s, len);
-}
 
 /*
  * Whether argument i (a str or bytes) equals word, ignoring case.
@@ -187,11 +170,11 @@ builtin_admin_help(duet_call *call, const char *cmd, const char *const *lines)
 	snprintf(head, sizeof(head),
 	    "%s <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", cmd);
 	msgpack_pack_array(pk, n + 3);
-	admin_pack_status(pk, head);
+	convert_pack_status(pk, head);
 	for (i = 0; i < n; i++)
-		admin_pack_status(pk, lines[i]);
-	admin_pack_status(pk, "HELP");
-	admin_pack_status(pk, "    Print this help.");
+		convert_pack_status(pk, lines[i]);
+	convert_pack_status(pk, "HELP");
+	convert_pack_status(pk, "    Print this help.");
 }
 
 /*
@@ -209,8 +192,8 @@ builtin_admin_time(duet_call *call)
 	snprintf(sec, sizeof(sec), "%lld", (long long)ts.tv_sec);
 	snprintf(usec, sizeof(usec), "%ld", ts.tv_nsec / 1000);
 	msgpack_pack_array(pk, 2);
-	admin_pack_cstr(pk, sec);
-	admin_pack_cstr(pk, usec);
+	convert_pack_cstr(pk, sec);
+	convert_pack_cstr(pk, usec);
 }
 
 /*
@@ -279,8 +262,8 @@ admin_config_get(duet_call *call)
 	msgpack_pack_map(duet_reply(call), nmatch);
 	for (k = 0; k < np; k++) {
 		if ((match >> k) & 1) {
-			admin_pack_cstr(duet_reply(call), p[k].name);
-			admin_pack_cstr(duet_reply(call), p[k].value);
+			convert_pack_cstr(duet_reply(call), p[k].name);
+			convert_pack_cstr(duet_reply(call), p[k].value);
 		}
 	}
 }
@@ -555,7 +538,7 @@ admin_job_answer(struct admin_job *job)
 	} else if (job->kill && job->old_form && killed == 0) {
 		duet_reply_error(call, "ERR", "No such client");
 	} else if (job->kill && job->old_form) {
-		admin_pack_status(duet_reply(call), "OK");
+		convert_pack_status(duet_reply(call), "OK");
 	} else if (job->kill) {
 		msgpack_pack_uint64(duet_reply(call), killed);
 	} else {

@@ -28,6 +28,7 @@
 
 #include "builtin_admin.h"
 #include "builtin_module.h"
+#include "convert.h"
 #include "conn.h"
 #include "dispatch.h"
 #include "plugin.h"
@@ -42,15 +43,6 @@ struct module_find {
 	ElfW(Addr) base;                       /* the object's l_addr */
 	char hex[2 * MODULE_BUILD_ID_MAX + 1]; /* out: "" when none */
 };
-
-static void
-module_pack_cstr(msgpack_packer *pk, const char *s)
-{
-	size_t len = strlen(s);
-
-	msgpack_pack_str(pk, len);
-	msgpack_pack_str_body(pk, s, len);
-}
 
 /*
  * Redis's integer form of a version string: "MAJOR.MINOR.PATCH" is
@@ -171,13 +163,13 @@ static void
 module_pack_one(msgpack_packer *pk, const struct plugin *p)
 {
 	msgpack_pack_map(pk, 4);
-	module_pack_cstr(pk, "name");
-	module_pack_cstr(pk, p->name);
-	module_pack_cstr(pk, "ver");
+	convert_pack_cstr(pk, "name");
+	convert_pack_cstr(pk, p->name);
+	convert_pack_cstr(pk, "ver");
 	msgpack_pack_int64(pk, module_ver(p->version));
-	module_pack_cstr(pk, "path");
-	module_pack_cstr(pk, p->path);
-	module_pack_cstr(pk, "args");
+	convert_pack_cstr(pk, "path");
+	convert_pack_cstr(pk, p->path);
+	convert_pack_cstr(pk, "args");
 	msgpack_pack_array(pk, 0);
 }
 
@@ -231,7 +223,7 @@ module_pack_commands(
 	msgpack_pack_array(pk, n);
 	for (i = 0; i < reg->ncommands; i++) {
 		if (reg->commands[i].plugin == p)
-			module_pack_cstr(pk, reg->commands[i].name);
+			convert_pack_cstr(pk, reg->commands[i].name);
 	}
 }
 
@@ -253,26 +245,26 @@ builtin_module_pack_plugins(msgpack_packer *pk, const struct registry *reg)
 	for (i = 0; i < reg->nplugins; i++) {
 		p = reg->plugins[i];
 		msgpack_pack_map(pk, 6);
-		module_pack_cstr(pk, "name");
-		module_pack_cstr(pk, p->name);
-		module_pack_cstr(pk, "version");
-		module_pack_cstr(pk, p->version);
-		module_pack_cstr(pk, "path");
-		module_pack_cstr(pk, p->path);
-		module_pack_cstr(pk, "build_id");
+		convert_pack_cstr(pk, "name");
+		convert_pack_cstr(pk, p->name);
+		convert_pack_cstr(pk, "version");
+		convert_pack_cstr(pk, p->version);
+		convert_pack_cstr(pk, "path");
+		convert_pack_cstr(pk, p->path);
+		convert_pack_cstr(pk, "build_id");
 		if (module_build_id(p, hex) == 0)
-			module_pack_cstr(pk, hex);
+			convert_pack_cstr(pk, hex);
 		else
 			msgpack_pack_nil(pk);
-		module_pack_cstr(pk, "commands");
+		convert_pack_cstr(pk, "commands");
 		module_pack_commands(pk, reg, p);
-		module_pack_cstr(pk, "loaded_at");
+		convert_pack_cstr(pk, "loaded_at");
 		if (gmtime_r(&p->loaded_at, &tm) == NULL ||
 		    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) ==
 		        0)
 			msgpack_pack_nil(pk);
 		else
-			module_pack_cstr(pk, when);
+			convert_pack_cstr(pk, when);
 	}
 }
 

@@ -181,6 +181,31 @@ convert_typed(msgpack_packer *pk, const msgpack_object *o, enum sig_type type,
 	return 0;
 }
 
+/*
+ * Packs the NUL-terminated s as a msgpack str.
+ */
+void
+convert_pack_cstr(msgpack_packer *pk, const char *s)
+{
+	size_t len = strlen(s);
+
+	msgpack_pack_str(pk, len);
+	msgpack_pack_str_body(pk, s, len);
+}
+
+/*
+ * Packs the NUL-terminated s as a status (ext DUET_EXT_STATUS): RESP
+ * +s, JSON "s".
+ */
+void
+convert_pack_status(msgpack_packer *pk, const char *s)
+{
+	size_t len = strlen(s);
+
+	msgpack_pack_ext(pk, len, DUET_EXT_STATUS);
+	msgpack_pack_ext_body(pk, s, len);
+}
+
 /* msgpack -> RESP */
 
 /* An int beyond int64 (RESP has no ':' for it): its digits as a bulk. */

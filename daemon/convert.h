@@ -20,6 +20,8 @@
 struct duet_err;
 
 void convert_packer_init(msgpack_packer *pk, struct evbuffer *buf);
+void convert_pack_cstr(msgpack_packer *pk, const char *s);
+void convert_pack_status(msgpack_packer *pk, const char *s);
 int convert_text(msgpack_packer *pk, enum sig_type type, const char *s,
     size_t len, int max_nesting, struct duet_err *err);
 int convert_typed(msgpack_packer *pk, const msgpack_object *o,

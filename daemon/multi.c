@@ -358,8 +358,8 @@ multi_batch_error(const struct route_ctx *ctx, struct evbuffer *out,
 	if (sb.data == NULL ||
 	    msgpack_unpack_next(&up, sb.data, sb.size, &off) !=
 	        MSGPACK_UNPACK_SUCCESS ||
-	    multi_batch_element(ctx, out, &up.data, sb.data, sb.size,
-	        SIZE_MAX, &why) == -1)
+	    multi_batch_element(
+	        ctx, out, &up.data, sb.data, sb.size, SIZE_MAX, &why) == -1)
 		multi_batch_element(ctx, out, &nil, nilmp, 1, SIZE_MAX, &why);
 	msgpack_unpacked_destroy(&up);
 	msgpack_sbuffer_destroy(&sb);
@@ -505,16 +505,6 @@ multi_batch(struct conn *c, const msgpack_object *body)
 	conn_reply_done(c);
 }
 
-static void
-multi_pack_status(duet_call *call, const char *s)
-{
-	msgpack_packer *pk = duet_reply(call);
-	size_t len = strlen(s);
-
-	msgpack_pack_ext(pk, len, DUET_EXT_STATUS);
-	msgpack_pack_ext_body(pk, s, len);
-}
-
 /*
  * MULTI: opens the queue (dispatch queues from the next command on).
  */
@@ -532,7 +522,7 @@ multi_cmd_multi(duet_call *call)
 		return;
 	}
 	msgpack_sbuffer_init(&c->multi->queue);
-	multi_pack_status(call, "OK");
+	duet_reply_status(call, "OK", 2);
 }
 
 /*
@@ -556,7 +546,7 @@ multi_cmd_discard(duet_call *call)
 		return;
 	}
 	multi_discard(call->conn);
-	multi_pack_status(call, "OK");
+	duet_reply_status(call, "OK", 2);
 }
 
 /*
@@ -576,5 +566,5 @@ multi_cmd_watch(duet_call *call)
 void
 multi_cmd_unwatch(duet_call *call)
 {
-	multi_pack_status(call, "OK");
+	duet_reply_status(call, "OK", 2);
 }

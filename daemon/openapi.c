@@ -14,18 +14,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "convert.h"
 #include "openapi.h"
 #include "registry.h"
 #include "signature.h"
-
-static void
-openapi_str(msgpack_packer *pk, const char *s)
-{
-	size_t len = strlen(s);
-
-	msgpack_pack_str(pk, len);
-	msgpack_pack_str_body(pk, s, len);
-}
 
 /* Packs {"type": type} or {} when type is NULL. */
 static void
@@ -36,8 +28,8 @@ openapi_type(msgpack_packer *pk, const char *type)
 		return;
 	}
 	msgpack_pack_map(pk, 1);
-	openapi_str(pk, "type");
-	openapi_str(pk, type);
+	convert_pack_cstr(pk, "type");
+	convert_pack_cstr(pk, type);
 }
 
 /* The JSON Schema type of a signature type (NULL: any value). */
@@ -76,19 +68,19 @@ openapi_param_schema(msgpack_packer *pk, const struct sig_param *p)
 		msgpack_pack_map(
 		    pk, (size_t)(type != NULL) + (size_t)(p->defval != NULL));
 		if (type != NULL) {
-			openapi_str(pk, "type");
-			openapi_str(pk, type);
+			convert_pack_cstr(pk, "type");
+			convert_pack_cstr(pk, type);
 		}
 		if (p->defval != NULL) {
-			openapi_str(pk, "default");
+			convert_pack_cstr(pk, "default");
 			pk->callback(pk->data, p->defval, p->defval_len);
 		}
 		return;
 	}
 	msgpack_pack_map(pk, 2);
-	openapi_str(pk, "type");
-	openapi_str(pk, "array");
-	openapi_str(pk, "items");
+	convert_pack_cstr(pk, "type");
+	convert_pack_cstr(pk, "array");
+	convert_pack_cstr(pk, "items");
 	openapi_type(pk, openapi_sig_type(p->type));
 }
 
@@ -99,37 +91,37 @@ openapi_body_schema(msgpack_packer *pk, const struct sig *sig)
 	int i, fixed = sig->nparams - sig->variadic;
 
 	msgpack_pack_map(pk, 1);
-	openapi_str(pk, "oneOf");
+	convert_pack_cstr(pk, "oneOf");
 	msgpack_pack_array(pk, 2);
 	msgpack_pack_map(pk, 4);
-	openapi_str(pk, "type");
-	openapi_str(pk, "array");
-	openapi_str(pk, "prefixItems");
+	convert_pack_cstr(pk, "type");
+	convert_pack_cstr(pk, "array");
+	convert_pack_cstr(pk, "prefixItems");
 	msgpack_pack_array(pk, (size_t)fixed);
 	for (i = 0; i < fixed; i++)
 		openapi_param_schema(pk, &sig->params[i]);
-	openapi_str(pk, "minItems");
+	convert_pack_cstr(pk, "minItems");
 	msgpack_pack_int(pk, sig->nrequired);
-	openapi_str(pk, "items");
+	convert_pack_cstr(pk, "items");
 	if (sig->variadic)
 		openapi_type(
 		    pk, openapi_sig_type(sig->params[sig->nparams - 1].type));
 	else
 		msgpack_pack_false(pk);
 	msgpack_pack_map(pk, 4);
-	openapi_str(pk, "type");
-	openapi_str(pk, "object");
-	openapi_str(pk, "properties");
+	convert_pack_cstr(pk, "type");
+	convert_pack_cstr(pk, "object");
+	convert_pack_cstr(pk, "properties");
 	msgpack_pack_map(pk, (size_t)sig->nparams);
 	for (i = 0; i < sig->nparams; i++) {
-		openapi_str(pk, sig->params[i].name);
+		convert_pack_cstr(pk, sig->params[i].name);
 		openapi_param_schema(pk, &sig->params[i]);
 	}
-	openapi_str(pk, "required");
+	convert_pack_cstr(pk, "required");
 	msgpack_pack_array(pk, (size_t)sig->nrequired);
 	for (i = 0; i < sig->nrequired; i++)
-		openapi_str(pk, sig->params[i].name);
-	openapi_str(pk, "additionalProperties");
+		convert_pack_cstr(pk, sig->params[i].name);
+	convert_pack_cstr(pk, "additionalProperties");
 	msgpack_pack_false(pk);
 }
 
@@ -159,15 +151,15 @@ openapi_content_ref(msgpack_packer *pk, const char *ref)
 {
 	size_t i;
 
-	openapi_str(pk, "content");
+	convert_pack_cstr(pk, "content");
 	msgpack_pack_map(pk, 2);
 	for (i = 0; i < 2; i++) {
-		openapi_str(pk, openapi_types[i]);
+		convert_pack_cstr(pk, openapi_types[i]);
 		msgpack_pack_map(pk, 1);
-		openapi_str(pk, "schema");
+		convert_pack_cstr(pk, "schema");
 		msgpack_pack_map(pk, 1);
-		openapi_str(pk, "$ref");
-		openapi_str(pk, ref);
+		convert_pack_cstr(pk, "$ref");
+		convert_pack_cstr(pk, ref);
 	}
 }
 
@@ -175,10 +167,10 @@ openapi_content_ref(msgpack_packer *pk, const char *ref)
 static void
 openapi_error(msgpack_packer *pk, const char *status, const char *what)
 {
-	openapi_str(pk, status);
+	convert_pack_cstr(pk, status);
 	msgpack_pack_map(pk, 2);
-	openapi_str(pk, "description");
-	openapi_str(pk, what);
+	convert_pack_cstr(pk, "description");
+	convert_pack_cstr(pk, what);
 	openapi_content_ref(pk, "#/components/schemas/Error");
 }
 
@@ -193,22 +185,22 @@ openapi_reply_content(msgpack_packer *pk, const struct command *cmd)
 	    "application/x-ndjson", "text/event-stream", "application/msgpack"};
 	size_t i;
 
-	openapi_str(pk, "content");
+	convert_pack_cstr(pk, "content");
 	if (!(cmd->flags & DUET_STREAM)) {
 		msgpack_pack_map(pk, 2);
 		for (i = 0; i < 2; i++) {
-			openapi_str(pk, openapi_types[i]);
+			convert_pack_cstr(pk, openapi_types[i]);
 			msgpack_pack_map(pk, 1);
-			openapi_str(pk, "schema");
+			convert_pack_cstr(pk, "schema");
 			openapi_reply_schema(pk, cmd->reply);
 		}
 		return;
 	}
 	msgpack_pack_map(pk, 3);
 	for (i = 0; i < 3; i++) {
-		openapi_str(pk, stream_types[i]);
+		convert_pack_cstr(pk, stream_types[i]);
 		msgpack_pack_map(pk, 1);
-		openapi_str(pk, "schema");
+		convert_pack_cstr(pk, "schema");
 		if (i == 1)
 			openapi_type(pk, "string");
 		else
@@ -223,12 +215,12 @@ openapi_reply_content(msgpack_packer *pk, const struct command *cmd)
 static void
 openapi_responses(msgpack_packer *pk, const struct command *cmd)
 {
-	openapi_str(pk, "responses");
+	convert_pack_cstr(pk, "responses");
 	msgpack_pack_map(pk, 3);
-	openapi_str(pk, "200");
+	convert_pack_cstr(pk, "200");
 	msgpack_pack_map(pk, 2);
-	openapi_str(pk, "description");
-	openapi_str(pk,
+	convert_pack_cstr(pk, "description");
+	convert_pack_cstr(pk,
 	    cmd->flags & DUET_STREAM
 	        ? "A stream of items, each of the reply type: one JSON value "
 	          "per line, one server-sent event per item (Accept: "
@@ -252,20 +244,20 @@ openapi_post(msgpack_packer *pk, const struct command *cmd)
 {
 	size_t i;
 
-	openapi_str(pk, "post");
+	convert_pack_cstr(pk, "post");
 	msgpack_pack_map(pk, 4);
-	openapi_str(pk, "operationId");
-	openapi_str(pk, cmd->name);
-	openapi_str(pk, "summary");
-	openapi_str(pk, cmd->summary);
-	openapi_str(pk, "requestBody");
+	convert_pack_cstr(pk, "operationId");
+	convert_pack_cstr(pk, cmd->name);
+	convert_pack_cstr(pk, "summary");
+	convert_pack_cstr(pk, cmd->summary);
+	convert_pack_cstr(pk, "requestBody");
 	msgpack_pack_map(pk, 1);
-	openapi_str(pk, "content");
+	convert_pack_cstr(pk, "content");
 	msgpack_pack_map(pk, 2);
 	for (i = 0; i < 2; i++) {
-		openapi_str(pk, openapi_types[i]);
+		convert_pack_cstr(pk, openapi_types[i]);
 		msgpack_pack_map(pk, 1);
-		openapi_str(pk, "schema");
+		convert_pack_cstr(pk, "schema");
 		openapi_body_schema(pk, cmd->sig);
 	}
 	openapi_responses(pk, cmd);
@@ -279,26 +271,26 @@ openapi_get(msgpack_packer *pk, const struct command *cmd)
 	int i;
 
 	snprintf(id, sizeof(id), "get_%s", cmd->name);
-	openapi_str(pk, "get");
+	convert_pack_cstr(pk, "get");
 	msgpack_pack_map(pk, 4);
-	openapi_str(pk, "operationId");
-	openapi_str(pk, id);
-	openapi_str(pk, "summary");
-	openapi_str(pk, cmd->summary);
-	openapi_str(pk, "parameters");
+	convert_pack_cstr(pk, "operationId");
+	convert_pack_cstr(pk, id);
+	convert_pack_cstr(pk, "summary");
+	convert_pack_cstr(pk, cmd->summary);
+	convert_pack_cstr(pk, "parameters");
 	msgpack_pack_array(pk, (size_t)sig->nparams);
 	for (i = 0; i < sig->nparams; i++) {
 		msgpack_pack_map(pk, 4);
-		openapi_str(pk, "name");
-		openapi_str(pk, sig->params[i].name);
-		openapi_str(pk, "in");
-		openapi_str(pk, "query");
-		openapi_str(pk, "required");
+		convert_pack_cstr(pk, "name");
+		convert_pack_cstr(pk, sig->params[i].name);
+		convert_pack_cstr(pk, "in");
+		convert_pack_cstr(pk, "query");
+		convert_pack_cstr(pk, "required");
 		if (i < sig->nrequired)
 			msgpack_pack_true(pk);
 		else
 			msgpack_pack_false(pk);
-		openapi_str(pk, "schema");
+		convert_pack_cstr(pk, "schema");
 		openapi_param_schema(pk, &sig->params[i]);
 	}
 	openapi_responses(pk, cmd);
@@ -309,9 +301,9 @@ static void
 openapi_array_of(msgpack_packer *pk)
 {
 	msgpack_pack_map(pk, 2);
-	openapi_str(pk, "type");
-	openapi_str(pk, "array");
-	openapi_str(pk, "items");
+	convert_pack_cstr(pk, "type");
+	convert_pack_cstr(pk, "array");
+	convert_pack_cstr(pk, "items");
 }
 
 /*
@@ -321,41 +313,42 @@ openapi_array_of(msgpack_packer *pk)
 static void
 openapi_batch(msgpack_packer *pk)
 {
-	openapi_str(pk, "/batch");
+	convert_pack_cstr(pk, "/batch");
 	msgpack_pack_map(pk, 1);
-	openapi_str(pk, "post");
+	convert_pack_cstr(pk, "post");
 	msgpack_pack_map(pk, 4);
-	openapi_str(pk, "operationId");
-	openapi_str(pk, "batch");
-	openapi_str(pk, "summary");
-	openapi_str(pk, "Runs several commands in order: one result each");
-	openapi_str(pk, "requestBody");
+	convert_pack_cstr(pk, "operationId");
+	convert_pack_cstr(pk, "batch");
+	convert_pack_cstr(pk, "summary");
+	convert_pack_cstr(
+	    pk, "Runs several commands in order: one result each");
+	convert_pack_cstr(pk, "requestBody");
 	msgpack_pack_map(pk, 1);
-	openapi_str(pk, "content");
+	convert_pack_cstr(pk, "content");
 	msgpack_pack_map(pk, 1);
-	openapi_str(pk, "application/json");
+	convert_pack_cstr(pk, "application/json");
 	msgpack_pack_map(pk, 1);
-	openapi_str(pk, "schema");
+	convert_pack_cstr(pk, "schema");
 	openapi_array_of(pk);
 	msgpack_pack_map(pk, 3);
-	openapi_str(pk, "type");
-	openapi_str(pk, "array");
-	openapi_str(pk, "prefixItems");
+	convert_pack_cstr(pk, "type");
+	convert_pack_cstr(pk, "array");
+	convert_pack_cstr(pk, "prefixItems");
 	msgpack_pack_array(pk, 1);
 	openapi_type(pk, "string");
-	openapi_str(pk, "minItems");
+	convert_pack_cstr(pk, "minItems");
 	msgpack_pack_int(pk, 1);
-	openapi_str(pk, "responses");
+	convert_pack_cstr(pk, "responses");
 	msgpack_pack_map(pk, 2);
-	openapi_str(pk, "200");
+	convert_pack_cstr(pk, "200");
 	msgpack_pack_map(pk, 2);
-	openapi_str(pk, "description");
-	openapi_str(pk, "Each command's value or error object, in order");
-	openapi_str(pk, "content");
+	convert_pack_cstr(pk, "description");
+	convert_pack_cstr(pk, "Each command's value or error object, in order");
+	convert_pack_cstr(pk, "content");
 	msgpack_pack_map(pk, 1);
-	openapi_str(pk, "application/json");
+	convert_pack_cstr(pk, "application/json");
 	msgpack_pack_map(pk, 1);
-	openapi_str(pk, "schema");
+	convert_pack_cstr(pk, "schema");
 	openapi_array_of(pk);
 	msgpack_pack_map(pk, 0);
 	openapi_error(pk, "400", "Not an array of [command, args...] arrays");
@@ -364,25 +357,25 @@ openapi_batch(msgpack_packer *pk)
 static void
 openapi_components(msgpack_packer *pk)
 {
-	openapi_str(pk, "components");
+	convert_pack_cstr(pk, "components");
 	msgpack_pack_map(pk, 1);
-	openapi_str(pk, "schemas");
+	convert_pack_cstr(pk, "schemas");
 	msgpack_pack_map(pk, 1);
-	openapi_str(pk, "Error");
+	convert_pack_cstr(pk, "Error");
 	msgpack_pack_map(pk, 2);
-	openapi_str(pk, "type");
-	openapi_str(pk, "object");
-	openapi_str(pk, "properties");
+	convert_pack_cstr(pk, "type");
+	convert_pack_cstr(pk, "object");
+	convert_pack_cstr(pk, "properties");
 	msgpack_pack_map(pk, 1);
-	openapi_str(pk, "error");
+	convert_pack_cstr(pk, "error");
 	msgpack_pack_map(pk, 2);
-	openapi_str(pk, "type");
-	openapi_str(pk, "object");
-	openapi_str(pk, "properties");
+	convert_pack_cstr(pk, "type");
+	convert_pack_cstr(pk, "object");
+	convert_pack_cstr(pk, "properties");
 	msgpack_pack_map(pk, 2);
-	openapi_str(pk, "code");
+	convert_pack_cstr(pk, "code");
 	openapi_type(pk, "string");
-	openapi_str(pk, "message");
+	convert_pack_cstr(pk, "message");
 	openapi_type(pk, "string");
 }
 
@@ -396,25 +389,26 @@ openapi_pack(msgpack_packer *pk, const struct registry *reg)
 	size_t i, npaths = 1; /* /batch */
 
 	msgpack_pack_map(pk, 6);
-	openapi_str(pk, "openapi");
-	openapi_str(pk, "3.1.0");
-	openapi_str(pk, "servers");
+	convert_pack_cstr(pk, "openapi");
+	convert_pack_cstr(pk, "3.1.0");
+	convert_pack_cstr(pk, "servers");
 	msgpack_pack_array(pk, 1);
 	msgpack_pack_map(pk, 1);
-	openapi_str(pk, "url");
-	openapi_str(pk, "/");
-	openapi_str(pk, "security"); /* no authentication in this version */
+	convert_pack_cstr(pk, "url");
+	convert_pack_cstr(pk, "/");
+	convert_pack_cstr(
+	    pk, "security"); /* no authentication in this version */
 	msgpack_pack_array(pk, 0);
-	openapi_str(pk, "info");
+	convert_pack_cstr(pk, "info");
 	msgpack_pack_map(pk, 2);
-	openapi_str(pk, "title");
-	openapi_str(pk, "duetd");
-	openapi_str(pk, "version");
-	openapi_str(pk, PACKAGE_VERSION);
+	convert_pack_cstr(pk, "title");
+	convert_pack_cstr(pk, "duetd");
+	convert_pack_cstr(pk, "version");
+	convert_pack_cstr(pk, PACKAGE_VERSION);
 	/* Connection built-ins (QUIT, HELLO, ...) are not HTTP operations. */
 	for (i = 0; i < reg->ncommands; i++)
 		npaths += !REGISTRY_CONN_ONLY(&reg->commands[i]);
-	openapi_str(pk, "paths");
+	convert_pack_cstr(pk, "paths");
 	/* /batch is the built-in path, even beside a command "batch". */
 	if (registry_lookup(reg, "batch", 5) != NULL)
 		npaths--;
@@ -424,12 +418,13 @@ openapi_pack(msgpack_packer *pk, const struct registry *reg)
 		const struct command *cmd = &reg->commands[i];
 		int get = (cmd->flags & DUET_READONLY) != 0;
 
-		/* Connection built-ins have no path; /batch is written above. */
+		/* Connection built-ins have no path; /batch is written above.
+		 */
 		if (REGISTRY_CONN_ONLY(cmd) || strcmp(cmd->name, "batch") == 0)
 			continue;
 		path[0] = '/';
 		memcpy(path + 1, cmd->name, cmd->namelen + 1);
-		openapi_str(pk, path);
+		convert_pack_cstr(pk, path);
 		msgpack_pack_map(pk, get ? 2 : 1);
 		openapi_post(pk, cmd);
 		if (get)

@@ -189,15 +189,6 @@ route_reply_value(const struct route_ctx *ctx, int closing,
 	route_reply_encoded(ctx, closing, out, 200, o, mp, len, max);
 }
 
-static void
-route_pack_cstr(msgpack_packer *pk, const char *s)
-{
-	size_t len = strlen(s);
-
-	msgpack_pack_str(pk, len);
-	msgpack_pack_str_body(pk, s, len);
-}
-
 /*
  * Packs an error as {"error":{"code":..., "message":...}} into sb (which
  * the caller initialised and destroys).
@@ -209,12 +200,12 @@ route_pack_error(msgpack_sbuffer *sb, const struct duet_err *err)
 
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
 	msgpack_pack_map(&pk, 1);
-	route_pack_cstr(&pk, "error");
+	convert_pack_cstr(&pk, "error");
 	msgpack_pack_map(&pk, 2);
-	route_pack_cstr(&pk, "code");
-	route_pack_cstr(&pk, err->code);
-	route_pack_cstr(&pk, "message");
-	route_pack_cstr(&pk, err->msg);
+	convert_pack_cstr(&pk, "code");
+	convert_pack_cstr(&pk, err->code);
+	convert_pack_cstr(&pk, "message");
+	convert_pack_cstr(&pk, err->msg);
 }
 
 /*
