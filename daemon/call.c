@@ -467,7 +467,8 @@ call_drained(struct call_async *as, size_t backlog)
 
 	pthread_mutex_lock(&as->lock);
 	as->backlog = backlog;
-	if (backlog + evbuffer_get_length(as->wire) < CALL_STREAM_LOW) {
+	if (backlog + evbuffer_get_length(as->wire) <
+	    CALL_STREAM_MARK(CALL_STREAM_LOW, 8, as->max_output)) {
 		if (as->waiting)
 			pthread_cond_broadcast(&as->cond);
 		resume = as->paused;

@@ -45,9 +45,15 @@ enum call_state {
 #define CALL_KICK_FINISH   0x04 /* the answer is complete */
 #define CALL_KICK_RESUME   0x08 /* a paused stream may go on */
 
-/* Streams pause above this many unsent bytes and resume below the low. */
+/*
+ * Streams pause above this many unsent bytes and resume below the low,
+ * or at a half and an eighth of limits.max_output_bytes when that is
+ * smaller, so a stream to a client that reads is never dropped.
+ */
 #define CALL_STREAM_HIGH (256 * 1024)
 #define CALL_STREAM_LOW  (64 * 1024)
+#define CALL_STREAM_MARK(mark, part, max_output)                               \
+	((max_output) / (part) < (mark) ? (max_output) / (part) : (mark))
 
 /* How the reply of a call is encoded: fixed when its request was read. */
 struct call_ctx {

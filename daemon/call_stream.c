@@ -210,7 +210,7 @@ call_stream_wait(struct call_async *as, int on_loop)
 			break;
 		}
 		if (as->backlog + evbuffer_get_length(as->wire) <=
-		    CALL_STREAM_HIGH)
+		    CALL_STREAM_MARK(CALL_STREAM_HIGH, 2, as->max_output))
 			break;
 		if (on_loop) {
 			/* A handler that cannot resume is buffered. */

@@ -431,6 +431,12 @@ conn_check_output(struct conn *c)
 {
 	if (!conn_output_over_limit(c))
 		return 0;
+	/* Unread is what the socket does not take now (a write error is
+	 * met again by the usual path). */
+	if (!c->writing)
+		(void)evbuffer_write(c->out, c->fd);
+	if (!conn_output_over_limit(c))
+		return 0;
 	log_warnx("client %" PRIu64 " (%s) dropped: output over %" PRIu64
 	          " bytes",
 	    c->id, c->peer, c->worker->limits.max_output_bytes);

@@ -266,6 +266,32 @@ START_TEST(test_hostile_messages_are_text)
 }
 END_TEST
 
+/*
+ * A stream pauses at a share of max_output_bytes when that is below its
+ * usual marks, so a client that reads gets all of it (with a 256-byte
+ * limit it used to be dropped after the first items).
+ */
+START_TEST(test_hostile_stream_under_small_output_limit)
+{
+	struct harness small;
+	struct harness_out o;
+	char cmd[256], want[256];
+	size_t n = 0;
+	int i;
+
+	harness_start(&small, NULL, "limits: {max_output_bytes: 256}\n");
+	snprintf(cmd, sizeof(cmd),
+	    "curl -sS --max-time 10 http://127.0.0.1:%d/count/60", small.port);
+	harness_run(&o, cmd, NULL, 0);
+	for (i = 0; i < 60; i++)
+		n += (size_t)snprintf(want + n, sizeof(want) - n, "%d\n", i);
+	ck_assert_msg(o.status == 0 && strcmp(o.out, want) == 0,
+	    "curl exited %d: '%s' %s", o.status, o.out, o.err);
+	harness_out_free(&o);
+	harness_stop(&small);
+}
+END_TEST
+
 static Suite *
 hostile_suite(void)
 {
@@ -278,6 +304,7 @@ hostile_suite(void)
 	tcase_add_test(tc, test_hostile_reply_over_output_limit);
 	tcase_add_test(tc, test_hostile_body_without_content_type);
 	tcase_add_test(tc, test_hostile_messages_are_text);
+	tcase_add_test(tc, test_hostile_stream_under_small_output_limit);
 	suite_add_tcase(s, tc);
 	return s;
 }
