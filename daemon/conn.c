@@ -40,6 +40,7 @@
 #include "convert.h"
 #include "dispatch.h"
 #include "log.h"
+#include "metrics.h"
 #include "multi.h"
 #include "util.h"
 #include "worker.h"
@@ -823,7 +824,7 @@ conn_describe(const struct conn *c, struct evbuffer *out)
 	    unixsock ? "U" : "", !c->closing && !unixsock ? "N" : "", qbuf,
 	    qbuf, c->npending, omem, sizeof(*c) + qbuf + omem,
 	    c->armed & EV_READ ? "r" : "", c->armed & EV_WRITE ? "w" : "",
-	    c->lastcmd[0] != '\0' ? c->lastcmd : "NULL", c->resp3 ? 3 : 2,
+	    c->lastcmd != NULL ? c->lastcmd->name : "NULL", c->resp3 ? 3 : 2,
 	    c->ncommands,
 	    c->encoding == CONN_ENC_MSGPACK    ? "msgpack"
 	        : c->encoding == CONN_ENC_JSON ? "json"

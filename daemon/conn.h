@@ -39,6 +39,7 @@ enum conn_encoding {
 };
 
 struct call_async;
+struct metrics_cmd;
 struct multi;
 
 /*
@@ -89,7 +90,9 @@ struct conn {
 	time_t created;
 	time_t last_active;
 	uint64_t ncommands;
-	char lastcmd[32];   /* the last command's name (truncated), or "" */
+	/* borrowed, lives as long as the process: the last command's
+	 * counters (and name), or NULL */
+	const struct metrics_cmd *lastcmd;
 	unsigned protocols; /* CONFIG_PROTO_* the listener allows */
 	union {
 		struct resp_parser resp;  /* CONN_PROTO_RESP */

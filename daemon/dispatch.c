@@ -226,10 +226,8 @@ dispatch_request(struct conn *c, const struct request *req)
 	if (c->multi != NULL && (multi = multi_take(c, cmd, req)) != MULTI_RUN)
 		goto done;
 	c->ncommands++;
-	/* For CLIENT LIST's cmd=: a copy, as a reload may free cmd. */
-	memcpy(c->lastcmd, cmd->name,
-	    cmd->namelen < sizeof(c->lastcmd) ? cmd->namelen + 1
-	                                      : sizeof(c->lastcmd) - 1);
+	/* CLIENT LIST's cmd=: the name's counters outlive any generation. */
+	c->lastcmd = cmd->stats;
 	if (cmd->flags & (DUET_BLOCKING | DUET_STREAM)) {
 		dispatch_async(c, cmd, call.present);
 		goto done;
