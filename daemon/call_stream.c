@@ -60,17 +60,13 @@ call_stream_http_item(struct call_async *as, struct evbuffer *out,
     struct duet_err *err)
 {
 	struct evbuffer *body = as->scratch;
+	size_t max = as->max_output;
 	char buf[64];
 
-	size_t max = as->max_output;
-
 	if (as->ctx.route.msgpack) {
-		mp = convert_msgpack_reply(o, mp, &len, buf, sizeof(buf));
-		if (len > max) {
-			util_err_set(
-			    err, "ERR", "reply is larger than %zu bytes", max);
+		if ((mp = convert_msgpack_reply(
+		         o, mp, &len, buf, sizeof(buf), max, err)) == NULL)
 			return -1;
-		}
 		evbuffer_add(out, mp, len);
 		return 0;
 	}

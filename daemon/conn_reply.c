@@ -33,9 +33,10 @@ conn_encode_value(const struct conn_enc *enc, struct evbuffer *out,
     const msgpack_object *o, const char *mp, size_t len)
 {
 	struct evbuffer *json;
-	struct duet_err err = {.code = ""};
+	struct duet_err err;
 	char buf[64];
 
+	err.code[0] = '\0'; /* not the whole struct: this is every reply */
 	if (enc->http) {
 		route_reply_value(
 		    enc->route, enc->closing, out, o, mp, len, enc->max_output);
@@ -43,11 +44,8 @@ conn_encode_value(const struct conn_enc *enc, struct evbuffer *out,
 	}
 	switch (enc->encoding) {
 	case CONN_ENC_MSGPACK:
-		mp = convert_msgpack_reply(o, mp, &len, buf, sizeof(buf));
-		if (len > enc->max_output)
-			util_err_set(&err, "ERR",
-			    "reply is larger than %zu bytes", enc->max_output);
-		else
+		if ((mp = convert_msgpack_reply(o, mp, &len, buf, sizeof(buf),
+		         enc->max_output, &err)) != NULL)
 			resp_add_bulk(out, mp, len);
 		break;
 	case CONN_ENC_JSON:

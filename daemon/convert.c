@@ -369,7 +369,7 @@ convert_msgpack_to_resp_max(struct evbuffer *out, const msgpack_object *o,
 		return -1;
 	}
 	if (convert_resp_bounded(tmp, o, resp3, max) == -1)
-		util_err_set(err, "ERR", "reply is larger than %zu bytes", max);
+		convert_err_over(err, max);
 	else if (evbuffer_add_buffer(out, tmp) == -1)
 		util_err_set(err, "ERR", "out of memory");
 	else
@@ -551,17 +551,31 @@ truncated:
 }
 
 /*
+ * The error of an encoder that stopped at the caller's output limit.
+ */
+void
+convert_err_over(struct duet_err *err, size_t max)
+{
+	util_err_set(err, "ERR", "reply is larger than %zu bytes", max);
+}
+
+/*
  * What a msgpack client gets for a reply: the packed bytes, except that a
  * top-level status (DUET_EXT_STATUS) becomes a plain string, which every
- * msgpack library reads.  Returns mp, or buf holding the rewritten value;
- * *len is updated.
+ * msgpack library reads.  Returns mp, or buf holding the rewritten value,
+ * with *len updated; or NULL (err set by convert_err_over) when that is
+ * more than max bytes.
  */
 const char *
 convert_msgpack_reply(const msgpack_object *o, const char *mp, size_t *len,
-    char *buf, size_t bufsize)
+    char *buf, size_t bufsize, size_t max, struct duet_err *err)
 {
 	size_t n;
 
+	if (*len > max) {
+		convert_err_over(err, max);
+		return NULL;
+	}
 	if (o->type != MSGPACK_OBJECT_EXT || o->via.ext.type != DUET_EXT_STATUS)
 		return mp;
 	n = o->via.ext.size;

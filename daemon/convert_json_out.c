@@ -282,7 +282,7 @@ convert_gen_value(
 	if (rc == -1 || !cg->over)
 		return rc;
 over:
-	util_err_set(err, "ERR", "reply is larger than %zu bytes", cg->max);
+	convert_err_over(err, cg->max);
 	return -1;
 }
 

@@ -43,8 +43,8 @@
 
 /* The queue of one MULTI: owned by its conn (c->multi). */
 struct multi {
-	msgpack_sbuffer
-	    queue;    /* owned: each command as [kind, name, args...] */
+	/* owned: each command as [kind, name, args...] */
+	msgpack_sbuffer queue;
 	size_t ncmds; /* commands in queue */
 	int dirty;    /* a command was refused: EXEC aborts */
 };
@@ -313,12 +313,9 @@ multi_batch_element(const struct route_ctx *ctx, struct evbuffer *out,
 	char buf[64];
 
 	if (ctx->msgpack) {
-		mp = convert_msgpack_reply(o, mp, &len, buf, sizeof(buf));
-		if (len > max) {
-			util_err_set(
-			    err, "ERR", "reply is larger than %zu bytes", max);
+		if ((mp = convert_msgpack_reply(
+		         o, mp, &len, buf, sizeof(buf), max, err)) == NULL)
 			return -1;
-		}
 		multi_chunk(ctx, out, mp, len);
 		return 0;
 	}

@@ -145,14 +145,12 @@ route_reply_encoded(const struct route_ctx *ctx, int closing,
 	char buf[64];
 
 	if (ctx->msgpack) {
-		mp = convert_msgpack_reply(o, mp, &len, buf, sizeof(buf));
-		if (len <= max) {
+		if ((mp = convert_msgpack_reply(
+		         o, mp, &len, buf, sizeof(buf), max, &err)) != NULL) {
 			route_respond_ctx(
 			    ctx, closing, out, status, ROUTE_MSGPACK, mp, len);
 			return;
 		}
-		util_err_set(
-		    &err, "ERR", "reply is larger than %zu bytes", max);
 		err.status = 500;
 		route_reply_error(ctx, closing, out, &err);
 		return;

@@ -142,7 +142,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	convert_msgpack_to_resp(out, &up.data, 0);
 	convert_msgpack_to_resp(out, &up.data, 1);
 	len = used;
-	mp = convert_msgpack_reply(&up.data, p, &len, buf, sizeof(buf));
+	mp = convert_msgpack_reply(
+	    &up.data, p, &len, buf, sizeof(buf), SIZE_MAX, NULL);
 	FUZZ_CHECK(mp == p ? len == used : len <= sizeof(buf));
 	fuzz_msgpack_typed(&up.data);
 	fuzz_msgpack_json(&up.data);
