@@ -37,45 +37,6 @@ static time_t builtin_start_time;
 /* Built-ins use the plugin ABI's duet_*() calls like any plugin. */
 const struct duet_host *duet__host = &dispatch_host_table;
 
-/*
- * Whether argument i (a str or bytes) equals word, ignoring case.
- */
-static int
-builtin_arg_is(const duet_call *call, int i, const char *word)
-{
-	size_t len;
-	const char *s = duet_arg_bytes(call, i, &len);
-
-	return util_strcaseeq(s, len, word);
-}
-
-/*
- * The i-th element of variadic argument v (a str or bytes).
- */
-static const char *
-builtin_rest(const duet_call *call, int v, uint32_t i, size_t *len)
-{
-	return duet_obj_bytes(&duet_arg(call, v)->via.array.ptr[i], len);
-}
-
-static uint32_t
-builtin_nrest(const duet_call *call, int v)
-{
-	const msgpack_object *o = duet_arg(call, v);
-
-	return o->type == MSGPACK_OBJECT_ARRAY ? o->via.array.size : 0;
-}
-
-static void
-builtin_unknown_sub(duet_call *call, const char *cmd)
-{
-	size_t len;
-	const char *s = duet_arg_bytes(call, 0, &len);
-
-	duet_reply_error(call, "ERR", "unknown subcommand '%.*s'. Try %s HELP.",
-	    (int)(len < 128 ? len : 128), s, cmd);
-}
-
 static void
 builtin_ping(duet_call *call)
 {
@@ -197,7 +158,7 @@ builtin_hello_reply(duet_call *call)
 static void
 builtin_hello(duet_call *call)
 {
-	uint32_t i, n = builtin_nrest(call, 1);
+	uint32_t i, n = builtin_admin_nrest(call, 1);
 	int64_t proto = 0;
 	const char *s;
 	size_t len;
@@ -215,12 +176,12 @@ builtin_hello(duet_call *call)
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		s = builtin_rest(call, 1, i, &len);
+		s = builtin_admin_rest(call, 1, i, &len);
 		if (util_strcaseeq(s, len, "AUTH") && i + 2 < n) {
 			builtin_auth(call);
 			return;
 		} else if (util_strcaseeq(s, len, "SETNAME") && i + 1 < n) {
-			s = builtin_rest(call, 1, ++i, &len);
+			s = builtin_admin_rest(call, 1, ++i, &len);
 			if (builtin_setname(call, s, len) == -1)
 				return;
 		} else {
@@ -241,33 +202,33 @@ static void
 builtin_client(duet_call *call)
 {
 	struct conn *c = call->conn;
-	uint32_t n = builtin_nrest(call, 1);
+	uint32_t n = builtin_admin_nrest(call, 1);
 	const char *s;
 	size_t len;
 
-	if (builtin_arg_is(call, 0, "ID") && n == 0) {
+	if (builtin_admin_arg_is(call, 0, "ID") && n == 0) {
 		msgpack_pack_uint64(duet_reply(call), c->id);
-	} else if (builtin_arg_is(call, 0, "GETNAME") && n == 0) {
+	} else if (builtin_admin_arg_is(call, 0, "GETNAME") && n == 0) {
 		if (c->name == NULL)
 			duet_reply_nil(call);
 		else
 			duet_reply_str(call, c->name, strlen(c->name));
-	} else if (builtin_arg_is(call, 0, "SETNAME") && n == 1) {
-		s = builtin_rest(call, 1, 0, &len);
+	} else if (builtin_admin_arg_is(call, 0, "SETNAME") && n == 1) {
+		s = builtin_admin_rest(call, 1, 0, &len);
 		if (builtin_setname(call, s, len) == 0)
 			convert_pack_status(duet_reply(call), "OK");
-	} else if (builtin_arg_is(call, 0, "INFO") && n == 0) {
+	} else if (builtin_admin_arg_is(call, 0, "INFO") && n == 0) {
 		builtin_admin_client_info(call);
-	} else if (builtin_arg_is(call, 0, "LIST")) {
+	} else if (builtin_admin_arg_is(call, 0, "LIST")) {
 		builtin_admin_client_list(call);
-	} else if (builtin_arg_is(call, 0, "KILL")) {
+	} else if (builtin_admin_arg_is(call, 0, "KILL")) {
 		builtin_admin_client_kill(call);
-	} else if (builtin_arg_is(call, 0, "HELP") && n == 0) {
+	} else if (builtin_admin_arg_is(call, 0, "HELP") && n == 0) {
 		builtin_admin_client_help(call);
-	} else if (builtin_arg_is(call, 0, "SETINFO") && n == 2) {
+	} else if (builtin_admin_arg_is(call, 0, "SETINFO") && n == 2) {
 		convert_pack_status(duet_reply(call), "OK");
-	} else if (builtin_arg_is(call, 0, "ENCODING") && n == 1) {
-		s = builtin_rest(call, 1, 0, &len);
+	} else if (builtin_admin_arg_is(call, 0, "ENCODING") && n == 1) {
+		s = builtin_admin_rest(call, 1, 0, &len);
 		if (util_strcaseeq(s, len, "native"))
 			c->encoding = CONN_ENC_NATIVE;
 		else if (util_strcaseeq(s, len, "msgpack"))
@@ -283,7 +244,7 @@ builtin_client(duet_call *call)
 		}
 		convert_pack_status(duet_reply(call), "OK");
 	} else {
-		builtin_unknown_sub(call, "CLIENT");
+		builtin_admin_unknown_sub(call, "CLIENT");
 	}
 }
 
@@ -374,7 +335,7 @@ static void
 builtin_command_each(duet_call *call, const struct registry *reg, int docs)
 {
 	msgpack_packer *pk = duet_reply(call);
-	uint32_t i, found = 0, n = builtin_nrest(call, 1);
+	uint32_t i, found = 0, n = builtin_admin_nrest(call, 1);
 	const struct command *cmd;
 	const char *s;
 	size_t len;
@@ -393,7 +354,7 @@ builtin_command_each(duet_call *call, const struct registry *reg, int docs)
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		s = builtin_rest(call, 1, i, &len);
+		s = builtin_admin_rest(call, 1, i, &len);
 		found += registry_lookup(reg, s, len) != NULL;
 	}
 	if (docs)
@@ -401,7 +362,7 @@ builtin_command_each(duet_call *call, const struct registry *reg, int docs)
 	else
 		msgpack_pack_array(pk, n);
 	for (i = 0; i < n; i++) {
-		s = builtin_rest(call, 1, i, &len);
+		s = builtin_admin_rest(call, 1, i, &len);
 		cmd = registry_lookup(reg, s, len);
 		if (cmd != NULL && docs)
 			builtin_command_doc(pk, cmd);
@@ -420,25 +381,25 @@ builtin_command(duet_call *call)
 {
 	const struct registry *reg = call->conn->worker->reg;
 	msgpack_packer *pk = duet_reply(call);
-	uint32_t n = builtin_nrest(call, 1);
+	uint32_t n = builtin_admin_nrest(call, 1);
 	size_t i;
 
 	if (!duet_arg_present(call, 0)) {
 		builtin_command_each(call, reg, 0);
-	} else if (builtin_arg_is(call, 0, "COUNT") && n == 0) {
+	} else if (builtin_admin_arg_is(call, 0, "COUNT") && n == 0) {
 		msgpack_pack_uint64(pk, reg->ncommands);
-	} else if (builtin_arg_is(call, 0, "LIST") && n == 0) {
+	} else if (builtin_admin_arg_is(call, 0, "LIST") && n == 0) {
 		msgpack_pack_array(pk, reg->ncommands);
 		for (i = 0; i < reg->ncommands; i++)
 			convert_pack_cstr(pk, reg->commands[i].name);
-	} else if (builtin_arg_is(call, 0, "INFO")) {
+	} else if (builtin_admin_arg_is(call, 0, "INFO")) {
 		builtin_command_each(call, reg, 0);
-	} else if (builtin_arg_is(call, 0, "DOCS")) {
+	} else if (builtin_admin_arg_is(call, 0, "DOCS")) {
 		builtin_command_each(call, reg, 1);
-	} else if (builtin_arg_is(call, 0, "HELP") && n == 0) {
+	} else if (builtin_admin_arg_is(call, 0, "HELP") && n == 0) {
 		builtin_admin_command_help(call);
 	} else {
-		builtin_unknown_sub(call, "COMMAND");
+		builtin_admin_unknown_sub(call, "COMMAND");
 	}
 }
 
@@ -526,14 +487,14 @@ builtin_info_commandstats(struct evbuffer *b, const struct registry *reg)
 static int
 builtin_info_wants(const duet_call *call, const char *section, int dflt)
 {
-	uint32_t i, n = builtin_nrest(call, 0);
+	uint32_t i, n = builtin_admin_nrest(call, 0);
 	const char *s;
 	size_t len;
 
 	if (n == 0)
 		return dflt;
 	for (i = 0; i < n; i++) {
-		s = builtin_rest(call, 0, i, &len);
+		s = builtin_admin_rest(call, 0, i, &len);
 		if (util_strcaseeq(s, len, section) ||
 		    util_strcaseeq(s, len, "all") ||
 		    util_strcaseeq(s, len, "everything") ||
