@@ -22,6 +22,7 @@
 #include "conn.h"
 #include "dispatch.h"
 #include "multi.h"
+#include "resp_session.h"
 #include "plugin.h"
 #include "registry.h"
 #include "signature.h"
@@ -77,11 +78,10 @@ builtin_reset(duet_call *call)
 {
 	struct conn *c = call->conn;
 
-	free(c->name);
-	c->name = NULL;
-	multi_discard(c);
-	c->resp3 = 0;
-	c->encoding = CONN_ENC_NATIVE;
+	conn_set_name(c, NULL, 0);
+	resp_session_multi_discard(c);
+	conn_set_resp3(c, 0);
+	conn_set_encoding(c, CONN_ENC_NATIVE);
 	call->encoding = CONN_ENC_NATIVE;
 	convert_pack_status(duet_reply(call), "RESET");
 }
@@ -108,9 +108,7 @@ builtin_select(duet_call *call)
 static int
 builtin_setname(duet_call *call, const char *s, size_t len)
 {
-	struct conn *c = call->conn;
 	size_t i;
-	char *name;
 
 	for (i = 0; i < len; i++) {
 		if (s[i] < '!' || s[i] > '~') {
@@ -120,12 +118,10 @@ builtin_setname(duet_call *call, const char *s, size_t len)
 			return -1;
 		}
 	}
-	if ((name = len > 0 ? strndup(s, len) : NULL) == NULL && len > 0) {
+	if (conn_set_name(call->conn, s, len) == -1) {
 		duet_reply_error(call, "ERR", "out of memory");
 		return -1;
 	}
-	free(c->name);
-	c->name = name;
 	return 0;
 }
 
@@ -191,7 +187,7 @@ builtin_hello(duet_call *call)
 		}
 	}
 	if (duet_arg_present(call, 0))
-		call->conn->resp3 = proto == 3;
+		conn_set_resp3(call->conn, proto == 3);
 	builtin_hello_reply(call);
 }
 
@@ -230,11 +226,11 @@ builtin_client(duet_call *call)
 	} else if (builtin_admin_arg_is(call, 0, "ENCODING") && n == 1) {
 		s = builtin_admin_rest(call, 1, 0, &len);
 		if (util_strcaseeq(s, len, "native"))
-			c->encoding = CONN_ENC_NATIVE;
+			conn_set_encoding(c, CONN_ENC_NATIVE);
 		else if (util_strcaseeq(s, len, "msgpack"))
-			c->encoding = CONN_ENC_MSGPACK;
+			conn_set_encoding(c, CONN_ENC_MSGPACK);
 		else if (util_strcaseeq(s, len, "json"))
-			c->encoding = CONN_ENC_JSON;
+			conn_set_encoding(c, CONN_ENC_JSON);
 		else {
 			duet_reply_error(call, "ERR",
 			    "unknown encoding '%.*s': expected native, "

@@ -155,15 +155,33 @@ call_snapshot(struct call_async *as, struct conn *c)
 	as->call.name = as->name;
 	as->call.protocol = dispatch_protocol(c);
 	as->call.encoding = c->encoding;
-	as->ctx.http = c->proto == CONN_PROTO_HTTP;
+	as->ctx.http = c->proto->http;
 	as->ctx.encoding = c->encoding;
 	as->ctx.resp3 = c->resp3;
-	if (as->ctx.http) {
-		as->ctx.route = c->route;
-		if (c->route.origin != NULL)
-			as->ctx.route.origin = strdup(c->route.origin);
+	if (as->ctx.http && c->route != NULL) {
+		as->ctx.route = *c->route;
+		if (c->route->origin != NULL)
+			as->ctx.route.origin = strdup(c->route->origin);
 	}
 }
+
+static void
+call_slot_drained(void *arg, size_t backlog)
+{
+	call_drained(arg, backlog);
+}
+
+static void
+call_slot_orphaned(void *arg)
+{
+	call_orphan(arg);
+}
+
+/* What the conn tells a call of its slot. */
+static const struct conn_slot_owner call_slot_owner = {
+    .drained = call_slot_drained,
+    .orphaned = call_slot_orphaned,
+};
 
 /*
  * Creates the call of cmd for c's current request (worker thread), with
@@ -195,7 +213,7 @@ call_new(struct conn *c, const struct command *cmd, const char *args,
 	as->t0 = dispatch_usec();
 	as->max_stream = c->worker->limits.max_request_bytes;
 	as->max_output = c->worker->limits.max_output_bytes;
-	if ((as->slot = conn_reply_slot(c, as)) == NULL)
+	if ((as->slot = conn_reply_slot(c, &call_slot_owner, as)) == NULL)
 		goto fail;
 	as->conn = c;
 	atomic_store(&as->state, CALL_RUNNING);

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * conn - the connection layer shared by every codec.
+ * conn - the connection layer shared by every protocol (L2).
  *
- * Input: when the socket is readable, one readv of up to 64 KiB lands in
- * the input evbuffer and the codec's incremental parser serves every
- * whole request in it (each goes to dispatch, and only then is it
- * drained).  Output: replies are encoded straight into the output
+ * Input: when the socket is readable, one transport read of up to 64 KiB
+ * lands in the input evbuffer and the session's serve (struct
+ * conn_proto, picked by sniffing the first bytes) serves every whole
+ * request in it.  Output: replies are encoded straight into the output
  * evbuffer when nothing earlier is pending, otherwise queued on
  * c->pending (conn_reply.c) and flushed in order; at the end of the
  * batch the output is written at once, and a write event waits only for
@@ -13,7 +13,8 @@
  * would read 4 KiB at a time and toggle EPOLLOUT around every batch).  A
  * client whose unread output passes limits.max_output_bytes is dropped
  * (as Redis drops a client over its output buffer limit); other clients
- * never notice.
+ * never notice.  Nothing here knows RESP or HTTP (the sessions, L4),
+ * a call (the slot owner, L3) or the socket calls (the transport).
  */
 #include "autoconf.h"
 
@@ -22,8 +23,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
-
-#include <sys/uio.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -34,21 +33,14 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
-#include "call.h"
-#include "config.h"
 #include "conn.h"
-#include "convert.h"
-#include "dispatch.h"
 #include "log.h"
-#include "metrics.h"
-#include "multi.h"
+#include "transport.h"
 #include "util.h"
 #include "worker.h"
 
-/* The longest HTTP method sniffing accepts. */
-#define CONN_METHOD_MAX       20
-#define CONN_HTTP_MAX_HEADER  16384
-#define CONN_HTTP_MAX_HEADERS 100
+/* The most bytes sniffing looks at (an HTTP method, a space, a '/'). */
+#define CONN_SNIFF_MAX 22
 /* How long a closing connection may take to read its last reply when no
  * idle timeout is set. */
 #define CONN_LINGER_S 30
@@ -100,8 +92,8 @@ conn_on_sent(
 		return;
 	atomic_fetch_add_explicit(&worker_stats.net_output_bytes,
 	    info->n_deleted, memory_order_relaxed);
-	if ((r = TAILQ_FIRST(&c->pending)) != NULL && r->call != NULL)
-		call_drained(r->call,
+	if ((r = TAILQ_FIRST(&c->pending)) != NULL && r->owner != NULL)
+		r->owner->drained(r->arg,
 		    evbuffer_get_length(buf) + evbuffer_get_length(r->buf));
 }
 
@@ -110,7 +102,8 @@ conn_on_sent(
  * unless c is closing or has paused reading, room to write while output
  * waits.  The timeout is limits.idle_timeout (no byte read, or none of
  * the output taken); a closing conn without one lingers CONN_LINGER_S.
- * The event is changed only when that changes.
+ * What the transport waits for (io_want) is added.  The event is changed
+ * only when that changes.
  */
 void
 conn_arm(struct conn *c)
@@ -123,6 +116,7 @@ conn_arm(struct conn *c)
 		what |= EV_READ;
 	if (c->writing)
 		what |= EV_WRITE;
+	what |= c->io_want;
 	if (what == c->armed)
 		return;
 	event_del(c->ev);
@@ -139,29 +133,36 @@ conn_arm(struct conn *c)
 }
 
 /*
- * A request took longer than limits.header_timeout to arrive: 408 for
- * HTTP, then close (RESP just closes, as there is no reply to send).
+ * A request took longer than limits.header_timeout to arrive: the
+ * session answers (HTTP 408) and/or closes; before a protocol is known,
+ * the conn just closes.
  */
 static void
 conn_on_deadline(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
-	struct duet_err err;
 
 	(void)fd;
 	(void)what;
 	log_debug(
 	    "client %" PRIu64 " too slow sending a request: closed", c->id);
-	if (c->proto != CONN_PROTO_HTTP) {
+	if (c->proto == NULL) {
 		conn_free(c);
 		return;
 	}
-	util_err_set(&err, "ERR", "request not received in time");
-	err.status = 408;
-	route_ctx_reset(&c->route, 1);
-	conn_close_after_reply(c);
-	conn_reply_error(c, &err);
-	conn_free_if_done(c);
+	c->proto->timeout(c);
+}
+
+/*
+ * Whether c is midway through a request: input left unparsed, or a
+ * request its session has begun.
+ */
+static int
+conn_midway(const struct conn *c)
+{
+	if (c->in != NULL && evbuffer_get_length(c->in) > 0)
+		return 1;
+	return c->proto != NULL && c->proto->midway(c);
 }
 
 /*
@@ -172,8 +173,7 @@ conn_on_deadline(evutil_socket_t fd, short what, void *arg)
 static void
 conn_update_deadline(struct conn *c, uint64_t served)
 {
-	int partial = (c->in != NULL && evbuffer_get_length(c->in) > 0) ||
-	    (c->proto == CONN_PROTO_HTTP && c->p.http.state != HTTP_ST_HEAD);
+	int partial = conn_midway(c);
 	uint64_t ms = c->worker->limits.header_timeout_ms;
 	struct timeval tv;
 
@@ -195,12 +195,14 @@ conn_update_deadline(struct conn *c, uint64_t served)
 
 /*
  * Creates the conn for an accepted socket, owned by worker w, which links
- * it into its list.  protocols: the CONFIG_PROTO_* its listener serves.
+ * it into its list.  t: the transport its listener chose; protos (nprotos
+ * of them, static like t): the protocols it serves, in sniffing order.
  * Returns NULL (socket closed) on failure.
  */
 struct conn *
 conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
-    const char *local, unsigned protocols)
+    const char *local, const struct transport *t,
+    const struct conn_proto *const *protos, size_t nprotos)
 {
 	struct conn *c;
 	int one = 1;
@@ -210,6 +212,7 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 		return NULL;
 	}
 	c->fd = fd;
+	c->transport = t;
 	c->out = evbuffer_new();
 	c->ev = event_new(w->base, fd, EV_READ | EV_PERSIST, conn_on_io, c);
 	if (c->out == NULL || c->ev == NULL) {
@@ -223,7 +226,8 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 	c->created = c->last_active = time(NULL);
 	conn_format_addr(sa, c->peer, sizeof(c->peer));
 	snprintf(c->local, sizeof(c->local), "%s", local);
-	c->protocols = protocols;
+	c->protos = protos;
+	c->nprotos = nprotos;
 	TAILQ_INIT(&c->pending);
 	evbuffer_add_cb(c->out, conn_on_sent, c);
 	conn_arm(c);
@@ -240,6 +244,8 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 static void
 conn_release(struct conn *c)
 {
+	if (c->transport != NULL)
+		c->transport->shutdown(c);
 	if (c->ev != NULL)
 		event_free(c->ev);
 	if (c->in != NULL)
@@ -248,7 +254,6 @@ conn_release(struct conn *c)
 		evbuffer_free(c->out);
 	evutil_closesocket(c->fd);
 	free(c->name);
-	multi_free(c->multi);
 	free(c);
 }
 
@@ -266,19 +271,16 @@ conn_free(struct conn *c)
 	TAILQ_REMOVE(&c->worker->conns, c, entry);
 	while ((r = TAILQ_FIRST(&c->pending)) != NULL) {
 		TAILQ_REMOVE(&c->pending, r, entry);
-		if (r->call != NULL)
-			call_orphan(r->call);
+		if (r->owner != NULL)
+			r->owner->orphaned(r->arg);
 		evbuffer_free(r->buf);
 		free(r);
 		c->npending--;
 	}
 	if (c->deadline != NULL)
 		event_free(c->deadline);
-	if (c->proto == CONN_PROTO_RESP)
-		resp_parser_fini(&c->p.resp);
-	else if (c->proto == CONN_PROTO_HTTP)
-		http_parser_fini(&c->p.http);
-	route_ctx_reset(&c->route, 0);
+	if (c->proto != NULL)
+		c->proto->fini(c);
 	conn_release(c);
 	atomic_fetch_sub(&worker_stats.connections, 1);
 }
@@ -306,44 +308,12 @@ conn_push(struct conn *c)
 {
 	if (c->in_read || c->writing || evbuffer_get_length(c->out) == 0)
 		return;
-	if ((evbuffer_write(c->out, c->fd) == -1 && errno != EAGAIN &&
+	if ((c->transport->write(c, c->out) == -1 && errno != EAGAIN &&
 	        errno != EINTR) ||
 	    evbuffer_get_length(c->out) > 0) {
 		c->writing = 1;
 		conn_arm(c);
 	}
-}
-
-/*
- * Reads what the socket holds, up to CONN_READ_MAX, into the input (a
- * pipelined batch in one readv; libevent 2.1's bufferevent would read 4
- * KiB at a time, each after an ioctl).  Returns the bytes read, 0 at end
- * of file, or -1 (errno set; EAGAIN: nothing yet).
- */
-static ssize_t
-conn_read(struct conn *c, struct evbuffer *in)
-{
-	struct evbuffer_iovec v[2];
-	ssize_t n;
-	int nv;
-
-	if ((nv = evbuffer_reserve_space(in, CONN_READ_MAX, v, 2)) <= 0) {
-		errno = ENOMEM;
-		return -1;
-	}
-	n = readv(c->fd, (struct iovec *)v, nv);
-	if (n <= 0) {
-		evbuffer_commit_space(in, v, 0);
-		return n;
-	}
-	if ((size_t)n <= v[0].iov_len) {
-		v[0].iov_len = (size_t)n;
-		nv = 1;
-	} else {
-		v[1].iov_len = (size_t)n - v[0].iov_len;
-	}
-	evbuffer_commit_space(in, v, nv);
-	return n;
 }
 
 /*
@@ -375,45 +345,6 @@ conn_free_if_done(struct conn *c)
 }
 
 /*
- * Builds the request for a parsed RESP command and dispatches it.  Like
- * Redis, a "command" that is an HTTP method or header is an attack from a
- * web page (cross-protocol scripting): it gets no reply, only a close.
- */
-static void
-conn_dispatch_resp(struct conn *c)
-{
-	struct request req = {0};
-	const struct resp_arg *a0 = &c->p.resp.argv[0];
-
-	if (util_strcaseeq(a0->ptr, a0->len, "POST") ||
-	    util_strcaseeq(a0->ptr, a0->len, "Host:")) {
-		log_warnx("client %" PRIu64 " (%s) sent %.*s on RESP: possible "
-		          "cross-protocol attack, closed",
-		    c->id, c->peer, (int)a0->len, a0->ptr);
-		conn_close_after_reply(c);
-		return;
-	}
-
-	req.name = c->p.resp.argv[0].ptr;
-	req.namelen = c->p.resp.argv[0].len;
-	req.argc = c->p.resp.argc - 1;
-	req.argv = c->p.resp.argv + 1;
-	switch (c->encoding) {
-	case CONN_ENC_MSGPACK:
-		req.kind = REQUEST_MSGPACK;
-		break;
-	case CONN_ENC_JSON:
-		req.kind = REQUEST_JSON;
-		break;
-	default:
-		req.kind = REQUEST_TEXT;
-		break;
-	}
-	c->last_active = time(NULL);
-	dispatch_request(c, &req);
-}
-
-/*
  * Whether c has more unread output than its limit allows.
  */
 static int
@@ -425,9 +356,10 @@ conn_output_over_limit(struct conn *c)
 }
 
 /*
- * Drops c if its unread output passed the limit.  Returns -1 if so.
+ * Drops c if its unread output passed the limit (sessions call it after
+ * each request).  Returns -1 if so.
  */
-static int
+int
 conn_check_output(struct conn *c)
 {
 	if (!conn_output_over_limit(c))
@@ -435,7 +367,7 @@ conn_check_output(struct conn *c)
 	/* Unread is what the socket does not take now (a write error is
 	 * met again by the usual path). */
 	if (!c->writing)
-		(void)evbuffer_write(c->out, c->fd);
+		(void)c->transport->write(c, c->out);
 	if (!conn_output_over_limit(c))
 		return 0;
 	log_warnx("client %" PRIu64 " (%s) dropped: output over %" PRIu64
@@ -447,15 +379,13 @@ conn_check_output(struct conn *c)
 
 /*
  * During a graceful shutdown: whether this request may still be served
- * (one begun before the shutdown) or is refused with "shutting down"
- * (503 on HTTP).  Either way the connection closes after the reply.
- * Returns 1 if refused.
+ * (one begun before the shutdown) or is to be refused with "shutting
+ * down" by the session.  Either way the connection closes after the
+ * reply.  Returns 1 if refused.
  */
-static int
-conn_drain_refuses(struct conn *c, int minor)
+int
+conn_drain_refuses(struct conn *c)
 {
-	struct duet_err err;
-
 	/* Per worker: requests it read before its drain began are served. */
 	if (!c->worker->draining)
 		return 0;
@@ -464,11 +394,16 @@ conn_drain_refuses(struct conn *c, int minor)
 		c->drain_grace = 0;
 		return 0;
 	}
-	util_err_set(&err, "ERR", "shutting down");
-	err.status = 503;
-	route_ctx_reset(&c->route, minor);
-	conn_reply_error(c, &err);
 	return 1;
+}
+
+/*
+ * Counts n bytes of requests read (INFO's total_net_input_bytes).
+ */
+void
+conn_count_input(size_t n)
+{
+	atomic_fetch_add(&worker_stats.net_input_bytes, n);
 }
 
 /*
@@ -479,10 +414,7 @@ conn_drain_refuses(struct conn *c, int minor)
 void
 conn_drain(struct conn *c)
 {
-	int midway = (c->in != NULL && evbuffer_get_length(c->in) > 0) ||
-	    (c->proto == CONN_PROTO_HTTP && c->p.http.state != HTTP_ST_HEAD);
-
-	if (midway) {
+	if (conn_midway(c)) {
 		c->drain_grace = 1;
 		return;
 	}
@@ -492,154 +424,35 @@ conn_drain(struct conn *c)
 }
 
 /*
- * Serves every whole RESP request in the input.  Returns -1 if c was
- * freed.
- */
-static int
-conn_process_resp(struct conn *c, struct evbuffer *in)
-{
-	struct resp_limits lim = {
-	    .max_args = c->worker->limits.max_args,
-	    .max_request_bytes = c->worker->limits.max_request_bytes,
-	};
-	struct duet_err err;
-
-	while (!c->closing) {
-		switch (resp_parse(&c->p.resp, in, &lim, &err)) {
-		case RESP_MORE:
-			return 0;
-		case RESP_ERROR:
-			log_debug("client %" PRIu64 ": %s", c->id, err.msg);
-			conn_reply_error(c, &err);
-			conn_close_after_reply(c);
-			return 0;
-		case RESP_DONE:
-			c->nrequests++;
-			if (!conn_drain_refuses(c, 1))
-				conn_dispatch_resp(c);
-			atomic_fetch_add(
-			    &worker_stats.net_input_bytes, c->p.resp.reqlen);
-			resp_consume(&c->p.resp, in);
-			break;
-		}
-		if (conn_check_output(c) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-/*
- * Answers 100 Continue, or the final status, to a request that waits
- * for it before sending its body.
- */
-static void
-conn_http_expect(struct conn *c)
-{
-	struct http_request *req = &c->p.http.req;
-
-	if (!req->expect_continue || !http_body_pending(&c->p.http))
-		return;
-	req->expect_continue = 0; /* answered once */
-	if (route_expect(c, req) == 0)
-		http_add_continue(c->out, req->minor);
-	/* Sent at the end of this read (conn_push). */
-}
-
-/*
- * Serves every whole HTTP request in the input.  Returns -1 if c was
- * freed.
- */
-static int
-conn_process_http(struct conn *c, struct evbuffer *in)
-{
-	struct http_limits lim = {
-	    .max_request_bytes = c->worker->limits.max_request_bytes,
-	    .max_header_bytes = CONN_HTTP_MAX_HEADER,
-	    .max_headers = CONN_HTTP_MAX_HEADERS,
-	};
-	struct duet_err err;
-
-	while (!c->closing) {
-		switch (http_parse(&c->p.http, in, &lim, &err)) {
-		case HTTP_PARSE_MORE:
-			conn_http_expect(c);
-			return 0;
-		case HTTP_PARSE_ERROR:
-			log_debug("client %" PRIu64 ": %s", c->id, err.msg);
-			route_ctx_reset(&c->route, 1);
-			conn_close_after_reply(c);
-			conn_reply_error(c, &err);
-			return 0;
-		case HTTP_PARSE_DONE:
-			c->nrequests++;
-			c->last_active = time(NULL);
-			if (!conn_drain_refuses(c, c->p.http.req.minor))
-				route_request(c, &c->p.http.req);
-			if (!c->p.http.req.keep_alive)
-				conn_close_after_reply(c);
-			http_consume(&c->p.http);
-			break;
-		}
-		if (conn_check_output(c) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-/*
- * Whether the first bytes read as the start of an HTTP request line:
- * 1 to 20 upper-case letters, a space, then '/' or '*'.  Returns 1 (HTTP),
- * 0 (not HTTP) or -1 (too few bytes to tell).
- */
-static int
-conn_looks_http(const char *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len && i <= CONN_METHOD_MAX; i++) {
-		if (p[i] == ' ')
-			break;
-		if (p[i] < 'A' || p[i] > 'Z')
-			return 0;
-	}
-	if (i == 0 || i > CONN_METHOD_MAX)
-		return 0;
-	if (i + 1 >= len)
-		return -1;
-	return p[i + 1] == '/' || p[i + 1] == '*';
-}
-
-/*
- * Picks the connection's protocol from its first bytes: what starts like
- * an HTTP request line is HTTP, anything else RESP (so an inline
- * "GET foo" stays RESP).  Deciding from the start of the line, not the
- * whole of it, keeps a long request line from being read as RESP inline
- * commands (a browser could otherwise send RESP commands in a body).  A
- * listener that serves one protocol only gets that one.  Returns 0 when
- * decided, 1 when more bytes are needed.
+ * Picks the connection's protocol from its first bytes: the first of the
+ * listener's protocols whose sniff says yes (a listener with one takes it
+ * unasked), and sets up its session.  Returns 0 when decided, 1 when more
+ * bytes are needed, -1 if c was freed.
  */
 static int
 conn_sniff(struct conn *c, struct evbuffer *in)
 {
-	size_t len = evbuffer_get_length(in);
-	unsigned char first[CONN_METHOD_MAX + 2];
-	int http;
+	char first[CONN_SNIFF_MAX];
+	size_t i, len = evbuffer_get_length(in);
+	const struct conn_proto *p = NULL;
+	int yes;
 
 	if (len == 0)
 		return 1;
-	if (c->protocols == CONFIG_PROTO_RESP ||
-	    c->protocols == CONFIG_PROTO_HTTP) {
-		http = c->protocols == CONFIG_PROTO_HTTP;
-	} else {
-		len = evbuffer_copyout(in, first, sizeof(first));
-		if ((http = conn_looks_http((const char *)first, len)) == -1)
+	if (c->nprotos == 1)
+		p = c->protos[0];
+	len = evbuffer_copyout(in, first, sizeof(first));
+	for (i = 0; p == NULL && i < c->nprotos; i++) {
+		if ((yes = c->protos[i]->sniff(first, len)) == -1)
 			return 1;
+		if (yes)
+			p = c->protos[i];
 	}
-	c->proto = http ? CONN_PROTO_HTTP : CONN_PROTO_RESP;
-	if (http)
-		http_parser_init(&c->p.http);
-	else
-		resp_parser_init(&c->p.resp);
+	if (p == NULL || p->start(c) == -1) {
+		conn_free(c);
+		return -1;
+	}
+	c->proto = p;
 	return 0;
 }
 
@@ -650,20 +463,11 @@ conn_sniff(struct conn *c, struct evbuffer *in)
 static int
 conn_process(struct conn *c, struct evbuffer *in)
 {
+	int rv;
 
-	if (c->proto == CONN_PROTO_UNKNOWN && conn_sniff(c, in) == 1)
-		return 0;
-	if (c->proto == CONN_PROTO_HTTP) {
-		size_t before = evbuffer_get_length(in);
-		int rv = conn_process_http(c, in);
-
-		/* The HTTP parser drains what it has read (c may be gone). */
-		if (rv == 0)
-			atomic_fetch_add(&worker_stats.net_input_bytes,
-			    before - evbuffer_get_length(in));
-		return rv;
-	}
-	return conn_process_resp(c, in);
+	if (c->proto == NULL && (rv = conn_sniff(c, in)) != 0)
+		return rv == 1 ? 0 : -1;
+	return c->proto->serve(c, in);
 }
 
 /*
@@ -697,7 +501,7 @@ conn_on_readable(struct conn *c)
 	uint64_t before = c->nrequests;
 	ssize_t n;
 
-	if ((n = conn_read(c, in)) <= 0) {
+	if ((n = c->transport->read(c, in, CONN_READ_MAX)) <= 0) {
 		if (n == 0)
 			conn_on_eof(c);
 		else if (errno != EAGAIN && errno != EINTR) {
@@ -766,7 +570,7 @@ conn_keep_input(struct conn *c, struct evbuffer *in)
 static int
 conn_on_writable(struct conn *c)
 {
-	if (evbuffer_write(c->out, c->fd) == -1 && errno != EAGAIN &&
+	if (c->transport->write(c, c->out) == -1 && errno != EAGAIN &&
 	    errno != EINTR) {
 		log_debug("client %" PRIu64 ": %s", c->id, strerror(errno));
 		conn_free(c);
@@ -790,6 +594,11 @@ conn_on_io(evutil_socket_t fd, short what, void *arg)
 		    c->writing ? "not reading its replies" : "idle");
 		conn_free(c);
 		return;
+	}
+	/* What the transport waited for came: it may go on either way. */
+	if (what & c->io_want) {
+		c->io_want = 0;
+		what |= EV_READ | (c->writing ? EV_WRITE : 0);
 	}
 	if ((what & EV_WRITE) && conn_on_writable(c) == -1)
 		return;
@@ -824,13 +633,45 @@ conn_describe(const struct conn *c, struct evbuffer *out)
 	    unixsock ? "U" : "", !c->closing && !unixsock ? "N" : "", qbuf,
 	    qbuf, c->npending, omem, sizeof(*c) + qbuf + omem,
 	    c->armed & EV_READ ? "r" : "", c->armed & EV_WRITE ? "w" : "",
-	    c->lastcmd != NULL ? c->lastcmd->name : "NULL", c->resp3 ? 3 : 2,
+	    c->lastcmd != NULL ? c->lastcmd : "NULL", c->resp3 ? 3 : 2,
 	    c->ncommands,
 	    c->encoding == CONN_ENC_MSGPACK    ? "msgpack"
 	        : c->encoding == CONN_ENC_JSON ? "json"
 	                                       : "native",
-	    c->proto == CONN_PROTO_HTTP       ? "http"
-	        : c->proto == CONN_PROTO_RESP ? "resp"
-	                                      : "unknown",
-	    c->worker->index);
+	    c->proto != NULL ? c->proto->name : "unknown", c->worker->index);
+}
+
+/*
+ * CLIENT SETNAME, HELLO SETNAME, RESET: sets c's name to the len bytes
+ * at name (copied), or none when len is 0.  Returns 0, or -1 when out of
+ * memory (the name is unchanged).
+ */
+int
+conn_set_name(struct conn *c, const char *name, size_t len)
+{
+	char *copy = NULL;
+
+	if (len > 0 && (copy = strndup(name, len)) == NULL)
+		return -1;
+	free(c->name);
+	c->name = copy;
+	return 0;
+}
+
+/*
+ * CLIENT ENCODING, RESET: how c's later requests and replies are encoded.
+ */
+void
+conn_set_encoding(struct conn *c, enum conn_encoding encoding)
+{
+	c->encoding = encoding;
+}
+
+/*
+ * HELLO, RESET: whether c's replies use RESP3 types.
+ */
+void
+conn_set_resp3(struct conn *c, int resp3)
+{
+	c->resp3 = resp3 != 0;
 }

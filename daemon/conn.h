@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * conn - one client connection: its socket and buffers, timeouts and byte
- * limits, the protocol sniffed from the first bytes, the codec's parser state,
- * and the FIFO of pending replies that keeps pipelined replies in request order
- * whichever call finishes first.  Owned by its worker.
+ * conn - one client connection (L2): its socket and transport, buffers,
+ * timeouts and byte limits, the protocol sniffed from the first bytes, and
+ * the FIFO of pending replies that keeps pipelined replies in request
+ * order whichever call finishes first.  Owned by its worker.  What the
+ * bytes mean is left to the session the protocol installs (struct
+ * conn_proto, L4), who fills a late reply to its slot's owner (struct
+ * conn_slot_owner, L3), and the socket calls to the transport.
  */
 #ifndef DUET_CONN_H
 #define DUET_CONN_H
@@ -19,18 +22,12 @@
 
 #include <msgpack.h>
 
-#include "http.h"
-#include "resp.h"
-#include "route.h"
-
 struct duet_err;
+struct evbuffer;
+struct route_ctx;
+struct transport;
 struct worker;
-
-enum conn_proto {
-	CONN_PROTO_UNKNOWN,
-	CONN_PROTO_RESP,
-	CONN_PROTO_HTTP,
-};
+struct conn;
 
 enum conn_encoding {
 	CONN_ENC_NATIVE,  /* RESP types, text arguments */
@@ -38,19 +35,54 @@ enum conn_encoding {
 	CONN_ENC_JSON,    /* each argument and reply one JSON text */
 };
 
-struct call_async;
-struct metrics_cmd;
-struct multi;
+/*
+ * A protocol a listener serves (L4 sessions implement it: resp_session.c,
+ * http_session.c).  The listener gives conn_new an ordered list; the
+ * first whose sniff says yes takes the connection (a listener with one
+ * takes it without sniffing), and its start gives the conn its session
+ * state (c->sess), which fini frees.
+ */
+struct conn_proto {
+	const char *name; /* CLIENT LIST's proto= */
+	int http;         /* replies are HTTP responses */
+	/* Whether the first bytes are this protocol's: 1 yes, 0 no, -1
+	 * too few bytes to tell. */
+	int (*sniff)(const char *p, size_t len);
+	/* Sets up c->sess.  Returns 0, or -1 (out of memory: c closes). */
+	int (*start)(struct conn *c);
+	/* Serves every whole request in in.  Returns -1 if c was freed. */
+	int (*serve)(struct conn *c, struct evbuffer *in);
+	/* Whether a request is half read (drain waits for it, the request
+	 * deadline runs), beyond input left unparsed. */
+	int (*midway)(const struct conn *c);
+	/* limits.header_timeout passed midway through a request: answers
+	 * and/or closes (c may be freed). */
+	void (*timeout)(struct conn *c);
+	/* Frees c->sess (c is being freed). */
+	void (*fini)(struct conn *c);
+};
+
+/*
+ * Who fills a reply slot that outlives its request (call.c's calls), told
+ * by the conn: drained, when the slot is at the head of the queue and
+ * the output went down to backlog unsent bytes; orphaned, when the conn
+ * is freed with the slot still owed (the owner must not touch it again).
+ */
+struct conn_slot_owner {
+	void (*drained)(void *arg, size_t backlog);
+	void (*orphaned)(void *arg);
+};
 
 /*
  * A reply that must wait for an earlier one to be written, or the place
- * kept for the reply of a call still running (call != NULL).
+ * kept for the reply of a call still running (owner != NULL).
  */
 struct conn_reply {
 	TAILQ_ENTRY(conn_reply) entry;
-	struct evbuffer *buf;    /* owned: the encoded reply (so far) */
-	int done;                /* buf is complete */
-	struct call_async *call; /* borrowed: the call filling it, or NULL */
+	struct evbuffer *buf; /* owned: the encoded reply (so far) */
+	int done;             /* buf is complete */
+	const struct conn_slot_owner *owner; /* the slot's filler, or NULL */
+	void *arg;                           /* borrowed: owner's argument */
 };
 
 /* How a reply is encoded: the request's protocol and settings. */
@@ -64,15 +96,24 @@ struct conn_enc {
 };
 
 struct conn {
-	TAILQ_ENTRY(conn) entry; /* in the worker's list */
-	struct worker *worker;   /* borrowed: owns this conn */
-	evutil_socket_t fd;      /* owned: the socket */
-	struct evbuffer *in;     /* owned: a partial request, or NULL */
-	struct evbuffer *out;    /* owned: bytes to write */
-	struct event *ev;        /* owned: EV_READ and/or EV_WRITE (conn_arm) */
-	short armed;             /* what ev waits for */
+	TAILQ_ENTRY(conn) entry;           /* in the worker's list */
+	struct worker *worker;             /* borrowed: owns this conn */
+	evutil_socket_t fd;                /* owned: the socket */
+	const struct transport *transport; /* borrowed (static) */
+	struct evbuffer *in;  /* owned: a partial request, or NULL */
+	struct evbuffer *out; /* owned: bytes to write */
+	struct event *ev;     /* owned: EV_READ and/or EV_WRITE (conn_arm) */
+	short armed;          /* what ev waits for */
+	short io_want;        /* what the transport waits for (TLS) */
 	uint64_t id;
-	enum conn_proto proto;
+	/* borrowed (static): the sniffed protocol, or NULL until then */
+	const struct conn_proto *proto;
+	/* borrowed (static): the listener's protocols, in sniffing order */
+	const struct conn_proto *const *protos;
+	size_t nprotos;
+	void *sess; /* owned by proto: its session state, or NULL */
+	/* borrowed from the HTTP session: the current response's settings */
+	const struct route_ctx *route;
 	enum conn_encoding encoding;
 	int resp3;
 	int closing;            /* close once output is written */
@@ -84,26 +125,20 @@ struct conn {
 	uint64_t nrequests;     /* requests parsed */
 	int drain_grace;        /* shutting down: may finish one request */
 	char *name;             /* owned: CLIENT SETNAME, or NULL */
-	struct multi *multi;    /* owned: the queue after MULTI, or NULL */
 	char peer[64];          /* "127.0.0.1:5555", "unix" */
 	char local[64];         /* the listener's address */
 	time_t created;
 	time_t last_active;
 	uint64_t ncommands;
-	/* borrowed, lives as long as the process: the last command's
-	 * counters (and name), or NULL */
-	const struct metrics_cmd *lastcmd;
-	unsigned protocols; /* CONFIG_PROTO_* the listener allows */
-	union {
-		struct resp_parser resp;  /* CONN_PROTO_RESP */
-		struct http_parser http;  /* CONN_PROTO_HTTP */
-	} p;                              /* the codec's parser state */
-	struct route_ctx route;           /* HTTP: the current response */
+	/* borrowed, lives as long as the process: the last command's name,
+	 * or NULL */
+	const char *lastcmd;
 	TAILQ_HEAD(, conn_reply) pending; /* owned replies, in order */
 };
 
 struct conn *conn_new(struct worker *w, evutil_socket_t fd,
-    const struct sockaddr *sa, const char *local, unsigned protocols);
+    const struct sockaddr *sa, const char *local, const struct transport *t,
+    const struct conn_proto *const *protos, size_t nprotos);
 void conn_free(struct conn *c);
 void conn_reply_value(struct conn *c, int encoding, const msgpack_object *o,
     const char *mp, size_t len);
@@ -116,13 +151,20 @@ int conn_free_if_done(struct conn *c);
 void conn_push(struct conn *c);
 void conn_arm(struct conn *c);
 void conn_resume_reading(struct conn *c);
+int conn_check_output(struct conn *c);
+int conn_drain_refuses(struct conn *c);
+void conn_count_input(size_t n);
+int conn_set_name(struct conn *c, const char *name, size_t len);
+void conn_set_encoding(struct conn *c, enum conn_encoding encoding);
+void conn_set_resp3(struct conn *c, int resp3);
 
 /* conn_reply.c: the reply queue. */
 void conn_encode_value(const struct conn_enc *enc, struct evbuffer *out,
     const msgpack_object *o, const char *mp, size_t len);
 void conn_encode_error(const struct conn_enc *enc, struct evbuffer *out,
     const struct duet_err *err);
-struct conn_reply *conn_reply_slot(struct conn *c, struct call_async *call);
+struct conn_reply *conn_reply_slot(
+    struct conn *c, const struct conn_slot_owner *owner, void *arg);
 int conn_reply_slot_done(struct conn *c, struct conn_reply *r);
 void conn_flush_pending(struct conn *c);
 void conn_drain(struct conn *c);

@@ -17,9 +17,9 @@
 
 #include <event2/buffer.h>
 
-#include "call.h"
 #include "conn.h"
 #include "convert.h"
+#include "resp.h"
 #include "route.h"
 #include "util.h"
 #include "worker.h"
@@ -82,12 +82,12 @@ conn_encode_error(const struct conn_enc *enc, struct evbuffer *out,
 }
 
 /*
- * Appends a slot to the queue: a finished one (call NULL) for a reply
- * written now behind pending ones, or the place of call's reply.  Returns
- * NULL on allocation failure.
+ * Appends a slot to the queue: a finished one (owner NULL) for a reply
+ * written now behind pending ones, or the place of a reply owner fills
+ * later (arg is owner's, borrowed).  Returns NULL on allocation failure.
  */
 struct conn_reply *
-conn_reply_slot(struct conn *c, struct call_async *call)
+conn_reply_slot(struct conn *c, const struct conn_slot_owner *owner, void *arg)
 {
 	struct conn_reply *r;
 
@@ -97,8 +97,9 @@ conn_reply_slot(struct conn *c, struct call_async *call)
 		free(r);
 		return NULL;
 	}
-	r->done = call == NULL;
-	r->call = call;
+	r->done = owner == NULL;
+	r->owner = owner;
+	r->arg = arg;
 	TAILQ_INSERT_TAIL(&c->pending, r, entry);
 	c->npending++;
 	return r;
@@ -116,7 +117,7 @@ conn_reply_target(struct conn *c)
 
 	if (TAILQ_EMPTY(&c->pending))
 		return c->out;
-	if ((r = conn_reply_slot(c, NULL)) == NULL)
+	if ((r = conn_reply_slot(c, NULL, NULL)) == NULL)
 		return NULL;
 	return r->buf;
 }
@@ -137,8 +138,9 @@ conn_flush_pending(struct conn *c)
 			evbuffer_add_buffer(out, r->buf);
 		if (!r->done) {
 			conn_push(c);
-			if (r->call != NULL)
-				call_drained(r->call, evbuffer_get_length(out));
+			if (r->owner != NULL)
+				r->owner->drained(
+				    r->arg, evbuffer_get_length(out));
 			return;
 		}
 		TAILQ_REMOVE(&c->pending, r, entry);
@@ -158,7 +160,7 @@ int
 conn_reply_slot_done(struct conn *c, struct conn_reply *r)
 {
 	r->done = 1;
-	r->call = NULL;
+	r->owner = NULL;
 	conn_flush_pending(c);
 	return conn_free_if_done(c);
 }
@@ -170,8 +172,8 @@ conn_reply_slot_done(struct conn *c, struct conn_reply *r)
 static struct conn_enc
 conn_enc_now(const struct conn *c, int encoding)
 {
-	struct conn_enc enc = {c->proto == CONN_PROTO_HTTP, encoding, c->resp3,
-	    c->closing, &c->route, c->worker->limits.max_output_bytes};
+	struct conn_enc enc = {c->proto != NULL && c->proto->http, encoding,
+	    c->resp3, c->closing, c->route, c->worker->limits.max_output_bytes};
 
 	return enc;
 }

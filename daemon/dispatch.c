@@ -26,7 +26,6 @@
 #include "dispatch.h"
 #include "log.h"
 #include "metrics.h"
-#include "multi.h"
 #include "plugin.h"
 #include "pool.h"
 #include "registry.h"
@@ -98,7 +97,7 @@ dispatch_usec(void)
 static enum metrics_proto
 dispatch_proto(const struct conn *c)
 {
-	return c->proto == CONN_PROTO_HTTP ? METRICS_HTTP : METRICS_RESP;
+	return c->proto->http ? METRICS_HTTP : METRICS_RESP;
 }
 
 /*
@@ -107,7 +106,7 @@ dispatch_proto(const struct conn *c)
 const char *
 dispatch_protocol(const struct conn *c)
 {
-	if (c->proto == CONN_PROTO_HTTP)
+	if (c->proto->http)
 		return "http";
 	return c->resp3 ? "resp3" : "resp2";
 }
@@ -182,31 +181,37 @@ dispatch_reply(struct conn *c, struct duet_call *call)
 }
 
 /*
- * Serves one request of c: lookup, checks, conversion, handler, reply.
- * The reply is queued on c in request order.  req is borrowed and not
- * used after return.
+ * Answers a request refused once its command was known, and counts it
+ * as a failed call of cmd.
  */
-void
-dispatch_request(struct conn *c, const struct request *req)
+static void
+dispatch_refuse(
+    struct conn *c, const struct command *cmd, const struct duet_err *err)
 {
-	struct worker *w = c->worker;
+	conn_reply_error(c, err);
+	metrics_observe(cmd->stats, dispatch_proto(c), 0, 1);
+}
+
+/*
+ * Admits req of c from its name alone, as soon as the session knows it:
+ * the command exists, may be called over c's protocol, and (HTTP GET) is
+ * READONLY.  Returns the command, or NULL after answering the refusal.
+ * req is borrowed.
+ */
+const struct command *
+dispatch_admit(struct conn *c, const struct request *req)
+{
+	struct registry *reg = worker_registry(c->worker);
 	const struct command *cmd;
-	struct registry *reg = worker_registry(w);
-	struct duet_call call;
 	struct duet_err err;
-	msgpack_object args;
-	uint64_t t0;
-	size_t off = 0;
-	enum multi_action multi = MULTI_RUN;
 
 	atomic_fetch_add(&worker_stats.commands, 1);
 	if (reg == NULL ||
 	    (cmd = registry_lookup(reg, req->name, req->namelen)) == NULL) {
-		multi_refused(c);
 		dispatch_unknown(c, req);
-		goto done;
+		return NULL;
 	}
-	if (REGISTRY_CONN_ONLY(cmd) && c->proto == CONN_PROTO_HTTP) {
+	if (REGISTRY_CONN_ONLY(cmd) && c->proto->http) {
 		util_err_set(&err, "ERR",
 		    "'%s' acts on a RESP connection: it is not an HTTP "
 		    "operation",
@@ -220,24 +225,68 @@ dispatch_request(struct conn *c, const struct request *req)
 		err.status = 405;
 		goto refused;
 	}
-	memset(&call, 0, sizeof(call));
-	if (dispatch_bind_args(w, cmd, req, &call.present, &err) == -1)
-		goto refused;
-	if (c->multi != NULL && (multi = multi_take(c, cmd, req)) != MULTI_RUN)
-		goto done;
-	c->ncommands++;
-	/* CLIENT LIST's cmd=: the name's counters outlive any generation. */
-	c->lastcmd = cmd->stats;
-	if (cmd->flags & (DUET_BLOCKING | DUET_STREAM)) {
-		dispatch_async(c, cmd, call.present);
-		goto done;
-	}
+	return cmd;
+refused:
+	dispatch_refuse(c, cmd, &err);
+	return NULL;
+}
+
+/*
+ * Forgets the arguments bound for c's request (its worker's argument
+ * scratch and zone): after a call, or for a request that is not run
+ * (queued by MULTI).
+ */
+void
+dispatch_reset(struct conn *c)
+{
+	struct worker *w = c->worker;
+
+	w->args.size = 0;
+	msgpack_zone_clear(&w->zone);
+}
+
+/*
+ * Checks and converts req's arguments for cmd (admitted) into the
+ * worker's argument scratch; present gets a bit per argument given.
+ * Returns 0, or -1 after answering the refusal (nothing stays bound).
+ */
+int
+dispatch_bind(struct conn *c, const struct command *cmd,
+    const struct request *req, uint64_t *present)
+{
+	struct duet_err err;
+
+	*present = 0;
+	if (dispatch_bind_args(c->worker, cmd, req, present, &err) == 0)
+		return 0;
+	dispatch_refuse(c, cmd, &err);
+	dispatch_reset(c);
+	return -1;
+}
+
+/*
+ * Runs cmd inline, on the loop, with the bound arguments, and hands its
+ * reply to c.  Returns -1 if the arguments were refused.
+ */
+static int
+dispatch_inline(struct conn *c, const struct command *cmd, uint64_t present)
+{
+	struct worker *w = c->worker;
+	struct duet_call call;
+	struct duet_err err;
+	msgpack_object args;
+	size_t off = 0;
+	uint64_t t0;
+
 	if (msgpack_unpack(w->args.data, w->args.size, &off, &w->zone, &args) !=
 	    MSGPACK_UNPACK_SUCCESS) {
 		util_err_set(&err, "ERR", "arguments nested too deep");
 		err.status = 400;
-		goto refused;
+		dispatch_refuse(c, cmd, &err);
+		return -1;
 	}
+	memset(&call, 0, sizeof(call));
+	call.present = present;
 	call.conn = c;
 	call.cmd = cmd;
 	call.argv = args.via.array.ptr;
@@ -251,26 +300,54 @@ dispatch_request(struct conn *c, const struct request *req)
 	t0 = dispatch_usec();
 	dispatch_run(cmd, &call);
 	t0 = dispatch_usec() - t0;
-	if (call.deferred != NULL) {
-		/* The plugin answers later, through the copy. */
-		dispatch_scratch_reset(w);
-		goto done;
+	if (call.deferred == NULL) {
+		if (dispatch_reply(c, &call) == -1)
+			call.failed = 1;
+		metrics_observe(cmd->stats, dispatch_proto(c), t0, call.failed);
 	}
-	if (dispatch_reply(c, &call) == -1)
-		call.failed = 1;
-	metrics_observe(cmd->stats, dispatch_proto(c), t0, call.failed);
+	/* Deferred: the plugin answers later, through the copy. */
 	dispatch_scratch_reset(w);
-	goto done;
-refused:
-	multi_refused(c);
-	conn_reply_error(c, &err);
-	metrics_observe(cmd->stats, dispatch_proto(c), 0, 1);
-done:
-	w->args.size = 0;
-	msgpack_zone_clear(&w->zone);
-	/* The queued commands are requests of their own. */
-	if (multi == MULTI_EXEC)
-		multi_exec(c);
+	return 0;
+}
+
+/*
+ * Runs cmd (admitted, its arguments bound by dispatch_bind) for c's
+ * request: inline, on the pool, or as a stream; the reply is queued on c
+ * in request order.  The bound arguments are forgotten on return.
+ * Returns -1 if the request was refused (answered).
+ */
+int
+dispatch_call(struct conn *c, const struct command *cmd, uint64_t present)
+{
+	int rv = 0;
+
+	c->ncommands++;
+	/* CLIENT LIST's cmd=: the name outlives any generation. */
+	c->lastcmd = cmd->stats->name;
+	if (cmd->flags & (DUET_BLOCKING | DUET_STREAM))
+		dispatch_async(c, cmd, present);
+	else
+		rv = dispatch_inline(c, cmd, present);
+	dispatch_reset(c);
+	return rv;
+}
+
+/*
+ * Serves one request of c: admit, bind, run (see above).  The reply is
+ * queued on c in request order.  req is borrowed and not used after
+ * return.  Returns -1 if the request was refused (answered), so that a
+ * session can note it (MULTI aborts at EXEC).
+ */
+int
+dispatch_request(struct conn *c, const struct request *req)
+{
+	const struct command *cmd;
+	uint64_t present;
+
+	if ((cmd = dispatch_admit(c, req)) == NULL ||
+	    dispatch_bind(c, cmd, req, &present) == -1)
+		return -1;
+	return dispatch_call(c, cmd, present);
 }
 
 /*

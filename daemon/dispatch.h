@@ -72,7 +72,12 @@ extern const struct duet_host dispatch_host_table;
 struct worker;
 
 const struct duet_host *dispatch_host(void);
-void dispatch_request(struct conn *c, const struct request *req);
+const struct command *dispatch_admit(struct conn *c, const struct request *req);
+int dispatch_bind(struct conn *c, const struct command *cmd,
+    const struct request *req, uint64_t *present);
+int dispatch_call(struct conn *c, const struct command *cmd, uint64_t present);
+void dispatch_reset(struct conn *c);
+int dispatch_request(struct conn *c, const struct request *req);
 void dispatch_run(const struct command *cmd, struct duet_call *call);
 uint64_t dispatch_usec(void);
 const char *dispatch_protocol(const struct conn *c);

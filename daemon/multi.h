@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * multi - several commands in one go: Redis's MULTI / EXEC / DISCARD on a
- * RESP connection (the queue hangs off the conn, allocated at MULTI), and
- * POST /batch over HTTP.  Either way the commands run back to back, in
+ * RESP connection (the queue is the RESP session's, allocated at MULTI),
+ * and POST /batch over HTTP.  Either way the commands run back to back, in
  * order, through dispatch, and their replies become one array.  A batch,
  * not an isolated transaction: other connections' commands may run
  * between them.
@@ -17,32 +17,16 @@
 
 #include <duet/plugin.h>
 
-struct command;
-struct multi;
 struct conn;
 struct duet_err;
-struct request;
 struct route_ctx;
-
-/* What dispatch does with a command while MULTI may be open. */
-enum multi_action {
-	MULTI_RUN,    /* run it now (no MULTI, or one MULTI does not queue) */
-	MULTI_QUEUED, /* queued (or refused) and answered */
-	MULTI_EXEC,   /* EXEC: run the queue once this request is done */
-};
 
 /* route_ctx.batch: the reply being written is an element of /batch. */
 #define MULTI_BATCH_FIRST 1 /* the first element */
 #define MULTI_BATCH_NEXT  2 /* a later one */
 
-enum multi_action multi_take(
-    struct conn *c, const struct command *cmd, const struct request *req);
-void multi_refused(struct conn *c);
-void multi_exec(struct conn *c);
-void multi_discard(struct conn *c);
-void multi_free(struct multi *m);
-
-void multi_batch(struct conn *c, const msgpack_object *body);
+void multi_batch(
+    struct conn *c, struct route_ctx *ctx, const msgpack_object *body);
 void multi_batch_value(const struct route_ctx *ctx, struct evbuffer *out,
     const msgpack_object *o, const char *mp, size_t len, size_t max);
 void multi_batch_error(const struct route_ctx *ctx, struct evbuffer *out,

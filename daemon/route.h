@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * route - what an HTTP request means: the built-in paths (/healthz,
- * /commands, /metrics), browser safety (Host, Origin, CORS preflight,
- * media types), turning the path, query or body into a dispatch request,
- * and encoding replies and errors as HTTP responses (JSON by default,
- * msgpack on request).  The HTTP framing itself is http.c's.
+ * route - encoding replies and errors as HTTP responses (JSON by default,
+ * msgpack on request), and the settings of the response to the current
+ * request (struct route_ctx, owned by the HTTP session).  What a request
+ * means is http_session.c's; the HTTP framing itself is http.c's.
  */
 #ifndef DUET_ROUTE_H
 #define DUET_ROUTE_H
@@ -15,9 +14,7 @@
 #include <event2/buffer.h>
 #include <msgpack.h>
 
-struct conn;
 struct duet_err;
-struct http_request;
 
 /* What the response to the current request needs to know. */
 struct route_ctx {
@@ -33,10 +30,11 @@ struct route_ctx {
 };
 
 void route_ctx_reset(struct route_ctx *ctx, int minor);
-void route_request(struct conn *c, struct http_request *req);
-int route_expect(struct conn *c, const struct http_request *req);
 void route_head(const struct route_ctx *ctx, int closing, struct evbuffer *out,
     int status, const char *ctype, int64_t content_length);
+void route_respond_ctx(const struct route_ctx *ctx, int closing,
+    struct evbuffer *out, int status, const char *ctype, const void *body,
+    size_t len);
 void route_reply_value(const struct route_ctx *ctx, int closing,
     struct evbuffer *out, const msgpack_object *o, const char *mp, size_t len,
     size_t max);

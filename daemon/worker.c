@@ -30,8 +30,11 @@
 
 #include "call.h"
 #include "conn.h"
+#include "http_session.h"
 #include "log.h"
 #include "registry.h"
+#include "resp_session.h"
+#include "transport.h"
 #include "worker.h"
 
 #define WORKER_BACKLOG 511
@@ -54,6 +57,37 @@ worker_reject(evutil_socket_t fd)
 	(void)n;
 	evutil_closesocket(fd);
 	atomic_fetch_add(&worker_stats.rejected_connections, 1);
+}
+
+/* A listener's protocols, in sniffing order (HTTP's sniff says no to
+ * what is not a request line; RESP takes the rest). */
+static const struct conn_proto *const worker_protos_both[] = {
+    &http_session_proto, &resp_session_proto};
+static const struct conn_proto *const worker_protos_resp[] = {
+    &resp_session_proto};
+static const struct conn_proto *const worker_protos_http[] = {
+    &http_session_proto};
+
+/*
+ * Takes an accepted socket up as a conn of w (on w's thread), with the
+ * transport and the protocols of a listener that serves protocols
+ * (CONFIG_PROTO_*).  Returns the conn, or NULL (socket closed).
+ */
+struct conn *
+worker_conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
+    const char *local, unsigned protocols)
+{
+	const struct conn_proto *const *protos = worker_protos_both;
+	size_t n = 2;
+
+	if (protocols == CONFIG_PROTO_RESP) {
+		protos = worker_protos_resp;
+		n = 1;
+	} else if (protocols == CONFIG_PROTO_HTTP) {
+		protos = worker_protos_http;
+		n = 1;
+	}
+	return conn_new(w, fd, sa, local, &transport_plain, protos, n);
 }
 
 static void worker_handoff(
@@ -87,7 +121,7 @@ worker_on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 			return;
 		}
 	}
-	conn_new(w, fd, sa, l->text, l->protocols);
+	worker_conn_new(w, fd, sa, l->text, l->protocols);
 }
 
 /*
@@ -134,8 +168,8 @@ worker_on_handoff(evutil_socket_t fd, short what, void *arg)
 		if (w->draining || w->base == NULL)
 			evutil_closesocket(h->fd);
 		else
-			conn_new(w, h->fd, (struct sockaddr *)&sun, h->text,
-			    h->protocols);
+			worker_conn_new(w, h->fd, (struct sockaddr *)&sun,
+			    h->text, h->protocols);
 		free(h);
 	}
 }

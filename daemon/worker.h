@@ -103,5 +103,7 @@ void worker_on_mail(evutil_socket_t fd, short what, void *arg);
 int worker_post(struct worker *w, event_callback_fn fn, void *arg);
 void worker_fini(struct worker *w);
 struct registry *worker_registry(struct worker *w);
+struct conn *worker_conn_new(struct worker *w, evutil_socket_t fd,
+    const struct sockaddr *sa, const char *local, unsigned protocols);
 
 #endif /* DUET_WORKER_H */

@@ -203,7 +203,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(worker_init(&w, 0, fuzz_conn_cf) == 0);
 	FUZZ_CHECK(socketpair(AF_UNIX,
 	               SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) == 0);
-	c = conn_new(
+	c = worker_conn_new(
 	    &w, sv[0], (struct sockaddr *)&sun, "fuzz", protocols[data[0] & 3]);
 	FUZZ_CHECK(c != NULL);
 	fuzz_conn_feed(&w, sv[1], data, size);

@@ -1,0 +1,777 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * http_session - the HTTP/1.1 session of a conn (L4): struct conn_proto
+ * for HTTP.  Runs http.c's parser over the input, answers Expect:
+ * 100-continue, refuses during a drain, and turns each request into a
+ * dispatch request (or a built-in path's response, builtin_http.c).
+ *
+ * A command is reached at /<name>: POST with a JSON or msgpack body (an
+ * array is positional, an object is named), or, for READONLY commands,
+ * GET with a query (named) or path segments (positional), converted from
+ * text like RESP words.  Browsers are kept from changing state on a
+ * user's behalf: a POST body must be JSON or msgpack (the types a page
+ * cannot send without a CORS preflight), a foreign Origin is refused, and
+ * a Host that is not an IP literal, localhost or allowed is refused (DNS
+ * rebinding).  Everything a request borrows from the parser is used
+ * before http_session_request returns.  Writing responses is left to
+ * route.c's encoders; bytes, timeouts and the reply queue to conn.
+ */
+#include "autoconf.h"
+
+#include <arpa/inet.h>
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <msgpack.h>
+
+#include "builtin_http.h"
+#include "conn.h"
+#include "convert.h"
+#include "dispatch.h"
+#include "http.h"
+#include "http_session.h"
+#include "log.h"
+#include "multi.h"
+#include "registry.h"
+#include "route.h"
+#include "util.h"
+#include "worker.h"
+
+/* The longest HTTP method sniffing accepts. */
+#define HTTP_SESSION_METHOD_MAX  20
+#define HTTP_SESSION_MAX_HEADER  16384
+#define HTTP_SESSION_MAX_HEADERS 100
+/* The longest Origin echoed back (longer ones are refused). */
+#define HTTP_SESSION_ORIGIN_MAX 255
+
+/* An HTTP conn's session state (c->sess): owned by the conn's proto. */
+struct http_session {
+	struct http_parser parser; /* the request being read */
+	struct route_ctx route;    /* the response to the current request */
+};
+
+static struct http_session *
+http_session_of(const struct conn *c)
+{
+	return c->sess;
+}
+
+/*
+ * Fails the current request with status and message.  Framing errors
+ * also close the connection after the response.
+ */
+static void http_session_fail(struct conn *c, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+http_session_fail(struct conn *c, int status, const char *fmt, ...)
+{
+	struct duet_err err;
+	va_list ap;
+
+	va_start(ap, fmt);
+	util_err_vset(&err, "ERR", fmt, ap);
+	va_end(ap);
+	err.status = status;
+	conn_reply_error(c, &err);
+}
+
+/*
+ * Whether s (not NUL-terminated) is in the list, ignoring case.
+ */
+static int
+http_session_listed(char *const *list, size_t n, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(list[i], "*") == 0 ||
+		    util_strcaseeq(s, len, list[i]))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A Host is fine when it is an IP literal, localhost, or allowed.
+ */
+static int
+http_session_host_ok(const struct worker *w, struct http_str host)
+{
+	char name[256];
+	unsigned char addr[16];
+	const char *colon;
+	size_t len = host.len;
+
+	if (host.len == 0)
+		return 1; /* HTTP/1.0 without Host: nothing to rebind */
+	if (host.ptr[0] == '[') {
+		colon = memchr(host.ptr, ']', host.len);
+		len = colon != NULL ? (size_t)(colon - host.ptr) - 1 : 0;
+		if (len == 0 || len >= sizeof(name))
+			return 0;
+		/* Only ":port" may follow the literal. */
+		if ((size_t)(colon - host.ptr) + 1 < host.len &&
+		    colon[1] != ':')
+			return 0;
+		memcpy(name, host.ptr + 1, len);
+		name[len] = '\0';
+		return inet_pton(AF_INET6, name, addr) == 1;
+	}
+	if ((colon = memchr(host.ptr, ':', host.len)) != NULL)
+		len = (size_t)(colon - host.ptr);
+	if (len == 0 || len >= sizeof(name))
+		return 0;
+	memcpy(name, host.ptr, len);
+	name[len] = '\0';
+	return inet_pton(AF_INET, name, addr) == 1 ||
+	    strcasecmp(name, "localhost") == 0 ||
+	    http_session_listed(w->allow_hosts, w->nallow_hosts, name, len);
+}
+
+/*
+ * An Origin is fine when allowed, or the daemon's own (same origin).
+ * Records it for the CORS headers of the response.
+ */
+static int
+http_session_origin_ok(struct conn *c, const struct http_request *req)
+{
+	const struct worker *w = c->worker;
+	struct http_str o = req->origin;
+
+	free(http_session_of(c)->route.origin);
+	http_session_of(c)->route.origin = NULL;
+	if (o.len == 0)
+		return 1;
+	if (o.len > HTTP_SESSION_ORIGIN_MAX)
+		return 0;
+	if ((req->host.len > 0 && o.len == req->host.len + 7 &&
+	        strncasecmp(o.ptr, "http://", 7) == 0 &&
+	        strncasecmp(o.ptr + 7, req->host.ptr, req->host.len) == 0))
+		return 1; /* the daemon's own page */
+	if (!http_session_listed(
+	        w->allow_origins, w->nallow_origins, o.ptr, o.len))
+		return 0;
+	/* Out of memory: no CORS headers, so the browser refuses. */
+	http_session_of(c)->route.origin = strndup(o.ptr, o.len);
+	return 1;
+}
+
+static int
+http_session_is_msgpack_type(struct http_str t)
+{
+	return http_media_type_is(t, "application/msgpack") ||
+	    http_media_type_is(t, "application/x-msgpack") ||
+	    http_media_type_is(t, "application/vnd.msgpack");
+}
+
+/*
+ * Whether a Content-Type (one media type, unlike Accept) is type: the
+ * part before any ';', trimmed, compared ignoring case.  A list is never
+ * a valid Content-Type, so "text/plain, application/json" is not JSON.
+ */
+static int
+http_session_ctype_is(struct http_str v, const char *type)
+{
+	const char *semi, *p = v.ptr;
+	size_t len;
+
+	/* No Content-Type at all is an empty string with a NULL pointer. */
+	if (v.len == 0 || memchr(v.ptr, ',', v.len) != NULL)
+		return 0;
+	semi = memchr(v.ptr, ';', v.len);
+	len = semi != NULL ? (size_t)(semi - v.ptr) : v.len;
+	while (len > 0 && (*p == ' ' || *p == '\t')) {
+		p++;
+		len--;
+	}
+	while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+		len--;
+	return util_strcaseeq(p, len, type);
+}
+
+/* A JSON request body. */
+static int
+http_session_body_is_json(struct http_str v)
+{
+	return http_session_ctype_is(v, "application/json");
+}
+
+/* A msgpack request body. */
+static int
+http_session_body_is_msgpack(struct http_str v)
+{
+	return http_session_ctype_is(v, "application/msgpack") ||
+	    http_session_ctype_is(v, "application/x-msgpack") ||
+	    http_session_ctype_is(v, "application/vnd.msgpack");
+}
+
+/*
+ * Sets up the response context and checks Host and Origin.  closing: a
+ * refusal will close the connection.  Returns 0, or -1 after answering.
+ */
+static int
+http_session_begin(struct conn *c, const struct http_request *req, int closing)
+{
+	struct route_ctx *ctx = &http_session_of(c)->route;
+
+	ctx->minor = req->minor;
+	ctx->keep_alive = req->keep_alive && !closing;
+	ctx->head = req->method == HTTP_M_HEAD;
+	ctx->msgpack = http_session_is_msgpack_type(req->accept);
+	ctx->sse = http_media_type_is(req->accept, "text/event-stream");
+	ctx->allow = NULL;
+	ctx->batch = 0;
+	free(ctx->origin);
+	ctx->origin = NULL;
+	if (!http_session_host_ok(c->worker, req->host)) {
+		http_session_fail(c, 421, "host '%.*s' is not served here",
+		    (int)(req->host.len < 64 ? req->host.len : 64),
+		    req->host.ptr);
+		return -1;
+	}
+	if (!http_session_origin_ok(c, req)) {
+		http_session_fail(c, 403, "origin '%.*s' is not allowed",
+		    (int)(req->origin.len < 64 ? req->origin.len : 64),
+		    req->origin.ptr);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * OPTIONS: a CORS preflight when there is an (allowed) Origin.
+ */
+static void
+http_session_options(struct conn *c, const struct http_request *req)
+{
+	struct evbuffer *out = conn_reply_buffer(c);
+	char extra[768];
+
+	if (out == NULL)
+		return;
+	(void)req;
+	if (http_session_of(c)->route.origin != NULL)
+		snprintf(extra, sizeof(extra),
+		    "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n"
+		    "Access-Control-Allow-Methods: GET, HEAD, POST\r\n"
+		    "Access-Control-Allow-Headers: Authorization, "
+		    "Content-Type, Accept\r\n"
+		    "Access-Control-Max-Age: 600\r\n",
+		    http_session_of(c)->route.origin);
+	else
+		snprintf(extra, sizeof(extra),
+		    "Allow: GET, HEAD, POST, OPTIONS\r\n");
+	http_add_head(out, http_session_of(c)->route.minor, 204, NULL, -2,
+	    http_session_of(c)->route.keep_alive, extra);
+	conn_reply_done(c);
+}
+
+/* Text arguments decoded from a path or query; owned by the caller. */
+struct http_session_args {
+	char *buf;              /* owned: decoded bytes */
+	struct resp_arg *argv;  /* owned */
+	struct resp_arg *names; /* owned, NULL for path segments */
+	size_t argc;
+};
+
+static void
+http_session_args_free(struct http_session_args *a)
+{
+	free(a->buf);
+	free(a->argv);
+	free(a->names);
+}
+
+/*
+ * Decodes one percent-encoded slice into a->buf at *used.
+ */
+static int
+http_session_decode(struct http_session_args *a, size_t *used,
+    struct http_str in, int plus, struct resp_arg *out)
+{
+	size_t n;
+
+	if (http_pct_decode(in.ptr, in.len, a->buf + *used, &n, plus) == -1)
+		return -1;
+	out->ptr = a->buf + *used;
+	out->len = n;
+	*used += n;
+	return 0;
+}
+
+/*
+ * Splits "/a/b" (after the command) or "x=1&y=2" into decoded text
+ * arguments.  Returns 0, or -1 after answering 400.
+ */
+static int
+http_session_text_args(struct conn *c, struct http_str rest, int query,
+    struct http_session_args *a)
+{
+	size_t max = 1, used = 0;
+	struct http_str name, value, seg;
+	const char *p = rest.ptr, *stop = rest.ptr + rest.len;
+
+	while (p < stop &&
+	    (p = memchr(p, query ? '&' : '/', (size_t)(stop - p))) != NULL) {
+		max++;
+		p++;
+	}
+	if (max > c->worker->limits.max_args) {
+		http_session_fail(c, 400, "too many arguments");
+		return -1;
+	}
+	a->buf = malloc(rest.len + 1);
+	a->argv = calloc(max, sizeof(*a->argv));
+	a->names = query ? calloc(max, sizeof(*a->names)) : NULL;
+	if (a->buf == NULL || a->argv == NULL || (query && a->names == NULL)) {
+		http_session_fail(c, 500, "out of memory");
+		return -1;
+	}
+	while (query && http_query_next(&rest, &name, &value)) {
+		if (http_session_decode(
+		        a, &used, name, 1, &a->names[a->argc]) == -1 ||
+		    http_session_decode(
+		        a, &used, value, 1, &a->argv[a->argc]) == -1)
+			goto bad;
+		a->argc++;
+	}
+	while (!query && rest.len > 0) {
+		/* rest starts with '/': one segment up to the next '/'. */
+		const char *end = memchr(rest.ptr + 1, '/', rest.len - 1);
+
+		seg.ptr = rest.ptr + 1;
+		seg.len = end != NULL ? (size_t)(end - seg.ptr) : rest.len - 1;
+		if (http_session_decode(
+		        a, &used, seg, 0, &a->argv[a->argc++]) == -1)
+			goto bad;
+		rest.len -= seg.len + 1;
+		rest.ptr = seg.ptr + seg.len;
+	}
+	return 0;
+bad:
+	http_session_fail(c, 400, "bad percent-encoding in the request target");
+	return -1;
+}
+
+/*
+ * A JSON or msgpack body, decoded into up.  Returns 0, or -1 after
+ * answering (400, 415).
+ */
+static int
+http_session_body(struct conn *c, struct http_request *req,
+    msgpack_unpacked *up, msgpack_sbuffer *sb)
+{
+	size_t len = evbuffer_get_length(req->body), off = 0;
+	const char *p = (const char *)evbuffer_pullup(req->body, -1);
+	struct duet_err err;
+	msgpack_packer pk;
+	size_t used;
+	int rv;
+
+	if (http_session_body_is_json(req->content_type)) {
+		msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+		if (convert_json_to_msgpack(&pk, p, len,
+		        (int)c->worker->limits.max_nesting, &err) == -1) {
+			http_session_fail(c, 400, "%s", err.msg);
+			return -1;
+		}
+		p = sb->data;
+		len = sb->size;
+	} else if (!http_session_body_is_msgpack(req->content_type)) {
+		http_session_fail(c, 415,
+		    "a request body must be application/json or "
+		    "application/msgpack");
+		return -1;
+	} else if (convert_msgpack_check(p, len,
+	               (int)c->worker->limits.max_nesting, &used, &err) == -1) {
+		http_session_fail(c, 400, "%s", err.msg);
+		return -1;
+	}
+	rv = msgpack_unpack_next(up, p, len, &off);
+	if (rv == MSGPACK_UNPACK_NOMEM_ERROR) {
+		http_session_fail(c, 400, "msgpack nested too deep");
+		return -1;
+	}
+	if (rv != MSGPACK_UNPACK_SUCCESS || off != len) {
+		http_session_fail(c, 400,
+		    rv == MSGPACK_UNPACK_SUCCESS
+		        ? "trailing bytes after the msgpack value"
+		        : "truncated or invalid msgpack");
+		return -1;
+	}
+	if (up->data.type != MSGPACK_OBJECT_ARRAY &&
+	    up->data.type != MSGPACK_OBJECT_MAP) {
+		http_session_fail(c, 400,
+		    "the body must be an array (positional arguments) or an "
+		    "object (named arguments)");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Calls the command named by the path with a body, or with text
+ * arguments from the path or query.
+ */
+static void
+http_session_call(struct conn *c, struct http_request *req, struct http_str cmd,
+    struct http_str rest, struct http_str query)
+{
+	struct request r = {0};
+	struct http_session_args a = {0};
+	char name[REGISTRY_NAME_MAX + 1];
+	size_t namelen, bodylen = evbuffer_get_length(req->body);
+	msgpack_unpacked up;
+	msgpack_sbuffer sb;
+	int get = req->method != HTTP_M_POST;
+
+	msgpack_unpacked_init(&up);
+	msgpack_sbuffer_init(&sb);
+	if (cmd.len > REGISTRY_NAME_MAX ||
+	    http_pct_decode(cmd.ptr, cmd.len, name, &namelen, 0) == -1) {
+		http_session_fail(c, 404, "unknown command");
+		goto done;
+	}
+	r.name = name;
+	r.namelen = namelen;
+	r.readonly_only = get;
+	if (get && bodylen > 0) {
+		http_session_fail(
+		    c, 405, "a GET request cannot carry arguments in a body");
+		goto done;
+	}
+	if ((rest.len > 0 && query.len > 0) ||
+	    (bodylen > 0 && (rest.len > 0 || query.len > 0))) {
+		http_session_fail(
+		    c, 400, "give arguments one way: path, query or body");
+		goto done;
+	}
+	if (!get && req->content_type.len > 0 && bodylen == 0 &&
+	    !http_session_body_is_json(req->content_type) &&
+	    !http_session_body_is_msgpack(req->content_type)) {
+		http_session_fail(c, 415,
+		    "a request body must be application/json or "
+		    "application/msgpack");
+		goto done;
+	}
+	if (bodylen > 0) {
+		if (http_session_body(c, req, &up, &sb) == -1)
+			goto done;
+		r.kind = REQUEST_OBJECT;
+		r.body = &up.data;
+	} else if (http_session_text_args(c, query.len > 0 ? query : rest,
+	               query.len > 0, &a) == -1) {
+		goto done;
+	}
+	r.argc = a.argc;
+	r.argv = a.argv;
+	r.argnames = a.names;
+	dispatch_request(c, &r);
+done:
+	http_session_args_free(&a);
+	msgpack_unpacked_destroy(&up);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/*
+ * POST /batch: an array of [command, args...] arrays, run in order (see
+ * multi.c).
+ */
+static void
+http_session_batch(struct conn *c, struct http_request *req)
+{
+	msgpack_unpacked up;
+	msgpack_sbuffer sb;
+
+	if (req->method != HTTP_M_POST) {
+		http_session_of(c)->route.allow = "POST";
+		http_session_fail(c, 405, "/batch answers POST only");
+		return;
+	}
+	if (evbuffer_get_length(req->body) == 0) {
+		http_session_fail(c, 400,
+		    "the body of /batch must be an array of [command, "
+		    "args...] arrays");
+		return;
+	}
+	msgpack_unpacked_init(&up);
+	msgpack_sbuffer_init(&sb);
+	if (http_session_body(c, req, &up, &sb) == 0)
+		multi_batch(c, &http_session_of(c)->route, &up.data);
+	msgpack_unpacked_destroy(&up);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/*
+ * Serves one whole HTTP request of c.  The reply is queued on c in
+ * request order; req is borrowed until return.
+ */
+static void
+http_session_request(struct conn *c, struct http_request *req)
+{
+	struct http_str path = req->target, query = {"", 0}, cmd, rest;
+	const char *q, *slash;
+
+	if (http_session_begin(c, req, 0) == -1)
+		return;
+	if ((q = memchr(path.ptr, '?', path.len)) != NULL) {
+		query.ptr = q + 1;
+		query.len = path.len - (size_t)(q - path.ptr) - 1;
+		path.len = (size_t)(q - path.ptr);
+	}
+	if (req->method == HTTP_M_OPTIONS) {
+		http_session_options(c, req);
+		return;
+	}
+	if (path.len == 6 && memcmp(path.ptr, "/batch", 6) == 0) {
+		http_session_batch(c, req);
+		return;
+	}
+	if (builtin_http_path(c, &http_session_of(c)->route, req, path) == 0)
+		return;
+	if (req->method != HTTP_M_GET && req->method != HTTP_M_HEAD &&
+	    req->method != HTTP_M_POST) {
+		http_session_of(c)->route.allow = "GET, HEAD, POST";
+		http_session_fail(c, 405, "method %.*s is not allowed",
+		    (int)(req->method_text.len < 16 ? req->method_text.len
+		                                    : 16),
+		    req->method_text.ptr);
+		return;
+	}
+	if (path.len < 2) {
+		http_session_fail(
+		    c, 404, "no command given: try GET /commands");
+		return;
+	}
+	cmd.ptr = path.ptr + 1;
+	slash = memchr(cmd.ptr, '/', path.len - 1);
+	cmd.len = slash != NULL ? (size_t)(slash - cmd.ptr) : path.len - 1;
+	rest.ptr = cmd.ptr + cmd.len;
+	rest.len = path.len - 1 - cmd.len;
+	http_session_call(c, req, cmd, rest, query);
+}
+
+/*
+ * Before a body announced with Expect: 100-continue is sent: whether it
+ * would be accepted.  Returns 0 (send 100 Continue), or -1 after
+ * answering the final status; the connection then closes, since the
+ * client may send the body anyway.
+ */
+static int
+http_session_expect(struct conn *c, const struct http_request *req)
+{
+	if (http_session_begin(c, req, 1) == -1)
+		goto refuse;
+	if (req->method != HTTP_M_POST) {
+		http_session_of(c)->route.allow = "POST";
+		http_session_fail(c, 405, "only POST takes a request body");
+		goto refuse;
+	}
+	if (!http_session_body_is_json(req->content_type) &&
+	    !http_session_body_is_msgpack(req->content_type)) {
+		http_session_fail(c, 415,
+		    "a request body must be application/json or "
+		    "application/msgpack");
+		goto refuse;
+	}
+	http_session_of(c)->route.keep_alive = req->keep_alive;
+	return 0;
+refuse:
+	conn_close_after_reply(c);
+	return -1;
+}
+
+/*
+ * Answers 100 Continue, or the final status, to a request that waits
+ * for it before sending its body.
+ */
+static void
+http_session_continue(struct conn *c)
+{
+	struct http_session *s = c->sess;
+	struct http_request *req = &s->parser.req;
+
+	if (!req->expect_continue || !http_body_pending(&s->parser))
+		return;
+	req->expect_continue = 0; /* answered once */
+	if (http_session_expect(c, req) == 0)
+		http_add_continue(c->out, req->minor);
+	/* Sent at the end of this read (conn_push). */
+}
+
+/*
+ * Answers "shutting down" (503) to a request read after the worker began
+ * draining (conn_drain_refuses).  Returns 1 if refused.
+ */
+static int
+http_session_drain_refuses(struct conn *c, int minor)
+{
+	struct duet_err err;
+
+	if (!conn_drain_refuses(c))
+		return 0;
+	util_err_set(&err, "ERR", "shutting down");
+	err.status = 503;
+	route_ctx_reset(&http_session_of(c)->route, minor);
+	conn_reply_error(c, &err);
+	return 1;
+}
+
+/*
+ * Serves every whole HTTP request in the input.  Returns -1 if c was
+ * freed.
+ */
+static int
+http_session_process(struct conn *c, struct evbuffer *in)
+{
+	struct http_session *s = c->sess;
+	struct http_limits lim = {
+	    .max_request_bytes = c->worker->limits.max_request_bytes,
+	    .max_header_bytes = HTTP_SESSION_MAX_HEADER,
+	    .max_headers = HTTP_SESSION_MAX_HEADERS,
+	};
+	struct duet_err err;
+
+	while (!c->closing) {
+		switch (http_parse(&s->parser, in, &lim, &err)) {
+		case HTTP_PARSE_MORE:
+			http_session_continue(c);
+			return 0;
+		case HTTP_PARSE_ERROR:
+			log_debug("client %" PRIu64 ": %s", c->id, err.msg);
+			route_ctx_reset(&s->route, 1);
+			conn_close_after_reply(c);
+			conn_reply_error(c, &err);
+			return 0;
+		case HTTP_PARSE_DONE:
+			c->nrequests++;
+			c->last_active = time(NULL);
+			if (!http_session_drain_refuses(c, s->parser.req.minor))
+				http_session_request(c, &s->parser.req);
+			if (!s->parser.req.keep_alive)
+				conn_close_after_reply(c);
+			http_consume(&s->parser);
+			break;
+		}
+		if (conn_check_output(c) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * conn_proto.serve: every whole request in in, counting the bytes the
+ * parser took.  Returns -1 if c was freed.
+ */
+static int
+http_session_serve(struct conn *c, struct evbuffer *in)
+{
+	size_t before = evbuffer_get_length(in);
+	int rv = http_session_process(c, in);
+
+	/* The HTTP parser drains what it has read (c may be gone). */
+	if (rv == 0)
+		conn_count_input(before - evbuffer_get_length(in));
+	return rv;
+}
+
+/*
+ * Whether the first bytes read as the start of an HTTP request line:
+ * 1 to 20 upper-case letters, a space, then '/' or '*'.  Deciding from
+ * the start of the line, not the whole of it, keeps a long request line
+ * from being read as RESP inline commands (a browser could otherwise send
+ * RESP commands in a body).  Returns 1 (HTTP), 0 (not HTTP) or -1 (too
+ * few bytes to tell).
+ */
+static int
+http_session_sniff(const char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len && i <= HTTP_SESSION_METHOD_MAX; i++) {
+		if (p[i] == ' ')
+			break;
+		if (p[i] < 'A' || p[i] > 'Z')
+			return 0;
+	}
+	if (i == 0 || i > HTTP_SESSION_METHOD_MAX)
+		return 0;
+	if (i + 1 >= len)
+		return -1;
+	return p[i + 1] == '/' || p[i + 1] == '*';
+}
+
+/*
+ * conn_proto.start: the parser and the response settings of c.
+ */
+static int
+http_session_start(struct conn *c)
+{
+	struct http_session *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return -1;
+	http_parser_init(&s->parser);
+	c->sess = s;
+	c->route = &s->route;
+	return 0;
+}
+
+/*
+ * conn_proto.midway: a request whose head or body is being read.
+ */
+static int
+http_session_midway(const struct conn *c)
+{
+	return http_session_of(c)->parser.state != HTTP_ST_HEAD;
+}
+
+/*
+ * conn_proto.timeout: 408, then close.
+ */
+static void
+http_session_timeout(struct conn *c)
+{
+	struct duet_err err;
+
+	util_err_set(&err, "ERR", "request not received in time");
+	err.status = 408;
+	route_ctx_reset(&http_session_of(c)->route, 1);
+	conn_close_after_reply(c);
+	conn_reply_error(c, &err);
+	conn_free_if_done(c);
+}
+
+/*
+ * conn_proto.fini: frees the session.
+ */
+static void
+http_session_fini(struct conn *c)
+{
+	struct http_session *s = c->sess;
+
+	http_parser_fini(&s->parser);
+	route_ctx_reset(&s->route, 0);
+	free(s);
+	c->sess = NULL;
+	c->route = NULL;
+}
+
+const struct conn_proto http_session_proto = {
+    .name = "http",
+    .http = 1,
+    .sniff = http_session_sniff,
+    .start = http_session_start,
+    .serve = http_session_serve,
+    .midway = http_session_midway,
+    .timeout = http_session_timeout,
+    .fini = http_session_fini,
+};

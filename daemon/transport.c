@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * transport - the plain socket transport (L2): one readv of up to 64 KiB
+ * into space reserved in the input evbuffer, evbuffer_write for output.
+ * What the bytes mean is left to the conn's session; when to read or
+ * write, and the timeouts, to conn.c.
+ */
+#include "autoconf.h"
+
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <stdio.h>
+
+#include <event2/buffer.h>
+
+#include "conn.h"
+#include "transport.h"
+
+/*
+ * Reads what the socket holds, up to max, into in (a pipelined batch in
+ * one readv; libevent 2.1's bufferevent would read 4 KiB at a time, each
+ * after an ioctl).  Returns the bytes read, 0 at end of file, or -1
+ * (errno set; EAGAIN: nothing yet).
+ */
+static ssize_t
+transport_plain_read(struct conn *c, struct evbuffer *in, size_t max)
+{
+	struct evbuffer_iovec v[2];
+	ssize_t n;
+	int nv;
+
+	if ((nv = evbuffer_reserve_space(in, (ev_ssize_t)max, v, 2)) <= 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	n = readv(c->fd, (struct iovec *)v, nv);
+	if (n <= 0) {
+		evbuffer_commit_space(in, v, 0);
+		return n;
+	}
+	if ((size_t)n <= v[0].iov_len) {
+		v[0].iov_len = (size_t)n;
+		nv = 1;
+	} else {
+		v[1].iov_len = (size_t)n - v[0].iov_len;
+	}
+	evbuffer_commit_space(in, v, nv);
+	return n;
+}
+
+/*
+ * Writes what the socket takes of out.  Returns the bytes written, or -1
+ * (errno set).
+ */
+static int
+transport_plain_write(struct conn *c, struct evbuffer *out)
+{
+	return evbuffer_write(out, c->fd);
+}
+
+/*
+ * Nothing to end: conn closes the socket.
+ */
+static void
+transport_plain_shutdown(struct conn *c)
+{
+	(void)c;
+}
+
+static int
+transport_plain_describe(const struct conn *c, char *buf, size_t len)
+{
+	(void)c;
+	return snprintf(buf, len, "tcp");
+}
+
+const struct transport transport_plain = {
+    .name = "tcp",
+    .read = transport_plain_read,
+    .write = transport_plain_write,
+    .shutdown = transport_plain_shutdown,
+    .describe = transport_plain_describe,
+};
