@@ -102,7 +102,7 @@ conn_on_sent(
  * unless c is closing or has paused reading, room to write while output
  * waits.  The timeout is limits.idle_timeout (no byte read, or none of
  * the output taken); a closing conn without one lingers CONN_LINGER_S.
- * What the transport waits for (io_want) is added.  The event is changed
+ * What the transport waits for (io.want) is added.  The event is changed
  * only when that changes.
  */
 void
@@ -116,7 +116,7 @@ conn_arm(struct conn *c)
 		what |= EV_READ;
 	if (c->writing)
 		what |= EV_WRITE;
-	what |= c->io_want;
+	what |= c->io.want;
 	if (what == c->armed)
 		return;
 	event_del(c->ev);
@@ -124,7 +124,7 @@ conn_arm(struct conn *c)
 	if (what == 0)
 		return;
 	event_assign(
-	    c->ev, c->worker->base, c->fd, what | EV_PERSIST, conn_on_io, c);
+	    c->ev, c->worker->base, c->io.fd, what | EV_PERSIST, conn_on_io, c);
 	if (ms == 0 && c->closing)
 		ms = CONN_LINGER_S * 1000;
 	tv.tv_sec = (time_t)(ms / 1000);
@@ -211,7 +211,7 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 		evutil_closesocket(fd);
 		return NULL;
 	}
-	c->fd = fd;
+	c->io.fd = fd;
 	c->transport = t;
 	c->out = evbuffer_new();
 	c->ev = event_new(w->base, fd, EV_READ | EV_PERSIST, conn_on_io, c);
@@ -245,14 +245,14 @@ static void
 conn_release(struct conn *c)
 {
 	if (c->transport != NULL)
-		c->transport->shutdown(c);
+		c->transport->shutdown(&c->io);
 	if (c->ev != NULL)
 		event_free(c->ev);
 	if (c->in != NULL)
 		evbuffer_free(c->in);
 	if (c->out != NULL)
 		evbuffer_free(c->out);
-	evutil_closesocket(c->fd);
+	evutil_closesocket(c->io.fd);
 	free(c->name);
 	free(c);
 }
@@ -308,7 +308,7 @@ conn_push(struct conn *c)
 {
 	if (c->in_read || c->writing || evbuffer_get_length(c->out) == 0)
 		return;
-	if ((c->transport->write(c, c->out) == -1 && errno != EAGAIN &&
+	if ((c->transport->write(&c->io, c->out) == -1 && errno != EAGAIN &&
 	        errno != EINTR) ||
 	    evbuffer_get_length(c->out) > 0) {
 		c->writing = 1;
@@ -367,7 +367,7 @@ conn_check_output(struct conn *c)
 	/* Unread is what the socket does not take now (a write error is
 	 * met again by the usual path). */
 	if (!c->writing)
-		(void)c->transport->write(c, c->out);
+		(void)c->transport->write(&c->io, c->out);
 	if (!conn_output_over_limit(c))
 		return 0;
 	log_warnx("client %" PRIu64 " (%s) dropped: output over %" PRIu64
@@ -441,7 +441,8 @@ conn_sniff(struct conn *c, struct evbuffer *in)
 		return 1;
 	if (c->nprotos == 1)
 		p = c->protos[0];
-	len = evbuffer_copyout(in, first, sizeof(first));
+	else
+		len = evbuffer_copyout(in, first, sizeof(first));
 	for (i = 0; p == NULL && i < c->nprotos; i++) {
 		if ((yes = c->protos[i]->sniff(first, len)) == -1)
 			return 1;
@@ -501,7 +502,7 @@ conn_on_readable(struct conn *c)
 	uint64_t before = c->nrequests;
 	ssize_t n;
 
-	if ((n = c->transport->read(c, in, CONN_READ_MAX)) <= 0) {
+	if ((n = c->transport->read(&c->io, in, CONN_READ_MAX)) <= 0) {
 		if (n == 0)
 			conn_on_eof(c);
 		else if (errno != EAGAIN && errno != EINTR) {
@@ -570,7 +571,7 @@ conn_keep_input(struct conn *c, struct evbuffer *in)
 static int
 conn_on_writable(struct conn *c)
 {
-	if (c->transport->write(c, c->out) == -1 && errno != EAGAIN &&
+	if (c->transport->write(&c->io, c->out) == -1 && errno != EAGAIN &&
 	    errno != EINTR) {
 		log_debug("client %" PRIu64 ": %s", c->id, strerror(errno));
 		conn_free(c);
@@ -596,8 +597,8 @@ conn_on_io(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	/* What the transport waited for came: it may go on either way. */
-	if (what & c->io_want) {
-		c->io_want = 0;
+	if (what & c->io.want) {
+		c->io.want = 0;
 		what |= EV_READ | (c->writing ? EV_WRITE : 0);
 	}
 	if ((what & EV_WRITE) && conn_on_writable(c) == -1)
@@ -627,7 +628,7 @@ conn_describe(const struct conn *c, struct evbuffer *out)
 	    "obl=0 oll=%u omem=%zu tot-mem=%zu events=%s%s cmd=%s "
 	    "user=default redir=-1 resp=%d cmds=%" PRIu64 " encoding=%s "
 	    "proto=%s worker=%d\n",
-	    c->id, c->peer, c->local, (int)c->fd,
+	    c->id, c->peer, c->local, (int)c->io.fd,
 	    c->name != NULL ? c->name : "", (long long)(now - c->created),
 	    (long long)(now - c->last_active), c->closing ? "c" : "",
 	    unixsock ? "U" : "", !c->closing && !unixsock ? "N" : "", qbuf,

@@ -22,10 +22,11 @@
 
 #include <msgpack.h>
 
+#include "transport.h"
+
 struct duet_err;
 struct evbuffer;
 struct route_ctx;
-struct transport;
 struct worker;
 struct conn;
 
@@ -98,13 +99,12 @@ struct conn_enc {
 struct conn {
 	TAILQ_ENTRY(conn) entry;           /* in the worker's list */
 	struct worker *worker;             /* borrowed: owns this conn */
-	evutil_socket_t fd;                /* owned: the socket */
 	const struct transport *transport; /* borrowed (static) */
-	struct evbuffer *in;  /* owned: a partial request, or NULL */
-	struct evbuffer *out; /* owned: bytes to write */
-	struct event *ev;     /* owned: EV_READ and/or EV_WRITE (conn_arm) */
-	short armed;          /* what ev waits for */
-	short io_want;        /* what the transport waits for (TLS) */
+	struct transport_io io; /* owned: the socket (io.fd), its state */
+	struct evbuffer *in;    /* owned: a partial request, or NULL */
+	struct evbuffer *out;   /* owned: bytes to write */
+	struct event *ev;       /* owned: EV_READ and/or EV_WRITE (conn_arm) */
+	short armed;            /* what ev waits for */
 	uint64_t id;
 	/* borrowed (static): the sniffed protocol, or NULL until then */
 	const struct conn_proto *proto;

@@ -14,7 +14,6 @@
 
 #include <event2/buffer.h>
 
-#include "conn.h"
 #include "transport.h"
 
 /*
@@ -24,7 +23,7 @@
  * (errno set; EAGAIN: nothing yet).
  */
 static ssize_t
-transport_plain_read(struct conn *c, struct evbuffer *in, size_t max)
+transport_plain_read(struct transport_io *io, struct evbuffer *in, size_t max)
 {
 	struct evbuffer_iovec v[2];
 	ssize_t n;
@@ -34,7 +33,7 @@ transport_plain_read(struct conn *c, struct evbuffer *in, size_t max)
 		errno = ENOMEM;
 		return -1;
 	}
-	n = readv(c->fd, (struct iovec *)v, nv);
+	n = readv(io->fd, (struct iovec *)v, nv);
 	if (n <= 0) {
 		evbuffer_commit_space(in, v, 0);
 		return n;
@@ -54,24 +53,24 @@ transport_plain_read(struct conn *c, struct evbuffer *in, size_t max)
  * (errno set).
  */
 static int
-transport_plain_write(struct conn *c, struct evbuffer *out)
+transport_plain_write(struct transport_io *io, struct evbuffer *out)
 {
-	return evbuffer_write(out, c->fd);
+	return evbuffer_write(out, io->fd);
 }
 
 /*
  * Nothing to end: conn closes the socket.
  */
 static void
-transport_plain_shutdown(struct conn *c)
+transport_plain_shutdown(struct transport_io *io)
 {
-	(void)c;
+	(void)io;
 }
 
 static int
-transport_plain_describe(const struct conn *c, char *buf, size_t len)
+transport_plain_describe(const struct transport_io *io, char *buf, size_t len)
 {
-	(void)c;
+	(void)io;
 	return snprintf(buf, len, "tcp");
 }
 

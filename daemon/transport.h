@@ -4,19 +4,30 @@
  * picks one for each connection it accepts; conn calls it for every read
  * and every write and knows nothing else of it.  transport_plain is the
  * socket itself (one readv, evbuffer_write).  TLS will be a second
- * implementation (SSL_read / SSL_write on the same evbuffers): a call
- * that needs the other direction first (WANT_READ on a write, WANT_WRITE
- * on a read) fails with EAGAIN and sets conn's io_want to the event it
- * waits for, which conn_arm adds to what it waits for.
+ * implementation (SSL_read / SSL_write on the same evbuffers, its SSL *
+ * in io->state): a call that needs the other direction first (WANT_READ
+ * on a write, WANT_WRITE on a read) fails with EAGAIN and sets io->want
+ * to the event it waits for, which conn_arm adds to what it waits for;
+ * when that event comes, conn retries both directions.  A transport sees
+ * only its struct transport_io, never the conn.
  */
 #ifndef DUET_TRANSPORT_H
 #define DUET_TRANSPORT_H
 
-#include <stddef.h>
 #include <sys/types.h>
 
-struct conn;
+#include <stddef.h>
+
+#include <event2/util.h>
+
 struct evbuffer;
+
+/* What a transport knows of a connection (embedded in struct conn). */
+struct transport_io {
+	evutil_socket_t fd; /* borrowed: the conn owns the socket */
+	void *state;        /* owned by the transport (TLS: SSL *), or NULL */
+	short want; /* EV_READ / EV_WRITE the transport waits for, or 0 */
+};
 
 struct transport {
 	const char *name; /* "tcp", "tls": for logs */
@@ -25,17 +36,19 @@ struct transport {
 	 * bytes read, 0 at the end of the input, or -1 with errno set
 	 * (EAGAIN: nothing yet).
 	 */
-	ssize_t (*read)(struct conn *c, struct evbuffer *in, size_t max);
+	ssize_t (*read)(
+	    struct transport_io *io, struct evbuffer *in, size_t max);
 	/*
 	 * Writes what it can of out and drains it.  Returns the bytes taken,
 	 * or -1 with errno set (EAGAIN: none).
 	 */
-	int (*write)(struct conn *c, struct evbuffer *out);
+	int (*write)(struct transport_io *io, struct evbuffer *out);
 	/* Ends the session before the socket is closed (TLS close_notify)
-	 * and frees the transport's state of c. */
-	void (*shutdown)(struct conn *c);
-	/* Writes what a log line says of c's transport ("tcp"). */
-	int (*describe)(const struct conn *c, char *buf, size_t len);
+	 * and frees io->state. */
+	void (*shutdown)(struct transport_io *io);
+	/* Writes what a log line says of the transport ("tcp"); returns
+	 * what snprintf does. */
+	int (*describe)(const struct transport_io *io, char *buf, size_t len);
 };
 
 extern const struct transport transport_plain;
