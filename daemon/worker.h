@@ -100,6 +100,8 @@ int worker_check_listeners(const struct config *old, const struct config *cf);
 void worker_relisten(struct worker *w, const struct config *cf);
 void worker_join(struct worker *w);
 void worker_on_mail(evutil_socket_t fd, short what, void *arg);
+void worker_on_handoff(evutil_socket_t fd, short what, void *arg);
+void worker_close_listeners(struct worker *w);
 int worker_post(struct worker *w, event_callback_fn fn, void *arg);
 void worker_fini(struct worker *w);
 struct registry *worker_registry(struct worker *w);
