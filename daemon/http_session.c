@@ -144,10 +144,11 @@ static int
 http_session_origin_ok(struct conn *c, const struct http_request *req)
 {
 	const struct worker *w = c->worker;
+	struct route_ctx *ctx = &http_session_of(c)->route;
 	struct http_str o = req->origin;
 
-	free(http_session_of(c)->route.origin);
-	http_session_of(c)->route.origin = NULL;
+	free(ctx->origin);
+	ctx->origin = NULL;
 	if (o.len == 0)
 		return 1;
 	if (o.len > HTTP_SESSION_ORIGIN_MAX)
@@ -160,7 +161,7 @@ http_session_origin_ok(struct conn *c, const struct http_request *req)
 	        w->allow_origins, w->nallow_origins, o.ptr, o.len))
 		return 0;
 	/* Out of memory: no CORS headers, so the browser refuses. */
-	http_session_of(c)->route.origin = strndup(o.ptr, o.len);
+	ctx->origin = strndup(o.ptr, o.len);
 	return 1;
 }
 
@@ -252,25 +253,25 @@ http_session_begin(struct conn *c, const struct http_request *req, int closing)
 static void
 http_session_options(struct conn *c, const struct http_request *req)
 {
+	const struct route_ctx *ctx = &http_session_of(c)->route;
 	struct evbuffer *out = conn_reply_buffer(c);
 	char extra[768];
 
 	if (out == NULL)
 		return;
 	(void)req;
-	if (http_session_of(c)->route.origin != NULL)
+	if (ctx->origin != NULL)
 		snprintf(extra, sizeof(extra),
 		    "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n"
 		    "Access-Control-Allow-Methods: GET, HEAD, POST\r\n"
 		    "Access-Control-Allow-Headers: Authorization, "
 		    "Content-Type, Accept\r\n"
 		    "Access-Control-Max-Age: 600\r\n",
-		    http_session_of(c)->route.origin);
+		    ctx->origin);
 	else
 		snprintf(extra, sizeof(extra),
 		    "Allow: GET, HEAD, POST, OPTIONS\r\n");
-	http_add_head(out, http_session_of(c)->route.minor, 204, NULL, -2,
-	    http_session_of(c)->route.keep_alive, extra);
+	http_add_head(out, ctx->minor, 204, NULL, -2, ctx->keep_alive, extra);
 	conn_reply_done(c);
 }
 
@@ -488,11 +489,12 @@ done:
 static void
 http_session_batch(struct conn *c, struct http_request *req)
 {
+	struct route_ctx *ctx = &http_session_of(c)->route;
 	msgpack_unpacked up;
 	msgpack_sbuffer sb;
 
 	if (req->method != HTTP_M_POST) {
-		http_session_of(c)->route.allow = "POST";
+		ctx->allow = "POST";
 		http_session_fail(c, 405, "/batch answers POST only");
 		return;
 	}
@@ -505,7 +507,7 @@ http_session_batch(struct conn *c, struct http_request *req)
 	msgpack_unpacked_init(&up);
 	msgpack_sbuffer_init(&sb);
 	if (http_session_body(c, req, &up, &sb) == 0)
-		multi_batch(c, &http_session_of(c)->route, &up.data);
+		multi_batch(c, ctx, &up.data);
 	msgpack_unpacked_destroy(&up);
 	msgpack_sbuffer_destroy(&sb);
 }
@@ -517,6 +519,7 @@ http_session_batch(struct conn *c, struct http_request *req)
 static void
 http_session_request(struct conn *c, struct http_request *req)
 {
+	struct route_ctx *ctx = &http_session_of(c)->route;
 	struct http_str path = req->target, query = {"", 0}, cmd, rest;
 	const char *q, *slash;
 
@@ -535,11 +538,11 @@ http_session_request(struct conn *c, struct http_request *req)
 		http_session_batch(c, req);
 		return;
 	}
-	if (builtin_http_path(c, &http_session_of(c)->route, req, path) == 0)
+	if (builtin_http_path(c, ctx, req, path) == 0)
 		return;
 	if (req->method != HTTP_M_GET && req->method != HTTP_M_HEAD &&
 	    req->method != HTTP_M_POST) {
-		http_session_of(c)->route.allow = "GET, HEAD, POST";
+		ctx->allow = "GET, HEAD, POST";
 		http_session_fail(c, 405, "method %.*s is not allowed",
 		    (int)(req->method_text.len < 16 ? req->method_text.len
 		                                    : 16),
@@ -568,10 +571,12 @@ http_session_request(struct conn *c, struct http_request *req)
 static int
 http_session_expect(struct conn *c, const struct http_request *req)
 {
+	struct route_ctx *ctx = &http_session_of(c)->route;
+
 	if (http_session_begin(c, req, 1) == -1)
 		goto refuse;
 	if (req->method != HTTP_M_POST) {
-		http_session_of(c)->route.allow = "POST";
+		ctx->allow = "POST";
 		http_session_fail(c, 405, "only POST takes a request body");
 		goto refuse;
 	}
@@ -582,7 +587,7 @@ http_session_expect(struct conn *c, const struct http_request *req)
 		    "application/msgpack");
 		goto refuse;
 	}
-	http_session_of(c)->route.keep_alive = req->keep_alive;
+	ctx->keep_alive = req->keep_alive;
 	return 0;
 refuse:
 	conn_close_after_reply(c);
