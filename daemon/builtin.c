@@ -21,6 +21,7 @@
 #include "builtin_module.h"
 #include "conn.h"
 #include "dispatch.h"
+#include "metrics.h"
 #include "multi.h"
 #include "plugin.h"
 #include "registry.h"

@@ -7,16 +7,20 @@
  * so a reload never resets them (Prometheus counters must not go back).
  * Workers count with atomics only.  Reload outcomes are counted here too;
  * other process-wide counters live in worker_stats.
+ *
+ * Layer L1 (state).  metrics never names a registry or a command: the
+ * registry binds each command to its entry (metrics_cmd_get) and hands
+ * metrics_render a generation's entries; INFO commandstats (builtin) reads
+ * the same entries.
  */
 #ifndef DUET_METRICS_H
 #define DUET_METRICS_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <event2/buffer.h>
-
-struct registry;
 
 enum metrics_proto {
 	METRICS_RESP,
@@ -63,7 +67,8 @@ void metrics_observe(
 uint64_t metrics_calls(const struct metrics_cmd *m);
 uint64_t metrics_errors(const struct metrics_cmd *m);
 void metrics_note_load(enum metrics_load what);
-void metrics_render(struct evbuffer *out, const struct registry *reg);
+void metrics_render(struct evbuffer *out, const struct metrics_cmd *const *cmds,
+    size_t ncmds, uint64_t generation);
 void metrics_shutdown(void);
 
 #endif /* DUET_METRICS_H */

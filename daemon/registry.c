@@ -173,7 +173,8 @@ registry_add_table(struct registry *reg, const struct duet_command *table,
 }
 
 /*
- * Builds the name index: open addressing, load factor at most 1/2.
+ * Builds the name index (open addressing, load factor at most 1/2) and
+ * the list of the commands' counters that metrics_render is handed.
  */
 static int
 registry_index(struct registry *reg)
@@ -182,8 +183,12 @@ registry_index(struct registry *reg)
 
 	while (size < reg->ncommands * 2)
 		size *= 2;
-	if ((reg->index = calloc(size, sizeof(*reg->index))) == NULL)
+	if ((reg->index = calloc(size, sizeof(*reg->index))) == NULL ||
+	    (reg->stats = calloc(reg->ncommands + 1, sizeof(*reg->stats))) ==
+	        NULL)
 		return -1;
+	for (i = 0; i < reg->ncommands; i++)
+		reg->stats[i] = reg->commands[i].stats;
 	reg->indexsize = size;
 	for (i = 0; i < reg->ncommands; i++) {
 		struct command *c = &reg->commands[i];
@@ -490,6 +495,7 @@ registry_unref(struct registry *reg)
 	free(reg->commands);
 	free(reg->plugins);
 	free(reg->index);
+	free(reg->stats);
 	util_strv_free(reg->allow_origins, reg->nallow_origins);
 	util_strv_free(reg->allow_hosts, reg->nallow_hosts);
 	free(reg);

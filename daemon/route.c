@@ -540,7 +540,7 @@ route_builtin_path(
 		route_respond(c, out, 200, "text/plain; charset=utf-8", ok,
 		    sizeof(ok) - 1);
 	} else if ((body = evbuffer_new()) != NULL) {
-		metrics_render(body, reg);
+		metrics_render(body, reg->stats, reg->ncommands, reg->id);
 		route_respond(c, out, 200,
 		    "text/plain; version=0.0.4; charset=utf-8",
 		    evbuffer_pullup(body, -1), evbuffer_get_length(body));
