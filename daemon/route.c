@@ -28,6 +28,7 @@
 #include "builtin_module.h"
 #include "conn.h"
 #include "convert.h"
+#include "describe.h"
 #include "dispatch.h"
 #include "http.h"
 #include "metrics.h"
@@ -523,7 +524,7 @@ route_builtin_path(
 	reg = worker_registry(c->worker);
 	if (which == 1 || which == 4 || which == 5) {
 		route_commands(c, reg,
-		    which == 1       ? builtin_pack_descriptors
+		    which == 1       ? describe_commands
 		        : which == 4 ? openapi_pack
 		                     : builtin_module_pack_plugins);
 		return 0;
