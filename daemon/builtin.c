@@ -4,6 +4,9 @@
  * a compiled-in command table, so dispatch checks their arguments like any
  * plugin's; being daemon code, they may also reach the caller's conn.
  * Replies follow Redis's shapes, so redis-cli and client libraries work.
+ *
+ * Layer L4 (sessions).  What COMMAND tells about commands is describe's,
+ * INFO commandstats' text is metrics'; this file handles the arguments.
  */
 #include "autoconf.h"
 
@@ -371,29 +374,6 @@ builtin_info_stats(struct evbuffer *b)
 	    (int64_t)atomic_load(&metrics_reloads.last_ok_time));
 }
 
-static void
-builtin_info_commandstats(struct evbuffer *b, const struct registry *reg)
-{
-	size_t i;
-
-	evbuffer_add_printf(b, "# Commandstats\r\n");
-	for (i = 0; i < reg->ncommands; i++) {
-		const struct command *cmd = &reg->commands[i];
-		uint64_t calls = metrics_calls(cmd->stats);
-		uint64_t usec = atomic_load(&cmd->stats->usec);
-
-		if (calls == 0)
-			continue;
-		evbuffer_add_printf(b,
-		    "cmdstat_%s:calls=%" PRIu64 ",usec=%" PRIu64
-		    ",usec_per_call=%.2f,rejected_calls=0,failed_calls=%" PRIu64
-		    "\r\n",
-		    cmd->name, calls, usec, (double)usec / (double)calls,
-		    metrics_errors(cmd->stats));
-	}
-	evbuffer_add_printf(b, "\r\n");
-}
-
 /*
  * Whether INFO's arguments ask for section (none: the default ones).
  */
@@ -440,7 +420,8 @@ builtin_info(duet_call *call)
 	if (builtin_info_wants(call, "modules", 1))
 		builtin_module_info(b, c->worker->reg);
 	if (builtin_info_wants(call, "commandstats", 0))
-		builtin_info_commandstats(b, c->worker->reg);
+		metrics_render_commandstats(
+		    b, c->worker->reg->stats, c->worker->reg->ncommands);
 	/* Redis ends the text without the last blank line. */
 	len = evbuffer_get_length(b);
 	len = len >= 2 ? len - 2 : len;

@@ -219,6 +219,35 @@ metrics_render(struct evbuffer *out, const struct metrics_cmd *const *cmds,
 }
 
 /*
+ * Appends INFO's "# Commandstats" section (Redis's cmdstat_ lines, each
+ * command that was called once at least) for cmds[0..ncmds), a
+ * generation's commands in its order.
+ */
+void
+metrics_render_commandstats(
+    struct evbuffer *out, const struct metrics_cmd *const *cmds, size_t ncmds)
+{
+	size_t i;
+
+	evbuffer_add_printf(out, "# Commandstats\r\n");
+	for (i = 0; i < ncmds; i++) {
+		const struct metrics_cmd *m = cmds[i];
+		uint64_t calls = metrics_calls(m);
+		uint64_t usec = atomic_load(&m->usec);
+
+		if (calls == 0)
+			continue;
+		evbuffer_add_printf(out,
+		    "cmdstat_%s:calls=%" PRIu64 ",usec=%" PRIu64
+		    ",usec_per_call=%.2f,rejected_calls=0,failed_calls=%" PRIu64
+		    "\r\n",
+		    m->name, calls, usec, (double)usec / (double)calls,
+		    metrics_errors(m));
+	}
+	evbuffer_add_printf(out, "\r\n");
+}
+
+/*
  * Records how a load of the configuration went: the start's (which sets
  * the time of the last success), or a reload's.  Main thread.
  */
