@@ -78,14 +78,14 @@ registry_command_fini(struct command *c)
 }
 
 /*
- * Appends a copy of one declared command.  Returns 0, or -1 with err set
- * (invalid name, bad signature, name taken).
+ * Whether dc can join reg: a valid name, a handler, a name not taken yet.
+ * Returns 0, or -1 with err set.
  */
 static int
-registry_add(struct registry *reg, const struct duet_command *dc,
-    struct plugin *owner, struct duet_err *err)
+registry_can_add(const struct registry *reg, const struct duet_command *dc,
+    const struct plugin *owner, struct duet_err *err)
 {
-	struct command *c, *cmds;
+	const struct command *c;
 	size_t i;
 
 	if (dc->name == NULL || !registry_name_valid(dc->name)) {
@@ -117,6 +117,22 @@ registry_add(struct registry *reg, const struct duet_command *dc,
 			    dc->name, c->plugin->path, c->plugin->name);
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * Appends a copy of one declared command.  Returns 0, or -1 with err set
+ * (invalid name, bad signature, name taken).
+ */
+static int
+registry_add(struct registry *reg, const struct duet_command *dc,
+    struct plugin *owner, struct duet_err *err)
+{
+	struct command *c, *cmds;
+	size_t i;
+
+	if (registry_can_add(reg, dc, owner, err) == -1)
+		return -1;
 	cmds = realloc(reg->commands, (reg->ncommands + 1) * sizeof(*cmds));
 	if (cmds == NULL)
 		goto nomem;
