@@ -15,7 +15,7 @@
 #include <event2/buffer.h>
 #include <msgpack.h>
 
-#include "signature.h"
+#include "sig_type.h"
 
 struct duet_err;
 

@@ -28,6 +28,7 @@
 #include "builtin_module.h"
 #include "conn.h"
 #include "convert.h"
+#include "describe.h"
 #include "dispatch.h"
 #include "http.h"
 #include "metrics.h"
@@ -523,7 +524,7 @@ route_builtin_path(
 	reg = worker_registry(c->worker);
 	if (which == 1 || which == 4 || which == 5) {
 		route_commands(c, reg,
-		    which == 1       ? builtin_pack_descriptors
+		    which == 1       ? describe_commands
 		        : which == 4 ? openapi_pack
 		                     : builtin_module_pack_plugins);
 		return 0;
@@ -540,7 +541,7 @@ route_builtin_path(
 		route_respond(c, out, 200, "text/plain; charset=utf-8", ok,
 		    sizeof(ok) - 1);
 	} else if ((body = evbuffer_new()) != NULL) {
-		metrics_render(body, reg);
+		metrics_render(body, reg->stats, reg->ncommands, reg->id);
 		route_respond(c, out, 200,
 		    "text/plain; version=0.0.4; charset=utf-8",
 		    evbuffer_pullup(body, -1), evbuffer_get_length(body));
