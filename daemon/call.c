@@ -17,6 +17,10 @@
  * while the daemon runs.  So a plugin that calls duet_finish twice hits a
  * call whose state is no longer DEFERRED, which is logged and ignored,
  * instead of freed memory.
+ *
+ * L3.  How the answer is encoded is fixed when the request is read (a
+ * struct reply_enc and a copy of the response settings it borrows); its
+ * bytes are the writer's (reply.h), never this file's.
  */
 #include "autoconf.h"
 

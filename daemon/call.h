@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * call - a call that outlives the request that made it: a deferred call
+ * call - L3: a call that outlives the request that made it: a deferred call
  * (duet_defer), a BLOCKING call on the pool, or a stream.  It owns a copy
  * of its arguments, its reply packer, a snapshot of the caller's identity
  * and of how the reply is encoded, and a reference to its registry

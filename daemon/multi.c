@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * multi - MULTI / EXEC / DISCARD, and POST /batch.
+ * multi - L4: MULTI / EXEC / DISCARD, and POST /batch.
  *
  * Between MULTI and EXEC, dispatch checks each command as usual (name,
  * arguments) and hands it to multi_take, which copies it into the conn's
