@@ -17,6 +17,10 @@
  * while the daemon runs.  So a plugin that calls duet_finish twice hits a
  * call whose state is no longer DEFERRED, which is logged and ignored,
  * instead of freed memory.
+ *
+ * L3.  How the answer is encoded is fixed when the request is read (a
+ * struct reply_enc and a copy of the response settings it borrows); its
+ * bytes are the writer's (reply.h), never this file's.
  */
 #include "autoconf.h"
 
@@ -106,7 +110,7 @@ call_release(struct call_async *as)
 	if (as->item_ready)
 		msgpack_unpacked_destroy(&as->item);
 	free(as->name);
-	free(as->ctx.route.origin);
+	http_resp_reset(&as->resp, 0);
 	free(as->state_mem);
 	if (as->gen != NULL)
 		registry_unref(as->gen);
@@ -144,7 +148,8 @@ call_copy_args(struct call_async *as, const char *args, size_t arglen)
 }
 
 /*
- * Takes what the call needs of c: identity, encoding, response settings.
+ * Takes what the call needs of c: identity, and how its reply is encoded
+ * (with a copy of the response settings that encoding borrows).
  */
 static void
 call_snapshot(struct call_async *as, struct conn *c)
@@ -155,14 +160,11 @@ call_snapshot(struct call_async *as, struct conn *c)
 	as->call.name = as->name;
 	as->call.protocol = dispatch_protocol(c);
 	as->call.encoding = c->encoding;
-	as->ctx.http = c->proto == CONN_PROTO_HTTP;
-	as->ctx.encoding = c->encoding;
-	as->ctx.resp3 = c->resp3;
-	if (as->ctx.http) {
-		as->ctx.route = c->route;
-		if (c->route.origin != NULL)
-			as->ctx.route.origin = strdup(c->route.origin);
-	}
+	as->metrics_proto =
+	    c->proto == CONN_PROTO_HTTP ? METRICS_HTTP : METRICS_RESP;
+	as->enc = conn_reply_enc(c, c->encoding);
+	http_resp_copy(&as->resp, as->enc.http);
+	as->enc.http = &as->resp;
 }
 
 /*
@@ -199,11 +201,11 @@ call_new(struct conn *c, const struct command *cmd, const char *args,
 		goto fail;
 	as->conn = c;
 	atomic_store(&as->state, CALL_RUNNING);
-	/* An HTTP/1.0 stream has no framing but the end of the connection. */
-	if ((cmd->flags & DUET_STREAM) && as->ctx.http &&
-	    as->ctx.route.minor == 0) {
-		as->ctx.route.keep_alive = 0;
-		conn_close_after_reply(c);
+	/* A stream with no framing but the end of the connection. */
+	if (cmd->flags & DUET_STREAM) {
+		as->stream_mode = as->enc.writer->stream_mode(&as->enc);
+		if (as->stream_mode == REPLY_STREAM_TO_CLOSE)
+			conn_close_after_reply(c);
 	}
 	return as;
 fail:
@@ -273,13 +275,12 @@ call_reply_object(const struct command *cmd, const char *mp, size_t len,
  * How the call's reply is encoded, now: as its request asked, closing
  * if its conn is.
  */
-struct conn_enc
+struct reply_enc
 call_enc(const struct call_async *as)
 {
-	struct conn_enc enc = {as->ctx.http, as->ctx.encoding, as->ctx.resp3,
-	    as->conn != NULL && as->conn->closing, &as->ctx.route,
-	    as->max_output};
+	struct reply_enc enc = as->enc;
 
+	enc.closing = as->conn != NULL && as->conn->closing;
 	return enc;
 }
 
@@ -289,7 +290,7 @@ call_enc(const struct call_async *as)
 static void
 call_encode_reply(struct call_async *as, struct evbuffer *out)
 {
-	struct conn_enc enc = call_enc(as);
+	struct reply_enc enc = call_enc(as);
 	msgpack_object o;
 
 	if (!as->call.failed &&
@@ -297,10 +298,10 @@ call_encode_reply(struct call_async *as, struct evbuffer *out)
 	        &as->zone, &o, &as->call.err) == -1)
 		as->call.failed = 1;
 	if (as->call.failed) {
-		conn_encode_error(&enc, out, &as->call.err);
+		enc.writer->error(&enc, out, &as->call.err);
 		return;
 	}
-	conn_encode_value(&enc, out, &o, as->outbuf.data, as->outbuf.size);
+	enc.writer->value(&enc, out, &o, as->outbuf.data, as->outbuf.size);
 }
 
 /*
@@ -322,8 +323,8 @@ call_complete(struct call_async *as)
 		}
 	}
 	metrics_observe(as->call.cmd->stats,
-	    as->ctx.http ? METRICS_HTTP : METRICS_RESP,
-	    dispatch_usec() - as->t0, as->call.failed || as->stream_failed);
+	    (enum metrics_proto)as->metrics_proto, dispatch_usec() - as->t0,
+	    as->call.failed || as->stream_failed);
 	as->conn = NULL;
 	as->slot = NULL;
 	if (c != NULL)

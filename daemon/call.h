@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * call - a call that outlives the request that made it: a deferred call
+ * call - L3: a call that outlives the request that made it: a deferred call
  * (duet_defer), a BLOCKING call on the pool, or a stream.  It owns a copy
  * of its arguments, its reply packer, a snapshot of the caller's identity
  * and of how the reply is encoded, and a reference to its registry
@@ -23,10 +23,10 @@
 #include <msgpack.h>
 
 #include "dispatch.h"
-#include "route.h"
+#include "http_reply.h"
+#include "reply.h"
 
 struct conn;
-struct conn_enc;
 struct conn_reply;
 struct registry;
 struct worker;
@@ -55,14 +55,6 @@ enum call_state {
 #define CALL_STREAM_MARK(mark, part, max_output)                               \
 	((max_output) / (part) < (mark) ? (max_output) / (part) : (mark))
 
-/* How the reply of a call is encoded: fixed when its request was read. */
-struct call_ctx {
-	int http;               /* an HTTP request (else RESP) */
-	int encoding;           /* enum conn_encoding */
-	int resp3;              /* RESP3 types */
-	struct route_ctx route; /* HTTP: the response settings */
-};
-
 struct call_async {
 	struct duet_call call; /* first: what the plugin holds */
 	_Atomic int state;     /* enum call_state */
@@ -73,7 +65,12 @@ struct call_async {
 	struct conn *conn;       /* worker thread only; NULL once gone */
 	struct conn_reply *slot; /* worker thread only: the reply's place */
 	struct registry *gen;    /* owned reference: keeps the plugin */
-	struct call_ctx ctx;
+	/* How the reply is encoded, fixed when the request was read:
+	 * enc.http points at resp, the request's response settings. */
+	struct reply_enc enc;
+	struct http_resp resp;  /* owned Origin */
+	int metrics_proto;      /* enum metrics_proto: counted as */
+	int stream_mode;        /* enum reply_stream of a STREAM call */
 	msgpack_sbuffer outbuf; /* owned: call.out */
 	char peer[64];          /* identity snapshot for duet_call_info */
 	char *name;             /* owned, or NULL */
@@ -84,7 +81,7 @@ struct call_async {
 	void *state_mem; /* owned: duet_call_state, or NULL */
 	size_t state_size;
 	uint64_t t0;         /* when the request was read, in µs */
-	uint64_t max_stream; /* RESP: limits.max_request_bytes */
+	uint64_t max_stream; /* collected: limits.max_request_bytes */
 	uint64_t max_output; /* limits.max_output_bytes: the largest reply */
 	int runner_done;     /* worker thread: the handler has returned */
 	int completed;       /* worker thread: the answer was written */
@@ -102,10 +99,10 @@ struct call_async {
 	int paused;            /* a loop handler returned PAUSED */
 	/* Streams, producer side (one producer at a time). */
 	uint64_t nitems;
-	int head_sent;            /* HTTP, worker: the response head is out */
+	int head_sent;            /* worker: the stream's head is out */
 	int stream_failed;        /* the stream ended with call.err */
-	struct evbuffer *items;   /* RESP: every item, packed msgpack */
-	struct evbuffer *scratch; /* HTTP: the item being encoded */
+	struct evbuffer *items;   /* collected: every item, packed msgpack */
+	struct evbuffer *scratch; /* the writer's: the item being encoded */
 	msgpack_unpacked item;    /* the item being sent */
 	int item_ready;           /* item was initialised */
 };
@@ -122,7 +119,7 @@ void call_orphan(struct call_async *as);
 void call_drained(struct call_async *as, size_t backlog);
 void call_post(struct call_async *as, unsigned kick);
 void call_fail(struct call_async *as, const struct duet_err *err);
-struct conn_enc call_enc(const struct call_async *as);
+struct reply_enc call_enc(const struct call_async *as);
 int call_on_loop(const struct call_async *as);
 void call_mail_close(void);
 void call_shutdown(void);

@@ -42,6 +42,8 @@
 #include "log.h"
 #include "metrics.h"
 #include "multi.h"
+#include "resp_reply.h"
+#include "route.h"
 #include "util.h"
 #include "worker.h"
 
@@ -158,7 +160,7 @@ conn_on_deadline(evutil_socket_t fd, short what, void *arg)
 	}
 	util_err_set(&err, "ERR", "request not received in time");
 	err.status = 408;
-	route_ctx_reset(&c->route, 1);
+	http_resp_reset(&c->route, 1);
 	conn_close_after_reply(c);
 	conn_reply_error(c, &err);
 	conn_free_if_done(c);
@@ -278,7 +280,7 @@ conn_free(struct conn *c)
 		resp_parser_fini(&c->p.resp);
 	else if (c->proto == CONN_PROTO_HTTP)
 		http_parser_fini(&c->p.http);
-	route_ctx_reset(&c->route, 0);
+	http_resp_reset(&c->route, 0);
 	conn_release(c);
 	atomic_fetch_sub(&worker_stats.connections, 1);
 }
@@ -466,7 +468,7 @@ conn_drain_refuses(struct conn *c, int minor)
 	}
 	util_err_set(&err, "ERR", "shutting down");
 	err.status = 503;
-	route_ctx_reset(&c->route, minor);
+	http_resp_reset(&c->route, minor);
 	conn_reply_error(c, &err);
 	return 1;
 }
@@ -566,7 +568,7 @@ conn_process_http(struct conn *c, struct evbuffer *in)
 			return 0;
 		case HTTP_PARSE_ERROR:
 			log_debug("client %" PRIu64 ": %s", c->id, err.msg);
-			route_ctx_reset(&c->route, 1);
+			http_resp_reset(&c->route, 1);
 			conn_close_after_reply(c);
 			conn_reply_error(c, &err);
 			return 0;
@@ -636,6 +638,7 @@ conn_sniff(struct conn *c, struct evbuffer *in)
 			return 1;
 	}
 	c->proto = http ? CONN_PROTO_HTTP : CONN_PROTO_RESP;
+	c->writer = http ? &http_reply_writer : &resp_reply_writer;
 	if (http)
 		http_parser_init(&c->p.http);
 	else

@@ -20,8 +20,9 @@
 #include <msgpack.h>
 
 #include "http.h"
+#include "http_reply.h"
+#include "reply.h"
 #include "resp.h"
-#include "route.h"
 
 struct duet_err;
 struct worker;
@@ -32,10 +33,11 @@ enum conn_proto {
 	CONN_PROTO_HTTP,
 };
 
+/* The writers' enum reply_encoding, under conn's older names. */
 enum conn_encoding {
-	CONN_ENC_NATIVE,  /* RESP types, text arguments */
-	CONN_ENC_MSGPACK, /* each argument and reply one msgpack value */
-	CONN_ENC_JSON,    /* each argument and reply one JSON text */
+	CONN_ENC_NATIVE = REPLY_ENC_NATIVE,   /* RESP types, text arguments */
+	CONN_ENC_MSGPACK = REPLY_ENC_MSGPACK, /* one msgpack value each */
+	CONN_ENC_JSON = REPLY_ENC_JSON,       /* one JSON text each */
 };
 
 struct call_async;
@@ -53,16 +55,6 @@ struct conn_reply {
 	struct call_async *call; /* borrowed: the call filling it, or NULL */
 };
 
-/* How a reply is encoded: the request's protocol and settings. */
-struct conn_enc {
-	int http;
-	int encoding; /* enum conn_encoding */
-	int resp3;
-	int closing; /* HTTP: the connection closes after this reply */
-	const struct route_ctx *route; /* HTTP: borrowed */
-	size_t max_output; /* limits.max_output_bytes: no reply is larger */
-};
-
 struct conn {
 	TAILQ_ENTRY(conn) entry; /* in the worker's list */
 	struct worker *worker;   /* borrowed: owns this conn */
@@ -70,6 +62,7 @@ struct conn {
 	struct evbuffer *in;     /* owned: a partial request, or NULL */
 	struct evbuffer *out;    /* owned: bytes to write */
 	struct event *ev;        /* owned: EV_READ and/or EV_WRITE (conn_arm) */
+	const struct reply_writer *writer; /* the protocol's, once sniffed */
 	short armed;             /* what ev waits for */
 	uint64_t id;
 	enum conn_proto proto;
@@ -98,7 +91,7 @@ struct conn {
 		struct resp_parser resp;  /* CONN_PROTO_RESP */
 		struct http_parser http;  /* CONN_PROTO_HTTP */
 	} p;                              /* the codec's parser state */
-	struct route_ctx route;           /* HTTP: the current response */
+	struct http_resp route;           /* HTTP: the current response */
 	TAILQ_HEAD(, conn_reply) pending; /* owned replies, in order */
 };
 
@@ -118,10 +111,7 @@ void conn_arm(struct conn *c);
 void conn_resume_reading(struct conn *c);
 
 /* conn_reply.c: the reply queue. */
-void conn_encode_value(const struct conn_enc *enc, struct evbuffer *out,
-    const msgpack_object *o, const char *mp, size_t len);
-void conn_encode_error(const struct conn_enc *enc, struct evbuffer *out,
-    const struct duet_err *err);
+struct reply_enc conn_reply_enc(const struct conn *c, int encoding);
 struct conn_reply *conn_reply_slot(struct conn *c, struct call_async *call);
 int conn_reply_slot_done(struct conn *c, struct conn_reply *r);
 void conn_flush_pending(struct conn *c);

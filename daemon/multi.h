@@ -22,7 +22,6 @@ struct multi;
 struct conn;
 struct duet_err;
 struct request;
-struct route_ctx;
 
 /* What dispatch does with a command while MULTI may be open. */
 enum multi_action {
@@ -30,10 +29,6 @@ enum multi_action {
 	MULTI_QUEUED, /* queued (or refused) and answered */
 	MULTI_EXEC,   /* EXEC: run the queue once this request is done */
 };
-
-/* route_ctx.batch: the reply being written is an element of /batch. */
-#define MULTI_BATCH_FIRST 1 /* the first element */
-#define MULTI_BATCH_NEXT  2 /* a later one */
 
 enum multi_action multi_take(
     struct conn *c, const struct command *cmd, const struct request *req);
@@ -43,10 +38,6 @@ void multi_discard(struct conn *c);
 void multi_free(struct multi *m);
 
 void multi_batch(struct conn *c, const msgpack_object *body);
-void multi_batch_value(const struct route_ctx *ctx, struct evbuffer *out,
-    const msgpack_object *o, const char *mp, size_t len, size_t max);
-void multi_batch_error(const struct route_ctx *ctx, struct evbuffer *out,
-    const struct duet_err *err);
 
 /* The built-in commands (builtin.c's table). */
 void multi_cmd_multi(duet_call *call);
