@@ -31,7 +31,6 @@
 #include "log.h"
 #include "registry.h"
 #include "route.h"
-#include "worker.h"
 
 /*
  * Appends the stream's response head: 200, chunked (or unframed for
