@@ -44,6 +44,10 @@
 /* How many released calls wait (per worker) before one is reused. */
 #define CALL_QUARANTINE 64
 
+/* The call whose member field p points to. */
+#define CALL_OF(p, field)                                                      \
+	((struct call_async *)((char *)(p)-offsetof(struct call_async, field)))
+
 static atomic_uint_fast64_t call_nlive;
 
 static void call_on_mail(struct mail *m, unsigned kicks);
@@ -226,17 +230,13 @@ call_run(struct call_async *as, int on_loop)
 static void
 call_on_job(struct pool_job *job)
 {
-	call_run((struct call_async *)((char *)job -
-	             offsetof(struct call_async, job)),
-	    0);
+	call_run(CALL_OF(job, job), 0);
 }
 
 static void
 call_on_job_failed(struct pool_job *job, const struct duet_err *err)
 {
-	call_fail((struct call_async *)((char *)job -
-	              offsetof(struct call_async, job)),
-	    err);
+	call_fail(CALL_OF(job, job), err);
 }
 
 /*
@@ -442,8 +442,7 @@ call_flush(struct call_async *as)
 static void
 call_on_mail(struct mail *m, unsigned kicks)
 {
-	struct call_async *as = (struct call_async *)((char *)m -
-	    offsetof(struct call_async, mail));
+	struct call_async *as = CALL_OF(m, mail);
 
 	if (kicks & CALL_KICK_FLUSH)
 		call_flush(as);
