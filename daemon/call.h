@@ -24,12 +24,14 @@
 
 #include "dispatch.h"
 #include "http_reply.h"
+#include "mailbox.h"
+#include "pool.h"
 #include "reply.h"
 
 struct conn;
 struct conn_reply;
+struct env;
 struct registry;
-struct worker;
 
 /* Where a call is in its life (struct call_async.state). */
 enum call_state {
@@ -61,7 +63,7 @@ struct call_async {
 	pthread_mutex_t lock;  /* guards the stream fields below */
 	pthread_cond_t cond;   /* a producer thread waits for the client */
 	/* Everything from here is zeroed when the call is reused. */
-	struct worker *worker;   /* borrowed: owns conn and slot */
+	struct env *env;         /* borrowed: its worker's; owns conn, slot */
 	struct conn *conn;       /* worker thread only; NULL once gone */
 	struct conn_reply *slot; /* worker thread only: the reply's place */
 	struct registry *gen;    /* owned reference: keeps the plugin */
@@ -85,12 +87,9 @@ struct call_async {
 	uint64_t max_output; /* limits.max_output_bytes: the largest reply */
 	int runner_done;     /* worker thread: the handler has returned */
 	int completed;       /* worker thread: the answer was written */
-	/* Guarded by the worker's mail_lock. */
-	TAILQ_ENTRY(call_async) mail;
-	unsigned kicks;
-	int mailed;
-	/* The pool's queue, or the free list (guarded by their locks). */
-	TAILQ_ENTRY(call_async) entry;
+	struct mail mail;    /* kicks to its worker (env->mailbox) */
+	struct pool_job job; /* BLOCKING: the handler, on the pool */
+	TAILQ_ENTRY(call_async) entry; /* env->free_calls (worker thread) */
 	/* Streams, guarded by lock. */
 	struct evbuffer *wire; /* encoded bytes not yet taken by the worker */
 	size_t backlog;        /* bytes the worker holds unsent */
@@ -107,22 +106,19 @@ struct call_async {
 	int item_ready;           /* item was initialised */
 };
 
-TAILQ_HEAD(call_list, call_async);
-
 struct call_async *call_new(struct conn *c, const struct command *cmd,
     const char *args, size_t arglen, uint64_t present);
 int call_reply_object(const struct command *cmd, const char *mp, size_t len,
     msgpack_zone *z, msgpack_object *o, struct duet_err *err);
 void call_run(struct call_async *as, int on_loop);
-void call_deliver(struct call_async *as, unsigned kicks);
+int call_submit(struct call_async *as, uint64_t max_pending);
 void call_orphan(struct call_async *as);
 void call_drained(struct call_async *as, size_t backlog);
 void call_post(struct call_async *as, unsigned kick);
 void call_fail(struct call_async *as, const struct duet_err *err);
 struct reply_enc call_enc(const struct call_async *as);
 int call_on_loop(const struct call_async *as);
-void call_mail_close(void);
-void call_shutdown(void);
+void call_shutdown(struct env *e);
 uint64_t call_live(void);
 void call_returned_here(struct call_async *as);
 

@@ -25,6 +25,7 @@
 #include "resp.h"
 
 struct duet_err;
+struct env;
 struct worker;
 
 enum conn_proto {
@@ -58,6 +59,7 @@ struct conn_reply {
 struct conn {
 	TAILQ_ENTRY(conn) entry; /* in the worker's list */
 	struct worker *worker;   /* borrowed: owns this conn */
+	struct env *env;         /* borrowed: the worker's (loop, buffers) */
 	evutil_socket_t fd;      /* owned: the socket */
 	struct evbuffer *in;     /* owned: a partial request, or NULL */
 	struct evbuffer *out;    /* owned: bytes to write */
