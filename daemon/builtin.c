@@ -4,6 +4,9 @@
  * a compiled-in command table, so dispatch checks their arguments like any
  * plugin's; being daemon code, they may also reach the caller's conn.
  * Replies follow Redis's shapes, so redis-cli and client libraries work.
+ *
+ * Layer L4 (sessions).  What COMMAND tells about commands is describe's,
+ * INFO commandstats' text is metrics'; this file handles the arguments.
  */
 #include "autoconf.h"
 
@@ -20,12 +23,13 @@
 #include "builtin_admin.h"
 #include "builtin_module.h"
 #include "conn.h"
+#include "describe.h"
 #include "dispatch.h"
+#include "metrics.h"
 #include "multi.h"
 #include "resp_session.h"
 #include "plugin.h"
 #include "registry.h"
-#include "signature.h"
 #include "convert.h"
 #include "util.h"
 #include "worker.h"
@@ -245,85 +249,6 @@ builtin_client(duet_call *call)
 }
 
 /*
- * COMMAND INFO's entry for one command (Redis 7: ten fields).
- */
-static void
-builtin_command_info(msgpack_packer *pk, const struct command *cmd)
-{
-	int nflags = 1 + ((cmd->flags & DUET_PUBLIC) != 0);
-
-	msgpack_pack_array(pk, 10);
-	convert_pack_cstr(pk, cmd->name);
-	msgpack_pack_int(pk, cmd->arity);
-	msgpack_pack_array(pk, (size_t)nflags);
-	convert_pack_status(
-	    pk, cmd->flags & DUET_READONLY ? "readonly" : "write");
-	if (cmd->flags & DUET_PUBLIC)
-		convert_pack_status(pk, "no_auth");
-	msgpack_pack_int(pk, 0);   /* first key */
-	msgpack_pack_int(pk, 0);   /* last key */
-	msgpack_pack_int(pk, 0);   /* key step */
-	msgpack_pack_array(pk, 0); /* ACL categories */
-	msgpack_pack_array(pk, 0); /* tips */
-	msgpack_pack_array(pk, 0); /* key specs */
-	msgpack_pack_array(pk, 0); /* subcommands */
-}
-
-/*
- * One argument of COMMAND DOCS, in the shape redis-cli reads for hints.
- * redis-cli shows the name, so a default is part of it: "times=1", which
- * it hints as "[times=1]".
- */
-static void
-builtin_command_doc_arg(msgpack_packer *pk, const struct sig_param *p)
-{
-	int nflags = p->optional + p->variadic;
-	char name[256];
-
-	if (p->deftext != NULL)
-		snprintf(name, sizeof(name), "%s=%s", p->name, p->deftext);
-	else
-		snprintf(name, sizeof(name), "%s", p->name);
-	msgpack_pack_map(pk, nflags > 0 ? 3 : 2);
-	convert_pack_cstr(pk, "name");
-	convert_pack_cstr(pk, name);
-	convert_pack_cstr(pk, "type");
-	convert_pack_cstr(pk,
-	    p->type == SIG_INT         ? "integer"
-	        : p->type == SIG_FLOAT ? "double"
-	                               : "string");
-	if (nflags == 0)
-		return;
-	convert_pack_cstr(pk, "flags");
-	msgpack_pack_array(pk, (size_t)nflags);
-	if (p->optional)
-		convert_pack_status(pk, "optional");
-	if (p->variadic)
-		convert_pack_status(pk, "multiple");
-}
-
-static void
-builtin_command_doc(msgpack_packer *pk, const struct command *cmd)
-{
-	const struct sig *sig = cmd->sig;
-	int i;
-
-	convert_pack_cstr(pk, cmd->name);
-	msgpack_pack_map(pk, 4);
-	convert_pack_cstr(pk, "summary");
-	convert_pack_cstr(pk, cmd->summary);
-	convert_pack_cstr(pk, "since");
-	convert_pack_cstr(
-	    pk, cmd->plugin != NULL ? cmd->plugin->version : PACKAGE_VERSION);
-	convert_pack_cstr(pk, "group");
-	convert_pack_cstr(pk, cmd->plugin != NULL ? "module" : "server");
-	convert_pack_cstr(pk, "arguments");
-	msgpack_pack_array(pk, (size_t)sig->nparams);
-	for (i = 0; i < sig->nparams; i++)
-		builtin_command_doc_arg(pk, &sig->params[i]);
-}
-
-/*
  * COMMAND INFO/DOCS with names: only those (INFO: nil for unknown ones,
  * DOCS: unknown ones left out); without names: every command.
  */
@@ -337,16 +262,7 @@ builtin_command_each(duet_call *call, const struct registry *reg, int docs)
 	size_t len;
 
 	if (n == 0) {
-		if (docs)
-			msgpack_pack_map(pk, reg->ncommands);
-		else
-			msgpack_pack_array(pk, reg->ncommands);
-		for (i = 0; i < reg->ncommands; i++) {
-			if (docs)
-				builtin_command_doc(pk, &reg->commands[i]);
-			else
-				builtin_command_info(pk, &reg->commands[i]);
-		}
+		describe_all(pk, reg, docs);
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -361,9 +277,9 @@ builtin_command_each(duet_call *call, const struct registry *reg, int docs)
 		s = builtin_admin_rest(call, 1, i, &len);
 		cmd = registry_lookup(reg, s, len);
 		if (cmd != NULL && docs)
-			builtin_command_doc(pk, cmd);
+			describe_doc(pk, cmd);
 		else if (cmd != NULL)
-			builtin_command_info(pk, cmd);
+			describe_info(pk, cmd);
 		else if (!docs)
 			msgpack_pack_nil(pk);
 	}
@@ -454,29 +370,6 @@ builtin_info_stats(struct evbuffer *b)
 	    (int64_t)atomic_load(&metrics_reloads.last_ok_time));
 }
 
-static void
-builtin_info_commandstats(struct evbuffer *b, const struct registry *reg)
-{
-	size_t i;
-
-	evbuffer_add_printf(b, "# Commandstats\r\n");
-	for (i = 0; i < reg->ncommands; i++) {
-		const struct command *cmd = &reg->commands[i];
-		uint64_t calls = metrics_calls(cmd->stats);
-		uint64_t usec = atomic_load(&cmd->stats->usec);
-
-		if (calls == 0)
-			continue;
-		evbuffer_add_printf(b,
-		    "cmdstat_%s:calls=%" PRIu64 ",usec=%" PRIu64
-		    ",usec_per_call=%.2f,rejected_calls=0,failed_calls=%" PRIu64
-		    "\r\n",
-		    cmd->name, calls, usec, (double)usec / (double)calls,
-		    metrics_errors(cmd->stats));
-	}
-	evbuffer_add_printf(b, "\r\n");
-}
-
 /*
  * Whether INFO's arguments ask for section (none: the default ones).
  */
@@ -523,7 +416,8 @@ builtin_info(duet_call *call)
 	if (builtin_info_wants(call, "modules", 1))
 		builtin_module_info(b, c->worker->reg);
 	if (builtin_info_wants(call, "commandstats", 0))
-		builtin_info_commandstats(b, c->worker->reg);
+		metrics_render_commandstats(
+		    b, c->worker->reg->stats, c->worker->reg->ncommands);
 	/* Redis ends the text without the last blank line. */
 	len = evbuffer_get_length(b);
 	len = len >= 2 ? len - 2 : len;
@@ -585,111 +479,3 @@ const struct duet_command builtin_commands[] = {
         REGISTRY_CONNECTION, multi_cmd_unwatch},
     {NULL, NULL, NULL, NULL, 0, NULL},
 };
-
-/*
- * One parameter of a command descriptor (GET /commands).
- */
-static void
-builtin_pack_param(msgpack_packer *pk, const struct sig_param *p)
-{
-	msgpack_pack_map(pk, p->deftext != NULL ? 5 : 4);
-	convert_pack_cstr(pk, "name");
-	convert_pack_cstr(pk, p->name);
-	convert_pack_cstr(pk, "type");
-	convert_pack_cstr(pk, sig_type_name(p->type));
-	convert_pack_cstr(pk, "optional");
-	if (p->optional)
-		msgpack_pack_true(pk);
-	else
-		msgpack_pack_false(pk);
-	convert_pack_cstr(pk, "variadic");
-	if (p->variadic)
-		msgpack_pack_true(pk);
-	else
-		msgpack_pack_false(pk);
-	if (p->deftext != NULL) {
-		convert_pack_cstr(pk, "default");
-		pk->callback(pk->data, p->defval, p->defval_len);
-	}
-}
-
-/*
- * A command's flags by name; "connection" for a built-in that acts on
- * the RESP connection (not an HTTP operation).
- */
-static void
-builtin_pack_flags(msgpack_packer *pk, const struct command *cmd)
-{
-	static const struct {
-		unsigned flag;
-		const char *name;
-	} names[] = {{DUET_PUBLIC, "public"}, {DUET_READONLY, "readonly"},
-	    {DUET_BLOCKING, "blocking"}, {DUET_STREAM, "stream"}};
-	size_t i, n = REGISTRY_CONN_ONLY(cmd) ? 1 : 0;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		n += (cmd->flags & names[i].flag) != 0;
-	msgpack_pack_array(pk, n);
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (cmd->flags & names[i].flag)
-			convert_pack_cstr(pk, names[i].name);
-	}
-	if (REGISTRY_CONN_ONLY(cmd))
-		convert_pack_cstr(pk, "connection");
-}
-
-/*
- * A command's usage line, "repeat word:str [times:int=1]" (sig_usage).
- */
-static void
-builtin_pack_usage(msgpack_packer *pk, const struct command *cmd)
-{
-	struct evbuffer *b = evbuffer_new();
-
-	if (b == NULL || sig_usage(cmd->name, cmd->sig, b) == -1) {
-		convert_pack_cstr(pk, cmd->name);
-	} else {
-		msgpack_pack_str(pk, evbuffer_get_length(b));
-		msgpack_pack_str_body(
-		    pk, evbuffer_pullup(b, -1), evbuffer_get_length(b));
-	}
-	if (b != NULL)
-		evbuffer_free(b);
-}
-
-/*
- * Packs every command's descriptor (name, plugin, args, reply, summary,
- * usage, flags) as one array, for GET /commands.
- */
-void
-builtin_pack_descriptors(msgpack_packer *pk, const struct registry *reg)
-{
-	size_t i;
-	int k;
-
-	msgpack_pack_array(pk, reg->ncommands);
-	for (i = 0; i < reg->ncommands; i++) {
-		const struct command *cmd = &reg->commands[i];
-
-		msgpack_pack_map(pk, 7);
-		convert_pack_cstr(pk, "name");
-		convert_pack_cstr(pk, cmd->name);
-		convert_pack_cstr(pk, "plugin");
-		if (cmd->plugin != NULL)
-			convert_pack_cstr(pk, cmd->plugin->name);
-		else
-			msgpack_pack_nil(pk);
-		convert_pack_cstr(pk, "args");
-		msgpack_pack_array(pk, (size_t)cmd->sig->nparams);
-		for (k = 0; k < cmd->sig->nparams; k++)
-			builtin_pack_param(pk, &cmd->sig->params[k]);
-		convert_pack_cstr(pk, "reply");
-		convert_pack_cstr(pk, cmd->reply);
-		convert_pack_cstr(pk, "summary");
-		convert_pack_cstr(pk, cmd->summary);
-		convert_pack_cstr(pk, "usage");
-		builtin_pack_usage(pk, cmd);
-		convert_pack_cstr(pk, "flags");
-		builtin_pack_flags(pk, cmd);
-	}
-}

@@ -10,12 +10,6 @@
 
 #include <duet/plugin.h>
 
-#include <msgpack.h>
-
-struct registry;
-
 extern const struct duet_command builtin_commands[];
-
-void builtin_pack_descriptors(msgpack_packer *pk, const struct registry *reg);
 
 #endif /* DUET_BUILTIN_H */

@@ -18,12 +18,13 @@
 #include "builtin_http.h"
 #include "builtin_module.h"
 #include "conn.h"
+#include "describe.h"
 #include "http.h"
 #include "metrics.h"
 #include "openapi.h"
 #include "page.h"
 #include "registry.h"
-#include "route.h"
+#include "http_reply.h"
 #include "util.h"
 #include "worker.h"
 
@@ -79,7 +80,7 @@ builtin_http_commands(struct conn *c, const struct registry *reg,
  * 0 if path is one of them (answered), -1 if not.
  */
 int
-builtin_http_path(struct conn *c, struct route_ctx *ctx,
+builtin_http_path(struct conn *c, struct http_resp *ctx,
     const struct http_request *req, struct http_str path)
 {
 	static const char ok[] = "ok\n";
@@ -111,7 +112,7 @@ builtin_http_path(struct conn *c, struct route_ctx *ctx,
 	reg = worker_registry(c->worker);
 	if (which == 1 || which == 4 || which == 5) {
 		builtin_http_commands(c, reg,
-		    which == 1       ? builtin_pack_descriptors
+		    which == 1       ? describe_commands
 		        : which == 4 ? openapi_pack
 		                     : builtin_module_pack_plugins);
 		return 0;
@@ -119,17 +120,17 @@ builtin_http_path(struct conn *c, struct route_ctx *ctx,
 	if ((out = conn_reply_buffer(c)) == NULL)
 		return 0;
 	if (which == 3) {
-		route_respond_ctx(ctx, c->closing, out, 200,
+		http_reply_respond(ctx, c->closing, out, 200,
 		    "text/html; charset=utf-8", page_html, page_html_len);
 	} else if (which == 0 && atomic_load(&worker_draining)) {
-		route_respond_ctx(ctx, c->closing, out, 503,
+		http_reply_respond(ctx, c->closing, out, 503,
 		    "text/plain; charset=utf-8", "shutting down\n", 14);
 	} else if (which == 0) {
-		route_respond_ctx(ctx, c->closing, out, 200,
+		http_reply_respond(ctx, c->closing, out, 200,
 		    "text/plain; charset=utf-8", ok, sizeof(ok) - 1);
 	} else if ((body = evbuffer_new()) != NULL) {
-		metrics_render(body, reg);
-		route_respond_ctx(ctx, c->closing, out, 200,
+		metrics_render(body, reg->stats, reg->ncommands, reg->id);
+		http_reply_respond(ctx, c->closing, out, 200,
 		    "text/plain; version=0.0.4; charset=utf-8",
 		    evbuffer_pullup(body, -1), evbuffer_get_length(body));
 		evbuffer_free(body);

@@ -9,9 +9,9 @@
 #include "http.h"
 
 struct conn;
-struct route_ctx;
+struct http_resp;
 
-int builtin_http_path(struct conn *c, struct route_ctx *ctx,
+int builtin_http_path(struct conn *c, struct http_resp *ctx,
     const struct http_request *req, struct http_str path);
 
 #endif /* DUET_BUILTIN_HTTP_H */

@@ -1,22 +1,30 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * call - calls that outlive their request, and the host API calls that
- * make them (duet_defer, duet_finish, duet_call_state).
+ * call - L3 calls: calls that outlive their request, and the host API
+ * calls that make them (duet_defer, duet_finish, duet_call_state).
  *
  * Life of a call: created on its worker's thread with a slot in the
  * conn's reply queue (call_new); its handler runs on the loop (STREAM),
- * on the pool (BLOCKING) or hands it to a plugin thread (duet_defer).
- * Whoever produces the answer marks it FINISHED with one atomic
- * compare-and-swap and posts a kick to the worker's mailbox; only the
- * worker writes into the conn (call_complete) and releases the call, once
- * the handler has returned too.  A conn that goes away first orphans its
- * calls: they run to the end and their answer is dropped.
+ * on the pool as a pool_job (BLOCKING) or hands it to a plugin thread
+ * (duet_defer).  Whoever produces the answer marks it FINISHED with one
+ * atomic compare-and-swap and posts a kick (its struct mail) to the
+ * worker's mailbox; only the worker writes into the conn (call_complete)
+ * and releases the call, once the handler has returned too.  A conn that
+ * goes away first orphans its calls: they run to the end and their answer
+ * is dropped.  The queueing is the mailbox's and the pool's (L1, L3); the
+ * conn, its slots and the wire formats are the conn's and the writers'.
  *
- * Call memory is type-stable: a released call goes to a free list and is
- * reused only after CALL_QUARANTINE others, never returned to malloc
- * while the daemon runs.  So a plugin that calls duet_finish twice hits a
- * call whose state is no longer DEFERRED, which is logged and ignored,
- * instead of freed memory.
+ * A call is allocated and released on its worker's thread only (or on
+ * the main thread once that one has ended), so the free list is its
+ * env's, with no lock.  Call memory is type-stable: a released call goes
+ * to that free list and is reused only after CALL_QUARANTINE others,
+ * never returned to malloc while its worker runs.  So a plugin that calls
+ * duet_finish twice hits a call whose state is no longer DEFERRED, which
+ * is logged and ignored, instead of freed memory.
+ *
+ * L3.  How the answer is encoded is fixed when the request is read (a
+ * struct reply_enc and a copy of the response settings it borrows); its
+ * bytes are the writer's (reply.h), never this file's.
  */
 #include "autoconf.h"
 
@@ -30,39 +38,42 @@
 #include "call.h"
 #include "conn.h"
 #include "convert.h"
+#include "env.h"
 #include "log.h"
+#include "mailbox.h"
 #include "metrics.h"
+#include "pool.h"
 #include "registry.h"
-#include "worker.h"
 
-/* How many released calls wait before one is reused. */
+/* How many released calls wait (per worker) before one is reused. */
 #define CALL_QUARANTINE 64
 
-static pthread_mutex_t call_free_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct call_list call_free = TAILQ_HEAD_INITIALIZER(call_free);
-static size_t call_nfree;
+/* The call whose member field p points to. */
+#define CALL_OF(p, field)                                                      \
+	((struct call_async *)((char *)(p)-offsetof(struct call_async, field)))
+
 static atomic_uint_fast64_t call_nlive;
 
-/* Posting to a mailbox is refused once the workers have stopped. */
-static pthread_rwlock_t call_mail_rw = PTHREAD_RWLOCK_INITIALIZER;
-static int call_mail_closed;
+static void call_on_mail(struct mail *m, unsigned kicks);
+static void call_on_job(struct pool_job *job);
+static void call_on_job_failed(
+    struct pool_job *job, const struct duet_err *err);
 
 /*
- * A call from the free list (after the quarantine) or a new one; its
- * fields from worker on are zero.  NULL when out of memory.
+ * A call from e's free list (after the quarantine) or a new one, for e's
+ * thread; its fields from env on are zero but env and its mail's deliver.
+ * NULL when out of memory.
  */
 static struct call_async *
-call_alloc(void)
+call_alloc(struct env *e)
 {
 	struct call_async *as = NULL;
 
-	pthread_mutex_lock(&call_free_lock);
-	if (call_nfree > CALL_QUARANTINE) {
-		as = TAILQ_FIRST(&call_free);
-		TAILQ_REMOVE(&call_free, as, entry);
-		call_nfree--;
+	if (e->nfree_calls > CALL_QUARANTINE) {
+		as = TAILQ_FIRST(&e->free_calls);
+		TAILQ_REMOVE(&e->free_calls, as, entry);
+		e->nfree_calls--;
 	}
-	pthread_mutex_unlock(&call_free_lock);
 	if (as == NULL) {
 		if ((as = calloc(1, sizeof(*as))) == NULL)
 			return NULL;
@@ -70,29 +81,26 @@ call_alloc(void)
 		pthread_cond_init(&as->cond, NULL);
 	} else {
 		memset(&as->call, 0, sizeof(as->call));
-		memset(&as->worker, 0,
-		    sizeof(*as) - offsetof(struct call_async, worker));
+		memset(&as->env, 0,
+		    sizeof(*as) - offsetof(struct call_async, env));
 	}
+	as->env = e;
+	as->mail.deliver = call_on_mail;
 	atomic_fetch_add(&call_nlive, 1);
 	return as;
 }
 
 /*
- * Frees what the call owns and puts it on the free list.  Worker thread
- * (it drops the generation reference, which may unload a plugin).
+ * Frees what the call owns and puts it on its env's free list.  Worker
+ * thread (it drops the generation reference, which may unload a plugin,
+ * and the free list has no lock).
  */
 static void
 call_release(struct call_async *as)
 {
-	struct worker *w = as->worker;
+	struct env *e = as->env;
 
-	if (w != NULL) {
-		pthread_mutex_lock(&w->mail_lock);
-		if (as->mailed)
-			TAILQ_REMOVE(&w->mail, as, mail);
-		as->mailed = 0;
-		pthread_mutex_unlock(&w->mail_lock);
-	}
+	mailbox_cancel(&e->mailbox, &as->mail);
 	free(as->argbuf);
 	if (as->zone_ready)
 		msgpack_zone_destroy(&as->zone);
@@ -106,16 +114,14 @@ call_release(struct call_async *as)
 	if (as->item_ready)
 		msgpack_unpacked_destroy(&as->item);
 	free(as->name);
-	free(as->ctx.route.origin);
+	http_resp_reset(&as->resp, 0);
 	free(as->state_mem);
 	if (as->gen != NULL)
 		registry_unref(as->gen);
 	atomic_store(&as->state, CALL_FREE);
 	atomic_fetch_sub(&call_nlive, 1);
-	pthread_mutex_lock(&call_free_lock);
-	TAILQ_INSERT_TAIL(&call_free, as, entry);
-	call_nfree++;
-	pthread_mutex_unlock(&call_free_lock);
+	TAILQ_INSERT_TAIL(&e->free_calls, as, entry);
+	e->nfree_calls++;
 }
 
 /*
@@ -144,7 +150,8 @@ call_copy_args(struct call_async *as, const char *args, size_t arglen)
 }
 
 /*
- * Takes what the call needs of c: identity, encoding, response settings.
+ * Takes what the call needs of c: identity, and how its reply is encoded
+ * (with a copy of the response settings that encoding borrows).
  */
 static void
 call_snapshot(struct call_async *as, struct conn *c)
@@ -155,13 +162,11 @@ call_snapshot(struct call_async *as, struct conn *c)
 	as->call.name = as->name;
 	as->call.protocol = dispatch_protocol(c);
 	as->call.encoding = c->encoding;
-	as->ctx.http = c->proto->http;
-	as->ctx.encoding = c->encoding;
-	as->ctx.resp3 = c->resp3;
-	if (as->ctx.http && c->route != NULL) {
-		as->ctx.route = *c->route;
-		if (c->route->origin != NULL)
-			as->ctx.route.origin = strdup(c->route->origin);
+	as->metrics_proto = c->proto->http ? METRICS_HTTP : METRICS_RESP;
+	as->enc = conn_reply_enc(c, c->encoding);
+	if (as->enc.http != NULL) {
+		http_resp_copy(&as->resp, as->enc.http);
+		as->enc.http = &as->resp;
 	}
 }
 
@@ -193,12 +198,12 @@ struct call_async *
 call_new(struct conn *c, const struct command *cmd, const char *args,
     size_t arglen, uint64_t present)
 {
+	struct env *e = c->env;
 	struct call_async *as;
 
-	if ((as = call_alloc()) == NULL)
+	if ((as = call_alloc(e)) == NULL)
 		return NULL;
-	as->worker = c->worker;
-	as->gen = c->worker->reg;
+	as->gen = e->reg;
 	registry_ref(as->gen);
 	as->call.async = 1;
 	as->call.cmd = cmd;
@@ -211,17 +216,17 @@ call_new(struct conn *c, const struct command *cmd, const char *args,
 	msgpack_packer_init(&as->call.pk, as->call.out, msgpack_sbuffer_write);
 	call_snapshot(as, c);
 	as->t0 = dispatch_usec();
-	as->max_stream = c->worker->limits.max_request_bytes;
-	as->max_output = c->worker->limits.max_output_bytes;
+	as->max_stream = e->limits.max_request_bytes;
+	as->max_output = e->limits.max_output_bytes;
 	if ((as->slot = conn_reply_slot(c, &call_slot_owner, as)) == NULL)
 		goto fail;
 	as->conn = c;
 	atomic_store(&as->state, CALL_RUNNING);
-	/* An HTTP/1.0 stream has no framing but the end of the connection. */
-	if ((cmd->flags & DUET_STREAM) && as->ctx.http &&
-	    as->ctx.route.minor == 0) {
-		as->ctx.route.keep_alive = 0;
-		conn_close_after_reply(c);
+	/* A stream with no framing but the end of the connection. */
+	if (cmd->flags & DUET_STREAM) {
+		as->stream_mode = as->enc.writer->stream_mode(&as->enc);
+		if (as->stream_mode == REPLY_STREAM_TO_CLOSE)
+			conn_close_after_reply(c);
 	}
 	return as;
 fail:
@@ -243,13 +248,37 @@ call_run(struct call_async *as, int on_loop)
 		call_post(as, CALL_KICK_RETURNED);
 }
 
+static void
+call_on_job(struct pool_job *job)
+{
+	call_run(CALL_OF(job, job), 0);
+}
+
+static void
+call_on_job_failed(struct pool_job *job, const struct duet_err *err)
+{
+	call_fail(CALL_OF(job, job), err);
+}
+
+/*
+ * Queues a BLOCKING call's handler on the pool (worker thread).  Returns
+ * 0, or -1 when max_pending calls already wait (the caller answers it).
+ */
+int
+call_submit(struct call_async *as, uint64_t max_pending)
+{
+	as->job.run = call_on_job;
+	as->job.fail = call_on_job_failed;
+	return pool_submit(&as->job, max_pending);
+}
+
 /*
  * Whether the caller runs on the call's worker thread (its event loop).
  */
 int
 call_on_loop(const struct call_async *as)
 {
-	return pthread_equal(pthread_self(), as->worker->thread);
+	return env_on_loop(as->env);
 }
 
 /*
@@ -291,13 +320,12 @@ call_reply_object(const struct command *cmd, const char *mp, size_t len,
  * How the call's reply is encoded, now: as its request asked, closing
  * if its conn is.
  */
-struct conn_enc
+struct reply_enc
 call_enc(const struct call_async *as)
 {
-	struct conn_enc enc = {as->ctx.http, as->ctx.encoding, as->ctx.resp3,
-	    as->conn != NULL && as->conn->closing, &as->ctx.route,
-	    as->max_output};
+	struct reply_enc enc = as->enc;
 
+	enc.closing = as->conn != NULL && as->conn->closing;
 	return enc;
 }
 
@@ -307,7 +335,7 @@ call_enc(const struct call_async *as)
 static void
 call_encode_reply(struct call_async *as, struct evbuffer *out)
 {
-	struct conn_enc enc = call_enc(as);
+	struct reply_enc enc = call_enc(as);
 	msgpack_object o;
 
 	if (!as->call.failed &&
@@ -315,10 +343,10 @@ call_encode_reply(struct call_async *as, struct evbuffer *out)
 	        &as->zone, &o, &as->call.err) == -1)
 		as->call.failed = 1;
 	if (as->call.failed) {
-		conn_encode_error(&enc, out, &as->call.err);
+		enc.writer->error(&enc, out, &as->call.err);
 		return;
 	}
-	conn_encode_value(&enc, out, &o, as->outbuf.data, as->outbuf.size);
+	enc.writer->value(&enc, out, &o, as->outbuf.data, as->outbuf.size);
 }
 
 /*
@@ -340,8 +368,8 @@ call_complete(struct call_async *as)
 		}
 	}
 	metrics_observe(as->call.cmd->stats,
-	    as->ctx.http ? METRICS_HTTP : METRICS_RESP,
-	    dispatch_usec() - as->t0, as->call.failed || as->stream_failed);
+	    (enum metrics_proto)as->metrics_proto, dispatch_usec() - as->t0,
+	    as->call.failed || as->stream_failed);
 	as->conn = NULL;
 	as->slot = NULL;
 	if (c != NULL)
@@ -431,9 +459,11 @@ call_flush(struct call_async *as)
 /*
  * Does what the kicks ask (worker thread, from its mailbox).
  */
-void
-call_deliver(struct call_async *as, unsigned kicks)
+static void
+call_on_mail(struct mail *m, unsigned kicks)
 {
+	struct call_async *as = CALL_OF(m, mail);
+
 	if (kicks & CALL_KICK_FLUSH)
 		call_flush(as);
 	if (kicks & CALL_KICK_FINISH)
@@ -498,38 +528,13 @@ call_drained(struct call_async *as, size_t backlog)
 
 /*
  * Asks the call's worker to act on it (any thread).  Kicks posted before
- * the worker gets to the call are merged.  Dropped once the workers have
- * stopped.
+ * the worker gets to the call are merged.  Dropped once its mailbox is
+ * closed (the workers have stopped).
  */
 void
 call_post(struct call_async *as, unsigned kick)
 {
-	struct worker *w = as->worker;
-
-	pthread_rwlock_rdlock(&call_mail_rw);
-	if (!call_mail_closed) {
-		pthread_mutex_lock(&w->mail_lock);
-		as->kicks |= kick;
-		if (!as->mailed) {
-			as->mailed = 1;
-			if (TAILQ_EMPTY(&w->mail))
-				event_active(w->mail_ev, EV_READ, 0);
-			TAILQ_INSERT_TAIL(&w->mail, as, mail);
-		}
-		pthread_mutex_unlock(&w->mail_lock);
-	}
-	pthread_rwlock_unlock(&call_mail_rw);
-}
-
-/*
- * Refuses every later post: the workers are stopping.
- */
-void
-call_mail_close(void)
-{
-	pthread_rwlock_wrlock(&call_mail_rw);
-	call_mail_closed = 1;
-	pthread_rwlock_unlock(&call_mail_rw);
+	mailbox_post(&as->env->mailbox, &as->mail, kick);
 }
 
 /*
@@ -542,22 +547,20 @@ call_live(void)
 }
 
 /*
- * Frees the free list at exit.
+ * Frees e's free list, once e's thread has ended (worker_fini).
  */
 void
-call_shutdown(void)
+call_shutdown(struct env *e)
 {
 	struct call_async *as;
 
-	pthread_mutex_lock(&call_free_lock);
-	while ((as = TAILQ_FIRST(&call_free)) != NULL) {
-		TAILQ_REMOVE(&call_free, as, entry);
+	while ((as = TAILQ_FIRST(&e->free_calls)) != NULL) {
+		TAILQ_REMOVE(&e->free_calls, as, entry);
 		pthread_mutex_destroy(&as->lock);
 		pthread_cond_destroy(&as->cond);
 		free(as);
 	}
-	call_nfree = 0;
-	pthread_mutex_unlock(&call_free_lock);
+	e->nfree_calls = 0;
 }
 
 /*
@@ -569,7 +572,7 @@ duet_call *
 call_host_defer(duet_call *call)
 {
 	struct call_async *as;
-	struct worker *w;
+	struct env *e;
 	int running = CALL_RUNNING;
 
 	if (call->async) {
@@ -580,9 +583,9 @@ call_host_defer(duet_call *call)
 	}
 	if (call->deferred != NULL)
 		return &call->deferred->call;
-	w = call->conn->worker;
+	e = call->conn->env;
 	as = call_new(
-	    call->conn, call->cmd, w->args.data, w->args.size, call->present);
+	    call->conn, call->cmd, e->args.data, e->args.size, call->present);
 	if (as == NULL) {
 		util_err_set(&call->err, "ERR", "out of memory");
 		call->failed = 1;

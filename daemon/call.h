@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * call - a call that outlives the request that made it: a deferred call
+ * call - L3: a call that outlives the request that made it: a deferred call
  * (duet_defer), a BLOCKING call on the pool, or a stream.  It owns a copy
  * of its arguments, its reply packer, a snapshot of the caller's identity
  * and of how the reply is encoded, and a reference to its registry
@@ -23,13 +23,15 @@
 #include <msgpack.h>
 
 #include "dispatch.h"
-#include "route.h"
+#include "http_reply.h"
+#include "mailbox.h"
+#include "pool.h"
+#include "reply.h"
 
 struct conn;
-struct conn_enc;
 struct conn_reply;
+struct env;
 struct registry;
-struct worker;
 
 /* Where a call is in its life (struct call_async.state). */
 enum call_state {
@@ -55,25 +57,22 @@ enum call_state {
 #define CALL_STREAM_MARK(mark, part, max_output)                               \
 	((max_output) / (part) < (mark) ? (max_output) / (part) : (mark))
 
-/* How the reply of a call is encoded: fixed when its request was read. */
-struct call_ctx {
-	int http;               /* an HTTP request (else RESP) */
-	int encoding;           /* enum conn_encoding */
-	int resp3;              /* RESP3 types */
-	struct route_ctx route; /* HTTP: the response settings */
-};
-
 struct call_async {
 	struct duet_call call; /* first: what the plugin holds */
 	_Atomic int state;     /* enum call_state */
 	pthread_mutex_t lock;  /* guards the stream fields below */
 	pthread_cond_t cond;   /* a producer thread waits for the client */
 	/* Everything from here is zeroed when the call is reused. */
-	struct worker *worker;   /* borrowed: owns conn and slot */
+	struct env *env;         /* borrowed: its worker's; owns conn, slot */
 	struct conn *conn;       /* worker thread only; NULL once gone */
 	struct conn_reply *slot; /* worker thread only: the reply's place */
 	struct registry *gen;    /* owned reference: keeps the plugin */
-	struct call_ctx ctx;
+	/* How the reply is encoded, fixed when the request was read:
+	 * enc.http points at resp, the request's response settings. */
+	struct reply_enc enc;
+	struct http_resp resp;  /* owned Origin */
+	int metrics_proto;      /* enum metrics_proto: counted as */
+	int stream_mode;        /* enum reply_stream of a STREAM call */
 	msgpack_sbuffer outbuf; /* owned: call.out */
 	char peer[64];          /* identity snapshot for duet_call_info */
 	char *name;             /* owned, or NULL */
@@ -84,16 +83,13 @@ struct call_async {
 	void *state_mem; /* owned: duet_call_state, or NULL */
 	size_t state_size;
 	uint64_t t0;         /* when the request was read, in µs */
-	uint64_t max_stream; /* RESP: limits.max_request_bytes */
+	uint64_t max_stream; /* collected: limits.max_request_bytes */
 	uint64_t max_output; /* limits.max_output_bytes: the largest reply */
 	int runner_done;     /* worker thread: the handler has returned */
 	int completed;       /* worker thread: the answer was written */
-	/* Guarded by the worker's mail_lock. */
-	TAILQ_ENTRY(call_async) mail;
-	unsigned kicks;
-	int mailed;
-	/* The pool's queue, or the free list (guarded by their locks). */
-	TAILQ_ENTRY(call_async) entry;
+	struct mail mail;    /* kicks to its worker (env->mailbox) */
+	struct pool_job job; /* BLOCKING: the handler, on the pool */
+	TAILQ_ENTRY(call_async) entry; /* env->free_calls (worker thread) */
 	/* Streams, guarded by lock. */
 	struct evbuffer *wire; /* encoded bytes not yet taken by the worker */
 	size_t backlog;        /* bytes the worker holds unsent */
@@ -102,30 +98,27 @@ struct call_async {
 	int paused;            /* a loop handler returned PAUSED */
 	/* Streams, producer side (one producer at a time). */
 	uint64_t nitems;
-	int head_sent;            /* HTTP, worker: the response head is out */
+	int head_sent;            /* worker: the stream's head is out */
 	int stream_failed;        /* the stream ended with call.err */
-	struct evbuffer *items;   /* RESP: every item, packed msgpack */
-	struct evbuffer *scratch; /* HTTP: the item being encoded */
+	struct evbuffer *items;   /* collected: every item, packed msgpack */
+	struct evbuffer *scratch; /* the writer's: the item being encoded */
 	msgpack_unpacked item;    /* the item being sent */
 	int item_ready;           /* item was initialised */
 };
-
-TAILQ_HEAD(call_list, call_async);
 
 struct call_async *call_new(struct conn *c, const struct command *cmd,
     const char *args, size_t arglen, uint64_t present);
 int call_reply_object(const struct command *cmd, const char *mp, size_t len,
     msgpack_zone *z, msgpack_object *o, struct duet_err *err);
 void call_run(struct call_async *as, int on_loop);
-void call_deliver(struct call_async *as, unsigned kicks);
+int call_submit(struct call_async *as, uint64_t max_pending);
 void call_orphan(struct call_async *as);
 void call_drained(struct call_async *as, size_t backlog);
 void call_post(struct call_async *as, unsigned kick);
 void call_fail(struct call_async *as, const struct duet_err *err);
-struct conn_enc call_enc(const struct call_async *as);
+struct reply_enc call_enc(const struct call_async *as);
 int call_on_loop(const struct call_async *as);
-void call_mail_close(void);
-void call_shutdown(void);
+void call_shutdown(struct env *e);
 uint64_t call_live(void);
 void call_returned_here(struct call_async *as);
 

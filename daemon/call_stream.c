@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * call_stream - replies of STREAM commands (duet_stream_send).
+ * call_stream - L3: replies of STREAM commands (duet_stream_send): the
+ * state of a stream, not its bytes.
  *
- * Each item is checked and encoded for the wire on the producer's own
- * thread, with the response settings the call took from its request:
- * HTTP gets a chunked application/x-ndjson body (one JSON value a line),
- * text/event-stream (a `data:` event an item) when Accept asks for it, or
- * concatenated msgpack values for Accept: application/msgpack; an HTTP/1.0
- * client gets the bare body, ended by closing.  The encoded bytes wait in
- * the call's wire buffer until its worker moves them to the conn.  RESP
- * has no stream type: the items are kept, up to limits.max_request_bytes,
- * and sent as one array at the end; so are those of a stream that is one
- * element of a POST /batch response.
+ * Each item is checked on the producer's own thread and, unless the
+ * call's writer collects the stream, encoded there by the writer with
+ * the settings the call took from its request (http_reply.c: NDJSON, SSE
+ * or msgpack items).  The encoded bytes wait in the call's wire buffer
+ * until its worker moves them to the conn, where the writer frames them
+ * (chunks, or the bare body of HTTP/1.0) after the stream's head.  A
+ * collected stream (RESP has no stream type; nor has one element of a
+ * POST /batch response) keeps its items, up to limits.max_request_bytes,
+ * and is written at the end as one array value.
  *
  * Backpressure: a producer whose unsent bytes pass CALL_STREAM_HIGH waits
  * (a pool or plugin thread) or is told to return and is called again (a
@@ -26,94 +26,35 @@
 #include <event2/buffer.h>
 
 #include "call.h"
-#include "conn.h"
 #include "convert.h"
 #include "log.h"
 #include "registry.h"
-#include "route.h"
-#include "worker.h"
+#include "reply.h"
+#include "util.h"
 
 /*
- * Appends the stream's response head: 200, chunked (or unframed for
- * HTTP/1.0), the content type the client asked for.
+ * Appends the stream's head (worker thread), as its writer writes it.
  */
 static void
 call_stream_head(struct call_async *as, struct evbuffer *out)
 {
-	const struct route_ctx *ctx = &as->ctx.route;
-	const char *ctype = ctx->sse ? "text/event-stream"
-	    : ctx->msgpack           ? "application/msgpack"
-	                             : "application/x-ndjson";
-
-	route_head(ctx, 0, out, 200, ctype, -1);
+	as->enc.writer->stream_head(&as->enc, out);
 	as->head_sent = 1;
 }
 
 /*
- * Encodes one HTTP item o (packed as mp) at the end of the body bytes in
- * out.  error: o is an error object (an `error` event on SSE).  Returns 0
- * or -1 (err set).
- */
-static int
-call_stream_http_item(struct call_async *as, struct evbuffer *out,
-    const msgpack_object *o, const char *mp, size_t len, int error,
-    struct duet_err *err)
-{
-	struct evbuffer *body = as->scratch;
-	size_t max = as->max_output;
-	char buf[64];
-
-	if (as->ctx.route.msgpack) {
-		if ((mp = convert_msgpack_reply(
-		         o, mp, &len, buf, sizeof(buf), max, err)) == NULL)
-			return -1;
-		evbuffer_add(out, mp, len);
-		return 0;
-	}
-	if (body == NULL && (body = as->scratch = evbuffer_new()) == NULL) {
-		util_err_set(err, "ERR", "out of memory");
-		return -1;
-	}
-	if (as->ctx.route.sse)
-		evbuffer_add_printf(
-		    body, "%sdata: ", error ? "event: error\n" : "");
-	if (convert_msgpack_to_json(body, o, max, err) == -1) {
-		evbuffer_drain(body, evbuffer_get_length(body));
-		return -1;
-	}
-	evbuffer_add(
-	    body, as->ctx.route.sse ? "\n\n" : "\n", as->ctx.route.sse ? 2 : 1);
-	/* Copied, so that tiny items share the chains of out. */
-	len = evbuffer_get_length(body);
-	evbuffer_add(out, evbuffer_pullup(body, -1), len);
-	evbuffer_drain(body, len);
-	return 0;
-}
-
-/*
  * Moves the body bytes the producer left in body to out (worker thread),
- * after the response head if it is not sent yet: as one chunk, or as is
- * for HTTP/1.0; dropped for HEAD.
+ * after the stream's head if it is not sent yet, framed by the writer.
  */
 static void
 call_stream_move(
     struct call_async *as, struct evbuffer *out, struct evbuffer *body)
 {
-	size_t len = evbuffer_get_length(body);
-
-	if (len == 0)
+	if (evbuffer_get_length(body) == 0)
 		return;
 	if (!as->head_sent)
 		call_stream_head(as, out);
-	if (as->ctx.route.head) {
-		evbuffer_drain(body, len);
-		return;
-	}
-	if (as->ctx.route.minor > 0)
-		evbuffer_add_printf(out, "%zx\r\n", len);
-	evbuffer_add_buffer(out, body);
-	if (as->ctx.route.minor > 0)
-		evbuffer_add(out, "\r\n", 2);
+	as->enc.writer->stream_body(&as->enc, out, body);
 }
 
 /*
@@ -134,7 +75,7 @@ call_stream_flush(struct call_async *as, struct evbuffer *out)
 static int
 call_stream_collects(const struct call_async *as)
 {
-	return !as->ctx.http || as->ctx.route.batch;
+	return as->stream_mode == REPLY_STREAM_COLLECT;
 }
 
 /*
@@ -180,8 +121,8 @@ call_stream_take(struct call_async *as, struct duet_err *err)
 		goto done;
 	}
 	pthread_mutex_lock(&as->lock);
-	rv = call_stream_http_item(
-	    as, as->wire, &as->item.data, mp, len, 0, err);
+	rv = as->enc.writer->stream_item(
+	    &as->enc, as->wire, &as->scratch, &as->item.data, mp, len, err);
 	pthread_mutex_unlock(&as->lock);
 	as->nitems++;
 done:
@@ -255,11 +196,11 @@ call_host_stream_send(duet_call *call)
 }
 
 /*
- * RESP: the kept items as one array, or the error.
+ * A collected stream: the kept items as one array value, or the error.
  */
 static void
-call_stream_resp_end(
-    struct call_async *as, const struct conn_enc *enc, struct evbuffer *out)
+call_stream_collected_end(
+    struct call_async *as, const struct reply_enc *enc, struct evbuffer *out)
 {
 	struct evbuffer *all;
 	msgpack_packer pk;
@@ -274,71 +215,44 @@ call_stream_resp_end(
 		        (const char *)evbuffer_pullup(all, -1),
 		        evbuffer_get_length(all), &as->zone, &o,
 		        &as->call.err) == 0)
-			conn_encode_value(enc, out, &o,
+			enc->writer->value(enc, out, &o,
 			    (const char *)evbuffer_pullup(all, -1),
 			    evbuffer_get_length(all));
 		else
-			conn_encode_error(enc, out, &as->call.err);
+			enc->writer->error(enc, out, &as->call.err);
 		evbuffer_free(all);
 		return;
 	}
 	if (!as->call.failed)
 		util_err_set(&as->call.err, "ERR", "out of memory");
-	conn_encode_error(enc, out, &as->call.err);
-}
-
-/*
- * HTTP: an error after the first item, as a last item.
- */
-static void
-call_stream_http_error(struct call_async *as, struct evbuffer *out)
-{
-	msgpack_sbuffer sb;
-	msgpack_unpacked up;
-	struct duet_err err;
-	struct evbuffer *body;
-
-	if ((body = evbuffer_new()) == NULL)
-		return;
-	msgpack_sbuffer_init(&sb);
-	route_pack_error(&sb, &as->call.err);
-	msgpack_unpacked_init(&up);
-	if (msgpack_unpack_next(&up, sb.data, sb.size, NULL) ==
-	        MSGPACK_UNPACK_SUCCESS &&
-	    call_stream_http_item(
-	        as, body, &up.data, sb.data, sb.size, 1, &err) == 0)
-		call_stream_move(as, out, body);
-	msgpack_unpacked_destroy(&up);
-	msgpack_sbuffer_destroy(&sb);
-	evbuffer_free(body);
+	enc->writer->error(enc, out, &as->call.err);
 }
 
 /*
  * Ends a finished stream into out (worker thread): the bytes still in
  * the wire buffer, a value still packed as the last item, then the end:
- * the RESP array, or the HTTP error or terminating chunk.
+ * the collected array, or the writer's end of the stream (an error as a
+ * last item, the terminating chunk).
  */
 void
 call_stream_end(struct call_async *as, struct evbuffer *out)
 {
-	struct conn_enc enc = call_enc(as);
+	struct reply_enc enc = call_enc(as);
 
 	if (!as->call.failed && as->call.out->size > 0 &&
 	    call_stream_take(as, &as->call.err) == -1)
 		as->call.failed = 1;
 	call_stream_flush(as, out);
 	if (call_stream_collects(as)) {
-		call_stream_resp_end(as, &enc, out);
+		call_stream_collected_end(as, &enc, out);
 		return;
 	}
 	if (as->call.failed && as->nitems == 0) {
-		conn_encode_error(&enc, out, &as->call.err);
+		enc.writer->error(&enc, out, &as->call.err);
 		return;
 	}
 	if (!as->head_sent)
 		call_stream_head(as, out);
-	if (as->call.failed)
-		call_stream_http_error(as, out);
-	if (as->ctx.route.minor > 0 && !as->ctx.route.head)
-		evbuffer_add(out, "0\r\n\r\n", 5);
+	enc.writer->stream_end(
+	    &enc, out, &as->scratch, as->call.failed ? &as->call.err : NULL);
 }

@@ -222,6 +222,7 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 	if (sa->sa_family != AF_UNIX)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->worker = w;
+	c->env = &w->env;
 	c->id = atomic_fetch_add(&worker_stats.next_conn_id, 1) + 1;
 	c->created = c->last_active = time(NULL);
 	conn_format_addr(sa, c->peer, sizeof(c->peer));

@@ -22,18 +22,21 @@
 
 #include <msgpack.h>
 
+#include "reply.h"
 #include "transport.h"
 
 struct duet_err;
+struct env;
 struct evbuffer;
-struct route_ctx;
+struct http_resp;
 struct worker;
 struct conn;
 
+/* The writers' enum reply_encoding, under conn's older names. */
 enum conn_encoding {
-	CONN_ENC_NATIVE,  /* RESP types, text arguments */
-	CONN_ENC_MSGPACK, /* each argument and reply one msgpack value */
-	CONN_ENC_JSON,    /* each argument and reply one JSON text */
+	CONN_ENC_NATIVE = REPLY_ENC_NATIVE,   /* RESP types, text arguments */
+	CONN_ENC_MSGPACK = REPLY_ENC_MSGPACK, /* one msgpack value each */
+	CONN_ENC_JSON = REPLY_ENC_JSON,       /* one JSON text each */
 };
 
 /*
@@ -44,8 +47,9 @@ enum conn_encoding {
  * state (c->sess), which fini frees.
  */
 struct conn_proto {
-	const char *name; /* CLIENT LIST's proto= */
-	int http;         /* replies are HTTP responses */
+	const char *name;                  /* CLIENT LIST's proto= */
+	int http;                          /* replies are HTTP responses */
+	const struct reply_writer *writer; /* writes its replies */
 	/* Whether the first bytes are this protocol's: 1 yes, 0 no, -1
 	 * too few bytes to tell. */
 	int (*sniff)(const char *p, size_t len);
@@ -86,19 +90,10 @@ struct conn_reply {
 	void *arg;                           /* borrowed: owner's argument */
 };
 
-/* How a reply is encoded: the request's protocol and settings. */
-struct conn_enc {
-	int http;
-	int encoding; /* enum conn_encoding */
-	int resp3;
-	int closing; /* HTTP: the connection closes after this reply */
-	const struct route_ctx *route; /* HTTP: borrowed */
-	size_t max_output; /* limits.max_output_bytes: no reply is larger */
-};
-
 struct conn {
-	TAILQ_ENTRY(conn) entry;           /* in the worker's list */
-	struct worker *worker;             /* borrowed: owns this conn */
+	TAILQ_ENTRY(conn) entry; /* in the worker's list */
+	struct worker *worker;   /* borrowed: owns this conn */
+	struct env *env;         /* borrowed: the worker's (loop, buffers) */
 	const struct transport *transport; /* borrowed (static) */
 	struct transport_io io; /* owned: the socket (io.fd), its state */
 	struct evbuffer *in;    /* owned: a partial request, or NULL */
@@ -113,7 +108,7 @@ struct conn {
 	size_t nprotos;
 	void *sess; /* owned by proto: its session state, or NULL */
 	/* borrowed from the HTTP session: the current response's settings */
-	const struct route_ctx *route;
+	const struct http_resp *route;
 	enum conn_encoding encoding;
 	int resp3;
 	int closing;            /* close once output is written */
@@ -159,10 +154,7 @@ void conn_set_encoding(struct conn *c, enum conn_encoding encoding);
 void conn_set_resp3(struct conn *c, int resp3);
 
 /* conn_reply.c: the reply queue. */
-void conn_encode_value(const struct conn_enc *enc, struct evbuffer *out,
-    const msgpack_object *o, const char *mp, size_t len);
-void conn_encode_error(const struct conn_enc *enc, struct evbuffer *out,
-    const struct duet_err *err);
+struct reply_enc conn_reply_enc(const struct conn *c, int encoding);
 struct conn_reply *conn_reply_slot(
     struct conn *c, const struct conn_slot_owner *owner, void *arg);
 int conn_reply_slot_done(struct conn *c, struct conn_reply *r);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * conn_reply - the reply queue of a conn, and encoding a msgpack reply for
- * the protocol its request came in.
+ * conn_reply - L2: the reply queue of a conn, and handing a msgpack reply
+ * to the writer of the conn's protocol (c->writer, set when the protocol
+ * was sniffed).  The bytes of each wire format are the writers'
+ * (resp_reply.c, http_reply.c): nothing here knows RESP or HTTP.
  *
  * A reply is written straight into the conn's output when nothing
  * earlier is pending; otherwise it waits, finished, at the end of
@@ -18,68 +20,9 @@
 #include <event2/buffer.h>
 
 #include "conn.h"
-#include "convert.h"
-#include "resp.h"
-#include "route.h"
+#include "reply.h"
 #include "util.h"
 #include "worker.h"
-
-/*
- * Encodes a successful reply o (the unpacked value of the packed bytes mp,
- * both borrowed) into out, as enc says.
- */
-void
-conn_encode_value(const struct conn_enc *enc, struct evbuffer *out,
-    const msgpack_object *o, const char *mp, size_t len)
-{
-	struct evbuffer *json;
-	struct duet_err err;
-	char buf[64];
-
-	err.code[0] = '\0'; /* not the whole struct: this is every reply */
-	if (enc->http) {
-		route_reply_value(
-		    enc->route, enc->closing, out, o, mp, len, enc->max_output);
-		return;
-	}
-	switch (enc->encoding) {
-	case CONN_ENC_MSGPACK:
-		if ((mp = convert_msgpack_reply(o, mp, &len, buf, sizeof(buf),
-		         enc->max_output, &err)) != NULL)
-			resp_add_bulk(out, mp, len);
-		break;
-	case CONN_ENC_JSON:
-		if ((json = evbuffer_new()) == NULL) {
-			util_err_set(&err, "ERR", "out of memory");
-			break;
-		}
-		if (convert_msgpack_to_json(json, o, enc->max_output, &err) ==
-		    0)
-			resp_add_bulk(out, evbuffer_pullup(json, -1),
-			    evbuffer_get_length(json));
-		evbuffer_free(json);
-		break;
-	default:
-		convert_msgpack_to_resp_max(
-		    out, o, enc->resp3, len, enc->max_output, &err);
-		break;
-	}
-	if (err.code[0] != '\0')
-		resp_add_error(out, err.code, err.msg);
-}
-
-/*
- * Encodes an error reply into out: -CODE message, or an HTTP error.
- */
-void
-conn_encode_error(const struct conn_enc *enc, struct evbuffer *out,
-    const struct duet_err *err)
-{
-	if (enc->http)
-		route_reply_error(enc->route, enc->closing, out, err);
-	else
-		resp_add_error(out, err->code, err->msg);
-}
 
 /*
  * Appends a slot to the queue: a finished one (owner NULL) for a reply
@@ -167,13 +110,14 @@ conn_reply_slot_done(struct conn *c, struct conn_reply *r)
 
 /*
  * How a reply to c's current request is encoded: in encoding (the
- * call's), c's protocol and its current HTTP response settings.
+ * call's), through c's writer, with c's current response settings
+ * (borrowed: valid until c's next request).
  */
-static struct conn_enc
-conn_enc_now(const struct conn *c, int encoding)
+struct reply_enc
+conn_reply_enc(const struct conn *c, int encoding)
 {
-	struct conn_enc enc = {c->proto != NULL && c->proto->http, encoding,
-	    c->resp3, c->closing, c->route, c->worker->limits.max_output_bytes};
+	struct reply_enc enc = {c->proto->writer, encoding, c->resp3,
+	    c->closing, c->worker->limits.max_output_bytes, c->route};
 
 	return enc;
 }
@@ -186,31 +130,32 @@ void
 conn_reply_value(struct conn *c, int encoding, const msgpack_object *o,
     const char *mp, size_t len)
 {
-	struct conn_enc enc = conn_enc_now(c, encoding);
+	struct reply_enc enc = conn_reply_enc(c, encoding);
 	struct evbuffer *out;
 
 	if ((out = conn_reply_target(c)) == NULL) {
 		conn_close_after_reply(c);
 		return;
 	}
-	conn_encode_value(&enc, out, o, mp, len);
+	enc.writer->value(&enc, out, o, mp, len);
 	conn_flush_pending(c);
 }
 
 /*
- * Queues an error reply: -CODE message, or an HTTP error response.
+ * Queues an error reply, as c's writer writes one (-CODE message, an
+ * HTTP error response).
  */
 void
 conn_reply_error(struct conn *c, const struct duet_err *err)
 {
-	struct conn_enc enc = conn_enc_now(c, c->encoding);
+	struct reply_enc enc = conn_reply_enc(c, c->encoding);
 	struct evbuffer *out;
 
 	if ((out = conn_reply_target(c)) == NULL) {
 		conn_close_after_reply(c);
 		return;
 	}
-	conn_encode_error(&enc, out, err);
+	enc.writer->error(&enc, out, err);
 	conn_flush_pending(c);
 }
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * convert - the translations between the wire and msgpack that are not
+ * convert - L0: the translations between the wire and msgpack that are not
  * JSON (that is convert_json.c): RESP text to typed msgpack by signature
- * type, typed msgpack (CLIENT ENCODING, HTTP bodies) checked by type, and
- * msgpack to RESP2/RESP3 replies.  Output goes straight into evbuffers.
+ * type, and typed msgpack (CLIENT ENCODING, HTTP bodies) checked by type.
+ * Output goes straight into evbuffers.  Writing msgpack as RESP2/RESP3 is
+ * the RESP writer's (resp_reply.c).
  *
  * Error texts (err->code is always "ERR") leave out the "invalid argument"
  * prefix, which dispatch adds as
@@ -25,7 +26,6 @@
 
 #include "duet/plugin.h"
 #include "convert.h"
-#include "resp.h"
 #include "util.h"
 
 /* msgpack_packer write callback: appends to the evbuffer in data. */
@@ -204,178 +204,6 @@ convert_pack_status(msgpack_packer *pk, const char *s)
 
 	msgpack_pack_ext(pk, len, DUET_EXT_STATUS);
 	msgpack_pack_ext_body(pk, s, len);
-}
-
-/* msgpack -> RESP */
-
-/* An int beyond int64 (RESP has no ':' for it): its digits as a bulk. */
-static void
-convert_resp_uint(struct evbuffer *out, uint64_t v)
-{
-	char buf[24];
-
-	if (v <= INT64_MAX) {
-		resp_add_int(out, (int64_t)v);
-		return;
-	}
-	snprintf(buf, sizeof(buf), "%" PRIu64, v);
-	resp_add_bulk(out, buf, strlen(buf));
-}
-
-/*
- * A status ext as a simple string, CR and LF turned into spaces; any other
- * ext as the bulk of its bytes.
- */
-static void
-convert_resp_ext(struct evbuffer *out, const msgpack_object *o)
-{
-	const char *p = o->via.ext.ptr;
-	size_t i, len = o->via.ext.size;
-	char *s;
-
-	if (o->via.ext.type != DUET_EXT_STATUS) {
-		resp_add_bulk(out, p, len);
-		return;
-	}
-	if ((s = malloc(len + 1)) == NULL) {
-		resp_add_error(out, "ERR", "out of memory");
-		return;
-	}
-	for (i = 0; i < len; i++)
-		s[i] = p[i] == '\r' || p[i] == '\n' ? ' ' : p[i];
-	resp_add_simple(out, s, len);
-	free(s);
-}
-
-/*
- * Appends o to out as a RESP3 (resp3 != 0) or RESP2 reply, per SPEC.md
- * section 5: int ':', str/bin '$', nil null, bool, float, array '*', map
- * '%' or flat '*', ext 1 (status) '+', other ext the bulk of its bytes.
- * An int above INT64_MAX is sent as the bulk of its digits.  Recursion is
- * bounded by the depth of o (msgpack-c 4 unpacks at most 32 levels).
- */
-void
-convert_msgpack_to_resp(
-    struct evbuffer *out, const msgpack_object *o, int resp3)
-{
-	uint32_t i;
-
-	switch (o->type) {
-	case MSGPACK_OBJECT_NIL:
-		resp_add_null(out, resp3);
-		break;
-	case MSGPACK_OBJECT_BOOLEAN:
-		resp_add_bool(out, o->via.boolean, resp3);
-		break;
-	case MSGPACK_OBJECT_POSITIVE_INTEGER:
-		convert_resp_uint(out, o->via.u64);
-		break;
-	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-		resp_add_int(out, o->via.i64);
-		break;
-	case MSGPACK_OBJECT_FLOAT32:
-	case MSGPACK_OBJECT_FLOAT64:
-		resp_add_double(out, o->via.f64, resp3);
-		break;
-	case MSGPACK_OBJECT_STR:
-		resp_add_bulk(out, o->via.str.ptr, o->via.str.size);
-		break;
-	case MSGPACK_OBJECT_BIN:
-		resp_add_bulk(out, o->via.bin.ptr, o->via.bin.size);
-		break;
-	case MSGPACK_OBJECT_ARRAY:
-		resp_add_array(out, o->via.array.size);
-		for (i = 0; i < o->via.array.size; i++)
-			convert_msgpack_to_resp(
-			    out, &o->via.array.ptr[i], resp3);
-		break;
-	case MSGPACK_OBJECT_MAP:
-		resp_add_map(out, o->via.map.size, resp3);
-		for (i = 0; i < o->via.map.size; i++) {
-			convert_msgpack_to_resp(
-			    out, &o->via.map.ptr[i].key, resp3);
-			convert_msgpack_to_resp(
-			    out, &o->via.map.ptr[i].val, resp3);
-		}
-		break;
-	case MSGPACK_OBJECT_EXT:
-		convert_resp_ext(out, o);
-		break;
-	default:
-		resp_add_error(out, "ERR", "reply has an unknown msgpack type");
-		break;
-	}
-}
-
-/*
- * RESP text is at most this many times the msgpack it comes from: the
- * worst is a 1-byte value (":127\r\n", "$0\r\n\r\n") or a float32, whose
- * 5 bytes become at most 30.
- */
-#define CONVERT_RESP_GROWTH 8
-
-/*
- * convert_msgpack_to_resp, stopping as soon as out holds more than max
- * bytes.  Returns 0, or -1 once over.
- */
-static int
-convert_resp_bounded(
-    struct evbuffer *out, const msgpack_object *o, int resp3, size_t max)
-{
-	uint32_t i;
-
-	if (o->type == MSGPACK_OBJECT_ARRAY) {
-		resp_add_array(out, o->via.array.size);
-		for (i = 0; i < o->via.array.size; i++) {
-			if (convert_resp_bounded(
-			        out, &o->via.array.ptr[i], resp3, max) == -1)
-				return -1;
-		}
-	} else if (o->type == MSGPACK_OBJECT_MAP) {
-		resp_add_map(out, o->via.map.size, resp3);
-		for (i = 0; i < o->via.map.size; i++) {
-			if (convert_resp_bounded(out, &o->via.map.ptr[i].key,
-			        resp3, max) == -1 ||
-			    convert_resp_bounded(
-			        out, &o->via.map.ptr[i].val, resp3, max) == -1)
-				return -1;
-		}
-	} else {
-		convert_msgpack_to_resp(out, o, resp3);
-	}
-	return evbuffer_get_length(out) > max ? -1 : 0;
-}
-
-/*
- * Appends o (unpacked from mplen bytes of msgpack) to out as
- * convert_msgpack_to_resp does, at most max bytes of it: past that it
- * stops writing and fails with "reply is larger than N bytes".  A reply
- * that cannot reach max is written straight into out.  Returns 0, or -1
- * with err set and out unchanged.
- */
-int
-convert_msgpack_to_resp_max(struct evbuffer *out, const msgpack_object *o,
-    int resp3, size_t mplen, size_t max, struct duet_err *err)
-{
-	struct evbuffer *tmp;
-	int rc = -1;
-
-	if (mplen <= max / CONVERT_RESP_GROWTH) {
-		convert_msgpack_to_resp(out, o, resp3);
-		return 0;
-	}
-	if ((tmp = evbuffer_new()) == NULL) {
-		util_err_set(err, "ERR", "out of memory");
-		return -1;
-	}
-	if (convert_resp_bounded(tmp, o, resp3, max) == -1)
-		convert_err_over(err, max);
-	else if (evbuffer_add_buffer(out, tmp) == -1)
-		util_err_set(err, "ERR", "out of memory");
-	else
-		rc = 0;
-	evbuffer_free(tmp);
-	return rc;
 }
 
 /*

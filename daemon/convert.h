@@ -4,8 +4,9 @@
  * inner format: client text -> typed msgpack by signature type; typed
  * msgpack values (CLIENT ENCODING msgpack/json, HTTP bodies) checked and
  * coerced by type; JSON <-> msgpack with yajl's streaming parser and
- * generator (no intermediate tree); msgpack -> RESP2/RESP3.  Depth and
- * size limits are enforced here.  Knows nothing of plugins or commands.
+ * generator (no intermediate tree).  Depth and size limits are enforced
+ * here.  L0: knows nothing of plugins or commands; msgpack -> RESP2/RESP3
+ * is resp_reply.h's.
  */
 #ifndef DUET_CONVERT_H
 #define DUET_CONVERT_H
@@ -15,7 +16,7 @@
 #include <event2/buffer.h>
 #include <msgpack.h>
 
-#include "signature.h"
+#include "sig_type.h"
 
 struct duet_err;
 
@@ -40,9 +41,5 @@ int convert_msgpack_check(const char *p, size_t len, int max_nesting,
 const char *convert_msgpack_reply(const msgpack_object *o, const char *mp,
     size_t *len, char *buf, size_t bufsize, size_t max, struct duet_err *err);
 void convert_err_over(struct duet_err *err, size_t max);
-void convert_msgpack_to_resp(
-    struct evbuffer *out, const msgpack_object *o, int resp3);
-int convert_msgpack_to_resp_max(struct evbuffer *out, const msgpack_object *o,
-    int resp3, size_t mplen, size_t max, struct duet_err *err);
 
 #endif /* DUET_CONVERT_H */

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dispatch - from a parsed request to a reply.
+ * dispatch - L3 calls: from a parsed request to a reply.
  *
  * The arguments are converted by the command's signature into one msgpack
- * array in the worker's scratch sbuffer, unpacked into the worker's zone,
- * and handed to the handler as one object per parameter (a variadic
- * parameter is one array).  The handler packs its reply into the worker's
- * scratch evbuffer; the conn encodes it for the client.  Everything
+ * array in the env's args sbuffer, unpacked into the env's zone, and
+ * handed to the handler as one object per parameter (a variadic parameter
+ * is one array).  The handler packs its reply into the env's scratch
+ * sbuffer; the conn encodes it for the client.  Everything
  * scratch is reset before the next request, so an inline call allocates
  * nothing of its own.
  */
@@ -24,13 +24,12 @@
 #include "conn.h"
 #include "convert.h"
 #include "dispatch.h"
+#include "env.h"
 #include "log.h"
 #include "metrics.h"
 #include "plugin.h"
-#include "pool.h"
 #include "registry.h"
 #include "signature.h"
-#include "worker.h"
 
 /* The most reply scratch a worker keeps between calls. */
 #define DISPATCH_SCRATCH_KEEP (256 * 1024)
@@ -119,11 +118,11 @@ dispatch_protocol(const struct conn *c)
 static void
 dispatch_async(struct conn *c, const struct command *cmd, uint64_t present)
 {
-	struct worker *w = c->worker;
+	struct env *e = c->env;
 	struct call_async *as;
 	struct duet_err err;
 
-	as = call_new(c, cmd, w->args.data, w->args.size, present);
+	as = call_new(c, cmd, e->args.data, e->args.size, present);
 	if (as == NULL) {
 		util_err_set(&err, "ERR", "out of memory");
 		conn_reply_error(c, &err);
@@ -133,11 +132,11 @@ dispatch_async(struct conn *c, const struct command *cmd, uint64_t present)
 		call_run(as, 1);
 		return;
 	}
-	if (pool_submit(as, w->limits.max_pending_blocking) == -1) {
+	if (call_submit(as, e->limits.max_pending_blocking) == -1) {
 		util_err_set(&err, "BUSY",
 		    "too many blocking calls waiting "
 		    "(limits.max_pending_blocking is %" PRIu64 ")",
-		    w->limits.max_pending_blocking);
+		    e->limits.max_pending_blocking);
 		err.status = 503;
 		call_fail(as, &err);
 	}
@@ -148,12 +147,12 @@ dispatch_async(struct conn *c, const struct command *cmd, uint64_t present)
  * past DISPATCH_SCRATCH_KEEP for a big reply is given back.
  */
 static void
-dispatch_scratch_reset(struct worker *w)
+dispatch_scratch_reset(struct env *e)
 {
-	w->scratch.size = 0;
-	if (w->scratch.alloc > DISPATCH_SCRATCH_KEEP) {
-		msgpack_sbuffer_destroy(&w->scratch);
-		msgpack_sbuffer_init(&w->scratch);
+	e->scratch.size = 0;
+	if (e->scratch.alloc > DISPATCH_SCRATCH_KEEP) {
+		msgpack_sbuffer_destroy(&e->scratch);
+		msgpack_sbuffer_init(&e->scratch);
 	}
 }
 
@@ -171,7 +170,7 @@ dispatch_reply(struct conn *c, struct duet_call *call)
 		return 0;
 	}
 	if (call_reply_object(call->cmd, call->out->data, call->out->size,
-	        &c->worker->zone, &o, &call->err) == -1) {
+	        &c->env->zone, &o, &call->err) == -1) {
 		conn_reply_error(c, &call->err);
 		return -1;
 	}
@@ -201,7 +200,7 @@ dispatch_refuse(
 const struct command *
 dispatch_admit(struct conn *c, const struct request *req)
 {
-	struct registry *reg = worker_registry(c->worker);
+	struct registry *reg = env_registry(c->env);
 	const struct command *cmd;
 	struct duet_err err;
 
@@ -239,10 +238,10 @@ refused:
 void
 dispatch_reset(struct conn *c)
 {
-	struct worker *w = c->worker;
+	struct env *e = c->env;
 
-	w->args.size = 0;
-	msgpack_zone_clear(&w->zone);
+	e->args.size = 0;
+	msgpack_zone_clear(&e->zone);
 }
 
 /*
@@ -257,7 +256,7 @@ dispatch_bind(struct conn *c, const struct command *cmd,
 	struct duet_err err;
 
 	*present = 0;
-	if (dispatch_bind_args(c->worker, cmd, req, present, &err) == 0)
+	if (dispatch_bind_args(c->env, cmd, req, present, &err) == 0)
 		return 0;
 	dispatch_refuse(c, cmd, &err);
 	dispatch_reset(c);
@@ -271,14 +270,14 @@ dispatch_bind(struct conn *c, const struct command *cmd,
 static int
 dispatch_inline(struct conn *c, const struct command *cmd, uint64_t present)
 {
-	struct worker *w = c->worker;
+	struct env *e = c->env;
 	struct duet_call call;
 	struct duet_err err;
 	msgpack_object args;
 	size_t off = 0;
 	uint64_t t0;
 
-	if (msgpack_unpack(w->args.data, w->args.size, &off, &w->zone, &args) !=
+	if (msgpack_unpack(e->args.data, e->args.size, &off, &e->zone, &args) !=
 	    MSGPACK_UNPACK_SUCCESS) {
 		util_err_set(&err, "ERR", "arguments nested too deep");
 		err.status = 400;
@@ -291,7 +290,7 @@ dispatch_inline(struct conn *c, const struct command *cmd, uint64_t present)
 	call.cmd = cmd;
 	call.argv = args.via.array.ptr;
 	call.argc = (int)args.via.array.size;
-	call.out = &w->scratch;
+	call.out = &e->scratch;
 	call.encoding = c->encoding;
 	call.peer = c->peer;
 	call.name = c->name;
@@ -306,7 +305,7 @@ dispatch_inline(struct conn *c, const struct command *cmd, uint64_t present)
 		metrics_observe(cmd->stats, dispatch_proto(c), t0, call.failed);
 	}
 	/* Deferred: the plugin answers later, through the copy. */
-	dispatch_scratch_reset(w);
+	dispatch_scratch_reset(e);
 	return 0;
 }
 

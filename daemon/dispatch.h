@@ -69,7 +69,7 @@ struct duet_call {
 
 extern const struct duet_host dispatch_host_table;
 
-struct worker;
+struct env;
 
 const struct duet_host *dispatch_host(void);
 const struct command *dispatch_admit(struct conn *c, const struct request *req);
@@ -83,7 +83,7 @@ uint64_t dispatch_usec(void);
 const char *dispatch_protocol(const struct conn *c);
 
 /* dispatch_args.c: binding a request's arguments to a signature. */
-int dispatch_bind_args(struct worker *w, const struct command *cmd,
+int dispatch_bind_args(struct env *e, const struct command *cmd,
     const struct request *req, uint64_t *present, struct duet_err *err);
 
 #endif /* DUET_DISPATCH_H */

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dispatch_args - binding a request's arguments to a command's signature.
+ * dispatch_args - L3 calls: binding a request's arguments to a command's
+ * signature, into the env's args sbuffer and zone.
  *
  * Arguments come positional (RESP words, a JSON or msgpack array body,
  * HTTP path segments) or named (an HTTP query, a JSON or msgpack object
- * body).  Either way the result is one msgpack array in the worker's
- * scratch sbuffer with one element per parameter: a variadic parameter is
- * an array of its values, a parameter left out is its default or nil.
- * Every value is converted by its parameter's type on the way.
+ * body).  Either way the result is one msgpack array with one element
+ * per parameter: a variadic parameter is an array of its values, a
+ * parameter left out is its default or nil.  Every value is converted by
+ * its parameter's type on the way.
  */
 #include "autoconf.h"
 
@@ -17,9 +18,9 @@
 
 #include "convert.h"
 #include "dispatch.h"
+#include "env.h"
 #include "registry.h"
 #include "signature.h"
-#include "worker.h"
 
 /* One argument value: text (in the request's kind) or a decoded object. */
 struct dispatch_val {
@@ -31,7 +32,7 @@ struct dispatch_val {
  * A JSON argument: parsed to msgpack, then checked like a msgpack one.
  */
 static int
-dispatch_convert_json(struct worker *w, msgpack_packer *pk,
+dispatch_convert_json(struct env *e, msgpack_packer *pk,
     const struct resp_arg *a, enum sig_type type, struct duet_err *err)
 {
 	msgpack_sbuffer sb;
@@ -43,9 +44,9 @@ dispatch_convert_json(struct worker *w, msgpack_packer *pk,
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&tmp, &sb, msgpack_sbuffer_write);
 	if (convert_json_to_msgpack(
-	        &tmp, a->ptr, a->len, (int)w->limits.max_nesting, err) == -1)
+	        &tmp, a->ptr, a->len, (int)e->limits.max_nesting, err) == -1)
 		goto done;
-	if (msgpack_unpack(sb.data, sb.size, &off, &w->zone, &o) !=
+	if (msgpack_unpack(sb.data, sb.size, &off, &e->zone, &o) !=
 	    MSGPACK_UNPACK_SUCCESS) {
 		util_err_set(err, "ERR", "JSON nested too deep");
 		goto done;
@@ -60,7 +61,7 @@ done:
  * A msgpack argument: unpacked (exactly one value), then checked.
  */
 static int
-dispatch_convert_msgpack(struct worker *w, msgpack_packer *pk,
+dispatch_convert_msgpack(struct env *e, msgpack_packer *pk,
     const struct resp_arg *a, enum sig_type type, struct duet_err *err)
 {
 	msgpack_object o;
@@ -68,9 +69,9 @@ dispatch_convert_msgpack(struct worker *w, msgpack_packer *pk,
 	int rv;
 
 	if (convert_msgpack_check(
-	        a->ptr, a->len, (int)w->limits.max_nesting, &used, err) == -1)
+	        a->ptr, a->len, (int)e->limits.max_nesting, &used, err) == -1)
 		return -1;
-	rv = msgpack_unpack(a->ptr, a->len, &off, &w->zone, &o);
+	rv = msgpack_unpack(a->ptr, a->len, &off, &e->zone, &o);
 	if (rv == MSGPACK_UNPACK_NOMEM_ERROR) {
 		util_err_set(err, "ERR", "msgpack nested too deep");
 		return -1;
@@ -86,20 +87,19 @@ dispatch_convert_msgpack(struct worker *w, msgpack_packer *pk,
  * Converts one value by parameter type, into the packer.
  */
 static int
-dispatch_convert(struct worker *w, msgpack_packer *pk,
-    const struct request *req, struct dispatch_val v, enum sig_type type,
-    struct duet_err *err)
+dispatch_convert(struct env *e, msgpack_packer *pk, const struct request *req,
+    struct dispatch_val v, enum sig_type type, struct duet_err *err)
 {
 	if (v.obj != NULL)
 		return convert_typed(pk, v.obj, type, err);
 	switch (req->kind) {
 	case REQUEST_JSON:
-		return dispatch_convert_json(w, pk, v.text, type, err);
+		return dispatch_convert_json(e, pk, v.text, type, err);
 	case REQUEST_MSGPACK:
-		return dispatch_convert_msgpack(w, pk, v.text, type, err);
+		return dispatch_convert_msgpack(e, pk, v.text, type, err);
 	default:
 		return convert_text(pk, type, v.text->ptr, v.text->len,
-		    (int)w->limits.max_nesting, err);
+		    (int)e->limits.max_nesting, err);
 	}
 }
 
@@ -233,7 +233,7 @@ dispatch_names_param(
  * every repeat of its name (a query such as nums=1&nums=2).
  */
 static int
-dispatch_bind_named(struct worker *w, msgpack_packer *pk,
+dispatch_bind_named(struct env *e, msgpack_packer *pk,
     const struct request *req, const struct sig_param *p, int *given,
     struct duet_err *err)
 {
@@ -251,7 +251,7 @@ dispatch_bind_named(struct worker *w, msgpack_packer *pk,
 	if (!p->variadic)
 		return count == 0
 		    ? 0
-		    : dispatch_convert(w, pk, req, v, p->type, err);
+		    : dispatch_convert(e, pk, req, v, p->type, err);
 	if (count == 1 && v.obj != NULL &&
 	    v.obj->type == MSGPACK_OBJECT_ARRAY) {
 		const msgpack_object_array *a = &v.obj->via.array;
@@ -260,7 +260,7 @@ dispatch_bind_named(struct worker *w, msgpack_packer *pk,
 		msgpack_pack_array(pk, a->size);
 		for (j = 0; j < a->size; j++) {
 			v.obj = &a->ptr[j];
-			if (dispatch_convert(w, pk, req, v, p->type, err) == -1)
+			if (dispatch_convert(e, pk, req, v, p->type, err) == -1)
 				return -1;
 		}
 		return 0;
@@ -268,7 +268,7 @@ dispatch_bind_named(struct worker *w, msgpack_packer *pk,
 	msgpack_pack_array(pk, count);
 	for (i = 0; i < n && count > 0; i++) {
 		if (dispatch_names_param(req, i, p, plen) &&
-		    dispatch_convert(w, pk, req, dispatch_named_val(req, i),
+		    dispatch_convert(e, pk, req, dispatch_named_val(req, i),
 		        p->type, err) == -1)
 			return -1;
 	}
@@ -279,7 +279,7 @@ dispatch_bind_named(struct worker *w, msgpack_packer *pk,
  * Packs parameter k from positional arguments starting at *i.
  */
 static int
-dispatch_bind_positional(struct worker *w, msgpack_packer *pk,
+dispatch_bind_positional(struct env *e, msgpack_packer *pk,
     const struct request *req, const struct sig_param *p, size_t *i, int *given,
     struct duet_err *err)
 {
@@ -290,11 +290,11 @@ dispatch_bind_positional(struct worker *w, msgpack_packer *pk,
 		if (*i >= n)
 			return 0;
 		return dispatch_convert(
-		    w, pk, req, dispatch_positional(req, (*i)++), p->type, err);
+		    e, pk, req, dispatch_positional(req, (*i)++), p->type, err);
 	}
 	msgpack_pack_array(pk, n - *i);
 	for (; *i < n; (*i)++) {
-		if (dispatch_convert(w, pk, req, dispatch_positional(req, *i),
+		if (dispatch_convert(e, pk, req, dispatch_positional(req, *i),
 		        p->type, err) == -1)
 			return -1;
 	}
@@ -321,10 +321,10 @@ dispatch_arity(
 
 /*
  * Packs the arguments of req as one array, one element per parameter, in
- * w->args.  Returns 0, or -1 with the client's error in err (status 400).
+ * e->args.  Returns 0, or -1 with the client's error in err (status 400).
  */
 int
-dispatch_bind_args(struct worker *w, const struct command *cmd,
+dispatch_bind_args(struct env *e, const struct command *cmd,
     const struct request *req, uint64_t *present, struct duet_err *err)
 {
 	const struct sig *sig = cmd->sig;
@@ -337,15 +337,15 @@ dispatch_bind_args(struct worker *w, const struct command *cmd,
 	if (named ? dispatch_check_names(cmd, req, err)
 	          : dispatch_arity(cmd, req, err))
 		goto fail;
-	msgpack_packer_init(&pk, &w->args, msgpack_sbuffer_write);
+	msgpack_packer_init(&pk, &e->args, msgpack_sbuffer_write);
 	msgpack_pack_array(&pk, (size_t)sig->nparams);
 	for (k = 0; k < sig->nparams; k++) {
 		const struct sig_param *p = &sig->params[k];
-		size_t before = w->args.size;
+		size_t before = e->args.size;
 
-		if ((named ? dispatch_bind_named(w, &pk, req, p, &given, &why)
+		if ((named ? dispatch_bind_named(e, &pk, req, p, &given, &why)
 		           : dispatch_bind_positional(
-		                 w, &pk, req, p, &i, &given, &why)) == -1) {
+		                 e, &pk, req, p, &i, &given, &why)) == -1) {
 			util_err_set(err, "ERR",
 			    "invalid argument '%s' for '%s': %s", p->name,
 			    cmd->name, why.msg);
@@ -358,10 +358,10 @@ dispatch_bind_args(struct worker *w, const struct command *cmd,
 			    "missing argument '%s' for '%s'", p->name,
 			    cmd->name);
 			goto fail;
-		} else if (w->args.size == before && p->defval != NULL) {
+		} else if (e->args.size == before && p->defval != NULL) {
 			msgpack_sbuffer_write(
-			    &w->args, p->defval, p->defval_len);
-		} else if (w->args.size == before) {
+			    &e->args, p->defval, p->defval_len);
+		} else if (e->args.size == before) {
 			msgpack_pack_nil(&pk);
 		}
 	}

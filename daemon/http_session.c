@@ -40,7 +40,7 @@
 #include "log.h"
 #include "multi.h"
 #include "registry.h"
-#include "route.h"
+#include "http_reply.h"
 #include "util.h"
 #include "worker.h"
 
@@ -54,7 +54,7 @@
 /* An HTTP conn's session state (c->sess): owned by the conn's proto. */
 struct http_session {
 	struct http_parser parser; /* the request being read */
-	struct route_ctx route;    /* the response to the current request */
+	struct http_resp route;    /* the response to the current request */
 };
 
 static struct http_session *
@@ -144,7 +144,7 @@ static int
 http_session_origin_ok(struct conn *c, const struct http_request *req)
 {
 	const struct worker *w = c->worker;
-	struct route_ctx *ctx = &http_session_of(c)->route;
+	struct http_resp *ctx = &http_session_of(c)->route;
 	struct http_str o = req->origin;
 
 	free(ctx->origin);
@@ -221,7 +221,7 @@ http_session_body_is_msgpack(struct http_str v)
 static int
 http_session_begin(struct conn *c, const struct http_request *req, int closing)
 {
-	struct route_ctx *ctx = &http_session_of(c)->route;
+	struct http_resp *ctx = &http_session_of(c)->route;
 
 	ctx->minor = req->minor;
 	ctx->keep_alive = req->keep_alive && !closing;
@@ -253,7 +253,7 @@ http_session_begin(struct conn *c, const struct http_request *req, int closing)
 static void
 http_session_options(struct conn *c, const struct http_request *req)
 {
-	const struct route_ctx *ctx = &http_session_of(c)->route;
+	const struct http_resp *ctx = &http_session_of(c)->route;
 	struct evbuffer *out = conn_reply_buffer(c);
 	char extra[768];
 
@@ -489,7 +489,7 @@ done:
 static void
 http_session_batch(struct conn *c, struct http_request *req)
 {
-	struct route_ctx *ctx = &http_session_of(c)->route;
+	struct http_resp *ctx = &http_session_of(c)->route;
 	msgpack_unpacked up;
 	msgpack_sbuffer sb;
 
@@ -519,7 +519,7 @@ http_session_batch(struct conn *c, struct http_request *req)
 static void
 http_session_request(struct conn *c, struct http_request *req)
 {
-	struct route_ctx *ctx = &http_session_of(c)->route;
+	struct http_resp *ctx = &http_session_of(c)->route;
 	struct http_str path = req->target, query = {"", 0}, cmd, rest;
 	const char *q, *slash;
 
@@ -571,7 +571,7 @@ http_session_request(struct conn *c, struct http_request *req)
 static int
 http_session_expect(struct conn *c, const struct http_request *req)
 {
-	struct route_ctx *ctx = &http_session_of(c)->route;
+	struct http_resp *ctx = &http_session_of(c)->route;
 
 	if (http_session_begin(c, req, 1) == -1)
 		goto refuse;
@@ -625,7 +625,7 @@ http_session_drain_refuses(struct conn *c, int minor)
 		return 0;
 	util_err_set(&err, "ERR", "shutting down");
 	err.status = 503;
-	route_ctx_reset(&http_session_of(c)->route, minor);
+	http_resp_reset(&http_session_of(c)->route, minor);
 	conn_reply_error(c, &err);
 	return 1;
 }
@@ -652,7 +652,7 @@ http_session_process(struct conn *c, struct evbuffer *in)
 			return 0;
 		case HTTP_PARSE_ERROR:
 			log_debug("client %" PRIu64 ": %s", c->id, err.msg);
-			route_ctx_reset(&s->route, 1);
+			http_resp_reset(&s->route, 1);
 			conn_close_after_reply(c);
 			conn_reply_error(c, &err);
 			return 0;
@@ -749,7 +749,7 @@ http_session_timeout(struct conn *c)
 
 	util_err_set(&err, "ERR", "request not received in time");
 	err.status = 408;
-	route_ctx_reset(&http_session_of(c)->route, 1);
+	http_resp_reset(&http_session_of(c)->route, 1);
 	conn_close_after_reply(c);
 	conn_reply_error(c, &err);
 	conn_free_if_done(c);
@@ -764,7 +764,7 @@ http_session_fini(struct conn *c)
 	struct http_session *s = c->sess;
 
 	http_parser_fini(&s->parser);
-	route_ctx_reset(&s->route, 0);
+	http_resp_reset(&s->route, 0);
 	free(s);
 	c->sess = NULL;
 	c->route = NULL;
@@ -773,6 +773,7 @@ http_session_fini(struct conn *c)
 const struct conn_proto http_session_proto = {
     .name = "http",
     .http = 1,
+    .writer = &http_reply_writer,
     .sniff = http_session_sniff,
     .start = http_session_start,
     .serve = http_session_serve,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * main - options, startup, signals and shutdown.
+ * main - L5 process: options, startup, signals and shutdown.
  *
  * duetd runs in the foreground and logs to stderr.  The main thread owns
  * the signal events and the published registry; the workers serve.
@@ -27,7 +27,9 @@
 #include "call.h"
 #include "config.h"
 #include "dispatch.h"
+#include "env.h"
 #include "log.h"
+#include "mailbox.h"
 #include "metrics.h"
 #include "paths.h"
 #include "pool.h"
@@ -41,10 +43,17 @@ struct main_state {
 	struct config *cf;       /* owned: the running config */
 	struct event_base *base; /* owned: signals only */
 	struct worker *workers;  /* owned array */
+	struct env **envs;       /* owned array: each worker's env */
 	int nworkers;
 	struct event *drain_ev;         /* owned: polls a graceful shutdown */
 	struct timespec drain_deadline; /* when to stop waiting for clients */
 };
+
+/*
+ * Workers kept at exit because a plugin never finished one of their
+ * calls: a late duet_finish posts to a closed mailbox, not freed memory.
+ */
+static struct worker *main_kept_workers;
 
 /* How long a stop waits for plugin threads to finish orphaned calls. */
 #define MAIN_SETTLE_MS     2000
@@ -244,12 +253,16 @@ main_start_workers(struct main_state *st)
 		st->nworkers = ncpu > 0 ? (int)ncpu : 1;
 	}
 	st->workers = calloc((size_t)st->nworkers, sizeof(*st->workers));
-	if (st->workers == NULL)
+	if (st->workers == NULL ||
+	    (st->envs = calloc((size_t)st->nworkers, sizeof(*st->envs))) ==
+	        NULL)
 		return -1;
 	for (i = 0; i < st->nworkers; i++) {
 		if (worker_init(&st->workers[i], i, st->cf) == -1)
 			return -1;
+		st->envs[i] = &st->workers[i].env;
 	}
+	env_link(st->envs, st->nworkers);
 	if (worker_listen_all(st->workers, st->nworkers, st->cf) == -1)
 		return -1;
 	for (i = 0; i < st->nworkers; i++) {
@@ -273,14 +286,15 @@ main_settle_calls(struct main_state *st)
 
 	for (waited = 0;; waited += 10) {
 		for (i = 0; i < st->nworkers; i++)
-			worker_on_mail(-1, 0, &st->workers[i]);
+			mailbox_deliver(&st->workers[i].env.mailbox);
 		if (call_live() == 0 || waited >= MAIN_SETTLE_MS)
 			break;
 		nanosleep(&tick, NULL);
 	}
-	call_mail_close();
-	for (i = 0; i < st->nworkers; i++)
-		worker_on_mail(-1, 0, &st->workers[i]);
+	for (i = 0; i < st->nworkers; i++) {
+		mailbox_close(&st->workers[i].env.mailbox);
+		mailbox_deliver(&st->workers[i].env.mailbox);
+	}
 	if (call_live() > 0)
 		log_warnx(
 		    "%" PRIu64 " deferred call(s) never finished", call_live());
@@ -298,10 +312,16 @@ main_stop_workers(struct main_state *st)
 		}
 	}
 	main_settle_calls(st);
-	for (i = 0; i < st->nworkers; i++)
-		worker_fini(&st->workers[i]);
-	free(st->workers);
+	if (call_live() > 0) {
+		main_kept_workers = st->workers;
+	} else {
+		for (i = 0; i < st->nworkers; i++)
+			worker_fini(&st->workers[i]);
+		free(st->workers);
+		free(st->envs);
+	}
 	st->workers = NULL;
+	st->envs = NULL;
 }
 
 /*
@@ -435,7 +455,6 @@ main(int argc, char *argv[])
 	rv = main_serve(&st);
 	registry_shutdown();
 	metrics_shutdown();
-	call_shutdown();
 	config_free(st.cf);
 	libevent_global_shutdown();
 	log_info("exiting");

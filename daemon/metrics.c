@@ -19,7 +19,6 @@
 #include <time.h>
 
 #include "metrics.h"
-#include "registry.h"
 #include "worker.h"
 
 static const uint64_t metrics_bounds[METRICS_NBUCKETS - 1] = {
@@ -112,16 +111,17 @@ metrics_errors(const struct metrics_cmd *m)
 }
 
 static void
-metrics_render_counters(struct evbuffer *out, const struct registry *reg,
-    const char *name, const char *help, int errors)
+metrics_render_counters(struct evbuffer *out,
+    const struct metrics_cmd *const *cmds, size_t ncmds, const char *name,
+    const char *help, int errors)
 {
 	size_t i;
 	int p;
 
 	evbuffer_add_printf(
 	    out, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
-	for (i = 0; i < reg->ncommands; i++) {
-		const struct metrics_cmd *m = reg->commands[i].stats;
+	for (i = 0; i < ncmds; i++) {
+		const struct metrics_cmd *m = cmds[i];
 
 		for (p = 0; p < METRICS_NPROTO; p++) {
 			uint64_t v =
@@ -131,14 +131,14 @@ metrics_render_counters(struct evbuffer *out, const struct registry *reg,
 				evbuffer_add_printf(out,
 				    "%s{command=\"%s\",protocol=\"%s\"} "
 				    "%" PRIu64 "\n",
-				    name, reg->commands[i].name,
-				    metrics_proto_names[p], v);
+				    name, m->name, metrics_proto_names[p], v);
 		}
 	}
 }
 
 static void
-metrics_render_histograms(struct evbuffer *out, const struct registry *reg)
+metrics_render_histograms(
+    struct evbuffer *out, const struct metrics_cmd *const *cmds, size_t ncmds)
 {
 	const char *name = "duetd_command_duration_seconds";
 	size_t i;
@@ -148,24 +148,23 @@ metrics_render_histograms(struct evbuffer *out, const struct registry *reg)
 	    "# HELP %s Time spent in command handlers.\n"
 	    "# TYPE %s histogram\n",
 	    name, name);
-	for (i = 0; i < reg->ncommands; i++) {
-		const struct command *cmd = &reg->commands[i];
+	for (i = 0; i < ncmds; i++) {
+		const struct metrics_cmd *m = cmds[i];
 		uint64_t sum = 0;
 
-		if (metrics_calls(cmd->stats) == 0)
+		if (metrics_calls(m) == 0)
 			continue;
 		for (b = 0; b < METRICS_NBUCKETS; b++) {
-			sum += atomic_load(&cmd->stats->buckets[b]);
+			sum += atomic_load(&m->buckets[b]);
 			evbuffer_add_printf(out,
 			    "%s_bucket{command=\"%s\",le=\"%s\"} %" PRIu64 "\n",
-			    name, cmd->name, metrics_le[b], sum);
+			    name, m->name, metrics_le[b], sum);
 		}
 		evbuffer_add_printf(out,
 		    "%s_sum{command=\"%s\"} %.6f\n"
 		    "%s_count{command=\"%s\"} %" PRIu64 "\n",
-		    name, cmd->name,
-		    (double)atomic_load(&cmd->stats->usec) / 1e6, name,
-		    cmd->name, sum);
+		    name, m->name, (double)atomic_load(&m->usec) / 1e6, name,
+		    m->name, sum);
 	}
 }
 
@@ -178,16 +177,20 @@ metrics_render_gauge(struct evbuffer *out, const char *name, const char *type,
 }
 
 /*
- * Appends every metric to out, in the Prometheus text format 0.0.4.
+ * Appends every metric to out, in the Prometheus text format 0.0.4: the
+ * counters of cmds[0..ncmds) (a generation's commands, in its order;
+ * borrowed for the call), the process-wide ones, and generation, the
+ * number of the registry generation being served.
  */
 void
-metrics_render(struct evbuffer *out, const struct registry *reg)
+metrics_render(struct evbuffer *out, const struct metrics_cmd *const *cmds,
+    size_t ncmds, uint64_t generation)
 {
-	metrics_render_counters(out, reg, "duetd_requests_total",
+	metrics_render_counters(out, cmds, ncmds, "duetd_requests_total",
 	    "Calls per command and protocol.", 0);
-	metrics_render_counters(
-	    out, reg, "duetd_errors_total", "Calls answered with an error.", 1);
-	metrics_render_histograms(out, reg);
+	metrics_render_counters(out, cmds, ncmds, "duetd_errors_total",
+	    "Calls answered with an error.", 1);
+	metrics_render_histograms(out, cmds, ncmds);
 	metrics_render_gauge(out, "duetd_connections", "gauge",
 	    "Open client connections.", atomic_load(&worker_stats.connections));
 	metrics_render_gauge(out, "duetd_connections_total", "counter",
@@ -212,7 +215,36 @@ metrics_render(struct evbuffer *out, const struct registry *reg)
 	    "or by a reload (Unix time).",
 	    (uint64_t)atomic_load(&metrics_reloads.last_ok_time));
 	metrics_render_gauge(out, "duetd_registry_generation", "gauge",
-	    "Generation of the commands being served.", reg->id);
+	    "Generation of the commands being served.", generation);
+}
+
+/*
+ * Appends INFO's "# Commandstats" section (Redis's cmdstat_ lines, each
+ * command that was called once at least) for cmds[0..ncmds), a
+ * generation's commands in its order.
+ */
+void
+metrics_render_commandstats(
+    struct evbuffer *out, const struct metrics_cmd *const *cmds, size_t ncmds)
+{
+	size_t i;
+
+	evbuffer_add_printf(out, "# Commandstats\r\n");
+	for (i = 0; i < ncmds; i++) {
+		const struct metrics_cmd *m = cmds[i];
+		uint64_t calls = metrics_calls(m);
+		uint64_t usec = atomic_load(&m->usec);
+
+		if (calls == 0)
+			continue;
+		evbuffer_add_printf(out,
+		    "cmdstat_%s:calls=%" PRIu64 ",usec=%" PRIu64
+		    ",usec_per_call=%.2f,rejected_calls=0,failed_calls=%" PRIu64
+		    "\r\n",
+		    m->name, calls, usec, (double)usec / (double)calls,
+		    metrics_errors(m));
+	}
+	evbuffer_add_printf(out, "\r\n");
 }
 
 /*

@@ -5,18 +5,23 @@
  * of a command name live as long as the process, not as long as a registry
  * generation: each generation's command points at the entry of its name,
  * so a reload never resets them (Prometheus counters must not go back).
- * Workers count with atomics only.  Reload outcomes are counted here too;
+ * Workers count with atomics only.  INFO's commandstats section is
+ * rendered here as well.  Reload outcomes are counted here too;
  * other process-wide counters live in worker_stats.
+ *
+ * Layer L1 (state).  metrics never names a registry or a command: the
+ * registry binds each command to its entry (metrics_cmd_get) and keeps a
+ * generation's entries in order (reg->stats), which callers hand to
+ * metrics_render and metrics_render_commandstats.
  */
 #ifndef DUET_METRICS_H
 #define DUET_METRICS_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <event2/buffer.h>
-
-struct registry;
 
 enum metrics_proto {
 	METRICS_RESP,
@@ -63,7 +68,10 @@ void metrics_observe(
 uint64_t metrics_calls(const struct metrics_cmd *m);
 uint64_t metrics_errors(const struct metrics_cmd *m);
 void metrics_note_load(enum metrics_load what);
-void metrics_render(struct evbuffer *out, const struct registry *reg);
+void metrics_render(struct evbuffer *out, const struct metrics_cmd *const *cmds,
+    size_t ncmds, uint64_t generation);
+void metrics_render_commandstats(
+    struct evbuffer *out, const struct metrics_cmd *const *cmds, size_t ncmds);
 void metrics_shutdown(void);
 
 #endif /* DUET_METRICS_H */

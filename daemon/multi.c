@@ -11,8 +11,8 @@
  *
  * POST /batch runs an array of [command, args...] arrays the same way.
  * Its response is chunked: the head goes out first, each entry's reply is
- * written as one element by the route's encoders (route_ctx.batch says
- * the reply is an element, not a response), and the last chunk closes the
+ * written as one element by the HTTP writer (http_resp.batch says the
+ * reply is an element, not a response), and the last chunk closes the
  * array.  The queue and a batch are bounded as one request is:
  * limits.max_args commands and limits.max_request_bytes of arguments.
  */
@@ -27,109 +27,13 @@
 #include <msgpack.h>
 
 #include "conn.h"
-#include "convert.h"
 #include "dispatch.h"
+#include "http_reply.h"
 #include "multi.h"
 #include "registry.h"
 #include "resp_session.h"
-#include "route.h"
 #include "util.h"
 #include "worker.h"
-
-/*
- * Appends len bytes to out as one chunk of ctx's response (as they are
- * for HTTP/1.0, which has no chunks: its body ends with the connection).
- */
-static void
-multi_chunk(const struct route_ctx *ctx, struct evbuffer *out, const void *p,
-    size_t len)
-{
-	if (len == 0)
-		return;
-	if (ctx->minor > 0)
-		evbuffer_add_printf(out, "%zx\r\n", len);
-	evbuffer_add(out, p, len);
-	if (ctx->minor > 0)
-		evbuffer_add(out, "\r\n", 2);
-}
-
-/*
- * One element of a /batch response: o (packed as mp) as msgpack, or as
- * JSON after '[' or ','.  Returns 0, or -1 (err set) when o has no JSON
- * or its encoding is larger than max bytes.
- */
-static int
-multi_batch_element(const struct route_ctx *ctx, struct evbuffer *out,
-    const msgpack_object *o, const char *mp, size_t len, size_t max,
-    struct duet_err *err)
-{
-	struct evbuffer *body;
-	char buf[64];
-
-	if (ctx->msgpack) {
-		if ((mp = convert_msgpack_reply(
-		         o, mp, &len, buf, sizeof(buf), max, err)) == NULL)
-			return -1;
-		multi_chunk(ctx, out, mp, len);
-		return 0;
-	}
-	if ((body = evbuffer_new()) == NULL) {
-		util_err_set(err, "ERR", "out of memory");
-		return -1;
-	}
-	evbuffer_add(body, ctx->batch == MULTI_BATCH_FIRST ? "[" : ",", 1);
-	if (convert_msgpack_to_json(body, o, max, err) == -1) {
-		evbuffer_free(body);
-		return -1;
-	}
-	len = evbuffer_get_length(body);
-	multi_chunk(ctx, out, evbuffer_pullup(body, -1), len);
-	evbuffer_free(body);
-	return 0;
-}
-
-/*
- * The error object of one /batch element: {"error":{"code", "message"}}.
- * Without memory for it, a null keeps the array well-formed.
- */
-void
-multi_batch_error(const struct route_ctx *ctx, struct evbuffer *out,
-    const struct duet_err *err)
-{
-	static const msgpack_object nil = {.type = MSGPACK_OBJECT_NIL};
-	static const char nilmp[] = "\xc0";
-	msgpack_sbuffer sb;
-	msgpack_unpacked up;
-	struct duet_err why;
-	size_t off = 0;
-
-	msgpack_sbuffer_init(&sb);
-	route_pack_error(&sb, err);
-	msgpack_unpacked_init(&up);
-	if (sb.data == NULL ||
-	    msgpack_unpack_next(&up, sb.data, sb.size, &off) !=
-	        MSGPACK_UNPACK_SUCCESS ||
-	    multi_batch_element(
-	        ctx, out, &up.data, sb.data, sb.size, SIZE_MAX, &why) == -1)
-		multi_batch_element(ctx, out, &nil, nilmp, 1, SIZE_MAX, &why);
-	msgpack_unpacked_destroy(&up);
-	msgpack_sbuffer_destroy(&sb);
-}
-
-/*
- * The value of one /batch element (route_reply_value's, when ctx->batch
- * is set): o is the unpacked value of mp, both borrowed.  A value with no
- * JSON form becomes its error.
- */
-void
-multi_batch_value(const struct route_ctx *ctx, struct evbuffer *out,
-    const msgpack_object *o, const char *mp, size_t len, size_t max)
-{
-	struct duet_err err;
-
-	if (multi_batch_element(ctx, out, o, mp, len, max, &err) == -1)
-		multi_batch_error(ctx, out, &err);
-}
 
 /*
  * Checks a /batch body: an array of at most max arrays, each starting
@@ -210,10 +114,9 @@ multi_batch_entry(struct conn *c, const msgpack_object *e)
  * has no chunks: the response ends by closing.
  */
 void
-multi_batch(struct conn *c, struct route_ctx *ctx, const msgpack_object *body)
+multi_batch(struct conn *c, struct http_resp *ctx, const msgpack_object *body)
 {
 	struct evbuffer *out;
-	msgpack_packer pk;
 	struct duet_err err;
 	uint32_t i, n;
 
@@ -228,31 +131,17 @@ multi_batch(struct conn *c, struct route_ctx *ctx, const msgpack_object *body)
 	}
 	if ((out = conn_reply_buffer(c)) == NULL)
 		return;
-	route_head(ctx, c->closing, out, 200,
-	    ctx->msgpack ? "application/msgpack" : "application/json", -1);
-	if (ctx->msgpack) {
-		struct evbuffer *hdr = evbuffer_new();
-
-		if (hdr != NULL) {
-			convert_packer_init(&pk, hdr);
-			msgpack_pack_array(&pk, n);
-			multi_chunk(ctx, out, evbuffer_pullup(hdr, -1),
-			    evbuffer_get_length(hdr));
-			evbuffer_free(hdr);
-		}
-	}
+	http_reply_batch_head(ctx, c->closing, out, n);
 	conn_reply_done(c);
 	for (i = 0; i < n; i++) {
-		ctx->batch = i == 0 ? MULTI_BATCH_FIRST : MULTI_BATCH_NEXT;
+		ctx->batch =
+		    i == 0 ? HTTP_RESP_BATCH_FIRST : HTTP_RESP_BATCH_NEXT;
 		multi_batch_entry(c, &body->via.array.ptr[i]);
 	}
 	ctx->batch = 0;
 	if ((out = conn_reply_buffer(c)) == NULL)
 		return;
-	if (!ctx->msgpack)
-		multi_chunk(ctx, out, n == 0 ? "[]" : "]", n == 0 ? 2 : 1);
-	if (ctx->minor > 0)
-		evbuffer_add(out, "0\r\n\r\n", 5);
+	http_reply_batch_end(ctx, out, n);
 	conn_reply_done(c);
 }
 

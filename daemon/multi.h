@@ -19,18 +19,10 @@
 
 struct conn;
 struct duet_err;
-struct route_ctx;
-
-/* route_ctx.batch: the reply being written is an element of /batch. */
-#define MULTI_BATCH_FIRST 1 /* the first element */
-#define MULTI_BATCH_NEXT  2 /* a later one */
+struct http_resp;
 
 void multi_batch(
-    struct conn *c, struct route_ctx *ctx, const msgpack_object *body);
-void multi_batch_value(const struct route_ctx *ctx, struct evbuffer *out,
-    const msgpack_object *o, const char *mp, size_t len, size_t max);
-void multi_batch_error(const struct route_ctx *ctx, struct evbuffer *out,
-    const struct duet_err *err);
+    struct conn *c, struct http_resp *ctx, const msgpack_object *body);
 
 /* The built-in commands (builtin.c's table). */
 void multi_cmd_multi(duet_call *call);

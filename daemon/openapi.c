@@ -8,6 +8,10 @@
  * response is JSON or msgpack (a STREAM command's: ndjson, server-sent
  * events or msgpack); errors are the 4XX and 5XX ranges.  Connection
  * built-ins (QUIT, HELLO, ...) are not HTTP operations and have no path.
+ *
+ * Layer L1 (state).  The document's layout is written here; every schema
+ * of a parameter or a reply, and which commands are HTTP operations, come
+ * from describe, which also answers COMMAND DOCS and GET /commands.
  */
 #include "autoconf.h"
 
@@ -15,74 +19,10 @@
 #include <string.h>
 
 #include "convert.h"
+#include "describe.h"
 #include "openapi.h"
 #include "registry.h"
 #include "signature.h"
-
-/* Packs {"type": type} or {} when type is NULL. */
-static void
-openapi_type(msgpack_packer *pk, const char *type)
-{
-	if (type == NULL) {
-		msgpack_pack_map(pk, 0);
-		return;
-	}
-	msgpack_pack_map(pk, 1);
-	convert_pack_cstr(pk, "type");
-	convert_pack_cstr(pk, type);
-}
-
-/* The JSON Schema type of a signature type (NULL: any value). */
-static const char *
-openapi_sig_type(enum sig_type t)
-{
-	switch (t) {
-	case SIG_INT:
-		return "integer";
-	case SIG_FLOAT:
-		return "number";
-	case SIG_BOOL:
-		return "boolean";
-	case SIG_STR:
-	case SIG_BYTES:
-		return "string";
-	case SIG_ARRAY:
-		return "array";
-	case SIG_MAP:
-		return "object";
-	default:
-		return NULL;
-	}
-}
-
-/*
- * The schema of one parameter (a variadic one is an array of it), with
- * its default as a value of its type: {"type":"integer","default":1}.
- */
-static void
-openapi_param_schema(msgpack_packer *pk, const struct sig_param *p)
-{
-	const char *type = openapi_sig_type(p->type);
-
-	if (!p->variadic) {
-		msgpack_pack_map(
-		    pk, (size_t)(type != NULL) + (size_t)(p->defval != NULL));
-		if (type != NULL) {
-			convert_pack_cstr(pk, "type");
-			convert_pack_cstr(pk, type);
-		}
-		if (p->defval != NULL) {
-			convert_pack_cstr(pk, "default");
-			pk->callback(pk->data, p->defval, p->defval_len);
-		}
-		return;
-	}
-	msgpack_pack_map(pk, 2);
-	convert_pack_cstr(pk, "type");
-	convert_pack_cstr(pk, "array");
-	convert_pack_cstr(pk, "items");
-	openapi_type(pk, openapi_sig_type(p->type));
-}
 
 /* The body schema: positional array or named object. */
 static void
@@ -99,13 +39,13 @@ openapi_body_schema(msgpack_packer *pk, const struct sig *sig)
 	convert_pack_cstr(pk, "prefixItems");
 	msgpack_pack_array(pk, (size_t)fixed);
 	for (i = 0; i < fixed; i++)
-		openapi_param_schema(pk, &sig->params[i]);
+		describe_param_schema(pk, &sig->params[i]);
 	convert_pack_cstr(pk, "minItems");
 	msgpack_pack_int(pk, sig->nrequired);
 	convert_pack_cstr(pk, "items");
 	if (sig->variadic)
-		openapi_type(
-		    pk, openapi_sig_type(sig->params[sig->nparams - 1].type));
+		describe_schema(pk,
+		    describe_schema_type(sig->params[sig->nparams - 1].type));
 	else
 		msgpack_pack_false(pk);
 	msgpack_pack_map(pk, 4);
@@ -115,7 +55,7 @@ openapi_body_schema(msgpack_packer *pk, const struct sig *sig)
 	msgpack_pack_map(pk, (size_t)sig->nparams);
 	for (i = 0; i < sig->nparams; i++) {
 		convert_pack_cstr(pk, sig->params[i].name);
-		openapi_param_schema(pk, &sig->params[i]);
+		describe_param_schema(pk, &sig->params[i]);
 	}
 	convert_pack_cstr(pk, "required");
 	msgpack_pack_array(pk, (size_t)sig->nrequired);
@@ -123,22 +63,6 @@ openapi_body_schema(msgpack_packer *pk, const struct sig *sig)
 		convert_pack_cstr(pk, sig->params[i].name);
 	convert_pack_cstr(pk, "additionalProperties");
 	msgpack_pack_false(pk);
-}
-
-/* The schema of a reply type as written in a command's declaration. */
-static void
-openapi_reply_schema(msgpack_packer *pk, const char *reply)
-{
-	enum sig_type t;
-
-	if (strcmp(reply, "status") == 0)
-		openapi_type(pk, "string");
-	else if (strcmp(reply, "nil") == 0)
-		openapi_type(pk, "null");
-	else if (sig_type_parse(reply, strlen(reply), &t) == 0)
-		openapi_type(pk, openapi_sig_type(t));
-	else
-		openapi_type(pk, NULL);
 }
 
 /* The media types of requests and of replies that are one value. */
@@ -192,7 +116,7 @@ openapi_reply_content(msgpack_packer *pk, const struct command *cmd)
 			convert_pack_cstr(pk, openapi_types[i]);
 			msgpack_pack_map(pk, 1);
 			convert_pack_cstr(pk, "schema");
-			openapi_reply_schema(pk, cmd->reply);
+			describe_reply_schema(pk, cmd->reply);
 		}
 		return;
 	}
@@ -202,9 +126,9 @@ openapi_reply_content(msgpack_packer *pk, const struct command *cmd)
 		msgpack_pack_map(pk, 1);
 		convert_pack_cstr(pk, "schema");
 		if (i == 1)
-			openapi_type(pk, "string");
+			describe_schema(pk, "string");
 		else
-			openapi_reply_schema(pk, cmd->reply);
+			describe_reply_schema(pk, cmd->reply);
 	}
 }
 
@@ -291,7 +215,7 @@ openapi_get(msgpack_packer *pk, const struct command *cmd)
 		else
 			msgpack_pack_false(pk);
 		convert_pack_cstr(pk, "schema");
-		openapi_param_schema(pk, &sig->params[i]);
+		describe_param_schema(pk, &sig->params[i]);
 	}
 	openapi_responses(pk, cmd);
 }
@@ -335,7 +259,7 @@ openapi_batch(msgpack_packer *pk)
 	convert_pack_cstr(pk, "array");
 	convert_pack_cstr(pk, "prefixItems");
 	msgpack_pack_array(pk, 1);
-	openapi_type(pk, "string");
+	describe_schema(pk, "string");
 	convert_pack_cstr(pk, "minItems");
 	msgpack_pack_int(pk, 1);
 	convert_pack_cstr(pk, "responses");
@@ -374,9 +298,29 @@ openapi_components(msgpack_packer *pk)
 	convert_pack_cstr(pk, "properties");
 	msgpack_pack_map(pk, 2);
 	convert_pack_cstr(pk, "code");
-	openapi_type(pk, "string");
+	describe_schema(pk, "string");
 	convert_pack_cstr(pk, "message");
-	openapi_type(pk, "string");
+	describe_schema(pk, "string");
+}
+
+/*
+ * Packs one command's entry of the document's paths: the key "/name",
+ * then its path item (POST, and GET for a READONLY command).  The caller
+ * leaves out the commands that are no HTTP operation (describe_http).
+ */
+void
+openapi_pack_path(msgpack_packer *pk, const struct command *cmd)
+{
+	char path[REGISTRY_NAME_MAX + 2];
+	int get = (cmd->flags & DUET_READONLY) != 0;
+
+	path[0] = '/';
+	memcpy(path + 1, cmd->name, cmd->namelen + 1);
+	convert_pack_cstr(pk, path);
+	msgpack_pack_map(pk, get ? 2 : 1);
+	openapi_post(pk, cmd);
+	if (get)
+		openapi_get(pk, cmd);
 }
 
 /*
@@ -385,7 +329,6 @@ openapi_components(msgpack_packer *pk)
 void
 openapi_pack(msgpack_packer *pk, const struct registry *reg)
 {
-	char path[REGISTRY_NAME_MAX + 2];
 	size_t i, npaths = 1; /* /batch */
 
 	msgpack_pack_map(pk, 6);
@@ -407,7 +350,7 @@ openapi_pack(msgpack_packer *pk, const struct registry *reg)
 	convert_pack_cstr(pk, PACKAGE_VERSION);
 	/* Connection built-ins (QUIT, HELLO, ...) are not HTTP operations. */
 	for (i = 0; i < reg->ncommands; i++)
-		npaths += !REGISTRY_CONN_ONLY(&reg->commands[i]);
+		npaths += describe_http(&reg->commands[i]);
 	convert_pack_cstr(pk, "paths");
 	/* /batch is the built-in path, even beside a command "batch". */
 	if (registry_lookup(reg, "batch", 5) != NULL)
@@ -416,19 +359,10 @@ openapi_pack(msgpack_packer *pk, const struct registry *reg)
 	openapi_batch(pk);
 	for (i = 0; i < reg->ncommands; i++) {
 		const struct command *cmd = &reg->commands[i];
-		int get = (cmd->flags & DUET_READONLY) != 0;
 
-		/* Connection built-ins have no path; /batch is written above.
-		 */
-		if (REGISTRY_CONN_ONLY(cmd) || strcmp(cmd->name, "batch") == 0)
-			continue;
-		path[0] = '/';
-		memcpy(path + 1, cmd->name, cmd->namelen + 1);
-		convert_pack_cstr(pk, path);
-		msgpack_pack_map(pk, get ? 2 : 1);
-		openapi_post(pk, cmd);
-		if (get)
-			openapi_get(pk, cmd);
+		/* /batch is written above. */
+		if (describe_http(cmd) && strcmp(cmd->name, "batch") != 0)
+			openapi_pack_path(pk, cmd);
 	}
 	openapi_components(pk);
 }

@@ -2,14 +2,17 @@
 /*
  * openapi - GET /openapi.json: an OpenAPI 3.1 description of every
  * command of a registry generation, built from the signatures.
+ * Layer L1 (state); the schemas themselves are describe's.
  */
 #ifndef DUET_OPENAPI_H
 #define DUET_OPENAPI_H
 
 #include <msgpack.h>
 
+struct command;
 struct registry;
 
 void openapi_pack(msgpack_packer *pk, const struct registry *reg);
+void openapi_pack_path(msgpack_packer *pk, const struct command *cmd);
 
 #endif /* DUET_OPENAPI_H */

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pool - the threads that run BLOCKING handlers.
+ * pool - L3 calls: the threads that run BLOCKING handlers, as jobs.
  *
- * One mutex guards one FIFO of calls; idle threads sleep on a condition
- * variable.  The queue holds calls not yet running, so its length is what
- * limits.max_pending_blocking bounds.  Stopping lets every running
- * handler return, and fails the calls still queued ("shutting down"), so
- * every call is answered and released by its worker.
+ * One mutex guards one FIFO of jobs; idle threads sleep on a condition
+ * variable.  The queue holds jobs not yet running, so its length is what
+ * limits.max_pending_blocking bounds.  Stopping lets every running job
+ * return, and fails the jobs still queued ("shutting down"), so every
+ * call is answered.  What a job is, and how its answer reaches its worker,
+ * is left to its owner (call.c).
  */
 #include "autoconf.h"
 
@@ -14,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "call.h"
 #include "log.h"
 #include "pool.h"
 #include "util.h"
@@ -22,7 +22,7 @@
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct call_list queue; /* borrowed calls, oldest first */
+	TAILQ_HEAD(, pool_job) queue; /* borrowed jobs, oldest first */
 	uint64_t nqueued;
 	int stopping;
 	pthread_t *threads; /* owned */
@@ -36,7 +36,7 @@ static struct {
 static void *
 pool_main(void *arg)
 {
-	struct call_async *as;
+	struct pool_job *job;
 
 	(void)arg;
 	pthread_setname_np(pthread_self(), "duetd-pool");
@@ -46,11 +46,11 @@ pool_main(void *arg)
 			pthread_cond_wait(&pool.cond, &pool.lock);
 		if (pool.stopping)
 			break;
-		as = TAILQ_FIRST(&pool.queue);
-		TAILQ_REMOVE(&pool.queue, as, entry);
+		job = TAILQ_FIRST(&pool.queue);
+		TAILQ_REMOVE(&pool.queue, job, entry);
 		pool.nqueued--;
 		pthread_mutex_unlock(&pool.lock);
-		call_run(as, 0);
+		job->run(job);
 		pthread_mutex_lock(&pool.lock);
 	}
 	pthread_mutex_unlock(&pool.lock);
@@ -84,17 +84,18 @@ pool_start(int nthreads)
 }
 
 /*
- * Queues a BLOCKING call for the next free thread.  Returns -1 (nothing
- * queued) when max_pending calls already wait or the pool is stopping.
+ * Queues job for the next free thread (borrowed until it runs or fails).
+ * Returns -1 (nothing queued) when max_pending jobs already wait or the
+ * pool is stopping.
  */
 int
-pool_submit(struct call_async *as, uint64_t max_pending)
+pool_submit(struct pool_job *job, uint64_t max_pending)
 {
 	int rv = -1;
 
 	pthread_mutex_lock(&pool.lock);
 	if (!pool.stopping && pool.nthreads > 0 && pool.nqueued < max_pending) {
-		TAILQ_INSERT_TAIL(&pool.queue, as, entry);
+		TAILQ_INSERT_TAIL(&pool.queue, job, entry);
 		pool.nqueued++;
 		pthread_cond_signal(&pool.cond);
 		rv = 0;
@@ -104,14 +105,14 @@ pool_submit(struct call_async *as, uint64_t max_pending)
 }
 
 /*
- * Stops the pool: waits for running handlers to return, and fails the
- * calls still queued.  Their workers must still be running to release
- * them.
+ * Stops the pool: waits for running jobs to return, and fails the jobs
+ * still queued ("shutting down"), on the caller's thread.  The workers
+ * of their calls must still be running to release them.
  */
 void
 pool_stop(void)
 {
-	struct call_async *as;
+	struct pool_job *job;
 	struct duet_err err;
 	int i;
 
@@ -126,9 +127,9 @@ pool_stop(void)
 	pool.nthreads = 0;
 	util_err_set(&err, "ERR", "shutting down");
 	err.status = 503;
-	while ((as = TAILQ_FIRST(&pool.queue)) != NULL) {
-		TAILQ_REMOVE(&pool.queue, as, entry);
+	while ((job = TAILQ_FIRST(&pool.queue)) != NULL) {
+		TAILQ_REMOVE(&pool.queue, job, entry);
 		pool.nqueued--;
-		call_fail(as, &err);
+		job->fail(job, &err);
 	}
 }

@@ -78,14 +78,14 @@ registry_command_fini(struct command *c)
 }
 
 /*
- * Appends a copy of one declared command.  Returns 0, or -1 with err set
- * (invalid name, bad signature, name taken).
+ * Whether dc can join reg: a valid name, a handler, a name not taken yet.
+ * Returns 0, or -1 with err set.
  */
 static int
-registry_add(struct registry *reg, const struct duet_command *dc,
-    struct plugin *owner, struct duet_err *err)
+registry_can_add(const struct registry *reg, const struct duet_command *dc,
+    const struct plugin *owner, struct duet_err *err)
 {
-	struct command *c, *cmds;
+	const struct command *c;
 	size_t i;
 
 	if (dc->name == NULL || !registry_name_valid(dc->name)) {
@@ -117,6 +117,22 @@ registry_add(struct registry *reg, const struct duet_command *dc,
 			    dc->name, c->plugin->path, c->plugin->name);
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * Appends a copy of one declared command.  Returns 0, or -1 with err set
+ * (invalid name, bad signature, name taken).
+ */
+static int
+registry_add(struct registry *reg, const struct duet_command *dc,
+    struct plugin *owner, struct duet_err *err)
+{
+	struct command *c, *cmds;
+	size_t i;
+
+	if (registry_can_add(reg, dc, owner, err) == -1)
+		return -1;
 	cmds = realloc(reg->commands, (reg->ncommands + 1) * sizeof(*cmds));
 	if (cmds == NULL)
 		goto nomem;
@@ -173,7 +189,8 @@ registry_add_table(struct registry *reg, const struct duet_command *table,
 }
 
 /*
- * Builds the name index: open addressing, load factor at most 1/2.
+ * Builds the name index (open addressing, load factor at most 1/2) and
+ * the list of the commands' counters that metrics_render is handed.
  */
 static int
 registry_index(struct registry *reg)
@@ -182,8 +199,12 @@ registry_index(struct registry *reg)
 
 	while (size < reg->ncommands * 2)
 		size *= 2;
-	if ((reg->index = calloc(size, sizeof(*reg->index))) == NULL)
+	if ((reg->index = calloc(size, sizeof(*reg->index))) == NULL ||
+	    (reg->stats = calloc(reg->ncommands + 1, sizeof(*reg->stats))) ==
+	        NULL)
 		return -1;
+	for (i = 0; i < reg->ncommands; i++)
+		reg->stats[i] = reg->commands[i].stats;
 	reg->indexsize = size;
 	for (i = 0; i < reg->ncommands; i++) {
 		struct command *c = &reg->commands[i];
@@ -490,6 +511,7 @@ registry_unref(struct registry *reg)
 	free(reg->commands);
 	free(reg->plugins);
 	free(reg->index);
+	free(reg->stats);
 	util_strv_free(reg->allow_origins, reg->nallow_origins);
 	util_strv_free(reg->allow_hosts, reg->nallow_hosts);
 	free(reg);

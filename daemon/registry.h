@@ -5,6 +5,10 @@
  * config (plugin_dir and the plugins list), indexed by lower-case name.  A
  * reload builds a new generation beside the old and swaps one pointer; the
  * old one is finished (fini, dlclose) when its last reference goes.
+ *
+ * Layer L1 (state).  Each command borrows the process-wide counters of its
+ * name from metrics (registry -> metrics, never the other way); describing
+ * a command for clients is describe's, calling one is dispatch's.
  */
 #ifndef DUET_REGISTRY_H
 #define DUET_REGISTRY_H
@@ -16,9 +20,9 @@
 #include <duet/plugin.h>
 
 #include "config.h"
-#include "metrics.h"
 
 struct config;
+struct metrics_cmd;
 struct plugin;
 struct sig;
 
@@ -58,6 +62,9 @@ struct registry {
 	size_t ncommands;
 	struct command **index; /* owned: open-addressing hash table */
 	size_t indexsize;       /* a power of two */
+	/* owned array of ncommands borrowed pointers: commands[i].stats, in
+	 * load order, what metrics_render is handed for GET /metrics */
+	const struct metrics_cmd **stats;
 	/* The settings this generation serves with (a reload changes them). */
 	struct config_limits limits;
 	char **allow_origins; /* owned copy of http.allow_origins */

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * resp - the RESP codec's framing: an incremental parser of RESP2
- * multibulk and inline requests over a connection's input evbuffer, and the
- * writers of RESP2/RESP3 reply types.  The parser copies nothing until a
- * whole request is buffered; its state lives in the conn, as Redis keeps
- * multibulklen/bulklen in the client.  Knows nothing of commands.
+ * resp - L0: the RESP codec's framing: an incremental parser of RESP2
+ * multibulk and inline requests over a connection's input evbuffer.  The
+ * parser copies nothing until a whole request is buffered; its state lives
+ * in the conn, as Redis keeps multibulklen/bulklen in the client.  Knows
+ * nothing of commands; the writers of RESP2/RESP3 replies are
+ * resp_reply.h's.
  */
 #ifndef DUET_RESP_H
 #define DUET_RESP_H
@@ -63,15 +64,5 @@ void resp_parser_fini(struct resp_parser *p);
 enum resp_status resp_parse(struct resp_parser *p, struct evbuffer *in,
     const struct resp_limits *lim, struct duet_err *err);
 void resp_consume(struct resp_parser *p, struct evbuffer *in);
-
-void resp_add_simple(struct evbuffer *out, const char *s, size_t len);
-void resp_add_error(struct evbuffer *out, const char *code, const char *msg);
-void resp_add_int(struct evbuffer *out, int64_t v);
-void resp_add_bulk(struct evbuffer *out, const void *p, size_t len);
-void resp_add_null(struct evbuffer *out, int resp3);
-void resp_add_bool(struct evbuffer *out, int v, int resp3);
-void resp_add_double(struct evbuffer *out, double v, int resp3);
-void resp_add_array(struct evbuffer *out, size_t n);
-void resp_add_map(struct evbuffer *out, size_t n, int resp3);
 
 #endif /* DUET_RESP_H */

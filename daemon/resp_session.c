@@ -37,6 +37,7 @@
 #include "log.h"
 #include "registry.h"
 #include "resp.h"
+#include "resp_reply.h"
 #include "resp_session.h"
 #include "util.h"
 #include "worker.h"
@@ -520,6 +521,7 @@ resp_session_fini(struct conn *c)
 const struct conn_proto resp_session_proto = {
     .name = "resp",
     .http = 0,
+    .writer = &resp_reply_writer,
     .sniff = resp_session_sniff,
     .start = resp_session_start,
     .serve = resp_session_serve,

@@ -14,6 +14,9 @@
  * convert_text() here, so a bad default is a load error and dispatch only
  * copies the packed bytes.  Errors carry code "ERR" and a message naming
  * the parameter; the caller prefixes plugin and command.
+ *
+ * Layer L0 (pure).  The type names are sig_type's; signature uses convert
+ * for defaults, and convert never includes signature.h (only sig_type.h).
  */
 #include "autoconf.h"
 
@@ -33,20 +36,6 @@
 /* Longest name or type quoted in an error message (also the "%.64s"s). */
 #define SIG_QUOTE_MAX 64
 
-static const char *const sig_type_names[] = {
-    [SIG_INT] = "int",
-    [SIG_FLOAT] = "float",
-    [SIG_BOOL] = "bool",
-    [SIG_STR] = "str",
-    [SIG_BYTES] = "bytes",
-    [SIG_ANY] = "any",
-    [SIG_JSON] = "json",
-    [SIG_ARRAY] = "array",
-    [SIG_MAP] = "map",
-};
-
-#define SIG_NTYPES (sizeof(sig_type_names) / sizeof(sig_type_names[0]))
-
 /* One parameter as written: pieces of the signature text. */
 struct sig_token {
 	const char *name;
@@ -56,37 +45,6 @@ struct sig_token {
 	const char *suffix; /* "", "?", "...", "...?" or "=DEFAULT" */
 	size_t suffixlen;
 };
-
-/*
- * Returns the name of a type as written in signatures ("int"), or "?" for
- * a value outside the enum.
- */
-const char *
-sig_type_name(enum sig_type type)
-{
-	if ((size_t)type >= SIG_NTYPES)
-		return "?";
-	return sig_type_names[type];
-}
-
-/*
- * Parses a type name of len bytes (exact, lower case) into *out.  Returns 0,
- * or -1 if it names no type.
- */
-int
-sig_type_parse(const char *s, size_t len, enum sig_type *out)
-{
-	size_t i;
-
-	for (i = 0; i < SIG_NTYPES; i++) {
-		if (strlen(sig_type_names[i]) == len &&
-		    memcmp(sig_type_names[i], s, len) == 0) {
-			*out = (enum sig_type)i;
-			return 0;
-		}
-	}
-	return -1;
-}
 
 static int
 sig_is_space(char c)

@@ -4,28 +4,20 @@
  * "nums:float...", "opts:map?" and "n:int=10": parsed and validated once,
  * when a plugin loads.  A default value is converted to msgpack here, so
  * dispatch only copies it.  Also Redis's arity of a signature.
+ *
+ * Layer L0 (pure).  The types themselves are sig_type.h's.
  */
 #ifndef DUET_SIGNATURE_H
 #define DUET_SIGNATURE_H
 
 #include <stddef.h>
 
+#include "sig_type.h"
+
 struct duet_err;
 struct evbuffer;
 
 #define SIG_MAX_PARAMS 64 /* parameters of one command */
-
-enum sig_type {
-	SIG_INT,
-	SIG_FLOAT,
-	SIG_BOOL,
-	SIG_STR,
-	SIG_BYTES,
-	SIG_ANY,
-	SIG_JSON,
-	SIG_ARRAY,
-	SIG_MAP,
-};
 
 struct sig_param {
 	char *name; /* owned */
@@ -49,8 +41,6 @@ struct sig *sig_parse(const char *text, struct duet_err *err);
 void sig_free(struct sig *sig);
 int sig_arity(const struct sig *sig);
 int sig_find(const struct sig *sig, const char *name, size_t len);
-const char *sig_type_name(enum sig_type type);
-int sig_type_parse(const char *s, size_t len, enum sig_type *out);
 int sig_usage(const char *name, const struct sig *sig, struct evbuffer *out);
 
 #endif /* DUET_SIGNATURE_H */

@@ -31,7 +31,7 @@ GROUPS = [
 # DESIGN.md's layers, bottom (L0) to top (L5), by module.
 LAYERS = {
     0: "resp resp_reply http http_reply reply convert signature config util "
-       "log paths autoconf",
+       "log paths autoconf sig_type",
     1: "registry plugin auth metrics describe openapi page mailbox env",
     2: "conn transport tls",
     3: "dispatch call pool",

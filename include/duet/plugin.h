@@ -35,8 +35,14 @@ extern "C" {
 /** Marks the one symbol a plugin exports. */
 #define DUET_API __attribute__((visibility("default")))
 
+/*
+ * DUET_PUBLIC, DUET_INFO_USER and DUET_INFO_TLS_SUBJECT belong to the
+ * security release (SPEC section 9): until it lands, every command is
+ * callable by every client and both infos are NULL.
+ */
+
 /** Command flags (struct duet_command.flags). */
-#define DUET_PUBLIC   0x01 /* callable without authentication */
+#define DUET_PUBLIC   0x01 /* callable without authentication (security) */
 #define DUET_READONLY 0x02 /* no side effects: callable with HTTP GET */
 #define DUET_BLOCKING 0x04 /* runs on the blocking pool, never on a loop */
 #define DUET_STREAM   0x08 /* may send several items (duet_stream_send) */
@@ -51,10 +57,10 @@ extern "C" {
 #define DUET_LOG_ERROR 3
 
 /** What duet_call_info() can tell about the caller. */
-#define DUET_INFO_USER        0 /* authenticated user, or NULL */
+#define DUET_INFO_USER        0 /* authenticated user (security), or NULL */
 #define DUET_INFO_PEER        1 /* "127.0.0.1:5555", "[::1]:5555" or "unix" */
 #define DUET_INFO_PROTOCOL    2 /* "resp2", "resp3" or "http" */
-#define DUET_INFO_TLS_SUBJECT 3 /* client certificate subject, or NULL */
+#define DUET_INFO_TLS_SUBJECT 3 /* client cert subject (security), or NULL */
 #define DUET_INFO_CLIENT_NAME 4 /* CLIENT SETNAME, or NULL */
 
 /**

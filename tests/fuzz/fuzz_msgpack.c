@@ -19,6 +19,7 @@
 #include <msgpack.h>
 
 #include "convert.h"
+#include "resp_reply.h"
 #include "signature.h"
 #include "util.h"
 #include "fuzz.h"
@@ -139,8 +140,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rv = msgpack_unpack_next(&up, p, size, &off);
 	FUZZ_CHECK(rv == MSGPACK_UNPACK_SUCCESS);
 	FUZZ_CHECK(off == used);
-	convert_msgpack_to_resp(out, &up.data, 0);
-	convert_msgpack_to_resp(out, &up.data, 1);
+	resp_add_msgpack(out, &up.data, 0);
+	resp_add_msgpack(out, &up.data, 1);
 	len = used;
 	mp = convert_msgpack_reply(
 	    &up.data, p, &len, buf, sizeof(buf), SIZE_MAX, NULL);

@@ -13,6 +13,7 @@
 #include <event2/buffer.h>
 
 #include "resp.h"
+#include "resp_reply.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

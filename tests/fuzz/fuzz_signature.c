@@ -269,7 +269,7 @@ fuzz_sig_bind(const struct command *cmd, struct fuzz_sig_req *r)
 	msgpack_sbuffer_init(&w.args);
 	if (!msgpack_zone_init(&w.zone, 8192))
 		abort();
-	if (dispatch_bind_args(&w, cmd, &r->req, &present, &err) == 0)
+	if (dispatch_bind_args(&w.env, cmd, &r->req, &present, &err) == 0)
 		fuzz_sig_check_args(&w, cmd->sig, present);
 	else
 		FUZZ_CHECK(err.status == 400 && strcmp(err.code, "ERR") == 0);

@@ -16,6 +16,7 @@
 #include <msgpack.h>
 
 #include "convert.h"
+#include "resp_reply.h"
 #include "util.h"
 
 /* A counted byte string in a table: S("a\0b") keeps the NUL. */
@@ -76,7 +77,7 @@ test_msgpack_resp(const char *p, size_t len, int resp3, size_t *outlen)
 	msgpack_unpacked_init(&u);
 	ck_assert_int_eq(
 	    msgpack_unpack_next(&u, p, len, &off), MSGPACK_UNPACK_SUCCESS);
-	convert_msgpack_to_resp(out, &u.data, resp3);
+	resp_add_msgpack(out, &u.data, resp3);
 	resp = test_take(out, outlen);
 	evbuffer_free(out);
 	msgpack_unpacked_destroy(&u);
@@ -771,11 +772,11 @@ START_TEST(test_convert_encoders_stop_at_limit)
 	ck_assert_uint_eq(evbuffer_get_length(out), 1000 * 103 + 1);
 	evbuffer_drain(out, evbuffer_get_length(out));
 	ck_assert_int_eq(
-	    convert_msgpack_to_resp_max(out, &u.data, 0, len, 5000, &err), -1);
+	    resp_add_msgpack_max(out, &u.data, 0, len, 5000, &err), -1);
 	ck_assert_str_eq(err.msg, "reply is larger than 5000 bytes");
 	ck_assert_uint_eq(evbuffer_get_length(out), 0);
 	ck_assert_int_eq(
-	    convert_msgpack_to_resp_max(out, &u.data, 1, len, 200000, &err), 0);
+	    resp_add_msgpack_max(out, &u.data, 1, len, 200000, &err), 0);
 	ck_assert_uint_eq(evbuffer_get_length(out), 7 + 1000 * 108);
 	evbuffer_drain(out, evbuffer_get_length(out));
 	/* A scalar over the limit takes the generator's path and fails. */

@@ -14,6 +14,7 @@
 #include <event2/buffer.h>
 
 #include "resp.h"
+#include "resp_reply.h"
 #include "util.h"
 
 struct bytes {

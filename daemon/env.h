@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * env - L1 state: what the code below a worker needs of the thread it
+ * runs on (dispatch, calls, conns): the event base, the registry
+ * generation in use and the settings that come with it, the scratch
+ * buffers an inline call packs into, the input idle conns share, the
+ * conns, the mailbox, and the free list of calls.  One per worker, on its
+ * thread; a worker (L5) embeds it and owns the thread, the listeners and
+ * the signals between threads.  Also the process-wide counters.
+ */
+#ifndef DUET_ENV_H
+#define DUET_ENV_H
+
+#include <sys/queue.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <msgpack.h>
+
+#include "config.h"
+#include "mailbox.h"
+
+struct call_async;
+struct conn;
+struct env;
+struct registry;
+
+/*
+ * The members of struct env.  XXX issue 10: a macro only so that struct
+ * worker can also show them as its own (worker.h) while files outside
+ * this part still write c->worker->limits; once they write c->env->X, the
+ * members move into struct env and the macro goes.
+ */
+#define ENV_MEMBERS                                                            \
+	int index;               /* the worker's number */                     \
+	pthread_t thread;        /* the loop's thread, once started */         \
+	struct event_base *base; /* owned: the loop */                         \
+	struct registry *reg;    /* owned reference, refreshed per request */  \
+	struct config_limits limits; /* copied from reg */                     \
+	char *const *allow_origins;  /* borrowed from reg */                   \
+	size_t nallow_origins;                                                 \
+	char *const *allow_hosts; /* borrowed from reg: http.allow_hosts */    \
+	size_t nallow_hosts;                                                   \
+	msgpack_sbuffer scratch;  /* owned: a reply being packed */            \
+	struct evbuffer *rbuf;    /* owned: the input idle conns share */      \
+	msgpack_sbuffer args;     /* owned: arguments being packed */          \
+	msgpack_zone zone;        /* owned: unpacked arguments and replies */  \
+	int zone_ready;           /* zone was initialised */                   \
+	int draining;             /* a graceful shutdown began here */         \
+	TAILQ_HEAD(, conn) conns; /* owned connections */                      \
+	struct mailbox mailbox;   /* calls' kicks from other threads */        \
+	TAILQ_HEAD(, call_async) free_calls; /* owned: call.c's, no lock */    \
+	size_t nfree_calls;                                                    \
+	struct env *const *envs; /* borrowed: every worker's, or NULL */       \
+	int nenvs;
+
+/* One loop's state: touched only on its thread, but for the mailbox. */
+struct env {
+	ENV_MEMBERS
+};
+
+/* Process-wide counters, read by INFO. */
+struct worker_stats {
+	atomic_uint_fast64_t connections; /* open now */
+	atomic_uint_fast64_t total_connections;
+	atomic_uint_fast64_t rejected_connections;
+	atomic_uint_fast64_t commands;
+	atomic_uint_fast64_t net_input_bytes;
+	atomic_uint_fast64_t net_output_bytes;
+	atomic_uint_fast64_t next_conn_id;
+};
+
+extern struct worker_stats worker_stats;
+extern atomic_int worker_draining; /* shutting down: refuse new requests */
+
+int env_init(struct env *e, int index, const struct config_limits *limits);
+void env_fini(struct env *e);
+void env_link(struct env *const *envs, int n);
+struct registry *env_registry(struct env *e);
+int env_on_loop(const struct env *e);
+int env_post(struct env *e, event_callback_fn fn, void *arg);
+
+#endif /* DUET_ENV_H */
