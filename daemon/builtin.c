@@ -32,7 +32,7 @@
 #include "registry.h"
 #include "convert.h"
 #include "util.h"
-#include "worker.h"
+#include "env.h"
 
 /* The Redis version whose protocol and replies duetd follows. */
 #define BUILTIN_REDIS_VERSION "7.0.0"
@@ -149,7 +149,7 @@ builtin_hello_reply(duet_call *call)
 	convert_pack_cstr(pk, "role");
 	convert_pack_cstr(pk, "master");
 	convert_pack_cstr(pk, "modules");
-	builtin_module_pack_list(pk, c->worker->reg);
+	builtin_module_pack_list(pk, c->env->reg);
 }
 
 /*
@@ -291,7 +291,7 @@ builtin_command_each(duet_call *call, const struct registry *reg, int docs)
 static void
 builtin_command(duet_call *call)
 {
-	const struct registry *reg = call->conn->worker->reg;
+	const struct registry *reg = call->conn->env->reg;
 	msgpack_packer *pk = duet_reply(call);
 	uint32_t n = builtin_admin_nrest(call, 1);
 	size_t i;
@@ -333,7 +333,7 @@ builtin_info_server(struct evbuffer *b, const struct conn *c)
 	    "registry_generation:%" PRIu64 "\r\n"
 	    "\r\n",
 	    (long)getpid(), port != NULL ? port + 1 : "0", (long long)up,
-	    (long long)up / 86400, c->worker->reg->id);
+	    (long long)up / 86400, c->env->reg->id);
 }
 
 static void
@@ -414,10 +414,10 @@ builtin_info(duet_call *call)
 	if (builtin_info_wants(call, "stats", 1))
 		builtin_info_stats(b);
 	if (builtin_info_wants(call, "modules", 1))
-		builtin_module_info(b, c->worker->reg);
+		builtin_module_info(b, c->env->reg);
 	if (builtin_info_wants(call, "commandstats", 0))
 		metrics_render_commandstats(
-		    b, c->worker->reg->stats, c->worker->reg->ncommands);
+		    b, c->env->reg->stats, c->env->reg->ncommands);
 	/* Redis ends the text without the last blank line. */
 	len = evbuffer_get_length(b);
 	len = len >= 2 ? len - 2 : len;

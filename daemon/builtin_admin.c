@@ -33,7 +33,7 @@
 #include "dispatch.h"
 #include "convert.h"
 #include "util.h"
-#include "worker.h"
+#include "env.h"
 
 /* The longest CONFIG GET pattern that can match (names are shorter). */
 #define ADMIN_PATTERN_MAX 128
@@ -65,7 +65,7 @@ struct admin_job;
 /* What one worker does of a job, on its own thread. */
 struct admin_part {
 	struct admin_job *job;    /* borrowed: the job it belongs to */
-	struct worker *w;         /* borrowed: the worker it runs on */
+	struct env *w;            /* borrowed: the worker it runs on */
 	struct evbuffer *text;    /* owned: LIST lines, in id order */
 	struct admin_line *lines; /* owned */
 	size_t n, cap, next;      /* next: the merge's position */
@@ -204,7 +204,7 @@ builtin_admin_time(duet_call *call)
 static size_t
 admin_params(const struct conn *c, struct admin_param *p)
 {
-	const struct config_limits *l = &c->worker->limits;
+	const struct config_limits *l = &c->env->limits;
 	const char *port = strrchr(c->local, ':');
 	uint64_t num;
 	size_t n = 0;
@@ -425,9 +425,8 @@ admin_job_free(struct admin_job *job)
 static struct admin_job *
 admin_job_new(duet_call *call, int kill)
 {
-	struct worker *w = call->conn->worker;
-	struct worker *all = w->peers != NULL ? w->peers : w;
-	int k, n = w->peers != NULL ? w->npeers : 1;
+	struct env *e = call->conn->env;
+	int k, n = e->envs != NULL ? e->nenvs : 1;
 	struct admin_job *job;
 
 	job = calloc(1, sizeof(*job) + (size_t)n * sizeof(job->parts[0]));
@@ -439,7 +438,7 @@ admin_job_new(duet_call *call, int kill)
 	atomic_init(&job->left, n);
 	for (k = 0; k < n; k++) {
 		job->parts[k].job = job;
-		job->parts[k].w = &all[k];
+		job->parts[k].w = e->envs != NULL ? e->envs[k] : e;
 		if (!kill && (job->parts[k].text = evbuffer_new()) == NULL) {
 			admin_job_free(job);
 			return NULL;
@@ -608,8 +607,8 @@ admin_job_start(duet_call *call, struct admin_job *job)
 		return;
 	}
 	for (k = 0; k < n; k++) {
-		if (worker_post(
-		        job->parts[k].w, admin_on_part, &job->parts[k]) == -1) {
+		if (env_post(job->parts[k].w, admin_on_part, &job->parts[k]) ==
+		    -1) {
 			job->parts[k].failed = 1;
 			admin_part_done(&job->parts[k]);
 		}

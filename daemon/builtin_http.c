@@ -26,7 +26,7 @@
 #include "registry.h"
 #include "http_reply.h"
 #include "util.h"
-#include "worker.h"
+#include "env.h"
 
 static void builtin_http_fail(struct conn *c, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -109,7 +109,7 @@ builtin_http_path(struct conn *c, struct http_resp *ctx,
 		    (int)path.len, path.ptr);
 		return 0;
 	}
-	reg = worker_registry(c->worker);
+	reg = env_registry(c->env);
 	if (which == 1 || which == 4 || which == 5) {
 		builtin_http_commands(c, reg,
 		    which == 1       ? describe_commands

@@ -33,7 +33,7 @@
 #include "dispatch.h"
 #include "plugin.h"
 #include "registry.h"
-#include "worker.h"
+#include "env.h"
 
 /* The longest build-id shown, in bytes (GNU ld writes 20: SHA-1). */
 #define MODULE_BUILD_ID_MAX 64
@@ -284,7 +284,7 @@ static const char *const module_help[] = {
 void
 builtin_module(duet_call *call)
 {
-	const struct registry *reg = call->conn->worker->reg;
+	const struct registry *reg = call->conn->env->reg;
 	uint32_t n = builtin_admin_nrest(call, 1);
 	static const char *const refused[] = {"LOAD", "LOADEX", "UNLOAD"};
 	size_t i;

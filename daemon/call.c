@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -42,6 +43,7 @@
 #include "log.h"
 #include "mailbox.h"
 #include "metrics.h"
+#include "plugin.h"
 #include "pool.h"
 #include "registry.h"
 
@@ -160,7 +162,7 @@ call_snapshot(struct call_async *as, struct conn *c)
 	as->name = c->name != NULL ? strdup(c->name) : NULL;
 	as->call.peer = as->peer;
 	as->call.name = as->name;
-	as->call.protocol = dispatch_protocol(c);
+	as->call.protocol = call_protocol(c);
 	as->call.encoding = c->encoding;
 	as->metrics_proto = c->proto->http ? METRICS_HTTP : METRICS_RESP;
 	as->enc = conn_reply_enc(c, c->encoding);
@@ -215,7 +217,7 @@ call_new(struct conn *c, const struct command *cmd, const char *args,
 	as->call.out = &as->outbuf;
 	msgpack_packer_init(&as->call.pk, as->call.out, msgpack_sbuffer_write);
 	call_snapshot(as, c);
-	as->t0 = dispatch_usec();
+	as->t0 = call_usec();
 	as->max_stream = e->limits.max_request_bytes;
 	as->max_output = e->limits.max_output_bytes;
 	if ((as->slot = conn_reply_slot(c, &call_slot_owner, as)) == NULL)
@@ -241,7 +243,7 @@ fail:
 void
 call_run(struct call_async *as, int on_loop)
 {
-	dispatch_run(as->call.cmd, &as->call);
+	call_invoke(as->call.cmd, &as->call);
 	if (on_loop)
 		call_returned_here(as);
 	else
@@ -368,7 +370,7 @@ call_complete(struct call_async *as)
 		}
 	}
 	metrics_observe(as->call.cmd->stats,
-	    (enum metrics_proto)as->metrics_proto, dispatch_usec() - as->t0,
+	    (enum metrics_proto)as->metrics_proto, call_usec() - as->t0,
 	    as->call.failed || as->stream_failed);
 	as->conn = NULL;
 	as->slot = NULL;
@@ -564,6 +566,61 @@ call_shutdown(struct env *e)
 }
 
 /*
+ * Runs the handler, under the plugin's lock unless it is thread-safe.
+ * Any thread.
+ */
+void
+call_invoke(const struct command *cmd, struct duet_call *call)
+{
+	struct plugin *p = cmd->plugin;
+
+	if (p != NULL && !(p->flags & DUET_THREADSAFE)) {
+		pthread_mutex_lock(&p->lock);
+		cmd->handler(call);
+		pthread_mutex_unlock(&p->lock);
+	} else {
+		cmd->handler(call);
+	}
+}
+
+/*
+ * A monotonic clock in microseconds, for latencies.
+ */
+uint64_t
+call_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/*
+ * What DUET_INFO_PROTOCOL says of c: "http", "resp2" or "resp3".
+ */
+const char *
+call_protocol(const struct conn *c)
+{
+	if (c->proto->http)
+		return "http";
+	return c->resp3 ? "resp3" : "resp2";
+}
+
+/*
+ * duet_reply_error: the call fails with code and message (HTTP 500).
+ */
+void
+call_host_error(duet_call *call, const char *code, const char *message)
+{
+	call->failed = 1;
+	/* util_err_set makes the code one word, as RESP clients expect. */
+	util_err_set(&call->err, code != NULL && code[0] != '\0' ? code : "ERR",
+	    "%s", message != NULL ? message : "");
+	/* A handler's error is 500 unless it chose (ABI 1.2). */
+	call->err.status = 500;
+}
+
+/*
  * duet_defer: an inline call is copied into a call of its own (worker
  * thread, inside the handler); a BLOCKING or STREAM call is kept open past
  * its handler's return.
@@ -655,7 +712,7 @@ call_host_error_status(
 {
 	static atomic_int warned;
 
-	dispatch_host_table.error(call, code, message);
+	call_host_error(call, code, message);
 	if (status < 400 || status > 599) {
 		if (atomic_exchange(&warned, 1) == 0)
 			log_error("command '%s': HTTP status %d of error %s "

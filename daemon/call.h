@@ -22,7 +22,9 @@
 #include <event2/buffer.h>
 #include <msgpack.h>
 
-#include "dispatch.h"
+#include <duet/plugin.h>
+
+#include "util.h"
 #include "http_reply.h"
 #include "mailbox.h"
 #include "pool.h"
@@ -32,6 +34,37 @@ struct conn;
 struct conn_reply;
 struct env;
 struct registry;
+
+struct command;
+
+/*
+ * One call of a command: on the worker's stack for an inline call, or
+ * the first member of a struct call_async (call.h) for one that outlives
+ * its request.
+ */
+struct duet_call {
+	struct conn *conn;          /* borrowed: the caller; NULL if async */
+	const struct command *cmd;  /* borrowed from the generation */
+	const msgpack_object *argv; /* borrowed: one per parameter */
+	int argc;
+	uint64_t present;            /* bit i: argument i was given (see
+	                                SIG_MAX_PARAMS) */
+	msgpack_packer pk;           /* packs into out */
+	msgpack_sbuffer *out;        /* borrowed (inline) or owned: the reply */
+	int encoding;                /* enum conn_encoding of the reply */
+	int failed;                  /* err holds the error reply */
+	int async;                   /* this is a struct call_async's call */
+	struct call_async *deferred; /* inline: duet_defer's copy, or NULL */
+	const char *peer;            /* borrowed: identity for duet_call_info */
+	const char *name;            /* CLIENT SETNAME, or NULL */
+	const char *protocol;        /* "resp2", "resp3" or "http" */
+	struct duet_err err;
+};
+
+void call_invoke(const struct command *cmd, struct duet_call *call);
+uint64_t call_usec(void);
+const char *call_protocol(const struct conn *c);
+void call_host_error(duet_call *call, const char *code, const char *message);
 
 /* Where a call is in its life (struct call_async.state). */
 enum call_state {

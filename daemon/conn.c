@@ -37,7 +37,7 @@
 #include "log.h"
 #include "transport.h"
 #include "util.h"
-#include "worker.h"
+#include "env.h"
 
 /* The most bytes sniffing looks at (an HTTP method, a space, a '/'). */
 #define CONN_SNIFF_MAX 22
@@ -108,7 +108,7 @@ conn_on_sent(
 void
 conn_arm(struct conn *c)
 {
-	uint64_t ms = c->worker->limits.idle_timeout_ms;
+	uint64_t ms = c->env->limits.idle_timeout_ms;
 	short what = 0;
 	struct timeval tv;
 
@@ -124,7 +124,7 @@ conn_arm(struct conn *c)
 	if (what == 0)
 		return;
 	event_assign(
-	    c->ev, c->worker->base, c->io.fd, what | EV_PERSIST, conn_on_io, c);
+	    c->ev, c->env->base, c->io.fd, what | EV_PERSIST, conn_on_io, c);
 	if (ms == 0 && c->closing)
 		ms = CONN_LINGER_S * 1000;
 	tv.tv_sec = (time_t)(ms / 1000);
@@ -174,7 +174,7 @@ static void
 conn_update_deadline(struct conn *c, uint64_t served)
 {
 	int partial = conn_midway(c);
-	uint64_t ms = c->worker->limits.header_timeout_ms;
+	uint64_t ms = c->env->limits.header_timeout_ms;
 	struct timeval tv;
 
 	if (!partial || c->closing) {
@@ -183,7 +183,7 @@ conn_update_deadline(struct conn *c, uint64_t served)
 		return;
 	}
 	if (c->deadline == NULL &&
-	    (c->deadline = evtimer_new(c->worker->base, conn_on_deadline, c)) ==
+	    (c->deadline = evtimer_new(c->env->base, conn_on_deadline, c)) ==
 	        NULL)
 		return;
 	if (served == 0 && evtimer_pending(c->deadline, NULL))
@@ -200,7 +200,7 @@ conn_update_deadline(struct conn *c, uint64_t served)
  * Returns NULL (socket closed) on failure.
  */
 struct conn *
-conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
+conn_new(struct env *e, evutil_socket_t fd, const struct sockaddr *sa,
     const char *local, const struct transport *t,
     const struct conn_proto *const *protos, size_t nprotos)
 {
@@ -214,15 +214,14 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 	c->io.fd = fd;
 	c->transport = t;
 	c->out = evbuffer_new();
-	c->ev = event_new(w->base, fd, EV_READ | EV_PERSIST, conn_on_io, c);
+	c->ev = event_new(e->base, fd, EV_READ | EV_PERSIST, conn_on_io, c);
 	if (c->out == NULL || c->ev == NULL) {
 		conn_release(c);
 		return NULL;
 	}
 	if (sa->sa_family != AF_UNIX)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	c->worker = w;
-	c->env = &w->env;
+	c->env = e;
 	c->id = atomic_fetch_add(&worker_stats.next_conn_id, 1) + 1;
 	c->created = c->last_active = time(NULL);
 	conn_format_addr(sa, c->peer, sizeof(c->peer));
@@ -232,7 +231,7 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 	TAILQ_INIT(&c->pending);
 	evbuffer_add_cb(c->out, conn_on_sent, c);
 	conn_arm(c);
-	TAILQ_INSERT_TAIL(&w->conns, c, entry);
+	TAILQ_INSERT_TAIL(&e->conns, c, entry);
 	atomic_fetch_add(&worker_stats.connections, 1);
 	atomic_fetch_add(&worker_stats.total_connections, 1);
 	log_debug("client %" PRIu64 " connected from %s", c->id, c->peer);
@@ -269,7 +268,7 @@ conn_free(struct conn *c)
 	if (c == NULL)
 		return;
 	log_debug("client %" PRIu64 " closed", c->id);
-	TAILQ_REMOVE(&c->worker->conns, c, entry);
+	TAILQ_REMOVE(&c->env->conns, c, entry);
 	while ((r = TAILQ_FIRST(&c->pending)) != NULL) {
 		TAILQ_REMOVE(&c->pending, r, entry);
 		if (r->owner != NULL)
@@ -353,7 +352,7 @@ conn_output_over_limit(struct conn *c)
 {
 	struct evbuffer *out = c->out;
 
-	return evbuffer_get_length(out) > c->worker->limits.max_output_bytes;
+	return evbuffer_get_length(out) > c->env->limits.max_output_bytes;
 }
 
 /*
@@ -373,7 +372,7 @@ conn_check_output(struct conn *c)
 		return 0;
 	log_warnx("client %" PRIu64 " (%s) dropped: output over %" PRIu64
 	          " bytes",
-	    c->id, c->peer, c->worker->limits.max_output_bytes);
+	    c->id, c->peer, c->env->limits.max_output_bytes);
 	conn_free(c);
 	return -1;
 }
@@ -388,7 +387,7 @@ int
 conn_drain_refuses(struct conn *c)
 {
 	/* Per worker: requests it read before its drain began are served. */
-	if (!c->worker->draining)
+	if (!c->env->draining)
 		return 0;
 	conn_close_after_reply(c);
 	if (c->drain_grace) {
@@ -498,7 +497,7 @@ conn_on_eof(struct conn *c)
 static void
 conn_on_readable(struct conn *c)
 {
-	struct evbuffer *shared = c->worker->rbuf;
+	struct evbuffer *shared = c->env->rbuf;
 	struct evbuffer *in = c->in != NULL ? c->in : shared;
 	uint64_t before = c->nrequests;
 	ssize_t n;
@@ -640,7 +639,7 @@ conn_describe(const struct conn *c, struct evbuffer *out)
 	    c->encoding == CONN_ENC_MSGPACK    ? "msgpack"
 	        : c->encoding == CONN_ENC_JSON ? "json"
 	                                       : "native",
-	    c->proto != NULL ? c->proto->name : "unknown", c->worker->index);
+	    c->proto != NULL ? c->proto->name : "unknown", c->env->index);
 }
 
 /*

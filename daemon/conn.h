@@ -29,7 +29,6 @@ struct duet_err;
 struct env;
 struct evbuffer;
 struct http_resp;
-struct worker;
 struct conn;
 
 /* The writers' enum reply_encoding, under conn's older names. */
@@ -92,7 +91,6 @@ struct conn_reply {
 
 struct conn {
 	TAILQ_ENTRY(conn) entry; /* in the worker's list */
-	struct worker *worker;   /* borrowed: owns this conn */
 	struct env *env;         /* borrowed: the worker's (loop, buffers) */
 	const struct transport *transport; /* borrowed (static) */
 	struct transport_io io; /* owned: the socket (io.fd), its state */
@@ -131,7 +129,7 @@ struct conn {
 	TAILQ_HEAD(, conn_reply) pending; /* owned replies, in order */
 };
 
-struct conn *conn_new(struct worker *w, evutil_socket_t fd,
+struct conn *conn_new(struct env *e, evutil_socket_t fd,
     const struct sockaddr *sa, const char *local, const struct transport *t,
     const struct conn_proto *const *protos, size_t nprotos);
 void conn_free(struct conn *c);

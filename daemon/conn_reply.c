@@ -22,7 +22,7 @@
 #include "conn.h"
 #include "reply.h"
 #include "util.h"
-#include "worker.h"
+#include "env.h"
 
 /*
  * Appends a slot to the queue: a finished one (owner NULL) for a reply
@@ -117,7 +117,7 @@ struct reply_enc
 conn_reply_enc(const struct conn *c, int encoding)
 {
 	struct reply_enc enc = {c->proto->writer, encoding, c->resp3,
-	    c->closing, c->worker->limits.max_output_bytes, c->route};
+	    c->closing, c->env->limits.max_output_bytes, c->route};
 
 	return enc;
 }

@@ -290,6 +290,36 @@ convert_mp_header(
 }
 
 /*
+ * The header of the msgpack item at u (avail bytes there): its length,
+ * and the payload bytes or elements (a map's keys and values) after it,
+ * with any length field read.  Returns convert_mp_header's kind, -1 for
+ * the invalid byte, or -2 when the header is cut short.
+ */
+static int
+convert_mp_measure(const unsigned char *u, size_t avail, size_t *hdr,
+    uint64_t *payload, uint64_t *elems)
+{
+	int kind = convert_mp_header(u, hdr, payload, elems);
+	uint64_t n;
+
+	if (kind == -1)
+		return -1;
+	if (*hdr > avail)
+		return -2;
+	if (kind > 0) {
+		/* The length field follows the lead byte (and, for ext,
+		 * comes before the type byte). */
+		n = convert_be(
+		    u + 1, (int)*hdr - 1 - (u[0] >= 0xc7 && u[0] <= 0xc9));
+		if (kind == 1)
+			*payload = n;
+		else
+			*elems = kind == 3 ? n * 2 : n;
+	}
+	return kind;
+}
+
+/*
  * Checks untrusted msgpack before msgpack-c unpacks it: msgpack-c
  * allocates an array's elements from its header alone, so a few bytes
  * claiming four billion elements would cost gigabytes.  Walks the first
@@ -307,7 +337,7 @@ convert_msgpack_check(const char *p, size_t len, int max_nesting, size_t *used,
 	const unsigned char *u = (const unsigned char *)p;
 	uint64_t left[CONVERT_MAX_NESTING + 2], pending = 1;
 	uint8_t ismap[CONVERT_MAX_NESTING + 2];
-	uint64_t payload, elems, n;
+	uint64_t payload, elems;
 	size_t pos = 0, hdr;
 	int kind, depth = 0, iskey, box;
 
@@ -326,25 +356,14 @@ convert_msgpack_check(const char *p, size_t len, int max_nesting, size_t *used,
 		iskey = ismap[depth] && left[depth] % 2 == 0;
 		left[depth]--;
 		pending--;
-		kind = convert_mp_header(u + pos, &hdr, &payload, &elems);
+		kind = convert_mp_measure(
+		    u + pos, len - pos, &hdr, &payload, &elems);
 		if (kind == -1) {
 			util_err_set(err, "ERR", "invalid msgpack byte 0xc1");
 			return -1;
 		}
-		if (hdr > len - pos)
+		if (kind == -2)
 			goto truncated;
-		if (kind > 0) {
-			/* The length field follows the lead byte (and, for
-			 * ext, comes before the type byte). */
-			int nbytes =
-			    (int)hdr - 1 - (u[pos] >= 0xc7 && u[pos] <= 0xc9);
-
-			n = convert_be(u + pos + 1, nbytes);
-			if (kind == 1)
-				payload = n;
-			else
-				elems = kind == 3 ? n * 2 : n;
-		}
 		box = kind >= 2 || (u[pos] >= 0x80 && u[pos] <= 0x9f);
 		if (box && depth + 1 > max_nesting) {
 			util_err_set(err, "ERR",

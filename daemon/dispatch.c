@@ -63,51 +63,10 @@ dispatch_unknown(struct conn *c, const struct request *req)
 	conn_reply_error(c, &err);
 }
 
-/*
- * Runs the handler, under the plugin's lock unless it is thread-safe.
- * Any thread.
- */
-void
-dispatch_run(const struct command *cmd, struct duet_call *call)
-{
-	struct plugin *p = cmd->plugin;
-
-	if (p != NULL && !(p->flags & DUET_THREADSAFE)) {
-		pthread_mutex_lock(&p->lock);
-		cmd->handler(call);
-		pthread_mutex_unlock(&p->lock);
-	} else {
-		cmd->handler(call);
-	}
-}
-
-/*
- * A monotonic clock in microseconds, for latencies.
- */
-uint64_t
-dispatch_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static enum metrics_proto
 dispatch_proto(const struct conn *c)
 {
 	return c->proto->http ? METRICS_HTTP : METRICS_RESP;
-}
-
-/*
- * What DUET_INFO_PROTOCOL says of c: "http", "resp2" or "resp3".
- */
-const char *
-dispatch_protocol(const struct conn *c)
-{
-	if (c->proto->http)
-		return "http";
-	return c->resp3 ? "resp3" : "resp2";
 }
 
 /*
@@ -294,11 +253,11 @@ dispatch_inline(struct conn *c, const struct command *cmd, uint64_t present)
 	call.encoding = c->encoding;
 	call.peer = c->peer;
 	call.name = c->name;
-	call.protocol = dispatch_protocol(c);
+	call.protocol = call_protocol(c);
 	msgpack_packer_init(&call.pk, call.out, msgpack_sbuffer_write);
-	t0 = dispatch_usec();
-	dispatch_run(cmd, &call);
-	t0 = dispatch_usec() - t0;
+	t0 = call_usec();
+	call_invoke(cmd, &call);
+	t0 = call_usec() - t0;
 	if (call.deferred == NULL) {
 		if (dispatch_reply(c, &call) == -1)
 			call.failed = 1;
@@ -380,17 +339,6 @@ dispatch_host_reply(duet_call *call)
 	return &call->pk;
 }
 
-static void
-dispatch_host_error(duet_call *call, const char *code, const char *message)
-{
-	call->failed = 1;
-	/* util_err_set makes the code one word, as RESP clients expect. */
-	util_err_set(&call->err, code != NULL && code[0] != '\0' ? code : "ERR",
-	    "%s", message != NULL ? message : "");
-	/* A handler's error is 500 unless it chose (ABI 1.2). */
-	call->err.status = 500;
-}
-
 static const char *
 dispatch_host_info(const duet_call *call, int what)
 {
@@ -426,7 +374,7 @@ const struct duet_host dispatch_host_table = {
     .arg = dispatch_host_arg,
     .arg_present = dispatch_host_arg_present,
     .reply = dispatch_host_reply,
-    .error = dispatch_host_error,
+    .error = call_host_error,
     .info = dispatch_host_info,
     .log = dispatch_host_log,
     .defer = call_host_defer,

@@ -16,6 +16,7 @@
 
 #include <duet/plugin.h>
 
+#include "call.h"
 #include "resp.h"
 #include "util.h"
 
@@ -43,30 +44,6 @@ struct request {
 	int readonly_only;          /* HTTP GET/HEAD: READONLY commands only */
 };
 
-/*
- * One call of a command: on the worker's stack for an inline call, or
- * the first member of a struct call_async (call.h) for one that outlives
- * its request.
- */
-struct duet_call {
-	struct conn *conn;          /* borrowed: the caller; NULL if async */
-	const struct command *cmd;  /* borrowed from the generation */
-	const msgpack_object *argv; /* borrowed: one per parameter */
-	int argc;
-	uint64_t present;            /* bit i: argument i was given (see
-	                                SIG_MAX_PARAMS) */
-	msgpack_packer pk;           /* packs into out */
-	msgpack_sbuffer *out;        /* borrowed (inline) or owned: the reply */
-	int encoding;                /* enum conn_encoding of the reply */
-	int failed;                  /* err holds the error reply */
-	int async;                   /* this is a struct call_async's call */
-	struct call_async *deferred; /* inline: duet_defer's copy, or NULL */
-	const char *peer;            /* borrowed: identity for duet_call_info */
-	const char *name;            /* CLIENT SETNAME, or NULL */
-	const char *protocol;        /* "resp2", "resp3" or "http" */
-	struct duet_err err;
-};
-
 extern const struct duet_host dispatch_host_table;
 
 struct env;
@@ -78,9 +55,6 @@ int dispatch_bind(struct conn *c, const struct command *cmd,
 int dispatch_call(struct conn *c, const struct command *cmd, uint64_t present);
 void dispatch_reset(struct conn *c);
 int dispatch_request(struct conn *c, const struct request *req);
-void dispatch_run(const struct command *cmd, struct duet_call *call);
-uint64_t dispatch_usec(void);
-const char *dispatch_protocol(const struct conn *c);
 
 /* dispatch_args.c: binding a request's arguments to a signature. */
 int dispatch_bind_args(struct env *e, const struct command *cmd,

@@ -19,9 +19,6 @@
 #include "log.h"
 #include "registry.h"
 
-struct worker_stats worker_stats;
-atomic_int worker_draining;
-
 /*
  * Prepares the env of worker number index: its event base, scratch
  * buffers, shared input and mailbox, and the published generation.

@@ -23,6 +23,7 @@
 
 #include "config.h"
 #include "mailbox.h"
+#include "metrics.h"
 
 struct call_async;
 struct conn;
@@ -62,20 +63,6 @@ struct registry;
 struct env {
 	ENV_MEMBERS
 };
-
-/* Process-wide counters, read by INFO. */
-struct worker_stats {
-	atomic_uint_fast64_t connections; /* open now */
-	atomic_uint_fast64_t total_connections;
-	atomic_uint_fast64_t rejected_connections;
-	atomic_uint_fast64_t commands;
-	atomic_uint_fast64_t net_input_bytes;
-	atomic_uint_fast64_t net_output_bytes;
-	atomic_uint_fast64_t next_conn_id;
-};
-
-extern struct worker_stats worker_stats;
-extern atomic_int worker_draining; /* shutting down: refuse new requests */
 
 int env_init(struct env *e, int index, const struct config_limits *limits);
 void env_fini(struct env *e);

@@ -42,7 +42,7 @@
 #include "registry.h"
 #include "http_reply.h"
 #include "util.h"
-#include "worker.h"
+#include "env.h"
 
 /* The longest HTTP method sniffing accepts. */
 #define HTTP_SESSION_METHOD_MAX  20
@@ -103,7 +103,7 @@ http_session_listed(char *const *list, size_t n, const char *s, size_t len)
  * A Host is fine when it is an IP literal, localhost, or allowed.
  */
 static int
-http_session_host_ok(const struct worker *w, struct http_str host)
+http_session_host_ok(const struct env *w, struct http_str host)
 {
 	char name[256];
 	unsigned char addr[16];
@@ -143,7 +143,7 @@ http_session_host_ok(const struct worker *w, struct http_str host)
 static int
 http_session_origin_ok(struct conn *c, const struct http_request *req)
 {
-	const struct worker *w = c->worker;
+	const struct env *w = c->env;
 	struct http_resp *ctx = &http_session_of(c)->route;
 	struct http_str o = req->origin;
 
@@ -232,7 +232,7 @@ http_session_begin(struct conn *c, const struct http_request *req, int closing)
 	ctx->batch = 0;
 	free(ctx->origin);
 	ctx->origin = NULL;
-	if (!http_session_host_ok(c->worker, req->host)) {
+	if (!http_session_host_ok(c->env, req->host)) {
 		http_session_fail(c, 421, "host '%.*s' is not served here",
 		    (int)(req->host.len < 64 ? req->host.len : 64),
 		    req->host.ptr);
@@ -325,7 +325,7 @@ http_session_text_args(struct conn *c, struct http_str rest, int query,
 		max++;
 		p++;
 	}
-	if (max > c->worker->limits.max_args) {
+	if (max > c->env->limits.max_args) {
 		http_session_fail(c, 400, "too many arguments");
 		return -1;
 	}
@@ -380,7 +380,7 @@ http_session_body(struct conn *c, struct http_request *req,
 	if (http_session_body_is_json(req->content_type)) {
 		msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
 		if (convert_json_to_msgpack(&pk, p, len,
-		        (int)c->worker->limits.max_nesting, &err) == -1) {
+		        (int)c->env->limits.max_nesting, &err) == -1) {
 			http_session_fail(c, 400, "%s", err.msg);
 			return -1;
 		}
@@ -392,7 +392,7 @@ http_session_body(struct conn *c, struct http_request *req,
 		    "application/msgpack");
 		return -1;
 	} else if (convert_msgpack_check(p, len,
-	               (int)c->worker->limits.max_nesting, &used, &err) == -1) {
+	               (int)c->env->limits.max_nesting, &used, &err) == -1) {
 		http_session_fail(c, 400, "%s", err.msg);
 		return -1;
 	}
@@ -639,7 +639,7 @@ http_session_process(struct conn *c, struct evbuffer *in)
 {
 	struct http_session *s = c->sess;
 	struct http_limits lim = {
-	    .max_request_bytes = c->worker->limits.max_request_bytes,
+	    .max_request_bytes = c->env->limits.max_request_bytes,
 	    .max_header_bytes = HTTP_SESSION_MAX_HEADER,
 	    .max_headers = HTTP_SESSION_MAX_HEADERS,
 	};

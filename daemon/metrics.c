@@ -19,7 +19,6 @@
 #include <time.h>
 
 #include "metrics.h"
-#include "worker.h"
 
 static const uint64_t metrics_bounds[METRICS_NBUCKETS - 1] = {
     50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 1000000};
@@ -32,6 +31,9 @@ struct metrics_reloads metrics_reloads;
 
 static pthread_mutex_t metrics_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct metrics_cmd *metrics_cmds; /* owned list, guarded by the lock */
+
+struct worker_stats worker_stats;
+atomic_int worker_draining;
 
 /*
  * Returns the counters of the command called name (lower-case), made at

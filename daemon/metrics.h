@@ -62,6 +62,20 @@ struct metrics_reloads {
 
 extern struct metrics_reloads metrics_reloads;
 
+/* Process-wide counters, read by INFO. */
+struct worker_stats {
+	atomic_uint_fast64_t connections; /* open now */
+	atomic_uint_fast64_t total_connections;
+	atomic_uint_fast64_t rejected_connections;
+	atomic_uint_fast64_t commands;
+	atomic_uint_fast64_t net_input_bytes;
+	atomic_uint_fast64_t net_output_bytes;
+	atomic_uint_fast64_t next_conn_id;
+};
+
+extern struct worker_stats worker_stats;
+extern atomic_int worker_draining; /* shutting down: refuse new requests */
+
 struct metrics_cmd *metrics_cmd_get(const char *name);
 void metrics_observe(
     struct metrics_cmd *m, enum metrics_proto proto, uint64_t usec, int failed);

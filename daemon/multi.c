@@ -33,7 +33,7 @@
 #include "registry.h"
 #include "resp_session.h"
 #include "util.h"
-#include "worker.h"
+#include "env.h"
 
 /*
  * Checks a /batch body: an array of at most max arrays, each starting
@@ -120,7 +120,7 @@ multi_batch(struct conn *c, struct http_resp *ctx, const msgpack_object *body)
 	struct duet_err err;
 	uint32_t i, n;
 
-	if (multi_batch_check(body, c->worker->limits.max_args, &err) == -1) {
+	if (multi_batch_check(body, c->env->limits.max_args, &err) == -1) {
 		conn_reply_error(c, &err);
 		return;
 	}

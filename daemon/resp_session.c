@@ -40,7 +40,7 @@
 #include "resp_reply.h"
 #include "resp_session.h"
 #include "util.h"
-#include "worker.h"
+#include "env.h"
 
 /* The queue of one MULTI: owned by its session. */
 struct resp_multi {
@@ -185,7 +185,7 @@ static int
 resp_session_queue(struct conn *c, struct resp_multi *m,
     const struct request *req, struct duet_err *err)
 {
-	const struct config_limits *lim = &c->worker->limits;
+	const struct config_limits *lim = &c->env->limits;
 	size_t i, need = 16 + req->namelen;
 	msgpack_packer pk;
 	int rv = 0;
@@ -429,8 +429,8 @@ resp_session_serve(struct conn *c, struct evbuffer *in)
 {
 	struct resp_session *s = c->sess;
 	struct resp_limits lim = {
-	    .max_args = c->worker->limits.max_args,
-	    .max_request_bytes = c->worker->limits.max_request_bytes,
+	    .max_args = c->env->limits.max_args,
+	    .max_request_bytes = c->env->limits.max_request_bytes,
 	};
 	struct duet_err err;
 

@@ -88,7 +88,7 @@ worker_conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 		protos = worker_protos_http;
 		n = 1;
 	}
-	return conn_new(w, fd, sa, local, &transport_plain, protos, n);
+	return conn_new(&w->env, fd, sa, local, &transport_plain, protos, n);
 }
 
 static void worker_handoff(

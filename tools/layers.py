@@ -36,7 +36,7 @@ LAYERS = {
     2: "conn transport tls",
     3: "dispatch call pool",
     4: "resp_session http_session builtin builtin_admin builtin_module "
-       "multi",
+       "builtin_http multi",
     5: "main worker worker_listen",
 }
 

@@ -111,7 +111,7 @@ loopback_init(
 	lb->answer = evbuffer_new();
 	/* A descriptor that never becomes readable: no socket. */
 	ck_assert_int_ge(fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), 0);
-	lb->c = conn_new(&lb->w, fd, (struct sockaddr *)&sun, "loopback",
+	lb->c = conn_new(&lb->w.env, fd, (struct sockaddr *)&sun, "loopback",
 	    &loopback_transport, protos, nprotos);
 	ck_assert_ptr_nonnull(lb->c);
 	lb->c->io.state = lb;
