@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of call.c, through a loopback conn (no socket) whose
+ * registry adds one deferred command of the test's own (LATER) to the
+ * built-ins: pipelined replies stay in request order around a deferred
+ * call, and a deferred call whose conn closes is orphaned and released.
+ */
+#include "autoconf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include <check.h>
+
+#include <duet/plugin.h>
+
+#include "builtin.h"
+#include "call.h"
+#include "dispatch.h"
+#include "loopback.h"
+#include "registry.h"
+#include "resp_session.h"
+
+static const struct conn_proto *const test_resp_only[] = {&resp_session_proto};
+
+/* The handle of the last LATER call, answered by the test. */
+static duet_call *test_later;
+
+static void
+test_cmd_later(duet_call *call)
+{
+	ck_assert_ptr_null(test_later);
+	ck_assert_ptr_nonnull(test_later = duet_defer(call));
+}
+
+#define TEST_NBUILTINS 64
+static struct duet_command test_table[TEST_NBUILTINS + 2];
+
+/* A loopback conn whose registry has the built-ins and LATER. */
+static void
+test_init(struct loopback *lb)
+{
+	struct registry *reg;
+	size_t n = 0;
+	int nerrors;
+
+	loopback_init(lb, test_resp_only, 1);
+	while (builtin_commands[n].name != NULL) {
+		ck_assert_uint_lt(n, TEST_NBUILTINS);
+		test_table[n] = builtin_commands[n];
+		n++;
+	}
+	test_table[n] = (struct duet_command){"later", "", "str",
+	    "Answers when the test says", DUET_READONLY, test_cmd_later};
+	memset(&test_table[n + 1], 0, sizeof(test_table[n + 1]));
+	reg = registry_build(lb->cf, dispatch_host(), test_table, &nerrors);
+	ck_assert_ptr_nonnull(reg);
+	registry_publish(reg);
+	test_later = NULL;
+}
+
+static void
+test_answer_is(struct loopback *lb, const char *want)
+{
+	char *got = loopback_take(lb);
+
+	ck_assert_str_eq(got, want);
+	free(got);
+}
+
+/* Lets the worker's loop run what is posted to it. */
+static void
+test_run_loop(struct loopback *lb)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		event_base_loop(lb->w.base, EVLOOP_NONBLOCK);
+}
+
+START_TEST(test_call_deferred_reply_keeps_order)
+{
+	struct loopback lb;
+	uint64_t live0 = call_live();
+
+	test_init(&lb);
+	test_answer_is(&lb, "");
+	loopback_send(&lb, "PING\r\nLATER\r\nPING x\r\n");
+	test_run_loop(&lb);
+	ck_assert_ptr_nonnull(test_later);
+	ck_assert_uint_eq(call_live(), live0 + 1);
+	/* The first PING leaves; the second waits behind LATER. */
+	test_answer_is(&lb, "+PONG\r\n");
+	duet_reply_str(test_later, "late", 4);
+	duet_finish(test_later);
+	test_run_loop(&lb);
+	test_answer_is(&lb, "$4\r\nlate\r\n$1\r\nx\r\n");
+	ck_assert_uint_eq(call_live(), live0);
+	ck_assert(!loopback_closed(&lb));
+	loopback_fini(&lb);
+}
+END_TEST
+
+START_TEST(test_call_deferred_orphaned_when_conn_closes)
+{
+	struct loopback lb;
+	uint64_t live0 = call_live();
+
+	test_init(&lb);
+	loopback_send(&lb, "LATER\r\nPING\r\n");
+	test_run_loop(&lb);
+	ck_assert_ptr_nonnull(test_later);
+	ck_assert_uint_eq(call_live(), live0 + 1);
+	test_answer_is(&lb, "");
+	conn_free(lb.c);
+	ck_assert(loopback_closed(&lb));
+	test_run_loop(&lb);
+	/* The plugin still holds its handle: finishing it is harmless. */
+	duet_reply_str(test_later, "late", 4);
+	duet_finish(test_later);
+	test_run_loop(&lb);
+	ck_assert_uint_eq(call_live(), live0);
+	test_answer_is(&lb, "");
+	loopback_fini(&lb);
+}
+END_TEST
+
+static Suite *
+call_suite(void)
+{
+	Suite *s = suite_create("call");
+	TCase *tc;
+
+	tc = tcase_create("deferred");
+	tcase_add_test(tc, test_call_deferred_reply_keeps_order);
+	tcase_add_test(tc, test_call_deferred_orphaned_when_conn_closes);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(call_suite());
+	int nfailed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	nfailed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return nfailed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
