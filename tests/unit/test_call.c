@@ -117,7 +117,9 @@ START_TEST(test_call_deferred_orphaned_when_conn_closes)
 	conn_free(lb.c);
 	ck_assert(loopback_closed(&lb));
 	test_run_loop(&lb);
-	/* The plugin still holds its handle: finishing it is harmless. */
+	/* The handle stays valid until duet_finish, which releases it and
+	 * answers no one. */
+	ck_assert_uint_eq(call_live(), live0 + 1);
 	duet_reply_str(test_later, "late", 4);
 	duet_finish(test_later);
 	test_run_loop(&lb);
