@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests of call.c, through a loopback conn (no socket) whose
- * registry adds one deferred command of the test's own (LATER) to the
- * built-ins: pipelined replies stay in request order around a deferred
- * call, and a deferred call whose conn closes is orphaned and released.
+ * registry adds a deferred command of the test's own (LATER) to the
+ * built-ins, and one streamed command (THREE): pipelined replies stay in
+ * request order around a deferred call, a deferred call whose conn closes
+ * is orphaned and released, and a stream's framing on RESP2 and HTTP.
  */
 #include "autoconf.h"
 
@@ -19,11 +20,13 @@
 #include "builtin.h"
 #include "call.h"
 #include "dispatch.h"
+#include "http_session.h"
 #include "loopback.h"
 #include "registry.h"
 #include "resp_session.h"
 
 static const struct conn_proto *const test_resp_only[] = {&resp_session_proto};
+static const struct conn_proto *const test_http_only[] = {&http_session_proto};
 
 /* The handle of the last LATER call, answered by the test. */
 static duet_call *test_later;
@@ -35,18 +38,32 @@ test_cmd_later(duet_call *call)
 	ck_assert_ptr_nonnull(test_later = duet_defer(call));
 }
 
+/* Streams three items: 1, 2, "three". */
+static void
+test_cmd_three(duet_call *call)
+{
+	duet_reply_int(call, 1);
+	if (duet_stream_send(call) != 0)
+		return;
+	duet_reply_int(call, 2);
+	if (duet_stream_send(call) != 0)
+		return;
+	duet_reply_str(call, "three", 5);
+	duet_stream_send(call);
+}
+
 #define TEST_NBUILTINS 64
-static struct duet_command test_table[TEST_NBUILTINS + 2];
+static struct duet_command test_table[TEST_NBUILTINS + 3];
 
 /* A loopback conn whose registry has the built-ins and LATER. */
 static void
-test_init(struct loopback *lb)
+test_init_protos(struct loopback *lb, const struct conn_proto *const *protos)
 {
 	struct registry *reg;
 	size_t n = 0;
 	int nerrors;
 
-	loopback_init(lb, test_resp_only, 1);
+	loopback_init(lb, protos, 1);
 	while (builtin_commands[n].name != NULL) {
 		ck_assert_uint_lt(n, TEST_NBUILTINS);
 		test_table[n] = builtin_commands[n];
@@ -54,11 +71,19 @@ test_init(struct loopback *lb)
 	}
 	test_table[n] = (struct duet_command){"later", "", "str",
 	    "Answers when the test says", DUET_READONLY, test_cmd_later};
-	memset(&test_table[n + 1], 0, sizeof(test_table[n + 1]));
+	test_table[n + 1] = (struct duet_command){"three", "", "int",
+	    "Streams three items", DUET_READONLY | DUET_STREAM, test_cmd_three};
+	memset(&test_table[n + 2], 0, sizeof(test_table[n + 2]));
 	reg = registry_build(lb->cf, dispatch_host(), test_table, &nerrors);
 	ck_assert_ptr_nonnull(reg);
 	registry_publish(reg);
 	test_later = NULL;
+}
+
+static void
+test_init(struct loopback *lb)
+{
+	test_init_protos(lb, test_resp_only);
 }
 
 static void
@@ -129,6 +154,53 @@ START_TEST(test_call_deferred_orphaned_when_conn_closes)
 }
 END_TEST
 
+START_TEST(test_call_stream_resp_items)
+{
+	struct loopback lb;
+	uint64_t live0 = call_live();
+
+	test_init(&lb);
+	loopback_send(&lb, "THREE\r\nPING\r\n");
+	test_run_loop(&lb);
+	/* RESP2 has no stream type: the items come as one array, then the
+	 * pipelined PING. */
+	test_answer_is(&lb, "*3\r\n:1\r\n:2\r\n$5\r\nthree\r\n+PONG\r\n");
+	ck_assert_uint_eq(call_live(), live0);
+	loopback_fini(&lb);
+}
+END_TEST
+
+START_TEST(test_call_stream_http_chunked_ndjson)
+{
+	struct loopback lb;
+	uint64_t live0 = call_live();
+	char *got, *date, *end;
+
+	test_init_protos(&lb, test_http_only);
+	loopback_send(&lb, "POST /three HTTP/1.1\r\nHost: localhost\r\n\r\n");
+	test_run_loop(&lb);
+	got = loopback_take(&lb);
+	/* The Date header's value is the time of day: "-". */
+	ck_assert_ptr_nonnull(date = strstr(got, "\r\nDate: "));
+	date += 8;
+	ck_assert_ptr_nonnull(end = strstr(date, "\r\n"));
+	*date = '-';
+	memmove(date + 1, end, strlen(end) + 1);
+	ck_assert_str_eq(got,
+	    "HTTP/1.1 200 OK\r\n"
+	    "Server: duetd\r\n"
+	    "Date: -\r\n"
+	    "Content-Type: application/x-ndjson\r\n"
+	    "Transfer-Encoding: chunked\r\n"
+	    "\r\n"
+	    "c\r\n1\n2\n\"three\"\n\r\n"
+	    "0\r\n\r\n");
+	free(got);
+	ck_assert_uint_eq(call_live(), live0);
+	loopback_fini(&lb);
+}
+END_TEST
+
 static Suite *
 call_suite(void)
 {
@@ -138,6 +210,10 @@ call_suite(void)
 	tc = tcase_create("deferred");
 	tcase_add_test(tc, test_call_deferred_reply_keeps_order);
 	tcase_add_test(tc, test_call_deferred_orphaned_when_conn_closes);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("stream");
+	tcase_add_test(tc, test_call_stream_resp_items);
+	tcase_add_test(tc, test_call_stream_http_chunked_ndjson);
 	suite_add_tcase(s, tc);
 	return s;
 }
