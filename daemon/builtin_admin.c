@@ -30,10 +30,10 @@
 
 #include "builtin_admin.h"
 #include "conn.h"
-#include "dispatch.h"
 #include "convert.h"
-#include "util.h"
+#include "dispatch.h"
 #include "env.h"
+#include "util.h"
 
 /* The longest CONFIG GET pattern that can match (names are shorter). */
 #define ADMIN_PATTERN_MAX 128

@@ -7,7 +7,6 @@
  */
 #include "autoconf.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,33 +18,14 @@
 #include "builtin_module.h"
 #include "conn.h"
 #include "describe.h"
+#include "env.h"
 #include "http.h"
+#include "http_reply.h"
 #include "metrics.h"
 #include "openapi.h"
 #include "page.h"
 #include "registry.h"
-#include "http_reply.h"
 #include "util.h"
-#include "env.h"
-
-static void builtin_http_fail(struct conn *c, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/*
- * Fails the current request with status and message.
- */
-static void
-builtin_http_fail(struct conn *c, int status, const char *fmt, ...)
-{
-	struct duet_err err;
-	va_list ap;
-
-	va_start(ap, fmt);
-	util_err_vset(&err, "ERR", fmt, ap);
-	va_end(ap);
-	err.status = status;
-	conn_reply_error(c, &err);
-}
 
 /*
  * GET /commands: every command's descriptor, from its signature; or
@@ -69,7 +49,7 @@ builtin_http_commands(struct conn *c, const struct registry *reg,
 		conn_reply_value(
 		    c, CONN_ENC_NATIVE, &up.data, sb.data, sb.size);
 	else
-		builtin_http_fail(c, 500, "cannot describe the commands");
+		conn_reply_fail(c, 500, "cannot describe the commands");
 	msgpack_unpacked_destroy(&up);
 	msgpack_sbuffer_destroy(&sb);
 }
@@ -105,7 +85,7 @@ builtin_http_path(struct conn *c, struct http_resp *ctx,
 		return -1;
 	if (req->method != HTTP_M_GET && req->method != HTTP_M_HEAD) {
 		ctx->allow = "GET, HEAD";
-		builtin_http_fail(c, 405, "%.*s answers GET and HEAD only",
+		conn_reply_fail(c, 405, "%.*s answers GET and HEAD only",
 		    (int)path.len, path.ptr);
 		return 0;
 	}

@@ -28,12 +28,12 @@
 
 #include "builtin_admin.h"
 #include "builtin_module.h"
-#include "convert.h"
 #include "conn.h"
+#include "convert.h"
 #include "dispatch.h"
+#include "env.h"
 #include "plugin.h"
 #include "registry.h"
-#include "env.h"
 
 /* The longest build-id shown, in bytes (GNU ld writes 20: SHA-1). */
 #define MODULE_BUILD_ID_MAX 64

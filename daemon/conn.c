@@ -34,10 +34,10 @@
 #include <event2/event.h>
 
 #include "conn.h"
+#include "env.h"
 #include "log.h"
 #include "transport.h"
 #include "util.h"
-#include "env.h"
 
 /* The most bytes sniffing looks at (an HTTP method, a space, a '/'). */
 #define CONN_SNIFF_MAX 22

@@ -136,6 +136,8 @@ void conn_free(struct conn *c);
 void conn_reply_value(struct conn *c, int encoding, const msgpack_object *o,
     const char *mp, size_t len);
 void conn_reply_error(struct conn *c, const struct duet_err *err);
+void conn_reply_fail(struct conn *c, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void conn_close_after_reply(struct conn *c);
 struct evbuffer *conn_reply_buffer(struct conn *c);
 void conn_reply_done(struct conn *c);

@@ -15,14 +15,15 @@
  */
 #include "autoconf.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 
 #include <event2/buffer.h>
 
 #include "conn.h"
+#include "env.h"
 #include "reply.h"
 #include "util.h"
-#include "env.h"
 
 /*
  * Appends a slot to the queue: a finished one (owner NULL) for a reply
@@ -180,4 +181,21 @@ void
 conn_reply_done(struct conn *c)
 {
 	conn_flush_pending(c);
+}
+
+/*
+ * Answers c's current request with an "ERR" error of the given status
+ * (an HTTP status; RESP shows only the text), formatted like printf.
+ */
+void
+conn_reply_fail(struct conn *c, int status, const char *fmt, ...)
+{
+	struct duet_err err;
+	va_list ap;
+
+	va_start(ap, fmt);
+	util_err_vset(&err, "ERR", fmt, ap);
+	va_end(ap);
+	err.status = status;
+	conn_reply_error(c, &err);
 }

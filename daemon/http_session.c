@@ -21,7 +21,6 @@
 #include <arpa/inet.h>
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,14 +34,14 @@
 #include "conn.h"
 #include "convert.h"
 #include "dispatch.h"
+#include "env.h"
 #include "http.h"
+#include "http_reply.h"
 #include "http_session.h"
 #include "log.h"
 #include "multi.h"
 #include "registry.h"
-#include "http_reply.h"
 #include "util.h"
-#include "env.h"
 
 /* The longest HTTP method sniffing accepts. */
 #define HTTP_SESSION_METHOD_MAX  20
@@ -61,26 +60,6 @@ static struct http_session *
 http_session_of(const struct conn *c)
 {
 	return c->sess;
-}
-
-/*
- * Fails the current request with status and message.  Framing errors
- * also close the connection after the response.
- */
-static void http_session_fail(struct conn *c, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-http_session_fail(struct conn *c, int status, const char *fmt, ...)
-{
-	struct duet_err err;
-	va_list ap;
-
-	va_start(ap, fmt);
-	util_err_vset(&err, "ERR", fmt, ap);
-	va_end(ap);
-	err.status = status;
-	conn_reply_error(c, &err);
 }
 
 /*
@@ -233,13 +212,13 @@ http_session_begin(struct conn *c, const struct http_request *req, int closing)
 	free(ctx->origin);
 	ctx->origin = NULL;
 	if (!http_session_host_ok(c->env, req->host)) {
-		http_session_fail(c, 421, "host '%.*s' is not served here",
+		conn_reply_fail(c, 421, "host '%.*s' is not served here",
 		    (int)(req->host.len < 64 ? req->host.len : 64),
 		    req->host.ptr);
 		return -1;
 	}
 	if (!http_session_origin_ok(c, req)) {
-		http_session_fail(c, 403, "origin '%.*s' is not allowed",
+		conn_reply_fail(c, 403, "origin '%.*s' is not allowed",
 		    (int)(req->origin.len < 64 ? req->origin.len : 64),
 		    req->origin.ptr);
 		return -1;
@@ -326,14 +305,14 @@ http_session_text_args(struct conn *c, struct http_str rest, int query,
 		p++;
 	}
 	if (max > c->env->limits.max_args) {
-		http_session_fail(c, 400, "too many arguments");
+		conn_reply_fail(c, 400, "too many arguments");
 		return -1;
 	}
 	a->buf = malloc(rest.len + 1);
 	a->argv = calloc(max, sizeof(*a->argv));
 	a->names = query ? calloc(max, sizeof(*a->names)) : NULL;
 	if (a->buf == NULL || a->argv == NULL || (query && a->names == NULL)) {
-		http_session_fail(c, 500, "out of memory");
+		conn_reply_fail(c, 500, "out of memory");
 		return -1;
 	}
 	while (query && http_query_next(&rest, &name, &value)) {
@@ -358,7 +337,7 @@ http_session_text_args(struct conn *c, struct http_str rest, int query,
 	}
 	return 0;
 bad:
-	http_session_fail(c, 400, "bad percent-encoding in the request target");
+	conn_reply_fail(c, 400, "bad percent-encoding in the request target");
 	return -1;
 }
 
@@ -381,28 +360,28 @@ http_session_body(struct conn *c, struct http_request *req,
 		msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
 		if (convert_json_to_msgpack(&pk, p, len,
 		        (int)c->env->limits.max_nesting, &err) == -1) {
-			http_session_fail(c, 400, "%s", err.msg);
+			conn_reply_fail(c, 400, "%s", err.msg);
 			return -1;
 		}
 		p = sb->data;
 		len = sb->size;
 	} else if (!http_session_body_is_msgpack(req->content_type)) {
-		http_session_fail(c, 415,
+		conn_reply_fail(c, 415,
 		    "a request body must be application/json or "
 		    "application/msgpack");
 		return -1;
 	} else if (convert_msgpack_check(p, len,
 	               (int)c->env->limits.max_nesting, &used, &err) == -1) {
-		http_session_fail(c, 400, "%s", err.msg);
+		conn_reply_fail(c, 400, "%s", err.msg);
 		return -1;
 	}
 	rv = msgpack_unpack_next(up, p, len, &off);
 	if (rv == MSGPACK_UNPACK_NOMEM_ERROR) {
-		http_session_fail(c, 400, "msgpack nested too deep");
+		conn_reply_fail(c, 400, "msgpack nested too deep");
 		return -1;
 	}
 	if (rv != MSGPACK_UNPACK_SUCCESS || off != len) {
-		http_session_fail(c, 400,
+		conn_reply_fail(c, 400,
 		    rv == MSGPACK_UNPACK_SUCCESS
 		        ? "trailing bytes after the msgpack value"
 		        : "truncated or invalid msgpack");
@@ -410,7 +389,7 @@ http_session_body(struct conn *c, struct http_request *req,
 	}
 	if (up->data.type != MSGPACK_OBJECT_ARRAY &&
 	    up->data.type != MSGPACK_OBJECT_MAP) {
-		http_session_fail(c, 400,
+		conn_reply_fail(c, 400,
 		    "the body must be an array (positional arguments) or an "
 		    "object (named arguments)");
 		return -1;
@@ -438,27 +417,27 @@ http_session_call(struct conn *c, struct http_request *req, struct http_str cmd,
 	msgpack_sbuffer_init(&sb);
 	if (cmd.len > REGISTRY_NAME_MAX ||
 	    http_pct_decode(cmd.ptr, cmd.len, name, &namelen, 0) == -1) {
-		http_session_fail(c, 404, "unknown command");
+		conn_reply_fail(c, 404, "unknown command");
 		goto done;
 	}
 	r.name = name;
 	r.namelen = namelen;
 	r.readonly_only = get;
 	if (get && bodylen > 0) {
-		http_session_fail(
+		conn_reply_fail(
 		    c, 405, "a GET request cannot carry arguments in a body");
 		goto done;
 	}
 	if ((rest.len > 0 && query.len > 0) ||
 	    (bodylen > 0 && (rest.len > 0 || query.len > 0))) {
-		http_session_fail(
+		conn_reply_fail(
 		    c, 400, "give arguments one way: path, query or body");
 		goto done;
 	}
 	if (!get && req->content_type.len > 0 && bodylen == 0 &&
 	    !http_session_body_is_json(req->content_type) &&
 	    !http_session_body_is_msgpack(req->content_type)) {
-		http_session_fail(c, 415,
+		conn_reply_fail(c, 415,
 		    "a request body must be application/json or "
 		    "application/msgpack");
 		goto done;
@@ -495,11 +474,11 @@ http_session_batch(struct conn *c, struct http_request *req)
 
 	if (req->method != HTTP_M_POST) {
 		ctx->allow = "POST";
-		http_session_fail(c, 405, "/batch answers POST only");
+		conn_reply_fail(c, 405, "/batch answers POST only");
 		return;
 	}
 	if (evbuffer_get_length(req->body) == 0) {
-		http_session_fail(c, 400,
+		conn_reply_fail(c, 400,
 		    "the body of /batch must be an array of [command, "
 		    "args...] arrays");
 		return;
@@ -543,15 +522,14 @@ http_session_request(struct conn *c, struct http_request *req)
 	if (req->method != HTTP_M_GET && req->method != HTTP_M_HEAD &&
 	    req->method != HTTP_M_POST) {
 		ctx->allow = "GET, HEAD, POST";
-		http_session_fail(c, 405, "method %.*s is not allowed",
+		conn_reply_fail(c, 405, "method %.*s is not allowed",
 		    (int)(req->method_text.len < 16 ? req->method_text.len
 		                                    : 16),
 		    req->method_text.ptr);
 		return;
 	}
 	if (path.len < 2) {
-		http_session_fail(
-		    c, 404, "no command given: try GET /commands");
+		conn_reply_fail(c, 404, "no command given: try GET /commands");
 		return;
 	}
 	cmd.ptr = path.ptr + 1;
@@ -577,12 +555,12 @@ http_session_expect(struct conn *c, const struct http_request *req)
 		goto refuse;
 	if (req->method != HTTP_M_POST) {
 		ctx->allow = "POST";
-		http_session_fail(c, 405, "only POST takes a request body");
+		conn_reply_fail(c, 405, "only POST takes a request body");
 		goto refuse;
 	}
 	if (!http_session_body_is_json(req->content_type) &&
 	    !http_session_body_is_msgpack(req->content_type)) {
-		http_session_fail(c, 415,
+		conn_reply_fail(c, 415,
 		    "a request body must be application/json or "
 		    "application/msgpack");
 		goto refuse;

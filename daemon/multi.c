@@ -28,12 +28,12 @@
 
 #include "conn.h"
 #include "dispatch.h"
+#include "env.h"
 #include "http_reply.h"
 #include "multi.h"
 #include "registry.h"
 #include "resp_session.h"
 #include "util.h"
-#include "env.h"
 
 /*
  * Checks a /batch body: an array of at most max arrays, each starting
@@ -87,16 +87,13 @@ multi_batch_entry(struct conn *c, const msgpack_object *e)
 	msgpack_object *a = e->via.array.ptr;
 	msgpack_object args = {.type = MSGPACK_OBJECT_ARRAY};
 	struct request req = {0};
-	struct duet_err err;
 
 	req.name = a[0].via.str.ptr;
 	req.namelen = a[0].via.str.size;
 	if (resp_session_unqueued(req.name, req.namelen) ||
 	    util_strcaseeq(req.name, req.namelen, "exec")) {
-		util_err_set(&err, "ERR", "'%.*s' is not allowed in a batch",
+		conn_reply_fail(c, 400, "'%.*s' is not allowed in a batch",
 		    (int)req.namelen, req.name);
-		err.status = 400;
-		conn_reply_error(c, &err);
 		return;
 	}
 	args.via.array.size = e->via.array.size - 1;

@@ -34,13 +34,13 @@
 
 #include "conn.h"
 #include "dispatch.h"
+#include "env.h"
 #include "log.h"
 #include "registry.h"
 #include "resp.h"
 #include "resp_reply.h"
 #include "resp_session.h"
 #include "util.h"
-#include "env.h"
 
 /* The queue of one MULTI: owned by its session. */
 struct resp_multi {
