@@ -30,38 +30,29 @@ struct conn;
 struct env;
 struct registry;
 
-/*
- * The members of struct env.  XXX issue 10: a macro only so that struct
- * worker can also show them as its own (worker.h) while files outside
- * this part still write c->worker->limits; once they write c->env->X, the
- * members move into struct env and the macro goes.
- */
-#define ENV_MEMBERS                                                            \
-	int index;               /* the worker's number */                     \
-	pthread_t thread;        /* the loop's thread, once started */         \
-	struct event_base *base; /* owned: the loop */                         \
-	struct registry *reg;    /* owned reference, refreshed per request */  \
-	struct config_limits limits; /* copied from reg */                     \
-	char *const *allow_origins;  /* borrowed from reg */                   \
-	size_t nallow_origins;                                                 \
-	char *const *allow_hosts; /* borrowed from reg: http.allow_hosts */    \
-	size_t nallow_hosts;                                                   \
-	msgpack_sbuffer scratch;  /* owned: a reply being packed */            \
-	struct evbuffer *rbuf;    /* owned: the input idle conns share */      \
-	msgpack_sbuffer args;     /* owned: arguments being packed */          \
-	msgpack_zone zone;        /* owned: unpacked arguments and replies */  \
-	int zone_ready;           /* zone was initialised */                   \
-	int draining;             /* a graceful shutdown began here */         \
-	TAILQ_HEAD(, conn) conns; /* owned connections */                      \
-	struct mailbox mailbox;   /* calls' kicks from other threads */        \
-	TAILQ_HEAD(, call_async) free_calls; /* owned: call.c's, no lock */    \
-	size_t nfree_calls;                                                    \
-	struct env *const *envs; /* borrowed: every worker's, or NULL */       \
-	int nenvs;
-
 /* One loop's state: touched only on its thread, but for the mailbox. */
 struct env {
-	ENV_MEMBERS
+	int index;               /* the worker's number */
+	pthread_t thread;        /* the loop's thread, once started */
+	struct event_base *base; /* owned: the loop */
+	struct registry *reg;    /* owned reference, refreshed per request */
+	struct config_limits limits; /* copied from reg */
+	char *const *allow_origins;  /* borrowed from reg */
+	size_t nallow_origins;
+	char *const *allow_hosts; /* borrowed from reg: http.allow_hosts */
+	size_t nallow_hosts;
+	msgpack_sbuffer scratch;  /* owned: a reply being packed */
+	struct evbuffer *rbuf;    /* owned: the input idle conns share */
+	msgpack_sbuffer args;     /* owned: arguments being packed */
+	msgpack_zone zone;        /* owned: unpacked arguments and replies */
+	int zone_ready;           /* zone was initialised */
+	int draining;             /* a graceful shutdown began here */
+	TAILQ_HEAD(, conn) conns; /* owned connections */
+	struct mailbox mailbox;   /* calls' kicks from other threads */
+	TAILQ_HEAD(, call_async) free_calls; /* owned: call.c's, no lock */
+	size_t nfree_calls;
+	struct env *const *envs; /* borrowed: every worker's, or NULL */
+	int nenvs;
 };
 
 int env_init(struct env *e, int index, const struct config_limits *limits);

@@ -306,7 +306,7 @@ main_stop_workers(struct main_state *st)
 	int i;
 
 	for (i = 0; i < st->nworkers; i++) {
-		if (st->workers[i].thread != 0) {
+		if (st->workers[i].env.thread != 0) {
 			worker_stop(&st->workers[i]);
 			worker_join(&st->workers[i]);
 		}

@@ -32,9 +32,9 @@ worker_on_drain(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	w->draining = 1;
+	w->env.draining = 1;
 	worker_close_listeners(w);
-	for (c = TAILQ_FIRST(&w->conns); c != NULL; c = next) {
+	for (c = TAILQ_FIRST(&w->env.conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		conn_drain(c);
 	}
@@ -130,7 +130,7 @@ worker_start(struct worker *w)
 	int rv;
 
 	if ((rv = pthread_create(&w->env.thread, NULL, worker_main, w)) != 0) {
-		log_error("worker %d: %s", w->index, strerror(rv));
+		log_error("worker %d: %s", w->env.index, strerror(rv));
 		return -1;
 	}
 	return 0;

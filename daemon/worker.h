@@ -46,14 +46,7 @@ struct worker_handoff {
  * connections worker 0 hands over.
  */
 struct worker {
-	/* First.  XXX issue 10: the anonymous twin lets files outside this
-	 * part keep writing w->limits until they write c->env->limits. */
-	union {
-		struct env env;
-		struct {
-			ENV_MEMBERS
-		};
-	};
+	struct env env;       /* first: what the layers below use */
 	struct worker *peers; /* borrowed: every worker (handoff) */
 	int npeers;
 	unsigned next_peer;           /* worker 0: round-robin position */

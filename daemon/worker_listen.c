@@ -108,7 +108,7 @@ worker_on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	(void)lev;
 	(void)salen;
 	if (atomic_load(&worker_stats.connections) >=
-	    w->limits.max_connections) {
+	    w->env.limits.max_connections) {
 		worker_reject(fd);
 		return;
 	}
@@ -166,7 +166,7 @@ worker_on_handoff(evutil_socket_t fd, short what, void *arg)
 	pthread_mutex_unlock(&w->handoff_lock);
 	while ((h = STAILQ_FIRST(&list)) != NULL) {
 		STAILQ_REMOVE_HEAD(&list, entry);
-		if (w->draining || w->base == NULL)
+		if (w->env.draining || w->env.base == NULL)
 			evutil_closesocket(h->fd);
 		else
 			worker_conn_new(w, h->fd, (struct sockaddr *)&sun,
@@ -318,8 +318,8 @@ worker_listen(struct worker *w, const char *file,
 	memcpy(&l->addr, &ss, sizeof(ss));
 	l->addrlen = sslen;
 	snprintf(l->text, sizeof(l->text), "%s", cl->text);
-	l->lev = evconnlistener_new_bind(w->base, worker_on_accept, l, flags,
-	    WORKER_BACKLOG, (struct sockaddr *)&ss, (int)sslen);
+	l->lev = evconnlistener_new_bind(w->env.base, worker_on_accept, l,
+	    flags, WORKER_BACKLOG, (struct sockaddr *)&ss, (int)sslen);
 	if (l->lev == NULL) {
 		worker_listen_error(file, cl, "%s", strerror(errno));
 		free(l);
@@ -610,24 +610,24 @@ worker_on_relisten(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	TAILQ_FOREACH(l, &w->listeners, entry)
 		l->protocols |= WORKER_STALE;
-	for (i = 0; i < rl->n && !w->draining; i++) {
+	for (i = 0; i < rl->n && !w->env.draining; i++) {
 		const struct config_listen *cl = &rl->listen[i];
 
-		if (cl->is_unix && w->index != 0)
+		if (cl->is_unix && w->env.index != 0)
 			continue;
 		if ((l = worker_find_listener(w, rl->file, cl)) != NULL) {
 			l->protocols = cl->protocols;
 			snprintf(l->text, sizeof(l->text), "%s", cl->text);
 		} else if (worker_listen(w, rl->file, cl, 0) == 0 &&
-		    w->index == 0) {
+		    w->env.index == 0) {
 			log_info("listening on %s", cl->text);
 		}
 	}
 	for (l = TAILQ_FIRST(&w->listeners); l != NULL; l = next) {
 		next = TAILQ_NEXT(l, entry);
-		if (!(l->protocols & WORKER_STALE) || w->draining)
+		if (!(l->protocols & WORKER_STALE) || w->env.draining)
 			continue;
-		if (w->index == 0)
+		if (w->env.index == 0)
 			log_info("no longer listening on %s", l->text);
 		worker_listener_free(w, l);
 	}
@@ -674,8 +674,8 @@ worker_relisten(struct worker *w, const struct config *cf)
 		rl->listen[i].path = worker_strdup(cf->listen[i].path, &failed);
 	}
 	if (failed ||
-	    event_base_once(
-	        w->base, -1, EV_TIMEOUT, worker_on_relisten, rl, NULL) == -1) {
+	    event_base_once(w->env.base, -1, EV_TIMEOUT, worker_on_relisten, rl,
+	        NULL) == -1) {
 		log_error("reload: listeners unchanged: out of memory");
 		worker_relisten_free(rl);
 	}

@@ -120,7 +120,7 @@ fuzz_conn_turn(struct worker *w, int peer)
 	size_t total = 0;
 	ssize_t n;
 
-	event_base_loop(w->base, EVLOOP_NONBLOCK);
+	event_base_loop(w->env.base, EVLOOP_NONBLOCK);
 	while ((n = read(peer, sink, sizeof(sink))) > 0)
 		total += (size_t)n;
 	return total;
@@ -143,7 +143,7 @@ fuzz_conn_write(struct worker *w, int peer, const uint8_t *p, size_t len)
 			len -= (size_t)n;
 			stalled = 0;
 		} else if (n == -1 && errno == EAGAIN &&
-		    !TAILQ_EMPTY(&w->conns) && stalled++ < 4) {
+		    !TAILQ_EMPTY(&w->env.conns) && stalled++ < 4) {
 			fuzz_conn_turn(w, peer);
 		} else {
 			return -1;
@@ -169,8 +169,8 @@ fuzz_conn_feed(struct worker *w, int peer, const uint8_t *data, size_t size)
 			break;
 	}
 	shutdown(peer, SHUT_WR);
-	for (rounds = 0; rounds < FUZZ_CONN_ROUNDS && !TAILQ_EMPTY(&w->conns);
-	     rounds++)
+	for (rounds = 0;
+	     rounds < FUZZ_CONN_ROUNDS && !TAILQ_EMPTY(&w->env.conns); rounds++)
 		fuzz_conn_turn(w, peer);
 }
 
@@ -207,7 +207,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    &w, sv[0], (struct sockaddr *)&sun, "fuzz", protocols[data[0] & 3]);
 	FUZZ_CHECK(c != NULL);
 	fuzz_conn_feed(&w, sv[1], data, size);
-	while ((c = TAILQ_FIRST(&w.conns)) != NULL)
+	while ((c = TAILQ_FIRST(&w.env.conns)) != NULL)
 		conn_free(c);
 	close(sv[1]);
 	worker_fini(&w);

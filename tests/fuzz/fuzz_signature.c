@@ -91,7 +91,7 @@ fuzz_sig_type_ok(const msgpack_object *o, enum sig_type t)
 	}
 }
 
-/* The packed arguments in w->args against the signature. */
+/* The packed arguments in w->env.args against the signature. */
 static void
 fuzz_sig_check_args(struct worker *w, const struct sig *sig, uint64_t present)
 {
@@ -100,9 +100,9 @@ fuzz_sig_check_args(struct worker *w, const struct sig *sig, uint64_t present)
 	uint32_t i;
 	int k;
 
-	FUZZ_CHECK(msgpack_unpack(w->args.data, w->args.size, &off, &w->zone,
-	               &o) == MSGPACK_UNPACK_SUCCESS);
-	FUZZ_CHECK(off == w->args.size);
+	FUZZ_CHECK(msgpack_unpack(w->env.args.data, w->env.args.size, &off,
+	               &w->env.zone, &o) == MSGPACK_UNPACK_SUCCESS);
+	FUZZ_CHECK(off == w->env.args.size);
 	FUZZ_CHECK(o.type == MSGPACK_OBJECT_ARRAY);
 	FUZZ_CHECK(o.via.array.size == (uint32_t)sig->nparams);
 	FUZZ_CHECK(sig->nparams == 64 || present >> sig->nparams == 0);
@@ -265,16 +265,16 @@ fuzz_sig_bind(const struct command *cmd, struct fuzz_sig_req *r)
 	uint64_t present;
 
 	memset(&w, 0, sizeof(w));
-	w.limits.max_nesting = FUZZ_NESTING;
-	msgpack_sbuffer_init(&w.args);
-	if (!msgpack_zone_init(&w.zone, 8192))
+	w.env.limits.max_nesting = FUZZ_NESTING;
+	msgpack_sbuffer_init(&w.env.args);
+	if (!msgpack_zone_init(&w.env.zone, 8192))
 		abort();
 	if (dispatch_bind_args(&w.env, cmd, &r->req, &present, &err) == 0)
 		fuzz_sig_check_args(&w, cmd->sig, present);
 	else
 		FUZZ_CHECK(err.status == 400 && strcmp(err.code, "ERR") == 0);
-	msgpack_sbuffer_destroy(&w.args);
-	msgpack_zone_destroy(&w.zone);
+	msgpack_sbuffer_destroy(&w.env.args);
+	msgpack_zone_destroy(&w.env.zone);
 }
 
 /*

@@ -127,7 +127,7 @@ loopback_send(struct loopback *lb, const char *bytes)
 	evbuffer_add(lb->wire, bytes, strlen(bytes));
 	if (lb->c != NULL)
 		event_active(lb->c->ev, EV_READ, 0);
-	event_base_loop(lb->w.base, EVLOOP_NONBLOCK);
+	event_base_loop(lb->w.env.base, EVLOOP_NONBLOCK);
 }
 
 /*
@@ -159,7 +159,7 @@ loopback_fini(struct loopback *lb)
 {
 	struct conn *c;
 
-	while ((c = TAILQ_FIRST(&lb->w.conns)) != NULL)
+	while ((c = TAILQ_FIRST(&lb->w.env.conns)) != NULL)
 		conn_free(c);
 	worker_fini(&lb->w);
 	registry_publish(NULL);

@@ -102,7 +102,7 @@ test_run_loop(struct loopback *lb)
 	int i;
 
 	for (i = 0; i < 4; i++)
-		event_base_loop(lb->w.base, EVLOOP_NONBLOCK);
+		event_base_loop(lb->w.env.base, EVLOOP_NONBLOCK);
 }
 
 START_TEST(test_call_deferred_reply_keeps_order)

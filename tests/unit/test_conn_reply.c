@@ -177,7 +177,7 @@ START_TEST(test_conn_reply_free_orphans_owed_slot_once)
 	ck_assert_int_eq(o.norphaned, 1);
 	ck_assert_int_eq(o.ndrained, ndrained);
 	test_answer_is(&lb, "+first\r\n");
-	event_base_loop(lb.w.base, EVLOOP_NONBLOCK);
+	event_base_loop(lb.w.env.base, EVLOOP_NONBLOCK);
 	loopback_fini(&lb);
 	ck_assert_int_eq(o.norphaned, 1);
 	ck_assert_int_eq(o.ndrained, ndrained);

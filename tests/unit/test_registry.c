@@ -23,10 +23,9 @@ test_handler(duet_call *call)
 }
 
 static const struct duet_command test_table[] = {
-	{"ping", "message:any?", "status", "", 0, test_handler},
-	{"geo.add", "lat:float lon:float name:str...", "int", "", 0,
-	    test_handler},
-	{NULL, NULL, NULL, NULL, 0, NULL},
+    {"ping", "message:any?", "status", "", 0, test_handler},
+    {"geo.add", "lat:float lon:float name:str...", "int", "", 0, test_handler},
+    {NULL, NULL, NULL, NULL, 0, NULL},
 };
 
 /* An empty config whose plugin_dir is an empty folder. */
@@ -72,9 +71,9 @@ END_TEST
 START_TEST(test_registry_rejects_duplicate_names)
 {
 	static const struct duet_command dup[] = {
-		{"x", "", "nil", "", 0, test_handler},
-		{"X", "", "nil", "", 0, test_handler},
-		{NULL, NULL, NULL, NULL, 0, NULL},
+	    {"x", "", "nil", "", 0, test_handler},
+	    {"X", "", "nil", "", 0, test_handler},
+	    {NULL, NULL, NULL, NULL, 0, NULL},
 	};
 	char dir[] = "/tmp/duet-reg-XXXXXX";
 	struct config *cf = test_config(dir);
@@ -90,8 +89,8 @@ END_TEST
 START_TEST(test_registry_rejects_bad_signature)
 {
 	static const struct duet_command bad[] = {
-		{"x", "a:integer", "nil", "", 0, test_handler},
-		{NULL, NULL, NULL, NULL, 0, NULL},
+	    {"x", "a:integer", "nil", "", 0, test_handler},
+	    {NULL, NULL, NULL, NULL, 0, NULL},
 	};
 	char dir[] = "/tmp/duet-reg-XXXXXX";
 	struct config *cf = test_config(dir);
@@ -133,9 +132,9 @@ END_TEST
 START_TEST(test_registry_counters_outlive_generations)
 {
 	static const struct duet_command other[] = {
-		{"geo.add", "", "int", "", 0, test_handler},
-		{"geo.del", "", "int", "", 0, test_handler},
-		{NULL, NULL, NULL, NULL, 0, NULL},
+	    {"geo.add", "", "int", "", 0, test_handler},
+	    {"geo.del", "", "int", "", 0, test_handler},
+	    {NULL, NULL, NULL, NULL, 0, NULL},
 	};
 	char dir[] = "/tmp/duet-reg-XXXXXX";
 	struct config *cf = test_config(dir);
