@@ -146,6 +146,18 @@ loopback_take(struct loopback *lb)
 }
 
 /*
+ * Asserts that what the conn wrote since the last take is exactly want.
+ */
+void
+loopback_expect(struct loopback *lb, const char *want)
+{
+	char *got = loopback_take(lb);
+
+	ck_assert_str_eq(got, want);
+	free(got);
+}
+
+/*
  * Whether the conn has freed itself.
  */
 int

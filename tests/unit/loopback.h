@@ -27,6 +27,7 @@ void loopback_init(struct loopback *lb, const struct conn_proto *const *protos,
     size_t nprotos);
 void loopback_send(struct loopback *lb, const char *bytes);
 char *loopback_take(struct loopback *lb);
+void loopback_expect(struct loopback *lb, const char *want);
 int loopback_closed(const struct loopback *lb);
 void loopback_fini(struct loopback *lb);
 

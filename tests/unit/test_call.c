@@ -86,15 +86,6 @@ test_init(struct loopback *lb)
 	test_init_protos(lb, test_resp_only);
 }
 
-static void
-test_answer_is(struct loopback *lb, const char *want)
-{
-	char *got = loopback_take(lb);
-
-	ck_assert_str_eq(got, want);
-	free(got);
-}
-
 /* Lets the worker's loop run what is posted to it. */
 static void
 test_run_loop(struct loopback *lb)
@@ -111,17 +102,17 @@ START_TEST(test_call_deferred_reply_keeps_order)
 	uint64_t live0 = call_live();
 
 	test_init(&lb);
-	test_answer_is(&lb, "");
+	loopback_expect(&lb, "");
 	loopback_send(&lb, "PING\r\nLATER\r\nPING x\r\n");
 	test_run_loop(&lb);
 	ck_assert_ptr_nonnull(test_later);
 	ck_assert_uint_eq(call_live(), live0 + 1);
 	/* The first PING leaves; the second waits behind LATER. */
-	test_answer_is(&lb, "+PONG\r\n");
+	loopback_expect(&lb, "+PONG\r\n");
 	duet_reply_str(test_later, "late", 4);
 	duet_finish(test_later);
 	test_run_loop(&lb);
-	test_answer_is(&lb, "$4\r\nlate\r\n$1\r\nx\r\n");
+	loopback_expect(&lb, "$4\r\nlate\r\n$1\r\nx\r\n");
 	ck_assert_uint_eq(call_live(), live0);
 	ck_assert(!loopback_closed(&lb));
 	loopback_fini(&lb);
@@ -138,7 +129,7 @@ START_TEST(test_call_deferred_orphaned_when_conn_closes)
 	test_run_loop(&lb);
 	ck_assert_ptr_nonnull(test_later);
 	ck_assert_uint_eq(call_live(), live0 + 1);
-	test_answer_is(&lb, "");
+	loopback_expect(&lb, "");
 	conn_free(lb.c);
 	ck_assert(loopback_closed(&lb));
 	test_run_loop(&lb);
@@ -149,7 +140,7 @@ START_TEST(test_call_deferred_orphaned_when_conn_closes)
 	duet_finish(test_later);
 	test_run_loop(&lb);
 	ck_assert_uint_eq(call_live(), live0);
-	test_answer_is(&lb, "");
+	loopback_expect(&lb, "");
 	loopback_fini(&lb);
 }
 END_TEST
@@ -164,7 +155,7 @@ START_TEST(test_call_stream_resp_items)
 	test_run_loop(&lb);
 	/* RESP2 has no stream type: the items come as one array, then the
 	 * pipelined PING. */
-	test_answer_is(&lb, "*3\r\n:1\r\n:2\r\n$5\r\nthree\r\n+PONG\r\n");
+	loopback_expect(&lb, "*3\r\n:1\r\n:2\r\n$5\r\nthree\r\n+PONG\r\n");
 	ck_assert_uint_eq(call_live(), live0);
 	loopback_fini(&lb);
 }

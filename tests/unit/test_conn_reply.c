@@ -56,15 +56,6 @@ test_reply(struct conn *c, const char *bytes)
 	conn_reply_done(c);
 }
 
-static void
-test_answer_is(struct loopback *lb, const char *want)
-{
-	char *got = loopback_take(lb);
-
-	ck_assert_str_eq(got, want);
-	free(got);
-}
-
 START_TEST(test_conn_reply_slot_holds_back_later_replies)
 {
 	struct test_owner o = {0};
@@ -73,15 +64,15 @@ START_TEST(test_conn_reply_slot_holds_back_later_replies)
 
 	loopback_init(&lb, test_resp_only, 1);
 	test_reply(lb.c, "+one\r\n");
-	test_answer_is(&lb, "+one\r\n");
+	loopback_expect(&lb, "+one\r\n");
 	ck_assert_ptr_nonnull(r = conn_reply_slot(lb.c, &test_owner_ops, &o));
 	test_reply(lb.c, "+three\r\n");
 	test_reply(lb.c, "+four\r\n");
-	test_answer_is(&lb, "");
+	loopback_expect(&lb, "");
 	ck_assert_uint_eq(lb.c->npending, 3);
 	evbuffer_add(r->buf, "+two\r\n", 6);
 	ck_assert_int_eq(conn_reply_slot_done(lb.c, r), 0);
-	test_answer_is(&lb, "+two\r\n+three\r\n+four\r\n");
+	loopback_expect(&lb, "+two\r\n+three\r\n+four\r\n");
 	ck_assert_uint_eq(lb.c->npending, 0);
 	ck_assert(TAILQ_EMPTY(&lb.c->pending));
 	ck_assert_int_eq(o.norphaned, 0);
@@ -102,10 +93,10 @@ START_TEST(test_conn_reply_two_slots_in_request_order)
 	/* The second finishes first: nothing leaves. */
 	evbuffer_add(r2->buf, "+b\r\n", 4);
 	ck_assert_int_eq(conn_reply_slot_done(lb.c, r2), 0);
-	test_answer_is(&lb, "");
+	loopback_expect(&lb, "");
 	evbuffer_add(r1->buf, "+a\r\n", 4);
 	ck_assert_int_eq(conn_reply_slot_done(lb.c, r1), 0);
-	test_answer_is(&lb, "+a\r\n+b\r\n+c\r\n");
+	loopback_expect(&lb, "+a\r\n+b\r\n+c\r\n");
 	loopback_fini(&lb);
 }
 END_TEST
@@ -121,10 +112,10 @@ START_TEST(test_conn_reply_stream_at_head_goes_out)
 	test_reply(lb.c, "+after\r\n");
 	evbuffer_add(r->buf, "part1 ", 6);
 	conn_flush_pending(lb.c);
-	test_answer_is(&lb, "part1 ");
+	loopback_expect(&lb, "part1 ");
 	evbuffer_add(r->buf, "part2\r\n", 7);
 	ck_assert_int_eq(conn_reply_slot_done(lb.c, r), 0);
-	test_answer_is(&lb, "part2\r\n+after\r\n");
+	loopback_expect(&lb, "part2\r\n+after\r\n");
 	loopback_fini(&lb);
 }
 END_TEST
@@ -144,17 +135,17 @@ START_TEST(test_conn_reply_drained_reports_backlog)
 	conn_flush_pending(lb.c);
 	ck_assert_int_ge(n = o.ndrained, 1);
 	ck_assert_uint_eq(o.backlog, 0);
-	test_answer_is(&lb, "abc");
+	loopback_expect(&lb, "abc");
 	/* Serving a read holds output back until its end: a backlog. */
 	lb.c->in_read = 1;
 	evbuffer_add(r->buf, "defgh", 5);
 	conn_flush_pending(lb.c);
 	ck_assert_int_eq(o.ndrained, n + 1);
 	ck_assert_uint_eq(o.backlog, 5);
-	test_answer_is(&lb, "");
+	loopback_expect(&lb, "");
 	lb.c->in_read = 0;
 	ck_assert_int_eq(conn_reply_slot_done(lb.c, r), 0);
-	test_answer_is(&lb, "defgh");
+	loopback_expect(&lb, "defgh");
 	/* A finished slot has no owner left to tell. */
 	ck_assert_int_eq(o.ndrained, n + 1);
 	loopback_fini(&lb);
@@ -176,7 +167,7 @@ START_TEST(test_conn_reply_free_orphans_owed_slot_once)
 	ck_assert(loopback_closed(&lb));
 	ck_assert_int_eq(o.norphaned, 1);
 	ck_assert_int_eq(o.ndrained, ndrained);
-	test_answer_is(&lb, "+first\r\n");
+	loopback_expect(&lb, "+first\r\n");
 	event_base_loop(lb.w.env.base, EVLOOP_NONBLOCK);
 	loopback_fini(&lb);
 	ck_assert_int_eq(o.norphaned, 1);

@@ -19,22 +19,13 @@
 static const struct conn_proto *const test_resp_only[] = {&resp_session_proto};
 static const struct conn_proto *const test_http_only[] = {&http_session_proto};
 
-static void
-test_answer_is(struct loopback *lb, const char *want)
-{
-	char *got = loopback_take(lb);
-
-	ck_assert_str_eq(got, want);
-	free(got);
-}
-
 /* A RESP loopback conn, its protocol picked by a first PING. */
 static void
 test_resp_conn(struct loopback *lb)
 {
 	loopback_init(lb, test_resp_only, 1);
 	loopback_send(lb, "PING\r\n");
-	test_answer_is(lb, "+PONG\r\n");
+	loopback_expect(lb, "+PONG\r\n");
 	ck_assert_ptr_nonnull(lb->c);
 	ck_assert_ptr_eq(lb->c->proto, &resp_session_proto);
 }
@@ -66,9 +57,9 @@ START_TEST(test_dispatch_admit_bind_call_steps)
 	ck_assert_ptr_nonnull(cmd = dispatch_admit(lb.c, &req));
 	ck_assert_int_eq(dispatch_bind(lb.c, cmd, &req, &present), 0);
 	ck_assert_uint_eq(present, 1);
-	test_answer_is(&lb, "");
+	loopback_expect(&lb, "");
 	ck_assert_int_eq(dispatch_call(lb.c, cmd, present), 0);
-	test_answer_is(&lb, "$2\r\nhi\r\n");
+	loopback_expect(&lb, "$2\r\nhi\r\n");
 	ck_assert_str_eq(lb.c->lastcmd, "echo");
 	loopback_fini(&lb);
 }
@@ -84,7 +75,7 @@ START_TEST(test_dispatch_request_answers_in_order)
 	test_resp_conn(&lb);
 	ck_assert_int_eq(dispatch_request(lb.c, &ping), 0);
 	ck_assert_int_eq(dispatch_request(lb.c, &echo), 0);
-	test_answer_is(&lb, "+PONG\r\n$1\r\nx\r\n");
+	loopback_expect(&lb, "+PONG\r\n$1\r\nx\r\n");
 	loopback_fini(&lb);
 }
 END_TEST
@@ -97,11 +88,11 @@ START_TEST(test_dispatch_unknown_command_text)
 
 	test_resp_conn(&lb);
 	ck_assert_ptr_null(dispatch_admit(lb.c, &req));
-	test_answer_is(&lb,
+	loopback_expect(&lb,
 	    "-ERR unknown command 'nope', with args beginning with: "
 	    "'a' 'b' \r\n");
 	ck_assert_int_eq(dispatch_request(lb.c, &req), -1);
-	test_answer_is(&lb,
+	loopback_expect(&lb,
 	    "-ERR unknown command 'nope', with args beginning with: "
 	    "'a' 'b' \r\n");
 	loopback_fini(&lb);
@@ -120,15 +111,15 @@ START_TEST(test_dispatch_arity_error_text)
 	test_resp_conn(&lb);
 	ck_assert_ptr_nonnull(cmd = dispatch_admit(lb.c, &none));
 	ck_assert_int_eq(dispatch_bind(lb.c, cmd, &none, &present), -1);
-	test_answer_is(
+	loopback_expect(
 	    &lb, "-ERR wrong number of arguments for 'echo' command\r\n");
 	ck_assert_int_eq(dispatch_request(lb.c, &two), -1);
-	test_answer_is(
+	loopback_expect(
 	    &lb, "-ERR wrong number of arguments for 'echo' command\r\n");
 	/* The conn serves on. */
 	ck_assert_int_eq(dispatch_request(lb.c, &none), -1);
 	loopback_send(&lb, "PING\r\n");
-	test_answer_is(&lb,
+	loopback_expect(&lb,
 	    "-ERR wrong number of arguments for 'echo' command\r\n+PONG\r\n");
 	loopback_fini(&lb);
 }
@@ -145,14 +136,14 @@ START_TEST(test_dispatch_readonly_only_refuses_writer)
 	req.readonly_only = 1;
 	ping.readonly_only = 1;
 	ck_assert_ptr_null(dispatch_admit(lb.c, &req));
-	test_answer_is(
+	loopback_expect(
 	    &lb, "-ERR 'config' changes state: call it with POST\r\n");
 	ck_assert_int_eq(dispatch_request(lb.c, &req), -1);
-	test_answer_is(
+	loopback_expect(
 	    &lb, "-ERR 'config' changes state: call it with POST\r\n");
 	/* A READONLY command passes. */
 	ck_assert_int_eq(dispatch_request(lb.c, &ping), 0);
-	test_answer_is(&lb, "+PONG\r\n");
+	loopback_expect(&lb, "+PONG\r\n");
 	loopback_fini(&lb);
 }
 END_TEST
