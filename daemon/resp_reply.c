@@ -262,22 +262,12 @@ resp_add_uint(struct evbuffer *out, uint64_t v)
 static void
 resp_add_ext(struct evbuffer *out, const msgpack_object *o)
 {
-	const char *p = o->via.ext.ptr;
-	size_t i, len = o->via.ext.size;
-	char *s;
-
 	if (o->via.ext.type != DUET_EXT_STATUS) {
-		resp_add_bulk(out, p, len);
+		resp_add_bulk(out, o->via.ext.ptr, o->via.ext.size);
 		return;
 	}
-	if ((s = malloc(len + 1)) == NULL) {
-		resp_add_error(out, "ERR", "out of memory");
-		return;
-	}
-	for (i = 0; i < len; i++)
-		s[i] = p[i] == '\r' || p[i] == '\n' ? ' ' : p[i];
-	resp_add_simple(out, s, len);
-	free(s);
+	/* resp_add_simple turns CR and LF into spaces. */
+	resp_add_simple(out, o->via.ext.ptr, o->via.ext.size);
 }
 
 /*
