@@ -223,6 +223,7 @@ conn_new(struct env *e, evutil_socket_t fd, const struct sockaddr *sa,
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->env = e;
 	c->id = atomic_fetch_add(&worker_stats.next_conn_id, 1) + 1;
+	c->ident.user_index = -1;
 	c->created = c->last_active = time(NULL);
 	conn_format_addr(sa, c->peer, sizeof(c->peer));
 	snprintf(c->local, sizeof(c->local), "%s", local);
@@ -254,6 +255,10 @@ conn_release(struct conn *c)
 		evbuffer_free(c->out);
 	evutil_closesocket(c->io.fd);
 	free(c->name);
+	free(c->ident.user);
+	free(c->ident.start_user);
+	free(c->ident.tls_subject);
+	free(c->ident.tls_cn);
 	free(c);
 }
 

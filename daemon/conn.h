@@ -13,6 +13,7 @@
 
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include <stdint.h>
 #include <time.h>
@@ -89,6 +90,26 @@ struct conn_reply {
 	void *arg;                           /* borrowed: owner's argument */
 };
 
+/*
+ * Who the client is (SPEC section 9), for dispatch's rules and for
+ * CLIENT INFO: set at accept (SO_PEERCRED, the verified certificate) and
+ * by the sessions (AUTH, HELLO AUTH, an HTTP Authorization header).
+ * Names, not generation pointers: a user is re-resolved by name in each
+ * new generation (auth.h), so a reload fails no request.
+ */
+struct conn_ident {
+	char *user;        /* owned: the logged-in user's name, or NULL */
+	char *start_user;  /* owned: the user at accept (certificate or
+	                    * uid), or NULL: what RESET returns to */
+	char *tls_subject; /* owned: the verified client certificate's
+	                    * subject, RFC 2253 ("CN=a,O=b"), or NULL */
+	char *tls_cn;      /* owned: that certificate's CN, or NULL */
+	uint64_t gen;      /* the generation user_index is for; 0: none */
+	int user_index;    /* user's index in generation gen, or -1 */
+	int has_uid;       /* a unix socket peer: uid is its SO_PEERCRED */
+	uid_t uid;
+};
+
 struct conn {
 	TAILQ_ENTRY(conn) entry; /* in the worker's list */
 	struct env *env;         /* borrowed: the worker's (loop, buffers) */
@@ -109,17 +130,18 @@ struct conn {
 	const struct http_resp *route;
 	enum conn_encoding encoding;
 	int resp3;
-	int closing;            /* close once output is written */
-	int in_read;            /* serving a read: push output at its end */
-	int writing;            /* EV_WRITE is on: the socket was full */
-	int read_paused;        /* too many replies owed: not reading */
-	unsigned npending;      /* entries in pending */
-	struct event *deadline; /* owned: limits.header_timeout, or NULL */
-	uint64_t nrequests;     /* requests parsed */
-	int drain_grace;        /* shutting down: may finish one request */
-	char *name;             /* owned: CLIENT SETNAME, or NULL */
-	char peer[64];          /* "127.0.0.1:5555", "unix" */
-	char local[64];         /* the listener's address */
+	int closing;             /* close once output is written */
+	int in_read;             /* serving a read: push output at its end */
+	int writing;             /* EV_WRITE is on: the socket was full */
+	int read_paused;         /* too many replies owed: not reading */
+	unsigned npending;       /* entries in pending */
+	struct event *deadline;  /* owned: limits.header_timeout, or NULL */
+	uint64_t nrequests;      /* requests parsed */
+	int drain_grace;         /* shutting down: may finish one request */
+	char *name;              /* owned: CLIENT SETNAME, or NULL */
+	struct conn_ident ident; /* owned: who the client is */
+	char peer[64];           /* "127.0.0.1:5555", "unix" */
+	char local[64];          /* the listener's address */
 	time_t created;
 	time_t last_active;
 	uint64_t ncommands;

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auth.h"
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
@@ -514,6 +515,7 @@ registry_unref(struct registry *reg)
 	free(reg->stats);
 	util_strv_free(reg->allow_origins, reg->nallow_origins);
 	util_strv_free(reg->allow_hosts, reg->nallow_hosts);
+	auth_free(reg->auth);
 	free(reg);
 }
 

@@ -21,6 +21,7 @@
 
 #include "config.h"
 
+struct auth;
 struct config;
 struct metrics_cmd;
 struct plugin;
@@ -71,6 +72,7 @@ struct registry {
 	size_t nallow_origins;
 	char **allow_hosts; /* owned copy of http.allow_hosts */
 	size_t nallow_hosts;
+	struct auth *auth; /* owned: users and rules, or NULL (no auth) */
 };
 
 struct registry *registry_build(const struct config *cf,
