@@ -20,6 +20,7 @@
 #include <event2/buffer.h>
 #include <msgpack.h>
 
+#include "auth.h"
 #include "call.h"
 #include "conn.h"
 #include "convert.h"
@@ -151,10 +152,57 @@ dispatch_refuse(
 }
 
 /*
+ * The index of c's user in generation reg's auth (AUTH_NONE when it has
+ * none, or no longer exists there): cached on the conn per generation.
+ */
+static int
+dispatch_user(struct conn *c, const struct registry *reg)
+{
+	struct conn_ident *id = &c->ident;
+
+	if (id->user == NULL)
+		return AUTH_NONE;
+	if (id->gen != reg->id) {
+		id->user_index = auth_user_index(reg->auth, id->user);
+		id->gen = reg->id;
+	}
+	return id->user_index;
+}
+
+/*
+ * Whether c's user may call cmd (SPEC 9.2).  Returns 0, or -1 after
+ * answering NOAUTH or NOPERM (Redis 7's texts; HTTP 401 or 403).
+ */
+static int
+dispatch_auth(
+    struct conn *c, const struct registry *reg, const struct command *cmd)
+{
+	struct duet_err err;
+	int user = dispatch_user(c, reg);
+
+	switch (auth_check(reg->auth, user, (size_t)(cmd - reg->commands))) {
+	case AUTH_OK:
+		return 0;
+	case AUTH_NOAUTH:
+		util_err_set(&err, "NOAUTH", "Authentication required.");
+		err.status = 401;
+		break;
+	default:
+		util_err_set(&err, "NOPERM",
+		    "User %s has no permissions to run the '%s' command",
+		    c->ident.user, cmd->name);
+		err.status = 403;
+		break;
+	}
+	dispatch_refuse(c, cmd, &err);
+	return -1;
+}
+
+/*
  * Admits req of c from its name alone, as soon as the session knows it:
- * the command exists, may be called over c's protocol, and (HTTP GET) is
- * READONLY.  Returns the command, or NULL after answering the refusal.
- * req is borrowed.
+ * the command exists, c's user may call it (auth), it may be called over
+ * c's protocol, and (HTTP GET) is READONLY.  Returns the command, or NULL after
+ * answering the refusal. req is borrowed.
  */
 const struct command *
 dispatch_admit(struct conn *c, const struct request *req)
@@ -169,6 +217,8 @@ dispatch_admit(struct conn *c, const struct request *req)
 		dispatch_unknown(c, req);
 		return NULL;
 	}
+	if (reg->auth != NULL && dispatch_auth(c, reg, cmd) == -1)
+		return NULL;
 	if (REGISTRY_CONN_ONLY(cmd) && c->proto->http) {
 		util_err_set(&err, "ERR",
 		    "'%s' acts on a RESP connection: it is not an HTTP "
