@@ -14,6 +14,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -196,6 +197,88 @@ dispatch_auth(
 	}
 	dispatch_refuse(c, cmd, &err);
 	return -1;
+}
+
+/*
+ * Makes c's identity the user at index user of generation reg (AUTH_NONE:
+ * none).  Returns 0, or -1 out of memory (identity unchanged).
+ */
+static int
+dispatch_ident_set(struct conn *c, const struct registry *reg, int user)
+{
+	const char *name = auth_user_name(reg->auth, user);
+	char *copy = NULL;
+
+	if (name != NULL && (copy = strdup(name)) == NULL)
+		return -1;
+	free(c->ident.user);
+	c->ident.user = copy;
+	c->ident.gen = reg->id;
+	c->ident.user_index = copy != NULL ? user : AUTH_NONE;
+	return 0;
+}
+
+/*
+ * Starts c as the user its verified certificate's CN or its unix peer
+ * uid names (SPEC 9.1), when the generation has auth; that identity is
+ * also what dispatch_ident_reset returns to.  Call once, when the session
+ * starts (after a TLS handshake).
+ */
+void
+dispatch_ident_start(struct conn *c)
+{
+	struct registry *reg = env_registry(c->env);
+	int user = AUTH_NONE;
+
+	if (reg == NULL || reg->auth == NULL)
+		return;
+	if (c->ident.tls_cn != NULL)
+		user = auth_user_by_cn(reg->auth, c->ident.tls_cn);
+	if (user == AUTH_NONE && c->ident.has_uid)
+		user = auth_user_by_uid(reg->auth, c->ident.uid);
+	if (user == AUTH_NONE || dispatch_ident_set(c, reg, user) == -1)
+		return;
+	free(c->ident.start_user);
+	c->ident.start_user = strdup(c->ident.user);
+}
+
+/*
+ * Returns c to the identity it started with (RESET; an HTTP request
+ * without credentials).
+ */
+void
+dispatch_ident_reset(struct conn *c)
+{
+	char *copy = NULL;
+
+	if (c->ident.start_user != NULL &&
+	    (copy = strdup(c->ident.start_user)) == NULL)
+		return;
+	free(c->ident.user);
+	c->ident.user = copy;
+	c->ident.gen = 0;
+	c->ident.user_index = AUTH_NONE;
+}
+
+/*
+ * Logs c in with token (and user, or NULL / "default" for whoever the
+ * token is) in the current generation.  Returns 1 on success (c is that
+ * user), 0 on a wrong pair (c's identity unchanged; the caller answers
+ * WRONGPASS and counts the failure), -1 when no auth is configured.
+ */
+int
+dispatch_login(struct conn *c, const char *user, size_t userlen,
+    const char *token, size_t tokenlen)
+{
+	struct registry *reg = env_registry(c->env);
+	int u;
+
+	if (reg == NULL || reg->auth == NULL)
+		return -1;
+	u = auth_login(reg->auth, user, userlen, token, tokenlen);
+	if (u == AUTH_NONE || dispatch_ident_set(c, reg, u) == -1)
+		return 0;
+	return 1;
 }
 
 /*

@@ -54,6 +54,10 @@ int dispatch_bind(struct conn *c, const struct command *cmd,
     const struct request *req, uint64_t *present);
 int dispatch_call(struct conn *c, const struct command *cmd, uint64_t present);
 void dispatch_reset(struct conn *c);
+void dispatch_ident_start(struct conn *c);
+void dispatch_ident_reset(struct conn *c);
+int dispatch_login(struct conn *c, const char *user, size_t userlen,
+    const char *token, size_t tokenlen);
 int dispatch_request(struct conn *c, const struct request *req);
 
 /* dispatch_args.c: binding a request's arguments to a signature. */
