@@ -241,7 +241,8 @@ auth_build(const struct config *cf, const struct auth_cmd *cmds, size_t n,
 	*out = a;
 	return 0;
 nomem:
-	log_error("%s: auth: out of memory", cf->file);
+	log_error(
+	    "%s: auth: out of memory", cf->file != NULL ? cf->file : "config");
 	auth_free(a);
 	return 1;
 }

@@ -208,6 +208,57 @@ START_TEST(test_cli_check_all_plugins)
 }
 END_TEST
 
+/*
+ * -t accepts users and rules (a rule that names no command is a warning)
+ * and never prints a token_sha256 value back, not even a wrong one.
+ */
+START_TEST(test_cli_check_auth)
+{
+	char dir[64], file[PATH_MAX], text[4096], args[PATH_MAX + 16];
+	const char *pd = harness_env("DUET_PLUGIN_DIR");
+	struct harness_out o;
+
+	harness_tmpdir(dir, sizeof(dir));
+	snprintf(file, sizeof(file), "%s/ok.yaml", dir);
+	snprintf(text, sizeof(text),
+	    "listen: [127.0.0.1:%d]\n"
+	    "plugin_dir: %s\n"
+	    "auth:\n"
+	    "  users:\n"
+	    "    - name: alice\n"
+	    "      token_sha256: 9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B"
+	    "822CD15D6C15B0F00A08\n"
+	    "      commands: ['*', -del, -dell]\n"
+	    "    - name: backup\n"
+	    "      tls_cn: backup.example.com\n"
+	    "      unix_uid: [0, 998]\n"
+	    "      commands: [get, set, '@readonly', -@builtin]\n",
+	    harness_pick_port(), pd);
+	harness_write_file(file, text);
+	snprintf(args, sizeof(args), "-t -c '%s'", file);
+	cli_run(&o, args);
+	ck_assert_msg(
+	    o.status == 0, "exit status %d, stderr:\n%s", o.status, o.err);
+	ck_assert_str_eq(o.out, "configuration ok\n");
+	ck_assert_msg(strstr(o.err,
+	                  ":7:29: rule '-dell' of user 'alice' "
+	                  "matches no command\n") != NULL,
+	    "%s", o.err);
+	ck_assert_ptr_null(strstr(o.err, "-del'"));
+	harness_out_free(&o);
+
+	snprintf(text, sizeof(text),
+	    "auth:\n  users:\n    - name: a\n      token_sha256: s3cr3t\n");
+	harness_write_file(file, text);
+	cli_run(&o, args);
+	ck_assert_int_eq(o.status, 1);
+	ck_assert_ptr_nonnull(strstr(o.err, "got 6 characters"));
+	ck_assert_ptr_null(strstr(o.err, "s3cr3t"));
+	harness_out_free(&o);
+	harness_rmdir(dir);
+}
+END_TEST
+
 /* A broken config: where the error points, and what it must say. */
 struct cli_bad_config {
 	const char *name;
@@ -242,6 +293,16 @@ static const struct cli_bad_config cli_bad_configs[] = {
     {"bad command signature",
         "plugin_dir: @PD@\nplugins:\n  - path: @TPD@/badsig.so\n", "3:5",
         {"integer", NULL}},
+    {"auth without users", "auth: {users: []}\n", "1:15",
+        {"auth: needs at least one user", NULL}},
+    {"auth bad token hash",
+        "auth:\n  users:\n    - name: a\n      token_sha256: hunter2\n", "4:21",
+        {"invalid token_sha256", "got 7 characters", NULL}},
+    {"auth unknown category",
+        "auth:\n  users:\n    - {name: a, commands: ['*', -@write]}\n", "3:33",
+        {"unknown category '@write'", NULL}},
+    {"auth duplicate user", "auth:\n  users:\n    - name: a\n    - name: a\n",
+        "4:13", {"duplicate user 'a'", NULL}},
 };
 
 START_TEST(test_cli_check_reports_errors)
@@ -812,6 +873,7 @@ cli_suite(void)
 	tc = tcase_create("check");
 	tcase_add_test(tc, test_cli_check_shipped_config);
 	tcase_add_test(tc, test_cli_check_all_plugins);
+	tcase_add_test(tc, test_cli_check_auth);
 	tcase_add_test(tc, test_cli_missing_config_file);
 	tcase_add_loop_test(tc, test_cli_check_reports_errors, 0,
 	    (int)(sizeof(cli_bad_configs) / sizeof(cli_bad_configs[0])));
