@@ -142,6 +142,12 @@ config_auth_name(struct config_ctx *ctx, const struct config_key *key,
 	u->name = NULL;
 }
 
+/* sha256(""): a login with no token at all must not succeed. */
+static const unsigned char config_auth_empty_sha256[32] = {0xe3, 0xb0, 0xc4,
+    0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9,
+    0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99,
+    0x1b, 0x78, 0x52, 0xb8, 0x55};
+
 static int
 config_auth_hexval(char c)
 {
@@ -184,6 +190,12 @@ config_auth_token(struct config_ctx *ctx, const struct config_key *key,
 			return;
 		}
 		u->token_sha256[i] = (unsigned char)(hi << 4 | lo);
+	}
+	if (memcmp(u->token_sha256, config_auth_empty_sha256, 32) == 0) {
+		config_err(ctx, node,
+		    "invalid token_sha256: it is the SHA-256 of an empty "
+		    "token");
+		return;
 	}
 	u->has_token = 1;
 }

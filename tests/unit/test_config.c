@@ -531,6 +531,10 @@ static const struct bad_case bad_cases[] = {
         1,
         ":4:21: invalid token_sha256: expected 64 hex digits, character 64 "
         "is not one"},
+    {"empty token",
+        "auth:\n  users:\n    - name: a\n      token_sha256: "
+        "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855\n",
+        1, ":4:21: invalid token_sha256: it is the SHA-256 of an empty token"},
     {"same token",
         "auth:\n  users:\n    - {name: a, token_sha256: " HASH "}\n"
         "    - {name: b, token_sha256: " HASH "}\n",

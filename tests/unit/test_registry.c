@@ -12,6 +12,7 @@
 
 #include <check.h>
 
+#include "auth.h"
 #include "config.h"
 #include "metrics.h"
 #include "registry.h"
@@ -168,6 +169,60 @@ START_TEST(test_registry_counters_outlive_generations)
 }
 END_TEST
 
+/* cf->auth with one user "u" whose commands are the one rule given. */
+static void
+test_auth_user(struct config *cf, const char *rule)
+{
+	struct config_auth_user *u;
+
+	config_auth_free(cf->auth);
+	ck_assert_ptr_nonnull(cf->auth = calloc(1, sizeof(*cf->auth)));
+	ck_assert_ptr_nonnull(u = calloc(1, sizeof(*u)));
+	cf->auth->users = u;
+	cf->auth->nusers = 1;
+	u->name = strdup("u");
+	u->has_rules = 1;
+	ck_assert_ptr_nonnull(u->rules = calloc(1, sizeof(*u->rules)));
+	ck_assert_int_eq(config_auth_rule_parse(rule, &u->rules[0]), 0);
+	u->nrules = 1;
+}
+
+/*
+ * Each generation compiles the auth of its config against its commands,
+ * in its order; a config without auth gives a generation without.
+ */
+START_TEST(test_registry_builds_auth)
+{
+	char dir[] = "/tmp/duet-reg-XXXXXX";
+	struct config *cf = test_config(dir);
+	struct registry *a, *b, *c;
+	int nerrors;
+
+	test_auth_user(cf, "-geo.*");
+	a = registry_build(cf, NULL, test_table, &nerrors);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(a->auth);
+	ck_assert_int_eq(auth_user_index(a->auth, "u"), 0);
+	ck_assert_int_eq(auth_check(a->auth, 0, 1), AUTH_NOPERM);
+	ck_assert_int_eq(auth_check(a->auth, AUTH_NONE, 1), AUTH_NOAUTH);
+	test_auth_user(cf, "geo.*");
+	b = registry_build(cf, NULL, test_table, &nerrors);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_eq(auth_check(b->auth, 0, 1), AUTH_OK);
+	ck_assert_int_eq(auth_check(a->auth, 0, 1), AUTH_NOPERM);
+	config_auth_free(cf->auth);
+	cf->auth = NULL;
+	c = registry_build(cf, NULL, test_table, &nerrors);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_null(c->auth);
+	registry_unref(a);
+	registry_unref(b);
+	registry_unref(c);
+	config_free(cf);
+	rmdir(dir);
+}
+END_TEST
+
 static Suite *
 registry_suite(void)
 {
@@ -184,6 +239,7 @@ registry_suite(void)
 	tc = tcase_create("generations");
 	tcase_add_test(tc, test_registry_refresh_follows_publish);
 	tcase_add_test(tc, test_registry_counters_outlive_generations);
+	tcase_add_test(tc, test_registry_builds_auth);
 	suite_add_tcase(s, tc);
 	return s;
 }
