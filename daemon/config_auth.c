@@ -334,8 +334,9 @@ config_auth_clash(struct config_ctx *ctx, yaml_node_t *node,
 	size_t j, k;
 
 	for (o = auth->users; o < u; o++) {
-		if (u->name != NULL && o->name != NULL &&
-		    strcmp(u->name, o->name) == 0)
+		if (o->name == NULL)
+			continue;
+		if (strcmp(u->name, o->name) == 0)
 			config_err(ctx, node, "duplicate user '%s'", u->name);
 		if (u->has_token && o->has_token &&
 		    memcmp(u->token_sha256, o->token_sha256, 32) == 0)
@@ -390,7 +391,9 @@ config_auth_user(struct config_ctx *ctx, yaml_node_t *node,
 	config_section(ctx, node, config_auth_user_keys, "users", u);
 	if (!config_has_key(ctx, node, "name"))
 		config_err(ctx, node, "user needs a 'name'");
-	config_auth_clash(ctx, config_auth_at(ctx, node, "name"), auth, u);
+	if (u->name != NULL)
+		config_auth_clash(
+		    ctx, config_auth_at(ctx, node, "name"), auth, u);
 }
 
 /* users: the list of users; at least one (checked by config_auth). */
