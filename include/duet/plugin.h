@@ -65,8 +65,8 @@ extern "C" {
  *  other ext     $ bytes          $ bytes      {"$ext":T,"$base64":"..."}
  *
  *  (*) an int above INT64_MAX: a bulk string of its digits.
- *  (**) the shortest "%.17g" text that reads back: 1.5 is "1.5", 3.0 is
- *  "3", and inf, -inf, nan as Redis writes them.
+ *  (**) the shortest %g text (at most 17 digits) that reads back: 1.5 is
+ *  "1.5", 3.0 is "3"; inf, -inf and nan as Redis writes them.
  *  msgpack out (HTTP Accept: application/msgpack, CLIENT ENCODING
  *  msgpack) is the value as packed, except that a top-level status of at
  *  most 31 bytes becomes a str.  A RESP client in CLIENT ENCODING json or
