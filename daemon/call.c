@@ -116,6 +116,8 @@ call_release(struct call_async *as)
 	if (as->item_ready)
 		msgpack_unpacked_destroy(&as->item);
 	free(as->name);
+	free(as->user);
+	free(as->tls_subject);
 	http_resp_reset(&as->resp, 0);
 	free(as->state_mem);
 	if (as->gen != NULL)
@@ -152,16 +154,25 @@ call_copy_args(struct call_async *as, const char *args, size_t arglen)
 }
 
 /*
- * Takes what the call needs of c: identity, and how its reply is encoded
- * (with a copy of the response settings that encoding borrows).
+ * Takes what the call needs of c: identity (copied, so a pool or plugin
+ * thread never reads the conn), and how its reply is encoded (with a copy
+ * of the response settings that encoding borrows).  Returns 0, or -1 out
+ * of memory.
  */
-static void
+static int
 call_snapshot(struct call_async *as, struct conn *c)
 {
 	snprintf(as->peer, sizeof(as->peer), "%s", c->peer);
-	as->name = c->name != NULL ? strdup(c->name) : NULL;
+	if ((c->name != NULL && (as->name = strdup(c->name)) == NULL) ||
+	    (c->ident.user != NULL &&
+	        (as->user = strdup(c->ident.user)) == NULL) ||
+	    (c->ident.tls_subject != NULL &&
+	        (as->tls_subject = strdup(c->ident.tls_subject)) == NULL))
+		return -1;
 	as->call.peer = as->peer;
 	as->call.name = as->name;
+	as->call.user = as->user;
+	as->call.tls_subject = as->tls_subject;
 	as->call.protocol = call_protocol(c);
 	as->call.encoding = c->encoding;
 	as->metrics_proto = c->proto->http ? METRICS_HTTP : METRICS_RESP;
@@ -170,6 +181,7 @@ call_snapshot(struct call_async *as, struct conn *c)
 		http_resp_copy(&as->resp, as->enc.http);
 		as->enc.http = &as->resp;
 	}
+	return 0;
 }
 
 static void
@@ -216,7 +228,8 @@ call_new(struct conn *c, const struct command *cmd, const char *args,
 		goto fail;
 	as->call.out = &as->outbuf;
 	msgpack_packer_init(&as->call.pk, as->call.out, msgpack_sbuffer_write);
-	call_snapshot(as, c);
+	if (call_snapshot(as, c) == -1)
+		goto fail;
 	as->t0 = call_usec();
 	as->max_stream = e->limits.max_request_bytes;
 	as->max_output = e->limits.max_output_bytes;
@@ -604,6 +617,23 @@ call_protocol(const struct conn *c)
 	if (c->proto->http)
 		return "http";
 	return c->resp3 ? "resp3" : "resp2";
+}
+
+/*
+ * The conn that made call, when the caller runs on that conn's worker
+ * thread and the conn is still open (an async call's conn is the worker's
+ * to touch); NULL otherwise.  For duet_conn_state.
+ */
+struct conn *
+call_conn(const duet_call *call)
+{
+	const struct call_async *as = (const struct call_async *)call;
+
+	if (!call->async)
+		return call->conn;
+	if (!call_on_loop(as))
+		return NULL;
+	return as->conn;
 }
 
 /*

@@ -58,12 +58,15 @@ struct duet_call {
 	const char *peer;            /* borrowed: identity for duet_call_info */
 	const char *name;            /* CLIENT SETNAME, or NULL */
 	const char *protocol;        /* "resp2", "resp3" or "http" */
+	const char *user;            /* the conn's user (auth), or NULL */
+	const char *tls_subject;     /* its verified certificate, or NULL */
 	struct duet_err err;
 };
 
 void call_invoke(const struct command *cmd, struct duet_call *call);
 uint64_t call_usec(void);
 const char *call_protocol(const struct conn *c);
+struct conn *call_conn(const duet_call *call);
 void call_host_error(duet_call *call, const char *code, const char *message);
 
 /* Where a call is in its life (struct call_async.state). */
@@ -109,6 +112,8 @@ struct call_async {
 	msgpack_sbuffer outbuf; /* owned: call.out */
 	char peer[64];          /* identity snapshot for duet_call_info */
 	char *name;             /* owned, or NULL */
+	char *user;             /* owned, or NULL */
+	char *tls_subject;      /* owned, or NULL */
 	char cmdname[64];
 	char *argbuf; /* owned: the packed arguments */
 	msgpack_zone zone;

@@ -284,6 +284,8 @@ conn_free(struct conn *c)
 	}
 	if (c->deadline != NULL)
 		event_free(c->deadline);
+	if (c->states_fini != NULL)
+		c->states_fini(c);
 	if (c->proto != NULL)
 		c->proto->fini(c);
 	conn_release(c);

@@ -140,8 +140,12 @@ struct conn {
 	int drain_grace;         /* shutting down: may finish one request */
 	char *name;              /* owned: CLIENT SETNAME, or NULL */
 	struct conn_ident ident; /* owned: who the client is */
-	char peer[64];           /* "127.0.0.1:5555", "unix" */
-	char local[64];          /* the listener's address */
+	/* owned by an upper layer (conn_state.c, L3): plugins' memory for
+	 * this conn, or NULL; conn_free calls states_fini to free it */
+	void *states;
+	void (*states_fini)(struct conn *c);
+	char peer[64];  /* "127.0.0.1:5555", "unix" */
+	char local[64]; /* the listener's address */
 	time_t created;
 	time_t last_active;
 	uint64_t ncommands;

@@ -24,6 +24,7 @@
 #include "auth.h"
 #include "call.h"
 #include "conn.h"
+#include "conn_state.h"
 #include "convert.h"
 #include "dispatch.h"
 #include "env.h"
@@ -387,6 +388,8 @@ dispatch_inline(struct conn *c, const struct command *cmd, uint64_t present)
 	call.peer = c->peer;
 	call.name = c->name;
 	call.protocol = call_protocol(c);
+	call.user = c->ident.user;
+	call.tls_subject = c->ident.tls_subject;
 	msgpack_packer_init(&call.pk, call.out, msgpack_sbuffer_write);
 	t0 = call_usec();
 	call_invoke(cmd, &call);
@@ -482,6 +485,10 @@ dispatch_host_info(const duet_call *call, int what)
 		return call->protocol;
 	case DUET_INFO_CLIENT_NAME:
 		return call->name;
+	case DUET_INFO_USER:
+		return call->user;
+	case DUET_INFO_TLS_SUBJECT:
+		return call->tls_subject;
 	default:
 		return NULL;
 	}
@@ -515,6 +522,7 @@ const struct duet_host dispatch_host_table = {
     .stream_send = call_host_stream_send,
     .state = call_host_state,
     .error_status = call_host_error_status,
+    .conn_state = conn_state_host,
 };
 
 /*

@@ -37,6 +37,11 @@
 #define PLUGIN_DESC_V1_SIZE                                                    \
 	(offsetof(struct duet_plugin, fini) + sizeof(void (*)(void)))
 
+/* Whether descriptor d, as its plugin was built, has field. */
+#define PLUGIN_DESC_HAS(d, field)                                              \
+	((d)->struct_size >=                                                   \
+	    offsetof(struct duet_plugin, field) + sizeof((d)->field))
+
 /*
  * Copies the file at fd into a fresh memfd and returns the memfd, or -1.
  */
@@ -197,6 +202,8 @@ plugin_load(
 		goto fail;
 	p->desc = desc;
 	p->flags = desc->flags;
+	p->conn_close =
+	    PLUGIN_DESC_HAS(desc, conn_close) ? desc->conn_close : NULL;
 	p->loaded_at = time(NULL);
 	p->dev = st.st_dev;
 	p->ino = st.st_ino;

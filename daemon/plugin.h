@@ -18,6 +18,7 @@
 #include <duet/plugin.h>
 
 struct duet_err;
+struct registry;
 
 struct plugin {
 	char *name;    /* owned copy of the descriptor's name */
@@ -33,6 +34,12 @@ struct plugin {
 	int initialised;                /* init succeeded: fini is due */
 	time_t loaded_at;               /* when plugin_load loaded it */
 	pthread_mutex_t lock; /* serialises handlers unless THREADSAFE */
+	/* the descriptor's conn_close (ABI 1.2), NULL if it has none or its
+	 * struct_size ends before it */
+	void (*conn_close)(void *state);
+	/* borrowed: the generation that loaded it (registry.c sets it);
+	 * a reference on it keeps this plugin loaded */
+	struct registry *gen;
 };
 
 struct plugin *plugin_load(

@@ -298,6 +298,7 @@ registry_load_plugin(struct registry *reg, const char *path,
 	}
 	reg->plugins = ps;
 	reg->plugins[reg->nplugins++] = p;
+	p->gen = reg;
 	if (want_name != NULL && strcmp(want_name, p->name) != 0) {
 		util_err_set(&err, "ERR", "file holds plugin '%s', not '%s'",
 		    p->name, want_name);

@@ -34,7 +34,7 @@ LAYERS = {
        "log paths autoconf sig_type",
     1: "registry plugin auth metrics describe openapi page mailbox env",
     2: "conn transport tls",
-    3: "dispatch call pool",
+    3: "dispatch call pool conn_state",
     4: "resp_session http_session builtin builtin_admin builtin_module "
        "builtin_http multi",
     5: "main worker worker_listen",

@@ -36,13 +36,46 @@ extern "C" {
 #define DUET_API __attribute__((visibility("default")))
 
 /*
- * DUET_PUBLIC, DUET_INFO_USER and DUET_INFO_TLS_SUBJECT belong to the
- * security release (SPEC section 9): until it lands, every command is
- * callable by every client and both infos are NULL.
+ * ABI 1.2 also appends duet_conn_state() (host table), the descriptor's
+ * conn_close hook, and answers DUET_INFO_USER and DUET_INFO_TLS_SUBJECT:
+ * 1.2 was not released before they were added, so it stays 1.2.  A
+ * plugin built against 1.2 that runs on a daemon whose host table lacks
+ * conn_state gets NULL from duet_conn_state() (struct_size tells).
+ *
+ * msgpack -> the wire: what each type a handler packs becomes.
+ *
+ *  msgpack       RESP2            RESP3        JSON (HTTP, CLIENT
+ *                                                    ENCODING json)
+ *  nil           $-1              _            null
+ *  bool          :1 / :0          #t / #f      true / false
+ *  int           :n (*)           :n (*)       n
+ *  float         $ text (**)      ,text        shortest text that reads
+ *                                              back, "3.0" if integral;
+ *                                              inf / nan: an error
+ *  str           $ bytes          $ bytes      "..." (not UTF-8:
+ *                                              {"$base64":"..."})
+ *  bin           $ bytes          $ bytes      "..." if valid UTF-8, else
+ *                                              {"$base64":"..."}
+ *  array         *n               *n           [...]
+ *  map           *2n (flat)       %n           {...}: a key that is not a
+ *                                              string becomes its JSON
+ *                                              text ("1"); an array or
+ *                                              map key is an error
+ *  ext 1 status  +text            +text        "text"
+ *  other ext     $ bytes          $ bytes      {"$ext":T,"$base64":"..."}
+ *
+ *  (*) an int above INT64_MAX: a bulk string of its digits.
+ *  (**) the shortest %g text (at most 17 digits) that reads back: 1.5 is
+ *  "1.5", 3.0 is "3"; inf, -inf and nan as Redis writes them.
+ *  msgpack out (HTTP Accept: application/msgpack, CLIENT ENCODING
+ *  msgpack) is the value as packed, except that a top-level status of at
+ *  most 31 bytes becomes a str.  A RESP client in CLIENT ENCODING json or
+ *  msgpack gets one bulk string holding that text.  Streams: RESP gets one
+ *  array of every item; HTTP one JSON text per line (or msgpack values).
  */
 
 /** Command flags (struct duet_command.flags). */
-#define DUET_PUBLIC   0x01 /* callable without authentication (security) */
+#define DUET_PUBLIC   0x01 /* callable without authentication */
 #define DUET_READONLY 0x02 /* no side effects: callable with HTTP GET */
 #define DUET_BLOCKING 0x04 /* runs on the blocking pool, never on a loop */
 #define DUET_STREAM   0x08 /* may send several items (duet_stream_send) */
@@ -57,10 +90,12 @@ extern "C" {
 #define DUET_LOG_ERROR 3
 
 /** What duet_call_info() can tell about the caller. */
-#define DUET_INFO_USER        0 /* authenticated user (security), or NULL */
-#define DUET_INFO_PEER        1 /* "127.0.0.1:5555", "[::1]:5555" or "unix" */
-#define DUET_INFO_PROTOCOL    2 /* "resp2", "resp3" or "http" */
-#define DUET_INFO_TLS_SUBJECT 3 /* client cert subject (security), or NULL */
+#define DUET_INFO_USER     0 /* the caller's user (auth), or NULL */
+#define DUET_INFO_PEER     1 /* "127.0.0.1:5555", "[::1]:5555" or "unix" */
+#define DUET_INFO_PROTOCOL 2 /* "resp2", "resp3" or "http" */
+#define DUET_INFO_TLS_SUBJECT                                                  \
+	3                       /* verified client cert subject, RFC 2253      \
+	                           ("CN=alice,O=Example"), or NULL */
 #define DUET_INFO_CLIENT_NAME 4 /* CLIENT SETNAME, or NULL */
 
 /**
@@ -118,6 +153,7 @@ struct duet_host {
 	/* ABI 1.2 */
 	void (*error_status)(
 	    duet_call *call, int status, const char *code, const char *message);
+	void *(*conn_state)(duet_call *call, size_t size);
 };
 
 struct duet_plugin;
@@ -147,6 +183,13 @@ struct duet_plugin {
 	int (*init)(const msgpack_object *config, char *err, size_t errlen);
 	/** Optional.  Called once when the loaded generation is retired. */
 	void (*fini)(void);
+	/**
+	 * Optional (ABI 1.2).  Called when a connection that has
+	 * duet_conn_state() memory of this plugin closes, with that memory,
+	 * on the connection's thread, just before the memory is freed: free
+	 * what the state points to here.  Never with NULL.
+	 */
+	void (*conn_close)(void *state);
 };
 
 /** Set by the daemon before init; internal to the plugin's own object. */
@@ -455,6 +498,54 @@ static inline void *
 duet_call_state(duet_call *call, size_t size)
 {
 	return duet__host->state(call, size);
+}
+
+/**
+ * size bytes of zeroed memory private to this connection and this plugin
+ * (ABI 1.2): the same memory on every call from the connection, freed
+ * when it closes, after the descriptor's conn_close hook has run with it.
+ * A reloaded plugin starts with fresh memory on every connection; the old
+ * load's conn_close still runs for what it created (the old load stays
+ * loaded until then).
+ *
+ * Call it from a handler on the connection's event loop: inline commands,
+ * STREAM handlers, and a deferred handle before the handler returns.
+ * Returns NULL on a BLOCKING command (it runs on the pool) and on any
+ * other thread, for a connection that is gone, for a built-in, with size
+ * 0 or another size than the first call's, or when out of memory.  Only
+ * the connection's thread touches the memory, so it needs no lock; a
+ * plugin that is not THREADSAFE also has its conn_close serialised with
+ * its handlers.
+ */
+static inline void *
+duet_conn_state(duet_call *call, size_t size)
+{
+	if (duet__host->struct_size <
+	    offsetof(struct duet_host, conn_state) + sizeof(void *))
+		return NULL;
+	return duet__host->conn_state(call, size);
+}
+
+/**
+ * Starts a reply that is an array of n values (ABI 1.2): pack them next,
+ * with the duet_reply_*() helpers or msgpack_pack_*() on duet_reply().
+ * RESP *n; JSON [...].  See the type table at the top of this file.
+ */
+static inline void
+duet_reply_array(duet_call *call, size_t n)
+{
+	msgpack_pack_array(duet_reply(call), n);
+}
+
+/**
+ * Starts a reply that is a map of n pairs (ABI 1.2): pack 2n values next,
+ * each key followed by its value.  RESP2 a flat *2n array, RESP3 %n,
+ * JSON an object (keys should be strings).
+ */
+static inline void
+duet_reply_map(duet_call *call, size_t n)
+{
+	msgpack_pack_map(duet_reply(call), n);
 }
 
 /** Logs one line through the daemon's log, tagged with the plugin name. */

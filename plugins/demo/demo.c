@@ -6,11 +6,14 @@
  * it), `whoami` reads what the daemon knows of the caller, and
  * `fail message:str` answers with an error of the plugin's own code,
  * `sleep ms:int` is BLOCKING (it runs on the blocking pool, so the event
- * loops go on serving), and `count n:int` streams 0..n-1, resuming where
- * it paused when the client reads slower than it produces.  Nothing here
- * has side effects or shared state, so the plugin is THREADSAFE and every
- * command but sleep is READONLY: sleep holds a pool thread, so it takes a
- * POST, never a GET that any link or prefetch could send.
+ * loops go on serving), `count n:int` streams 0..n-1, resuming where
+ * it paused when the client reads slower than it produces, and `counter`
+ * counts its calls on the connection, in the connection's own memory
+ * (duet_conn_state).  Nothing here has shared state, so the plugin is
+ * THREADSAFE; every command but sleep and counter is READONLY: sleep
+ * holds a pool thread and counter changes its count, so they take a POST,
+ * never a GET that any link or prefetch could send.  whoami and counter
+ * are PUBLIC: callable before authentication.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -33,21 +36,18 @@ demo_reflect(duet_call *call)
 
 /* Packs one map entry: key, then a string value or nil if s is NULL. */
 static void
-demo_pack_entry(msgpack_packer *pk, const char *key, const char *s)
+demo_pack_entry(duet_call *call, const char *key, const char *s)
 {
-	msgpack_pack_str(pk, strlen(key));
-	msgpack_pack_str_body(pk, key, strlen(key));
-	if (s == NULL) {
-		msgpack_pack_nil(pk);
-		return;
-	}
-	msgpack_pack_str(pk, strlen(s));
-	msgpack_pack_str_body(pk, s, strlen(s));
+	duet_reply_str(call, key, strlen(key));
+	if (s == NULL)
+		duet_reply_nil(call);
+	else
+		duet_reply_str(call, s, strlen(s));
 }
 
 /*
  * whoami -> map.  Every key is always there; what the daemon does not know
- * (no authentication, no TLS, no CLIENT SETNAME) is nil.
+ * (no authentication, no client certificate, no CLIENT SETNAME) is nil.
  */
 static void
 demo_whoami(duet_call *call)
@@ -62,13 +62,29 @@ demo_whoami(duet_call *call)
 	    {"tls_subject", DUET_INFO_TLS_SUBJECT},
 	    {"name", DUET_INFO_CLIENT_NAME},
 	};
-	msgpack_packer *pk = duet_reply(call);
 	size_t i, n = sizeof(fields) / sizeof(fields[0]);
 
-	msgpack_pack_map(pk, n);
+	duet_reply_map(call, n);
 	for (i = 0; i < n; i++)
 		demo_pack_entry(
-		    pk, fields[i].key, duet_call_info(call, fields[i].what));
+		    call, fields[i].key, duet_call_info(call, fields[i].what));
+}
+
+/*
+ * counter -> how many times this connection has called it: 1, 2, 3, ...
+ * The count lives in the connection's memory for this plugin, which the
+ * daemon frees when the connection closes (demo needs no conn_close).
+ */
+static void
+demo_counter(duet_call *call)
+{
+	int64_t *n = duet_conn_state(call, sizeof(*n));
+
+	if (n == NULL) {
+		duet_reply_error(call, "ERR", "no connection state");
+		return;
+	}
+	duet_reply_int(call, ++*n);
 }
 
 /*
@@ -152,8 +168,16 @@ static const struct duet_command demo_commands[] = {
         .reply = "map",
         .summary = "Describes the caller: user, peer, protocol, "
                    "TLS subject and client name.",
-        .flags = DUET_READONLY,
+        .flags = DUET_PUBLIC | DUET_READONLY,
         .handler = demo_whoami,
+    },
+    {
+        .name = "counter",
+        .args = "",
+        .reply = "int",
+        .summary = "Counts its calls on this connection: 1, 2, 3, ...",
+        .flags = DUET_PUBLIC,
+        .handler = demo_counter,
     },
     {
         .name = "fail",

@@ -4,7 +4,9 @@
  * registry adds a deferred command of the test's own (LATER) to the
  * built-ins, and one streamed command (THREE): pipelined replies stay in
  * request order around a deferred call, a deferred call whose conn closes
- * is orphaned and released, and a stream's framing on RESP2 and HTTP.
+ * is orphaned and released, the caller's user and TLS subject reach
+ * handlers (a deferred call keeps a copy), and a stream's framing on
+ * RESP2 and HTTP.
  */
 #include "autoconf.h"
 
@@ -52,8 +54,25 @@ test_cmd_three(duet_call *call)
 	duet_stream_send(call);
 }
 
+/* Replies [user, tls_subject] (duet_call_info), nil for NULL. */
+static void
+test_cmd_who(duet_call *call)
+{
+	static const int what[] = {DUET_INFO_USER, DUET_INFO_TLS_SUBJECT};
+	const char *s;
+	size_t i;
+
+	duet_reply_array(call, 2);
+	for (i = 0; i < 2; i++) {
+		if ((s = duet_call_info(call, what[i])) == NULL)
+			duet_reply_nil(call);
+		else
+			duet_reply_str(call, s, strlen(s));
+	}
+}
+
 #define TEST_NBUILTINS 64
-static struct duet_command test_table[TEST_NBUILTINS + 3];
+static struct duet_command test_table[TEST_NBUILTINS + 4];
 
 /* A loopback conn whose registry has the built-ins and LATER. */
 static void
@@ -73,7 +92,9 @@ test_init_protos(struct loopback *lb, const struct conn_proto *const *protos)
 	    "Answers when the test says", DUET_READONLY, test_cmd_later};
 	test_table[n + 1] = (struct duet_command){"three", "", "int",
 	    "Streams three items", DUET_READONLY | DUET_STREAM, test_cmd_three};
-	memset(&test_table[n + 2], 0, sizeof(test_table[n + 2]));
+	test_table[n + 2] = (struct duet_command){"who", "", "array",
+	    "The caller's user and TLS subject", DUET_READONLY, test_cmd_who};
+	memset(&test_table[n + 3], 0, sizeof(test_table[n + 3]));
 	reg = registry_build(lb->cf, dispatch_host(), test_table, &nerrors);
 	ck_assert_ptr_nonnull(reg);
 	registry_publish(reg);
@@ -145,6 +166,35 @@ START_TEST(test_call_deferred_orphaned_when_conn_closes)
 }
 END_TEST
 
+START_TEST(test_call_identity_reaches_handlers)
+{
+	struct loopback lb;
+
+	test_init(&lb);
+	loopback_send(&lb, "WHO\r\n");
+	loopback_expect(&lb, "*2\r\n$-1\r\n$-1\r\n");
+	lb.c->ident.user = strdup("alice");
+	lb.c->ident.tls_subject = strdup("CN=alice,O=Example");
+	loopback_send(&lb, "WHO\r\nLATER\r\n");
+	loopback_expect(
+	    &lb, "*2\r\n$5\r\nalice\r\n$18\r\nCN=alice,O=Example\r\n");
+	ck_assert_ptr_nonnull(test_later);
+	/* The deferred call has its own copy: the conn's may change (AUTH,
+	 * RESET) or go while it runs. */
+	free(lb.c->ident.user);
+	lb.c->ident.user = strdup("bob");
+	ck_assert_str_eq(duet_call_info(test_later, DUET_INFO_USER), "alice");
+	ck_assert_str_eq(duet_call_info(test_later, DUET_INFO_TLS_SUBJECT),
+	    "CN=alice,O=Example");
+	conn_free(lb.c);
+	ck_assert_str_eq(duet_call_info(test_later, DUET_INFO_USER), "alice");
+	duet_reply_nil(test_later);
+	duet_finish(test_later);
+	test_run_loop(&lb);
+	loopback_fini(&lb);
+}
+END_TEST
+
 START_TEST(test_call_stream_resp_items)
 {
 	struct loopback lb;
@@ -201,6 +251,7 @@ call_suite(void)
 	tc = tcase_create("deferred");
 	tcase_add_test(tc, test_call_deferred_reply_keeps_order);
 	tcase_add_test(tc, test_call_deferred_orphaned_when_conn_closes);
+	tcase_add_test(tc, test_call_identity_reaches_handlers);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("stream");
 	tcase_add_test(tc, test_call_stream_resp_items);
