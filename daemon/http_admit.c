@@ -16,13 +16,16 @@
  *   function's stack (wiped after use).
  * - Host and Origin (DNS rebinding, cross-site requests: SPEC 6), asked
  *   by http_session_begin.
- * - the route: a command's name (dispatch_admit: unknown, NOAUTH, NOPERM,
- *   GET of a command that is not READONLY), /metrics and /plugins (an
+ * - the route: the command a request with a body names (dispatch_admit:
+ *   unknown, NOAUTH, NOPERM, GET of a command that is not READONLY; a
+ *   request without one is whole already and is admitted by
+ *   dispatch_request as it is served), /metrics and /plugins (an
  *   authenticated user), POST /batch (refused to an unauthenticated caller
  *   when auth is configured: its elements are only known from its body).
  *
  * With no auth configured, admission is the command look-up that dispatch
- * would do anyway, done earlier, and the command is carried to the call.
+ * would do anyway, done earlier, and the command is carried to the call
+ * (http_session_run).
  */
 #include "autoconf.h"
 
@@ -488,9 +491,12 @@ http_admit_head(struct conn *c, const struct http_resp *resp,
 	default:
 		break;
 	}
+	/* Without a body the request is whole: dispatch_request admits
+	 * it (unknown commands are told the arguments from the path). */
 	if ((req->method != HTTP_M_GET && req->method != HTTP_M_HEAD &&
 	        req->method != HTTP_M_POST) ||
-	    path.len < 2 || reg == NULL)
+	    path.len < 2 || reg == NULL ||
+	    (!req->chunked && req->content_length <= 0))
 		return 0;
 	return http_admit_command(c, reg, req, path, a);
 }
