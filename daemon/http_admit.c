@@ -341,18 +341,19 @@ http_admit_wrongpass(struct conn *c, const struct http_resp *resp)
 }
 
 /*
- * Whether v starts with the scheme name and a space; *rest is what
- * follows, trimmed.
+ * Whether v is the scheme name, alone (no credentials: a wrong pair) or
+ * followed by a space; *rest is what follows, trimmed.
  */
 static int
 http_admit_scheme(struct http_str v, const char *scheme, struct http_str *rest)
 {
 	size_t n = strlen(scheme);
 
-	if (v.len <= n || strncasecmp(v.ptr, scheme, n) != 0 || v.ptr[n] != ' ')
+	if (v.len < n || strncasecmp(v.ptr, scheme, n) != 0 ||
+	    (v.len > n && v.ptr[n] != ' '))
 		return 0;
-	rest->ptr = v.ptr + n + 1;
-	rest->len = v.len - n - 1;
+	rest->ptr = v.ptr + n;
+	rest->len = v.len - n;
 	*rest = http_trim(*rest);
 	return 1;
 }
@@ -380,11 +381,13 @@ http_admit_basic(struct conn *c, struct http_str b64)
 
 /*
  * Sets c's identity for this request from its Authorization header
- * (auth configured).  Returns 0, or -1 after answering WRONGPASS.
+ * (auth configured).  The first login of a connection (and the first
+ * after a failure on it) clears its address's failed logins.  Returns 0,
+ * or -1 after answering WRONGPASS.
  */
 static int
 http_admit_credentials(struct conn *c, const struct http_resp *resp,
-    const struct http_request *req)
+    const struct http_request *req, struct http_admit *a)
 {
 	struct http_str v = http_trim(req->authorization), rest;
 	char addr[64];
@@ -401,11 +404,16 @@ http_admit_credentials(struct conn *c, const struct http_resp *resp,
 		return 0;
 	}
 	if (!rv) {
+		a->cleared = 0;
 		http_admit_wrongpass(c, resp);
 		return -1;
 	}
-	http_admit_addr(c, addr, sizeof(addr));
-	auth_succeeded(addr);
+	/* Once per connection, not per request: it takes a global lock. */
+	if (!a->cleared) {
+		http_admit_addr(c, addr, sizeof(addr));
+		auth_succeeded(addr);
+		a->cleared = 1;
+	}
 	return 0;
 }
 
@@ -475,7 +483,7 @@ http_admit_head(struct conn *c, const struct http_resp *resp,
 	a->cmd = NULL;
 	a->refused = 0;
 	if (reg != NULL && reg->auth != NULL &&
-	    http_admit_credentials(c, resp, req) == -1)
+	    http_admit_credentials(c, resp, req, a) == -1)
 		return -1;
 	if (req->method == HTTP_M_OPTIONS)
 		return 0;

@@ -24,6 +24,9 @@ struct http_admit {
 	const struct command *cmd;
 	uint64_t gen;
 	int refused; /* answered from the head: the request is skipped */
+	/* this conn's address was cleared of failed logins (auth_succeeded)
+	 * by a login of this conn, and none failed here since */
+	int cleared;
 };
 
 int http_admit_host(const struct env *w, struct http_str host);
