@@ -635,7 +635,7 @@ START_TEST(test_http_page)
 	    "text/html; charset=utf-8");
 	ck_assert_ptr_nonnull(strstr(r.body, "<title>duetd</title>"));
 	/* The page builds its list from /commands with textContent only. */
-	ck_assert_ptr_nonnull(strstr(r.body, "fetch('/commands')"));
+	ck_assert_ptr_nonnull(strstr(r.body, "fetch('/commands', "));
 	ck_assert_ptr_null(strstr(r.body, "innerHTML"));
 	harness_http_free(&r);
 }
