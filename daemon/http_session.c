@@ -600,9 +600,14 @@ http_session_process(struct conn *c, struct evbuffer *in)
 		case HTTP_PARSE_DONE:
 			c->nrequests++;
 			c->last_active = time(NULL);
-			if (!s->admit.refused &&
-			    !http_session_drain_refuses(c, s->parser.req.minor))
+			if (s->admit.refused) {
+				/* Answered from its head. */
+				if (c->env->draining)
+					conn_close_after_reply(c);
+			} else if (!http_session_drain_refuses(
+			               c, s->parser.req.minor)) {
 				http_session_request(c, &s->parser.req);
+			}
 			if (!s->parser.req.keep_alive)
 				conn_close_after_reply(c);
 			http_consume(&s->parser);
