@@ -272,7 +272,7 @@ builtin_command_each(duet_call *call, const struct registry *reg, int docs,
 		s = builtin_admin_rest(call, 1, i, &len);
 		cmd = registry_lookup(reg, s, len);
 		found += cmd != NULL &&
-		    describe_shows(f, reg, (size_t)(cmd - reg->commands));
+		    describe_shows(f, (size_t)(cmd - reg->commands));
 	}
 	if (docs)
 		msgpack_pack_map(pk, found);
@@ -282,7 +282,7 @@ builtin_command_each(duet_call *call, const struct registry *reg, int docs,
 		s = builtin_admin_rest(call, 1, i, &len);
 		cmd = registry_lookup(reg, s, len);
 		if (cmd != NULL &&
-		    !describe_shows(f, reg, (size_t)(cmd - reg->commands)))
+		    !describe_shows(f, (size_t)(cmd - reg->commands)))
 			cmd = NULL;
 		if (cmd != NULL && docs)
 			describe_doc(pk, cmd);
@@ -315,7 +315,7 @@ builtin_command(duet_call *call)
 	} else if (builtin_admin_arg_is(call, 0, "LIST") && n == 0) {
 		msgpack_pack_array(pk, describe_count(reg, f));
 		for (i = 0; i < reg->ncommands; i++) {
-			if (describe_shows(f, reg, i))
+			if (describe_shows(f, i))
 				convert_pack_cstr(pk, reg->commands[i].name);
 		}
 	} else if (builtin_admin_arg_is(call, 0, "INFO")) {

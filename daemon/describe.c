@@ -164,13 +164,11 @@ describe_doc(msgpack_packer *pk, const struct command *cmd)
 
 /*
  * Whether filter f (NULL: every command) shows the command at index i of
- * reg.
+ * its generation.
  */
 int
-describe_shows(
-    const struct describe_filter *f, const struct registry *reg, size_t i)
+describe_shows(const struct describe_filter *f, size_t i)
 {
-	(void)reg;
 	return f == NULL || f->shows(f->arg, i);
 }
 
@@ -204,7 +202,7 @@ describe_all(msgpack_packer *pk, const struct registry *reg, int docs,
 	else
 		msgpack_pack_array(pk, n);
 	for (i = 0; i < reg->ncommands; i++) {
-		if (!describe_shows(f, reg, i))
+		if (!describe_shows(f, i))
 			continue;
 		if (docs)
 			describe_doc(pk, &reg->commands[i]);
@@ -315,7 +313,7 @@ describe_commands(msgpack_packer *pk, const struct registry *reg,
 
 	msgpack_pack_array(pk, describe_count(reg, f));
 	for (i = 0; i < reg->ncommands; i++) {
-		if (describe_shows(f, reg, i))
+		if (describe_shows(f, i))
 			describe_command(pk, &reg->commands[i]);
 	}
 }

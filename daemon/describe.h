@@ -34,8 +34,7 @@ struct describe_filter {
 	const void *arg;
 };
 
-int describe_shows(
-    const struct describe_filter *f, const struct registry *reg, size_t i);
+int describe_shows(const struct describe_filter *f, size_t i);
 size_t describe_count(
     const struct registry *reg, const struct describe_filter *f);
 void describe_info(msgpack_packer *pk, const struct command *cmd);

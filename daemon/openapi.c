@@ -334,7 +334,7 @@ openapi_is_path(
 	const struct command *cmd = &reg->commands[i];
 
 	return describe_http(cmd) && strcmp(cmd->name, "batch") != 0 &&
-	    describe_shows(f, reg, i);
+	    describe_shows(f, i);
 }
 
 /*
