@@ -21,6 +21,7 @@
 
 #include "builtin.h"
 #include "builtin_admin.h"
+#include "builtin_http.h"
 #include "builtin_module.h"
 #include "conn.h"
 #include "convert.h"
@@ -250,10 +251,12 @@ builtin_client(duet_call *call)
 
 /*
  * COMMAND INFO/DOCS with names: only those (INFO: nil for unknown ones,
- * DOCS: unknown ones left out); without names: every command.
+ * DOCS: unknown ones left out); without names: every command.  Commands
+ * the caller may not call count as unknown (f, SPEC 9.1).
  */
 static void
-builtin_command_each(duet_call *call, const struct registry *reg, int docs)
+builtin_command_each(duet_call *call, const struct registry *reg, int docs,
+    const struct describe_filter *f)
 {
 	msgpack_packer *pk = duet_reply(call);
 	uint32_t i, found = 0, n = builtin_admin_nrest(call, 1);
@@ -262,12 +265,14 @@ builtin_command_each(duet_call *call, const struct registry *reg, int docs)
 	size_t len;
 
 	if (n == 0) {
-		describe_all(pk, reg, docs);
+		describe_all(pk, reg, docs, f);
 		return;
 	}
 	for (i = 0; i < n; i++) {
 		s = builtin_admin_rest(call, 1, i, &len);
-		found += registry_lookup(reg, s, len) != NULL;
+		cmd = registry_lookup(reg, s, len);
+		found += cmd != NULL &&
+		    describe_shows(f, (size_t)(cmd - reg->commands));
 	}
 	if (docs)
 		msgpack_pack_map(pk, found);
@@ -276,6 +281,9 @@ builtin_command_each(duet_call *call, const struct registry *reg, int docs)
 	for (i = 0; i < n; i++) {
 		s = builtin_admin_rest(call, 1, i, &len);
 		cmd = registry_lookup(reg, s, len);
+		if (cmd != NULL &&
+		    !describe_shows(f, (size_t)(cmd - reg->commands)))
+			cmd = NULL;
 		if (cmd != NULL && docs)
 			describe_doc(pk, cmd);
 		else if (cmd != NULL)
@@ -286,7 +294,8 @@ builtin_command_each(duet_call *call, const struct registry *reg, int docs)
 }
 
 /*
- * COMMAND [COUNT | LIST | INFO [name ...] | DOCS [name ...] | HELP]
+ * COMMAND [COUNT | LIST | INFO [name ...] | DOCS [name ...] | HELP]: of
+ * the commands the caller may call.
  */
 static void
 builtin_command(duet_call *call)
@@ -294,20 +303,25 @@ builtin_command(duet_call *call)
 	const struct registry *reg = call->conn->env->reg;
 	msgpack_packer *pk = duet_reply(call);
 	uint32_t n = builtin_admin_nrest(call, 1);
+	struct builtin_http_listing l;
+	const struct describe_filter *f;
 	size_t i;
 
+	f = builtin_http_listing(&l, call->conn, reg);
 	if (!duet_arg_present(call, 0)) {
-		builtin_command_each(call, reg, 0);
+		builtin_command_each(call, reg, 0, f);
 	} else if (builtin_admin_arg_is(call, 0, "COUNT") && n == 0) {
-		msgpack_pack_uint64(pk, reg->ncommands);
+		msgpack_pack_uint64(pk, describe_count(reg, f));
 	} else if (builtin_admin_arg_is(call, 0, "LIST") && n == 0) {
-		msgpack_pack_array(pk, reg->ncommands);
-		for (i = 0; i < reg->ncommands; i++)
-			convert_pack_cstr(pk, reg->commands[i].name);
+		msgpack_pack_array(pk, describe_count(reg, f));
+		for (i = 0; i < reg->ncommands; i++) {
+			if (describe_shows(f, i))
+				convert_pack_cstr(pk, reg->commands[i].name);
+		}
 	} else if (builtin_admin_arg_is(call, 0, "INFO")) {
-		builtin_command_each(call, reg, 0);
+		builtin_command_each(call, reg, 0, f);
 	} else if (builtin_admin_arg_is(call, 0, "DOCS")) {
-		builtin_command_each(call, reg, 1);
+		builtin_command_each(call, reg, 1, f);
 	} else if (builtin_admin_arg_is(call, 0, "HELP") && n == 0) {
 		builtin_admin_command_help(call);
 	} else {

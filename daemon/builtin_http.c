@@ -3,7 +3,10 @@
  * builtin_http - the daemon's own HTTP paths (L4, beside builtin.c's
  * commands): /, /healthz, /commands, /metrics, /openapi.json, /plugins.
  * The HTTP session (http_session.c) asks here before it looks for a
- * command; the responses are written by route.c's encoders.
+ * command; the responses are written by http_reply.c.  Also who may GET
+ * which path (asked from a request's head, http_admit.c), and the filter
+ * that makes /commands, /openapi.json, the page and COMMAND list only
+ * what the caller may call (SPEC 9.1).
  */
 #include "autoconf.h"
 
@@ -13,7 +16,7 @@
 #include <event2/buffer.h>
 #include <msgpack.h>
 
-#include "builtin.h"
+#include "auth.h"
 #include "builtin_http.h"
 #include "builtin_module.h"
 #include "conn.h"
@@ -27,22 +30,119 @@
 #include "registry.h"
 #include "util.h"
 
+/* The built-in paths, in the order of enum builtin_http_path. */
+enum builtin_http_path {
+	BUILTIN_HTTP_HEALTHZ,
+	BUILTIN_HTTP_COMMANDS,
+	BUILTIN_HTTP_METRICS,
+	BUILTIN_HTTP_PAGE,
+	BUILTIN_HTTP_OPENAPI,
+	BUILTIN_HTTP_PLUGINS,
+};
+
+static const struct {
+	const char *path;
+	enum builtin_http_access access;
+} builtin_http_paths[] = {
+    [BUILTIN_HTTP_HEALTHZ] = {"/healthz", BUILTIN_HTTP_OPEN},
+    [BUILTIN_HTTP_COMMANDS] = {"/commands", BUILTIN_HTTP_OPEN},
+    [BUILTIN_HTTP_METRICS] = {"/metrics", BUILTIN_HTTP_USER},
+    [BUILTIN_HTTP_PAGE] = {"/", BUILTIN_HTTP_OPEN},
+    [BUILTIN_HTTP_OPENAPI] = {"/openapi.json", BUILTIN_HTTP_OPEN},
+    [BUILTIN_HTTP_PLUGINS] = {"/plugins", BUILTIN_HTTP_USER},
+};
+
+/*
+ * Which built-in path path is (/healthz in any case, the others exactly),
+ * or -1.
+ */
+static int
+builtin_http_which(struct http_str path)
+{
+	size_t i,
+	    n = sizeof(builtin_http_paths) / sizeof(builtin_http_paths[0]);
+
+	for (i = 0; i < n; i++) {
+		const char *p = builtin_http_paths[i].path;
+
+		if (strlen(p) != path.len)
+			continue;
+		if (i == BUILTIN_HTTP_HEALTHZ
+		        ? util_strcaseeq(path.ptr, path.len, p)
+		        : memcmp(path.ptr, p, path.len) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+/*
+ * Who may GET path: BUILTIN_HTTP_NONE when it is no built-in path.
+ */
+enum builtin_http_access
+builtin_http_access(struct http_str path)
+{
+	int which = builtin_http_which(path);
+
+	return which < 0 ? BUILTIN_HTTP_NONE : builtin_http_paths[which].access;
+}
+
+/* describe_filter.shows: whether l's caller may call command i. */
+static int
+builtin_http_listing_shows(const void *arg, size_t i)
+{
+	const struct builtin_http_listing *l = arg;
+
+	return auth_check(l->auth, l->user, i) == AUTH_OK;
+}
+
+/*
+ * The filter of a listing of reg's commands for c's caller (SPEC 9.1):
+ * the commands it may call, in l (which the filter borrows).  Returns
+ * NULL (every command) when reg has no auth.
+ */
+const struct describe_filter *
+builtin_http_listing(struct builtin_http_listing *l, const struct conn *c,
+    const struct registry *reg)
+{
+	if (reg == NULL || reg->auth == NULL)
+		return NULL;
+	l->auth = reg->auth;
+	l->user = c->ident.user != NULL
+	    ? auth_user_index(reg->auth, c->ident.user)
+	    : AUTH_NONE;
+	l->filter.shows = builtin_http_listing_shows;
+	l->filter.arg = l;
+	return &l->filter;
+}
+
+/* GET /plugins: the plugins of reg (every caller who may see it). */
+static void
+builtin_http_pack_plugins(msgpack_packer *pk, const struct registry *reg,
+    const struct describe_filter *f)
+{
+	(void)f;
+	builtin_module_pack_plugins(pk, reg);
+}
+
 /*
  * GET /commands: every command's descriptor, from its signature; or
  * GET /openapi.json: the same as an OpenAPI document; or GET /plugins:
- * the loaded plugins.  pack writes the document for reg.
+ * the loaded plugins.  pack writes the document for reg, listing the
+ * commands c's caller may call.
  */
 static void
 builtin_http_commands(struct conn *c, const struct registry *reg,
-    void (*pack)(msgpack_packer *, const struct registry *))
+    void (*pack)(msgpack_packer *, const struct registry *,
+        const struct describe_filter *))
 {
+	struct builtin_http_listing l;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 	msgpack_unpacked up;
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	pack(&pk, reg);
+	pack(&pk, reg, builtin_http_listing(&l, c, reg));
 	msgpack_unpacked_init(&up);
 	if (msgpack_unpack_next(&up, sb.data, sb.size, NULL) ==
 	    MSGPACK_UNPACK_SUCCESS)
@@ -57,7 +157,8 @@ builtin_http_commands(struct conn *c, const struct registry *reg,
 /*
  * GET /, /healthz, /commands, /metrics, /openapi.json, /plugins of the
  * HTTP session of c (ctx: its response settings; req borrowed).  Returns
- * 0 if path is one of them (answered), -1 if not.
+ * 0 if path is one of them (answered), -1 if not.  Who may GET which was
+ * decided from the head (http_admit.c).
  */
 int
 builtin_http_path(struct conn *c, struct http_resp *ctx,
@@ -66,22 +167,9 @@ builtin_http_path(struct conn *c, struct http_resp *ctx,
 	static const char ok[] = "ok\n";
 	struct evbuffer *out, *body;
 	const struct registry *reg;
-	int which;
+	int which = builtin_http_which(path);
 
-	if (path.len == 1 && path.ptr[0] == '/')
-		which = 3;
-	else if (util_strcaseeq(path.ptr, path.len, "/healthz") &&
-	    path.len == 8)
-		which = 0;
-	else if (path.len == 9 && memcmp(path.ptr, "/commands", 9) == 0)
-		which = 1;
-	else if (path.len == 8 && memcmp(path.ptr, "/metrics", 8) == 0)
-		which = 2;
-	else if (path.len == 13 && memcmp(path.ptr, "/openapi.json", 13) == 0)
-		which = 4;
-	else if (path.len == 8 && memcmp(path.ptr, "/plugins", 8) == 0)
-		which = 5;
-	else
+	if (which < 0)
 		return -1;
 	if (req->method != HTTP_M_GET && req->method != HTTP_M_HEAD) {
 		ctx->allow = "GET, HEAD";
@@ -90,22 +178,25 @@ builtin_http_path(struct conn *c, struct http_resp *ctx,
 		return 0;
 	}
 	reg = env_registry(c->env);
-	if (which == 1 || which == 4 || which == 5) {
+	if (which == BUILTIN_HTTP_COMMANDS || which == BUILTIN_HTTP_OPENAPI ||
+	    which == BUILTIN_HTTP_PLUGINS) {
 		builtin_http_commands(c, reg,
-		    which == 1       ? describe_commands
-		        : which == 4 ? openapi_pack
-		                     : builtin_module_pack_plugins);
+		    which == BUILTIN_HTTP_COMMANDS ? describe_commands
+		        : which == BUILTIN_HTTP_OPENAPI
+		        ? openapi_pack
+		        : builtin_http_pack_plugins);
 		return 0;
 	}
 	if ((out = conn_reply_buffer(c)) == NULL)
 		return 0;
-	if (which == 3) {
+	if (which == BUILTIN_HTTP_PAGE) {
 		http_reply_respond(ctx, c->closing, out, 200,
 		    "text/html; charset=utf-8", page_html, page_html_len);
-	} else if (which == 0 && atomic_load(&worker_draining)) {
+	} else if (which == BUILTIN_HTTP_HEALTHZ &&
+	    atomic_load(&worker_draining)) {
 		http_reply_respond(ctx, c->closing, out, 503,
 		    "text/plain; charset=utf-8", "shutting down\n", 14);
-	} else if (which == 0) {
+	} else if (which == BUILTIN_HTTP_HEALTHZ) {
 		http_reply_respond(ctx, c->closing, out, 200,
 		    "text/plain; charset=utf-8", ok, sizeof(ok) - 1);
 	} else if ((body = evbuffer_new()) != NULL) {

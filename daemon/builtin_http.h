@@ -1,17 +1,39 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * builtin_http - the daemon's own HTTP paths (L4): /, /healthz,
- * /commands, /metrics, /openapi.json, /plugins.
+ * /commands, /metrics, /openapi.json, /plugins; and who a listing of
+ * commands is for (/commands, /openapi.json, COMMAND).
  */
 #ifndef DUET_BUILTIN_HTTP_H
 #define DUET_BUILTIN_HTTP_H
 
+#include "describe.h"
 #include "http.h"
 
+struct auth;
 struct conn;
 struct http_resp;
+struct registry;
+
+/* Who may GET a path (SPEC 9.1). */
+enum builtin_http_access {
+	BUILTIN_HTTP_NONE, /* not a built-in path */
+	BUILTIN_HTTP_OPEN, /* everyone: /, /healthz, the listings */
+	BUILTIN_HTTP_USER, /* an authenticated user: /metrics, /plugins */
+};
+
+/* The commands a listing shows to one caller: its describe filter. */
+struct builtin_http_listing {
+	struct describe_filter filter;
+	const struct auth *auth; /* borrowed from the generation */
+	int user;                /* the caller's index there, or AUTH_NONE */
+};
 
 int builtin_http_path(struct conn *c, struct http_resp *ctx,
     const struct http_request *req, struct http_str path);
+enum builtin_http_access builtin_http_access(struct http_str path);
+const struct describe_filter *builtin_http_listing(
+    struct builtin_http_listing *l, const struct conn *c,
+    const struct registry *reg);
 
 #endif /* DUET_BUILTIN_HTTP_H */

@@ -163,19 +163,47 @@ describe_doc(msgpack_packer *pk, const struct command *cmd)
 }
 
 /*
- * Packs every command of reg in load order: COMMAND DOCS's map when docs
- * is set, otherwise COMMAND INFO's array.
+ * Whether filter f (NULL: every command) shows the command at index i of
+ * its generation.
+ */
+int
+describe_shows(const struct describe_filter *f, size_t i)
+{
+	return f == NULL || f->shows(f->arg, i);
+}
+
+/*
+ * How many commands of reg filter f (NULL: every command) shows.
+ */
+size_t
+describe_count(const struct registry *reg, const struct describe_filter *f)
+{
+	size_t i, n = 0;
+
+	if (f == NULL)
+		return reg->ncommands;
+	for (i = 0; i < reg->ncommands; i++)
+		n += f->shows(f->arg, i) != 0;
+	return n;
+}
+
+/*
+ * Packs every command of reg that f shows (NULL: all), in load order:
+ * COMMAND DOCS's map when docs is set, otherwise COMMAND INFO's array.
  */
 void
-describe_all(msgpack_packer *pk, const struct registry *reg, int docs)
+describe_all(msgpack_packer *pk, const struct registry *reg, int docs,
+    const struct describe_filter *f)
 {
-	size_t i;
+	size_t i, n = describe_count(reg, f);
 
 	if (docs)
-		msgpack_pack_map(pk, reg->ncommands);
+		msgpack_pack_map(pk, n);
 	else
-		msgpack_pack_array(pk, reg->ncommands);
+		msgpack_pack_array(pk, n);
 	for (i = 0; i < reg->ncommands; i++) {
+		if (!describe_shows(f, i))
+			continue;
 		if (docs)
 			describe_doc(pk, &reg->commands[i]);
 		else
@@ -274,17 +302,20 @@ describe_command(msgpack_packer *pk, const struct command *cmd)
 }
 
 /*
- * Packs every command's descriptor of reg as one array, in load order:
- * the body of GET /commands.
+ * Packs the descriptor of every command of reg that f shows (NULL: all)
+ * as one array, in load order: the body of GET /commands.
  */
 void
-describe_commands(msgpack_packer *pk, const struct registry *reg)
+describe_commands(msgpack_packer *pk, const struct registry *reg,
+    const struct describe_filter *f)
 {
 	size_t i;
 
-	msgpack_pack_array(pk, reg->ncommands);
-	for (i = 0; i < reg->ncommands; i++)
-		describe_command(pk, &reg->commands[i]);
+	msgpack_pack_array(pk, describe_count(reg, f));
+	for (i = 0; i < reg->ncommands; i++) {
+		if (describe_shows(f, i))
+			describe_command(pk, &reg->commands[i]);
+	}
 }
 
 /*

@@ -23,11 +23,27 @@ struct command;
 struct registry;
 struct sig_param;
 
+/*
+ * Which commands a listing shows (its caller may call them): shows(arg,
+ * i) for the command at index i of the generation.  A NULL filter shows
+ * every command.  The session layer makes one from the caller's rules;
+ * describe knows nothing of callers.
+ */
+struct describe_filter {
+	int (*shows)(const void *arg, size_t i);
+	const void *arg;
+};
+
+int describe_shows(const struct describe_filter *f, size_t i);
+size_t describe_count(
+    const struct registry *reg, const struct describe_filter *f);
 void describe_info(msgpack_packer *pk, const struct command *cmd);
 void describe_doc(msgpack_packer *pk, const struct command *cmd);
-void describe_all(msgpack_packer *pk, const struct registry *reg, int docs);
+void describe_all(msgpack_packer *pk, const struct registry *reg, int docs,
+    const struct describe_filter *f);
 void describe_command(msgpack_packer *pk, const struct command *cmd);
-void describe_commands(msgpack_packer *pk, const struct registry *reg);
+void describe_commands(msgpack_packer *pk, const struct registry *reg,
+    const struct describe_filter *f);
 
 int describe_http(const struct command *cmd);
 const char *describe_schema_type(enum sig_type type);

@@ -210,9 +210,14 @@ dispatch_ident_set(struct conn *c, const struct registry *reg, int user)
 	const char *name = auth_user_name(reg->auth, user);
 	char *copy = NULL;
 
-	if (name != NULL && (copy = strdup(name)) == NULL)
+	/* The same user again (HTTP: each request) costs no allocation. */
+	if (name != NULL && c->ident.user != NULL &&
+	    strcmp(name, c->ident.user) == 0)
+		copy = c->ident.user;
+	else if (name != NULL && (copy = strdup(name)) == NULL)
 		return -1;
-	free(c->ident.user);
+	if (copy != c->ident.user)
+		free(c->ident.user);
 	c->ident.user = copy;
 	c->ident.gen = reg->id;
 	c->ident.user_index = copy != NULL ? user : AUTH_NONE;
@@ -252,6 +257,11 @@ dispatch_ident_reset(struct conn *c)
 {
 	char *copy = NULL;
 
+	/* Already there (HTTP: each request without credentials). */
+	if (c->ident.user == NULL ? c->ident.start_user == NULL
+	                          : c->ident.start_user != NULL &&
+	            strcmp(c->ident.user, c->ident.start_user) == 0)
+		return;
 	if (c->ident.start_user != NULL &&
 	    (copy = strdup(c->ident.start_user)) == NULL)
 		return;

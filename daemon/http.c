@@ -76,17 +76,6 @@ http_fail(struct duet_err *err, int status, const char *msg)
 	return HTTP_PARSE_ERROR;
 }
 
-/* Returns the value of hex digit c, or -1. */
-static int
-http_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-		return (c | 0x20) - 'a' + 10;
-	return -1;
-}
-
 /* RFC 9110 tchar. */
 static int
 http_is_tchar(unsigned char c)
@@ -449,12 +438,13 @@ http_parse_header(struct http_parser *p, struct http_seen *s, const char *l,
 }
 
 /*
- * Decides keep-alive and the body's framing once all headers are read.
- * Returns 0 with p->state set, or HTTP_PARSE_ERROR.
+ * Decides keep-alive and the body's framing once all headers are read
+ * (its size is checked by http_begin_body).  Returns 0 with p->state
+ * set, or HTTP_PARSE_ERROR.
  */
 static int
-http_check_head(struct http_parser *p, const struct http_seen *s,
-    const struct http_limits *lim, struct duet_err *err)
+http_check_head(
+    struct http_parser *p, const struct http_seen *s, struct duet_err *err)
 {
 	struct http_request *req = &p->req;
 
@@ -469,24 +459,38 @@ http_check_head(struct http_parser *p, const struct http_seen *s,
 		return http_fail(err, 400, "missing Host");
 	req->keep_alive =
 	    req->minor == 1 ? !s->conn_close : s->conn_keep && !s->conn_close;
-	if (s->cl &&
-	    (s->cl_val > lim->max_request_bytes ||
-	        s->cl_val > (uint64_t)INT64_MAX))
-		return http_fail(err, 413, "request body too large");
 	if (req->body == NULL && (req->body = evbuffer_new()) == NULL)
 		return http_fail(err, 500, "out of memory");
-	if (s->te) {
-		req->chunked = 1;
-		p->state = HTTP_ST_CHUNK_SIZE;
-	} else if (s->cl && s->cl_val > 0) {
-		req->content_length = (int64_t)s->cl_val;
-		p->remaining = s->cl_val;
-		p->state = HTTP_ST_BODY;
-	} else {
-		req->content_length = s->cl ? 0 : -1;
-		p->state = HTTP_ST_DONE;
-	}
+	req->chunked = s->te != 0;
+	if (!s->cl)
+		req->content_length = -1;
+	else
+		req->content_length = s->cl_val > (uint64_t)INT64_MAX
+		    ? INT64_MAX
+		    : (int64_t)s->cl_val;
+	/* The announced length, checked by http_begin_body. */
+	p->remaining = s->cl ? s->cl_val : 0;
+	p->state = HTTP_ST_HEAD_DONE;
 	return 0;
+}
+
+/*
+ * HTTP_ST_HEAD_DONE: the size limit of a Content-Length body (after the
+ * caller could refuse the request from its head), then the body's state.
+ */
+static int
+http_begin_body(
+    struct http_parser *p, const struct http_limits *lim, struct duet_err *err)
+{
+	if (p->req.chunked) {
+		p->state = HTTP_ST_CHUNK_SIZE;
+		return HTTP_NEXT;
+	}
+	if (p->remaining > lim->max_request_bytes ||
+	    p->remaining > (uint64_t)INT64_MAX)
+		return http_fail(err, 413, "request body too large");
+	p->state = p->remaining > 0 ? HTTP_ST_BODY : HTTP_ST_DONE;
+	return HTTP_NEXT;
 }
 
 /*
@@ -510,7 +514,7 @@ http_parse_head(struct http_parser *p, size_t len,
 		        p, &seen, s, (size_t)(lf - 1 - s), lim, err) != 0)
 			return HTTP_PARSE_ERROR;
 	}
-	if (http_check_head(p, &seen, lim, err) != 0)
+	if (http_check_head(p, &seen, err) != 0)
 		return HTTP_PARSE_ERROR;
 	return HTTP_NEXT;
 }
@@ -696,7 +700,10 @@ http_read_trailer(struct http_parser *p, struct evbuffer *in,
 /*
  * Reads as much of one request from in as is there.  Returns
  * HTTP_PARSE_DONE when p->req holds a whole request (call http_consume
- * before the next), HTTP_PARSE_MORE when more bytes are needed, or
+ * before the next), HTTP_PARSE_HEAD (only with lim->head_first) once
+ * its head is read, before the body's size is checked, so that the
+ * caller may refuse it unread (call http_parse again to go on),
+ * HTTP_PARSE_MORE when more bytes are needed, or
  * HTTP_PARSE_ERROR with err->status and err->msg set: the caller answers
  * and closes, as framing is lost.  Consumed bytes are drained from in.
  */
@@ -710,6 +717,11 @@ http_parse(struct http_parser *p, struct evbuffer *in,
 		switch (p->state) {
 		case HTTP_ST_HEAD:
 			r = http_read_head(p, in, lim, err);
+			if (r == HTTP_NEXT && lim->head_first)
+				return HTTP_PARSE_HEAD;
+			break;
+		case HTTP_ST_HEAD_DONE:
+			r = http_begin_body(p, lim, err);
 			break;
 		case HTTP_ST_BODY:
 			r = http_move_body(p, in) ? HTTP_NEXT : HTTP_PARSE_MORE;
@@ -737,45 +749,4 @@ http_parse(struct http_parser *p, struct evbuffer *in,
 		if (r != HTTP_NEXT)
 			return (enum http_parse_result)r;
 	}
-}
-
-/*
- * Percent-decodes s[0..len) into out, which has room for len bytes (it
- * may be s itself).  With plus_is_space, '+' becomes ' ' (query strings).
- * Returns 0 with *outlen set, or -1 on a '%' not followed by two hex
- * digits (*outlen then 0).
- */
-int
-http_pct_decode(
-    const char *s, size_t len, char *out, size_t *outlen, int plus_is_space)
-{
-	const char *pct, *plus;
-	size_t i = 0, n = 0, run;
-	int hi, lo;
-
-	*outlen = 0;
-	while (i < len) {
-		/* Copy the run up to the next '%' (or '+') at once. */
-		pct = memchr(s + i, '%', len - i);
-		run = (pct != NULL ? (size_t)(pct - s) : len) - i;
-		if (plus_is_space && (plus = memchr(s + i, '+', run)) != NULL)
-			run = (size_t)(plus - (s + i));
-		memmove(out + n, s + i, run);
-		n += run;
-		i += run;
-		if (i == len)
-			break;
-		if (s[i] == '+') {
-			out[n++] = ' ';
-			i++;
-			continue;
-		}
-		if (len - i < 3 || (hi = http_hexval(s[i + 1])) < 0 ||
-		    (lo = http_hexval(s[i + 2])) < 0)
-			return -1;
-		out[n++] = (char)(hi << 4 | lo);
-		i += 3;
-	}
-	*outlen = n;
-	return 0;
 }

@@ -20,6 +20,8 @@ enum http_parse_result {
 	HTTP_PARSE_DONE,  /* a whole request: p->req is valid */
 	HTTP_PARSE_MORE,  /* need more bytes (see http_body_pending) */
 	HTTP_PARSE_ERROR, /* err->status and err->msg say why: answer, close */
+	HTTP_PARSE_HEAD,  /* the head is read (lim->head_first): p->req is
+	                     valid but its body; call again for the rest */
 };
 
 enum http_method {
@@ -32,6 +34,7 @@ enum http_method {
 
 enum http_state {
 	HTTP_ST_HEAD,       /* reading the request line and headers */
+	HTTP_ST_HEAD_DONE,  /* head read, body size not checked yet */
 	HTTP_ST_BODY,       /* reading a Content-Length body */
 	HTTP_ST_CHUNK_SIZE, /* reading a chunk-size line */
 	HTTP_ST_CHUNK_DATA, /* reading chunk data */
@@ -69,6 +72,7 @@ struct http_limits {
 	uint64_t max_request_bytes; /* body, decoded; 413 beyond */
 	size_t max_header_bytes;    /* request line + headers; 431 beyond */
 	size_t max_headers;         /* header count; 431 beyond */
+	int head_first; /* return HTTP_PARSE_HEAD before any body limit */
 };
 
 struct http_parser {
@@ -90,6 +94,7 @@ int http_body_pending(const struct http_parser *p);
 void http_consume(struct http_parser *p);
 
 int http_is_request_line(const char *line, size_t len);
+int http_hexval(char c);
 int http_pct_decode(
     const char *s, size_t len, char *out, size_t *outlen, int plus_is_space);
 int http_query_next(

@@ -59,7 +59,7 @@ http_resp_copy(struct http_resp *dst, const struct http_resp *src)
 
 /*
  * Response headers every reply of this request carries: CORS for an
- * allowed origin, and Allow on 405.
+ * allowed origin, Allow on 405, WWW-Authenticate on 401.
  */
 static void
 http_reply_extra_headers(
@@ -75,6 +75,10 @@ http_reply_extra_headers(
 	if (status == 405 && n >= 0 && (size_t)n < len)
 		snprintf(buf + n, len - (size_t)n, "Allow: %s\r\n",
 		    r->allow != NULL ? r->allow : "POST");
+	else if (status == 401 && r->challenge != NULL && n >= 0 &&
+	    (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "WWW-Authenticate: %s\r\n",
+		    r->challenge);
 }
 
 /*
@@ -320,7 +324,8 @@ http_reply_batch_end(
 
 /*
  * The response to an error (not a /batch element): its status
- * (http_reply_error_status) and {"error":{"code":..., "message":...}}.
+ * (http_reply_error_status) and {"error":{"code":..., "message":...}};
+ * a 401 challenges for a Bearer token (WWW-Authenticate).
  */
 static void
 http_reply_error_resp(const struct http_resp *r, int closing,
@@ -328,7 +333,16 @@ http_reply_error_resp(const struct http_resp *r, int closing,
 {
 	msgpack_sbuffer sb;
 	msgpack_unpacked up;
+	struct http_resp r401;
 
+	if (http_reply_error_status(err) == 401) {
+		/* SPEC 9.3: a wrong token is RFC 6750's invalid_token. */
+		r401 = *r;
+		r401.challenge = strcmp(err->code, "WRONGPASS") == 0
+		    ? "Bearer realm=\"duetd\", error=\"invalid_token\""
+		    : "Bearer realm=\"duetd\"";
+		r = &r401;
+	}
 	msgpack_sbuffer_init(&sb);
 	http_reply_pack_error(&sb, err);
 	msgpack_unpacked_init(&up);

@@ -33,6 +33,8 @@ struct http_resp {
 	char *origin;      /* owned: an allowed Origin to echo, or NULL */
 	int batch;         /* POST /batch: HTTP_RESP_BATCH_* while its
 	                      entries run (a reply is an element), else 0 */
+	/* static: the WWW-Authenticate value of a 401, set by the writer */
+	const char *challenge;
 };
 
 extern const struct reply_writer http_reply_writer;

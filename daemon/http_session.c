@@ -36,6 +36,7 @@
 #include "dispatch.h"
 #include "env.h"
 #include "http.h"
+#include "http_admit.h"
 #include "http_reply.h"
 #include "http_session.h"
 #include "log.h"
@@ -47,101 +48,18 @@
 #define HTTP_SESSION_METHOD_MAX  20
 #define HTTP_SESSION_MAX_HEADER  16384
 #define HTTP_SESSION_MAX_HEADERS 100
-/* The longest Origin echoed back (longer ones are refused). */
-#define HTTP_SESSION_ORIGIN_MAX 255
 
 /* An HTTP conn's session state (c->sess): owned by the conn's proto. */
 struct http_session {
 	struct http_parser parser; /* the request being read */
 	struct http_resp route;    /* the response to the current request */
+	struct http_admit admit;   /* what its head decided */
 };
 
 static struct http_session *
 http_session_of(const struct conn *c)
 {
 	return c->sess;
-}
-
-/*
- * Whether s (not NUL-terminated) is in the list, ignoring case.
- */
-static int
-http_session_listed(char *const *list, size_t n, const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (strcmp(list[i], "*") == 0 ||
-		    util_strcaseeq(s, len, list[i]))
-			return 1;
-	}
-	return 0;
-}
-
-/*
- * A Host is fine when it is an IP literal, localhost, or allowed.
- */
-static int
-http_session_host_ok(const struct env *w, struct http_str host)
-{
-	char name[256];
-	unsigned char addr[16];
-	const char *colon;
-	size_t len = host.len;
-
-	if (host.len == 0)
-		return 1; /* HTTP/1.0 without Host: nothing to rebind */
-	if (host.ptr[0] == '[') {
-		colon = memchr(host.ptr, ']', host.len);
-		len = colon != NULL ? (size_t)(colon - host.ptr) - 1 : 0;
-		if (len == 0 || len >= sizeof(name))
-			return 0;
-		/* Only ":port" may follow the literal. */
-		if ((size_t)(colon - host.ptr) + 1 < host.len &&
-		    colon[1] != ':')
-			return 0;
-		memcpy(name, host.ptr + 1, len);
-		name[len] = '\0';
-		return inet_pton(AF_INET6, name, addr) == 1;
-	}
-	if ((colon = memchr(host.ptr, ':', host.len)) != NULL)
-		len = (size_t)(colon - host.ptr);
-	if (len == 0 || len >= sizeof(name))
-		return 0;
-	memcpy(name, host.ptr, len);
-	name[len] = '\0';
-	return inet_pton(AF_INET, name, addr) == 1 ||
-	    strcasecmp(name, "localhost") == 0 ||
-	    http_session_listed(w->allow_hosts, w->nallow_hosts, name, len);
-}
-
-/*
- * An Origin is fine when allowed, or the daemon's own (same origin).
- * Records it for the CORS headers of the response.
- */
-static int
-http_session_origin_ok(struct conn *c, const struct http_request *req)
-{
-	const struct env *w = c->env;
-	struct http_resp *ctx = &http_session_of(c)->route;
-	struct http_str o = req->origin;
-
-	free(ctx->origin);
-	ctx->origin = NULL;
-	if (o.len == 0)
-		return 1;
-	if (o.len > HTTP_SESSION_ORIGIN_MAX)
-		return 0;
-	if ((req->host.len > 0 && o.len == req->host.len + 7 &&
-	        strncasecmp(o.ptr, "http://", 7) == 0 &&
-	        strncasecmp(o.ptr + 7, req->host.ptr, req->host.len) == 0))
-		return 1; /* the daemon's own page */
-	if (!http_session_listed(
-	        w->allow_origins, w->nallow_origins, o.ptr, o.len))
-		return 0;
-	/* Out of memory: no CORS headers, so the browser refuses. */
-	ctx->origin = strndup(o.ptr, o.len);
-	return 1;
 }
 
 static int
@@ -211,13 +129,13 @@ http_session_begin(struct conn *c, const struct http_request *req, int closing)
 	ctx->batch = 0;
 	free(ctx->origin);
 	ctx->origin = NULL;
-	if (!http_session_host_ok(c->env, req->host)) {
+	if (!http_admit_host(c->env, req->host)) {
 		conn_reply_fail(c, 421, "host '%.*s' is not served here",
 		    (int)(req->host.len < 64 ? req->host.len : 64),
 		    req->host.ptr);
 		return -1;
 	}
-	if (!http_session_origin_ok(c, req)) {
+	if (!http_admit_origin(c->env, ctx, req)) {
 		conn_reply_fail(c, 403, "origin '%.*s' is not allowed",
 		    (int)(req->origin.len < 64 ? req->origin.len : 64),
 		    req->origin.ptr);
@@ -398,6 +316,26 @@ http_session_body(struct conn *c, struct http_request *req,
 }
 
 /*
+ * Runs r with the command admitted from its head (no second look-up);
+ * one admitted in a generation that has since been replaced is admitted
+ * again.
+ */
+static void
+http_session_run(struct conn *c, const struct request *r)
+{
+	const struct http_admit *a = &http_session_of(c)->admit;
+	struct registry *reg = env_registry(c->env);
+	uint64_t present;
+
+	if (a->cmd == NULL || reg == NULL || reg->id != a->gen) {
+		dispatch_request(c, r);
+		return;
+	}
+	if (dispatch_bind(c, a->cmd, r, &present) == 0)
+		dispatch_call(c, a->cmd, present);
+}
+
+/*
  * Calls the command named by the path with a body, or with text
  * arguments from the path or query.
  */
@@ -454,7 +392,7 @@ http_session_call(struct conn *c, struct http_request *req, struct http_str cmd,
 	r.argc = a.argc;
 	r.argv = a.argv;
 	r.argnames = a.names;
-	dispatch_request(c, &r);
+	http_session_run(c, &r);
 done:
 	http_session_args_free(&a);
 	msgpack_unpacked_destroy(&up);
@@ -492,8 +430,8 @@ http_session_batch(struct conn *c, struct http_request *req)
 }
 
 /*
- * Serves one whole HTTP request of c.  The reply is queued on c in
- * request order; req is borrowed until return.
+ * Serves one whole HTTP request of c, admitted from its head.  The reply
+ * is queued on c in request order; req is borrowed until return.
  */
 static void
 http_session_request(struct conn *c, struct http_request *req)
@@ -502,8 +440,6 @@ http_session_request(struct conn *c, struct http_request *req)
 	struct http_str path = req->target, query = {"", 0}, cmd, rest;
 	const char *q, *slash;
 
-	if (http_session_begin(c, req, 0) == -1)
-		return;
 	if ((q = memchr(path.ptr, '?', path.len)) != NULL) {
 		query.ptr = q + 1;
 		query.len = path.len - (size_t)(q - path.ptr) - 1;
@@ -551,8 +487,7 @@ http_session_expect(struct conn *c, const struct http_request *req)
 {
 	struct http_resp *ctx = &http_session_of(c)->route;
 
-	if (http_session_begin(c, req, 1) == -1)
-		goto refuse;
+	ctx->keep_alive = 0;
 	if (req->method != HTTP_M_POST) {
 		ctx->allow = "POST";
 		conn_reply_fail(c, 405, "only POST takes a request body");
@@ -570,6 +505,30 @@ http_session_expect(struct conn *c, const struct http_request *req)
 refuse:
 	conn_close_after_reply(c);
 	return -1;
+}
+
+/*
+ * The head of a request is in (its body, if any, not read yet): sets up
+ * its response, checks Host and Origin and admits it (http_admit.c).  A
+ * refusal is answered now; the request is then skipped, and if it
+ * announced a body the connection closes instead of reading it (no 100
+ * Continue, Connection: close).
+ */
+static void
+http_session_head(struct conn *c, const struct http_request *req)
+{
+	struct http_session *s = c->sess;
+	int body = req->chunked || req->content_length > 0;
+
+	/* Refusals of a request with a body say Connection: close. */
+	if (http_session_begin(c, req, body) == 0 &&
+	    http_admit_head(c, &s->route, req, &s->admit) == 0) {
+		s->route.keep_alive = req->keep_alive;
+		return;
+	}
+	s->admit.refused = 1;
+	if (body)
+		conn_close_after_reply(c);
 }
 
 /*
@@ -620,6 +579,7 @@ http_session_process(struct conn *c, struct evbuffer *in)
 	    .max_request_bytes = c->env->limits.max_request_bytes,
 	    .max_header_bytes = HTTP_SESSION_MAX_HEADER,
 	    .max_headers = HTTP_SESSION_MAX_HEADERS,
+	    .head_first = 1,
 	};
 	struct duet_err err;
 
@@ -634,11 +594,20 @@ http_session_process(struct conn *c, struct evbuffer *in)
 			conn_close_after_reply(c);
 			conn_reply_error(c, &err);
 			return 0;
+		case HTTP_PARSE_HEAD:
+			http_session_head(c, &s->parser.req);
+			continue;
 		case HTTP_PARSE_DONE:
 			c->nrequests++;
 			c->last_active = time(NULL);
-			if (!http_session_drain_refuses(c, s->parser.req.minor))
+			if (s->admit.refused) {
+				/* Answered from its head. */
+				if (c->env->draining)
+					conn_close_after_reply(c);
+			} else if (!http_session_drain_refuses(
+			               c, s->parser.req.minor)) {
 				http_session_request(c, &s->parser.req);
+			}
 			if (!s->parser.req.keep_alive)
 				conn_close_after_reply(c);
 			http_consume(&s->parser);
@@ -705,6 +674,8 @@ http_session_start(struct conn *c)
 	http_parser_init(&s->parser);
 	c->sess = s;
 	c->route = &s->route;
+	/* A verified certificate's or a unix peer's user (SPEC 9.1). */
+	dispatch_ident_start(c);
 	return 0;
 }
 

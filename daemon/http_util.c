@@ -2,10 +2,10 @@
 /*
  * http_util - the HTTP codec's helpers around the request parser: the
  * request-line test that tells HTTP from RESP on a new connection, query
- * strings, comma-separated header values and media types, status reason
- * phrases, and the writers of response heads (with a Date cached per
- * second and per worker thread).  Stateless apart from that cache; the
- * parser itself is in http.c.
+ * strings and percent-decoding, comma-separated header values and media
+ * types, status reason phrases, and the writers of response heads (with a
+ * Date cached per second and per worker thread).  Stateless apart from
+ * that cache; the parser itself is in http.c.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -24,6 +24,19 @@ static int
 http_is_ows(char c)
 {
 	return c == ' ' || c == '\t';
+}
+
+/*
+ * Returns the value of hex digit c, or -1.
+ */
+int
+http_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+		return (c | 0x20) - 'a' + 10;
+	return -1;
 }
 
 /*
@@ -326,4 +339,45 @@ http_add_continue(struct evbuffer *out, int minor)
 
 	(void)minor;
 	evbuffer_add(out, cont, sizeof(cont) - 1);
+}
+
+/*
+ * Percent-decodes s[0..len) into out, which has room for len bytes (it
+ * may be s itself).  With plus_is_space, '+' becomes ' ' (query strings).
+ * Returns 0 with *outlen set, or -1 on a '%' not followed by two hex
+ * digits (*outlen then 0).
+ */
+int
+http_pct_decode(
+    const char *s, size_t len, char *out, size_t *outlen, int plus_is_space)
+{
+	const char *pct, *plus;
+	size_t i = 0, n = 0, run;
+	int hi, lo;
+
+	*outlen = 0;
+	while (i < len) {
+		/* Copy the run up to the next '%' (or '+') at once. */
+		pct = memchr(s + i, '%', len - i);
+		run = (pct != NULL ? (size_t)(pct - s) : len) - i;
+		if (plus_is_space && (plus = memchr(s + i, '+', run)) != NULL)
+			run = (size_t)(plus - (s + i));
+		memmove(out + n, s + i, run);
+		n += run;
+		i += run;
+		if (i == len)
+			break;
+		if (s[i] == '+') {
+			out[n++] = ' ';
+			i++;
+			continue;
+		}
+		if (len - i < 3 || (hi = http_hexval(s[i + 1])) < 0 ||
+		    (lo = http_hexval(s[i + 2])) < 0)
+			return -1;
+		out[n++] = (char)(hi << 4 | lo);
+		i += 3;
+	}
+	*outlen = n;
+	return 0;
 }

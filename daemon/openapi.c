@@ -278,11 +278,31 @@ openapi_batch(msgpack_packer *pk)
 	openapi_error(pk, "400", "Not an array of [command, args...] arrays");
 }
 
+/*
+ * The security scheme of a daemon with auth (SPEC 9.3): a Bearer token
+ * (Basic user:token works too, but Bearer is what clients are told).
+ */
 static void
-openapi_components(msgpack_packer *pk)
+openapi_security_schemes(msgpack_packer *pk)
+{
+	convert_pack_cstr(pk, "securitySchemes");
+	msgpack_pack_map(pk, 1);
+	convert_pack_cstr(pk, "bearer");
+	msgpack_pack_map(pk, 2);
+	convert_pack_cstr(pk, "type");
+	convert_pack_cstr(pk, "http");
+	convert_pack_cstr(pk, "scheme");
+	convert_pack_cstr(pk, "bearer");
+}
+
+/* The document's components: the error object, the security scheme. */
+static void
+openapi_components(msgpack_packer *pk, int auth)
 {
 	convert_pack_cstr(pk, "components");
-	msgpack_pack_map(pk, 1);
+	msgpack_pack_map(pk, auth ? 2 : 1);
+	if (auth)
+		openapi_security_schemes(pk);
 	convert_pack_cstr(pk, "schemas");
 	msgpack_pack_map(pk, 1);
 	convert_pack_cstr(pk, "Error");
@@ -301,6 +321,20 @@ openapi_components(msgpack_packer *pk)
 	describe_schema(pk, "string");
 	convert_pack_cstr(pk, "message");
 	describe_schema(pk, "string");
+}
+
+/*
+ * Whether command i of reg has a path in the document: an HTTP operation
+ * that f shows, not named "batch" (the built-in path is written).
+ */
+static int
+openapi_is_path(
+    const struct registry *reg, const struct describe_filter *f, size_t i)
+{
+	const struct command *cmd = &reg->commands[i];
+
+	return describe_http(cmd) && strcmp(cmd->name, "batch") != 0 &&
+	    describe_shows(f, i);
 }
 
 /*
@@ -324,10 +358,13 @@ openapi_pack_path(msgpack_packer *pk, const struct command *cmd)
 }
 
 /*
- * Packs the OpenAPI 3.1 document of every command of reg as one map.
+ * Packs the OpenAPI 3.1 document of reg as one map: the paths of the
+ * commands f shows (NULL: every command; a filter means auth is
+ * configured, so the document names the Bearer scheme).
  */
 void
-openapi_pack(msgpack_packer *pk, const struct registry *reg)
+openapi_pack(msgpack_packer *pk, const struct registry *reg,
+    const struct describe_filter *f)
 {
 	size_t i, npaths = 1; /* /batch */
 
@@ -339,30 +376,29 @@ openapi_pack(msgpack_packer *pk, const struct registry *reg)
 	msgpack_pack_map(pk, 1);
 	convert_pack_cstr(pk, "url");
 	convert_pack_cstr(pk, "/");
-	convert_pack_cstr(
-	    pk, "security"); /* no authentication in this version */
-	msgpack_pack_array(pk, 0);
+	convert_pack_cstr(pk, "security");
+	msgpack_pack_array(pk, f != NULL);
+	if (f != NULL) {
+		msgpack_pack_map(pk, 1);
+		convert_pack_cstr(pk, "bearer");
+		msgpack_pack_array(pk, 0);
+	}
 	convert_pack_cstr(pk, "info");
 	msgpack_pack_map(pk, 2);
 	convert_pack_cstr(pk, "title");
 	convert_pack_cstr(pk, "duetd");
 	convert_pack_cstr(pk, "version");
 	convert_pack_cstr(pk, PACKAGE_VERSION);
-	/* Connection built-ins (QUIT, HELLO, ...) are not HTTP operations. */
+	/* Connection built-ins (QUIT, HELLO, ...) are not HTTP operations;
+	 * /batch is the built-in path, even beside a command "batch". */
 	for (i = 0; i < reg->ncommands; i++)
-		npaths += describe_http(&reg->commands[i]);
+		npaths += openapi_is_path(reg, f, i);
 	convert_pack_cstr(pk, "paths");
-	/* /batch is the built-in path, even beside a command "batch". */
-	if (registry_lookup(reg, "batch", 5) != NULL)
-		npaths--;
 	msgpack_pack_map(pk, npaths);
 	openapi_batch(pk);
 	for (i = 0; i < reg->ncommands; i++) {
-		const struct command *cmd = &reg->commands[i];
-
-		/* /batch is written above. */
-		if (describe_http(cmd) && strcmp(cmd->name, "batch") != 0)
-			openapi_pack_path(pk, cmd);
+		if (openapi_is_path(reg, f, i))
+			openapi_pack_path(pk, &reg->commands[i]);
 	}
-	openapi_components(pk);
+	openapi_components(pk, f != NULL);
 }

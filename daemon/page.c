@@ -3,7 +3,11 @@
  * page - the HTML of GET /.  It is static: the command list comes from
  * GET /commands at run time (each command's usage line as the daemon
  * renders it, defaults included) and is put into the page with
- * textContent only, so no plugin string is ever parsed as HTML.
+ * textContent only, so no plugin string is ever parsed as HTML.  With
+ * auth configured, the token field keeps a token in the tab's
+ * sessionStorage only (never a cookie, localStorage or a URL) and sends
+ * it as `Authorization: Bearer` with /commands and each call, so the list
+ * shows what that user may call (SPEC 9.3).
  */
 #include "autoconf.h"
 
@@ -33,6 +37,10 @@ const char page_html[] =
     "(named). See also <a href=\"/commands\">/commands</a>, "
     "<a href=\"/metrics\">/metrics</a> and "
     "<a href=\"/healthz\">/healthz</a>.</p>\n"
+    "<form id=\"login\" autocomplete=\"off\">"
+    "<label>Token <input id=\"token\" type=\"password\"></label> "
+    "<button>Use</button> <span class=\"flags\">kept in this tab only; "
+    "empty to forget it</span></form>\n"
     "<div id=\"commands\">Loading&hellip;</div>\n"
     "<script>\n"
     "'use strict';\n"
@@ -42,10 +50,18 @@ const char page_html[] =
     "  if (cls) e.className = cls;\n"
     "  return e;\n"
     "}\n"
+    "/* The token lives in this tab's sessionStorage only: never a\n"
+    "   cookie, localStorage or a URL. */\n"
+    "function headers(h) {\n"
+    "  const t = sessionStorage.getItem('duetd.token');\n"
+    "  if (t) h['Authorization'] = 'Bearer ' + t;\n"
+    "  return h;\n"
+    "}\n"
     "function call(c, input, out) {\n"
     "  let body = input.value.trim() || '[]';\n"
     "  fetch('/' + encodeURIComponent(c.name), {method: 'POST',\n"
-    "    headers: {'Content-Type': 'application/json'}, body: body})\n"
+    "    headers: headers({'Content-Type': 'application/json'}),\n"
+    "    body: body})\n"
     "  .then(function (r) { return r.text().then(function (t) {\n"
     "    out.textContent = r.status + ' ' + t;\n"
     "    out.className = r.ok ? '' : 'err';\n"
@@ -78,10 +94,25 @@ const char page_html[] =
     "    root.appendChild(s);\n"
     "  });\n"
     "}\n"
-    "fetch('/commands').then(function (r) { return r.json(); }).then(show)\n"
+    "function load() {\n"
+    "  fetch('/commands', {headers: headers({})})\n"
+    "  .then(function (r) {\n"
+    "    if (!r.ok) throw new Error(r.status + ' ' + r.statusText);\n"
+    "    return r.json();\n"
+    "  }).then(show)\n"
     "  .catch(function (e) {\n"
     "    document.getElementById('commands').textContent = String(e);\n"
     "  });\n"
+    "}\n"
+    "document.getElementById('login').onsubmit = function (ev) {\n"
+    "  ev.preventDefault();\n"
+    "  const f = document.getElementById('token');\n"
+    "  if (f.value) sessionStorage.setItem('duetd.token', f.value);\n"
+    "  else sessionStorage.removeItem('duetd.token');\n"
+    "  f.value = '';\n"
+    "  load();\n"
+    "};\n"
+    "load();\n"
     "</script>\n"
     "</body>\n"
     "</html>\n";

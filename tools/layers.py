@@ -26,6 +26,7 @@ GROUPS = [
     ("config", "config_int", "config_listen", "config_plugin", "config_auth"),
     ("dispatch", "dispatch_args"),
     ("http", "http_util"),
+    ("http_session", "http_admit"),
 ]
 
 # DESIGN.md's layers, bottom (L0) to top (L5), by module.

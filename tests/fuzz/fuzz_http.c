@@ -108,6 +108,10 @@ fuzz_http_drain(struct http_parser *p, struct evbuffer *in,
 			http_add_head(out, 1, err.status, "application/json",
 			    (int64_t)strlen(err.msg), 0, NULL);
 			return -1;
+		case HTTP_PARSE_HEAD:
+			/* The daemon admits the request from its head here. */
+			fuzz_http_touch(p->req.target);
+			break;
 		case HTTP_PARSE_DONE:
 			fuzz_http_request(&p->req, out);
 			http_consume(p);
@@ -123,7 +127,7 @@ fuzz_http_drain(struct http_parser *p, struct evbuffer *in,
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct http_limits lim = {1 << 16, 8192, 64};
+	static const struct http_limits lim = {1 << 16, 8192, 64, 1};
 	struct evbuffer *in = evbuffer_new(), *out = evbuffer_new();
 	struct http_parser p;
 	size_t chunk, off, n;

@@ -3,7 +3,8 @@
  * Unit tests of describe.c (and openapi.c's path item, built from it):
  * one command of a small registry generation, described as COMMAND INFO,
  * COMMAND DOCS, GET /commands and OpenAPI, each asserted as the exact JSON
- * text of its msgpack.
+ * text of its msgpack; and listings through a filter (the commands a
+ * caller may call).
  */
 #include "autoconf.h"
 
@@ -225,6 +226,81 @@ START_TEST(test_describe_http_leaves_out_connection_builtins)
 }
 END_TEST
 
+/* describe_filter.shows: only the command whose index *arg is. */
+static int
+test_shows_one(const void *arg, size_t i)
+{
+	return i == *(const size_t *)arg;
+}
+
+/* The JSON text of what pack writes for test_reg through filter f. */
+static char *
+test_listing(void (*pack)(msgpack_packer *, const struct registry *,
+                 const struct describe_filter *),
+    const struct describe_filter *f)
+{
+	struct evbuffer *mp = evbuffer_new(), *json = evbuffer_new();
+	msgpack_unpacked u;
+	msgpack_packer pk;
+	struct duet_err err;
+	char *s;
+
+	convert_packer_init(&pk, mp);
+	pack(&pk, test_reg, f);
+	msgpack_unpacked_init(&u);
+	ck_assert_int_eq(
+	    msgpack_unpack_next(&u, (const char *)evbuffer_pullup(mp, -1),
+	        evbuffer_get_length(mp), NULL),
+	    MSGPACK_UNPACK_SUCCESS);
+	ck_assert_int_eq(
+	    convert_msgpack_to_json(json, &u.data, 1 << 20, &err), 0);
+	evbuffer_add(json, "", 1);
+	s = strdup((const char *)evbuffer_pullup(json, -1));
+	msgpack_unpacked_destroy(&u);
+	evbuffer_free(json);
+	evbuffer_free(mp);
+	return s;
+}
+
+/* COMMAND INFO's array of every command f shows. */
+static void
+test_pack_info(msgpack_packer *pk, const struct registry *reg,
+    const struct describe_filter *f)
+{
+	describe_all(pk, reg, 0, f);
+}
+
+START_TEST(test_describe_filter_lists_only_shown)
+{
+	size_t sum =
+	    (size_t)(registry_lookup(test_reg, "sum", 3) - test_reg->commands);
+	struct describe_filter f = {test_shows_one, &sum};
+	char *s;
+
+	ck_assert_uint_eq(describe_count(test_reg, NULL), 3);
+	ck_assert_uint_eq(describe_count(test_reg, &f), 1);
+	ck_assert(describe_shows(NULL, 0));
+	ck_assert(!describe_shows(&f, 0) && describe_shows(&f, sum));
+	s = test_listing(test_pack_info, &f);
+	ck_assert_str_eq(s, "[[\"sum\",-2,[\"write\"],0,0,0,[],[],[],[]]]");
+	free(s);
+	s = test_listing(describe_commands, &f);
+	ck_assert_ptr_nonnull(strstr(s, "\"name\":\"sum\""));
+	ck_assert_ptr_null(strstr(s, "\"name\":\"repeat\""));
+	free(s);
+	s = test_listing(openapi_pack, &f);
+	ck_assert_ptr_nonnull(strstr(s, "\"/sum\":"));
+	ck_assert_ptr_null(strstr(s, "\"/repeat\":"));
+	ck_assert_ptr_nonnull(strstr(s, "\"security\":[{\"bearer\":[]}]"));
+	free(s);
+	s = test_listing(openapi_pack, NULL);
+	ck_assert_ptr_nonnull(strstr(s, "\"/repeat\":"));
+	ck_assert_ptr_nonnull(strstr(s, "\"security\":[]"));
+	ck_assert_ptr_null(strstr(s, "bearer"));
+	free(s);
+}
+END_TEST
+
 static Suite *
 describe_suite(void)
 {
@@ -242,6 +318,7 @@ describe_suite(void)
 	tcase_add_test(tc, test_describe_openapi_path);
 	tcase_add_test(tc, test_describe_param_schemas);
 	tcase_add_test(tc, test_describe_http_leaves_out_connection_builtins);
+	tcase_add_test(tc, test_describe_filter_lists_only_shown);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -33,7 +33,7 @@ struct bytes {
 #define X50 X10 X10 X10 X10 X10
 
 /* The limits of the tables: small, so that every limit has a case. */
-static const struct http_limits test_lim = {64, 256, 8};
+static const struct http_limits test_lim = {64, 256, 8, 0};
 
 /*
  * A good request: in parses to the fields below once reqlen bytes are fed
@@ -542,6 +542,62 @@ START_TEST(test_http_refuses_large_body_before_reading_it)
 }
 END_TEST
 
+START_TEST(test_http_head_first_before_size_limit)
+{
+	static const char head[] = "POST /x HTTP/1.1\r\nHost: h\r\n"
+	                           "Content-Length: 1000000\r\n\r\nabc";
+	struct http_limits lim = test_lim;
+	struct evbuffer *in = evbuffer_new();
+	struct http_parser p;
+	struct duet_err err;
+
+	lim.head_first = 1;
+	http_parser_init(&p);
+	evbuffer_add(in, head, sizeof(head) - 1);
+	ck_assert_int_eq(http_parse(&p, in, &lim, &err), HTTP_PARSE_HEAD);
+	check_str("target", p.req.target, "/x");
+	ck_assert_int_eq(p.req.content_length, 1000000);
+	ck_assert_int_eq(p.req.chunked, 0);
+	/* Nothing of the body was taken. */
+	ck_assert_uint_eq(evbuffer_get_length(in), 3);
+	ck_assert_int_eq(http_body_pending(&p), 0);
+	ck_assert_int_eq(http_parse(&p, in, &lim, &err), HTTP_PARSE_ERROR);
+	ck_assert_int_eq(err.status, 413);
+	ck_assert_str_eq(err.msg, "request body too large");
+	http_parser_fini(&p);
+	evbuffer_free(in);
+}
+END_TEST
+
+START_TEST(test_http_head_first_then_body)
+{
+	static const char req[] = "POST /x HTTP/1.1\r\nHost: h\r\n"
+	                          "Transfer-Encoding: chunked\r\n\r\n"
+	                          "3\r\nabc\r\n0\r\n\r\n"
+	                          "GET /y HTTP/1.1\r\nHost: h\r\n\r\n";
+	struct http_limits lim = test_lim;
+	struct evbuffer *in = evbuffer_new();
+	struct http_parser p;
+	struct duet_err err;
+
+	lim.head_first = 1;
+	http_parser_init(&p);
+	evbuffer_add(in, req, sizeof(req) - 1);
+	ck_assert_int_eq(http_parse(&p, in, &lim, &err), HTTP_PARSE_HEAD);
+	ck_assert_int_eq(p.req.chunked, 1);
+	ck_assert_int_eq(p.req.content_length, -1);
+	ck_assert_int_eq(http_parse(&p, in, &lim, &err), HTTP_PARSE_DONE);
+	ck_assert_uint_eq(evbuffer_get_length(p.req.body), 3);
+	http_consume(&p);
+	ck_assert_int_eq(http_parse(&p, in, &lim, &err), HTTP_PARSE_HEAD);
+	check_str("second", p.req.target, "/y");
+	ck_assert_int_eq(p.req.content_length, -1);
+	ck_assert_int_eq(http_parse(&p, in, &lim, &err), HTTP_PARSE_DONE);
+	http_parser_fini(&p);
+	evbuffer_free(in);
+}
+END_TEST
+
 START_TEST(test_http_expect_continue_pending_before_body)
 {
 	static const char head[] = "POST /x HTTP/1.1\r\nHost: h\r\n"
@@ -680,6 +736,8 @@ http_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("limits");
 	tcase_add_test(tc, test_http_refuses_large_body_before_reading_it);
+	tcase_add_test(tc, test_http_head_first_before_size_limit);
+	tcase_add_test(tc, test_http_head_first_then_body);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("expect");
 	tcase_add_test(tc, test_http_expect_continue_pending_before_body);

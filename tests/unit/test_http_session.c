@@ -2,8 +2,10 @@
 /*
  * Unit tests of http_session.c, through a loopback conn (no socket): a
  * command's response, an error response's exact bytes, a built-in path,
- * Expect: 100-continue, the 408 of the request deadline, and a bad
- * request that closes.
+ * Expect: 100-continue, the 408 of the request deadline, a bad request
+ * that closes, and refusals decided from a request's head (before its
+ * body and its size, without 100 Continue, closing when a body was
+ * announced).
  */
 #include "autoconf.h"
 
@@ -180,6 +182,69 @@ START_TEST(test_http_session_bad_request_closes)
 }
 END_TEST
 
+START_TEST(test_http_session_refuses_from_head_unread)
+{
+	struct loopback lb;
+
+	loopback_init(&lb, test_http_only, 1);
+	/* 404 before 413, no 100 Continue, the body never read. */
+	test_exchange(&lb,
+	    "POST /nope HTTP/1.1\r\nHost: localhost\r\n"
+	    "Content-Type: application/json\r\nExpect: 100-continue\r\n"
+	    "Content-Length: 99999999999\r\n\r\n[1,",
+	    "HTTP/1.1 404 Not Found\r\n"
+	    "Server: duetd\r\n"
+	    "Date: -\r\n"
+	    "Content-Type: application/json\r\n"
+	    "Content-Length: 87\r\n"
+	    "Connection: close\r\n"
+	    "\r\n"
+	    "{\"error\":{\"code\":\"ERR\",\"message\":\"unknown command "
+	    "'nope', with args beginning with: \"}}");
+	ck_assert(loopback_closed(&lb));
+	loopback_fini(&lb);
+}
+END_TEST
+
+START_TEST(test_http_session_refuses_get_with_body_from_head)
+{
+	struct loopback lb;
+	char *got;
+
+	loopback_init(&lb, test_http_only, 1);
+	loopback_send(&lb,
+	    "GET /client HTTP/1.1\r\nHost: localhost\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\nffffff\r\n");
+	got = test_take(&lb);
+	ck_assert_ptr_nonnull(strstr(got, "HTTP/1.1 404 Not Found\r\n"));
+	ck_assert_ptr_nonnull(strstr(got, "\r\nConnection: close\r\n"));
+	ck_assert_ptr_nonnull(strstr(got, "it is not an HTTP operation"));
+	free(got);
+	ck_assert(loopback_closed(&lb));
+	loopback_fini(&lb);
+}
+END_TEST
+
+START_TEST(test_http_session_refusal_without_body_keeps_conn)
+{
+	struct loopback lb;
+	char *got;
+
+	loopback_init(&lb, test_http_only, 1);
+	loopback_send(&lb,
+	    "POST /nope HTTP/1.1\r\nHost: localhost\r\n"
+	    "Content-Length: 0\r\n\r\n"
+	    "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n");
+	got = test_take(&lb);
+	ck_assert_ptr_nonnull(strstr(got, "HTTP/1.1 404 Not Found\r\n"));
+	ck_assert_ptr_null(strstr(got, "Connection: close"));
+	ck_assert_ptr_nonnull(strstr(got, "\r\n\r\nok\n"));
+	free(got);
+	ck_assert(!loopback_closed(&lb));
+	loopback_fini(&lb);
+}
+END_TEST
+
 static Suite *
 http_session_suite(void)
 {
@@ -195,6 +260,11 @@ http_session_suite(void)
 	tc = tcase_create("closing");
 	tcase_add_test(tc, test_http_session_timeout_answers_408);
 	tcase_add_test(tc, test_http_session_bad_request_closes);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("head");
+	tcase_add_test(tc, test_http_session_refuses_from_head_unread);
+	tcase_add_test(tc, test_http_session_refuses_get_with_body_from_head);
+	tcase_add_test(tc, test_http_session_refusal_without_body_keeps_conn);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -265,9 +265,27 @@ START_TEST(test_reply_http_errors)
 	    "HTTP/1.1 401 Unauthorized\r\nServer: duetd\r\nDate: X\r\n"
 	    "Content-Type: application/json\r\nContent-Length: 64\r\n"
 	    "Access-Control-Allow-Origin: http://a.example\r\n"
-	    "Vary: Origin\r\n\r\n"
+	    "Vary: Origin\r\n"
+	    "WWW-Authenticate: Bearer realm=\"duetd\"\r\n\r\n"
 	    "{\"error\":{\"code\":\"NOAUTH\",\"message\":\"Authentication "
 	    "required.\"}}");
+	free(s);
+	/* A wrong token is RFC 6750's invalid_token (SPEC 9.3). */
+	r.origin = NULL;
+	s = write_error(&enc, "WRONGPASS",
+	    "invalid username-password pair or user is disabled.", 0);
+	ck_assert_str_eq(s,
+	    "HTTP/1.1 401 Unauthorized\r\nServer: duetd\r\nDate: X\r\n"
+	    "Content-Type: application/json\r\nContent-Length: 94\r\n"
+	    "WWW-Authenticate: Bearer realm=\"duetd\", "
+	    "error=\"invalid_token\"\r\n\r\n"
+	    "{\"error\":{\"code\":\"WRONGPASS\",\"message\":\"invalid "
+	    "username-password pair or user is disabled.\"}}");
+	free(s);
+	/* 403 has no challenge. */
+	s = write_error(&enc, "NOPERM", "no", 0);
+	ck_assert_ptr_nonnull(strstr(s, "HTTP/1.1 403 Forbidden\r\n"));
+	ck_assert_ptr_null(strstr(s, "WWW-Authenticate"));
 	free(s);
 	/* 405 carries Allow; an error with no status is a 500. */
 	r.origin = NULL;
