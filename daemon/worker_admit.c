@@ -13,6 +13,8 @@
 
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -24,6 +26,7 @@
 #include "cidr.h"
 #include "config.h"
 #include "conn.h"
+#include "log.h"
 #include "metrics.h"
 #include "peers.h"
 #include "registry.h"
@@ -33,15 +36,34 @@ static const char worker_msg_max[] = "-ERR max number of clients reached\r\n";
 static const char worker_msg_per_ip[] =
     "-ERR max number of clients per address reached\r\n";
 
+/* The peer's address as text, for a debug line ("unix" if not IP). */
+static const char *
+worker_peer_text(const struct sockaddr *sa, char *buf, size_t size)
+{
+	const void *a = NULL;
+
+	if (sa->sa_family == AF_INET)
+		a = &((const struct sockaddr_in *)sa)->sin_addr;
+	else if (sa->sa_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+	if (a == NULL || inet_ntop(sa->sa_family, a, buf, size) == NULL)
+		return "unix";
+	return buf;
+}
+
 /*
  * Refuses a connection over a limit the way Redis does: the error, then
  * close (whatever the listener's protocol, as for max_connections).
  */
 static void
-worker_reject(evutil_socket_t fd, const char *msg, size_t len)
+worker_reject(
+    evutil_socket_t fd, const struct sockaddr *sa, const char *msg, size_t len)
 {
+	char text[INET6_ADDRSTRLEN];
 	ssize_t n;
 
+	log_debug("client from %s refused: %.*s",
+	    worker_peer_text(sa, text, sizeof(text)), (int)(len - 7), msg + 5);
 	n = send(fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	(void)n;
 	evutil_closesocket(fd);
@@ -59,6 +81,7 @@ worker_admit_address(struct worker *w, evutil_socket_t fd,
     const struct sockaddr *sa, const char *listen)
 {
 	struct registry *reg = worker_registry(w);
+	char text[INET6_ADDRSTRLEN];
 	const struct cidr_acl *acl;
 	uint8_t addr[16];
 
@@ -68,6 +91,8 @@ worker_admit_address(struct worker *w, evutil_socket_t fd,
 	if ((acl = config_acls_for(reg->access, listen)) == NULL ||
 	    cidr_acl_allows(acl, addr))
 		return 1;
+	log_debug("client from %s refused by the access list of %s",
+	    worker_peer_text(sa, text, sizeof(text)), listen);
 	evutil_closesocket(fd);
 	atomic_fetch_add(&worker_stats.refused_access, 1);
 	return 0;
@@ -91,14 +116,15 @@ worker_admit(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 	if (atomic_fetch_add(&worker_stats.connections, 1) >=
 	    w->env.limits.max_connections) {
 		atomic_fetch_sub(&worker_stats.connections, 1);
-		worker_reject(fd, worker_msg_max, sizeof(worker_msg_max) - 1);
+		worker_reject(
+		    fd, sa, worker_msg_max, sizeof(worker_msg_max) - 1);
 		return -1;
 	}
 	if (per_ip > 0 && cidr_from_sockaddr(sa, addr) == 0 &&
 	    (*peer = peers_acquire(addr, per_ip)) == NULL) {
 		atomic_fetch_sub(&worker_stats.connections, 1);
 		worker_reject(
-		    fd, worker_msg_per_ip, sizeof(worker_msg_per_ip) - 1);
+		    fd, sa, worker_msg_per_ip, sizeof(worker_msg_per_ip) - 1);
 		return -1;
 	}
 	return 0;
