@@ -259,17 +259,35 @@ worker_unix_in_use(const struct sockaddr_un *sun, socklen_t len)
 }
 
 /*
- * Binds a unix socket at cl's path and gives the file its owner, group
- * and mode before it listens.  Returns the socket (non-blocking,
- * close-on-exec), or -1 (logged).
+ * Binds a unix socket at cl's path (filling sun) and gives the file its
+ * owner, group and mode before it listens.  Returns the socket
+ * (non-blocking, close-on-exec), or -1 (logged).
  */
 static evutil_socket_t
-worker_unix_bind(const char *file, const struct config_listen *cl,
-    const struct sockaddr_un *sun, socklen_t len)
+worker_unix_bind(
+    const char *file, const struct config_listen *cl, struct sockaddr_un *sun)
 {
+	socklen_t len = sizeof(*sun);
 	const char *what = "bind";
 	evutil_socket_t fd;
+	struct stat st;
 
+	if (strlen(cl->path) >= sizeof(sun->sun_path)) {
+		worker_listen_error(file, cl, "path too long");
+		return -1;
+	}
+	sun->sun_family = AF_UNIX;
+	strcpy(sun->sun_path, cl->path);
+	/* A socket left by an earlier run would make bind fail; one that
+	 * still answers belongs to a running daemon. */
+	if (stat(cl->path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		if (worker_unix_in_use(sun, len)) {
+			worker_listen_error(
+			    file, cl, "in use by another process");
+			return -1;
+		}
+		unlink(cl->path);
+	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		worker_listen_error(file, cl, "socket: %s", strerror(errno));
@@ -303,28 +321,11 @@ worker_listen(struct worker *w, const char *file,
 	unsigned flags =
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE;
 	evutil_socket_t fd = -1;
-	struct stat st;
 
 	memset(&ss, 0, sizeof(ss));
 	if (cl->is_unix) {
-		if (strlen(cl->path) >= sizeof(sun->sun_path)) {
-			worker_listen_error(file, cl, "path too long");
-			return -1;
-		}
-		sun->sun_family = AF_UNIX;
-		strcpy(sun->sun_path, cl->path);
 		sslen = sizeof(*sun);
-		/* A socket left by an earlier run would make bind fail; one
-		 * that still answers belongs to a running daemon. */
-		if (stat(cl->path, &st) == 0 && S_ISSOCK(st.st_mode)) {
-			if (worker_unix_in_use(sun, sslen)) {
-				worker_listen_error(
-				    file, cl, "in use by another process");
-				return -1;
-			}
-			unlink(cl->path);
-		}
-		if ((fd = worker_unix_bind(file, cl, sun, sslen)) == -1)
+		if ((fd = worker_unix_bind(file, cl, sun)) == -1)
 			return -1;
 	} else {
 		if (worker_resolve(file, cl, &ss, &sslen) == -1)
