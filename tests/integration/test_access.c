@@ -127,27 +127,6 @@ access_metric(int port, const char *want)
 	free(text);
 }
 
-/* Waits until the daemon counts exactly n clients (fd's included). */
-static void
-access_wait_clients(int fd, int n)
-{
-	char want[64], *got;
-	size_t len;
-	int tries;
-
-	snprintf(want, sizeof(want), "connected_clients:%d\r\n", n);
-	for (tries = 0; tries < 1000; tries++) {
-		harness_sends(fd, "INFO clients\r\n");
-		got = harness_read_until(fd, "\r\n\r\n", &len);
-		if (strstr(got, want) != NULL) {
-			free(got);
-			return;
-		}
-		free(got);
-	}
-	ck_abort_msg("the daemon never counted %d clients", n);
-}
-
 /* Rewrites the config, replacing from with to, and reloads. */
 static void
 access_reload(const char *from, const char *to, int generation)
@@ -324,7 +303,7 @@ START_TEST(test_access_max_connections_per_ip)
 	/* From another address, so as not to count against 127.0.0.1;
 	 * once it is the only client, the start's PINGs are gone. */
 	watcher = access_connect_from("127.0.0.2", access_h.port);
-	access_wait_clients(watcher, 1);
+	harness_wait_clients(watcher, 1);
 	a = access_connect_from("127.0.0.1", access_h.port);
 	access_served(a);
 	b = access_connect_from("127.0.0.1", access_h.port);
@@ -334,7 +313,7 @@ START_TEST(test_access_max_connections_per_ip)
 	    c, "-ERR max number of clients per address reached\r\n");
 	close(c);
 	close(a);
-	access_wait_clients(watcher, 2);
+	harness_wait_clients(watcher, 2);
 	c = access_connect_from("127.0.0.1", access_h.port);
 	access_served(c);
 	close(c);
@@ -405,7 +384,7 @@ START_TEST(test_access_max_connections_exact_across_workers)
 	harness_start(
 	    &access_h, NULL, "workers: 2\nlimits: {max_connections: 8}\n");
 	watcher = harness_connect(access_h.port);
-	access_wait_clients(watcher, 1);
+	harness_wait_clients(watcher, 1);
 	pthread_barrier_init(&connected, NULL, RACE_CLIENTS);
 	pthread_barrier_init(&answered, NULL, RACE_CLIENTS + 1);
 	for (i = 0; i < RACE_CLIENTS; i++) {
