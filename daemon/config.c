@@ -50,7 +50,7 @@ static const struct config_key config_root_keys[] = {
     {"http", YAML_MAPPING_NODE, config_http, 0, 0, 0},
     {"log", YAML_MAPPING_NODE, config_log, 0, 0, 0},
     {"auth", YAML_NO_NODE, config_auth, 0, 0, 0},
-    {"access", YAML_NO_NODE, config_unsupported, 0, 0, 0},
+    {"access", YAML_MAPPING_NODE, config_access_root, 0, 0, 0},
     {NULL, YAML_NO_NODE, NULL, 0, 0, 0},
 };
 
@@ -65,6 +65,7 @@ static const struct config_key config_root_keys[] = {
 
 static const struct config_key config_limits_keys[] = {
     LIMIT(max_connections, config_count, 1, INT_MAX),
+    LIMIT(max_connections_per_ip, config_count, 0, INT_MAX),
     LIMIT(max_request_bytes, config_size, 1, UINT64_MAX),
     LIMIT(max_args, config_count, 1, INT_MAX),
     LIMIT(max_nesting, config_count, 1, CONFIG_PACK_DEPTH),
@@ -733,6 +734,7 @@ config_free(struct config *cf)
 
 	if (cf == NULL)
 		return;
+	config_access_free(cf);
 	for (i = 0; i < cf->nlisten; i++) {
 		free(cf->listen[i].text);
 		free(cf->listen[i].host);

@@ -14,8 +14,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cidr.h"
+
 #define CONFIG_PROTO_RESP 0x01
 #define CONFIG_PROTO_HTTP 0x02
+
+/*
+ * An access key (SPEC 9.5), global or a listener's: set when the file
+ * has it (a listener's then replaces the global one for that listener).
+ */
+struct config_access {
+	int set;
+	struct cidr_acl acl; /* owned */
+};
 
 struct config_listen {
 	char *text;         /* owned: as written, e.g. "127.0.0.1:3838" */
@@ -26,6 +37,11 @@ struct config_listen {
 	unsigned protocols; /* CONFIG_PROTO_* mask; both by default */
 	int line;           /* 1-based position in the file, for messages */
 	int column;
+	struct config_access access;        /* the listener's own (TCP only) */
+	int has_mode, has_owner, has_group; /* unix: set after bind */
+	mode_t mode;
+	uid_t owner;
+	gid_t group;
 };
 
 struct config_plugin {
@@ -47,6 +63,9 @@ struct config_limits {
 	uint64_t header_timeout_ms;    /* default 10 s */
 	uint64_t idle_timeout_ms;      /* default 300 s */
 	uint64_t shutdown_timeout_ms;  /* default 30 s */
+
+	/* default 0: no limit per client address */
+	uint64_t max_connections_per_ip;
 };
 
 /* A category of a command rule (SPEC 9.2); CONFIG_AUTH_GLOB: a glob. */
@@ -114,9 +133,32 @@ struct config {
 	int log_level;            /* enum log_level, default info */
 	int log_timestamps;       /* enum log_timestamps, default auto */
 	struct config_auth *auth; /* owned: NULL when there is no auth key */
+
+	/* the global address lists */
+	struct config_access access;
+};
+
+/*
+ * The address lists a registry generation serves with, by listener: the
+ * global lists and each TCP listener's own (config_acls_new).
+ */
+struct config_acl_listen {
+	char *listen;        /* owned: the listen address as written */
+	struct cidr_acl acl; /* owned */
+};
+
+struct config_acls {
+	int has_global;
+	struct cidr_acl global;           /* owned */
+	struct config_acl_listen *listen; /* owned array */
+	size_t nlisten;
 };
 
 struct config *config_load(const char *file, int *nerrors);
 void config_free(struct config *cf);
+int config_acls_new(const struct config *cf, struct config_acls **out);
+const struct cidr_acl *config_acls_for(
+    const struct config_acls *a, const char *listen);
+void config_acls_free(struct config_acls *a);
 
 #endif /* DUET_CONFIG_H */

@@ -4,8 +4,9 @@
  * context, the key tables and the helpers that walk them.  config.c reads
  * the file and walks the top level, config_listen.c parses listen
  * addresses, config_plugin.c reads the plugins list and packs each
- * plugin's YAML config into msgpack, config_auth.c reads the auth key.
- * Not for other modules: they use config.h.
+ * plugin's YAML config into msgpack, config_auth.c reads the auth key,
+ * config_access.c who may connect (access lists, unix socket mode, owner
+ * and group).  Not for other modules: they use config.h.
  */
 #ifndef DUET_CONFIG_INT_H
 #define DUET_CONFIG_INT_H
@@ -82,5 +83,12 @@ int config_default_listen(struct config *cf);
 
 config_handler_fn config_unsupported, config_listen_list, config_plugins,
     config_auth;
+
+/* config_access.c */
+config_handler_fn config_access_root, config_access_listen, config_mode,
+    config_owner, config_group;
+void config_listen_check_kind(
+    struct config_ctx *ctx, yaml_node_t *map, const struct config_listen *l);
+void config_access_free(struct config *cf);
 
 #endif /* DUET_CONFIG_INT_H */

@@ -29,6 +29,10 @@ static const struct config_key config_listen_keys[] = {
     {"address", YAML_SCALAR_NODE, config_address, 0, 0, 0},
     {"protocols", YAML_SEQUENCE_NODE, config_protocols, 0, 0, 0},
     {"tls", YAML_NO_NODE, config_unsupported, 0, 0, 0},
+    {"access", YAML_MAPPING_NODE, config_access_listen, 0, 0, 0},
+    {"mode", YAML_SCALAR_NODE, config_mode, 0, 0, 0},
+    {"owner", YAML_SCALAR_NODE, config_owner, 0, 0, 0},
+    {"group", YAML_SCALAR_NODE, config_group, 0, 0, 0},
     {NULL, YAML_NO_NODE, NULL, 0, 0, 0},
 };
 
@@ -188,6 +192,7 @@ config_listen_item(
 		config_section(ctx, node, config_listen_keys, "listen", l);
 		if (!config_has_key(ctx, node, "address"))
 			config_err(ctx, node, "listener needs an 'address'");
+		config_listen_check_kind(ctx, node, l);
 	} else {
 		config_err(ctx, node,
 		    "expected an address or a mapping in 'listen', got %s",

@@ -36,6 +36,7 @@
 #include "conn.h"
 #include "env.h"
 #include "log.h"
+#include "peers.h"
 #include "transport.h"
 #include "util.h"
 
@@ -233,7 +234,6 @@ conn_new(struct env *e, evutil_socket_t fd, const struct sockaddr *sa,
 	evbuffer_add_cb(c->out, conn_on_sent, c);
 	conn_arm(c);
 	TAILQ_INSERT_TAIL(&e->conns, c, entry);
-	atomic_fetch_add(&worker_stats.connections, 1);
 	atomic_fetch_add(&worker_stats.total_connections, 1);
 	log_debug("client %" PRIu64 " connected from %s", c->id, c->peer);
 	return c;
@@ -268,7 +268,9 @@ conn_release(struct conn *c)
 void
 conn_free(struct conn *c)
 {
+	struct peers_entry *peer;
 	struct conn_reply *r;
+	int counted;
 
 	if (c == NULL)
 		return;
@@ -288,8 +290,12 @@ conn_free(struct conn *c)
 		c->states_fini(c);
 	if (c->proto != NULL)
 		c->proto->fini(c);
+	counted = c->counted;
+	peer = c->peer_count;
 	conn_release(c);
-	atomic_fetch_sub(&worker_stats.connections, 1);
+	if (counted)
+		atomic_fetch_sub(&worker_stats.connections, 1);
+	peers_release(peer);
 }
 
 /*

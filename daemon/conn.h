@@ -31,6 +31,7 @@ struct env;
 struct evbuffer;
 struct http_resp;
 struct conn;
+struct peers_entry;
 
 /* The writers' enum reply_encoding, under conn's older names. */
 enum conn_encoding {
@@ -153,6 +154,12 @@ struct conn {
 	 * or NULL */
 	const char *lastcmd;
 	TAILQ_HEAD(, conn_reply) pending; /* owned replies, in order */
+
+	/* Set by the worker that admitted c: it is counted in
+	 * worker_stats.connections and, when peer_count is not NULL, in its
+	 * address's count (peers.h), which conn_free undoes. */
+	int counted;
+	struct peers_entry *peer_count;
 };
 
 struct conn *conn_new(struct env *e, evutil_socket_t fd,

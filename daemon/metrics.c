@@ -199,6 +199,14 @@ metrics_render(struct evbuffer *out, const struct metrics_cmd *const *cmds,
 	metrics_render_gauge(out, "duetd_connections_total", "counter",
 	    "Client connections accepted.",
 	    atomic_load(&worker_stats.total_connections));
+	evbuffer_add_printf(out,
+	    "# HELP duetd_connections_refused_total Connections closed at "
+	    "accept, by reason.\n"
+	    "# TYPE duetd_connections_refused_total counter\n"
+	    "duetd_connections_refused_total{reason=\"access\"} %" PRIu64 "\n"
+	    "duetd_connections_refused_total{reason=\"limit\"} %" PRIu64 "\n",
+	    (uint64_t)atomic_load(&worker_stats.refused_access),
+	    (uint64_t)atomic_load(&worker_stats.rejected_connections));
 	metrics_render_gauge(out, "duetd_received_bytes_total", "counter",
 	    "Request bytes received.",
 	    atomic_load(&worker_stats.net_input_bytes));

@@ -66,7 +66,8 @@ extern struct metrics_reloads metrics_reloads;
 struct worker_stats {
 	atomic_uint_fast64_t connections; /* open now */
 	atomic_uint_fast64_t total_connections;
-	atomic_uint_fast64_t rejected_connections;
+	atomic_uint_fast64_t rejected_connections; /* over a limit */
+	atomic_uint_fast64_t refused_access; /* closed by an access list */
 	atomic_uint_fast64_t commands;
 	atomic_uint_fast64_t net_input_bytes;
 	atomic_uint_fast64_t net_output_bytes;

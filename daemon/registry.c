@@ -439,6 +439,8 @@ registry_settings(struct registry *reg, const struct config *cf)
 	reg->allow_hosts =
 	    util_strv_dup(cf->allow_hosts, cf->nallow_hosts, &failed);
 	reg->nallow_hosts = cf->nallow_hosts;
+	if (config_acls_new(cf, &reg->access) == -1)
+		failed = 1;
 	return failed ? -1 : 0;
 }
 
@@ -548,6 +550,7 @@ registry_unref(struct registry *reg)
 	util_strv_free(reg->allow_origins, reg->nallow_origins);
 	util_strv_free(reg->allow_hosts, reg->nallow_hosts);
 	auth_free(reg->auth);
+	config_acls_free(reg->access);
 	free(reg);
 }
 

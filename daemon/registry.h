@@ -73,6 +73,7 @@ struct registry {
 	char **allow_hosts; /* owned copy of http.allow_hosts */
 	size_t nallow_hosts;
 	struct auth *auth; /* owned: users and rules, or NULL (no auth) */
+	struct config_acls *access; /* owned: address lists, or NULL */
 };
 
 struct registry *registry_build(const struct config *cf,

@@ -76,4 +76,15 @@ struct registry *worker_registry(struct worker *w);
 struct conn *worker_conn_new(struct worker *w, evutil_socket_t fd,
     const struct sockaddr *sa, const char *local, unsigned protocols);
 
+/* worker_admit.c: who is let in (SPEC 9.5). */
+struct peers_entry;
+int worker_admit_address(struct worker *w, evutil_socket_t fd,
+    const struct sockaddr *sa, const char *listen);
+int worker_admit(struct worker *w, evutil_socket_t fd,
+    const struct sockaddr *sa, struct peers_entry **peer);
+void worker_unadmit(struct peers_entry *peer);
+void worker_admitted(
+    struct conn *c, const struct sockaddr *sa, struct peers_entry *peer);
+int worker_unix_perms(const struct config_listen *cl, const char **what);
+
 #endif /* DUET_WORKER_H */

@@ -45,21 +45,6 @@
 /* Marks, during a relisten, a listener the new set has not claimed. */
 #define WORKER_STALE 0x80000000u
 
-/*
- * Refuses a connection over limits.max_connections the way Redis does.
- */
-static void
-worker_reject(evutil_socket_t fd)
-{
-	static const char msg[] = "-ERR max number of clients reached\r\n";
-	ssize_t n;
-
-	n = send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-	(void)n;
-	evutil_closesocket(fd);
-	atomic_fetch_add(&worker_stats.rejected_connections, 1);
-}
-
 /* A listener's protocols, in sniffing order (HTTP's sniff says no to
  * what is not a request line; RESP takes the rest). */
 static const struct conn_proto *const worker_protos_both[] = {
@@ -72,13 +57,16 @@ static const struct conn_proto *const worker_protos_http[] = {
 /*
  * Takes an accepted socket up as a conn of w (on w's thread), with the
  * transport and the protocols of a listener that serves protocols
- * (CONFIG_PROTO_*).  Returns the conn, or NULL (socket closed).
+ * (CONFIG_PROTO_*), once the connection limits let it in (see
+ * worker_admit).  Returns the conn, or NULL (socket closed).
  */
 struct conn *
 worker_conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
     const char *local, unsigned protocols)
 {
 	const struct conn_proto *const *protos = worker_protos_both;
+	struct peers_entry *peer;
+	struct conn *c;
 	size_t n = 2;
 
 	if (protocols == CONFIG_PROTO_RESP) {
@@ -88,7 +76,14 @@ worker_conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 		protos = worker_protos_http;
 		n = 1;
 	}
-	return conn_new(&w->env, fd, sa, local, &transport_plain, protos, n);
+	if (worker_admit(w, fd, sa, &peer) == -1)
+		return NULL;
+	c = conn_new(&w->env, fd, sa, local, &transport_plain, protos, n);
+	if (c == NULL)
+		worker_unadmit(peer);
+	else
+		worker_admitted(c, sa, peer);
+	return c;
 }
 
 static void worker_handoff(
@@ -107,11 +102,8 @@ worker_on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 
 	(void)lev;
 	(void)salen;
-	if (atomic_load(&worker_stats.connections) >=
-	    w->env.limits.max_connections) {
-		worker_reject(fd);
+	if (!worker_admit_address(w, fd, sa, l->text))
 		return;
-	}
 	/* Unix sockets have one acceptor: spread its clients round-robin. */
 	if (sa->sa_family == AF_UNIX && w->npeers > 1) {
 		struct worker *to =
@@ -267,6 +259,54 @@ worker_unix_in_use(const struct sockaddr_un *sun, socklen_t len)
 }
 
 /*
+ * Binds a unix socket at cl's path (filling sun) and gives the file its
+ * owner, group and mode before it listens.  Returns the socket
+ * (non-blocking, close-on-exec), or -1 (logged).
+ */
+static evutil_socket_t
+worker_unix_bind(
+    const char *file, const struct config_listen *cl, struct sockaddr_un *sun)
+{
+	socklen_t len = sizeof(*sun);
+	const char *what = "bind";
+	evutil_socket_t fd;
+	struct stat st;
+
+	if (strlen(cl->path) >= sizeof(sun->sun_path)) {
+		worker_listen_error(file, cl, "path too long");
+		return -1;
+	}
+	sun->sun_family = AF_UNIX;
+	strcpy(sun->sun_path, cl->path);
+	/* A socket left by an earlier run would make bind fail; one that
+	 * still answers belongs to a running daemon. */
+	if (stat(cl->path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		if (worker_unix_in_use(sun, len)) {
+			worker_listen_error(
+			    file, cl, "in use by another process");
+			return -1;
+		}
+		unlink(cl->path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		worker_listen_error(file, cl, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (bind(fd, (const struct sockaddr *)sun, len) == -1)
+		goto fail;
+	if (worker_unix_perms(cl, &what) == -1) {
+		unlink(cl->path);
+		goto fail;
+	}
+	return fd;
+fail:
+	worker_listen_error(file, cl, "%s: %s", what, strerror(errno));
+	close(fd);
+	return -1;
+}
+
+/*
  * Opens one listener of w for the listen entry cl of file.  Returns 0 or
  * -1 (logged).
  */
@@ -280,27 +320,13 @@ worker_listen(struct worker *w, const char *file,
 	socklen_t sslen;
 	unsigned flags =
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE;
-	struct stat st;
+	evutil_socket_t fd = -1;
 
 	memset(&ss, 0, sizeof(ss));
 	if (cl->is_unix) {
-		if (strlen(cl->path) >= sizeof(sun->sun_path)) {
-			worker_listen_error(file, cl, "path too long");
-			return -1;
-		}
-		sun->sun_family = AF_UNIX;
-		strcpy(sun->sun_path, cl->path);
 		sslen = sizeof(*sun);
-		/* A socket left by an earlier run would make bind fail; one
-		 * that still answers belongs to a running daemon. */
-		if (stat(cl->path, &st) == 0 && S_ISSOCK(st.st_mode)) {
-			if (worker_unix_in_use(sun, sslen)) {
-				worker_listen_error(
-				    file, cl, "in use by another process");
-				return -1;
-			}
-			unlink(cl->path);
-		}
+		if ((fd = worker_unix_bind(file, cl, sun)) == -1)
+			return -1;
 	} else {
 		if (worker_resolve(file, cl, &ss, &sslen) == -1)
 			return -1;
@@ -311,23 +337,34 @@ worker_listen(struct worker *w, const char *file,
 	}
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
 		worker_listen_error(file, cl, "out of memory");
-		return -1;
+		goto fail;
 	}
 	l->worker = w;
 	l->protocols = cl->protocols;
 	memcpy(&l->addr, &ss, sizeof(ss));
 	l->addrlen = sslen;
 	snprintf(l->text, sizeof(l->text), "%s", cl->text);
-	l->lev = evconnlistener_new_bind(w->env.base, worker_on_accept, l,
-	    flags, WORKER_BACKLOG, (struct sockaddr *)&ss, (int)sslen);
+	if (fd != -1)
+		l->lev = evconnlistener_new(w->env.base, worker_on_accept, l,
+		    flags, WORKER_BACKLOG, fd);
+	else
+		l->lev = evconnlistener_new_bind(w->env.base, worker_on_accept,
+		    l, flags, WORKER_BACKLOG, (struct sockaddr *)&ss,
+		    (int)sslen);
 	if (l->lev == NULL) {
 		worker_listen_error(file, cl, "%s", strerror(errno));
 		free(l);
-		return -1;
+		goto fail;
 	}
 	evconnlistener_set_error_cb(l->lev, worker_on_accept_error);
 	TAILQ_INSERT_TAIL(&w->listeners, l, entry);
 	return 0;
+fail:
+	if (fd != -1) {
+		close(fd);
+		unlink(cl->path);
+	}
+	return -1;
 }
 
 /*
@@ -594,6 +631,18 @@ worker_relisten_free(struct worker_relisten *rl)
 }
 
 /*
+ * Gives a unix socket a reload keeps its new owner, group and mode.
+ */
+static void
+worker_relisten_perms(const char *file, const struct config_listen *cl)
+{
+	const char *what;
+
+	if (worker_unix_perms(cl, &what) == -1)
+		worker_listen_error(file, cl, "%s: %s", what, strerror(errno));
+}
+
+/*
  * On w's thread: keeps the listeners whose address the new set still has
  * (taking up its protocols), closes those it drops and opens those it
  * adds.  Connections are left alone.  Nothing happens once draining.
@@ -618,6 +667,8 @@ worker_on_relisten(evutil_socket_t fd, short what, void *arg)
 		if ((l = worker_find_listener(w, rl->file, cl)) != NULL) {
 			l->protocols = cl->protocols;
 			snprintf(l->text, sizeof(l->text), "%s", cl->text);
+			if (cl->is_unix)
+				worker_relisten_perms(rl->file, cl);
 		} else if (worker_listen(w, rl->file, cl, 0) == 0 &&
 		    w->env.index == 0) {
 			log_info("listening on %s", cl->text);
@@ -668,6 +719,8 @@ worker_relisten(struct worker *w, const struct config *cf)
 	rl->n = cf->nlisten;
 	for (i = 0; i < cf->nlisten; i++) {
 		rl->listen[i] = cf->listen[i];
+		/* The lists stay the config's: a generation has its copy. */
+		memset(&rl->listen[i].access, 0, sizeof(rl->listen[i].access));
 		rl->listen[i].text = worker_strdup(cf->listen[i].text, &failed);
 		rl->listen[i].host = worker_strdup(cf->listen[i].host, &failed);
 		rl->listen[i].port = worker_strdup(cf->listen[i].port, &failed);

@@ -23,7 +23,8 @@ GROUPS = [
     ("conn", "conn_reply"),
     ("call", "call_stream"),
     ("convert", "convert_json", "convert_json_out"),
-    ("config", "config_int", "config_listen", "config_plugin", "config_auth"),
+    ("config", "config_int", "config_listen", "config_plugin", "config_auth",
+     "config_access"),
     ("dispatch", "dispatch_args"),
     ("http", "http_util"),
     ("http_session", "http_admit"),
@@ -32,13 +33,14 @@ GROUPS = [
 # DESIGN.md's layers, bottom (L0) to top (L5), by module.
 LAYERS = {
     0: "resp resp_reply http http_reply reply convert signature config util "
-       "log paths autoconf sig_type",
-    1: "registry plugin auth metrics describe openapi page mailbox env",
+       "log paths autoconf sig_type cidr",
+    1: "registry plugin auth metrics describe openapi page mailbox env "
+       "peers",
     2: "conn transport tls",
     3: "dispatch call pool conn_state",
     4: "resp_session http_session builtin builtin_admin builtin_module "
        "builtin_http multi",
-    5: "main worker worker_listen",
+    5: "main worker worker_listen worker_admit",
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)\.h"', re.M)

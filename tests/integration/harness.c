@@ -806,6 +806,31 @@ harness_expect_close(int fd, const char *want)
 }
 
 /*
+ * Waits until the daemon counts exactly n clients (INFO clients asked on
+ * fd, which is one of them): how a test knows closed connections are
+ * gone.  Fails after 1000 tries.
+ */
+void
+harness_wait_clients(int fd, int n)
+{
+	char want[64], *got;
+	size_t len;
+	int tries;
+
+	snprintf(want, sizeof(want), "connected_clients:%d\r\n", n);
+	for (tries = 0; tries < 1000; tries++) {
+		harness_sends(fd, "INFO clients\r\n");
+		got = harness_read_until(fd, "\r\n\r\n", &len);
+		if (strstr(got, want) != NULL) {
+			free(got);
+			return;
+		}
+		free(got);
+	}
+	ck_abort_msg("the daemon never counted %d clients", n);
+}
+
+/*
  * On a new connection, sends req and expects exactly want in reply.
  */
 void

@@ -64,6 +64,7 @@ void harness_expect(int fd, const void *want, size_t len);
 void harness_expects(int fd, const char *want);
 void harness_expect_close(int fd, const char *want);
 void harness_roundtrip(int port, const char *req, const char *want);
+void harness_wait_clients(int fd, int n);
 
 /* One HTTP response, parsed by harness_http_parse() or _read(). */
 #define HARNESS_HTTP_MAX_HEADERS 64

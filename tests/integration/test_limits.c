@@ -235,32 +235,11 @@ START_TEST(test_limits_idle_client_is_closed)
 }
 END_TEST
 
-/* Waits until the daemon counts exactly n clients (the asker included). */
-static void
-limits_wait_clients(int fd, int n)
-{
-	char want[64], *got;
-	size_t len;
-	int tries;
-
-	snprintf(want, sizeof(want), "connected_clients:%d\r\n", n);
-	for (tries = 0; tries < 1000; tries++) {
-		harness_sends(fd, "INFO clients\r\n");
-		got = harness_read_until(fd, "\r\n\r\n", &len);
-		if (strstr(got, want) != NULL) {
-			free(got);
-			return;
-		}
-		free(got);
-	}
-	ck_abort_msg("the daemon never counted %d clients", n);
-}
-
 START_TEST(test_limits_max_connections)
 {
 	int a = harness_connect(limits_h.port), b, c, d;
 
-	limits_wait_clients(a, 1);
+	harness_wait_clients(a, 1);
 	b = harness_connect(limits_h.port);
 	harness_sends(b, "PING\r\n");
 	harness_expects(b, "+PONG\r\n");
@@ -271,7 +250,7 @@ START_TEST(test_limits_max_connections)
 	harness_expect_close(d, "-ERR max number of clients reached\r\n");
 	close(d);
 	close(c);
-	limits_wait_clients(a, 2);
+	harness_wait_clients(a, 2);
 	d = harness_connect(limits_h.port);
 	harness_sends(d, "PING\r\n");
 	harness_expects(d, "+PONG\r\n");
@@ -420,8 +399,8 @@ START_TEST(test_limits_half_close_gets_whole_reply)
 
 	ck_assert_ptr_nonnull(value);
 	memset(value, 'x', n);
-	hlen = (size_t)snprintf(head, sizeof(head),
-	    "*3\r\n$3\r\nset\r\n$3\r\nbig\r\n$%zu\r\n", n);
+	hlen = (size_t)snprintf(
+	    head, sizeof(head), "*3\r\n$3\r\nset\r\n$3\r\nbig\r\n$%zu\r\n", n);
 	harness_send(fd, head, hlen);
 	harness_send(fd, value, n);
 	harness_sends(fd, "\r\n");

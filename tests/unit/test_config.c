@@ -555,8 +555,53 @@ static const struct bad_case bad_cases[] = {
         1, ":4:14: user 'b' has the same unix_uid 7 as user 'a'"},
     {"empty tls_cn", "auth:\n  users:\n    - {name: a, tls_cn: ''}\n", 1,
         ":3:25: expected a non-empty string for 'tls_cn'"},
-    {"access", "log: {level: info}\naccess: {allow: []}\n", 1,
-        ":2:1: 'access' is not supported by this build yet"},
+    {"access prefix too long",
+        "log: {level: info}\naccess: {allow: "
+        "[10.0.0.0/33]}\n",
+        1,
+        ":2:18: prefix too long in '10.0.0.0/33' (an IPv4 prefix is at "
+        "most 32)"},
+    {"access v6 prefix too long", "access:\n  deny: ['::1/129']\n", 1,
+        ":2:10: prefix too long in '::1/129' (an IPv6 prefix is at most "
+        "128)"},
+    {"access bad cidr", "access:\n  allow: [127.0.0.1, 10.0.0.0/8x]\n", 1,
+        ":2:22: invalid address range '10.0.0.0/8x' in 'allow' (expected "
+        "e.g. 10.0.0.0/8, 10.0.0.13 or ::1)"},
+    {"access item not a scalar", "access: {deny: [[10.0.0.1]]}\n", 1,
+        ":1:17: expected an address or a range in 'deny', got a list"},
+    {"access unknown key", "access: {permit: [10.0.0.1]}\n", 1,
+        ":1:10: unknown key 'permit' in access"},
+    {"access not a mapping", "access: [10.0.0.1]\n", 1,
+        ":1:9: expected a mapping for 'access', got a list"},
+    {"listener access bad cidr",
+        "listen:\n  - address: 127.0.0.1:1\n    access:\n"
+        "      allow: [300.0.0.1]\n",
+        1, ":4:15: invalid address range '300.0.0.1' in 'allow'"},
+    {"access on a unix socket",
+        "listen:\n  - {address: 'unix:/tmp/s', access: {allow: []}}\n", 1,
+        ":2:30: 'access' does not apply to a unix socket (its mode, owner "
+        "and group do)"},
+    {"mode not octal",
+        "listen:\n  - address: unix:/tmp/s\n    mode: \"0680\"\n", 1,
+        ":3:11: invalid mode '0680' (expected 3 or 4 octal digits, e.g. "
+        "\"0660\")"},
+    {"mode too long", "listen:\n  - {address: 'unix:/tmp/s', mode: 10660}\n", 1,
+        ":2:36: invalid mode '10660'"},
+    {"unknown owner",
+        "listen:\n  - address: unix:/tmp/s\n    owner: no-such-user-duet\n", 1,
+        ":3:12: unknown user 'no-such-user-duet'"},
+    {"unknown group",
+        "listen:\n  - address: unix:/tmp/s\n    group: no-such-group-duet\n", 1,
+        ":3:12: unknown group 'no-such-group-duet'"},
+    {"mode on a TCP listener",
+        "listen:\n  - {address: '127.0.0.1:1', mode: '0600'}\n", 1,
+        ":2:30: 'mode' applies to a unix socket listener only"},
+    {"group on a TCP listener",
+        "listen:\n  - address: 127.0.0.1:1\n    group: root\n", 1,
+        ":3:5: 'group' applies to a unix socket listener only"},
+    {"bad max_connections_per_ip", "limits: {max_connections_per_ip: x}\n", 1,
+        ":1:34: invalid max_connections_per_ip 'x' (expected an integer "
+        "0..2147483647)"},
     {"duplicate key", "workers: 1\nlimits: {}\nworkers: 2\n", 1,
         ":3:1: duplicate key 'workers'"},
     {"duplicate nested key", "limits:\n  max_args: 1\n  max_args: 2\n", 1,
@@ -593,6 +638,65 @@ static const struct bad_case bad_cases[] = {
         "workers: x\nlimits:\n  foo: 1\n  idle_timeout: 1d\nauth: {}\n", 4,
         ":5:7: auth: needs at least one user"},
 };
+
+START_TEST(test_config_access)
+{
+	struct config *cf =
+	    load_good("access:\n"
+	              "  allow: [127.0.0.0/8, \"::1\", 10.0.0.0/8]\n"
+	              "  deny: [10.0.0.13]\n"
+	              "listen:\n"
+	              "  - 127.0.0.1:3838\n"
+	              "  - address: 127.0.0.1:3839\n"
+	              "    access: {allow: [127.0.0.2/32]}\n"
+	              "  - address: unix:/tmp/duet-test.sock\n"
+	              "    mode: \"0660\"\n"
+	              "    owner: \"0\"\n"
+	              "    group: root\n"
+	              "limits: {max_connections_per_ip: 100}\n");
+	struct config_acls *acls;
+	const struct cidr_acl *acl;
+	char text[CIDR_TEXT_MAX];
+
+	ck_assert_int_eq(cf->access.set, 1);
+	ck_assert_uint_eq(cf->access.acl.nallow, 3);
+	ck_assert_uint_eq(cf->access.acl.ndeny, 1);
+	cidr_format(&cf->access.acl.allow[1], text, sizeof(text));
+	ck_assert_str_eq(text, "::1/128");
+	cidr_format(&cf->access.acl.deny[0], text, sizeof(text));
+	ck_assert_str_eq(text, "10.0.0.13/32");
+	ck_assert_int_eq(cf->listen[0].access.set, 0);
+	ck_assert_int_eq(cf->listen[1].access.set, 1);
+	ck_assert_uint_eq(cf->listen[1].access.acl.nallow, 1);
+	ck_assert_int_eq(cf->listen[2].has_mode, 1);
+	ck_assert_uint_eq(cf->listen[2].mode, 0660);
+	ck_assert_int_eq(cf->listen[2].has_owner, 1);
+	ck_assert_uint_eq(cf->listen[2].owner, 0);
+	ck_assert_int_eq(cf->listen[2].has_group, 1);
+	ck_assert_uint_eq(cf->listen[2].group, 0);
+	ck_assert_int_eq(cf->listen[0].has_mode, 0);
+	ck_assert_uint_eq(cf->limits.max_connections_per_ip, 100);
+
+	/* A generation's copy: the listener's own lists replace the
+	 * global ones there; the others get the global ones. */
+	ck_assert_int_eq(config_acls_new(cf, &acls), 0);
+	ck_assert_ptr_nonnull(acls);
+	acl = config_acls_for(acls, "127.0.0.1:3839");
+	ck_assert_uint_eq(acl->nallow, 1);
+	ck_assert_uint_eq(acl->ndeny, 0);
+	acl = config_acls_for(acls, "127.0.0.1:3838");
+	ck_assert_uint_eq(acl->nallow, 3);
+	config_acls_free(acls);
+	config_free(cf);
+
+	/* Without any access key a generation has no lists at all. */
+	cf = load_good("limits: {max_connections: 5}\n");
+	ck_assert_int_eq(config_acls_new(cf, &acls), 0);
+	ck_assert_ptr_null(acls);
+	ck_assert_uint_eq(cf->limits.max_connections_per_ip, 0);
+	config_free(cf);
+}
+END_TEST
 
 START_TEST(test_config_rejects_bad)
 {
@@ -701,6 +805,7 @@ config_suite(void)
 	tcase_add_test(tc, test_config_full);
 	tcase_add_test(tc, test_config_workers_auto);
 	tcase_add_test(tc, test_config_listen_forms);
+	tcase_add_test(tc, test_config_access);
 	tcase_add_test(tc, test_config_relative_plugin_dir);
 	suite_add_tcase(s, tc);
 
