@@ -34,7 +34,7 @@ struct bytes {
 #define ARG1 "$1\r\na\r\n"
 
 /* The limits of the tables: small, so that every limit has a case. */
-static const struct resp_limits test_lim = {5, 100};
+static const struct resp_limits test_lim = {5, 100, 0};
 
 /*
  * A good request: in must parse to argv once `consumed` bytes are fed
@@ -145,6 +145,25 @@ static const struct bad_case bad_cases[] = {
 #define NBAD  (sizeof(bad_cases) / sizeof(bad_cases[0]))
 
 /*
+ * Parses on past RESP_NAME (the name is admitted), checking that it is
+ * reported once per request and that argv[0] is there.
+ */
+static enum resp_status
+parse_on(struct resp_parser *p, struct evbuffer *in,
+    const struct resp_limits *lim, struct duet_err *err)
+{
+	enum resp_status st = resp_parse(p, in, lim, err);
+
+	if (st != RESP_NAME)
+		return st;
+	ck_assert_uint_ge(p->argc, 1);
+	ck_assert_ptr_nonnull(p->argv[0].ptr);
+	st = resp_parse(p, in, lim, err);
+	ck_assert_int_ne(st, RESP_NAME);
+	return st;
+}
+
+/*
  * Feeds in to a fresh parser, whole or one byte at a time, and returns the
  * status of the last call; *fed is how many bytes were given by then.
  */
@@ -158,7 +177,7 @@ feed(struct resp_parser *p, struct evbuffer *in, const struct bytes *b,
 	if (!bytewise) {
 		evbuffer_add(in, b->p, b->len);
 		*fed = b->len;
-		return resp_parse(p, in, &test_lim, err);
+		return parse_on(p, in, &test_lim, err);
 	}
 	for (i = 0; i < b->len && st == RESP_MORE; i++) {
 		/* 2: a chain per byte, so nothing is contiguous. */
@@ -166,7 +185,7 @@ feed(struct resp_parser *p, struct evbuffer *in, const struct bytes *b,
 			evbuffer_add_reference(in, b->p + i, 1, NULL, NULL);
 		else
 			evbuffer_add(in, b->p + i, 1);
-		st = resp_parse(p, in, &test_lim, err);
+		st = parse_on(p, in, &test_lim, err);
 	}
 	*fed = i;
 	return st;
@@ -305,7 +324,7 @@ END_TEST
 
 START_TEST(test_resp_long_lines_with_end_like_redis)
 {
-	struct resp_limits big = {65536, 1 << 20};
+	struct resp_limits big = {65536, 1 << 20, 0};
 	struct evbuffer *in = evbuffer_new();
 	struct resp_parser p;
 	char *buf = malloc(70002);
@@ -330,7 +349,7 @@ END_TEST
 
 START_TEST(test_resp_refuses_from_header)
 {
-	struct resp_limits mib = {65536, 1 << 20};
+	struct resp_limits mib = {65536, 1 << 20, 0};
 	struct evbuffer *in = evbuffer_new();
 	struct resp_parser p;
 	char *buf = calloc(1, 600000);
@@ -347,7 +366,12 @@ START_TEST(test_resp_refuses_from_header)
 	expect(&p, in, "*2\r\n$600000\r\n", 13, &mib, RESP_MORE, NULL);
 	ck_assert_int_eq(p.state, RESP_ST_BULK);
 	expect(&p, in, buf, 600000, &mib, RESP_MORE, NULL);
-	expect(&p, in, "\r\n$600000\r\n", 11, &mib, RESP_ERROR,
+	/* The name is reported before the size refusal... */
+	expect(&p, in, "\r\n$600000\r\n", 11, &mib, RESP_NAME, NULL);
+	ck_assert_uint_eq(p.argc, 1);
+	ck_assert_uint_eq(p.argv[0].len, 600000);
+	/* ... which comes if the caller goes on. */
+	expect(&p, in, "", 0, &mib, RESP_ERROR,
 	    "Protocol error: request too large");
 	free(buf);
 	resp_parser_fini(&p);
@@ -414,7 +438,7 @@ END_TEST
 
 START_TEST(test_resp_keeps_capacity)
 {
-	struct resp_limits lim = {100, 1000};
+	struct resp_limits lim = {100, 1000, 0};
 	struct evbuffer *in = evbuffer_new();
 	struct resp_parser p;
 	size_t cap;
