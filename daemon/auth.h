@@ -72,5 +72,6 @@ enum auth_verdict auth_check(const struct auth *a, int user, size_t cmd);
 uint64_t auth_failed(const char *addr);
 void auth_succeeded(const char *addr);
 uint64_t auth_failures_total(void);
+void auth_set_clock(uint64_t (*now_ms)(void));
 
 #endif /* DUET_AUTH_H */

@@ -10,9 +10,10 @@
  * expected, and handlers check their own values.  Errors are logged and
  * counted, and the walk goes on so that one run reports them all; a config
  * is only returned when there were none.  The listen key is parsed in
- * config_listen.c, and the plugins key (each plugin's config packed into
- * msgpack) in config_plugin.c.  Nothing here touches the running daemon:
- * the caller decides what to do with a fresh config.
+ * config_listen.c, the plugins key (each plugin's config packed into
+ * msgpack) in config_plugin.c, and the auth key in config_auth.c.
+ * Nothing here touches the running daemon: the caller decides what to do
+ * with a fresh config.
  */
 #include "autoconf.h"
 
@@ -48,7 +49,7 @@ static const struct config_key config_root_keys[] = {
     {"limits", YAML_MAPPING_NODE, config_limits, 0, 0, 0},
     {"http", YAML_MAPPING_NODE, config_http, 0, 0, 0},
     {"log", YAML_MAPPING_NODE, config_log, 0, 0, 0},
-    {"auth", YAML_NO_NODE, config_unsupported, 0, 0, 0},
+    {"auth", YAML_NO_NODE, config_auth, 0, 0, 0},
     {"access", YAML_NO_NODE, config_unsupported, 0, 0, 0},
     {NULL, YAML_NO_NODE, NULL, 0, 0, 0},
 };
@@ -752,6 +753,7 @@ config_free(struct config *cf)
 		free(cf->allow_hosts[i]);
 	free(cf->allow_hosts);
 	free(cf->plugin_dir);
+	config_auth_free(cf->auth);
 	free(cf->file);
 	free(cf);
 }

@@ -9,6 +9,8 @@
 #ifndef DUET_CONFIG_H
 #define DUET_CONFIG_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +49,52 @@ struct config_limits {
 	uint64_t shutdown_timeout_ms;  /* default 30 s */
 };
 
+/* A category of a command rule (SPEC 9.2); CONFIG_AUTH_GLOB: a glob. */
+enum config_auth_category {
+	CONFIG_AUTH_GLOB,
+	CONFIG_AUTH_ALL,      /* @all */
+	CONFIG_AUTH_READONLY, /* @readonly: commands flagged DUET_READONLY */
+	CONFIG_AUTH_PUBLIC,   /* @public: commands flagged DUET_PUBLIC */
+	CONFIG_AUTH_BUILTIN,  /* @builtin: the daemon's own commands */
+};
+
+#define CONFIG_AUTH_RULE_MAX 256 /* longest rule, in bytes */
+
+/* One item of a user's commands list: "glob", "-glob", "@cat", "-@cat". */
+struct config_auth_rule {
+	int remove;                         /* it started with '-' */
+	enum config_auth_category category; /* CONFIG_AUTH_GLOB: glob */
+	char *glob;                         /* owned: as written, or NULL */
+	int line;
+	int column;
+};
+
+/* One user of the auth section (SPEC 9.1). */
+struct config_auth_user {
+	char *name;                     /* owned */
+	int has_token;                  /* token_sha256 was given */
+	unsigned char token_sha256[32]; /* the SHA-256 of the user's token */
+	int has_rules;                  /* commands was given (else ["*"]) */
+	struct config_auth_rule *rules; /* owned array */
+	size_t nrules;
+	char *tls_cn; /* owned, or NULL */
+	uid_t *uids;  /* owned array of unix_uid, or NULL */
+	size_t nuids;
+	int line; /* the user's list item, for messages */
+	int column;
+};
+
+/* The auth section: present (struct config.auth != NULL) means auth is on. */
+struct config_auth {
+	struct config_auth_user *users; /* owned array */
+	size_t nusers;
+	int line; /* the auth key, for messages */
+	int column;
+};
+
+int config_auth_rule_parse(const char *text, struct config_auth_rule *rule);
+void config_auth_free(struct config_auth *auth);
+
 struct config {
 	char *file;                   /* owned: the path it was read from */
 	struct config_listen *listen; /* owned array */
@@ -63,8 +111,9 @@ struct config {
 	size_t nallow_origins;
 	char **allow_hosts;
 	size_t nallow_hosts;
-	int log_level;      /* enum log_level, default info */
-	int log_timestamps; /* enum log_timestamps, default auto */
+	int log_level;            /* enum log_level, default info */
+	int log_timestamps;       /* enum log_timestamps, default auto */
+	struct config_auth *auth; /* owned: NULL when there is no auth key */
 };
 
 struct config *config_load(const char *file, int *nerrors);

@@ -4,8 +4,8 @@
  * context, the key tables and the helpers that walk them.  config.c reads
  * the file and walks the top level, config_listen.c parses listen
  * addresses, config_plugin.c reads the plugins list and packs each
- * plugin's YAML config into msgpack.  Not for other modules: they use
- * config.h.
+ * plugin's YAML config into msgpack, config_auth.c reads the auth key.
+ * Not for other modules: they use config.h.
  */
 #ifndef DUET_CONFIG_INT_H
 #define DUET_CONFIG_INT_H
@@ -80,6 +80,7 @@ void config_section(struct config_ctx *ctx, yaml_node_t *map,
     const struct config_key *table, const char *section, void *target);
 int config_default_listen(struct config *cf);
 
-config_handler_fn config_unsupported, config_listen_list, config_plugins;
+config_handler_fn config_unsupported, config_listen_list, config_plugins,
+    config_auth;
 
 #endif /* DUET_CONFIG_INT_H */

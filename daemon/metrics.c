@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth.h"
 #include "metrics.h"
 
 static const uint64_t metrics_bounds[METRICS_NBUCKETS - 1] = {
@@ -216,6 +217,9 @@ metrics_render(struct evbuffer *out, const struct metrics_cmd *const *cmds,
 	    "When the configuration was last loaded successfully, at start "
 	    "or by a reload (Unix time).",
 	    (uint64_t)atomic_load(&metrics_reloads.last_ok_time));
+	metrics_render_gauge(out, "duetd_auth_failures_total", "counter",
+	    "Failed logins (wrong token or user), over RESP and HTTP.",
+	    auth_failures_total());
 	metrics_render_gauge(out, "duetd_registry_generation", "gauge",
 	    "Generation of the commands being served.", generation);
 }

@@ -442,7 +442,36 @@ registry_settings(struct registry *reg, const struct config *cf)
 }
 
 /*
- * Builds a new generation: the built-in table, then the plugins of cf.
+ * Builds the generation's auth (reg->auth) from cf: what auth_build is
+ * told of each command, in the generation's order.  Returns the number of
+ * errors (logged).
+ */
+static int
+registry_auth(struct registry *reg, const struct config *cf)
+{
+	struct auth_cmd *cmds;
+	size_t i;
+	int nerrors;
+
+	if (cf->auth == NULL)
+		return 0;
+	if ((cmds = calloc(reg->ncommands + 1, sizeof(*cmds))) == NULL) {
+		log_error("out of memory");
+		return 1;
+	}
+	for (i = 0; i < reg->ncommands; i++) {
+		cmds[i].name = reg->commands[i].name;
+		cmds[i].flags = reg->commands[i].flags;
+		cmds[i].builtin = reg->commands[i].plugin == NULL;
+	}
+	nerrors = auth_build(cf, cmds, reg->ncommands, &reg->auth);
+	free(cmds);
+	return nerrors;
+}
+
+/*
+ * Builds a new generation: the built-in table, then the plugins of cf,
+ * then the users and rules of cf's auth compiled against its commands.
  * Every problem is logged; *nerrors receives their count.  Returns the
  * generation with one reference for the caller, or NULL on any error.
  */
@@ -478,6 +507,8 @@ registry_build(const struct config *cf, const struct duet_host *host,
 		log_error("out of memory");
 		(*nerrors)++;
 	}
+	if (*nerrors == 0)
+		*nerrors += registry_auth(reg, cf);
 	if (*nerrors > 0) {
 		registry_unref(reg);
 		return NULL;

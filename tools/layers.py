@@ -23,7 +23,7 @@ GROUPS = [
     ("conn", "conn_reply"),
     ("call", "call_stream"),
     ("convert", "convert_json", "convert_json_out"),
-    ("config", "config_int", "config_listen", "config_plugin"),
+    ("config", "config_int", "config_listen", "config_plugin", "config_auth"),
     ("dispatch", "dispatch_args"),
     ("http", "http_util"),
 ]

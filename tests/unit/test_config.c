@@ -18,6 +18,9 @@
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
+/* sha256("test") */
+#define HASH "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
 /* Writes text to a new temporary file; path receives its name. */
 static void
 write_temp(char *path, size_t size, const char *text)
@@ -319,6 +322,104 @@ START_TEST(test_config_plugin_config_types)
 }
 END_TEST
 
+/* The auth section: every key of a user, defaults, and hex of any case. */
+START_TEST(test_config_auth_users)
+{
+	struct config *cf =
+	    load_good("auth:\n"
+	              "  users:\n"
+	              "    - name: alice\n"
+	              "      token_sha256: " HASH "\n"
+	              "      commands: ['*', -del, '@readonly', "
+	              "-@builtin, GEO.*]\n"
+	              "    - name: backup\n"
+	              "      tls_cn: backup.example.com\n"
+	              "      unix_uid: [0, 998]\n"
+	              "      commands:\n"
+	              "    - name: m\n"
+	              "      unix_uid: 5\n"
+	              "      token_sha256: 9F86D081884C7D659A2"
+	              "FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F"
+	              "00A09\n");
+	const struct config_auth_user *u;
+	static const unsigned char hash[32] = {0x9f, 0x86, 0xd0, 0x81, 0x88,
+	    0x4c, 0x7d, 0x65, 0x9a, 0x2f, 0xea, 0xa0, 0xc5, 0x5a, 0xd0, 0x15,
+	    0xa3, 0xbf, 0x4f, 0x1b, 0x2b, 0x0b, 0x82, 0x2c, 0xd1, 0x5d, 0x6c,
+	    0x15, 0xb0, 0xf0, 0x0a, 0x08};
+
+	ck_assert_ptr_nonnull(cf->auth);
+	ck_assert_uint_eq(cf->auth->nusers, 3);
+	ck_assert_int_eq(cf->auth->line, 2);
+	u = &cf->auth->users[0];
+	ck_assert_str_eq(u->name, "alice");
+	ck_assert_int_eq(u->has_token, 1);
+	ck_assert_mem_eq(u->token_sha256, hash, 32);
+	ck_assert_int_eq(u->has_rules, 1);
+	ck_assert_uint_eq(u->nrules, 5);
+	ck_assert_int_eq(u->rules[0].remove, 0);
+	ck_assert_int_eq(u->rules[0].category, CONFIG_AUTH_GLOB);
+	ck_assert_str_eq(u->rules[0].glob, "*");
+	ck_assert_int_eq(u->rules[1].remove, 1);
+	ck_assert_str_eq(u->rules[1].glob, "del");
+	ck_assert_int_eq(u->rules[1].line, 5);
+	ck_assert_int_eq(u->rules[1].column, 23);
+	ck_assert_int_eq(u->rules[2].category, CONFIG_AUTH_READONLY);
+	ck_assert_ptr_null(u->rules[2].glob);
+	ck_assert_int_eq(u->rules[3].remove, 1);
+	ck_assert_int_eq(u->rules[3].category, CONFIG_AUTH_BUILTIN);
+	ck_assert_str_eq(u->rules[4].glob, "GEO.*");
+	ck_assert_ptr_null(u->tls_cn);
+	ck_assert_uint_eq(u->nuids, 0);
+	u = &cf->auth->users[1];
+	ck_assert_str_eq(u->name, "backup");
+	ck_assert_int_eq(u->has_token, 0);
+	ck_assert_int_eq(u->has_rules, 1); /* commands: null = none */
+	ck_assert_uint_eq(u->nrules, 0);
+	ck_assert_str_eq(u->tls_cn, "backup.example.com");
+	ck_assert_uint_eq(u->nuids, 2);
+	ck_assert_uint_eq(u->uids[0], 0);
+	ck_assert_uint_eq(u->uids[1], 998);
+	ck_assert_int_eq(u->line, 6);
+	ck_assert_int_eq(u->column, 7);
+	u = &cf->auth->users[2];
+	ck_assert_int_eq(u->has_rules, 0); /* default ["*"] */
+	ck_assert_uint_eq(u->nuids, 1);
+	ck_assert_uint_eq(u->uids[0], 5);
+	ck_assert_int_eq(u->token_sha256[31], 0x09);
+	config_free(cf);
+
+	cf = load_good("workers: 1\n");
+	ck_assert_ptr_null(cf->auth);
+	config_free(cf);
+}
+END_TEST
+
+/* Rules parsed alone, as the fuzz target does. */
+START_TEST(test_config_auth_rule_parse)
+{
+	struct config_auth_rule r;
+
+	ck_assert_int_eq(config_auth_rule_parse("-@public", &r), 0);
+	ck_assert_int_eq(r.remove, 1);
+	ck_assert_int_eq(r.category, CONFIG_AUTH_PUBLIC);
+	ck_assert_ptr_null(r.glob);
+	ck_assert_int_eq(config_auth_rule_parse("@all", &r), 0);
+	ck_assert_int_eq(r.category, CONFIG_AUTH_ALL);
+	ck_assert_int_eq(config_auth_rule_parse("?et", &r), 0);
+	ck_assert_int_eq(r.remove, 0);
+	ck_assert_str_eq(r.glob, "?et");
+	free(r.glob);
+	ck_assert_int_eq(config_auth_rule_parse("--x", &r), 0);
+	ck_assert_str_eq(r.glob, "-x");
+	free(r.glob);
+	ck_assert_int_eq(config_auth_rule_parse("", &r), -1);
+	ck_assert_int_eq(config_auth_rule_parse("-", &r), -1);
+	ck_assert_int_eq(config_auth_rule_parse("@", &r), -1);
+	ck_assert_int_eq(config_auth_rule_parse("@ALL", &r), -1);
+	ck_assert_int_eq(config_auth_rule_parse("-@readonlyx", &r), -1);
+}
+END_TEST
+
 START_TEST(test_config_default_file)
 {
 	const char *srcdir = getenv("DUET_SRCDIR");
@@ -396,8 +497,60 @@ static const struct bad_case bad_cases[] = {
         ":2:34: invalid protocol 'ftp' (expected resp or http)"},
     {"tls", "listen:\n  - address: a:1\n    tls: {cert: c}\n", 1,
         ":3:5: 'tls' is not supported by this build yet"},
-    {"auth", "auth:\n  users: []\n", 1,
-        ":1:1: 'auth' is not supported by this build yet"},
+    {"auth without users", "auth:\n  users: []\n", 1,
+        ":2:10: auth: needs at least one user"},
+    {"auth null", "auth:\n", 1, ":1:6: auth: needs at least one user"},
+    {"auth empty mapping", "auth: {}\n", 1,
+        ":1:7: auth: needs at least one user"},
+    {"auth not a mapping", "auth: [a]\n", 1,
+        ":1:7: expected a mapping for 'auth', got a list"},
+    {"auth unknown key", "auth:\n  users: [{name: a}]\n  password: x\n", 1,
+        ":3:3: unknown key 'password' in auth"},
+    {"user unknown key", "auth:\n  users:\n    - {name: a, pass: x}\n", 1,
+        ":3:17: unknown key 'pass' in users"},
+    {"user without name", "auth:\n  users:\n    - {tls_cn: x}\n", 1,
+        ":3:7: user needs a 'name'"},
+    {"user not a mapping", "auth:\n  users: [alice]\n", 1,
+        ":2:11: expected a mapping in 'users', got a scalar"},
+    {"bad user name", "auth:\n  users: [{name: 'a b'}]\n", 1,
+        ":2:18: invalid user name 'a b' (expected 1..64 letters, digits, "
+        "'.', '_', '-' or '@')"},
+    {"reserved user name", "auth:\n  users: [{name: default}]\n", 1,
+        ":2:18: user name 'default' is reserved"},
+    {"duplicate user",
+        "auth:\n  users:\n    - name: alice\n    - name: bob\n"
+        "    - name: alice\n",
+        1, ":5:13: duplicate user 'alice'"},
+    {"short hex", "auth:\n  users:\n    - name: a\n      token_sha256: abc\n",
+        1,
+        ":4:21: invalid token_sha256: expected 64 hex digits (the SHA-256 "
+        "of the token, never the token itself), got 3 characters"},
+    {"bad hex",
+        "auth:\n  users:\n    - name: a\n      token_sha256: "
+        "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a0g\n",
+        1,
+        ":4:21: invalid token_sha256: expected 64 hex digits, character 64 "
+        "is not one"},
+    {"same token",
+        "auth:\n  users:\n    - {name: a, token_sha256: " HASH "}\n"
+        "    - {name: b, token_sha256: " HASH "}\n",
+        1, ":4:14: user 'b' has the same token_sha256 as user 'a'"},
+    {"unknown category",
+        "auth:\n  users:\n    - name: a\n      commands: ['*', -@write]\n", 1,
+        ":4:23: unknown category '@write' (expected @all, @readonly, "
+        "@public or @builtin)"},
+    {"empty rule", "auth:\n  users:\n    - {name: a, commands: ['-']}\n", 1,
+        ":3:28: invalid rule '-'"},
+    {"commands not a list", "auth:\n  users:\n    - {name: a, commands: get}\n",
+        1, ":3:27: expected a list for 'commands', got a scalar"},
+    {"bad uid", "auth:\n  users:\n    - {name: a, unix_uid: [0, -1]}\n", 1,
+        ":3:31: invalid unix_uid '-1' (expected an integer 0..4294967294)"},
+    {"uid of two users",
+        "auth:\n  users:\n    - {name: a, unix_uid: 7}\n"
+        "    - {name: b, unix_uid: [8, 7]}\n",
+        1, ":4:14: user 'b' has the same unix_uid 7 as user 'a'"},
+    {"empty tls_cn", "auth:\n  users:\n    - {name: a, tls_cn: ''}\n", 1,
+        ":3:25: expected a non-empty string for 'tls_cn'"},
     {"access", "log: {level: info}\naccess: {allow: []}\n", 1,
         ":2:1: 'access' is not supported by this build yet"},
     {"duplicate key", "workers: 1\nlimits: {}\nworkers: 2\n", 1,
@@ -434,7 +587,7 @@ static const struct bad_case bad_cases[] = {
         ":2:19: expected a non-empty string for 'allow_origins'"},
     {"several errors",
         "workers: x\nlimits:\n  foo: 1\n  idle_timeout: 1d\nauth: {}\n", 4,
-        ":5:1: 'auth' is not supported by this build yet"},
+        ":5:7: auth: needs at least one user"},
 };
 
 START_TEST(test_config_rejects_bad)
@@ -551,6 +704,11 @@ config_suite(void)
 	tcase_add_test(tc, test_config_plugins);
 	tcase_add_test(tc, test_config_plugin_config_types);
 	tcase_add_test(tc, test_config_deep_plugin_config);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("auth");
+	tcase_add_test(tc, test_config_auth_users);
+	tcase_add_test(tc, test_config_auth_rule_parse);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
