@@ -35,7 +35,8 @@ LAYERS = {
     1: "registry plugin auth metrics describe openapi page mailbox env",
     2: "conn transport tls",
     3: "dispatch call pool",
-    4: "resp_session http_session builtin builtin_admin builtin_module "
+    4: "resp_session http_session builtin builtin_admin builtin_auth "
+       "builtin_module "
        "builtin_http multi",
     5: "main worker worker_listen",
 }
