@@ -188,6 +188,34 @@ START_TEST(test_resp_session_multi_refused_from_name)
 }
 END_TEST
 
+#define NO_PASSWORD                                                            \
+	"-ERR AUTH <password> called without any password configured for "     \
+	"the default user. Are you sure your configuration is correct?\r\n"
+
+START_TEST(test_resp_session_auth_without_auth)
+{
+	struct loopback lb;
+	char *got;
+
+	loopback_init(&lb, test_resp_only, 1);
+	test_exchange(&lb, "AUTH secret\r\n", NO_PASSWORD);
+	test_exchange(&lb, "AUTH default secret\r\n", NO_PASSWORD);
+	test_exchange(&lb, "HELLO 2 AUTH alice secret\r\n", NO_PASSWORD);
+	test_exchange(&lb, "AUTH a b c\r\n", "-ERR syntax error\r\n");
+	/* No auth: every caller is in, as on a fresh Redis. */
+	loopback_send(&lb, "HELLO 3 SETNAME x\r\nCLIENT GETNAME\r\n");
+	got = loopback_take(&lb);
+	ck_assert_ptr_nonnull(strstr(got, "$5\r\nproto\r\n:3\r\n"));
+	ck_assert_ptr_nonnull(strstr(got, "$1\r\nx\r\n"));
+	free(got);
+	loopback_send(&lb, "CLIENT INFO\r\n");
+	got = loopback_take(&lb);
+	ck_assert_ptr_nonnull(strstr(got, " cmd=client user=default "));
+	free(got);
+	loopback_fini(&lb);
+}
+END_TEST
+
 static Suite *
 resp_session_suite(void)
 {
@@ -205,6 +233,9 @@ resp_session_suite(void)
 	tcase_add_test(tc, test_resp_session_multi_aborts_after_refusal);
 	tcase_add_test(tc, test_resp_session_discard_forgets_queue);
 	tcase_add_test(tc, test_resp_session_multi_refused_from_name);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("auth");
+	tcase_add_test(tc, test_resp_session_auth_without_auth);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("sniffing");
 	tcase_add_test(tc, test_resp_session_cross_protocol_closes);
