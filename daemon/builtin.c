@@ -21,6 +21,7 @@
 
 #include "builtin.h"
 #include "builtin_admin.h"
+#include "builtin_auth.h"
 #include "builtin_http.h"
 #include "builtin_module.h"
 #include "conn.h"
@@ -65,17 +66,10 @@ builtin_quit(duet_call *call)
 	conn_close_after_reply(call->conn);
 }
 
-static void
-builtin_auth(duet_call *call)
-{
-	duet_reply_error(call, "ERR",
-	    "AUTH <password> called without any password configured for the "
-	    "default user. Are you sure your configuration is correct?");
-}
-
 /*
- * Back to a fresh connection's state, as Redis's RESET; like HELLO, its
- * own reply is already in the new state (CLIENT ENCODING applies from the
+ * Back to a fresh connection's state, as Redis's RESET, and to the
+ * identity the connection started with (SPEC 9.1); like HELLO, its own
+ * reply is already in the new state (CLIENT ENCODING applies from the
  * next command).
  */
 static void
@@ -83,6 +77,7 @@ builtin_reset(duet_call *call)
 {
 	struct conn *c = call->conn;
 
+	dispatch_ident_reset(c);
 	conn_set_name(c, NULL, 0);
 	resp_session_multi_discard(c);
 	conn_set_resp3(c, 0);
@@ -153,13 +148,50 @@ builtin_hello_reply(duet_call *call)
 	builtin_module_pack_list(pk, c->env->reg);
 }
 
+/* HELLO's options, as Redis reads them before acting on any. */
+struct builtin_hello_opts {
+	const char *user, *pass, *name; /* borrowed from the call, or NULL */
+	size_t userlen, passlen, namelen;
+};
+
 /*
- * HELLO [protover [AUTH user pass] [SETNAME name]]
+ * Reads HELLO's options after the protocol version.  Returns 0, or -1
+ * after answering a syntax error.
+ */
+static int
+builtin_hello_options(duet_call *call, struct builtin_hello_opts *o)
+{
+	uint32_t i, n = builtin_admin_nrest(call, 1);
+	const char *s;
+	size_t len;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 0; i < n; i++) {
+		s = builtin_admin_rest(call, 1, i, &len);
+		if (util_strcaseeq(s, len, "AUTH") && i + 2 < n) {
+			o->user = builtin_admin_rest(call, 1, ++i, &o->userlen);
+			o->pass = builtin_admin_rest(call, 1, ++i, &o->passlen);
+		} else if (util_strcaseeq(s, len, "SETNAME") && i + 1 < n) {
+			o->name = builtin_admin_rest(call, 1, ++i, &o->namelen);
+		} else {
+			duet_reply_error(call, "ERR",
+			    "Syntax error in HELLO option '%.*s'", (int)len, s);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * HELLO [protover [AUTH user pass] [SETNAME name]], in Redis 7's order:
+ * the options are read, AUTH logs in (a failure changes nothing), a
+ * connection still unauthenticated where auth is configured is refused,
+ * then the name is set and the protocol switched.
  */
 static void
 builtin_hello(duet_call *call)
 {
-	uint32_t i, n = builtin_admin_nrest(call, 1);
+	struct builtin_hello_opts o;
 	int64_t proto = 0;
 	const char *s;
 	size_t len;
@@ -176,21 +208,21 @@ builtin_hello(duet_call *call)
 		    call, "NOPROTO", "unsupported protocol version");
 		return;
 	}
-	for (i = 0; i < n; i++) {
-		s = builtin_admin_rest(call, 1, i, &len);
-		if (util_strcaseeq(s, len, "AUTH") && i + 2 < n) {
-			builtin_auth(call);
-			return;
-		} else if (util_strcaseeq(s, len, "SETNAME") && i + 1 < n) {
-			s = builtin_admin_rest(call, 1, ++i, &len);
-			if (builtin_setname(call, s, len) == -1)
-				return;
-		} else {
-			duet_reply_error(call, "ERR",
-			    "Syntax error in HELLO option '%.*s'", (int)len, s);
-			return;
-		}
+	if (builtin_hello_options(call, &o) == -1 ||
+	    (o.pass != NULL &&
+	        builtin_auth_login(
+	            call, o.user, o.userlen, o.pass, o.passlen) == -1))
+		return;
+	if (builtin_auth_required(call->conn)) {
+		duet_reply_error(call, "NOAUTH",
+		    "HELLO must be called with the client already "
+		    "authenticated, otherwise the HELLO <proto> AUTH <user> "
+		    "<pass> option can be used to authenticate the client and "
+		    "select the RESP protocol version at the same time");
+		return;
 	}
+	if (o.name != NULL && builtin_setname(call, o.name, o.namelen) == -1)
+		return;
 	if (duet_arg_present(call, 0))
 		conn_set_resp3(call->conn, proto == 3);
 	builtin_hello_reply(call);

@@ -623,7 +623,8 @@ conn_on_io(evutil_socket_t fd, short what, void *arg)
 /*
  * Appends c's line of CLIENT INFO / CLIENT LIST to out, ending in "\n":
  * Redis 7's fields in Redis's order (those duetd has no use for are
- * constant: db=0, sub=0, multi=-1, user=default, ...), then duetd's own:
+ * constant: db=0, sub=0, multi=-1, ...; user is the logged-in user, or
+ * "default" as Redis shows a client that has none), then duetd's own:
  * cmds, encoding, proto and worker (last).  Owning worker's thread.
  */
 void
@@ -639,7 +640,7 @@ conn_describe(const struct conn *c, struct evbuffer *out)
 	    "idle=%lld flags=%s%s%s db=0 sub=0 psub=0 ssub=0 multi=-1 "
 	    "qbuf=%zu qbuf-free=0 argv-mem=0 multi-mem=0 rbs=%zu rbp=0 "
 	    "obl=0 oll=%u omem=%zu tot-mem=%zu events=%s%s cmd=%s "
-	    "user=default redir=-1 resp=%d cmds=%" PRIu64 " encoding=%s "
+	    "user=%s redir=-1 resp=%d cmds=%" PRIu64 " encoding=%s "
 	    "proto=%s worker=%d\n",
 	    c->id, c->peer, c->local, (int)c->io.fd,
 	    c->name != NULL ? c->name : "", (long long)(now - c->created),
@@ -647,7 +648,8 @@ conn_describe(const struct conn *c, struct evbuffer *out)
 	    unixsock ? "U" : "", !c->closing && !unixsock ? "N" : "", qbuf,
 	    qbuf, c->npending, omem, sizeof(*c) + qbuf + omem,
 	    c->armed & EV_READ ? "r" : "", c->armed & EV_WRITE ? "w" : "",
-	    c->lastcmd != NULL ? c->lastcmd : "NULL", c->resp3 ? 3 : 2,
+	    c->lastcmd != NULL ? c->lastcmd : "NULL",
+	    c->ident.user != NULL ? c->ident.user : "default", c->resp3 ? 3 : 2,
 	    c->ncommands,
 	    c->encoding == CONN_ENC_MSGPACK    ? "msgpack"
 	        : c->encoding == CONN_ENC_JSON ? "json"

@@ -9,8 +9,18 @@
  * decided from a header before the bytes it announces are buffered.  A
  * whole multibulk request is made contiguous with one evbuffer_pullup() and
  * argv points into it; inline words are unescaped into the parser's own
- * buffer.  L0.  Writing replies is resp_reply.c's; commands, auth and
- * conversion are left to others.
+ * buffer.
+ *
+ * A multibulk request that spans reads is reported once its name has
+ * arrived (RESP_NAME), before the parser waits for the rest or refuses a
+ * later header for its size: the caller decides from the name whether the
+ * request may go on.  If not, resp_skip_request() drops what was read of
+ * it and the parser drains the rest as it arrives, tracking the announced
+ * lengths and keeping no byte, outside max_request_bytes (a refusal by
+ * identity comes before size).  Redis 7's caps for unauthenticated
+ * clients (CVE-2021-32675) apply to every header, skipped or not, and
+ * come before every other limit.  L0.  Writing replies is resp_reply.c's;
+ * commands, auth and conversion are left to others.
  */
 #include <ctype.h>
 #include <limits.h>
@@ -29,6 +39,9 @@
 #define RESP_NUM_MAX 20
 /* What a step of the parser returns to go on with the next step. */
 #define RESP_NEXT (-1)
+/* Redis 7's limits before authentication (networking.c). */
+#define RESP_UNAUTH_ARGS 10
+#define RESP_UNAUTH_BULK 16384
 
 /*
  * Parses s[0..len) exactly as Redis's string2ll: an optional '-', then no
@@ -84,6 +97,8 @@ resp_reset(struct resp_parser *p)
 	p->bulklen = -1;
 	p->argc = 0;
 	p->reqlen = 0;
+	p->named = 0;
+	p->skipping = 0;
 }
 
 /*
@@ -267,8 +282,17 @@ resp_step_count(struct resp_parser *p, struct evbuffer *in,
 		    err, "ERR", "Protocol error: too big mbulk count string");
 		return RESP_ERROR;
 	}
-	if (resp_line_number(p, in, eol, &n) == -1 || n > INT_MAX ||
-	    (n > 0 && (uint64_t)n > lim->max_args)) {
+	if (resp_line_number(p, in, eol, &n) == -1 || n > INT_MAX) {
+		util_err_set(
+		    err, "ERR", "Protocol error: invalid multibulk length");
+		return RESP_ERROR;
+	}
+	if (lim->unauth && n > RESP_UNAUTH_ARGS) {
+		util_err_set(err, "ERR",
+		    "Protocol error: unauthenticated multibulk length");
+		return RESP_ERROR;
+	}
+	if (n > 0 && (uint64_t)n > lim->max_args) {
 		util_err_set(
 		    err, "ERR", "Protocol error: invalid multibulk length");
 		return RESP_ERROR;
@@ -282,6 +306,78 @@ resp_step_count(struct resp_parser *p, struct evbuffer *in,
 }
 
 /*
+ * Whether the request's name has arrived and was not reported yet: the
+ * parser reports it before it waits for more or refuses a later header.
+ */
+static int
+resp_naming(const struct resp_parser *p)
+{
+	return !p->named && p->argc > 0;
+}
+
+/*
+ * Checks that the header line at p->line starts with '$'.  Returns 0, or
+ * -1 with err set.
+ */
+static int
+resp_header_dollar(
+    const struct resp_parser *p, struct evbuffer *in, struct duet_err *err)
+{
+	struct evbuffer_ptr ptr;
+	const char *flat;
+	char c;
+
+	if ((flat = resp_flat(in, p->line + 1)) != NULL)
+		c = flat[p->line];
+	else if (evbuffer_ptr_set(in, &ptr, p->line, EVBUFFER_PTR_SET) != 0 ||
+	    evbuffer_copyout_from(in, &ptr, &c, 1) != 1)
+		c = '\0';
+	if (c == '$')
+		return 0;
+	/* A NUL would end the message early: show a space. */
+	util_err_set(err, "ERR", "Protocol error: expected '$', got '%c'",
+	    c == '\0' ? ' ' : c);
+	return -1;
+}
+
+/*
+ * A header of a refused request, ending at eol and announcing n bytes:
+ * dropped, and its bulk skipped next.
+ */
+static int
+resp_skip_header(
+    struct resp_parser *p, struct evbuffer *in, size_t eol, int64_t n)
+{
+	evbuffer_drain(in, eol + 2);
+	p->skipped += eol + 2;
+	p->line = p->pos = 0;
+	p->bulklen = n > INT64_MAX - 2 ? INT64_MAX : n + 2;
+	p->state = RESP_ST_BULK;
+	return RESP_NEXT;
+}
+
+/*
+ * Checks a bulk of n bytes against max_request_bytes, alone and with the
+ * request's others.  Returns RESP_NEXT when it fits, RESP_NAME when the
+ * name must be reported before the refusal, RESP_ERROR with err set.
+ */
+static int
+resp_check_size(struct resp_parser *p, int64_t n, const struct resp_limits *lim,
+    struct duet_err *err)
+{
+	uint64_t max = lim->max_request_bytes;
+
+	if ((uint64_t)n <= max && (uint64_t)n <= max - p->reqbytes)
+		return RESP_NEXT;
+	if (resp_naming(p))
+		return RESP_NAME;
+	util_err_set(err, "ERR",
+	    (uint64_t)n > max ? "Protocol error: invalid bulk length"
+	                      : "Protocol error: request too large");
+	return RESP_ERROR;
+}
+
+/*
  * A "$<len>" header: the bulk and the whole request are checked against
  * max_request_bytes from the header alone, before the payload arrives.
  */
@@ -289,11 +385,8 @@ static int
 resp_step_header(struct resp_parser *p, struct evbuffer *in,
     const struct resp_limits *lim, struct duet_err *err)
 {
-	struct evbuffer_ptr ptr;
-	const char *flat;
 	size_t eol;
 	int64_t n;
-	char c;
 	int rv;
 
 	if ((rv = resp_find_cr(p, in, &eol)) == 0)
@@ -303,27 +396,21 @@ resp_step_header(struct resp_parser *p, struct evbuffer *in,
 		    err, "ERR", "Protocol error: too big bulk count string");
 		return RESP_ERROR;
 	}
-	if ((flat = resp_flat(in, p->line + 1)) != NULL)
-		c = flat[p->line];
-	else if (evbuffer_ptr_set(in, &ptr, p->line, EVBUFFER_PTR_SET) != 0 ||
-	    evbuffer_copyout_from(in, &ptr, &c, 1) != 1)
-		c = '\0';
-	if (c != '$') {
-		/* A NUL would end the message early: show a space. */
-		util_err_set(err, "ERR",
-		    "Protocol error: expected '$', got '%c'",
-		    c == '\0' ? ' ' : c);
+	if (resp_header_dollar(p, in, err) == -1)
 		return RESP_ERROR;
-	}
-	if (resp_line_number(p, in, eol, &n) == -1 || n < 0 ||
-	    (uint64_t)n > lim->max_request_bytes) {
+	if (resp_line_number(p, in, eol, &n) == -1 || n < 0) {
 		util_err_set(err, "ERR", "Protocol error: invalid bulk length");
 		return RESP_ERROR;
 	}
-	if ((uint64_t)n > lim->max_request_bytes - p->reqbytes) {
-		util_err_set(err, "ERR", "Protocol error: request too large");
+	if (lim->unauth && n > RESP_UNAUTH_BULK) {
+		util_err_set(
+		    err, "ERR", "Protocol error: unauthenticated bulk length");
 		return RESP_ERROR;
 	}
+	if (p->skipping)
+		return resp_skip_header(p, in, eol, n);
+	if ((rv = resp_check_size(p, n, lim, err)) != RESP_NEXT)
+		return rv;
 	if (resp_grow_args(p, err) == -1)
 		return RESP_ERROR;
 	p->reqbytes += (uint64_t)n;
@@ -333,6 +420,30 @@ resp_step_header(struct resp_parser *p, struct evbuffer *in,
 	p->argv[p->argc].ptr = NULL;
 	p->argv[p->argc].len = (size_t)n;
 	p->state = RESP_ST_BULK;
+	return RESP_NEXT;
+}
+
+/*
+ * Drains what has arrived of a skipped bulk (and its CRLF); after the
+ * last one the parser is ready for the next request.
+ */
+static int
+resp_step_skip(struct resp_parser *p, struct evbuffer *in)
+{
+	size_t len = evbuffer_get_length(in);
+	size_t n = (uint64_t)p->bulklen < len ? (size_t)p->bulklen : len;
+
+	evbuffer_drain(in, n);
+	p->skipped += n;
+	p->bulklen -= (int64_t)n;
+	if (p->bulklen > 0)
+		return RESP_MORE;
+	if (--p->multibulklen > 0) {
+		p->state = RESP_ST_MBULK_ARG;
+		p->line = p->pos = 0;
+		return RESP_NEXT;
+	}
+	resp_reset(p);
 	return RESP_NEXT;
 }
 
@@ -558,11 +669,35 @@ resp_step_inline(struct resp_parser *p, struct evbuffer *in,
 }
 
 /*
+ * Reports the name of the request being read: argv[0..argc) are made to
+ * point at the arguments whole so far (what has arrived of them is made
+ * contiguous).  Returns RESP_NAME, or RESP_ERROR out of memory.
+ */
+static int
+resp_name(struct resp_parser *p, struct evbuffer *in, struct duet_err *err)
+{
+	size_t i, end = p->argoff[p->argc - 1] + p->argv[p->argc - 1].len;
+	unsigned char *base;
+
+	p->named = 1;
+	if ((base = evbuffer_pullup(in, (ev_ssize_t)end)) == NULL) {
+		util_err_set(err, "ERR", "out of memory reading the request");
+		return RESP_ERROR;
+	}
+	for (i = 0; i < p->argc; i++)
+		p->argv[i].ptr = (const char *)base + p->argoff[i];
+	return RESP_NAME;
+}
+
+/*
  * Parses the request at the start of in, going on from where the last call
  * stopped.  Returns RESP_DONE with p->argc/p->argv set (pointing into in or
  * into the parser, valid until resp_consume()), RESP_MORE when in ends
- * mid-request, or RESP_ERROR with err set ("ERR" and Redis's protocol error
- * text) when framing is lost: the caller replies and closes.  Empty
+ * mid-request, RESP_NAME once per multibulk request that is not whole
+ * when its name has arrived (argv as for RESP_DONE, but only the
+ * arguments whole so far; calling again goes on), or RESP_ERROR with err
+ * set ("ERR" and Redis's protocol error text) when framing is lost: the
+ * caller replies and closes.  Empty
  * requests that Redis ignores are drained here.  After RESP_DONE, calling
  * again before resp_consume() returns the same request.  Runs on the
  * conn's loop; lim is read, not kept.
@@ -590,11 +725,37 @@ resp_parse(struct resp_parser *p, struct evbuffer *in,
 			rv = resp_step_header(p, in, lim, err);
 			break;
 		case RESP_ST_BULK:
-			rv = resp_step_bulk(p, in, err);
+			rv = p->skipping ? resp_step_skip(p, in)
+			                 : resp_step_bulk(p, in, err);
 			break;
 		}
 	}
+	if (rv == RESP_NAME || (rv == RESP_MORE && resp_naming(p)))
+		return resp_name(p, in, err);
 	return (enum resp_status)rv;
+}
+
+/*
+ * Refuses the request resp_parse() just returned RESP_NAME for: what was
+ * read of it is drained now, the rest as it arrives (counted in
+ * p->skipped, never buffered), then parsing goes on with the next
+ * request.  argv pointers become invalid.
+ */
+void
+resp_skip_request(struct resp_parser *p, struct evbuffer *in)
+{
+	size_t done = p->state == RESP_ST_BULK ? p->pos : p->line;
+
+	evbuffer_drain(in, done);
+	p->skipped += done;
+	if (p->state == RESP_ST_BULK)
+		p->bulklen =
+		    p->bulklen > INT64_MAX - 2 ? INT64_MAX : p->bulklen + 2;
+	p->pos -= done;
+	p->line = 0;
+	p->argc = 0;
+	p->named = 1;
+	p->skipping = 1;
 }
 
 /*

@@ -54,6 +54,10 @@ struct resp_multi {
 struct resp_session {
 	struct resp_parser parser; /* the request being read */
 	struct resp_multi *multi;  /* owned: the queue after MULTI, or NULL */
+	/* borrowed from generation gen: the command of the request being
+	 * read, admitted from its name (RESP_NAME), or NULL */
+	const struct command *admitted;
+	uint64_t gen;
 };
 
 /* What the session does with a command while MULTI may be open. */
@@ -331,26 +335,47 @@ resp_session_exec(struct conn *c, struct resp_session *s)
 }
 
 /*
+ * The command s admitted from the name of the request now whole, if
+ * that generation is still the worker's (a reload in between: NULL, the
+ * request is admitted again).  Forgets it.
+ */
+static const struct command *
+resp_session_admitted(struct conn *c, struct resp_session *s)
+{
+	const struct command *cmd = s->admitted;
+
+	s->admitted = NULL;
+	if (cmd == NULL || c->env->reg == NULL || c->env->reg->id != s->gen)
+		return NULL;
+	return cmd;
+}
+
+/*
  * Hands req to dispatch, through s's MULTI queue when one is open: the
- * command is admitted and bound first (a refusal aborts the MULTI), then
- * queued, run (the commands MULTI does not queue) or, for EXEC, the
- * queue is run.
+ * command is admitted (unless it was from its name: cmd) and bound
+ * first (a refusal aborts the MULTI), then queued, run (the commands
+ * MULTI does not queue) or, for EXEC, the queue is run.
  */
 static void
-resp_session_dispatch(
-    struct conn *c, struct resp_session *s, const struct request *req)
+resp_session_dispatch(struct conn *c, struct resp_session *s,
+    const struct request *req, const struct command *cmd)
 {
 	struct resp_multi *m = s->multi;
 	enum resp_multi_action act;
-	const struct command *cmd;
 	uint64_t present;
 
-	if (m == NULL) {
+	if (m == NULL && cmd == NULL) {
 		dispatch_request(c, req);
 		return;
 	}
-	if ((cmd = dispatch_admit(c, req)) == NULL ||
-	    dispatch_bind(c, cmd, req, &present) == -1) {
+	if (cmd == NULL)
+		cmd = dispatch_admit(c, req);
+	if (m == NULL) {
+		if (cmd != NULL && dispatch_bind(c, cmd, req, &present) == 0)
+			dispatch_call(c, cmd, present);
+		return;
+	}
+	if (cmd == NULL || dispatch_bind(c, cmd, req, &present) == -1) {
 		resp_session_refused(m);
 		return;
 	}
@@ -366,41 +391,91 @@ resp_session_dispatch(
 }
 
 /*
- * Builds the request for a parsed RESP command and dispatches it.  Like
- * Redis, a "command" that is an HTTP method or header is an attack from a
- * web page (cross-protocol scripting): it gets no reply, only a close.
+ * Like Redis, a "command" that is an HTTP method or header is an attack
+ * from a web page (cross-protocol scripting): it gets no reply, only a
+ * close.  Returns 1 if c is closing for it.
+ */
+static int
+resp_session_cross_protocol(struct conn *c, const struct resp_arg *a0)
+{
+	if (!util_strcaseeq(a0->ptr, a0->len, "POST") &&
+	    !util_strcaseeq(a0->ptr, a0->len, "Host:"))
+		return 0;
+	log_warnx("client %" PRIu64 " (%s) sent %.*s on RESP: possible "
+	          "cross-protocol attack, closed",
+	    c->id, c->peer, (int)a0->len, a0->ptr);
+	conn_close_after_reply(c);
+	return 1;
+}
+
+/*
+ * The request of the parser's arguments (borrowed from it), in c's
+ * encoding.
+ */
+static void
+resp_session_make_request(
+    const struct conn *c, const struct resp_session *s, struct request *req)
+{
+	const struct resp_arg *a0 = &s->parser.argv[0];
+
+	memset(req, 0, sizeof(*req));
+	req->name = a0->ptr;
+	req->namelen = a0->len;
+	req->argc = s->parser.argc - 1;
+	req->argv = s->parser.argv + 1;
+	switch (c->encoding) {
+	case CONN_ENC_MSGPACK:
+		req->kind = REQUEST_MSGPACK;
+		break;
+	case CONN_ENC_JSON:
+		req->kind = REQUEST_JSON;
+		break;
+	default:
+		req->kind = REQUEST_TEXT;
+		break;
+	}
+}
+
+/*
+ * Builds the request for a parsed RESP command and dispatches it.
  */
 static void
 resp_session_command(struct conn *c, struct resp_session *s)
 {
-	struct request req = {0};
-	const struct resp_arg *a0 = &s->parser.argv[0];
+	const struct command *cmd = resp_session_admitted(c, s);
+	struct request req;
 
-	if (util_strcaseeq(a0->ptr, a0->len, "POST") ||
-	    util_strcaseeq(a0->ptr, a0->len, "Host:")) {
-		log_warnx("client %" PRIu64 " (%s) sent %.*s on RESP: possible "
-		          "cross-protocol attack, closed",
-		    c->id, c->peer, (int)a0->len, a0->ptr);
-		conn_close_after_reply(c);
+	if (resp_session_cross_protocol(c, &s->parser.argv[0]))
+		return;
+	resp_session_make_request(c, s, &req);
+	c->last_active = time(NULL);
+	resp_session_dispatch(c, s, &req, cmd);
+}
+
+/*
+ * The name of a request has arrived, not all of it (RESP_NAME): it is
+ * admitted now (SPEC 9.3).  A refusal is answered at once, in pipeline
+ * order, and the rest of the request is skipped as it arrives; a MULTI
+ * open aborts at EXEC.  An admitted command is kept for when the request
+ * is whole, so the registry is searched once per request.
+ */
+static void
+resp_session_name(struct conn *c, struct resp_session *s, struct evbuffer *in)
+{
+	struct request req;
+
+	if (resp_session_cross_protocol(c, &s->parser.argv[0]))
+		return;
+	resp_session_make_request(c, s, &req);
+	if ((s->admitted = dispatch_admit(c, &req)) != NULL) {
+		s->gen = c->env->reg->id;
 		return;
 	}
-	req.name = a0->ptr;
-	req.namelen = a0->len;
-	req.argc = s->parser.argc - 1;
-	req.argv = s->parser.argv + 1;
-	switch (c->encoding) {
-	case CONN_ENC_MSGPACK:
-		req.kind = REQUEST_MSGPACK;
-		break;
-	case CONN_ENC_JSON:
-		req.kind = REQUEST_JSON;
-		break;
-	default:
-		req.kind = REQUEST_TEXT;
-		break;
-	}
+	c->nrequests++;
 	c->last_active = time(NULL);
-	resp_session_dispatch(c, s, &req);
+	if (s->multi != NULL)
+		resp_session_refused(s->multi);
+	resp_skip_request(&s->parser, in);
 }
 
 /*
@@ -421,6 +496,30 @@ resp_session_drain_refuses(struct conn *c)
 }
 
 /*
+ * Whether Redis 7's caps for unauthenticated clients apply to c: auth is
+ * configured and c has no user.  With no auth, one NULL check.
+ */
+static int
+resp_session_unauth(const struct conn *c)
+{
+	const struct registry *reg = c->env->reg;
+
+	return reg != NULL && reg->auth != NULL && c->ident.user == NULL;
+}
+
+/*
+ * Counts the bytes of refused requests the parser skipped as input.
+ */
+static void
+resp_session_count_skipped(struct resp_session *s)
+{
+	if (s->parser.skipped == 0)
+		return;
+	conn_count_input((size_t)s->parser.skipped);
+	s->parser.skipped = 0;
+}
+
+/*
  * conn_proto.serve: every whole RESP request in the input.  Returns -1
  * if c was freed.
  */
@@ -435,9 +534,15 @@ resp_session_serve(struct conn *c, struct evbuffer *in)
 	struct duet_err err;
 
 	while (!c->closing) {
+		lim.unauth = resp_session_unauth(c);
 		switch (resp_parse(&s->parser, in, &lim, &err)) {
 		case RESP_MORE:
+			resp_session_count_skipped(s);
 			return 0;
+		case RESP_NAME:
+			resp_session_name(c, s, in);
+			resp_session_count_skipped(s);
+			break;
 		case RESP_ERROR:
 			log_debug("client %" PRIu64 ": %s", c->id, err.msg);
 			conn_reply_error(c, &err);
@@ -447,6 +552,7 @@ resp_session_serve(struct conn *c, struct evbuffer *in)
 			c->nrequests++;
 			if (!resp_session_drain_refuses(c))
 				resp_session_command(c, s);
+			s->admitted = NULL;
 			conn_count_input(s->parser.reqlen);
 			resp_consume(&s->parser, in);
 			break;
@@ -470,7 +576,9 @@ resp_session_sniff(const char *p, size_t len)
 }
 
 /*
- * conn_proto.start: the parser of c.
+ * conn_proto.start: the parser of c, and c's identity at the start of
+ * its session (after a TLS handshake: a certificate's CN, a unix peer's
+ * uid).
  */
 static int
 resp_session_start(struct conn *c)
@@ -481,18 +589,21 @@ resp_session_start(struct conn *c)
 		return -1;
 	resp_parser_init(&s->parser);
 	c->sess = s;
+	dispatch_ident_start(c);
 	return 0;
 }
 
 /*
  * conn_proto.midway: the parser reads in place, so a half-read request
- * is input left unparsed, which conn sees.
+ * is input left unparsed, which conn sees; but the rest of a refused
+ * request being skipped leaves none.
  */
 static int
 resp_session_midway(const struct conn *c)
 {
-	(void)c;
-	return 0;
+	const struct resp_session *s = c->sess;
+
+	return s->parser.skipping;
 }
 
 /*

@@ -38,7 +38,8 @@ LAYERS = {
        "peers",
     2: "conn transport tls",
     3: "dispatch call pool conn_state",
-    4: "resp_session http_session builtin builtin_admin builtin_module "
+    4: "resp_session http_session builtin builtin_admin builtin_auth "
+       "builtin_module "
        "builtin_http multi",
     5: "main worker worker_listen worker_admit",
 }

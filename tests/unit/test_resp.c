@@ -34,7 +34,7 @@ struct bytes {
 #define ARG1 "$1\r\na\r\n"
 
 /* The limits of the tables: small, so that every limit has a case. */
-static const struct resp_limits test_lim = {5, 100};
+static const struct resp_limits test_lim = {5, 100, 0};
 
 /*
  * A good request: in must parse to argv once `consumed` bytes are fed
@@ -145,6 +145,25 @@ static const struct bad_case bad_cases[] = {
 #define NBAD  (sizeof(bad_cases) / sizeof(bad_cases[0]))
 
 /*
+ * Parses on past RESP_NAME (the name is admitted), checking that it is
+ * reported once per request and that argv[0] is there.
+ */
+static enum resp_status
+parse_on(struct resp_parser *p, struct evbuffer *in,
+    const struct resp_limits *lim, struct duet_err *err)
+{
+	enum resp_status st = resp_parse(p, in, lim, err);
+
+	if (st != RESP_NAME)
+		return st;
+	ck_assert_uint_ge(p->argc, 1);
+	ck_assert_ptr_nonnull(p->argv[0].ptr);
+	st = resp_parse(p, in, lim, err);
+	ck_assert_int_ne(st, RESP_NAME);
+	return st;
+}
+
+/*
  * Feeds in to a fresh parser, whole or one byte at a time, and returns the
  * status of the last call; *fed is how many bytes were given by then.
  */
@@ -158,7 +177,7 @@ feed(struct resp_parser *p, struct evbuffer *in, const struct bytes *b,
 	if (!bytewise) {
 		evbuffer_add(in, b->p, b->len);
 		*fed = b->len;
-		return resp_parse(p, in, &test_lim, err);
+		return parse_on(p, in, &test_lim, err);
 	}
 	for (i = 0; i < b->len && st == RESP_MORE; i++) {
 		/* 2: a chain per byte, so nothing is contiguous. */
@@ -166,7 +185,7 @@ feed(struct resp_parser *p, struct evbuffer *in, const struct bytes *b,
 			evbuffer_add_reference(in, b->p + i, 1, NULL, NULL);
 		else
 			evbuffer_add(in, b->p + i, 1);
-		st = resp_parse(p, in, &test_lim, err);
+		st = parse_on(p, in, &test_lim, err);
 	}
 	*fed = i;
 	return st;
@@ -305,7 +324,7 @@ END_TEST
 
 START_TEST(test_resp_long_lines_with_end_like_redis)
 {
-	struct resp_limits big = {65536, 1 << 20};
+	struct resp_limits big = {65536, 1 << 20, 0};
 	struct evbuffer *in = evbuffer_new();
 	struct resp_parser p;
 	char *buf = malloc(70002);
@@ -330,7 +349,7 @@ END_TEST
 
 START_TEST(test_resp_refuses_from_header)
 {
-	struct resp_limits mib = {65536, 1 << 20};
+	struct resp_limits mib = {65536, 1 << 20, 0};
 	struct evbuffer *in = evbuffer_new();
 	struct resp_parser p;
 	char *buf = calloc(1, 600000);
@@ -347,7 +366,12 @@ START_TEST(test_resp_refuses_from_header)
 	expect(&p, in, "*2\r\n$600000\r\n", 13, &mib, RESP_MORE, NULL);
 	ck_assert_int_eq(p.state, RESP_ST_BULK);
 	expect(&p, in, buf, 600000, &mib, RESP_MORE, NULL);
-	expect(&p, in, "\r\n$600000\r\n", 11, &mib, RESP_ERROR,
+	/* The name is reported before the size refusal... */
+	expect(&p, in, "\r\n$600000\r\n", 11, &mib, RESP_NAME, NULL);
+	ck_assert_uint_eq(p.argc, 1);
+	ck_assert_uint_eq(p.argv[0].len, 600000);
+	/* ... which comes if the caller goes on. */
+	expect(&p, in, "", 0, &mib, RESP_ERROR,
 	    "Protocol error: request too large");
 	free(buf);
 	resp_parser_fini(&p);
@@ -414,7 +438,7 @@ END_TEST
 
 START_TEST(test_resp_keeps_capacity)
 {
-	struct resp_limits lim = {100, 1000};
+	struct resp_limits lim = {100, 1000, 0};
 	struct evbuffer *in = evbuffer_new();
 	struct resp_parser p;
 	size_t cap;
@@ -431,6 +455,173 @@ START_TEST(test_resp_keeps_capacity)
 	    &p, in, "*2\r\n$1\r\nx\r\n$0\r\n\r\n", 17, &lim, RESP_DONE, NULL);
 	ck_assert_uint_eq(p.argcap, cap);
 	resp_consume(&p, in);
+	resp_parser_fini(&p);
+	evbuffer_free(in);
+}
+END_TEST
+
+START_TEST(test_resp_reports_name_once)
+{
+	struct evbuffer *in = evbuffer_new();
+	struct resp_parser p;
+
+	resp_parser_init(&p);
+	expect(&p, in, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhe", 26, &test_lim,
+	    RESP_NAME, NULL);
+	ck_assert_uint_eq(p.argc, 2);
+	ck_assert_mem_eq(p.argv[0].ptr, "SET", 3);
+	ck_assert_mem_eq(p.argv[1].ptr, "k", 1);
+	/* Once per request: then it waits, and ends as usual. */
+	expect(&p, in, "", 0, &test_lim, RESP_MORE, NULL);
+	expect(&p, in, "llo\r\n", 5, &test_lim, RESP_DONE, NULL);
+	ck_assert_uint_eq(p.argc, 3);
+	ck_assert_mem_eq(p.argv[2].ptr, "hello", 5);
+	resp_consume(&p, in);
+	/* A whole request, or one of one argument, has no RESP_NAME. */
+	expect(&p, in, "*2\r\n$4\r\nECHO\r\n$1\r\nx\r\n*1\r\n$4\r\nPI", 31,
+	    &test_lim, RESP_DONE, NULL);
+	resp_consume(&p, in);
+	expect(&p, in, "NG\r\n", 4, &test_lim, RESP_DONE, NULL);
+	resp_consume(&p, in);
+	ck_assert_uint_eq(evbuffer_get_length(in), 0);
+	resp_parser_fini(&p);
+	evbuffer_free(in);
+}
+END_TEST
+
+START_TEST(test_resp_skips_refused_request)
+{
+	static const char req[] =
+	    "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhello\r\n";
+	struct evbuffer *in = evbuffer_new();
+	struct resp_parser p;
+
+	resp_parser_init(&p);
+	expect(&p, in, req, 26, &test_lim, RESP_NAME, NULL);
+	resp_skip_request(&p, in);
+	/* What was read of it is gone; the bulk's 2 bytes wait. */
+	ck_assert_uint_eq(evbuffer_get_length(in), 2);
+	expect(&p, in, "", 0, &test_lim, RESP_MORE, NULL);
+	ck_assert_uint_eq(evbuffer_get_length(in), 0);
+	expect(&p, in, "llo\r\nPING\r\n", 11, &test_lim, RESP_DONE, NULL);
+	ck_assert_uint_eq(p.argc, 1);
+	ck_assert_mem_eq(p.argv[0].ptr, "PING", 4);
+	ck_assert_uint_eq(p.skipped, sizeof(req) - 1);
+	resp_consume(&p, in);
+	ck_assert_uint_eq(evbuffer_get_length(in), 0);
+	resp_parser_fini(&p);
+	evbuffer_free(in);
+}
+END_TEST
+
+START_TEST(test_resp_skips_refused_bytewise)
+{
+	static const char req[] = "*4\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\nab\r\n"
+	                          "$0\r\n\r\n*1\r\n$4\r\nPING\r\n";
+	struct evbuffer *in = evbuffer_new();
+	struct resp_parser p;
+	struct duet_err err;
+	enum resp_status st;
+	size_t i;
+
+	resp_parser_init(&p);
+	expect(&p, in, req, 13, &test_lim, RESP_NAME, NULL);
+	ck_assert_uint_eq(p.argc, 1);
+	resp_skip_request(&p, in);
+	for (i = 13; i < sizeof(req) - 1; i++) {
+		evbuffer_add(in, req + i, 1);
+		st = resp_parse(&p, in, &test_lim, &err);
+		ck_assert_int_eq(
+		    st, i + 1 < sizeof(req) - 1 ? RESP_MORE : RESP_DONE);
+		/* Nothing of the skipped request is kept. */
+		if (i < 37)
+			ck_assert_uint_le(evbuffer_get_length(in), 4);
+	}
+	ck_assert_mem_eq(p.argv[0].ptr, "PING", 4);
+	resp_consume(&p, in);
+	resp_parser_fini(&p);
+	evbuffer_free(in);
+}
+END_TEST
+
+START_TEST(test_resp_skips_past_size_limits)
+{
+	struct evbuffer *in = evbuffer_new();
+	struct resp_parser p;
+	char chunk[1000];
+	size_t i;
+
+	/* Refusal by identity comes before size: the name is reported
+	 * first, and a skipped request has no size limit. */
+	resp_parser_init(&p);
+	memset(chunk, 'x', sizeof(chunk));
+	expect(&p, in, "*3\r\n$4\r\nnope\r\n$1000000\r\n", 24, &test_lim,
+	    RESP_NAME, NULL);
+	ck_assert_uint_eq(p.argc, 1);
+	resp_skip_request(&p, in);
+	for (i = 0; i < 1000; i++) {
+		expect(
+		    &p, in, chunk, sizeof(chunk), &test_lim, RESP_MORE, NULL);
+		ck_assert_uint_eq(evbuffer_get_length(in), 0);
+	}
+	expect(&p, in, "\r\n$99999999\r\nxx", 15, &test_lim, RESP_MORE, NULL);
+	ck_assert_uint_eq(evbuffer_get_length(in), 0);
+	ck_assert_int_eq(p.state, RESP_ST_BULK);
+	resp_parser_fini(&p);
+	evbuffer_free(in);
+}
+END_TEST
+
+/*
+ * A request parsed with the caps of an unauthenticated client fails
+ * with msg once fed whole (NULL: it parses).
+ */
+static void
+check_unauth(const char *req, enum resp_status want, const char *msg)
+{
+	struct resp_limits lim = {100000, 1 << 20, 1};
+	struct evbuffer *in = evbuffer_new();
+	struct resp_parser p;
+
+	resp_parser_init(&p);
+	expect(&p, in, req, strlen(req), &lim, want, msg);
+	resp_parser_fini(&p);
+	evbuffer_free(in);
+}
+
+START_TEST(test_resp_caps_unauthenticated)
+{
+	static const char *const e_mbulk =
+	    "Protocol error: unauthenticated multibulk length";
+	static const char *const e_bulk =
+	    "Protocol error: unauthenticated bulk length";
+	struct resp_limits lim = {100000, 1 << 20, 1};
+	struct evbuffer *in = evbuffer_new();
+	struct resp_parser p;
+
+	check_unauth("*11\r\n", RESP_ERROR, e_mbulk);
+	check_unauth("*10\r\n", RESP_MORE, NULL);
+	check_unauth("*1\r\n$16385\r\n", RESP_ERROR, e_bulk);
+	check_unauth("*1\r\n$16384\r\n", RESP_MORE, NULL);
+	check_unauth("*2\r\n$4\r\nECHO\r\n$16385\r\n", RESP_ERROR, e_bulk);
+	/* A malformed number is still that. */
+	check_unauth(
+	    "*1x\r\n", RESP_ERROR, "Protocol error: invalid multibulk length");
+	check_unauth(
+	    "*1\r\n$-1\r\n", RESP_ERROR, "Protocol error: invalid bulk length");
+	/* Before every other limit. */
+	lim.max_request_bytes = 10;
+	resp_parser_init(&p);
+	expect(&p, in, "*1\r\n$20000\r\n", 12, &lim, RESP_ERROR, e_bulk);
+	resp_parser_fini(&p);
+	/* And on the headers of a skipped request too. */
+	evbuffer_drain(in, evbuffer_get_length(in));
+	lim.max_request_bytes = 1 << 20;
+	resp_parser_init(&p);
+	expect(&p, in, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n", 20, &lim, RESP_NAME,
+	    NULL);
+	resp_skip_request(&p, in);
+	expect(&p, in, "$100000\r\n", 9, &lim, RESP_ERROR, e_bulk);
 	resp_parser_fini(&p);
 	evbuffer_free(in);
 }
@@ -538,6 +729,13 @@ resp_suite(void)
 	tcase_add_test(tc, test_resp_rejects_long_lines);
 	tcase_add_test(tc, test_resp_long_lines_with_end_like_redis);
 	tcase_add_test(tc, test_resp_refuses_from_header);
+	tcase_add_test(tc, test_resp_caps_unauthenticated);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("name");
+	tcase_add_test(tc, test_resp_reports_name_once);
+	tcase_add_test(tc, test_resp_skips_refused_request);
+	tcase_add_test(tc, test_resp_skips_refused_bytewise);
+	tcase_add_test(tc, test_resp_skips_past_size_limits);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("stream");
 	tcase_add_test(tc, test_resp_pipelined);
