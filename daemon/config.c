@@ -179,9 +179,9 @@ config_dup_key(struct config_ctx *ctx, yaml_node_t *map, yaml_node_pair_t *pair)
 	return 0;
 }
 
-/* Returns 1 if the mapping has the key. */
-int
-config_has_key(struct config_ctx *ctx, yaml_node_t *map, const char *key)
+/* Returns the value of key in the mapping, or NULL if it has none. */
+yaml_node_t *
+config_get(struct config_ctx *ctx, yaml_node_t *map, const char *key)
 {
 	yaml_node_pair_t *p;
 	yaml_node_t *k;
@@ -191,9 +191,16 @@ config_has_key(struct config_ctx *ctx, yaml_node_t *map, const char *key)
 		k = config_node(ctx, p->key);
 		if (k->type == YAML_SCALAR_NODE &&
 		    strcmp(config_scalar(k), key) == 0)
-			return 1;
+			return config_node(ctx, p->value);
 	}
-	return 0;
+	return NULL;
+}
+
+/* Returns 1 if the mapping has the key. */
+int
+config_has_key(struct config_ctx *ctx, yaml_node_t *map, const char *key)
+{
+	return config_get(ctx, map, key) != NULL;
 }
 
 static const struct config_key *

@@ -363,17 +363,9 @@ config_auth_clash(struct config_ctx *ctx, yaml_node_t *node,
 static yaml_node_t *
 config_auth_at(struct config_ctx *ctx, yaml_node_t *map, const char *key)
 {
-	yaml_node_pair_t *p;
-	yaml_node_t *k;
+	yaml_node_t *v = config_get(ctx, map, key);
 
-	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
-	     p++) {
-		k = config_node(ctx, p->key);
-		if (k->type == YAML_SCALAR_NODE &&
-		    strcmp(config_scalar(k), key) == 0)
-			return config_node(ctx, p->value);
-	}
-	return map;
+	return v != NULL ? v : map;
 }
 
 /* One item of users: a mapping {name, token_sha256?, commands?, ...}. */

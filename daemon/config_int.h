@@ -76,6 +76,8 @@ char *config_strdup(
     struct config_ctx *ctx, yaml_node_t *node, const char *what);
 int config_dup_key(
     struct config_ctx *ctx, yaml_node_t *map, yaml_node_pair_t *pair);
+yaml_node_t *config_get(
+    struct config_ctx *ctx, yaml_node_t *map, const char *key);
 int config_has_key(struct config_ctx *ctx, yaml_node_t *map, const char *key);
 void config_section(struct config_ctx *ctx, yaml_node_t *map,
     const struct config_key *table, const char *section, void *target);
