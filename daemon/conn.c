@@ -154,12 +154,14 @@ conn_on_deadline(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * Whether c is midway through a request: input left unparsed, or a
- * request its session has begun.
+ * Whether c is midway through a request: its transport's handshake, input
+ * left unparsed, or a request its session has begun.
  */
 static int
 conn_midway(const struct conn *c)
 {
+	if (c->io.busy)
+		return 1;
 	if (c->in != NULL && evbuffer_get_length(c->in) > 0)
 		return 1;
 	return c->proto != NULL && c->proto->midway(c);
@@ -237,6 +239,27 @@ conn_new(struct env *e, evutil_socket_t fd, const struct sockaddr *sa,
 	atomic_fetch_add(&worker_stats.total_connections, 1);
 	log_debug("client %" PRIu64 " connected from %s", c->id, c->peer);
 	return c;
+}
+
+/*
+ * Puts transport t under c, just made by conn_new (nothing read yet), in
+ * place of the one conn_new was given; arg is for t's open (TLS: the
+ * listener's SSL_CTX).  A transport that begins with a handshake has it
+ * bounded by limits.header_timeout.  Returns 0, or -1 with c freed.
+ */
+int
+conn_start_transport(struct conn *c, const struct transport *t, void *arg)
+{
+	c->transport->shutdown(&c->io);
+	c->transport = t;
+	if (t->open != NULL && t->open(&c->io, arg, c->peer) == -1) {
+		log_warnx("client %" PRIu64 " (%s): out of memory", c->id,
+		    c->peer);
+		conn_free(c);
+		return -1;
+	}
+	conn_update_deadline(c, 1);
+	return 0;
 }
 
 /*
@@ -454,6 +477,11 @@ conn_sniff(struct conn *c, struct evbuffer *in)
 		if (yes)
 			p = c->protos[i];
 	}
+	/* The transport's verified identity, before the session starts. */
+	if (c->transport->peer != NULL &&
+	    c->transport->peer(
+	        &c->io, &c->ident.tls_subject, &c->ident.tls_cn) == -1)
+		p = NULL;
 	if (p == NULL || p->start(c) == -1) {
 		conn_free(c);
 		return -1;
@@ -493,6 +521,18 @@ conn_on_eof(struct conn *c)
 }
 
 /*
+ * Nothing to read yet: waits for what the transport wants, and stops the
+ * deadline once a handshake has ended with no request begun.
+ */
+static void
+conn_read_later(struct conn *c)
+{
+	conn_arm(c);
+	if (c->deadline != NULL && !conn_midway(c))
+		evtimer_del(c->deadline);
+}
+
+/*
  * The socket has bytes (or the end): reads them into the conn's input, or
  * the worker's shared one when the conn has no partial request waiting,
  * and serves every whole request.  What is left of a request moves to an
@@ -514,6 +554,8 @@ conn_on_readable(struct conn *c)
 			log_debug(
 			    "client %" PRIu64 ": %s", c->id, strerror(errno));
 			conn_free(c);
+		} else {
+			conn_read_later(c);
 		}
 		return;
 	}

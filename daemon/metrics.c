@@ -198,6 +198,10 @@ metrics_render(struct evbuffer *out, const struct metrics_cmd *const *cmds,
 	metrics_render_gauge(out, "duetd_connections_total", "counter",
 	    "Client connections accepted.",
 	    atomic_load(&worker_stats.total_connections));
+	metrics_render_gauge(out, "duetd_tls_handshake_failures_total",
+	    "counter",
+	    "TLS handshakes that failed (logged at info with the reason).",
+	    atomic_load(&worker_stats.tls_handshake_failures));
 	metrics_render_gauge(out, "duetd_received_bytes_total", "counter",
 	    "Request bytes received.",
 	    atomic_load(&worker_stats.net_input_bytes));
