@@ -655,10 +655,38 @@ conn_on_io(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
+ * Writes CLIENT INFO's fields of a transport with an identity of its own
+ * (TLS): " tls=TLSv1.3", and " tls-subject=..." (spaces as \20, RFC
+ * 4514's escape, so the field stays one word) for a verified client
+ * certificate; nothing on a plain conn.
+ */
+static void
+conn_describe_tls(const struct conn *c, char *buf, size_t len)
+{
+	const char *s = c->ident.tls_subject;
+	size_t n;
+
+	buf[0] = '\0';
+	if (c->transport->peer == NULL)
+		return;
+	n = (size_t)snprintf(buf, len, " tls=");
+	if (n < len)
+		c->transport->describe(&c->io, buf + n, len - n);
+	n = strlen(buf);
+	if (s == NULL || n + 14 >= len)
+		return;
+	n += (size_t)snprintf(buf + n, len - n, " tls-subject=");
+	for (; *s != '\0' && n + 4 < len; s++)
+		n += (size_t)snprintf(
+		    buf + n, len - n, *s == ' ' ? "\\20" : "%c", *s);
+}
+
+/*
  * Appends c's line of CLIENT INFO / CLIENT LIST to out, ending in "\n":
  * Redis 7's fields in Redis's order (those duetd has no use for are
  * constant: db=0, sub=0, multi=-1, user=default, ...), then duetd's own:
- * cmds, encoding, proto and worker (last).  Owning worker's thread.
+ * cmds, encoding, proto, tls and tls-subject (TLS only) and worker
+ * (last).  Owning worker's thread.
  */
 void
 conn_describe(const struct conn *c, struct evbuffer *out)
@@ -667,14 +695,16 @@ conn_describe(const struct conn *c, struct evbuffer *out)
 	size_t omem = evbuffer_get_length(c->out);
 	int unixsock = strcmp(c->peer, "unix") == 0;
 	time_t now = time(NULL);
+	char tls[512];
 
+	conn_describe_tls(c, tls, sizeof(tls));
 	evbuffer_add_printf(out,
 	    "id=%" PRIu64 " addr=%s laddr=%s fd=%d name=%s age=%lld "
 	    "idle=%lld flags=%s%s%s db=0 sub=0 psub=0 ssub=0 multi=-1 "
 	    "qbuf=%zu qbuf-free=0 argv-mem=0 multi-mem=0 rbs=%zu rbp=0 "
 	    "obl=0 oll=%u omem=%zu tot-mem=%zu events=%s%s cmd=%s "
 	    "user=default redir=-1 resp=%d cmds=%" PRIu64 " encoding=%s "
-	    "proto=%s worker=%d\n",
+	    "proto=%s%s worker=%d\n",
 	    c->id, c->peer, c->local, (int)c->io.fd,
 	    c->name != NULL ? c->name : "", (long long)(now - c->created),
 	    (long long)(now - c->last_active), c->closing ? "c" : "",
@@ -686,7 +716,7 @@ conn_describe(const struct conn *c, struct evbuffer *out)
 	    c->encoding == CONN_ENC_MSGPACK    ? "msgpack"
 	        : c->encoding == CONN_ENC_JSON ? "json"
 	                                       : "native",
-	    c->proto != NULL ? c->proto->name : "unknown", c->env->index);
+	    c->proto != NULL ? c->proto->name : "unknown", tls, c->env->index);
 }
 
 /*

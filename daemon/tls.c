@@ -464,8 +464,8 @@ tls_describe(const struct transport_io *io, char *buf, size_t len)
 	const struct tls_conn *tc = io->state;
 
 	if (tc == NULL || tc->state != TLS_ST_OPEN)
-		return snprintf(buf, len, "tls");
-	return snprintf(buf, len, "tls %s", SSL_get_version(tc->ssl));
+		return snprintf(buf, len, "handshake");
+	return snprintf(buf, len, "%s", SSL_get_version(tc->ssl));
 }
 
 /*

@@ -55,8 +55,8 @@ struct transport {
 	/* Ends the session before the socket is closed (TLS close_notify)
 	 * and frees io->state. */
 	void (*shutdown)(struct transport_io *io);
-	/* Writes what a log line says of the transport ("tcp"); returns
-	 * what snprintf does. */
+	/* Writes one word for CLIENT INFO and log lines ("tcp", TLS's
+	 * version "TLSv1.3"); returns what snprintf does. */
 	int (*describe)(const struct transport_io *io, char *buf, size_t len);
 	/*
 	 * Optional: the identity the transport verified (TLS: the client
