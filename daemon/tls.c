@@ -331,12 +331,14 @@ tls_read_open(struct transport_io *io, struct tls_conn *tc,
 	if (i < nv)
 		v[i].iov_len = off;
 	evbuffer_commit_space(in, v, i < nv ? (off > 0 ? i + 1 : i) : nv);
-	if (total > 0) {
-		if (err == SSL_ERROR_WANT_WRITE)
-			io->want = EV_WRITE;
-		return (ssize_t)total;
-	}
-	return tls_read_error(io, tc, err);
+	if (total == 0)
+		return tls_read_error(io, tc, err);
+	/* The data first; what ended the batch is seen now (the error
+	 * queue is the thread's: it must not stay for another conn) and
+	 * again by the next read. */
+	if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_NONE)
+		(void)tls_read_error(io, tc, err);
+	return (ssize_t)total;
 }
 
 /*
@@ -387,7 +389,14 @@ tls_write_error(
 		errno = EAGAIN;
 		return -1;
 	default:
-		tls_fail(tc, "write");
+		/* A client gone while its reply is written is no TLS error. */
+		if (ERR_peek_error() == 0) {
+			log_debug("TLS client %s: %s", tc->peer,
+			    strerror(errno));
+			tc->state = TLS_ST_DONE;
+		} else {
+			tls_fail(tc, "write");
+		}
 		errno = EPIPE;
 		return -1;
 	}
