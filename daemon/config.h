@@ -36,9 +36,9 @@ struct config_tls {
 	char *key;       /* owned: PEM private key */
 	char *client_ca; /* owned: PEM CAs for client certificates, or NULL */
 	enum config_verify verify_client; /* default require with client_ca */
-	unsigned versions; /* CONFIG_TLS_V1_*; default both */
-	char *ciphers;     /* owned: TLS 1.2 cipher list, or NULL: OpenSSL's */
-	int line;          /* where the tls key's value is, for messages */
+	unsigned versions;                /* CONFIG_TLS_V1_*; default both */
+	char *ciphers; /* owned: TLS 1.2 cipher list, or NULL: OpenSSL's */
+	int line;      /* where the tls key's value is, for messages */
 	int column;
 };
 
@@ -50,7 +50,7 @@ struct config_listen {
 	char *path;         /* owned: socket path if unix */
 	unsigned protocols; /* CONFIG_PROTO_* mask; both by default */
 	struct config_tls *tls; /* owned: TLS settings, or NULL: plain */
-	int line;           /* 1-based position in the file, for messages */
+	int line;               /* 1-based position in the file, for messages */
 	int column;
 };
 

@@ -30,8 +30,7 @@
 #define CONFIG_DEFAULT_PORT "3838"
 
 static config_handler_fn config_address, config_protocols, config_tls,
-    config_tls_file, config_tls_verify, config_tls_versions,
-    config_tls_ciphers;
+    config_tls_file, config_tls_verify, config_tls_versions, config_tls_ciphers;
 
 static const struct config_key config_listen_keys[] = {
     {"address", YAML_SCALAR_NODE, config_address, 0, 0, 0},
@@ -330,14 +329,14 @@ config_tls(struct config_ctx *ctx, const struct config_key *key,
 	config_tls_free(l->tls);
 	l->tls = t;
 	t->versions = CONFIG_TLS_V1_2 | CONFIG_TLS_V1_3;
-	t->verify_client = (enum config_verify)-1;
+	t->verify_client = (enum config_verify) - 1;
 	t->line = (int)node->start_mark.line + 1;
 	t->column = (int)node->start_mark.column + 1;
 	config_section(ctx, node, config_tls_keys, "tls", t);
 	if (!config_has_key(ctx, node, "cert") ||
 	    !config_has_key(ctx, node, "key"))
 		config_err(ctx, node, "tls needs a 'cert' and a 'key'");
-	if (t->verify_client == (enum config_verify)-1)
+	if (t->verify_client == (enum config_verify) - 1)
 		t->verify_client = t->client_ca != NULL ? CONFIG_VERIFY_REQUIRE
 		                                        : CONFIG_VERIFY_NONE;
 	else if (t->verify_client != CONFIG_VERIFY_NONE && t->client_ca == NULL)

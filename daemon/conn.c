@@ -253,8 +253,8 @@ conn_start_transport(struct conn *c, const struct transport *t, void *arg)
 	c->transport->shutdown(&c->io);
 	c->transport = t;
 	if (t->open != NULL && t->open(&c->io, arg, c->peer) == -1) {
-		log_warnx("client %" PRIu64 " (%s): out of memory", c->id,
-		    c->peer);
+		log_warnx(
+		    "client %" PRIu64 " (%s): out of memory", c->id, c->peer);
 		conn_free(c);
 		return -1;
 	}

@@ -277,8 +277,7 @@ main_start_workers(struct main_state *st)
 		st->envs[i] = &st->workers[i].env;
 	}
 	env_link(st->envs, st->nworkers);
-	if (worker_listen_all(st->workers, st->nworkers, st->cf, st->tls) ==
-	    -1)
+	if (worker_listen_all(st->workers, st->nworkers, st->cf, st->tls) == -1)
 		return -1;
 	for (i = 0; i < st->nworkers; i++) {
 		if (worker_start(&st->workers[i]) == -1)

@@ -303,8 +303,8 @@ tls_read_error(struct transport_io *io, struct tls_conn *tc, int err)
  * space reserved in in.  Returns the bytes, 0 at the end, or -1.
  */
 static ssize_t
-tls_read_open(struct transport_io *io, struct tls_conn *tc,
-    struct evbuffer *in, size_t max)
+tls_read_open(struct transport_io *io, struct tls_conn *tc, struct evbuffer *in,
+    size_t max)
 {
 	struct evbuffer_iovec v[2];
 	size_t got, total = 0, off = 0;
@@ -391,8 +391,8 @@ tls_write_error(
 	default:
 		/* A client gone while its reply is written is no TLS error. */
 		if (ERR_peek_error() == 0) {
-			log_debug("TLS client %s: %s", tc->peer,
-			    strerror(errno));
+			log_debug(
+			    "TLS client %s: %s", tc->peer, strerror(errno));
 			tc->state = TLS_ST_DONE;
 		} else {
 			tls_fail(tc, "write");
@@ -415,8 +415,11 @@ tls_write(struct transport_io *io, struct evbuffer *out)
 	size_t len, n, done, total = 0;
 	int r;
 
+	if (evbuffer_get_length(out) == 0)
+		return 0;
 	if (tc->state != TLS_ST_OPEN) {
-		errno = EPIPE;
+		/* Nothing goes out before the handshake has ended. */
+		errno = tc->state == TLS_ST_DONE ? EPIPE : EAGAIN;
 		return -1;
 	}
 	while ((len = evbuffer_get_length(out)) > 0) {
@@ -424,8 +427,8 @@ tls_write(struct transport_io *io, struct evbuffer *out)
 		n = v.iov_len < TLS_RECORD ? v.iov_len : TLS_RECORD;
 		if (n < TLS_JOIN && n < len) {
 			n = len < TLS_RECORD ? len : TLS_RECORD;
-			if ((v.iov_base = evbuffer_pullup(out, (ev_ssize_t)n)) ==
-			    NULL) {
+			if ((v.iov_base = evbuffer_pullup(
+			         out, (ev_ssize_t)n)) == NULL) {
 				errno = ENOMEM;
 				return -1;
 			}
@@ -451,8 +454,7 @@ tls_shutdown(struct transport_io *io)
 		return;
 	if (tc->state == TLS_ST_OPEN) {
 		(void)SSL_shutdown(tc->ssl);
-	} else if (tc->state == TLS_ST_HANDSHAKE ||
-	    tc->state == TLS_ST_PLAIN) {
+	} else if (tc->state == TLS_ST_HANDSHAKE || tc->state == TLS_ST_PLAIN) {
 		atomic_fetch_add_explicit(&worker_stats.tls_handshake_failures,
 		    1, memory_order_relaxed);
 		log_info("TLS handshake with %s failed: closed before it "
@@ -513,8 +515,8 @@ tls_name_cn(const X509_NAME *name, char **out)
 	*out = NULL;
 	if (i < 0 || X509_NAME_get_index_by_NID(name, NID_commonName, i) >= 0)
 		return 0;
-	n = ASN1_STRING_to_UTF8(&utf8,
-	    X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)));
+	n = ASN1_STRING_to_UTF8(
+	    &utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)));
 	if (n < 0)
 		return 0;
 	if (memchr(utf8, '\0', (size_t)n) != NULL) {
@@ -657,9 +659,11 @@ tls_ctx_new(const char *file, const struct config_listen *cl)
 	    t->versions & CONFIG_TLS_V1_2 ? TLS1_2_VERSION : TLS1_3_VERSION);
 	SSL_CTX_set_max_proto_version(ctx,
 	    t->versions & CONFIG_TLS_V1_3 ? TLS1_3_VERSION : TLS1_2_VERSION);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION |
-	        SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	SSL_CTX_set_options(ctx,
+	    SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+	        SSL_OP_CIPHER_SERVER_PREFERENCE);
+	SSL_CTX_set_mode(ctx,
+	    SSL_MODE_ENABLE_PARTIAL_WRITE |
 	        SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_session_id_context(ctx, sid, sizeof(sid) - 1);
 	SSL_CTX_set_default_passwd_cb(ctx, tls_no_passphrase);
@@ -669,7 +673,8 @@ tls_ctx_new(const char *file, const struct config_listen *cl)
 		tls_ctx_error(file, cl, "invalid ciphers", t->ciphers);
 	else if (SSL_CTX_use_certificate_chain_file(ctx, t->cert) != 1)
 		tls_ctx_error(file, cl, "cannot load cert", t->cert);
-	else if (SSL_CTX_use_PrivateKey_file(ctx, t->key, SSL_FILETYPE_PEM) != 1)
+	else if (SSL_CTX_use_PrivateKey_file(ctx, t->key, SSL_FILETYPE_PEM) !=
+	    1)
 		tls_ctx_error(file, cl, "cannot load key", t->key);
 	else if (SSL_CTX_check_private_key(ctx) != 1)
 		tls_ctx_error(file, cl, "key does not match cert", t->key);

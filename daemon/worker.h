@@ -31,7 +31,7 @@ struct worker_listener {
 	struct worker *worker;        /* borrowed: the owner */
 	char text[128];               /* the listen address as configured */
 	unsigned protocols;           /* CONFIG_PROTO_* it serves */
-	struct ssl_ctx_st *tls; /* owned reference: TLS, or NULL: plain */
+	struct ssl_ctx_st *tls;       /* owned reference: TLS, or NULL: plain */
 	struct sockaddr_storage addr; /* the address bound */
 	socklen_t addrlen;
 };

@@ -124,8 +124,10 @@ tls_setup(void)
 	while (tls_v13_port == tls_opt_port || tls_v13_port == tls_req_port);
 	snprintf(ca, sizeof(ca), ", client_ca: %s/ca.crt", tls_dir);
 	snprintf(opt, sizeof(opt), "%s, verify_client: optional", ca);
-	n += tls_listener(extra + n, sizeof(extra) - (size_t)n, tls_opt_port, opt);
-	n += tls_listener(extra + n, sizeof(extra) - (size_t)n, tls_req_port, ca);
+	n += tls_listener(
+	    extra + n, sizeof(extra) - (size_t)n, tls_opt_port, opt);
+	n += tls_listener(
+	    extra + n, sizeof(extra) - (size_t)n, tls_req_port, ca);
 	n += tls_listener(extra + n, sizeof(extra) - (size_t)n, tls_v13_port,
 	    ", protocols: [TLSv1.3]");
 	snprintf(extra + n, sizeof(extra) - (size_t)n,
@@ -170,7 +172,8 @@ tls_log_has(const char *text)
 {
 	char *log = harness_log(&tls_h);
 
-	ck_assert_msg(strstr(log, text) != NULL, "log lacks '%s':\n%s", text, log);
+	ck_assert_msg(
+	    strstr(log, text) != NULL, "log lacks '%s':\n%s", text, log);
 	free(log);
 }
 
@@ -328,7 +331,8 @@ static const char tls_py_faults[] =
     "        s.sendall(o.read())\n"
     "        i.write(s.recv(65536))\n"
     "s.sendall(o.read())\n"
-    "t.write(b'*3\\r\\n$3\\r\\nSET\\r\\n$3\\r\\nkey\\r\\n$5\\r\\nvalue\\r\\n')\n"
+    "t.write(b'*3\\r\\n$3\\r\\nSET\\r\\n$3\\r\\nkey\\r\\n$5\\r\\nvalue\\r\\n')"
+    "\n"
     "rec = o.read()\n"
     "s.sendall(rec[:len(rec) // 2])\n"
     "s.shutdown(socket.SHUT_WR)\n"
@@ -431,11 +435,11 @@ START_TEST(test_tls_client_info_shows_subject)
 	                  "O=Example worker=",
 	                  58) == 0,
 	    "%s", o.out);
-	ck_assert_msg(strstr(o.out, "\n proto=resp tls=TLSv1.3 worker=") !=
-	        NULL,
-	    "%s", o.out);
-	ck_assert_msg(strstr(o.out, "\n proto=resp worker=") != NULL, "%s",
+	ck_assert_msg(
+	    strstr(o.out, "\n proto=resp tls=TLSv1.3 worker=") != NULL, "%s",
 	    o.out);
+	ck_assert_msg(
+	    strstr(o.out, "\n proto=resp worker=") != NULL, "%s", o.out);
 	harness_out_free(&o);
 }
 END_TEST
@@ -555,9 +559,10 @@ START_TEST(test_tls_reload_certificates)
 	snprintf(args, sizeof(args), "%d %d '%s'", port, (int)h.pid, h.log);
 	tls_python(&o, tls_py_reload, args);
 	ck_assert_msg(o.status == 0, "python3: %s%s", o.out, o.err);
-	ck_assert_str_eq(o.out, "+PONG localhost\n"
-	                        "+PONG +PONG localhost\n"
-	                        "+PONG +PONG localhost2\n");
+	ck_assert_str_eq(o.out,
+	    "+PONG localhost\n"
+	    "+PONG +PONG localhost\n"
+	    "+PONG +PONG localhost2\n");
 	harness_out_free(&o);
 	harness_stop(&h);
 }
