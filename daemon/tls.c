@@ -666,6 +666,10 @@ tls_ctx_new(const char *file, const struct config_listen *cl)
 	    SSL_MODE_ENABLE_PARTIAL_WRITE |
 	        SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_session_id_context(ctx, sid, sizeof(sid) - 1);
+	/* Resumption is by tickets alone: no server-side session cache to
+	 * lock, fill and flush on every handshake, and one ticket each. */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_num_tickets(ctx, 1);
 	SSL_CTX_set_default_passwd_cb(ctx, tls_no_passphrase);
 	if (cl->protocols & CONFIG_PROTO_HTTP)
 		SSL_CTX_set_alpn_select_cb(ctx, tls_alpn, NULL);
