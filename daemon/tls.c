@@ -298,18 +298,18 @@ tls_read_error(struct transport_io *io, struct tls_conn *tc, int err)
 }
 
 /*
- * Decrypts what has come, up to max bytes (at least what OpenSSL holds
- * of a record it has read, so nothing waits there unseen by epoll), into
- * space reserved in in.  Returns the bytes, 0 at the end, or -1.
+ * Decrypts into max bytes of space reserved in in, until OpenSSL wants
+ * more from the socket (*err says why it stopped; SSL_ERROR_NONE: the
+ * space is full).  Returns the bytes, or -1 (out of memory).
  */
 static ssize_t
-tls_read_open(struct transport_io *io, struct tls_conn *tc, struct evbuffer *in,
-    size_t max)
+tls_read_batch(struct tls_conn *tc, struct evbuffer *in, size_t max, int *err)
 {
 	struct evbuffer_iovec v[2];
 	size_t got, total = 0, off = 0;
-	int i = 0, nv, err = SSL_ERROR_NONE;
+	int i = 0, nv;
 
+	*err = SSL_ERROR_NONE;
 	if ((nv = evbuffer_reserve_space(in, (ev_ssize_t)max, v, 2)) <= 0) {
 		errno = ENOMEM;
 		return -1;
@@ -322,7 +322,7 @@ tls_read_open(struct transport_io *io, struct tls_conn *tc, struct evbuffer *in,
 		}
 		if (SSL_read_ex(tc->ssl, (char *)v[i].iov_base + off,
 		        v[i].iov_len - off, &got) != 1) {
-			err = SSL_get_error(tc->ssl, 0);
+			*err = SSL_get_error(tc->ssl, 0);
 			break;
 		}
 		off += got;
@@ -331,6 +331,27 @@ tls_read_open(struct transport_io *io, struct tls_conn *tc, struct evbuffer *in,
 	if (i < nv)
 		v[i].iov_len = off;
 	evbuffer_commit_space(in, v, i < nv ? (off > 0 ? i + 1 : i) : nv);
+	return (ssize_t)total;
+}
+
+/*
+ * Decrypts what has come into in, max bytes at a time, and goes on while
+ * OpenSSL holds bytes it has read (the rest of a record, read-ahead):
+ * epoll would never say they are there.  Returns the bytes, 0 at the
+ * end, or -1.
+ */
+static ssize_t
+tls_read_open(struct transport_io *io, struct tls_conn *tc, struct evbuffer *in,
+    size_t max)
+{
+	ssize_t n, total = 0;
+	int err;
+
+	do {
+		if ((n = tls_read_batch(tc, in, max, &err)) == -1)
+			return -1;
+		total += n;
+	} while (err == SSL_ERROR_NONE && SSL_has_pending(tc->ssl));
 	if (total == 0)
 		return tls_read_error(io, tc, err);
 	/* The data first; what ended the batch is seen now (the error
@@ -338,7 +359,7 @@ tls_read_open(struct transport_io *io, struct tls_conn *tc, struct evbuffer *in,
 	 * again by the next read. */
 	if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_NONE)
 		(void)tls_read_error(io, tc, err);
-	return (ssize_t)total;
+	return total;
 }
 
 /*
@@ -670,6 +691,9 @@ tls_ctx_new(const char *file, const struct config_listen *cl)
 	 * lock, fill and flush on every handshake, and one ticket each. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_num_tickets(ctx, 1);
+	/* One read(2) takes what the socket holds, not a record header and
+	 * then its body (tls_read_open drains what is read ahead). */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	SSL_CTX_set_default_passwd_cb(ctx, tls_no_passphrase);
 	if (cl->protocols & CONFIG_PROTO_HTTP)
 		SSL_CTX_set_alpn_select_cb(ctx, tls_alpn, NULL);

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,6 +221,48 @@ START_TEST(test_tls_write_backpressure)
 }
 END_TEST
 
+/*
+ * Reads as conn does (only when poll says the socket is readable), a
+ * small max at a time: nothing may stay in OpenSSL's buffers unseen.
+ */
+START_TEST(test_tls_read_leaves_nothing_behind)
+{
+	enum { TOTAL = 1024 * 1024 };
+	char *data = malloc(TOTAL);
+	struct pollfd pfd;
+	size_t off = 0, n;
+	ssize_t got, total = 0;
+	struct pair p;
+	SSL *ssl;
+	int k;
+
+	ck_assert_ptr_nonnull(data);
+	memset(data, 'x', TOTAL);
+	pair_open(&p);
+	ssl = pair_handshake(&p);
+	pfd.fd = p.io.fd;
+	pfd.events = POLLIN;
+	for (k = 0; k < 100000; k++) {
+		while (off < TOTAL &&
+		    SSL_write_ex(ssl, data + off, TOTAL - off, &n) == 1)
+			off += n;
+		if (poll(&pfd, 1, 0) != 1) {
+			if (off == TOTAL)
+				break;
+			continue;
+		}
+		if ((got = transport_tls.read(&p.io, p.in, 1000)) > 0)
+			total += got;
+		evbuffer_drain(p.in, evbuffer_get_length(p.in));
+	}
+	ck_assert_uint_eq(off, TOTAL);
+	ck_assert_int_eq(total, TOTAL);
+	SSL_free(ssl);
+	pair_close(&p);
+	free(data);
+}
+END_TEST
+
 #define PLAIN_400                                                              \
 	"HTTP/1.1 400 Bad Request\r\n"                                         \
 	"Content-Type: application/json\r\n"                                   \
@@ -325,6 +368,7 @@ tls_suite(void)
 	tcase_add_checked_fixture(tc, tls_test_setup, tls_test_teardown);
 	tcase_add_test(tc, test_tls_roundtrip);
 	tcase_add_test(tc, test_tls_write_backpressure);
+	tcase_add_test(tc, test_tls_read_leaves_nothing_behind);
 	tcase_add_test(tc, test_tls_plain_http_gets_400);
 	tcase_add_test(tc, test_tls_other_bytes_close);
 	tcase_add_test(tc, test_tls_client_gone_before_a_byte);
