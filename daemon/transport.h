@@ -41,9 +41,10 @@ struct transport {
 	 */
 	int (*open)(struct transport_io *io, void *arg, const char *peer);
 	/*
-	 * Reads what the peer sent, at most max bytes, into in.  Returns the
-	 * bytes read, 0 at the end of the input, or -1 with errno set
-	 * (EAGAIN: nothing yet).
+	 * Reads what the peer sent, max bytes at a time, into in (TLS goes
+	 * on while OpenSSL holds bytes already read, which epoll would not
+	 * report).  Returns the bytes read, 0 at the end of the input, or -1
+	 * with errno set (EAGAIN: nothing yet).
 	 */
 	ssize_t (*read)(
 	    struct transport_io *io, struct evbuffer *in, size_t max);
