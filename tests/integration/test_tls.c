@@ -131,7 +131,7 @@ tls_setup(void)
 	n += tls_listener(extra + n, sizeof(extra) - (size_t)n, tls_v13_port,
 	    ", protocols: [TLSv1.3]");
 	snprintf(extra + n, sizeof(extra) - (size_t)n,
-	    "limits: {header_timeout: 1s}\n");
+	    "limits: {header_timeout: 2s}\n");
 	harness_start(&tls_h, NULL, extra);
 }
 
@@ -339,7 +339,7 @@ static const char tls_py_faults[] =
     "print(closed(s))\n"
     "s = ctx.wrap_socket(socket.create_connection(('127.0.0.1', port)),\n"
     "                    server_hostname='127.0.0.1')\n"
-    "time.sleep(1.5)\n"
+    "time.sleep(2.5)\n"
     "s.sendall(b'PING\\r\\n')\n"
     "print(s.recv(64))\n";
 
@@ -466,12 +466,14 @@ static const char tls_py_many[] =
     "    while not done.is_set() or not served:\n"
     "        s.sendall(b'PING\\r\\n')\n"
     "        served.append(s.recv(16) == b'+PONG\\r\\n')\n"
-    "th = threading.Thread(target=other)\n"
+    "th = threading.Thread(target=other, daemon=True)\n"
     "th.start()\n"
-    "with ThreadPoolExecutor(50) as ex:\n"
-    "    res = list(ex.map(one, range(1000)))\n"
-    "done.set()\n"
-    "th.join()\n"
+    "try:\n"
+    "    with ThreadPoolExecutor(50) as ex:\n"
+    "        res = list(ex.map(one, range(1000)))\n"
+    "finally:\n"
+    "    done.set()\n"
+    "th.join(60)\n"
     "print(sum(r == b'+PONG\\r\\n' for r in res), all(served))\n";
 
 START_TEST(test_tls_many_handshakes)
