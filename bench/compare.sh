@@ -20,6 +20,10 @@ P_DUET=${BENCH_PORT_DUETD:-23838}
 P_DUET2=${BENCH_PORT_DUETD2:-23839}
 P_REDIS=${BENCH_PORT_REDIS:-26379}
 P_NGINX=${BENCH_PORT_NGINX:-28080}
+P_DUET_TLS=${BENCH_PORT_DUETD_TLS:-23843}
+P_REDIS_TLS=${BENCH_PORT_REDIS_TLS:-26380}
+P_NGINX_TLS=${BENCH_PORT_NGINX_TLS:-28443}
+ROWS=${BENCH_ROWS:-all}    # all, or tls: only the TLS rows
 RUNS=${BENCH_RUNS:-3}      # runs per row; the median is reported
 SECS=${BENCH_SECS:-3.5}    # target length of one redis-benchmark run
 WRK_SECS=${BENCH_WRK_SECS:-5}
@@ -163,10 +167,35 @@ stop_bg() {
 	wait "$pid" 2>/dev/null || true
 }
 
+# make_certs: a CA and a server certificate for 127.0.0.1 (ECDSA P-256),
+# shared by the three servers' TLS ports.
+make_certs() {
+	mkdir -p "$T/tls"
+	(
+		cd "$T/tls"
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+		    -nodes -subj "/CN=bench CA" -days 2 -keyout ca.key \
+		    -out ca.crt
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		    -subj "/CN=localhost" -keyout server.key -out server.csr
+		printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >san.ext
+		openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key \
+		    -CAcreateserial -days 2 -extfile san.ext -out server.crt
+	) >"$T/certs.log" 2>&1 || {
+		cat "$T/certs.log" >&2
+		die "openssl could not make the certificates"
+	}
+}
+
+# duetd_config PORT WORKERS [TLS_PORT]
 duetd_config() {
+	local tls=""
+	[ -n "${3:-}" ] && tls="
+  - address: 127.0.0.1:$3
+    tls: {cert: $T/tls/server.crt, key: $T/tls/server.key}"
 	cat >"$T/duetd-$2.yaml" <<EOF
 listen:
-  - 127.0.0.1:$1
+  - 127.0.0.1:$1$tls
 workers: $2
 plugin_dir: $PLUGIN_DIR
 limits:
@@ -206,14 +235,29 @@ http {
 		location = /hi { return 200 "hi"; }
 		location = /body { return 200 "$BODY"; }
 	}
+	server {
+		listen 127.0.0.1:$P_NGINX_TLS ssl;
+		ssl_certificate $T/tls/server.crt;
+		ssl_certificate_key $T/tls/server.key;
+		# Debian 12's nginx 1.22 leaves TLS 1.3 out by default: the
+		# same protocol as duetd and Redis, or the rows compare TLS 1.2
+		# resumption (no key exchange) with TLS 1.3's.
+		ssl_protocols TLSv1.2 TLSv1.3;
+		ssl_session_tickets on;
+		location = /hi { return 200 "hi"; }
+	}
 }
 EOF
 }
 
 start_servers() {
-	duetd_config "$P_DUET" 1
+	make_certs
+	duetd_config "$P_DUET" 1 "$P_DUET_TLS"
 	start_bg DUETD "$SRV_CPU" "$P_DUET" "$DUETD" -c "$T/duetd-1.yaml"
 	start_bg REDIS "$SRV_CPU" "$P_REDIS" redis-server --port "$P_REDIS" \
+	    --tls-port "$P_REDIS_TLS" --tls-cert-file "$T/tls/server.crt" \
+	    --tls-key-file "$T/tls/server.key" \
+	    --tls-ca-cert-file "$T/tls/ca.crt" --tls-auth-clients no \
 	    --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
 	    --maxclients $((IDLE_CONNS + 1000)) --dir "$T" \
 	    --logfile "$T/redis.log"
@@ -285,12 +329,13 @@ resp_once() {
 	}'
 }
 
-# wrk_once PID URL: one wrk run; same output as resp_once.
+# wrk_once PID URL [WRK_ARGS...]: one wrk run; same output as resp_once.
 wrk_once() {
 	local pid=$1 url=$2 t0 t1 out
+	shift 2
 	t0=$(cpu_ticks "$pid")
 	out=$(timeout $((WRK_SECS + 30)) taskset -c "$GEN_CPU" wrk -t1 -c50 \
-	    -d"${WRK_SECS}s" --latency "$url") || die "wrk failed: $url"
+	    -d"${WRK_SECS}s" --latency "$@" "$url") || die "wrk failed: $url"
 	t1=$(cpu_ticks "$pid")
 	alive "$pid"
 	if echo "$out" | grep -q -e 'Non-2xx' -e 'Socket errors'; then
@@ -356,38 +401,68 @@ size_n() {
 	}'
 }
 
+# resp_row NAME PIPE ARGS...: a RESP row on the plain ports, or on the
+# TLS ones (redis-benchmark --tls) with RESP_TLS=1.
 resp_row() {
-	local name=$1 pipe=$2 n d r a b
+	local name=$1 pipe=$2 n d r a b dp=$P_DUET rp=$P_REDIS label=RESP
 	shift 2
-	a=$(probe_rps "$DUETD_PID" "$P_DUET" "$pipe" "$@")
-	b=$(probe_rps "$REDIS_PID" "$P_REDIS" "$pipe" "$@")
+	if [ "${RESP_TLS:-0}" = 1 ]; then
+		dp=$P_DUET_TLS
+		rp=$P_REDIS_TLS
+		label="RESP TLS"
+		set -- --tls --cacert "$T/tls/ca.crt" "$@"
+	fi
+	a=$(probe_rps "$DUETD_PID" "$dp" "$pipe" "$@")
+	b=$(probe_rps "$REDIS_PID" "$rp" "$pipe" "$@")
 	n=$(size_n "$a" "$b")
-	log "RESP $name -P $pipe: $RUNS x $n requests each"
+	log "$label $name -P $pipe: $RUNS x $n requests each"
 	for _ in $(seq "$RUNS"); do
-		resp_once "$DUETD_PID" "$P_DUET" "$pipe" "$n" "$@" >>"$T/d"
-		resp_once "$REDIS_PID" "$P_REDIS" "$pipe" "$n" "$@" >>"$T/r"
+		resp_once "$DUETD_PID" "$dp" "$pipe" "$n" "$@" >>"$T/d"
+		resp_once "$REDIS_PID" "$rp" "$pipe" "$n" "$@" >>"$T/r"
 	done
 	d=$(summarize <"$T/d")
 	r=$(summarize <"$T/r")
 	rm -f "$T/d" "$T/r"
-	row resp "RESP $name -P $pipe" Redis "$d" "$r"
-	if [ "$name" = set ] && [ "$pipe" = 16 ]; then
+	row resp "$label $name -P $pipe" Redis "$d" "$r"
+	if [ "$label" = RESP ] && [ "$name" = set ] && [ "$pipe" = 16 ]; then
 		SET16_N=$n
 		SET16_DUET=$d
 	fi
 }
 
+# http_row NAME DUETD_URL NGINX_URL [WRK_ARGS...]
 http_row() {
 	local name=$1 durl=$2 nurl=$3 d r
+	shift 3
 	log "HTTP $name: $RUNS x ${WRK_SECS}s"
 	for _ in $(seq "$RUNS"); do
-		wrk_once "$DUETD_PID" "$durl" >>"$T/d"
-		wrk_once "$NGINX_PID" "$nurl" >>"$T/r"
+		wrk_once "$DUETD_PID" "$durl" "$@" >>"$T/d"
+		wrk_once "$NGINX_PID" "$nurl" "$@" >>"$T/r"
 	done
 	d=$(summarize <"$T/d")
 	r=$(summarize <"$T/r")
 	rm -f "$T/d" "$T/r"
 	row http "HTTP $name" nginx "$d" "$r"
+}
+
+# tls_rows: duetd's TLS listener against redis-server --tls-port
+# (redis-benchmark --tls) and nginx ssl (wrk over https, keep-alive), and
+# the handshake rate: wrk with "Connection: close", so every request is a
+# new connection and a full handshake (wrk resumes no session).
+tls_rows() {
+	local pipe
+	redis-cli --tls --cacert "$T/tls/ca.crt" -p "$P_DUET_TLS" ping |
+	    grep -q PONG || die "duetd's TLS port does not answer PING"
+	for pipe in 1 16; do
+		RESP_TLS=1 resp_row set "$pipe" -t set
+		RESP_TLS=1 resp_row get "$pipe" -t get
+	done
+	http_row "TLS GET /echo/hi vs /hi (keep-alive)" \
+	    "https://127.0.0.1:$P_DUET_TLS/echo/hi" \
+	    "https://127.0.0.1:$P_NGINX_TLS/hi"
+	http_row "TLS handshake + GET /echo/hi vs /hi (Connection: close)" \
+	    "https://127.0.0.1:$P_DUET_TLS/echo/hi" \
+	    "https://127.0.0.1:$P_NGINX_TLS/hi" -H "Connection: close"
 }
 
 # --- idle connections -----------------------------------------------------
@@ -542,6 +617,11 @@ write_results() {
 		    "HTTP: wrk -t1 -c50 -d${WRK_SECS}s --latency; duetd GET" \
 		    "/echo/hi and GET /echo/<1234 bytes> vs nginx return 200" \
 		    "\"hi\" and a 1234-byte return 200."
+		echo "- TLS: one ECDSA P-256 certificate, TLS 1.3 (each" \
+		    "server's default); redis-benchmark --tls; wrk over" \
+		    "https, keep-alive; the handshake row sends \"Connection:" \
+		    "close\", so every request is a new connection and a full" \
+		    "handshake."
 		echo "- Memory: RSS growth over $IDLE_CONNS idle loopback" \
 		    "connections (nothing sent), divided by $IDLE_CONNS."
 		echo
@@ -567,6 +647,14 @@ main() {
 	: >"$T/rows"
 	LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 
+	if [ "$ROWS" = tls ]; then
+		tls_rows
+		write_results
+		echo
+		cat "$OUT"
+		log "wrote $OUT"
+		return 0
+	fi
 	mem_rows
 	for pipe in 1 16; do
 		resp_row ping_mbulk "$pipe" -t ping_mbulk
@@ -580,6 +668,7 @@ main() {
 	http_row "GET /echo/<1234 B> vs /body" \
 	    "http://127.0.0.1:$P_DUET/echo/$BODY" \
 	    "http://127.0.0.1:$P_NGINX/body"
+	tls_rows
 	workers_row
 
 	write_results

@@ -747,6 +747,7 @@ config_free(struct config *cf)
 		free(cf->listen[i].host);
 		free(cf->listen[i].port);
 		free(cf->listen[i].path);
+		config_tls_free(cf->listen[i].tls);
 	}
 	free(cf->listen);
 	for (i = 0; i < cf->nplugins; i++) {

@@ -28,6 +28,33 @@ struct config_access {
 	struct cidr_acl acl; /* owned */
 };
 
+/* A TLS listener's protocol versions (config_tls.versions). */
+#define CONFIG_TLS_V1_2 0x01
+#define CONFIG_TLS_V1_3 0x02
+
+/* Which client certificates a TLS listener asks for (section 9.4). */
+enum config_verify {
+	CONFIG_VERIFY_NONE,     /* none asked for */
+	CONFIG_VERIFY_OPTIONAL, /* asked for; one that does not verify fails */
+	CONFIG_VERIFY_REQUIRE,  /* a verified one or no handshake */
+};
+
+/*
+ * A listener's tls: key.  Paths are absolute (a relative one is taken
+ * from the config file's folder) and were readable at load; the files
+ * are read by tls.c when the listener's SSL_CTX is made.
+ */
+struct config_tls {
+	char *cert;      /* owned: PEM chain, leaf first */
+	char *key;       /* owned: PEM private key */
+	char *client_ca; /* owned: PEM CAs for client certificates, or NULL */
+	enum config_verify verify_client; /* default require with client_ca */
+	unsigned versions;                /* CONFIG_TLS_V1_*; default both */
+	char *ciphers; /* owned: TLS 1.2 cipher list, or NULL: OpenSSL's */
+	int line;      /* where the tls key's value is, for messages */
+	int column;
+};
+
 struct config_listen {
 	char *text;         /* owned: as written, e.g. "127.0.0.1:3838" */
 	int is_unix;        /* unix:PATH */
@@ -35,7 +62,8 @@ struct config_listen {
 	char *port;         /* owned: port as text; NULL if unix */
 	char *path;         /* owned: socket path if unix */
 	unsigned protocols; /* CONFIG_PROTO_* mask; both by default */
-	int line;           /* 1-based position in the file, for messages */
+	struct config_tls *tls; /* owned: TLS settings, or NULL: plain */
+	int line;               /* 1-based position in the file, for messages */
 	int column;
 	struct config_access access;        /* the listener's own (TCP only) */
 	int has_mode, has_owner, has_group; /* unix: set after bind */
@@ -160,5 +188,6 @@ int config_acls_new(const struct config *cf, struct config_acls **out);
 const struct cidr_acl *config_acls_for(
     const struct config_acls *a, const char *listen);
 void config_acls_free(struct config_acls *a);
+void config_tls_free(struct config_tls *tls);
 
 #endif /* DUET_CONFIG_H */

@@ -3,16 +3,22 @@
  * config_listen - the listen key of duetd.yaml: HOST:PORT, [IPV6]:PORT and
  * unix:PATH addresses, optionally with a protocols restriction, checked
  * (IPv4 and IPv6 literals, host names, ports 1..65535, socket path length)
- * and split into struct config_listen.  Part of the config module.
+ * and split into struct config_listen, and a listener's tls: settings
+ * (files checked readable here, so duetd -t names a missing one; their
+ * content is tls.c's).  Part of the config module.
  */
 #include "autoconf.h"
 
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <arpa/inet.h>
+
+#include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <yaml.h>
 
@@ -23,16 +29,33 @@
 #define CONFIG_DEFAULT_HOST "127.0.0.1"
 #define CONFIG_DEFAULT_PORT "3838"
 
-static config_handler_fn config_address, config_protocols;
+static config_handler_fn config_address, config_protocols, config_tls,
+    config_tls_file, config_tls_verify, config_tls_versions, config_tls_ciphers;
 
 static const struct config_key config_listen_keys[] = {
     {"address", YAML_SCALAR_NODE, config_address, 0, 0, 0},
     {"protocols", YAML_SEQUENCE_NODE, config_protocols, 0, 0, 0},
-    {"tls", YAML_NO_NODE, config_unsupported, 0, 0, 0},
+    {"tls", YAML_MAPPING_NODE, config_tls, 0, 0, 0},
     {"access", YAML_MAPPING_NODE, config_access_listen, 0, 0, 0},
     {"mode", YAML_SCALAR_NODE, config_mode, 0, 0, 0},
     {"owner", YAML_SCALAR_NODE, config_owner, 0, 0, 0},
     {"group", YAML_SCALAR_NODE, config_group, 0, 0, 0},
+    {NULL, YAML_NO_NODE, NULL, 0, 0, 0},
+};
+
+/* clang-format off */
+#define TLS_FILE(name) \
+	{#name, YAML_SCALAR_NODE, config_tls_file, \
+	    offsetof(struct config_tls, name), 0, 0}
+/* clang-format on */
+
+static const struct config_key config_tls_keys[] = {
+    TLS_FILE(cert),
+    TLS_FILE(key),
+    TLS_FILE(client_ca),
+    {"verify_client", YAML_SCALAR_NODE, config_tls_verify, 0, 0, 0},
+    {"protocols", YAML_SEQUENCE_NODE, config_tls_versions, 0, 0, 0},
+    {"ciphers", YAML_SCALAR_NODE, config_tls_ciphers, 0, 0, 0},
     {NULL, YAML_NO_NODE, NULL, 0, 0, 0},
 };
 
@@ -178,6 +201,153 @@ config_protocols(struct config_ctx *ctx, const struct config_key *key,
 		    "http");
 }
 
+/*
+ * A file of tls: (cert, key, client_ca): a relative path is taken from
+ * the config file's folder; the file must be readable now, so that
+ * duetd -t and a reload name a missing one where it is written.
+ */
+static void
+config_tls_file(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, void *target)
+{
+	char **slot = (char **)((char *)target + key->off);
+	const char *slash = strrchr(ctx->file, '/');
+	char *path;
+
+	if ((path = config_strdup(ctx, node, key->name)) == NULL)
+		return;
+	if (path[0] != '/' && slash != NULL) {
+		char *full = NULL;
+
+		if (asprintf(&full, "%.*s/%s", (int)(slash - ctx->file),
+		        ctx->file, path) == -1) {
+			config_err(ctx, node, "out of memory");
+			free(path);
+			return;
+		}
+		free(path);
+		path = full;
+	}
+	if (access(path, R_OK) == -1)
+		config_err(ctx, node, "cannot read %s file %s: %s", key->name,
+		    path, strerror(errno));
+	free(*slot);
+	*slot = path;
+}
+
+/* verify_client: none, optional or require. */
+static void
+config_tls_verify(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, void *target)
+{
+	struct config_tls *t = target;
+	const char *v = config_scalar(node);
+
+	(void)key;
+	if (strcmp(v, "none") == 0)
+		t->verify_client = CONFIG_VERIFY_NONE;
+	else if (strcmp(v, "optional") == 0)
+		t->verify_client = CONFIG_VERIFY_OPTIONAL;
+	else if (strcmp(v, "require") == 0)
+		t->verify_client = CONFIG_VERIFY_REQUIRE;
+	else
+		config_err(ctx, node,
+		    "invalid verify_client '%s' (expected none, optional or "
+		    "require)",
+		    v);
+}
+
+/* protocols: a list of TLSv1.2, TLSv1.3. */
+static void
+config_tls_versions(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, void *target)
+{
+	struct config_tls *t = target;
+	yaml_node_item_t *it;
+	yaml_node_t *v;
+
+	(void)key;
+	t->versions = 0;
+	for (it = node->data.sequence.items.start;
+	     it < node->data.sequence.items.top; it++) {
+		v = config_node(ctx, *it);
+		if (v->type == YAML_SCALAR_NODE &&
+		    strcmp(config_scalar(v), "TLSv1.2") == 0)
+			t->versions |= CONFIG_TLS_V1_2;
+		else if (v->type == YAML_SCALAR_NODE &&
+		    strcmp(config_scalar(v), "TLSv1.3") == 0)
+			t->versions |= CONFIG_TLS_V1_3;
+		else
+			config_err(ctx, v,
+			    "invalid TLS protocol %s%s%s (expected TLSv1.2 "
+			    "or TLSv1.3)",
+			    v->type == YAML_SCALAR_NODE ? "'" : "",
+			    v->type == YAML_SCALAR_NODE ? config_scalar(v)
+			                                : "(not a scalar)",
+			    v->type == YAML_SCALAR_NODE ? "'" : "");
+	}
+	if (it == node->data.sequence.items.start)
+		config_err(ctx, node,
+		    "'protocols' needs at least one of TLSv1.2, TLSv1.3");
+}
+
+/* ciphers: an OpenSSL cipher list (checked when the SSL_CTX is made). */
+static void
+config_tls_ciphers(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, void *target)
+{
+	struct config_tls *t = target;
+
+	free(t->ciphers);
+	t->ciphers = config_strdup(ctx, node, key->name);
+}
+
+/*
+ * Frees a listener's TLS settings.  NULL is a no-op.
+ */
+void
+config_tls_free(struct config_tls *tls)
+{
+	if (tls == NULL)
+		return;
+	free(tls->cert);
+	free(tls->key);
+	free(tls->client_ca);
+	free(tls->ciphers);
+	free(tls);
+}
+
+/* tls: a mapping with cert and key, more optional. */
+static void
+config_tls(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, void *target)
+{
+	struct config_listen *l = target;
+	struct config_tls *t;
+
+	(void)key;
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		config_err(ctx, node, "out of memory");
+		return;
+	}
+	config_tls_free(l->tls);
+	l->tls = t;
+	t->versions = CONFIG_TLS_V1_2 | CONFIG_TLS_V1_3;
+	t->verify_client = (enum config_verify) - 1;
+	t->line = (int)node->start_mark.line + 1;
+	t->column = (int)node->start_mark.column + 1;
+	config_section(ctx, node, config_tls_keys, "tls", t);
+	if (!config_has_key(ctx, node, "cert") ||
+	    !config_has_key(ctx, node, "key"))
+		config_err(ctx, node, "tls needs a 'cert' and a 'key'");
+	if (t->verify_client == (enum config_verify) - 1)
+		t->verify_client = t->client_ca != NULL ? CONFIG_VERIFY_REQUIRE
+		                                        : CONFIG_VERIFY_NONE;
+	else if (t->verify_client != CONFIG_VERIFY_NONE && t->client_ca == NULL)
+		config_err(ctx, node,
+		    "verify_client needs a 'client_ca' to verify with");
+}
+
 /* One item of listen: an address scalar or a mapping. */
 static void
 config_listen_item(
@@ -193,6 +363,9 @@ config_listen_item(
 		if (!config_has_key(ctx, node, "address"))
 			config_err(ctx, node, "listener needs an 'address'");
 		config_listen_check_kind(ctx, node, l);
+		if (l->tls != NULL && l->is_unix)
+			config_err(ctx, node,
+			    "tls is for TCP listeners, not unix sockets");
 	} else {
 		config_err(ctx, node,
 		    "expected an address or a mapping in 'listen', got %s",

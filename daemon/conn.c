@@ -155,12 +155,14 @@ conn_on_deadline(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * Whether c is midway through a request: input left unparsed, or a
- * request its session has begun.
+ * Whether c is midway through a request: its transport's handshake, input
+ * left unparsed, or a request its session has begun.
  */
 static int
 conn_midway(const struct conn *c)
 {
+	if (c->io.busy)
+		return 1;
 	if (c->in != NULL && evbuffer_get_length(c->in) > 0)
 		return 1;
 	return c->proto != NULL && c->proto->midway(c);
@@ -237,6 +239,27 @@ conn_new(struct env *e, evutil_socket_t fd, const struct sockaddr *sa,
 	atomic_fetch_add(&worker_stats.total_connections, 1);
 	log_debug("client %" PRIu64 " connected from %s", c->id, c->peer);
 	return c;
+}
+
+/*
+ * Puts transport t under c, just made by conn_new (nothing read yet), in
+ * place of the one conn_new was given; arg is for t's open (TLS: the
+ * listener's SSL_CTX).  A transport that begins with a handshake has it
+ * bounded by limits.header_timeout.  Returns 0, or -1 with c freed.
+ */
+int
+conn_start_transport(struct conn *c, const struct transport *t, void *arg)
+{
+	c->transport->shutdown(&c->io);
+	c->transport = t;
+	if (t->open != NULL && t->open(&c->io, arg, c->peer) == -1) {
+		log_warnx(
+		    "client %" PRIu64 " (%s): out of memory", c->id, c->peer);
+		conn_free(c);
+		return -1;
+	}
+	conn_update_deadline(c, 1);
+	return 0;
 }
 
 /*
@@ -462,6 +485,11 @@ conn_sniff(struct conn *c, struct evbuffer *in)
 		if (yes)
 			p = c->protos[i];
 	}
+	/* The transport's verified identity, before the session starts. */
+	if (c->transport->peer != NULL &&
+	    c->transport->peer(
+	        &c->io, &c->ident.tls_subject, &c->ident.tls_cn) == -1)
+		p = NULL;
 	if (p == NULL || p->start(c) == -1) {
 		conn_free(c);
 		return -1;
@@ -501,6 +529,18 @@ conn_on_eof(struct conn *c)
 }
 
 /*
+ * Nothing to read yet: waits for what the transport wants, and stops the
+ * deadline once a handshake has ended with no request begun.
+ */
+static void
+conn_read_later(struct conn *c)
+{
+	conn_arm(c);
+	if (c->deadline != NULL && !conn_midway(c))
+		evtimer_del(c->deadline);
+}
+
+/*
  * The socket has bytes (or the end): reads them into the conn's input, or
  * the worker's shared one when the conn has no partial request waiting,
  * and serves every whole request.  What is left of a request moves to an
@@ -522,6 +562,8 @@ conn_on_readable(struct conn *c)
 			log_debug(
 			    "client %" PRIu64 ": %s", c->id, strerror(errno));
 			conn_free(c);
+		} else {
+			conn_read_later(c);
 		}
 		return;
 	}
@@ -621,11 +663,39 @@ conn_on_io(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
+ * Writes CLIENT INFO's fields of a transport with an identity of its own
+ * (TLS): " tls=TLSv1.3", and " tls-subject=..." (spaces as \20, RFC
+ * 4514's escape, so the field stays one word) for a verified client
+ * certificate; nothing on a plain conn.
+ */
+static void
+conn_describe_tls(const struct conn *c, char *buf, size_t len)
+{
+	const char *s = c->ident.tls_subject;
+	size_t n;
+
+	buf[0] = '\0';
+	if (c->transport->peer == NULL)
+		return;
+	n = (size_t)snprintf(buf, len, " tls=");
+	if (n < len)
+		c->transport->describe(&c->io, buf + n, len - n);
+	n = strlen(buf);
+	if (s == NULL || n + 14 >= len)
+		return;
+	n += (size_t)snprintf(buf + n, len - n, " tls-subject=");
+	for (; *s != '\0' && n + 4 < len; s++)
+		n += (size_t)snprintf(
+		    buf + n, len - n, *s == ' ' ? "\\20" : "%c", *s);
+}
+
+/*
  * Appends c's line of CLIENT INFO / CLIENT LIST to out, ending in "\n":
  * Redis 7's fields in Redis's order (those duetd has no use for are
  * constant: db=0, sub=0, multi=-1, ...; user is the logged-in user, or
  * "default" as Redis shows a client that has none), then duetd's own:
- * cmds, encoding, proto and worker (last).  Owning worker's thread.
+ * cmds, encoding, proto, tls and tls-subject (TLS only) and worker
+ * (last).  Owning worker's thread.
  */
 void
 conn_describe(const struct conn *c, struct evbuffer *out)
@@ -634,14 +704,16 @@ conn_describe(const struct conn *c, struct evbuffer *out)
 	size_t omem = evbuffer_get_length(c->out);
 	int unixsock = strcmp(c->peer, "unix") == 0;
 	time_t now = time(NULL);
+	char tls[512];
 
+	conn_describe_tls(c, tls, sizeof(tls));
 	evbuffer_add_printf(out,
 	    "id=%" PRIu64 " addr=%s laddr=%s fd=%d name=%s age=%lld "
 	    "idle=%lld flags=%s%s%s db=0 sub=0 psub=0 ssub=0 multi=-1 "
 	    "qbuf=%zu qbuf-free=0 argv-mem=0 multi-mem=0 rbs=%zu rbp=0 "
 	    "obl=0 oll=%u omem=%zu tot-mem=%zu events=%s%s cmd=%s "
 	    "user=%s redir=-1 resp=%d cmds=%" PRIu64 " encoding=%s "
-	    "proto=%s worker=%d\n",
+	    "proto=%s%s worker=%d\n",
 	    c->id, c->peer, c->local, (int)c->io.fd,
 	    c->name != NULL ? c->name : "", (long long)(now - c->created),
 	    (long long)(now - c->last_active), c->closing ? "c" : "",
@@ -654,7 +726,7 @@ conn_describe(const struct conn *c, struct evbuffer *out)
 	    c->encoding == CONN_ENC_MSGPACK    ? "msgpack"
 	        : c->encoding == CONN_ENC_JSON ? "json"
 	                                       : "native",
-	    c->proto != NULL ? c->proto->name : "unknown", c->env->index);
+	    c->proto != NULL ? c->proto->name : "unknown", tls, c->env->index);
 }
 
 /*

@@ -165,6 +165,7 @@ struct conn {
 struct conn *conn_new(struct env *e, evutil_socket_t fd,
     const struct sockaddr *sa, const char *local, const struct transport *t,
     const struct conn_proto *const *protos, size_t nprotos);
+int conn_start_transport(struct conn *c, const struct transport *t, void *arg);
 void conn_free(struct conn *c);
 void conn_reply_value(struct conn *c, int encoding, const msgpack_object *o,
     const char *mp, size_t len);

@@ -34,6 +34,7 @@
 #include "paths.h"
 #include "pool.h"
 #include "registry.h"
+#include "tls.h"
 #include "worker.h"
 
 #define MAIN_DEFAULT_CONFIG SYSCONFDIR "/duet/duetd.yaml"
@@ -41,6 +42,7 @@
 struct main_state {
 	const char *config_file;
 	struct config *cf;       /* owned: the running config */
+	struct tls_set *tls;     /* owned: its TLS listeners' contexts */
 	struct event_base *base; /* owned: signals only */
 	struct worker *workers;  /* owned array */
 	struct env **envs;       /* owned array: each worker's env */
@@ -81,30 +83,38 @@ main_log_apply(const struct config *cf)
 }
 
 /*
- * Loads the config and builds a registry from it.  At start (starting
- * set), the config's log settings apply before the plugins load, so their
- * lines follow them too; a reload applies them only once it succeeds.
- * Returns 0, or -1 after logging every problem.
+ * Loads the config, builds a registry from it and makes the contexts of
+ * its TLS listeners (certificates and keys read now).  At start
+ * (starting set), the config's log settings apply before the plugins
+ * load, so their lines follow them too; a reload applies them only once
+ * it succeeds.  Returns 0, or -1 after logging every problem.
  */
 static int
-main_load(
-    const char *file, struct config **cfp, struct registry **regp, int starting)
+main_load(const char *file, struct config **cfp, struct registry **regp,
+    struct tls_set **tlsp, int starting)
 {
 	struct config *cf;
 	struct registry *reg;
+	struct tls_set *tls;
 	int nerrors;
 
 	if ((cf = config_load(file, &nerrors)) == NULL)
 		return -1;
 	if (starting)
 		main_log_apply(cf);
+	if ((tls = tls_set_new(cf)) == NULL) {
+		config_free(cf);
+		return -1;
+	}
 	reg = registry_build(cf, dispatch_host(), builtin_commands, &nerrors);
 	if (reg == NULL) {
+		tls_set_free(tls);
 		config_free(cf);
 		return -1;
 	}
 	*cfp = cf;
 	*regp = reg;
+	*tlsp = tls;
 	return 0;
 }
 
@@ -131,6 +141,7 @@ main_on_reload(evutil_socket_t sig, short what, void *arg)
 	struct main_state *st = arg;
 	struct registry *reg;
 	struct config *cf;
+	struct tls_set *tls;
 	struct timespec now;
 	int i;
 
@@ -145,9 +156,10 @@ main_on_reload(evutil_socket_t sig, short what, void *arg)
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
 	    (unsigned long long)now.tv_sec * 1000000ULL +
 	        (unsigned long long)now.tv_nsec / 1000);
-	if (main_load(st->config_file, &cf, &reg, 0) == -1)
+	if (main_load(st->config_file, &cf, &reg, &tls, 0) == -1)
 		goto fail;
 	if (worker_check_listeners(st->cf, cf) == -1) {
+		tls_set_free(tls);
 		registry_unref(reg);
 		config_free(cf);
 		goto fail;
@@ -162,8 +174,10 @@ main_on_reload(evutil_socket_t sig, short what, void *arg)
 		    st->nworkers);
 	for (i = 0; i < st->nworkers; i++) {
 		worker_refresh(&st->workers[i]);
-		worker_relisten(&st->workers[i], cf);
+		worker_relisten(&st->workers[i], cf, tls);
 	}
+	tls_set_free(st->tls);
+	st->tls = tls;
 	metrics_note_load(METRICS_LOAD_RELOADED);
 	config_free(st->cf);
 	st->cf = cf;
@@ -263,7 +277,7 @@ main_start_workers(struct main_state *st)
 		st->envs[i] = &st->workers[i].env;
 	}
 	env_link(st->envs, st->nworkers);
-	if (worker_listen_all(st->workers, st->nworkers, st->cf) == -1)
+	if (worker_listen_all(st->workers, st->nworkers, st->cf, st->tls) == -1)
 		return -1;
 	for (i = 0; i < st->nworkers; i++) {
 		if (worker_start(&st->workers[i]) == -1)
@@ -442,19 +456,22 @@ main(int argc, char *argv[])
 	}
 	/* -t reports to a terminal; a daemon's lines carry the time. */
 	log_set_timestamps(test ? LOG_TS_NEVER : LOG_TS_AUTO);
-	if (main_load(st.config_file, &st.cf, &reg, !test) == -1) {
+	if (main_load(st.config_file, &st.cf, &reg, &st.tls, !test) == -1) {
 		if (test)
 			fprintf(stderr, "configuration %s failed\n",
 			    st.config_file);
 		return 1;
 	}
-	if (test)
+	if (test) {
+		tls_set_free(st.tls);
 		return main_test(st.config_file, st.cf, reg);
+	}
 	metrics_note_load(METRICS_LOAD_START);
 	registry_publish(reg);
 	rv = main_serve(&st);
 	registry_shutdown();
 	metrics_shutdown();
+	tls_set_free(st.tls);
 	config_free(st.cf);
 	libevent_global_shutdown();
 	log_info("exiting");

@@ -207,6 +207,10 @@ metrics_render(struct evbuffer *out, const struct metrics_cmd *const *cmds,
 	    "duetd_connections_refused_total{reason=\"limit\"} %" PRIu64 "\n",
 	    (uint64_t)atomic_load(&worker_stats.refused_access),
 	    (uint64_t)atomic_load(&worker_stats.rejected_connections));
+	metrics_render_gauge(out, "duetd_tls_handshake_failures_total",
+	    "counter",
+	    "TLS handshakes that failed (logged at info with the reason).",
+	    atomic_load(&worker_stats.tls_handshake_failures));
 	metrics_render_gauge(out, "duetd_received_bytes_total", "counter",
 	    "Request bytes received.",
 	    atomic_load(&worker_stats.net_input_bytes));

@@ -72,6 +72,7 @@ struct worker_stats {
 	atomic_uint_fast64_t net_input_bytes;
 	atomic_uint_fast64_t net_output_bytes;
 	atomic_uint_fast64_t next_conn_id;
+	atomic_uint_fast64_t tls_handshake_failures; /* tls.c */
 };
 
 extern struct worker_stats worker_stats;

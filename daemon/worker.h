@@ -22,12 +22,16 @@
 #include "config.h"
 #include "env.h"
 
+struct ssl_ctx_st;
+struct tls_set;
+
 struct worker_listener {
 	TAILQ_ENTRY(worker_listener) entry;
 	struct evconnlistener *lev;   /* owned */
 	struct worker *worker;        /* borrowed: the owner */
 	char text[128];               /* the listen address as configured */
 	unsigned protocols;           /* CONFIG_PROTO_* it serves */
+	struct ssl_ctx_st *tls;       /* owned reference: TLS, or NULL: plain */
 	struct sockaddr_storage addr; /* the address bound */
 	socklen_t addrlen;
 };
@@ -59,14 +63,16 @@ struct worker {
 	TAILQ_HEAD(, worker_listener) listeners; /* owned */
 };
 
-int worker_listen_all(struct worker *workers, int n, const struct config *cf);
+int worker_listen_all(struct worker *workers, int n, const struct config *cf,
+    const struct tls_set *tls);
 int worker_init(struct worker *w, int index, const struct config *cf);
 int worker_start(struct worker *w);
 void worker_stop(struct worker *w);
 void worker_refresh(struct worker *w);
 void worker_drain(struct worker *w);
 int worker_check_listeners(const struct config *old, const struct config *cf);
-void worker_relisten(struct worker *w, const struct config *cf);
+void worker_relisten(
+    struct worker *w, const struct config *cf, const struct tls_set *tls);
 void worker_join(struct worker *w);
 void worker_on_handoff(evutil_socket_t fd, short what, void *arg);
 void worker_close_listeners(struct worker *w);

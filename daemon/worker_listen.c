@@ -38,6 +38,7 @@
 #include "log.h"
 #include "registry.h"
 #include "resp_session.h"
+#include "tls.h"
 #include "transport.h"
 #include "worker.h"
 
@@ -99,6 +100,7 @@ worker_on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 {
 	struct worker_listener *l = arg;
 	struct worker *w = l->worker;
+	struct conn *c;
 
 	(void)lev;
 	(void)salen;
@@ -114,7 +116,9 @@ worker_on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 			return;
 		}
 	}
-	worker_conn_new(w, fd, sa, l->text, l->protocols);
+	c = worker_conn_new(w, fd, sa, l->text, l->protocols);
+	if (c != NULL && l->tls != NULL)
+		conn_start_transport(c, &transport_tls, l->tls);
 }
 
 /*
@@ -312,7 +316,7 @@ fail:
  */
 static int
 worker_listen(struct worker *w, const char *file,
-    const struct config_listen *cl, int probe)
+    const struct config_listen *cl, int probe, struct ssl_ctx_st *tls)
 {
 	struct worker_listener *l;
 	struct sockaddr_storage ss;
@@ -341,6 +345,7 @@ worker_listen(struct worker *w, const char *file,
 	}
 	l->worker = w;
 	l->protocols = cl->protocols;
+	l->tls = tls_ctx_ref(tls);
 	memcpy(&l->addr, &ss, sizeof(ss));
 	l->addrlen = sslen;
 	snprintf(l->text, sizeof(l->text), "%s", cl->text);
@@ -353,6 +358,7 @@ worker_listen(struct worker *w, const char *file,
 		    (int)sslen);
 	if (l->lev == NULL) {
 		worker_listen_error(file, cl, "%s", strerror(errno));
+		tls_ctx_unref(l->tls);
 		free(l);
 		goto fail;
 	}
@@ -378,6 +384,7 @@ worker_listener_free(struct worker *w, struct worker_listener *l)
 	/* A unix socket's file goes with it. */
 	if (l->addr.ss_family == AF_UNIX)
 		unlink(((struct sockaddr_un *)&l->addr)->sun_path);
+	tls_ctx_unref(l->tls);
 	free(l);
 }
 
@@ -386,7 +393,8 @@ worker_listener_free(struct worker *w, struct worker_listener *l)
  * sockets on worker 0.  Returns 0, or -1 after logging each failure.
  */
 int
-worker_listen_all(struct worker *workers, int n, const struct config *cf)
+worker_listen_all(struct worker *workers, int n, const struct config *cf,
+    const struct tls_set *tls)
 {
 	size_t i;
 	int k, rv = 0;
@@ -401,8 +409,8 @@ worker_listen_all(struct worker *workers, int n, const struct config *cf)
 		for (i = 0; i < cf->nlisten; i++) {
 			if (cf->listen[i].is_unix && k != 0)
 				continue;
-			if (worker_listen(
-			        w, cf->file, &cf->listen[i], k == 0) == -1)
+			if (worker_listen(w, cf->file, &cf->listen[i], k == 0,
+			        tls_set_get(tls, i)) == -1)
 				rv = -1;
 		}
 		if (rv == -1)
@@ -610,7 +618,8 @@ worker_find_listener(
 struct worker_relisten {
 	struct worker *w;
 	char *file;                   /* owned copy of the config's path */
-	struct config_listen *listen; /* owned deep copy */
+	struct config_listen *listen; /* owned deep copy (but tls) */
+	struct ssl_ctx_st **tls;      /* owned references, one per listen */
 	size_t n;
 };
 
@@ -624,8 +633,10 @@ worker_relisten_free(struct worker_relisten *rl)
 		free(rl->listen[i].host);
 		free(rl->listen[i].port);
 		free(rl->listen[i].path);
+		tls_ctx_unref(rl->tls[i]);
 	}
 	free(rl->listen);
+	free(rl->tls);
 	free(rl->file);
 	free(rl);
 }
@@ -669,7 +680,10 @@ worker_on_relisten(evutil_socket_t fd, short what, void *arg)
 			snprintf(l->text, sizeof(l->text), "%s", cl->text);
 			if (cl->is_unix)
 				worker_relisten_perms(rl->file, cl);
-		} else if (worker_listen(w, rl->file, cl, 0) == 0 &&
+			/* New conns get the new certificates. */
+			tls_ctx_unref(l->tls);
+			l->tls = tls_ctx_ref(rl->tls[i]);
+		} else if (worker_listen(w, rl->file, cl, 0, rl->tls[i]) == 0 &&
 		    w->env.index == 0) {
 			log_info("listening on %s", cl->text);
 		}
@@ -699,17 +713,22 @@ worker_strdup(const char *s, int *failed)
 
 /*
  * Asks w, from the main thread, to listen on cf's addresses after a
- * reload (see worker_on_relisten).  A failure is logged.
+ * reload (see worker_on_relisten), TLS ones with the contexts of tls.
+ * A failure is logged.
  */
 void
-worker_relisten(struct worker *w, const struct config *cf)
+worker_relisten(
+    struct worker *w, const struct config *cf, const struct tls_set *tls)
 {
 	struct worker_relisten *rl;
 	int failed = 0;
 	size_t i;
 
 	if ((rl = calloc(1, sizeof(*rl))) == NULL ||
-	    (rl->listen = calloc(cf->nlisten, sizeof(*rl->listen))) == NULL) {
+	    (rl->listen = calloc(cf->nlisten, sizeof(*rl->listen))) == NULL ||
+	    (rl->tls = calloc(cf->nlisten, sizeof(*rl->tls))) == NULL) {
+		if (rl != NULL)
+			free(rl->listen);
 		free(rl);
 		log_error("reload: listeners unchanged: out of memory");
 		return;
@@ -721,6 +740,8 @@ worker_relisten(struct worker *w, const struct config *cf)
 		rl->listen[i] = cf->listen[i];
 		/* The lists stay the config's: a generation has its copy. */
 		memset(&rl->listen[i].access, 0, sizeof(rl->listen[i].access));
+		rl->listen[i].tls = NULL;
+		rl->tls[i] = tls_ctx_ref(tls_set_get(tls, i));
 		rl->listen[i].text = worker_strdup(cf->listen[i].text, &failed);
 		rl->listen[i].host = worker_strdup(cf->listen[i].host, &failed);
 		rl->listen[i].port = worker_strdup(cf->listen[i].port, &failed);

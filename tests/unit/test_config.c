@@ -244,6 +244,48 @@ START_TEST(test_config_listen_forms)
 }
 END_TEST
 
+START_TEST(test_config_listen_tls)
+{
+	struct config *cf =
+	    load_good("listen:\n"
+	              "  - address: 127.0.0.1:1\n"
+	              "    tls: {cert: ../dev/null, key: /dev/null, client_ca: "
+	              "/dev/null}\n"
+	              "  - address: 127.0.0.1:2\n"
+	              "    tls:\n"
+	              "      cert: /dev/null\n"
+	              "      key: /dev/null\n"
+	              "      client_ca: /dev/null\n"
+	              "      verify_client: optional\n"
+	              "      protocols: [TLSv1.3]\n"
+	              "      ciphers: HIGH\n"
+	              "  - address: 127.0.0.1:3\n"
+	              "    tls: {cert: /dev/null, key: /dev/null}\n"
+	              "  - 127.0.0.1:4\n");
+	const struct config_tls *t = cf->listen[0].tls;
+
+	ck_assert_uint_eq(cf->nlisten, 4);
+	/* A relative path is taken from the file's folder, /tmp. */
+	ck_assert_str_eq(t->cert, "/tmp/../dev/null");
+	ck_assert_str_eq(t->key, "/dev/null");
+	ck_assert_str_eq(t->client_ca, "/dev/null");
+	ck_assert_int_eq(t->verify_client, CONFIG_VERIFY_REQUIRE);
+	ck_assert_uint_eq(t->versions, CONFIG_TLS_V1_2 | CONFIG_TLS_V1_3);
+	ck_assert_ptr_null(t->ciphers);
+	ck_assert_int_eq(t->line, 3);
+	ck_assert_int_eq(t->column, 10);
+	t = cf->listen[1].tls;
+	ck_assert_int_eq(t->verify_client, CONFIG_VERIFY_OPTIONAL);
+	ck_assert_uint_eq(t->versions, CONFIG_TLS_V1_3);
+	ck_assert_str_eq(t->ciphers, "HIGH");
+	t = cf->listen[2].tls;
+	ck_assert_ptr_null(t->client_ca);
+	ck_assert_int_eq(t->verify_client, CONFIG_VERIFY_NONE);
+	ck_assert_ptr_null(cf->listen[3].tls);
+	config_free(cf);
+}
+END_TEST
+
 START_TEST(test_config_relative_plugin_dir)
 {
 	struct config *cf = load_good("plugin_dir: plugins\n");
@@ -495,8 +537,6 @@ static const struct bad_case bad_cases[] = {
         ":2:5: listener needs an 'address'"},
     {"bad protocol", "listen:\n  - {address: 'a:1', protocols: [ftp]}\n", 1,
         ":2:34: invalid protocol 'ftp' (expected resp or http)"},
-    {"tls", "listen:\n  - address: a:1\n    tls: {cert: c}\n", 1,
-        ":3:5: 'tls' is not supported by this build yet"},
     {"auth without users", "auth:\n  users: []\n", 1,
         ":2:10: auth: needs at least one user"},
     {"auth null", "auth:\n", 1, ":1:6: auth: needs at least one user"},
@@ -602,6 +642,38 @@ static const struct bad_case bad_cases[] = {
     {"bad max_connections_per_ip", "limits: {max_connections_per_ip: x}\n", 1,
         ":1:34: invalid max_connections_per_ip 'x' (expected an integer "
         "0..2147483647)"},
+    {"tls file missing",
+        "listen:\n  - address: a:1\n    tls: {cert: /nonexistent/c, key: "
+        "/dev/null}\n",
+        1,
+        ":3:17: cannot read cert file /nonexistent/c: No such file or "
+        "directory"},
+    {"tls without key", "listen:\n  - address: a:1\n    tls: {cert: c}\n", 2,
+        ":3:10: tls needs a 'cert' and a 'key'"},
+    {"tls on unix",
+        "listen:\n  - address: unix:/tmp/s\n    tls: {cert: /dev/null, "
+        "key: /dev/null}\n",
+        1, ":2:5: tls is for TCP listeners, not unix sockets"},
+    {"tls verify without ca",
+        "listen:\n  - address: a:1\n    tls: {cert: /dev/null, key: "
+        "/dev/null, verify_client: optional}\n",
+        1, ":3:10: verify_client needs a 'client_ca' to verify with"},
+    {"tls bad verify",
+        "listen:\n  - address: a:1\n    tls: {cert: /dev/null, key: "
+        "/dev/null, verify_client: yes}\n",
+        1,
+        ":3:59: invalid verify_client 'yes' (expected none, optional or "
+        "require)"},
+    {"tls bad protocol",
+        "listen:\n  - address: a:1\n    tls: {cert: /dev/null, key: "
+        "/dev/null, protocols: [SSLv3]}\n",
+        1,
+        ":3:56: invalid TLS protocol 'SSLv3' (expected TLSv1.2 or "
+        "TLSv1.3)"},
+    {"tls unknown key",
+        "listen:\n  - address: a:1\n    tls: {cert: /dev/null, key: "
+        "/dev/null, crl: x}\n",
+        1, ":3:44: unknown key 'crl' in tls"},
     {"duplicate key", "workers: 1\nlimits: {}\nworkers: 2\n", 1,
         ":3:1: duplicate key 'workers'"},
     {"duplicate nested key", "limits:\n  max_args: 1\n  max_args: 2\n", 1,
@@ -806,6 +878,7 @@ config_suite(void)
 	tcase_add_test(tc, test_config_workers_auto);
 	tcase_add_test(tc, test_config_listen_forms);
 	tcase_add_test(tc, test_config_access);
+	tcase_add_test(tc, test_config_listen_tls);
 	tcase_add_test(tc, test_config_relative_plugin_dir);
 	suite_add_tcase(s, tc);
 
