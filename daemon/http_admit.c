@@ -40,6 +40,7 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <openssl/crypto.h>
 
 #include "auth.h"
 #include "builtin_http.h"
@@ -380,19 +381,74 @@ http_admit_basic(struct conn *c, struct http_str b64)
 }
 
 /*
+ * Forgets the cached credentials of a (a failed login, none sent, the
+ * session's end).
+ */
+static void
+http_admit_forget(struct http_admit *a)
+{
+	if (a->cred == NULL)
+		return;
+	OPENSSL_cleanse(a->cred, a->credlen);
+	free(a->cred);
+	a->cred = NULL;
+	a->credlen = 0;
+}
+
+/*
+ * Frees what a holds (the HTTP session ends).
+ */
+void
+http_admit_fini(struct http_admit *a)
+{
+	http_admit_forget(a);
+}
+
+/*
+ * Whether v is the Authorization value of c's last good login, in this
+ * generation, with c still that user: then it is that user again, and
+ * the token need not be hashed (a keep-alive client sends the same header
+ * with every request).  Compared in constant time.
+ */
+static int
+http_admit_cached(const struct conn *c, const struct http_admit *a,
+    const struct registry *reg, struct http_str v)
+{
+	return a->cred != NULL && a->credlen == v.len &&
+	    a->credgen == reg->id && c->ident.user != NULL &&
+	    CRYPTO_memcmp(a->cred, v.ptr, v.len) == 0;
+}
+
+/* Remembers v as the Authorization value of a good login (see above). */
+static void
+http_admit_remember(
+    struct http_admit *a, const struct registry *reg, struct http_str v)
+{
+	http_admit_forget(a);
+	if ((a->cred = malloc(v.len)) == NULL)
+		return;
+	memcpy(a->cred, v.ptr, v.len);
+	a->credlen = v.len;
+	a->credgen = reg->id;
+}
+
+/*
  * Sets c's identity for this request from its Authorization header
  * (auth configured).  The first login of a connection (and the first
  * after a failure on it) clears its address's failed logins.  Returns 0,
  * or -1 after answering WRONGPASS.
  */
 static int
-http_admit_credentials(struct conn *c, const struct http_resp *resp,
-    const struct http_request *req, struct http_admit *a)
+http_admit_credentials(struct conn *c, const struct registry *reg,
+    const struct http_resp *resp, const struct http_request *req,
+    struct http_admit *a)
 {
 	struct http_str v = http_trim(req->authorization), rest;
 	char addr[64];
 	int rv;
 
+	if (http_admit_cached(c, a, reg, v))
+		return 0;
 	if (http_admit_scheme(v, "Bearer", &rest))
 		rv = rest.len > 0 &&
 		    dispatch_login(c, NULL, 0, rest.ptr, rest.len) == 1;
@@ -400,14 +456,17 @@ http_admit_credentials(struct conn *c, const struct http_resp *resp,
 		rv = http_admit_basic(c, rest) == 1;
 	else {
 		/* None, or a scheme the daemon does not take. */
+		http_admit_forget(a);
 		dispatch_ident_reset(c);
 		return 0;
 	}
 	if (!rv) {
 		a->cleared = 0;
+		http_admit_forget(a);
 		http_admit_wrongpass(c, resp);
 		return -1;
 	}
+	http_admit_remember(a, reg, v);
 	/* Once per connection, not per request: it takes a global lock. */
 	if (!a->cleared) {
 		http_admit_addr(c, addr, sizeof(addr));
@@ -483,7 +542,7 @@ http_admit_head(struct conn *c, const struct http_resp *resp,
 	a->cmd = NULL;
 	a->refused = 0;
 	if (reg != NULL && reg->auth != NULL &&
-	    http_admit_credentials(c, resp, req, a) == -1)
+	    http_admit_credentials(c, reg, resp, req, a) == -1)
 		return -1;
 	if (req->method == HTTP_M_OPTIONS)
 		return 0;

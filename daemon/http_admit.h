@@ -27,11 +27,18 @@ struct http_admit {
 	/* this conn's address was cleared of failed logins (auth_succeeded)
 	 * by a login of this conn, and none failed here since */
 	int cleared;
+	/* owned: the Authorization value of this conn's last good login in
+	 * generation credgen, or NULL: the same value again is that user
+	 * without hashing the token again (cleansed when dropped) */
+	char *cred;
+	size_t credlen;
+	uint64_t credgen;
 };
 
 int http_admit_host(const struct env *w, struct http_str host);
 int http_admit_origin(
     const struct env *w, struct http_resp *ctx, const struct http_request *req);
+void http_admit_fini(struct http_admit *a);
 int http_admit_head(struct conn *c, const struct http_resp *resp,
     const struct http_request *req, struct http_admit *a);
 

@@ -714,6 +714,7 @@ http_session_fini(struct conn *c)
 
 	http_parser_fini(&s->parser);
 	http_resp_reset(&s->route, 0);
+	http_admit_fini(&s->admit);
 	free(s);
 	c->sess = NULL;
 	c->route = NULL;
