@@ -166,39 +166,64 @@ config_address(struct config_ctx *ctx, const struct config_key *key,
 		config_err(ctx, node, "out of memory");
 }
 
+/* A word of a list of flags (protocols:) and its bit. */
+struct config_flag {
+	const char *name;
+	unsigned bit;
+};
+
+/*
+ * Reads node, a non-empty list of words of flags, into a mask of their
+ * bits.  what names a word in messages ("protocol"), expected the words
+ * ("resp or http"), all the list of them ("resp, http").
+ */
+static unsigned
+config_flags(struct config_ctx *ctx, yaml_node_t *node,
+    const struct config_flag *flags, const char *what, const char *expected,
+    const char *all)
+{
+	const struct config_flag *f;
+	yaml_node_item_t *it;
+	unsigned mask = 0;
+	yaml_node_t *v;
+	const char *s;
+
+	for (it = node->data.sequence.items.start;
+	     it < node->data.sequence.items.top; it++) {
+		v = config_node(ctx, *it);
+		s = v->type == YAML_SCALAR_NODE ? config_scalar(v) : NULL;
+		for (f = flags; f->name != NULL; f++)
+			if (s != NULL && strcmp(s, f->name) == 0)
+				break;
+		if (f->name != NULL)
+			mask |= f->bit;
+		else
+			config_err(ctx, v, "invalid %s %s%s%s (expected %s)",
+			    what, s != NULL ? "'" : "",
+			    s != NULL ? s : "(not a scalar)",
+			    s != NULL ? "'" : "", expected);
+	}
+	if (it == node->data.sequence.items.start)
+		config_err(
+		    ctx, node, "'protocols' needs at least one of %s", all);
+	return mask;
+}
+
 /* Restricts a listener to some protocols: a list of resp, http. */
 static void
 config_protocols(struct config_ctx *ctx, const struct config_key *key,
     yaml_node_t *node, void *target)
 {
+	static const struct config_flag protocols[] = {
+	    {"resp", CONFIG_PROTO_RESP},
+	    {"http", CONFIG_PROTO_HTTP},
+	    {NULL, 0},
+	};
 	struct config_listen *l = target;
-	yaml_node_item_t *it;
-	yaml_node_t *v;
 
 	(void)key;
-	l->protocols = 0;
-	for (it = node->data.sequence.items.start;
-	     it < node->data.sequence.items.top; it++) {
-		v = config_node(ctx, *it);
-		if (v->type == YAML_SCALAR_NODE &&
-		    strcmp(config_scalar(v), "resp") == 0)
-			l->protocols |= CONFIG_PROTO_RESP;
-		else if (v->type == YAML_SCALAR_NODE &&
-		    strcmp(config_scalar(v), "http") == 0)
-			l->protocols |= CONFIG_PROTO_HTTP;
-		else
-			config_err(ctx, v,
-			    "invalid protocol %s%s%s (expected "
-			    "resp or http)",
-			    v->type == YAML_SCALAR_NODE ? "'" : "",
-			    v->type == YAML_SCALAR_NODE ? config_scalar(v)
-			                                : "(not a scalar)",
-			    v->type == YAML_SCALAR_NODE ? "'" : "");
-	}
-	if (it == node->data.sequence.items.start)
-		config_err(ctx, node,
-		    "'protocols' needs at least one of resp, "
-		    "http");
+	l->protocols = config_flags(
+	    ctx, node, protocols, "protocol", "resp or http", "resp, http");
 }
 
 /*
@@ -262,33 +287,16 @@ static void
 config_tls_versions(struct config_ctx *ctx, const struct config_key *key,
     yaml_node_t *node, void *target)
 {
+	static const struct config_flag versions[] = {
+	    {"TLSv1.2", CONFIG_TLS_V1_2},
+	    {"TLSv1.3", CONFIG_TLS_V1_3},
+	    {NULL, 0},
+	};
 	struct config_tls *t = target;
-	yaml_node_item_t *it;
-	yaml_node_t *v;
 
 	(void)key;
-	t->versions = 0;
-	for (it = node->data.sequence.items.start;
-	     it < node->data.sequence.items.top; it++) {
-		v = config_node(ctx, *it);
-		if (v->type == YAML_SCALAR_NODE &&
-		    strcmp(config_scalar(v), "TLSv1.2") == 0)
-			t->versions |= CONFIG_TLS_V1_2;
-		else if (v->type == YAML_SCALAR_NODE &&
-		    strcmp(config_scalar(v), "TLSv1.3") == 0)
-			t->versions |= CONFIG_TLS_V1_3;
-		else
-			config_err(ctx, v,
-			    "invalid TLS protocol %s%s%s (expected TLSv1.2 "
-			    "or TLSv1.3)",
-			    v->type == YAML_SCALAR_NODE ? "'" : "",
-			    v->type == YAML_SCALAR_NODE ? config_scalar(v)
-			                                : "(not a scalar)",
-			    v->type == YAML_SCALAR_NODE ? "'" : "");
-	}
-	if (it == node->data.sequence.items.start)
-		config_err(ctx, node,
-		    "'protocols' needs at least one of TLSv1.2, TLSv1.3");
+	t->versions = config_flags(ctx, node, versions, "TLS protocol",
+	    "TLSv1.2 or TLSv1.3", "TLSv1.2, TLSv1.3");
 }
 
 /* ciphers: an OpenSSL cipher list (checked when the SSL_CTX is made). */
