@@ -146,6 +146,22 @@ tls_open(struct transport_io *io, void *arg, const char *peer)
 }
 
 /*
+ * Ends the handshake of a client that is not speaking TLS: one info line
+ * with why, counted as a failed handshake.  Returns -1 with errno EPROTO.
+ */
+static int
+tls_refuse(struct tls_conn *tc, const char *why)
+{
+	ERR_clear_error();
+	log_info("TLS handshake with %s failed: %s", tc->peer, why);
+	atomic_fetch_add_explicit(
+	    &worker_stats.tls_handshake_failures, 1, memory_order_relaxed);
+	tc->state = TLS_ST_DONE;
+	errno = EPROTO;
+	return -1;
+}
+
+/*
  * Answers a request line sent in the clear: reads what else came (so the
  * close does not reset the connection before the client reads the
  * answer), writes the 400, and fails.
@@ -164,15 +180,7 @@ tls_refuse_plain_http(struct transport_io *io, struct tls_conn *tc)
 	n = send(io->fd, tls_plain_http, sizeof(tls_plain_http) - 1,
 	    MSG_NOSIGNAL | MSG_DONTWAIT);
 	(void)n;
-	ERR_clear_error();
-	log_info("TLS handshake with %s failed: plain HTTP request sent to a "
-	         "TLS port",
-	    tc->peer);
-	atomic_fetch_add_explicit(
-	    &worker_stats.tls_handshake_failures, 1, memory_order_relaxed);
-	tc->state = TLS_ST_DONE;
-	errno = EPROTO;
-	return -1;
+	return tls_refuse(tc, "plain HTTP request sent to a TLS port");
 }
 
 /*
@@ -204,13 +212,7 @@ tls_read_plain(struct transport_io *io, struct tls_conn *tc)
 		errno = EAGAIN;
 		return -1;
 	}
-	errno = 0;
-	log_info("TLS handshake with %s failed: not a TLS client", tc->peer);
-	atomic_fetch_add_explicit(
-	    &worker_stats.tls_handshake_failures, 1, memory_order_relaxed);
-	tc->state = TLS_ST_DONE;
-	errno = EPROTO;
-	return -1;
+	return tls_refuse(tc, "not a TLS client");
 }
 
 /*
