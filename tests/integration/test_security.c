@@ -170,31 +170,31 @@ sec_alice(void)
 	return fd;
 }
 
-/* Runs the shell command made by fmt in the certificates' folder. */
-static void __attribute__((format(printf, 2, 3)))
-sec_run(struct harness_out *o, const char *fmt, ...)
+/* Runs the shell command made by fmt and ap in the certificates' folder. */
+static void
+sec_vrun(struct harness_out *o, const char *fmt, va_list ap)
 {
 	char cmd[2048], full[2200];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
 	snprintf(full, sizeof(full), "cd '%s' && %s", sec_dir, cmd);
 	harness_run(o, full, NULL, 0);
 }
 
-/* sec_run's command must exit 0 and print exactly want. */
-#define sec_expect(want, ...)                                                  \
-	do {                                                                   \
-		struct harness_out o_;                                         \
-                                                                               \
-		sec_run(&o_, __VA_ARGS__);                                     \
-		ck_assert_msg(                                                 \
-		    o_.status == 0, "exit %d: %s", o_.status, o_.err);         \
-		ck_assert_str_eq(o_.out, want);                                \
-		harness_out_free(&o_);                                         \
-	} while (0)
+/* The shell command made by fmt must exit 0 and print exactly want. */
+static void __attribute__((format(printf, 2, 3)))
+sec_expect(const char *want, const char *fmt, ...)
+{
+	struct harness_out o;
+	va_list ap;
+
+	va_start(ap, fmt);
+	sec_vrun(&o, fmt, ap);
+	va_end(ap);
+	ck_assert_msg(o.status == 0, "exit %d: %s", o.status, o.err);
+	ck_assert_str_eq(o.out, want);
+	harness_out_free(&o);
+}
 
 /* redis-cli on the certificate listener, with alice.crt. */
 #define CLI_CERT                                                               \
