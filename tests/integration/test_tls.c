@@ -23,6 +23,7 @@
 
 #include <check.h>
 
+#include "certs.h"
 #include "harness.h"
 
 static struct harness tls_h;
@@ -40,63 +41,25 @@ static int tls_v13_port; /* protocols: [TLSv1.3], no client_ca */
 	"{\"error\":{\"code\":\"ERR\",\"message\":\"plain HTTP request sent "  \
 	"to a TLS port\"}}"
 
-/*
- * Makes, in the current folder: a CA (ca), another CA (other), a server
- * certificate for localhost and 127.0.0.1 (server) and a second one
- * (server2, CN localhost2), a client certificate of ca (alice, subject
- * O=Example, CN=alice), one of other (mallory, CN=alice) and an expired
- * one of ca (expired, 2020), the last with openssl ca's -startdate and
- * -enddate (OpenSSL 3.0's x509 has no -not_before).
- */
-static const char tls_make_certs[] =
-    "set -e\n"
-    "key() { openssl genpkey -algorithm EC -pkeyopt "
-    "ec_paramgen_curve:P-256 -out $1.key; }\n"
-    "ca() { key $1; openssl req -x509 -new -key $1.key -subj \"/CN=$2\" "
-    "-days 30 -out $1.crt; }\n"
-    "csr() { key $1; openssl req -new -key $1.key -subj \"$2\" -out "
-    "$1.csr; }\n"
-    "sign() { openssl x509 -req -in $1.csr -CA $2.crt -CAkey $2.key "
-    "-CAcreateserial -days 30 $3 -out $1.crt; }\n"
-    "ca ca 'duet test CA'\n"
-    "ca other 'other CA'\n"
-    "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > san.ext\n"
-    "csr server /CN=localhost\n"
-    "sign server ca '-extfile san.ext'\n"
-    "csr server2 /CN=localhost2\n"
-    "sign server2 ca '-extfile san.ext'\n"
-    "csr alice /O=Example/CN=alice\n"
-    "sign alice ca\n"
-    "csr mallory /CN=alice\n"
-    "sign mallory other\n"
-    "csr expired /CN=alice\n"
-    "printf '[ca]\\ndefault_ca=d\\n[d]\\ndatabase=index.txt\\n"
-    "new_certs_dir=.\\nserial=serial\\ndefault_md=sha256\\npolicy=p\\n"
-    "[p]\\ncommonName=supplied\\n' > ca.cnf\n"
-    ": > index.txt\n"
-    "echo 01 > serial\n"
-    "openssl ca -batch -config ca.cnf -cert ca.crt -keyfile ca.key "
-    "-in expired.csr -out expired.crt -notext "
-    "-startdate 20200101000000Z -enddate 20200102000000Z\n"
-    "openssl rand -hex 50000 > big.txt\n";
-
+/* The certificates, and a value of several TLS records (big.txt). */
 static void
 tls_certs_setup(void)
 {
 	struct harness_out o;
 	char cmd[256];
 
-	harness_tmpdir(tls_dir, sizeof(tls_dir));
-	snprintf(cmd, sizeof(cmd), "cd '%s' && sh -s", tls_dir);
-	harness_run(&o, cmd, tls_make_certs, sizeof(tls_make_certs) - 1);
-	ck_assert_msg(o.status == 0, "making certificates: %s", o.err);
+	certs_make(tls_dir, sizeof(tls_dir));
+	snprintf(cmd, sizeof(cmd), "openssl rand -hex 50000 > '%s/big.txt'",
+	    tls_dir);
+	harness_run(&o, cmd, NULL, 0);
+	ck_assert_msg(o.status == 0, "openssl rand: %s", o.err);
 	harness_out_free(&o);
 }
 
 static void
 tls_certs_teardown(void)
 {
-	harness_rmdir(tls_dir);
+	certs_remove(tls_dir);
 }
 
 /* A listen item with TLS on port, with more settings in extra. */
