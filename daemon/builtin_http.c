@@ -40,16 +40,21 @@ enum builtin_http_path {
 	BUILTIN_HTTP_PLUGINS,
 };
 
+#define BUILTIN_HTTP_PATH(s) s, sizeof(s) - 1
+
 static const struct {
 	const char *path;
+	size_t len;
 	enum builtin_http_access access;
 } builtin_http_paths[] = {
-    [BUILTIN_HTTP_HEALTHZ] = {"/healthz", BUILTIN_HTTP_OPEN},
-    [BUILTIN_HTTP_COMMANDS] = {"/commands", BUILTIN_HTTP_OPEN},
-    [BUILTIN_HTTP_METRICS] = {"/metrics", BUILTIN_HTTP_USER},
-    [BUILTIN_HTTP_PAGE] = {"/", BUILTIN_HTTP_OPEN},
-    [BUILTIN_HTTP_OPENAPI] = {"/openapi.json", BUILTIN_HTTP_OPEN},
-    [BUILTIN_HTTP_PLUGINS] = {"/plugins", BUILTIN_HTTP_USER},
+    [BUILTIN_HTTP_HEALTHZ] = {BUILTIN_HTTP_PATH("/healthz"), BUILTIN_HTTP_OPEN},
+    [BUILTIN_HTTP_COMMANDS] = {BUILTIN_HTTP_PATH("/commands"),
+        BUILTIN_HTTP_OPEN},
+    [BUILTIN_HTTP_METRICS] = {BUILTIN_HTTP_PATH("/metrics"), BUILTIN_HTTP_USER},
+    [BUILTIN_HTTP_PAGE] = {BUILTIN_HTTP_PATH("/"), BUILTIN_HTTP_OPEN},
+    [BUILTIN_HTTP_OPENAPI] = {BUILTIN_HTTP_PATH("/openapi.json"),
+        BUILTIN_HTTP_OPEN},
+    [BUILTIN_HTTP_PLUGINS] = {BUILTIN_HTTP_PATH("/plugins"), BUILTIN_HTTP_USER},
 };
 
 /*
@@ -65,7 +70,7 @@ builtin_http_which(struct http_str path)
 	for (i = 0; i < n; i++) {
 		const char *p = builtin_http_paths[i].path;
 
-		if (strlen(p) != path.len)
+		if (builtin_http_paths[i].len != path.len)
 			continue;
 		if (i == BUILTIN_HTTP_HEALTHZ
 		        ? util_strcaseeq(path.ptr, path.len, p)

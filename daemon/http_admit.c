@@ -548,6 +548,11 @@ http_admit_head(struct conn *c, const struct http_resp *resp,
 		return 0;
 	if ((q = memchr(path.ptr, '?', path.len)) != NULL)
 		path.len = (size_t)(q - path.ptr);
+	/* Without auth a request with no body is whole and every path
+	 * open: nothing to decide before it is served. */
+	if ((reg == NULL || reg->auth == NULL) && !req->chunked &&
+	    req->content_length <= 0)
+		return 0;
 	if (path.len == 6 && memcmp(path.ptr, "/batch", 6) == 0)
 		return req->method == HTTP_M_POST ? http_admit_user(c, reg) : 0;
 	switch (builtin_http_access(path)) {
