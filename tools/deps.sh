@@ -10,6 +10,9 @@ libsystemd-dev check libsubunit-dev libhiredis-dev redis-tools curl
 apache2-utils wrk groff-base procps haproxy python3-redis"
 # tests/integration/test_describe.c checks /openapi.json's structure.
 PKGS="$PKGS python3"
+# The TLS tests make their CA and certificates with the openssl CLI and
+# drive handshakes with openssl s_client.
+PKGS="$PKGS openssl"
 
 missing=""
 for p in $PKGS; do
