@@ -5,8 +5,11 @@
  * expire).  Failures fail the calling Check test.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include <check.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "certs.h"
 #include "harness.h"
@@ -75,4 +78,29 @@ void
 certs_remove(const char *dir)
 {
 	harness_rmdir(dir);
+}
+
+/* 32 random bytes in hex, as `openssl rand -hex 32` makes a token. */
+void
+certs_token(char out[65])
+{
+	unsigned char raw[32];
+	size_t i;
+
+	ck_assert_int_eq(RAND_bytes(raw, sizeof(raw)), 1);
+	for (i = 0; i < sizeof(raw); i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+}
+
+/* The token's SHA-256 in hex, as `printf %s TOKEN | sha256sum` prints. */
+void
+certs_token_hash(const char *tok, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int i, n = 0;
+
+	ck_assert_int_eq(
+	    EVP_Digest(tok, strlen(tok), md, &n, EVP_sha256(), NULL), 1);
+	for (i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }

@@ -26,9 +26,8 @@
 #include <unistd.h>
 
 #include <check.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 
+#include "certs.h"
 #include "harness.h"
 
 #define NOAUTH "-NOAUTH Authentication required.\r\n"
@@ -48,41 +47,16 @@ static struct harness auth_h;
 /* The users' tokens, made for each daemon. */
 static char alice_tok[65], bob_tok[65];
 
-/* 32 random bytes in hex, as `openssl rand -hex 32` makes a token. */
-static void
-auth_token(char out[65])
-{
-	unsigned char raw[32];
-	size_t i;
-
-	ck_assert_int_eq(RAND_bytes(raw, sizeof(raw)), 1);
-	for (i = 0; i < sizeof(raw); i++)
-		snprintf(out + 2 * i, 3, "%02x", raw[i]);
-}
-
-/* The token's SHA-256 in hex, as `printf %s TOKEN | sha256sum` prints. */
-static void
-auth_hash(const char *tok, char out[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int i, n = 0;
-
-	ck_assert_int_eq(
-	    EVP_Digest(tok, strlen(tok), md, &n, EVP_sha256(), NULL), 1);
-	for (i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
 /* alice may call all but del; bob get and echo. */
 static void
 auth_setup(void)
 {
 	char yaml[1024], ha[65], hb[65];
 
-	auth_token(alice_tok);
-	auth_token(bob_tok);
-	auth_hash(alice_tok, ha);
-	auth_hash(bob_tok, hb);
+	certs_token(alice_tok);
+	certs_token(bob_tok);
+	certs_token_hash(alice_tok, ha);
+	certs_token_hash(bob_tok, hb);
 	snprintf(yaml, sizeof(yaml),
 	    "workers: 1\n"
 	    "auth:\n  users:\n"

@@ -25,8 +25,6 @@
 #include <unistd.h>
 
 #include <check.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "certs.h"
 #include "harness.h"
@@ -46,38 +44,13 @@ static int sec_tls_port;  /* TLS, no client certificates */
 static int sec_acc_port;  /* plain, access: allow 127.0.0.2 only */
 static int sec_tacc_port; /* TLS, access: allow 127.0.0.2 only */
 
-/* 32 random bytes in hex, as `openssl rand -hex 32` makes a token. */
-static void
-sec_token(char out[65])
-{
-	unsigned char raw[32];
-	size_t i;
-
-	ck_assert_int_eq(RAND_bytes(raw, sizeof(raw)), 1);
-	for (i = 0; i < sizeof(raw); i++)
-		snprintf(out + 2 * i, 3, "%02x", raw[i]);
-}
-
-/* The token's SHA-256 in hex, as `printf %s TOKEN | sha256sum` prints. */
-static void
-sec_hash(const char *tok, char out[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int i, n = 0;
-
-	ck_assert_int_eq(
-	    EVP_Digest(tok, strlen(tok), md, &n, EVP_sha256(), NULL), 1);
-	for (i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
 static void
 sec_certs_setup(void)
 {
 	certs_make(sec_dir, sizeof(sec_dir));
 	snprintf(sec_sock, sizeof(sec_sock), "%s/duet.sock", sec_dir);
-	sec_token(alice_tok);
-	sec_token(carol_tok);
+	certs_token(alice_tok);
+	certs_token(carol_tok);
 }
 
 static void
@@ -117,7 +90,7 @@ sec_setup(void)
 	used[1] = sec_tls_port = sec_port(used, 1);
 	used[2] = sec_acc_port = sec_port(used, 2);
 	used[3] = sec_tacc_port = sec_port(used, 3);
-	sec_hash(alice_tok, ha);
+	certs_token_hash(alice_tok, ha);
 	snprintf(tls, sizeof(tls), "cert: %s/server.crt, key: %s/server.key",
 	    sec_dir, sec_dir);
 	snprintf(yaml, sizeof(yaml),
@@ -440,7 +413,7 @@ START_TEST(test_security_reload_changes_users)
 	ck_assert_int_eq(sec_get_batch(fd, &refused), 0);
 	ck_assert_int_eq(sec_http_get(web), 0);
 	/* alice loses get; carol appears. */
-	sec_hash(carol_tok, hc);
+	certs_token_hash(carol_tok, hc);
 	text = harness_read_file(sec_h.conf, NULL);
 	ck_assert_ptr_nonnull(p = strstr(text, "[\"*\"]"));
 	n = strlen(text) + 256;
