@@ -19,6 +19,5 @@ void builtin_auth(duet_call *call);
 int builtin_auth_login(duet_call *call, const char *user, size_t userlen,
     const char *token, size_t tokenlen);
 int builtin_auth_required(const struct conn *c);
-void builtin_auth_peer_addr(const char *peer, char *buf, size_t len);
 
 #endif /* DUET_BUILTIN_AUTH_H */

@@ -286,6 +286,29 @@ conn_release(struct conn *c)
 }
 
 /*
+ * c's peer address without its port ("127.0.0.1", "::1", "unix"), what
+ * the failed-login throttle counts, into buf.
+ */
+void
+conn_peer_addr(const struct conn *c, char *buf, size_t len)
+{
+	const char *peer = c->peer, *end = strrchr(peer, ':');
+	size_t n;
+
+	if (len == 0)
+		return;
+	if (peer[0] == '[') {
+		peer++;
+		end = strchr(peer, ']');
+	}
+	n = end != NULL ? (size_t)(end - peer) : strlen(peer);
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, peer, n);
+	buf[n] = '\0';
+}
+
+/*
  * Closes and frees c, unlinking it from its worker.  NULL is a no-op.
  */
 void

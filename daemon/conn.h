@@ -176,6 +176,7 @@ void conn_close_after_reply(struct conn *c);
 struct evbuffer *conn_reply_buffer(struct conn *c);
 void conn_reply_done(struct conn *c);
 void conn_describe(const struct conn *c, struct evbuffer *out);
+void conn_peer_addr(const struct conn *c, char *buf, size_t len);
 int conn_free_if_done(struct conn *c);
 void conn_push(struct conn *c);
 void conn_arm(struct conn *c);
@@ -194,5 +195,6 @@ struct conn_reply *conn_reply_slot(
 int conn_reply_slot_done(struct conn *c, struct conn_reply *r);
 void conn_flush_pending(struct conn *c);
 void conn_drain(struct conn *c);
+void conn_reply_hold(struct conn *c, uint64_t ms);
 
 #endif /* DUET_CONN_H */

@@ -16,9 +16,11 @@
 #include "autoconf.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 
 #include "conn.h"
 #include "env.h"
@@ -198,4 +200,75 @@ conn_reply_fail(struct conn *c, int status, const char *fmt, ...)
 	va_end(ap);
 	err.status = status;
 	conn_reply_error(c, &err);
+}
+
+/* An empty slot that holds back the replies after it (conn_reply_hold). */
+struct conn_hold {
+	struct conn *c;          /* borrowed: until the slot is orphaned */
+	struct conn_reply *slot; /* borrowed: c's, the place kept */
+	struct event *ev;        /* owned: the timer that lets it go */
+};
+
+static void
+conn_hold_drained(void *arg, size_t backlog)
+{
+	(void)arg;
+	(void)backlog;
+}
+
+/* c is freed before the delay passed: the timer goes with it. */
+static void
+conn_hold_orphaned(void *arg)
+{
+	struct conn_hold *h = arg;
+
+	event_free(h->ev);
+	free(h);
+}
+
+static const struct conn_slot_owner conn_hold_owner = {
+    .drained = conn_hold_drained,
+    .orphaned = conn_hold_orphaned,
+};
+
+/* The delay has passed: the replies behind the slot are written. */
+static void
+conn_hold_due(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn_hold *h = arg;
+	struct conn_reply *slot = h->slot;
+	struct conn *c = h->c;
+
+	(void)fd;
+	(void)what;
+	event_free(h->ev);
+	free(h);
+	(void)conn_reply_slot_done(c, slot);
+}
+
+/*
+ * Holds back c's next replies for ms milliseconds, keeping their order
+ * (a throttled failed login's answer): an empty slot in the queue that a
+ * timer on c's loop lets go.  No thread waits; a conn freed meanwhile
+ * frees the timer.  Out of memory, the replies go at once.
+ */
+void
+conn_reply_hold(struct conn *c, uint64_t ms)
+{
+	struct conn_hold *h;
+	struct timeval tv;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return;
+	h->c = c;
+	if ((h->ev = evtimer_new(c->env->base, conn_hold_due, h)) == NULL ||
+	    (h->slot = conn_reply_slot(c, &conn_hold_owner, h)) == NULL) {
+		if (h->ev != NULL)
+			event_free(h->ev);
+		free(h);
+		return;
+	}
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(h->ev, &tv);
 }

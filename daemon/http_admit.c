@@ -39,7 +39,6 @@
 #include <strings.h>
 
 #include <event2/buffer.h>
-#include <event2/event.h>
 #include <openssl/crypto.h>
 
 #include "auth.h"
@@ -57,14 +56,6 @@
 #define HTTP_ADMIT_ORIGIN_MAX 255
 /* The longest decoded Basic credentials ("user:token"). */
 #define HTTP_ADMIT_BASIC_MAX 4096
-
-/* A WRONGPASS answered late (the failed-login throttle, SPEC 9.1). */
-struct http_admit_late {
-	struct conn *c;          /* borrowed: the conn owns the slot */
-	struct conn_reply *slot; /* borrowed: its place in c's queue */
-	struct event *ev;        /* owned: the timer */
-	struct http_resp resp;   /* owned: the request's response settings */
-};
 
 /*
  * Whether s (not NUL-terminated) is in the list, ignoring case.
@@ -212,56 +203,6 @@ http_admit_b64(const char *s, size_t len, char *out, size_t cap)
 	return (ssize_t)n;
 }
 
-/*
- * The source address the throttle counts: c's peer without its port
- * ("127.0.0.1", "::1", "unix").
- */
-static void
-http_admit_addr(const struct conn *c, char *buf, size_t len)
-{
-	const char *p = c->peer, *end = strrchr(p, ':');
-	size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
-
-	if (p[0] == '[' && n >= 2 && p[n - 1] == ']') {
-		p++;
-		n -= 2;
-	}
-	if (n >= len)
-		n = len - 1;
-	memcpy(buf, p, n);
-	buf[n] = '\0';
-}
-
-/* Frees a late answer (its slot is the conn's). */
-static void
-http_admit_late_free(struct http_admit_late *l)
-{
-	if (l->ev != NULL)
-		event_free(l->ev);
-	http_resp_reset(&l->resp, 0);
-	free(l);
-}
-
-/* The conn went away before the late answer was due. */
-static void
-http_admit_late_orphaned(void *arg)
-{
-	http_admit_late_free(arg);
-}
-
-/* Nothing to do when the slot reaches the head of the queue. */
-static void
-http_admit_late_drained(void *arg, size_t backlog)
-{
-	(void)arg;
-	(void)backlog;
-}
-
-static const struct conn_slot_owner http_admit_late_owner = {
-    .drained = http_admit_late_drained,
-    .orphaned = http_admit_late_orphaned,
-};
-
 /* The WRONGPASS error (Redis 7's text). */
 static void
 http_admit_wrongpass_err(struct duet_err *err)
@@ -271,72 +212,21 @@ http_admit_wrongpass_err(struct duet_err *err)
 	err->status = 401;
 }
 
-/* The throttle's delay is over: the WRONGPASS goes into its slot. */
-static void
-http_admit_late_due(evutil_socket_t fd, short what, void *arg)
-{
-	struct http_admit_late *l = arg;
-	struct conn *c = l->c;
-	struct conn_reply *slot = l->slot;
-	struct reply_enc enc = conn_reply_enc(c, c->encoding);
-	struct duet_err err;
-
-	(void)fd;
-	(void)what;
-	http_admit_wrongpass_err(&err);
-	enc.http = &l->resp;
-	enc.writer->error(&enc, slot->buf, &err);
-	http_admit_late_free(l);
-	conn_reply_slot_done(c, slot);
-}
-
-/*
- * Answers WRONGPASS to c's request after ms milliseconds, keeping its
- * place in the reply queue; at once if the timer cannot be set up.
- */
-static void
-http_admit_late(struct conn *c, const struct http_resp *resp, uint64_t ms)
-{
-	struct http_admit_late *l;
-	struct timeval tv;
-	struct duet_err err;
-
-	if ((l = calloc(1, sizeof(*l))) == NULL)
-		goto now;
-	l->c = c;
-	http_resp_copy(&l->resp, resp);
-	l->ev = evtimer_new(c->env->base, http_admit_late_due, l);
-	if (l->ev == NULL ||
-	    (l->slot = conn_reply_slot(c, &http_admit_late_owner, l)) == NULL) {
-		http_admit_late_free(l);
-		goto now;
-	}
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-	evtimer_add(l->ev, &tv);
-	return;
-now:
-	http_admit_wrongpass_err(&err);
-	conn_reply_error(c, &err);
-}
-
 /*
  * A wrong pair (or unreadable credentials): counted against the source
  * address, answered WRONGPASS (late when the throttle says so).
  */
 static void
-http_admit_wrongpass(struct conn *c, const struct http_resp *resp)
+http_admit_wrongpass(struct conn *c)
 {
 	char addr[64];
 	struct duet_err err;
 	uint64_t ms;
 
-	http_admit_addr(c, addr, sizeof(addr));
+	conn_peer_addr(c, addr, sizeof(addr));
 	dispatch_ident_reset(c);
-	if ((ms = auth_failed(addr)) > 0) {
-		http_admit_late(c, resp, ms);
-		return;
-	}
+	if ((ms = auth_failed(addr)) > 0)
+		conn_reply_hold(c, ms);
 	http_admit_wrongpass_err(&err);
 	conn_reply_error(c, &err);
 }
@@ -440,8 +330,7 @@ http_admit_remember(
  */
 static int
 http_admit_credentials(struct conn *c, const struct registry *reg,
-    const struct http_resp *resp, const struct http_request *req,
-    struct http_admit *a)
+    const struct http_request *req, struct http_admit *a)
 {
 	struct http_str v = http_trim(req->authorization), rest;
 	char addr[64];
@@ -463,13 +352,13 @@ http_admit_credentials(struct conn *c, const struct registry *reg,
 	if (!rv) {
 		a->cleared = 0;
 		http_admit_forget(a);
-		http_admit_wrongpass(c, resp);
+		http_admit_wrongpass(c);
 		return -1;
 	}
 	http_admit_remember(a, reg, v);
 	/* Once per connection, not per request: it takes a global lock. */
 	if (!a->cleared) {
-		http_admit_addr(c, addr, sizeof(addr));
+		conn_peer_addr(c, addr, sizeof(addr));
 		auth_succeeded(addr);
 		a->cleared = 1;
 	}
@@ -523,8 +412,8 @@ http_admit_command(struct conn *c, const struct registry *reg,
 }
 
 /*
- * Admits c's request from its head (req borrowed, resp its response
- * settings): sets c's identity for it, then checks what its request line
+ * Admits c's request from its head (req borrowed): sets c's identity
+ * for it, then checks what its request line
  * names (see the top of this file).  a gets the command admitted.
  * Returns 0 (read the body and serve it), or -1 after answering a
  * refusal (the caller closes the connection if a body was announced).
@@ -532,8 +421,8 @@ http_admit_command(struct conn *c, const struct registry *reg,
  * of a bad name, 415) are left to the session.
  */
 int
-http_admit_head(struct conn *c, const struct http_resp *resp,
-    const struct http_request *req, struct http_admit *a)
+http_admit_head(
+    struct conn *c, const struct http_request *req, struct http_admit *a)
 {
 	struct registry *reg = env_registry(c->env);
 	struct http_str path = req->target;
@@ -542,7 +431,7 @@ http_admit_head(struct conn *c, const struct http_resp *resp,
 	a->cmd = NULL;
 	a->refused = 0;
 	if (reg != NULL && reg->auth != NULL &&
-	    http_admit_credentials(c, reg, resp, req, a) == -1)
+	    http_admit_credentials(c, reg, req, a) == -1)
 		return -1;
 	if (req->method == HTTP_M_OPTIONS)
 		return 0;

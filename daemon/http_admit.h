@@ -39,7 +39,7 @@ int http_admit_host(const struct env *w, struct http_str host);
 int http_admit_origin(
     const struct env *w, struct http_resp *ctx, const struct http_request *req);
 void http_admit_fini(struct http_admit *a);
-int http_admit_head(struct conn *c, const struct http_resp *resp,
-    const struct http_request *req, struct http_admit *a);
+int http_admit_head(
+    struct conn *c, const struct http_request *req, struct http_admit *a);
 
 #endif /* DUET_HTTP_ADMIT_H */

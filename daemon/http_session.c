@@ -522,7 +522,7 @@ http_session_head(struct conn *c, const struct http_request *req)
 
 	/* Refusals of a request with a body say Connection: close. */
 	if (http_session_begin(c, req, body) == 0 &&
-	    http_admit_head(c, &s->route, req, &s->admit) == 0) {
+	    http_admit_head(c, req, &s->admit) == 0) {
 		s->route.keep_alive = req->keep_alive;
 		return;
 	}
