@@ -690,6 +690,73 @@ resp_name(struct resp_parser *p, struct evbuffer *in, struct duet_err *err)
 }
 
 /*
+ * Reads a header line's number in place for the fast path: s[0] is its
+ * type byte, its '\r' within the next RESP_NUM_MAX + 1 bytes of the end
+ * (before s + avail, with the byte after it there too).  Returns the
+ * length of the line with its CRLF, or 0 when the slow path must decide.
+ */
+static size_t
+resp_fast_line(const char *s, size_t avail, int64_t *n)
+{
+	size_t max =
+	    avail - 1 < RESP_NUM_MAX + 2 ? avail - 1 : RESP_NUM_MAX + 2;
+	const char *cr = memchr(s + 1, '\r', max - 1);
+
+	if (cr == NULL || resp_strtoll(s + 1, (size_t)(cr - s) - 1, n) == -1)
+		return 0;
+	return (size_t)(cr - s) + 2;
+}
+
+/*
+ * The fast path, Redis's processMultibulkBuffer over a flat buffer: a
+ * multibulk request that lies whole in the input's first chain, past the
+ * p->done bytes already served, within every limit, is read in place in
+ * one pass (no evbuffer call but the peek).  Anything else — a partial,
+ * inline or over-limit request, a protocol error — returns RESP_MORE
+ * with p untouched, and the step-by-step parser below, which has the
+ * exact error texts and the early RESP_NAME, reads it from the start.
+ */
+static int
+resp_parse_fast(struct resp_parser *p, struct evbuffer *in,
+    const struct resp_limits *lim, struct duet_err *err)
+{
+	struct evbuffer_iovec v;
+	const char *base;
+	size_t pos, len, avail, argc = 0;
+	uint64_t bytes = 0;
+	int64_t n, count;
+
+	if (evbuffer_peek(in, -1, NULL, &v, 1) != 1 || v.iov_len <= p->done)
+		return RESP_MORE;
+	base = (const char *)v.iov_base + p->done;
+	avail = v.iov_len - p->done;
+	if (avail < 4 || base[0] != '*' ||
+	    (pos = resp_fast_line(base, avail, &count)) == 0 || count <= 0 ||
+	    count > INT_MAX || (uint64_t)count > lim->max_args ||
+	    (lim->unauth && count > RESP_UNAUTH_ARGS))
+		return RESP_MORE;
+	while (argc < (size_t)count) {
+		if (pos + 4 > avail || base[pos] != '$' ||
+		    (len = resp_fast_line(base + pos, avail - pos, &n)) == 0 ||
+		    n < 0 || (lim->unauth && n > RESP_UNAUTH_BULK) ||
+		    (uint64_t)n > lim->max_request_bytes - bytes ||
+		    pos + len + (uint64_t)n + 2 > avail)
+			return RESP_MORE;
+		p->argc = argc;
+		if (resp_grow_args(p, err) == -1)
+			return RESP_MORE;
+		bytes += (uint64_t)n;
+		pos += len;
+		p->argv[argc].ptr = base + pos;
+		p->argv[argc++].len = (size_t)n;
+		pos += (size_t)n + 2;
+	}
+	p->argc = argc;
+	p->reqlen = pos;
+	return RESP_DONE;
+}
+
+/*
  * Parses the request at the start of in, going on from where the last call
  * stopped.  Returns RESP_DONE with p->argc/p->argv set (pointing into in or
  * into the parser, valid until resp_consume()), RESP_MORE when in ends
@@ -710,6 +777,12 @@ resp_parse(struct resp_parser *p, struct evbuffer *in,
 
 	if (p->reqlen != 0)
 		return RESP_DONE;
+	if (p->state == RESP_ST_START && !p->skipping) {
+		if (resp_parse_fast(p, in, lim, err) == RESP_DONE)
+			return RESP_DONE;
+		p->argc = 0;
+		resp_flush(p, in);
+	}
 	while (rv == RESP_NEXT) {
 		switch (p->state) {
 		case RESP_ST_START:
@@ -766,7 +839,31 @@ resp_skip_request(struct resp_parser *p, struct evbuffer *in)
 void
 resp_consume(struct resp_parser *p, struct evbuffer *in)
 {
-	if (p->reqlen != 0)
-		evbuffer_drain(in, p->reqlen);
+	resp_next(p);
+	resp_flush(p, in);
+}
+
+/*
+ * Like resp_consume(), but the request's bytes stay in the input until
+ * resp_flush() (or the next resp_parse() that needs the slow path):
+ * a pipeline is drained once per read, not once per request.
+ */
+void
+resp_next(struct resp_parser *p)
+{
+	size_t done = p->done + p->reqlen;
+
 	resp_reset(p);
+	p->done = done;
+}
+
+/*
+ * Drains the requests resp_next() left in the input.
+ */
+void
+resp_flush(struct resp_parser *p, struct evbuffer *in)
+{
+	if (p->done != 0)
+		evbuffer_drain(in, p->done);
+	p->done = 0;
 }

@@ -65,6 +65,8 @@ struct resp_parser {
 	char *inline_buf;      /* owned: unescaped inline words */
 	size_t inline_cap;
 	size_t reqlen;    /* bytes resp_consume() drains */
+	size_t done;      /* bytes of requests served (resp_next) that
+	                   * the input still holds until resp_flush */
 	int named;        /* RESP_NAME was returned for this request */
 	int skipping;     /* refused: the rest is drained as it arrives, and
 	                   * bulklen counts the bytes left of the current bulk
@@ -78,6 +80,8 @@ void resp_parser_fini(struct resp_parser *p);
 enum resp_status resp_parse(struct resp_parser *p, struct evbuffer *in,
     const struct resp_limits *lim, struct duet_err *err);
 void resp_consume(struct resp_parser *p, struct evbuffer *in);
+void resp_next(struct resp_parser *p);
+void resp_flush(struct resp_parser *p, struct evbuffer *in);
 void resp_skip_request(struct resp_parser *p, struct evbuffer *in);
 
 #endif /* DUET_RESP_H */

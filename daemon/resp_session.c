@@ -545,6 +545,7 @@ resp_session_serve(struct conn *c, struct evbuffer *in)
 			break;
 		case RESP_ERROR:
 			log_debug("client %" PRIu64 ": %s", c->id, err.msg);
+			resp_flush(&s->parser, in);
 			conn_reply_error(c, &err);
 			conn_close_after_reply(c);
 			return 0;
@@ -554,12 +555,13 @@ resp_session_serve(struct conn *c, struct evbuffer *in)
 				resp_session_command(c, s);
 			s->admitted = NULL;
 			conn_count_input(s->parser.reqlen);
-			resp_consume(&s->parser, in);
+			resp_next(&s->parser);
 			break;
 		}
 		if (conn_check_output(c) == -1)
 			return -1;
 	}
+	resp_flush(&s->parser, in);
 	return 0;
 }
 

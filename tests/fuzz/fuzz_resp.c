@@ -9,9 +9,17 @@
  * A request reported by its name (RESP_NAME) is refused and skipped when
  * the name's first byte is odd; an odd-sized input is parsed with the
  * caps of an unauthenticated client.
+ *
+ * Then the whole input is parsed twice more, as one flat buffer (the
+ * fast path reads every request that is whole in the first chain, served
+ * with resp_next() and drained once) and with each byte in a chain of its
+ * own (the step-by-step parser does the work): both must report the same
+ * requests, names and errors, byte for byte.
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <event2/buffer.h>
 
@@ -69,6 +77,73 @@ fuzz_resp_drain(struct resp_parser *p, struct evbuffer *in,
 }
 
 /*
+ * Parses all of in, writing what the parser reports to log: each
+ * request's arguments, "NAME" markers, the error.  lazy: served with
+ * resp_next(), drained by resp_flush() at the end.
+ */
+static void
+fuzz_resp_transcript(struct evbuffer *in, struct evbuffer *log,
+    const struct resp_limits *lim, int lazy)
+{
+	struct resp_parser p;
+	struct duet_err err;
+	size_t i;
+	int st;
+
+	resp_parser_init(&p);
+	while ((st = resp_parse(&p, in, lim, &err)) != RESP_MORE) {
+		if (st == RESP_ERROR) {
+			resp_add_error(log, err.code, err.msg);
+			break;
+		}
+		evbuffer_add(log, st == RESP_NAME ? "NAME" : "DONE", 4);
+		for (i = 0; i < p.argc; i++)
+			resp_add_bulk(log, p.argv[i].ptr, p.argv[i].len);
+		if (st == RESP_NAME) {
+			if (p.argv[0].len > 0 && (p.argv[0].ptr[0] & 1))
+				resp_skip_request(&p, in);
+		} else if (lazy) {
+			resp_next(&p);
+		} else {
+			resp_consume(&p, in);
+		}
+	}
+	resp_flush(&p, in);
+	evbuffer_add_printf(log, "left %zu", evbuffer_get_length(in));
+	resp_parser_fini(&p);
+}
+
+/*
+ * The fast path and the step-by-step parser agree on data.
+ */
+static void
+fuzz_resp_compare(
+    const uint8_t *data, size_t size, const struct resp_limits *lim)
+{
+	struct evbuffer *flat = evbuffer_new(), *bytes = evbuffer_new();
+	struct evbuffer *one = evbuffer_new();
+	struct evbuffer *a = evbuffer_new(), *b = evbuffer_new();
+	size_t i;
+
+	evbuffer_add(flat, data, size);
+	for (i = 0; i < size; i++) {
+		evbuffer_add(one, data + i, 1);
+		evbuffer_add_buffer(bytes, one);
+	}
+	fuzz_resp_transcript(flat, a, lim, 1);
+	fuzz_resp_transcript(bytes, b, lim, 0);
+	if (evbuffer_get_length(a) != evbuffer_get_length(b) ||
+	    memcmp(evbuffer_pullup(a, -1), evbuffer_pullup(b, -1),
+	        evbuffer_get_length(a)) != 0)
+		abort();
+	evbuffer_free(flat);
+	evbuffer_free(bytes);
+	evbuffer_free(one);
+	evbuffer_free(a);
+	evbuffer_free(b);
+}
+
+/*
  * The libFuzzer entry point.  Always returns 0.
  */
 int
@@ -89,6 +164,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (fuzz_resp_drain(&p, in, out, &lim) == -1)
 			break;
 	}
+	if (size <= 4096)
+		fuzz_resp_compare(data + 1, size - 1, &lim);
 done:
 	resp_parser_fini(&p);
 	evbuffer_free(in);

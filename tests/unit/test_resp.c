@@ -406,6 +406,51 @@ START_TEST(test_resp_pipelined)
 }
 END_TEST
 
+/*
+ * A pipeline served with resp_next(): the requests stay in the input until
+ * resp_flush(); one that is not whole in it (here: split over a second
+ * chain, and then cut short) is read by the step-by-step parser, after
+ * the served ones are drained.
+ */
+START_TEST(test_resp_next_defers_drain)
+{
+	static const char req[] =
+	    "*2\r\n$3\r\nGET\r\n$1\r\na\r\n"
+	    "*1\r\n$4\r\nPING\r\n*2\r\n$4\r\nECHO\r\n$2\r\n";
+	static const char tail[] = "hi\r\n*1\r\n$4\r\nPI";
+	struct evbuffer *in = evbuffer_new(), *more = evbuffer_new();
+	struct resp_parser p;
+	struct duet_err err;
+
+	resp_parser_init(&p);
+	evbuffer_add(in, req, sizeof(req) - 1);
+	evbuffer_add(more, tail, sizeof(tail) - 1);
+	evbuffer_add_buffer(in, more);
+	ck_assert_int_eq(resp_parse(&p, in, &test_lim, &err), RESP_DONE);
+	ck_assert_uint_eq(p.argc, 2);
+	ck_assert_mem_eq(p.argv[1].ptr, "a", 1);
+	resp_next(&p);
+	ck_assert_int_eq(resp_parse(&p, in, &test_lim, &err), RESP_DONE);
+	ck_assert_mem_eq(p.argv[0].ptr, "PING", 4);
+	resp_next(&p);
+	ck_assert_uint_eq(
+	    evbuffer_get_length(in), sizeof(req) + sizeof(tail) - 2);
+	/* ECHO hi spans both chains: drained up to it, then read whole. */
+	ck_assert_int_eq(resp_parse(&p, in, &test_lim, &err), RESP_DONE);
+	ck_assert_uint_eq(p.argc, 2);
+	ck_assert_mem_eq(p.argv[1].ptr, "hi", 2);
+	ck_assert_uint_eq(evbuffer_get_length(in), 32);
+	resp_next(&p);
+	ck_assert_int_eq(resp_parse(&p, in, &test_lim, &err), RESP_MORE);
+	ck_assert_uint_eq(evbuffer_get_length(in), 10);
+	resp_flush(&p, in);
+	ck_assert_uint_eq(evbuffer_get_length(in), 10);
+	resp_parser_fini(&p);
+	evbuffer_free(more);
+	evbuffer_free(in);
+}
+END_TEST
+
 START_TEST(test_resp_keeps_scan_position)
 {
 	struct evbuffer *in = evbuffer_new();
@@ -739,6 +784,7 @@ resp_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("stream");
 	tcase_add_test(tc, test_resp_pipelined);
+	tcase_add_test(tc, test_resp_next_defers_drain);
 	tcase_add_test(tc, test_resp_keeps_scan_position);
 	tcase_add_test(tc, test_resp_keeps_capacity);
 	suite_add_tcase(s, tc);
