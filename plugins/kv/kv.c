@@ -46,6 +46,7 @@ struct kv_entry {
 	uint64_t hash;
 	char *val; /* owned */
 	size_t vallen;
+	size_t valcap; /* bytes allocated at val */
 	size_t keylen;
 	char key[]; /* keylen bytes, not NUL-terminated */
 };
@@ -201,7 +202,7 @@ kv_insert(struct kv_stripe *s, uint64_t hash, const char *key, size_t keylen,
 		goto nomem;
 	e->hash = hash;
 	e->val = val;
-	e->vallen = vallen;
+	e->vallen = e->valcap = vallen;
 	e->keylen = keylen;
 	if (keylen > 0)
 		memcpy(e->key, key, keylen);
@@ -216,30 +217,49 @@ nomem:
 }
 
 /*
+ * Sets key, found at ep (or NULL: absent), to a copy of val (write lock
+ * held), adding the key if needed.  A value that fits the old one's
+ * allocation (and does not leave most of it unused) is copied in place.
+ */
+static enum kv_status
+kv_store(struct kv_stripe *s, struct kv_entry **ep, uint64_t hash,
+    const char *key, size_t keylen, const char *val, size_t vallen)
+{
+	struct kv_entry *e = ep != NULL ? *ep : NULL;
+	enum kv_status st;
+	char *copy;
+
+	if (e != NULL && vallen <= e->valcap && e->valcap / 2 <= vallen + 32) {
+		if (vallen > 0)
+			memcpy(e->val, val, vallen);
+		e->vallen = vallen;
+		return KV_OK;
+	}
+	/* malloc(0) may return NULL, so an empty value still takes a byte. */
+	if ((copy = malloc(vallen > 0 ? vallen : 1)) == NULL)
+		return KV_NOMEM;
+	if (vallen > 0)
+		memcpy(copy, val, vallen);
+	if (e != NULL) {
+		free(e->val);
+		e->val = copy;
+		e->vallen = e->valcap = vallen;
+		return KV_OK;
+	}
+	if ((st = kv_insert(s, hash, key, keylen, copy, vallen)) != KV_OK)
+		free(copy);
+	return st;
+}
+
+/*
  * Sets key to a copy of val (write lock held), adding the key if needed.
  */
 static enum kv_status
 kv_put(struct kv_stripe *s, uint64_t hash, const char *key, size_t keylen,
     const char *val, size_t vallen)
 {
-	struct kv_entry **ep;
-	enum kv_status st;
-	char *copy;
-
-	/* malloc(0) may return NULL, so an empty value still takes a byte. */
-	if ((copy = malloc(vallen > 0 ? vallen : 1)) == NULL)
-		return KV_NOMEM;
-	if (vallen > 0)
-		memcpy(copy, val, vallen);
-	if ((ep = kv_find(s, hash, key, keylen)) != NULL) {
-		free((*ep)->val);
-		(*ep)->val = copy;
-		(*ep)->vallen = vallen;
-		return KV_OK;
-	}
-	if ((st = kv_insert(s, hash, key, keylen, copy, vallen)) != KV_OK)
-		free(copy);
-	return st;
+	return kv_store(
+	    s, kv_find(s, hash, key, keylen), hash, key, keylen, val, vallen);
 }
 
 /* Answers with the outcome of kv_put(). */
@@ -400,6 +420,25 @@ kv_parse_int(const char *p, size_t len, int64_t *out)
 }
 
 /*
+ * Writes v in decimal at the start of text[24], as "%" PRId64 would.
+ * Returns its length.
+ */
+static size_t
+kv_format_int(char text[24], int64_t v)
+{
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	char buf[24], *p = buf + sizeof(buf);
+
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
+	memcpy(text, p, (size_t)(buf + sizeof(buf) - p));
+	return (size_t)(buf + sizeof(buf) - p);
+}
+
+/*
  * incr key:bytes -> int, the new value.  A missing key counts as 0; the
  * result is stored back as decimal text, as Redis does.  The whole
  * read-modify-write happens under the stripe's write lock.
@@ -426,8 +465,8 @@ kv_incr(duet_call *call)
 	else if (__builtin_add_overflow(v, 1, &v))
 		errmsg = KV_ERR_OVERFLOW;
 	else {
-		len = (size_t)snprintf(text, sizeof(text), "%" PRId64, v);
-		st = kv_put(s, hash, key, keylen, text, len);
+		len = kv_format_int(text, v);
+		st = kv_store(s, ep, hash, key, keylen, text, len);
 	}
 	pthread_rwlock_unlock(&s->lock);
 	if (errmsg != NULL)

@@ -79,6 +79,21 @@ START_TEST(test_plugins_config_reaches_init)
 	plugins_call(fd, "set a 10\r\n", "+OK\r\n");
 	plugins_call(fd, "incr a\r\n", ":11\r\n");
 	plugins_call(fd, "incr c\r\n", "-ERR max number of keys reached\r\n");
+	/* Values rewritten in place or reallocated read back the same. */
+	plugins_call(fd, "set a -10\r\n", "+OK\r\n");
+	plugins_call(fd, "incr a\r\n", ":-9\r\n");
+	plugins_call(fd, "set a 99\r\n", "+OK\r\n");
+	plugins_call(fd, "incr a\r\n", ":100\r\n");
+	plugins_call(fd, "get a\r\n", "$3\r\n100\r\n");
+	plugins_call(fd, "set a -9223372036854775807\r\n", "+OK\r\n");
+	plugins_call(fd, "get a\r\n", "$20\r\n-9223372036854775807\r\n");
+	plugins_call(fd, "set a 9223372036854775806\r\n", "+OK\r\n");
+	plugins_call(fd, "incr a\r\n", ":9223372036854775807\r\n");
+	plugins_call(fd, "incr a\r\n",
+	    "-ERR increment or decrement would overflow\r\n");
+	plugins_call(fd, "set a x\r\n", "+OK\r\n");
+	plugins_call(fd, "get a\r\n", "$1\r\nx\r\n");
+	plugins_call(fd, "set a 10\r\n", "+OK\r\n");
 	plugins_call(fd, "del b\r\n", ":1\r\n");
 	plugins_call(fd, "set c 3\r\n", "+OK\r\n");
 	plugins_call(fd, "exists a b c\r\n", ":2\r\n");
