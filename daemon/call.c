@@ -93,6 +93,23 @@ call_alloc(struct env *e)
 }
 
 /*
+ * Readies call for cmd with every field zero but the error's text, which
+ * is only read once util_err_set() or call_host_error() has written it
+ * (call->failed): 548 of the call's bytes a successful call never
+ * touches.
+ */
+void
+call_init(struct duet_call *call, const struct command *cmd, uint64_t present)
+{
+	memset(call, 0, offsetof(struct duet_call, err));
+	call->cmd = cmd;
+	call->present = present;
+	call->err.code[0] = '\0';
+	call->err.msg[0] = '\0';
+	call->err.status = 0;
+}
+
+/*
  * Frees what the call owns and puts it on its env's free list.  Worker
  * thread (it drops the generation reference, which may unload a plugin,
  * and the free list has no lock).

@@ -63,6 +63,8 @@ struct duet_call {
 	struct duet_err err;
 };
 
+void call_init(
+    struct duet_call *call, const struct command *cmd, uint64_t present);
 void call_invoke(const struct command *cmd, struct duet_call *call);
 uint64_t call_usec(void);
 const char *call_protocol(const struct conn *c);

@@ -387,10 +387,8 @@ dispatch_inline(struct conn *c, const struct command *cmd, uint64_t present)
 		dispatch_refuse(c, cmd, &err);
 		return -1;
 	}
-	memset(&call, 0, sizeof(call));
-	call.present = present;
+	call_init(&call, cmd, present);
 	call.conn = c;
-	call.cmd = cmd;
 	call.argv = args.via.array.ptr;
 	call.argc = (int)args.via.array.size;
 	call.out = &e->scratch;

@@ -67,6 +67,16 @@ resp_strtoll(const char *s, size_t len, int64_t *out)
 	}
 	if (i == len || s[i] < '1' || s[i] > '9')
 		return -1;
+	if (len - i <= 18) {
+		/* Fits in int64 whatever the digits: no overflow checks. */
+		for (v = 0; i < len; i++) {
+			if (s[i] < '0' || s[i] > '9')
+				return -1;
+			v = v * 10 + (uint64_t)(s[i] - '0');
+		}
+		*out = neg ? -(int64_t)v : (int64_t)v;
+		return 0;
+	}
 	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
 	for (v = 0; i < len; i++) {
 		if (s[i] < '0' || s[i] > '9')

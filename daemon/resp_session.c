@@ -398,8 +398,8 @@ resp_session_dispatch(struct conn *c, struct resp_session *s,
 static int
 resp_session_cross_protocol(struct conn *c, const struct resp_arg *a0)
 {
-	if (!util_strcaseeq(a0->ptr, a0->len, "POST") &&
-	    !util_strcaseeq(a0->ptr, a0->len, "Host:"))
+	if ((a0->len != 4 || !util_strcaseeq(a0->ptr, 4, "POST")) &&
+	    (a0->len != 5 || !util_strcaseeq(a0->ptr, 5, "Host:")))
 		return 0;
 	log_warnx("client %" PRIu64 " (%s) sent %.*s on RESP: possible "
 	          "cross-protocol attack, closed",

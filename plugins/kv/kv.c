@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <endian.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -81,7 +82,7 @@ kv_rotl(uint64_t x, int b)
 	return (x << b) | (x >> (64 - b));
 }
 
-static void
+static inline void
 kv_sipround(uint64_t v[4])
 {
 	v[0] += v[1];
@@ -110,17 +111,43 @@ kv_hash(const char *p, size_t len)
 	    0x7465646279746573ULL ^ kv_sipkey[1],
 	};
 	uint64_t m;
-	size_t i, j;
+	size_t i;
 
-	for (i = 0; i <= len; i += 8) {
-		/* Little-endian words; the last one ends with the length. */
-		m = i + 8 > len ? (uint64_t)len << 56 : 0;
-		for (j = 0; j < 8 && i + j < len; j++)
-			m |= (uint64_t)(unsigned char)p[i + j] << (8 * j);
+	/* Whole little-endian words, then the last one, which ends with the
+	 * length's low byte. */
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&m, p + i, 8);
+		m = le64toh(m);
 		v[3] ^= m;
 		kv_sipround(v);
 		v[0] ^= m;
 	}
+	m = (uint64_t)len << 56;
+	switch (len - i) {
+	case 7:
+		m |= (uint64_t)(unsigned char)p[i + 6] << 48;
+		/* FALLTHROUGH */
+	case 6:
+		m |= (uint64_t)(unsigned char)p[i + 5] << 40;
+		/* FALLTHROUGH */
+	case 5:
+		m |= (uint64_t)(unsigned char)p[i + 4] << 32;
+		/* FALLTHROUGH */
+	case 4:
+		m |= (uint64_t)(unsigned char)p[i + 3] << 24;
+		/* FALLTHROUGH */
+	case 3:
+		m |= (uint64_t)(unsigned char)p[i + 2] << 16;
+		/* FALLTHROUGH */
+	case 2:
+		m |= (uint64_t)(unsigned char)p[i + 1] << 8;
+		/* FALLTHROUGH */
+	case 1:
+		m |= (uint64_t)(unsigned char)p[i];
+	}
+	v[3] ^= m;
+	kv_sipround(v);
+	v[0] ^= m;
 	v[2] ^= 0xff;
 	kv_sipround(v);
 	kv_sipround(v);
