@@ -295,6 +295,31 @@ util_utf8_seq(const unsigned char *p, size_t len)
 }
 
 /*
+ * The length of the ASCII run at the start of p[0..len), counted in
+ * whole 8-byte words (32 bytes per step while it lasts): a word with a
+ * high bit set ends it, and the caller goes on byte by byte.
+ */
+static size_t
+util_ascii_words(const unsigned char *p, size_t len)
+{
+	const uint64_t high = 0x8080808080808080ULL;
+	uint64_t w[4];
+	size_t i = 0;
+
+	for (; len - i >= sizeof(w); i += sizeof(w)) {
+		memcpy(w, p + i, sizeof(w));
+		if (((w[0] | w[1] | w[2] | w[3]) & high) != 0)
+			break;
+	}
+	for (; len - i >= 8; i += 8) {
+		memcpy(w, p + i, 8);
+		if ((w[0] & high) != 0)
+			break;
+	}
+	return i;
+}
+
+/*
  * Returns 1 if s[0..len) is well-formed UTF-8, else 0.  NUL bytes are
  * valid code points.
  */
@@ -305,18 +330,10 @@ util_utf8_valid(const char *s, size_t len)
 	size_t i = 0, n;
 
 	while (i < len) {
-		uint64_t word;
-
-		/* ASCII runs, eight bytes at a time (no high bit set). */
-		if (p[i] < 0x80 && len - i >= 8) {
-			memcpy(&word, p + i, 8);
-			if ((word & 0x8080808080808080ULL) == 0) {
-				i += 8;
-				continue;
-			}
-		}
 		if (p[i] < 0x80) {
-			i++;
+			i += util_ascii_words(p + i, len - i);
+			if (i < len && p[i] < 0x80)
+				i++;
 			continue;
 		}
 		if ((n = util_utf8_seq(p + i, len - i)) == 0)

@@ -245,6 +245,20 @@ static const struct utf8_case utf8_cases[] = {
     {"2-byte after 8 ascii", "abcdefgh\xc3\xa9ijklmnop", 18, 1},
     {"surrogate after 7 ascii", "abcdefg\xed\xa0\x80zzzzzzzz", 18, 0},
     {"truncated at the end of a long run", "abcdefghijklmnop\xe2\x82", 18, 0},
+    {"ff after 40 ascii", "0123456789012345678901234567890123456789\xff", 41,
+        0},
+    {"ff in the 4th word of 32",
+        "012345678901234567890123456\xff"
+        "01234567",
+        36, 0},
+    {"4-byte after 32 ascii",
+        "01234567890123456789012345678901\xf0\x9f\x98\x80"
+        "0123456789012345678901234567890123",
+        70, 1},
+    {"c0 80 after 64 ascii",
+        "0123456789012345678901234567890123456789012345678901234567890123"
+        "\xc0\x80",
+        66, 0},
 };
 
 START_TEST(test_util_utf8)
