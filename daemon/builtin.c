@@ -407,9 +407,9 @@ builtin_info_stats(struct evbuffer *b)
 	    "last_reload_success_time:%" PRId64 "\r\n"
 	    "\r\n",
 	    (uint64_t)atomic_load(&worker_stats.total_connections),
-	    (uint64_t)atomic_load(&worker_stats.commands),
+	    metrics_total(METRICS_COMMANDS),
 	    (uint64_t)atomic_load(&worker_stats.rejected_connections),
-	    (uint64_t)atomic_load(&worker_stats.net_input_bytes),
+	    metrics_total(METRICS_NET_INPUT),
 	    (uint64_t)atomic_load(&metrics_reloads.done),
 	    (uint64_t)atomic_load(&metrics_reloads.failed),
 	    atomic_load(&metrics_reloads.last_ok),

@@ -91,8 +91,7 @@ conn_on_sent(
 
 	if (info->n_deleted == 0)
 		return;
-	atomic_fetch_add_explicit(&worker_stats.net_output_bytes,
-	    info->n_deleted, memory_order_relaxed);
+	metrics_add(METRICS_NET_OUTPUT, info->n_deleted);
 	if ((r = TAILQ_FIRST(&c->pending)) != NULL && r->owner != NULL)
 		r->owner->drained(r->arg,
 		    evbuffer_get_length(buf) + evbuffer_get_length(r->buf));
@@ -462,7 +461,7 @@ conn_drain_refuses(struct conn *c)
 void
 conn_count_input(size_t n)
 {
-	atomic_fetch_add(&worker_stats.net_input_bytes, n);
+	metrics_add(METRICS_NET_INPUT, n);
 }
 
 /*

@@ -532,35 +532,40 @@ resp_session_serve(struct conn *c, struct evbuffer *in)
 	    .max_request_bytes = c->env->limits.max_request_bytes,
 	};
 	struct duet_err err;
+	size_t input = 0; /* bytes of the requests served: counted once */
+	enum resp_status st;
 
 	while (!c->closing) {
 		lim.unauth = resp_session_unauth(c);
-		switch (resp_parse(&s->parser, in, &lim, &err)) {
-		case RESP_MORE:
-			resp_session_count_skipped(s);
-			return 0;
-		case RESP_NAME:
-			resp_session_name(c, s, in);
+		if ((st = resp_parse(&s->parser, in, &lim, &err)) ==
+		    RESP_MORE) {
 			resp_session_count_skipped(s);
 			break;
-		case RESP_ERROR:
+		}
+		if (st == RESP_ERROR) {
 			log_debug("client %" PRIu64 ": %s", c->id, err.msg);
-			resp_flush(&s->parser, in);
 			conn_reply_error(c, &err);
 			conn_close_after_reply(c);
-			return 0;
-		case RESP_DONE:
+			break;
+		}
+		if (st == RESP_NAME) {
+			resp_session_name(c, s, in);
+			resp_session_count_skipped(s);
+		} else {
 			c->nrequests++;
 			if (!resp_session_drain_refuses(c))
 				resp_session_command(c, s);
 			s->admitted = NULL;
-			conn_count_input(s->parser.reqlen);
+			input += s->parser.reqlen;
 			resp_next(&s->parser);
-			break;
 		}
-		if (conn_check_output(c) == -1)
+		if (conn_check_output(c) == -1) {
+			/* c is gone; conn drains what it read. */
+			conn_count_input(input);
 			return -1;
+		}
 	}
+	conn_count_input(input);
 	resp_flush(&s->parser, in);
 	return 0;
 }

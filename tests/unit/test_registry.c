@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <check.h>
+#include <pthread.h>
 
 #include "auth.h"
 #include "config.h"
@@ -130,6 +131,16 @@ START_TEST(test_registry_refresh_follows_publish)
 }
 END_TEST
 
+/* Counts one failed HTTP call of the command, and 3 commands, from a
+ * thread of its own. */
+static void *
+registry_count_elsewhere(void *arg)
+{
+	metrics_observe(arg, METRICS_HTTP, 7, 1);
+	metrics_add(METRICS_COMMANDS, 3);
+	return NULL;
+}
+
 START_TEST(test_registry_counters_outlive_generations)
 {
 	static const struct duet_command other[] = {
@@ -140,7 +151,9 @@ START_TEST(test_registry_counters_outlive_generations)
 	char dir[] = "/tmp/duet-reg-XXXXXX";
 	struct config *cf = test_config(dir);
 	const struct command *ca, *cb;
+	struct metrics_totals t;
 	struct registry *a, *b;
+	pthread_t th;
 	int nerrors;
 
 	a = registry_build(cf, NULL, test_table, &nerrors);
@@ -158,7 +171,18 @@ START_TEST(test_registry_counters_outlive_generations)
 	ck_assert_uint_eq(metrics_errors(cb->stats), 1);
 	metrics_observe(cb->stats, METRICS_RESP, 5, 0);
 	ck_assert_uint_eq(metrics_calls(cb->stats), 3);
-	ck_assert_uint_eq(atomic_load(&cb->stats->usec), 35);
+	metrics_read(cb->stats, &t);
+	ck_assert_uint_eq(t.usec, 35);
+	/* Another thread's counts are its own shard's, summed by readers. */
+	ck_assert_int_eq(
+	    pthread_create(&th, NULL, registry_count_elsewhere, cb->stats), 0);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	metrics_read(cb->stats, &t);
+	ck_assert_uint_eq(t.calls[METRICS_RESP], 2);
+	ck_assert_uint_eq(t.calls[METRICS_HTTP], 2);
+	ck_assert_uint_eq(t.errors[METRICS_HTTP], 2);
+	ck_assert_uint_eq(t.usec, 35 + 7);
+	ck_assert_uint_eq(metrics_total(METRICS_COMMANDS), 3);
 	/* A name new to this generation starts at zero. */
 	ck_assert_uint_eq(
 	    metrics_calls(registry_lookup(b, "geo.del", 7)->stats), 0);
