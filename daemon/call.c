@@ -668,6 +668,26 @@ call_host_error(duet_call *call, const char *code, const char *message)
 }
 
 /*
+ * Packs arguments that dispatch bound in place (pointing into the
+ * request: env.h) into e->args, as the general path binds them, for a
+ * call that outlives its request.
+ */
+static void
+call_args_pack(struct env *e)
+{
+	msgpack_packer pk;
+	size_t i;
+
+	if (!e->args_inplace)
+		return;
+	msgpack_packer_init(&pk, &e->args, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, e->nargv);
+	for (i = 0; i < e->nargv; i++)
+		msgpack_pack_object(&pk, e->argv[i]);
+	e->args_inplace = 0;
+}
+
+/*
  * duet_defer: an inline call is copied into a call of its own (worker
  * thread, inside the handler); a BLOCKING or STREAM call is kept open past
  * its handler's return.
@@ -688,6 +708,7 @@ call_host_defer(duet_call *call)
 	if (call->deferred != NULL)
 		return &call->deferred->call;
 	e = call->conn->env;
+	call_args_pack(e);
 	as = call_new(
 	    call->conn, call->cmd, e->args.data, e->args.size, call->present);
 	if (as == NULL) {

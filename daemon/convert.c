@@ -92,7 +92,7 @@ convert_text(msgpack_packer *pk, enum sig_type type, const char *s, size_t len,
 	case SIG_STR:
 	case SIG_BYTES:
 	case SIG_ANY:
-		utf8 = util_utf8_valid(s, len);
+		utf8 = type != SIG_BYTES && util_utf8_valid(s, len);
 		if (type == SIG_STR && !utf8)
 			goto fail;
 		if (type == SIG_BYTES || !utf8) {

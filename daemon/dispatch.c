@@ -305,7 +305,7 @@ dispatch_admit(struct conn *c, const struct request *req)
 	const struct command *cmd;
 	struct duet_err err;
 
-	atomic_fetch_add(&worker_stats.commands, 1);
+	metrics_add(METRICS_COMMANDS, 1);
 	if (reg == NULL ||
 	    (cmd = registry_lookup(reg, req->name, req->namelen)) == NULL) {
 		dispatch_unknown(c, req);
@@ -344,6 +344,7 @@ dispatch_reset(struct conn *c)
 	struct env *e = c->env;
 
 	e->args.size = 0;
+	e->args_inplace = 0;
 	msgpack_zone_clear(&e->zone);
 }
 
@@ -380,8 +381,11 @@ dispatch_inline(struct conn *c, const struct command *cmd, uint64_t present)
 	size_t off = 0;
 	uint64_t t0;
 
-	if (msgpack_unpack(e->args.data, e->args.size, &off, &e->zone, &args) !=
-	    MSGPACK_UNPACK_SUCCESS) {
+	if (e->args_inplace) {
+		args.via.array.ptr = e->argv;
+		args.via.array.size = (uint32_t)e->nargv;
+	} else if (msgpack_unpack(e->args.data, e->args.size, &off, &e->zone,
+	               &args) != MSGPACK_UNPACK_SUCCESS) {
 		util_err_set(&err, "ERR", "arguments nested too deep");
 		err.status = 400;
 		dispatch_refuse(c, cmd, &err);

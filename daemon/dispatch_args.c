@@ -12,6 +12,7 @@
  */
 #include "autoconf.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include <msgpack.h>
@@ -21,6 +22,7 @@
 #include "env.h"
 #include "registry.h"
 #include "signature.h"
+#include "util.h"
 
 /* One argument value: text (in the request's kind) or a decoded object. */
 struct dispatch_val {
@@ -320,8 +322,57 @@ dispatch_arity(
 }
 
 /*
- * Packs the arguments of req as one array, one element per parameter, in
- * e->args.  Returns 0, or -1 with the client's error in err (status 400).
+ * The fast path of binding, for the common call: positional words (RESP,
+ * HTTP path segments) for an inline command whose every parameter is one
+ * bytes, string or any value, each given.  Nothing is converted, packed
+ * and unpacked again: e->argv gets objects that point into the request,
+ * as the general path's would point into the packed copy.  Returns 1 when
+ * bound so, 0 when the general path must bind (it also words every error,
+ * a string that is not UTF-8 among them).
+ */
+static int
+dispatch_bind_inplace(struct env *e, const struct command *cmd,
+    const struct request *req, uint64_t *present)
+{
+	const struct sig *sig = cmd->sig;
+	size_t k, n = req->argc;
+	int utf8;
+
+	if (req->kind != REQUEST_TEXT || req->argnames != NULL ||
+	    n != (size_t)sig->nparams || sig->variadic ||
+	    (cmd->flags & (DUET_BLOCKING | DUET_STREAM)))
+		return 0;
+	for (k = 0; k < n; k++) {
+		const struct resp_arg *a = &req->argv[k];
+		enum sig_type type = sig->params[k].type;
+		msgpack_object *o = &e->argv[k];
+
+		if ((type != SIG_BYTES && type != SIG_STR && type != SIG_ANY) ||
+		    a->len > UINT32_MAX)
+			return 0;
+		utf8 = type != SIG_BYTES && util_utf8_valid(a->ptr, a->len);
+		if (type == SIG_STR && !utf8)
+			return 0;
+		if (utf8) {
+			o->type = MSGPACK_OBJECT_STR;
+			o->via.str.ptr = a->ptr;
+			o->via.str.size = (uint32_t)a->len;
+		} else {
+			o->type = MSGPACK_OBJECT_BIN;
+			o->via.bin.ptr = a->ptr;
+			o->via.bin.size = (uint32_t)a->len;
+		}
+	}
+	e->args_inplace = 1;
+	e->nargv = n;
+	*present = n >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
+	return 1;
+}
+
+/*
+ * Binds the arguments of req for cmd: in place (see above), or packed as
+ * one array, one element per parameter, in e->args.  Returns 0, or -1
+ * with the client's error in err (status 400).
  */
 int
 dispatch_bind_args(struct env *e, const struct command *cmd,
@@ -334,6 +385,8 @@ dispatch_bind_args(struct env *e, const struct command *cmd,
 	size_t i = 0;
 
 	*present = 0;
+	if (dispatch_bind_inplace(e, cmd, req, present))
+		return 0;
 	if (named ? dispatch_check_names(cmd, req, err)
 	          : dispatch_arity(cmd, req, err))
 		goto fail;

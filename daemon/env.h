@@ -24,6 +24,7 @@
 #include "config.h"
 #include "mailbox.h"
 #include "metrics.h"
+#include "signature.h"
 
 struct call_async;
 struct conn;
@@ -41,9 +42,14 @@ struct env {
 	size_t nallow_origins;
 	char *const *allow_hosts; /* borrowed from reg: http.allow_hosts */
 	size_t nallow_hosts;
-	msgpack_sbuffer scratch;  /* owned: a reply being packed */
-	struct evbuffer *rbuf;    /* owned: the input idle conns share */
-	msgpack_sbuffer args;     /* owned: arguments being packed */
+	msgpack_sbuffer scratch; /* owned: a reply being packed */
+	struct evbuffer *rbuf;   /* owned: the input idle conns share */
+	msgpack_sbuffer args;    /* owned: arguments being packed */
+	/* Arguments bound in place (dispatch_args.c): when args_inplace,
+	 * argv[0..nargv) point into the request and args is empty. */
+	int args_inplace;
+	size_t nargv;
+	msgpack_object argv[SIG_MAX_PARAMS];
 	msgpack_zone zone;        /* owned: unpacked arguments and replies */
 	int zone_ready;           /* zone was initialised */
 	int draining;             /* a graceful shutdown began here */

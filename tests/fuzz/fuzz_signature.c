@@ -91,7 +91,8 @@ fuzz_sig_type_ok(const msgpack_object *o, enum sig_type t)
 	}
 }
 
-/* The packed arguments in w->env.args against the signature. */
+/* The bound arguments (packed in w->env.args, or in place in
+ * w->env.argv) against the signature. */
 static void
 fuzz_sig_check_args(struct worker *w, const struct sig *sig, uint64_t present)
 {
@@ -100,9 +101,18 @@ fuzz_sig_check_args(struct worker *w, const struct sig *sig, uint64_t present)
 	uint32_t i;
 	int k;
 
-	FUZZ_CHECK(msgpack_unpack(w->env.args.data, w->env.args.size, &off,
-	               &w->env.zone, &o) == MSGPACK_UNPACK_SUCCESS);
-	FUZZ_CHECK(off == w->env.args.size);
+	if (w->env.args_inplace) {
+		/* Bound in place: objects pointing into the request. */
+		FUZZ_CHECK(w->env.args.size == 0);
+		o.type = MSGPACK_OBJECT_ARRAY;
+		o.via.array.ptr = w->env.argv;
+		o.via.array.size = (uint32_t)w->env.nargv;
+	} else {
+		FUZZ_CHECK(
+		    msgpack_unpack(w->env.args.data, w->env.args.size, &off,
+		        &w->env.zone, &o) == MSGPACK_UNPACK_SUCCESS);
+		FUZZ_CHECK(off == w->env.args.size);
+	}
 	FUZZ_CHECK(o.type == MSGPACK_OBJECT_ARRAY);
 	FUZZ_CHECK(o.via.array.size == (uint32_t)sig->nparams);
 	FUZZ_CHECK(sig->nparams == 64 || present >> sig->nparams == 0);

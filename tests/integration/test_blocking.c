@@ -298,6 +298,27 @@ START_TEST(test_blocking_finish_twice)
 }
 END_TEST
 
+/*
+ * A deferred call's string argument outlives the request it came in (the
+ * daemon binds it in place, pointing into the request, and copies it
+ * when the handler defers): the thread reads it after later requests
+ * have replaced the input.
+ */
+START_TEST(test_blocking_deferred_argument_outlives_request)
+{
+	int fd = harness_connect(blocking_h.port);
+
+	blocking_call(fd,
+	    "*2\r\n$10\r\ndefer.echo\r\n$5\r\nhello\r\n"
+	    "*3\r\n$3\r\nset\r\n$1\r\nk\r\n$5\r\nXXXXX\r\n"
+	    "*2\r\n$10\r\ndefer.echo\r\n$6\r\nw\xc3\xb6rld\r\n",
+	    "$5\r\nhello\r\n+OK\r\n$6\r\nw\xc3\xb6rld\r\n");
+	blocking_call(fd, "defer.echo \"\\xff\"\r\n",
+	    "-ERR invalid argument 's' for 'defer.echo': expected str\r\n");
+	close(fd);
+}
+END_TEST
+
 START_TEST(test_blocking_pipeline_order)
 {
 	int fd = harness_connect(blocking_h.port);
@@ -559,6 +580,7 @@ blocking_suite(void)
 	tcase_add_test(tc, test_blocking_client_leaves_during_call);
 	tcase_add_test(tc, test_blocking_client_leaves_during_deferred_call);
 	tcase_add_test(tc, test_blocking_finish_twice);
+	tcase_add_test(tc, test_blocking_deferred_argument_outlives_request);
 	tcase_add_test(tc, test_blocking_pipeline_order);
 	tcase_add_test(tc, test_blocking_http_pipeline_order);
 	tcase_add_test(tc, test_blocking_bad_arguments);

@@ -17,6 +17,10 @@
  *                           duet_stream_send() by a thread, which stops
  *                           when a send fails, logs "defer.stream sent
  *                           <k> of <n> items" and finishes the call.
+ *   defer.echo s:str     -> str s, answered by a thread that reads the
+ *                           argument through the deferred handle (the
+ *                           daemon binds such arguments in place, in the
+ *                           request, and must copy them when deferred).
  *   defer.block ms:int   -> BLOCKING, not deferred: logs "defer.block
  *                           <ms> started", sleeps ms milliseconds on the
  *                           blocking pool, replies int ms and logs
@@ -223,6 +227,28 @@ defer_stream(duet_call *call)
 	(void)defer_start(call, defer_stream_main, n);
 }
 
+/* The thread of defer.echo: the argument, read through the handle. */
+static void *
+defer_echo_main(void *arg)
+{
+	struct defer_job *job = arg;
+	const char *s;
+	size_t len;
+
+	s = duet_arg_bytes(job->call, 0, &len);
+	duet_reply_str(job->call, s, len);
+	duet_finish(job->call);
+	atomic_store(&job->done, 1);
+	return NULL;
+}
+
+/* defer.echo s:str -> s, from another thread. */
+static void
+defer_echo(duet_call *call)
+{
+	(void)defer_start(call, defer_echo_main, 0);
+}
+
 /* defer.block ms:int -> ms, after sleeping on the blocking pool. */
 static void
 defer_block(duet_call *call)
@@ -268,6 +294,14 @@ static const struct duet_command defer_commands[] = {
         .summary = "Streams 0 to n-1 from another thread.",
         .flags = DUET_READONLY | DUET_STREAM,
         .handler = defer_stream,
+    },
+    {
+        .name = "defer.echo",
+        .args = "s:str",
+        .reply = "str",
+        .summary = "Returns s from another thread.",
+        .flags = DUET_READONLY,
+        .handler = defer_echo,
     },
     {
         .name = "defer.block",
