@@ -13,7 +13,8 @@
  * the daemon's memory flat and the connection usable after; ten wrong
  * logins in a row, the sixth and later answered late while another
  * client's PINGs are answered at once; and redis-cli (-a, --user/--pass)
- * and redis-py (password=, username=).
+ * and redis-py (password=, username=, and HELLO 3 AUTH in a RESP3
+ * session).
  */
 #include <sys/socket.h>
 
@@ -492,6 +493,95 @@ START_TEST(test_auth_resp_redis_py)
 }
 END_TEST
 
+/*
+ * redis-py's own connection and command path in a RESP3 session opened by
+ * HELLO 3 AUTH.  Debian 12's redis-py (4.3.4) has no protocol=3 and reads
+ * RESP2 only, so the script gives its connection pool a parser that also
+ * reads RESP3's map, set, null, boolean and double (redis-py 5 has its
+ * own); everything else is redis-py's.
+ */
+static const char auth_py_resp3[] =
+    "import sys, redis\n"
+    "from redis.connection import PythonParser\n"
+    "port, alice, bob = int(sys.argv[1]), sys.argv[2], sys.argv[3]\n"
+    "class Resp3(PythonParser):\n"
+    "    # Debian 12's redis-py 4.3.4 reads RESP2 only; this parser adds "
+    "RESP3's\n"
+    "    # map, set, null, boolean and double, so that redis-py's own "
+    "connection\n"
+    "    # and command path run a RESP3 session.\n"
+    "    def read_response(self, disable_decoding=False):\n"
+    "        raw = self._buffer.readline()\n"
+    "        t, rest = raw[:1], raw[1:]\n"
+    "        if t == b'-':\n"
+    "            err = self.parse_error(rest.decode('utf-8', 'replace'))\n"
+    "            if isinstance(err, redis.ConnectionError):\n"
+    "                raise err\n"
+    "            return err\n"
+    "        if t == b'+':\n"
+    "            return rest\n"
+    "        if t == b':':\n"
+    "            return int(rest)\n"
+    "        if t == b'$':\n"
+    "            return None if int(rest) == -1 else "
+    "self._buffer.read(int(rest))\n"
+    "        if t in (b'*', b'~'):\n"
+    "            return [self.read_response() for _ in range(int(rest))]\n"
+    "        if t == b'%':\n"
+    "            items = [self.read_response() for _ in range(2 * int(rest))]\n"
+    "            return dict(zip(items[::2], items[1::2]))\n"
+    "        if t == b'_':\n"
+    "            return None\n"
+    "        if t == b'#':\n"
+    "            return rest == b't'\n"
+    "        if t == b',':\n"
+    "            return float(rest)\n"
+    "        raise redis.exceptions.InvalidResponse('unexpected %r' % raw)\n"
+    "def client():\n"
+    "    return redis.Redis(connection_pool=redis.ConnectionPool(\n"
+    "        port=port, parser_class=Resp3))\n"
+    "r = client()\n"
+    "h = r.execute_command('HELLO', 3, 'AUTH', 'alice', alice)\n"
+    "print(h[b'proto'], h[b'server'])\n"
+    "info = r.execute_command('CLIENT', 'INFO')\n"
+    "print(r.set('py3', 'v'), r.get('py3'), b' user=alice ' in info, b' resp=3 "
+    "' in info)\n"
+    "b = client()\n"
+    "for c in (lambda: b.execute_command('HELLO', 3, 'AUTH', 'alice', bob),\n"
+    "          lambda: b.get('py3')):\n"
+    "    try:\n"
+    "        print(c())\n"
+    "    except redis.RedisError as e:\n"
+    "        print(type(e).__name__, e)\n"
+    "h = b.execute_command('HELLO', 3, 'AUTH', 'bob', bob)\n"
+    "print(h[b'proto'], b.get('py3'))\n"
+    "try:\n"
+    "    b.set('py3', 'w')\n"
+    "except redis.RedisError as e:\n"
+    "    print(type(e).__name__, e)\n";
+
+START_TEST(test_auth_resp_redis_py_hello_3)
+{
+	struct harness_out o;
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 - %d %s %s", auth_h.port,
+	    alice_tok, bob_tok);
+	harness_run(&o, cmd, auth_py_resp3, sizeof(auth_py_resp3) - 1);
+	ck_assert_msg(o.status == 0, "python3 exited %d: %s", o.status, o.err);
+	ck_assert_str_eq(o.out,
+	    "3 b'duetd'\n"
+	    "True b'v' True True\n"
+	    "ResponseError WRONGPASS invalid username-password pair or user is "
+	    "disabled.\n"
+	    "AuthenticationError Authentication required.\n"
+	    "3 b'v'\n"
+	    "NoPermissionError User bob has no permissions to run the 'set' "
+	    "command\n");
+	harness_out_free(&o);
+}
+END_TEST
+
 static Suite *
 auth_resp_suite(void)
 {
@@ -515,6 +605,7 @@ auth_resp_suite(void)
 	tcase_add_checked_fixture(tc, auth_setup, auth_teardown);
 	tcase_add_test(tc, test_auth_resp_redis_cli);
 	tcase_add_test(tc, test_auth_resp_redis_py);
+	tcase_add_test(tc, test_auth_resp_redis_py_hello_3);
 	suite_add_tcase(s, tc);
 	return s;
 }
