@@ -792,6 +792,9 @@ resp_parse(struct resp_parser *p, struct evbuffer *in,
 			return RESP_DONE;
 		p->argc = 0;
 		resp_flush(p, in);
+		/* The end of a read: every request in it was served. */
+		if (evbuffer_get_length(in) == 0)
+			return RESP_MORE;
 	}
 	while (rv == RESP_NEXT) {
 		switch (p->state) {
