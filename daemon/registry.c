@@ -35,6 +35,15 @@ static struct registry *registry_published; /* owned reference */
 static atomic_uint_fast64_t registry_published_id;
 static atomic_uint_fast64_t registry_next_id;
 
+/* ASCII lower case, whatever the locale (names are ASCII). */
+static inline unsigned char
+registry_lower(char c)
+{
+	unsigned char u = (unsigned char)c;
+
+	return u >= 'A' && u <= 'Z' ? (unsigned char)(u | 0x20) : u;
+}
+
 static uint64_t
 registry_hash(const char *name, size_t len)
 {
@@ -42,10 +51,23 @@ registry_hash(const char *name, size_t len)
 	size_t i;
 
 	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)tolower((unsigned char)name[i]);
+		h ^= registry_lower(name[i]);
 		h *= 1099511628211ULL;
 	}
 	return h;
+}
+
+/* Whether a[0..len) and b[0..len) are equal but for ASCII case. */
+static int
+registry_name_eq(const char *a, const char *b, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (registry_lower(a[i]) != registry_lower(b[i]))
+			return 0;
+	}
+	return 1;
 }
 
 /*
@@ -232,7 +254,7 @@ registry_lookup(const struct registry *reg, const char *name, size_t len)
 		return NULL;
 	j = registry_hash(name, len) & mask;
 	while ((c = reg->index[j]) != NULL) {
-		if (c->namelen == len && strncasecmp(c->name, name, len) == 0)
+		if (c->namelen == len && registry_name_eq(c->name, name, len))
 			return c;
 		j = (j + 1) & mask;
 	}
