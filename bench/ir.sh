@@ -102,7 +102,7 @@ duetd)
 		printf 'listen:\n  - 127.0.0.1:%s\nworkers: %s\n' "$PORT" "$WORKERS"
 		printf 'plugin_dir: %s\nlog:\n  level: warn\n' "$(realpath "$PLUGIN_DIR")"
 		if [ "${IR_AUTH:-0}" = 1 ]; then
-			printf 'auth:\n  users:\n    bench:\n      token_sha256: %s\n' "$hash"
+			printf 'auth:\n  users:\n    - name: bench\n      token_sha256: %s\n' "$hash"
 			AUTHARGS=(--user bench -a "$TOKEN")
 		fi
 	} >"$T/duetd.yaml"
