@@ -471,7 +471,12 @@ static const char auth_py[] =
     "    except redis.RedisError as e:\n"
     "        print(type(e).__name__, e)\n";
 
-START_TEST(test_auth_resp_redis_py)
+/*
+ * Runs the python script (len bytes) with the port and both tokens, and
+ * expects it to print want.
+ */
+static void
+auth_py_expect(const char *script, size_t len, const char *want)
 {
 	struct harness_out o;
 	char cmd[512];
@@ -479,9 +484,15 @@ START_TEST(test_auth_resp_redis_py)
 	/* Debian's python3-redis, whatever python3 is first on PATH. */
 	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 - %d %s %s", auth_h.port,
 	    alice_tok, bob_tok);
-	harness_run(&o, cmd, auth_py, sizeof(auth_py) - 1);
+	harness_run(&o, cmd, script, len);
 	ck_assert_msg(o.status == 0, "python3 exited %d: %s", o.status, o.err);
-	ck_assert_str_eq(o.out,
+	ck_assert_str_eq(o.out, want);
+	harness_out_free(&o);
+}
+
+START_TEST(test_auth_resp_redis_py)
+{
+	auth_py_expect(auth_py, sizeof(auth_py) - 1,
 	    "True b'v'\n"
 	    "b'v'\n"
 	    "NoPermissionError User bob has no permissions to run the 'set' "
@@ -489,7 +500,6 @@ START_TEST(test_auth_resp_redis_py)
 	    "ResponseError WRONGPASS invalid username-password pair or user is "
 	    "disabled.\n"
 	    "AuthenticationError Authentication required.\n");
-	harness_out_free(&o);
 }
 END_TEST
 
@@ -562,14 +572,7 @@ static const char auth_py_resp3[] =
 
 START_TEST(test_auth_resp_redis_py_hello_3)
 {
-	struct harness_out o;
-	char cmd[512];
-
-	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 - %d %s %s", auth_h.port,
-	    alice_tok, bob_tok);
-	harness_run(&o, cmd, auth_py_resp3, sizeof(auth_py_resp3) - 1);
-	ck_assert_msg(o.status == 0, "python3 exited %d: %s", o.status, o.err);
-	ck_assert_str_eq(o.out,
+	auth_py_expect(auth_py_resp3, sizeof(auth_py_resp3) - 1,
 	    "3 b'duetd'\n"
 	    "True b'v' True True\n"
 	    "ResponseError WRONGPASS invalid username-password pair or user is "
@@ -578,7 +581,6 @@ START_TEST(test_auth_resp_redis_py_hello_3)
 	    "3 b'v'\n"
 	    "NoPermissionError User bob has no permissions to run the 'set' "
 	    "command\n");
-	harness_out_free(&o);
 }
 END_TEST
 
