@@ -38,6 +38,7 @@ int convert_msgpack_to_json(struct evbuffer *out, const msgpack_object *o,
 
 int convert_msgpack_check(const char *p, size_t len, int max_nesting,
     size_t *used, struct duet_err *err);
+int convert_unpack_scalar(const char *mp, size_t len, msgpack_object *o);
 const char *convert_msgpack_reply(const msgpack_object *o, const char *mp,
     size_t *len, char *buf, size_t bufsize, size_t max, struct duet_err *err);
 void convert_err_over(struct duet_err *err, size_t max);
