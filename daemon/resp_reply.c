@@ -71,8 +71,15 @@ resp_copy_line(char *d, const char *s, size_t len)
 }
 
 /*
+ * A reply at most this long is built on the stack and appended with one
+ * evbuffer_add(), which costs less than a reservation and its commit.
+ */
+#define RESP_SMALL 256
+
+/*
  * Appends type, a[0..alen), a space and b[0..blen) if blen != 0, then
- * CRLF, in one reservation; CR and LF in a and b become spaces.
+ * CRLF, with one evbuffer_add() or reservation; CR and LF in a and b
+ * become spaces.
  */
 static void
 resp_add_line(struct evbuffer *out, char type, const char *a, size_t alen,
@@ -80,10 +87,13 @@ resp_add_line(struct evbuffer *out, char type, const char *a, size_t alen,
 {
 	size_t len = 1 + alen + (blen != 0 ? blen + 1 : 0) + 2;
 	struct evbuffer_iovec v;
-	char *d;
+	char small[RESP_SMALL], *d;
 
-	if (evbuffer_reserve_space(out, (ev_ssize_t)len, &v, 1) != 1)
+	if (len <= sizeof(small)) {
+		v.iov_base = small;
+	} else if (evbuffer_reserve_space(out, (ev_ssize_t)len, &v, 1) != 1) {
 		return;
+	}
 	d = v.iov_base;
 	*d++ = type;
 	d = resp_copy_line(d, a, alen);
@@ -92,6 +102,10 @@ resp_add_line(struct evbuffer *out, char type, const char *a, size_t alen,
 		d = resp_copy_line(d, b, blen);
 	}
 	memcpy(d, "\r\n", 2);
+	if (len <= sizeof(small)) {
+		evbuffer_add(out, small, len);
+		return;
+	}
 	v.iov_len = len;
 	evbuffer_commit_space(out, &v, 1);
 }
@@ -129,30 +143,34 @@ resp_add_int(struct evbuffer *out, int64_t v)
 }
 
 /*
- * Appends a bulk string "$len\r\n<bytes>\r\n" in one reservation; the bytes
- * are copied.
+ * Appends a bulk string "$len\r\n<bytes>\r\n" with one evbuffer_add() or
+ * reservation; the bytes are copied.
  */
 void
 resp_add_bulk(struct evbuffer *out, const void *p, size_t len)
 {
-	char hdr[RESP_HDR_MAX], *end = hdr + sizeof(hdr) - 2, *s;
+	char small[RESP_SMALL], *end = small + RESP_HDR_MAX - 2, *s;
 	struct evbuffer_iovec v;
 	size_t hlen;
-	char *d;
 
 	end[0] = '\r';
 	end[1] = '\n';
 	s = resp_fmt_u64(end, len);
 	*--s = '$';
-	hlen = (size_t)(hdr + sizeof(hdr) - s);
+	hlen = (size_t)(end + 2 - s);
+	if (len + 2 <= sizeof(small) - RESP_HDR_MAX) {
+		if (len != 0) /* p may be NULL */
+			memcpy(end + 2, p, len);
+		memcpy(end + 2 + len, "\r\n", 2);
+		evbuffer_add(out, s, hlen + len + 2);
+		return;
+	}
 	if (evbuffer_reserve_space(out, (ev_ssize_t)(hlen + len + 2), &v, 1) !=
 	    1)
 		return;
-	d = v.iov_base;
-	memcpy(d, s, hlen);
-	if (len != 0)
-		memcpy(d + hlen, p, len);
-	memcpy(d + hlen + len, "\r\n", 2);
+	memcpy(v.iov_base, s, hlen);
+	memcpy((char *)v.iov_base + hlen, p, len); /* len > 0 here */
+	memcpy((char *)v.iov_base + hlen + len, "\r\n", 2);
 	v.iov_len = hlen + len + 2;
 	evbuffer_commit_space(out, &v, 1);
 }
