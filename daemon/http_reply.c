@@ -118,10 +118,19 @@ static void
 http_reply_encoded(const struct http_resp *r, int closing, struct evbuffer *out,
     int status, const msgpack_object *o, const char *mp, size_t len, size_t max)
 {
+	struct convert_json_text t;
 	struct evbuffer *json;
 	struct duet_err err;
 	char buf[64];
 
+	if (!r->msgpack && convert_json_measure(&t, o) && t.len <= max) {
+		/* a scalar: its text measured, then written into out */
+		http_reply_head(
+		    r, closing, out, status, HTTP_REPLY_JSON, (int64_t)t.len);
+		if (!r->head)
+			convert_json_add(out, &t);
+		return;
+	}
 	if (r->msgpack) {
 		if ((mp = convert_msgpack_reply(
 		         o, mp, &len, buf, sizeof(buf), max, &err)) != NULL) {

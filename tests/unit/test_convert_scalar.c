@@ -266,6 +266,150 @@ START_TEST(test_unpack_scalar_ints)
 }
 END_TEST
 
+/* yajl's JSON string of s[0..len): what the fast path must write. */
+static char *
+test_yajl_string(const char *s, size_t len, size_t *outlen)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	const unsigned char *buf;
+	char *copy;
+
+	ck_assert_ptr_nonnull(g);
+	yajl_gen_string(g, (const unsigned char *)s, len);
+	yajl_gen_get_buf(g, &buf, outlen);
+	copy = malloc(*outlen + 1);
+	memcpy(copy, buf, *outlen);
+	yajl_gen_free(g);
+	return copy;
+}
+
+/* convert_msgpack_to_json of s as a str is yajl's string of s. */
+static void
+test_json_str_as_yajl(const char *s, size_t len)
+{
+	struct evbuffer *out = evbuffer_new();
+	msgpack_object o = {.type = MSGPACK_OBJECT_STR};
+	struct convert_json_text t;
+	struct duet_err err;
+	size_t wantlen;
+	char *want = test_yajl_string(s, len, &wantlen);
+
+	o.via.str.ptr = s;
+	o.via.str.size = (uint32_t)len;
+	ck_assert_int_eq(convert_json_measure(&t, &o), 1);
+	ck_assert_uint_eq(t.len, wantlen);
+	ck_assert_int_eq(convert_msgpack_to_json(out, &o, SIZE_MAX, &err), 0);
+	ck_assert_uint_eq(evbuffer_get_length(out), wantlen);
+	ck_assert_msg(memcmp(evbuffer_pullup(out, -1), want, wantlen) == 0,
+	    "string of %zu bytes differs from yajl's", len);
+	free(want);
+	evbuffer_free(out);
+}
+
+/* Every ASCII byte at every position of a 40-byte string. */
+START_TEST(test_json_str_every_ascii_byte)
+{
+	char s[40];
+	size_t pos;
+	int c;
+
+	for (c = 0; c < 0x80; c++) {
+		for (pos = 0; pos < sizeof(s); pos += 3) {
+			memset(s, 'a', sizeof(s));
+			s[pos] = (char)c;
+			test_json_str_as_yajl(s, sizeof(s));
+			test_json_str_as_yajl(s, pos + 1);
+		}
+	}
+}
+END_TEST
+
+/* Random strings of valid UTF-8 with escapes, of every length to 300. */
+START_TEST(test_json_str_random_utf8)
+{
+	static const char *const pieces[] = {"a", "Z", " ", "\"", "\\", "/",
+	    "\n", "\r", "\t", "\x01", "\x1f", "\x7f", "\xc3\xa9",
+	    "\xe2\x82\xac", "\xf0\x9f\x98\x80", "0123456789abcdef"};
+	char s[400] = "";
+	size_t len, n, k;
+	unsigned seed = 12;
+
+	for (len = 0; len < 300; len++) {
+		n = 0;
+		while (n < len) {
+			seed = seed * 1103515245 + 12345;
+			k = (seed >> 16) % (sizeof(pieces) / sizeof(pieces[0]));
+			memcpy(s + n, pieces[k], strlen(pieces[k]));
+			n += strlen(pieces[k]);
+		}
+		test_json_str_as_yajl(s, n);
+	}
+}
+END_TEST
+
+/* Bytes that are not UTF-8 are not a string: the generator's base64. */
+START_TEST(test_json_str_not_utf8)
+{
+	msgpack_object o = {.type = MSGPACK_OBJECT_STR};
+	struct convert_json_text t;
+	struct evbuffer *out = evbuffer_new();
+	struct duet_err err;
+
+	o.via.str.ptr = "abc\xff";
+	o.via.str.size = 4;
+	ck_assert_int_eq(convert_json_measure(&t, &o), 0);
+	ck_assert_int_eq(convert_msgpack_to_json(out, &o, SIZE_MAX, &err), 0);
+	ck_assert_uint_eq(evbuffer_get_length(out), 22);
+	ck_assert_int_eq(
+	    memcmp(evbuffer_pullup(out, -1), "{\"$base64\":\"YWJj/w==\"}", 22),
+	    0);
+	evbuffer_free(out);
+}
+END_TEST
+
+/* Integers, a status and the keywords, as the generator writes them. */
+START_TEST(test_json_scalars)
+{
+	static const struct {
+		msgpack_object o;
+		const char *json;
+	} cases[] = {
+	    {{.type = MSGPACK_OBJECT_NIL}, "null"},
+	    {{.type = MSGPACK_OBJECT_BOOLEAN, .via.boolean = true}, "true"},
+	    {{.type = MSGPACK_OBJECT_BOOLEAN, .via.boolean = false}, "false"},
+	    {{.type = MSGPACK_OBJECT_POSITIVE_INTEGER, .via.u64 = 0}, "0"},
+	    {{.type = MSGPACK_OBJECT_POSITIVE_INTEGER, .via.u64 = UINT64_MAX},
+	        "18446744073709551615"},
+	    {{.type = MSGPACK_OBJECT_NEGATIVE_INTEGER, .via.i64 = -1}, "-1"},
+	    {{.type = MSGPACK_OBJECT_NEGATIVE_INTEGER, .via.i64 = INT64_MIN},
+	        "-9223372036854775808"},
+	    {{.type = MSGPACK_OBJECT_EXT,
+	         .via.ext = {.type = 1, .size = 2, .ptr = "OK"}},
+	        "\"OK\""},
+	    {{.type = MSGPACK_OBJECT_BIN, .via.bin = {.size = 0}}, "\"\""},
+	};
+	struct evbuffer *out = evbuffer_new();
+	struct duet_err err;
+	size_t i, n;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_int_eq(
+		    convert_msgpack_to_json(out, &cases[i].o, SIZE_MAX, &err),
+		    0);
+		n = evbuffer_get_length(out);
+		ck_assert_uint_eq(n, strlen(cases[i].json));
+		ck_assert_int_eq(
+		    memcmp(evbuffer_pullup(out, -1), cases[i].json, n), 0);
+		evbuffer_drain(out, n);
+		/* one byte short of its text: the generator's error */
+		ck_assert_int_eq(
+		    convert_msgpack_to_json(out, &cases[i].o, n - 1, &err), -1);
+		ck_assert_uint_eq(evbuffer_get_length(out), 0);
+	}
+	evbuffer_free(out);
+}
+END_TEST
+
 static Suite *
 convert_scalar_suite(void)
 {
@@ -277,6 +421,13 @@ convert_scalar_suite(void)
 	    sizeof(test_raw_cases) / sizeof(test_raw_cases[0]));
 	tcase_add_test(tc, test_unpack_scalar_lengths);
 	tcase_add_test(tc, test_unpack_scalar_ints);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("json_scalar");
+	tcase_add_test(tc, test_json_str_every_ascii_byte);
+	tcase_add_test(tc, test_json_str_random_utf8);
+	tcase_add_test(tc, test_json_str_not_utf8);
+	tcase_add_test(tc, test_json_scalars);
 	suite_add_tcase(s, tc);
 	return s;
 }
