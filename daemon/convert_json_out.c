@@ -308,10 +308,22 @@ convert_gen_print(void *ctx, const char *s, size_t len)
 
 /* Strings and numbers without a generator */
 
+#ifdef __SSE2__
+/* The bytes of x that stop a plain run: below ' ' (signed: >= 0x80 too),
+ * '"' or '\\'. */
+static inline __m128i
+convert_json_stops(__m128i x)
+{
+	return _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(' ')),
+	    _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+	        _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+}
+#endif
+
 /*
  * The length of the run at the start of s[0..len) that a JSON string
  * holds as is and that needs no look at UTF-8: printable ASCII but '"'
- * and '\\' (and DEL, which yajl does not escape either).  16 bytes at a
+ * and '\\' (and DEL, which yajl does not escape either).  32 bytes at a
  * time where SSE2 is (every x86-64).
  */
 static size_t
@@ -319,19 +331,26 @@ convert_json_plain_run(const unsigned char *s, size_t len)
 {
 	size_t i = 0;
 #ifdef __SSE2__
-	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-	const __m128i space = _mm_set1_epi8(' ');
-	__m128i x, m;
+	__m128i a, b;
 	unsigned bits;
 
-	for (; i + 16 <= len; i += 16) {
-		x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		/* signed: a byte >= 0x80 is below ' ' too */
-		m = _mm_or_si128(_mm_cmplt_epi8(x, space),
-		    _mm_or_si128(
-		        _mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)));
-		if ((bits = (unsigned)_mm_movemask_epi8(m)) != 0)
+	for (; i + 32 <= len; i += 32) {
+		a = convert_json_stops(
+		    _mm_loadu_si128((const __m128i *)(const void *)(s + i)));
+		b = convert_json_stops(_mm_loadu_si128(
+		    (const __m128i *)(const void *)(s + i + 16)));
+		if (_mm_movemask_epi8(_mm_or_si128(a, b)) == 0)
+			continue;
+		bits = (unsigned)_mm_movemask_epi8(a) |
+		    (unsigned)_mm_movemask_epi8(b) << 16;
+		return i + (size_t)__builtin_ctz(bits);
+	}
+	if (i + 16 <= len) {
+		a = convert_json_stops(
+		    _mm_loadu_si128((const __m128i *)(const void *)(s + i)));
+		if ((bits = (unsigned)_mm_movemask_epi8(a)) != 0)
 			return i + (size_t)__builtin_ctz(bits);
+		i += 16;
 	}
 #endif
 	while (i < len && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' &&

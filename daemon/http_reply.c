@@ -29,6 +29,10 @@
 
 #define HTTP_REPLY_JSON    "application/json"
 #define HTTP_REPLY_MSGPACK "application/msgpack"
+/* A body this long or shorter fits beside its head in out's chain. */
+#define HTTP_REPLY_SHORT 256
+/* Room for a usual response head. */
+#define HTTP_REPLY_HEAD_ROOM 512
 
 static void http_reply_error_resp(const struct http_resp *r, int closing,
     struct evbuffer *out, const struct duet_err *err);
@@ -124,7 +128,10 @@ http_reply_encoded(const struct http_resp *r, int closing, struct evbuffer *out,
 	char buf[64];
 
 	if (!r->msgpack && convert_json_measure(&t, o) && t.len <= max) {
-		/* a scalar: its text measured, then written into out */
+		/* a scalar: its text measured, then written into out; a
+		 * long one's head and text share one new chain of out */
+		if (t.len > HTTP_REPLY_SHORT && !r->head)
+			evbuffer_expand(out, HTTP_REPLY_HEAD_ROOM + t.len);
 		http_reply_head(
 		    r, closing, out, status, HTTP_REPLY_JSON, (int64_t)t.len);
 		if (!r->head)
