@@ -572,7 +572,9 @@ convert_msgpack_to_json(struct evbuffer *out, const msgpack_object *o,
 
 	if (convert_json_scalar(out, o, max))
 		return 0;
-	if ((cg.buf = evbuffer_new()) == NULL ||
+	/* An empty out is written into directly (and emptied on failure). */
+	if ((cg.buf = evbuffer_get_length(out) == 0 ? out : evbuffer_new()) ==
+	        NULL ||
 	    (cg.g = yajl_gen_alloc(NULL)) == NULL) {
 		util_err_set(err, "ERR", "out of memory");
 		goto done;
@@ -580,7 +582,7 @@ convert_msgpack_to_json(struct evbuffer *out, const msgpack_object *o,
 	yajl_gen_config(cg.g, yajl_gen_print_callback, convert_gen_print, &cg);
 	if (convert_gen_value(&cg, o, err) == -1)
 		goto done;
-	if (evbuffer_add_buffer(out, cg.buf) == -1) {
+	if (cg.buf != out && evbuffer_add_buffer(out, cg.buf) == -1) {
 		util_err_set(err, "ERR", "out of memory");
 		goto done;
 	}
@@ -588,7 +590,9 @@ convert_msgpack_to_json(struct evbuffer *out, const msgpack_object *o,
 done:
 	if (cg.g != NULL)
 		yajl_gen_free(cg.g);
-	if (cg.buf != NULL)
+	if (cg.buf == out && rc == -1)
+		evbuffer_drain(out, evbuffer_get_length(out));
+	else if (cg.buf != NULL && cg.buf != out)
 		evbuffer_free(cg.buf);
 	return rc;
 }

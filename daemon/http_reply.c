@@ -159,8 +159,11 @@ http_reply_encoded(const struct http_resp *r, int closing, struct evbuffer *out,
 		http_reply_error_resp(r, closing, out, &err);
 		return;
 	}
-	http_reply_respond(r, closing, out, status, HTTP_REPLY_JSON,
-	    evbuffer_pullup(json, -1), evbuffer_get_length(json));
+	/* the body's chains are moved, not copied */
+	http_reply_head(r, closing, out, status, HTTP_REPLY_JSON,
+	    (int64_t)evbuffer_get_length(json));
+	if (!r->head)
+		evbuffer_add_buffer(out, json);
 	evbuffer_free(json);
 }
 

@@ -416,6 +416,37 @@ resp_add_msgpack_max(struct evbuffer *out, const msgpack_object *o, int resp3,
 }
 
 /*
+ * o as one bulk string of its JSON text (CLIENT ENCODING json): a
+ * scalar's text is measured and written in place, any other value's is
+ * generated into a buffer first.  Fails (err set) as
+ * convert_msgpack_to_json does.
+ */
+static void
+resp_reply_json(struct evbuffer *out, const msgpack_object *o, size_t max,
+    struct duet_err *err)
+{
+	struct convert_json_text t;
+	struct evbuffer *json;
+
+	if (convert_json_measure(&t, o) && t.len <= max) {
+		resp_add_num(out, '$', 0, t.len);
+		convert_json_add(out, &t);
+		evbuffer_add(out, "\r\n", 2);
+		return;
+	}
+	if ((json = evbuffer_new()) == NULL) {
+		util_err_set(err, "ERR", "out of memory");
+		return;
+	}
+	if (convert_msgpack_to_json(json, o, max, err) == 0) {
+		resp_add_num(out, '$', 0, evbuffer_get_length(json));
+		evbuffer_add_buffer(out, json);
+		evbuffer_add(out, "\r\n", 2);
+	}
+	evbuffer_free(json);
+}
+
+/*
  * The writer's value: o (the unpacked value of mp, both borrowed) as RESP
  * types, or as one bulk string of msgpack or JSON (CLIENT ENCODING).  A
  * value larger than enc->max_output, or with no JSON form, is its error.
@@ -424,7 +455,6 @@ static void
 resp_reply_value(const struct reply_enc *enc, struct evbuffer *out,
     const msgpack_object *o, const char *mp, size_t len)
 {
-	struct evbuffer *json;
 	struct duet_err err;
 	char buf[64];
 
@@ -436,15 +466,7 @@ resp_reply_value(const struct reply_enc *enc, struct evbuffer *out,
 			resp_add_bulk(out, mp, len);
 		break;
 	case REPLY_ENC_JSON:
-		if ((json = evbuffer_new()) == NULL) {
-			util_err_set(&err, "ERR", "out of memory");
-			break;
-		}
-		if (convert_msgpack_to_json(json, o, enc->max_output, &err) ==
-		    0)
-			resp_add_bulk(out, evbuffer_pullup(json, -1),
-			    evbuffer_get_length(json));
-		evbuffer_free(json);
+		resp_reply_json(out, o, enc->max_output, &err);
 		break;
 	default:
 		resp_add_msgpack_max(

@@ -139,6 +139,17 @@ START_TEST(test_reply_resp_encodings)
 	s = write_value(&enc, "{\"a\":[1,\"x\"]}", &len);
 	ck_assert_str_eq(s, "$13\r\n{\"a\":[1,\"x\"]}\r\n");
 	free(s);
+	/* scalars: their text measured, then written in place */
+	s = write_value(&enc, "\"a\\\"b\\n\"", &len);
+	ck_assert_str_eq(s, "$8\r\n\"a\\\"b\\n\"\r\n");
+	free(s);
+	s = write_value(&enc, "-42", &len);
+	ck_assert_str_eq(s, "$3\r\n-42\r\n");
+	free(s);
+	enc.max_output = 4;
+	s = write_value(&enc, "\"abc\"", &len);
+	ck_assert_str_eq(s, "-ERR reply is larger than 4 bytes\r\n");
+	free(s);
 }
 END_TEST
 
