@@ -4,7 +4,9 @@
  * JSON (that is convert_json.c): RESP text to typed msgpack by signature
  * type, and typed msgpack (CLIENT ENCODING, HTTP bodies) checked by type.
  * Output goes straight into evbuffers.  Writing msgpack as RESP2/RESP3 is
- * the RESP writer's (resp_reply.c).
+ * the RESP writer's (resp_reply.c).  A handler's reply that is one scalar
+ * is read from its msgpack header here (convert_unpack_scalar), without
+ * msgpack-c's unpacker and zone.
  *
  * Error texts (err->code is always "ERR") leave out the "invalid argument"
  * prefix, which dispatch adds as

@@ -3,6 +3,10 @@
  * convert_json_out - msgpack -> JSON for the convert module, with yajl's
  * generator and no intermediate tree; the rules (base64, ext, status, map
  * keys, floats) are at the top of convert_json.c, which reads JSON back.
+ * A scalar (nil, bool, int, UTF-8 text: most replies) skips the generator:
+ * its text is measured (convert_json_measure), so that an HTTP head can
+ * carry its length, then written in place (convert_json_add), escaped
+ * exactly as yajl escapes.
  *
  * The output is bounded: a map key that is an array or a map is refused
  * (text of text would double at every level), every other value's text is
