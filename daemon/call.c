@@ -329,8 +329,9 @@ call_fail(struct call_async *as, const struct duet_err *err)
 }
 
 /*
- * The one value a handler packed into buf, unpacked into z.  Returns 0,
- * or -1 (logged, err set) when there is none or more than one.
+ * The one value a handler packed into buf, unpacked into z (a scalar,
+ * most replies, without msgpack-c).  Returns 0, or -1 (logged, err set)
+ * when there is none or more than one.
  */
 int
 call_reply_object(const struct command *cmd, const char *mp, size_t len,
@@ -338,6 +339,8 @@ call_reply_object(const struct command *cmd, const char *mp, size_t len,
 {
 	size_t off = 0;
 
+	if (convert_unpack_scalar(mp, len, o) == 0)
+		return 0;
 	if (len > 0 &&
 	    msgpack_unpack(mp, len, &off, z, o) == MSGPACK_UNPACK_SUCCESS &&
 	    off == len)

@@ -4,7 +4,9 @@
  * JSON (that is convert_json.c): RESP text to typed msgpack by signature
  * type, and typed msgpack (CLIENT ENCODING, HTTP bodies) checked by type.
  * Output goes straight into evbuffers.  Writing msgpack as RESP2/RESP3 is
- * the RESP writer's (resp_reply.c).
+ * the RESP writer's (resp_reply.c).  A handler's reply that is one scalar
+ * is read from its msgpack header here (convert_unpack_scalar), without
+ * msgpack-c's unpacker and zone.
  *
  * Error texts (err->code is always "ERR") leave out the "invalid argument"
  * prefix, which dispatch adds as
@@ -317,6 +319,151 @@ convert_mp_measure(const unsigned char *u, size_t avail, size_t *hdr,
 			*elems = kind == 3 ? n * 2 : n;
 	}
 	return kind;
+}
+
+/*
+ * The int of the w bytes (1, 2, 4 or 8) at u, big-endian: a positive int
+ * if unsigned or not negative, as msgpack-c's unpacker types it.
+ */
+static void
+convert_scalar_int(
+    const unsigned char *u, int w, int is_signed, msgpack_object *o)
+{
+	uint64_t v = convert_be(u, w);
+	int64_t i;
+
+	if (!is_signed) {
+		i = 0;
+	} else if (w == 1) {
+		i = (int8_t)v;
+	} else if (w == 2) {
+		i = (int16_t)v;
+	} else if (w == 4) {
+		i = (int32_t)v;
+	} else {
+		i = (int64_t)v;
+	}
+	if (i < 0) {
+		o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER;
+		o->via.i64 = i;
+	} else {
+		o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+		o->via.u64 = v;
+	}
+}
+
+/*
+ * A str, bin or ext whose lead byte b has hdr header bytes (the last one
+ * an ext's type) and n payload bytes: o references the payload.
+ */
+static void
+convert_scalar_bytes(const unsigned char *u, unsigned char b, size_t hdr,
+    size_t n, msgpack_object *o)
+{
+	if ((b >= 0xc7 && b <= 0xc9) || (b >= 0xd4 && b <= 0xd8)) {
+		o->type = MSGPACK_OBJECT_EXT;
+		o->via.ext.type = (int8_t)u[hdr - 1];
+		o->via.ext.ptr = (const char *)u + hdr;
+		o->via.ext.size = (uint32_t)n;
+		return;
+	}
+	o->type =
+	    b >= 0xc4 && b <= 0xc6 ? MSGPACK_OBJECT_BIN : MSGPACK_OBJECT_STR;
+	o->via.str.ptr = (const char *)u + hdr;
+	o->via.str.size = (uint32_t)n;
+}
+
+/*
+ * The header of a str, bin or ext at u (len bytes there): its size and
+ * the payload's.  Returns 0, or -1 if b is none of them or u is short.
+ */
+static int
+convert_scalar_bytes_hdr(
+    const unsigned char *u, size_t len, size_t *hdr, size_t *n)
+{
+	unsigned char b = u[0];
+	int w;
+
+	if (b >= 0xa0 && b <= 0xbf) {
+		*hdr = 1;
+		*n = b & 0x1f;
+		return 0;
+	}
+	if (b >= 0xd4 && b <= 0xd8) { /* fixext 1..16: type, data */
+		*hdr = 2;
+		*n = (size_t)1 << (b - 0xd4);
+		return len >= 2 ? 0 : -1;
+	}
+	if (b >= 0xc4 && b <= 0xc6)
+		w = 1 << (b - 0xc4); /* bin 8/16/32 */
+	else if (b >= 0xd9 && b <= 0xdb)
+		w = 1 << (b - 0xd9); /* str 8/16/32 */
+	else if (b >= 0xc7 && b <= 0xc9)
+		w = 1 << (b - 0xc7); /* ext 8/16/32: size, then type */
+	else
+		return -1;
+	*hdr = 1 + (size_t)w + (b >= 0xc7 && b <= 0xc9);
+	if (*hdr > len)
+		return -1;
+	*n = (size_t)convert_be(u + 1, w);
+	return 0;
+}
+
+/*
+ * Unpacks the one scalar that mp[0..len) holds into o as msgpack-c's
+ * unpacker would, without a zone: nil, a boolean, an int, a float, or a
+ * str, bin or ext (referencing mp; an empty one points past its header,
+ * where msgpack-c's pointer may be NULL).  The replies of most commands are
+ * one of them, and this is a small fraction of msgpack_unpack's cost.
+ * Returns 0, or -1 for anything else (an array, a map, an invalid or
+ * short value, more than one value): the caller unpacks it.
+ */
+int
+convert_unpack_scalar(const char *mp, size_t len, msgpack_object *o)
+{
+	const unsigned char *u = (const unsigned char *)mp;
+	unsigned char b;
+	size_t hdr, n;
+	union {
+		uint32_t u;
+		float f;
+	} f32;
+
+	if (len == 0)
+		return -1;
+	b = u[0];
+	if (b <= 0x7f || b >= 0xe0) { /* positive, negative fixint */
+		convert_scalar_int(u, 1, b >= 0xe0, o);
+		return len == 1 ? 0 : -1;
+	}
+	if (b == 0xc0 || b == 0xc2 || b == 0xc3) {
+		o->type =
+		    b == 0xc0 ? MSGPACK_OBJECT_NIL : MSGPACK_OBJECT_BOOLEAN;
+		o->via.boolean = b == 0xc3;
+		return len == 1 ? 0 : -1;
+	}
+	if (b >= 0xcc && b <= 0xd3) { /* uint, int 8/16/32/64 */
+		n = (size_t)1 << ((b - 0xcc) & 3);
+		if (len != 1 + n)
+			return -1;
+		convert_scalar_int(u + 1, (int)n, b >= 0xd0, o);
+		return 0;
+	}
+	if (b == 0xca && len == 5) {
+		f32.u = (uint32_t)convert_be(u + 1, 4);
+		o->type = MSGPACK_OBJECT_FLOAT32;
+		o->via.f64 = (double)f32.f;
+		return 0;
+	}
+	if (b == 0xcb && len == 9) {
+		o->type = MSGPACK_OBJECT_FLOAT64;
+		o->via.u64 = convert_be(u + 1, 8);
+		return 0;
+	}
+	if (convert_scalar_bytes_hdr(u, len, &hdr, &n) == -1 || n != len - hdr)
+		return -1;
+	convert_scalar_bytes(u, b, hdr, n, o);
+	return 0;
 }
 
 /*

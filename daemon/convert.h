@@ -31,6 +31,17 @@ int convert_json_text(msgpack_packer *pk, enum sig_type type, const char *s,
     size_t len, int max_nesting, struct duet_err *err);
 int convert_json_to_msgpack(msgpack_packer *pk, const char *json, size_t len,
     int max_nesting, struct duet_err *err);
+/* A scalar's JSON text, measured before it is written. */
+struct convert_json_text {
+	const char *s; /* the text, or the bytes of a string */
+	size_t slen;   /* a string's bytes */
+	size_t len;    /* the text's length */
+	int quoted;    /* s is a string's bytes, to quote and escape */
+	char num[24];  /* an integer's digits */
+};
+
+int convert_json_measure(struct convert_json_text *t, const msgpack_object *o);
+int convert_json_add(struct evbuffer *out, const struct convert_json_text *t);
 int convert_msgpack_to_json(struct evbuffer *out, const msgpack_object *o,
     size_t max, struct duet_err *err);
 /* msgpack-c 4 stops at 32 levels (MSGPACK_EMBED_STACK_SIZE). */
@@ -38,6 +49,7 @@ int convert_msgpack_to_json(struct evbuffer *out, const msgpack_object *o,
 
 int convert_msgpack_check(const char *p, size_t len, int max_nesting,
     size_t *used, struct duet_err *err);
+int convert_unpack_scalar(const char *mp, size_t len, msgpack_object *o);
 const char *convert_msgpack_reply(const msgpack_object *o, const char *mp,
     size_t *len, char *buf, size_t bufsize, size_t max, struct duet_err *err);
 void convert_err_over(struct duet_err *err, size_t max);

@@ -3,6 +3,10 @@
  * convert_json_out - msgpack -> JSON for the convert module, with yajl's
  * generator and no intermediate tree; the rules (base64, ext, status, map
  * keys, floats) are at the top of convert_json.c, which reads JSON back.
+ * A scalar (nil, bool, int, UTF-8 text: most replies) skips the generator:
+ * its text is measured (convert_json_measure), so that an HTTP head can
+ * carry its length, then written in place (convert_json_add), escaped
+ * exactly as yajl escapes.
  *
  * The output is bounded: a map key that is an array or a map is refused
  * (text of text would double at every level), every other value's text is
@@ -17,6 +21,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include <event2/buffer.h>
 #include <msgpack.h>
@@ -302,54 +310,255 @@ convert_gen_print(void *ctx, const char *s, size_t len)
 		cg->over = 1;
 }
 
-/*
- * Appends the JSON text of the scalars most replies are (nil, a boolean,
- * an integer, a string of printable ASCII with nothing to escape)
- * without setting up a generator.  Returns 1 if o was one of them and
- * its text is at most max bytes.
- */
-static int
-convert_json_scalar(struct evbuffer *out, const msgpack_object *o, size_t max)
-{
-	struct evbuffer_iovec v;
-	size_t len;
-	const char *s;
-	char *p;
+/* Strings and numbers without a generator */
 
-	if (max < 32) /* longer than any number or keyword */
+#ifdef __SSE2__
+/* The bytes of x that stop a plain run: below ' ' (signed: >= 0x80 too),
+ * '"' or '\\'. */
+static inline __m128i
+convert_json_stops(__m128i x)
+{
+	return _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(' ')),
+	    _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+	        _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+}
+#endif
+
+/*
+ * The length of the run at the start of s[0..len) that a JSON string
+ * holds as is and that needs no look at UTF-8: printable ASCII but '"'
+ * and '\\' (and DEL, which yajl does not escape either).  32 bytes at a
+ * time where SSE2 is (every x86-64).
+ */
+static size_t
+convert_json_plain_run(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	__m128i a, b;
+	unsigned bits;
+
+	for (; i + 32 <= len; i += 32) {
+		a = convert_json_stops(
+		    _mm_loadu_si128((const __m128i *)(const void *)(s + i)));
+		b = convert_json_stops(_mm_loadu_si128(
+		    (const __m128i *)(const void *)(s + i + 16)));
+		if (_mm_movemask_epi8(_mm_or_si128(a, b)) == 0)
+			continue;
+		bits = (unsigned)_mm_movemask_epi8(a) |
+		    (unsigned)_mm_movemask_epi8(b) << 16;
+		return i + (size_t)__builtin_ctz(bits);
+	}
+	if (i + 16 <= len) {
+		a = convert_json_stops(
+		    _mm_loadu_si128((const __m128i *)(const void *)(s + i)));
+		if ((bits = (unsigned)_mm_movemask_epi8(a)) != 0)
+			return i + (size_t)__builtin_ctz(bits);
+		i += 16;
+	}
+#endif
+	while (i < len && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' &&
+	    s[i] != '\\')
+		i++;
+	return i;
+}
+
+/* The short escape of ASCII byte c as yajl writes it, or 0 for \u00XX. */
+static char
+convert_json_short_escape(unsigned char c)
+{
+	switch (c) {
+	case '"':
+		return '"';
+	case '\\':
+		return '\\';
+	case '\b':
+		return 'b';
+	case '\f':
+		return 'f';
+	case '\n':
+		return 'n';
+	case '\r':
+		return 'r';
+	case '\t':
+		return 't';
+	default:
 		return 0;
+	}
+}
+
+/*
+ * The length of s[0..len) as a JSON string, quotes included, as yajl's
+ * generator writes it (no escaped '/', \u00XX in upper case, UTF-8 as
+ * is); 0 when s is not valid UTF-8 (its JSON is {"$base64":...}).
+ */
+static size_t
+convert_json_str_len(const unsigned char *s, size_t len)
+{
+	size_t i = 0, n = len + 2;
+	int high = 0;
+
+	while ((i += convert_json_plain_run(s + i, len - i)) < len) {
+		if (s[i] >= 0x80)
+			high = 1;
+		else
+			n += convert_json_short_escape(s[i]) != 0 ? 1 : 5;
+		i++;
+	}
+	if (high && !util_utf8_valid((const char *)s, len))
+		return 0;
+	return n;
+}
+
+/* Writes s[0..len) as a JSON string of n bytes (convert_json_str_len). */
+static void
+convert_json_str_put(char *d, const unsigned char *s, size_t len, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i = 0, run;
+	char e;
+
+	*d++ = '"';
+	if (n == len + 2) { /* nothing to escape */
+		memcpy(d, s, len);
+		d[len] = '"';
+		return;
+	}
+	for (;;) {
+		run = convert_json_plain_run(s + i, len - i);
+		memcpy(d, s + i, run);
+		d += run;
+		if ((i += run) == len)
+			break;
+		if (s[i] >= 0x80) {
+			*d++ = (char)s[i++];
+			continue;
+		}
+		*d++ = '\\';
+		if ((e = convert_json_short_escape(s[i])) != 0) {
+			*d++ = e;
+		} else {
+			memcpy(d, "u00", 3);
+			d[3] = hex[s[i] >> 4];
+			d[4] = hex[s[i] & 15];
+			d += 5;
+		}
+		i++;
+	}
+	*d = '"';
+}
+
+/* Writes v in decimal, '-' first if neg, into buf; returns its length. */
+static size_t
+convert_json_u64(char *buf, int neg, uint64_t v)
+{
+	char tmp[24], *p = tmp + sizeof(tmp);
+	size_t n;
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	if (neg)
+		*--p = '-';
+	n = (size_t)(tmp + sizeof(tmp) - p);
+	memcpy(buf, p, n);
+	return n;
+}
+
+/*
+ * Measures the JSON text of o when it is one of the scalars most replies
+ * are: nil, a boolean, an integer, or a str, bin or status ext holding
+ * valid UTF-8 (a string).  Returns 1 with t set, or 0 for anything else
+ * (a float, another ext, bytes that are not UTF-8, a container), which
+ * the generator writes.
+ */
+int
+convert_json_measure(struct convert_json_text *t, const msgpack_object *o)
+{
+	const char *p;
+	size_t len;
+
+	t->quoted = 0;
 	switch (o->type) {
 	case MSGPACK_OBJECT_NIL:
-		return evbuffer_add(out, "null", 4) == 0;
+		t->s = "null";
+		t->len = 4;
+		return 1;
 	case MSGPACK_OBJECT_BOOLEAN:
-		return o->via.boolean ? evbuffer_add(out, "true", 4) == 0
-		                      : evbuffer_add(out, "false", 5) == 0;
+		t->s = o->via.boolean ? "true" : "false";
+		t->len = o->via.boolean ? 4 : 5;
+		return 1;
 	case MSGPACK_OBJECT_POSITIVE_INTEGER:
-		return evbuffer_add_printf(out, "%" PRIu64, o->via.u64) > 0;
 	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-		return evbuffer_add_printf(out, "%" PRId64, o->via.i64) > 0;
+		t->len = o->type == MSGPACK_OBJECT_POSITIVE_INTEGER
+		    ? convert_json_u64(t->num, 0, o->via.u64)
+		    : convert_json_u64(t->num, 1, (uint64_t)0 - o->via.u64);
+		t->s = t->num;
+		return 1;
 	case MSGPACK_OBJECT_STR:
+	case MSGPACK_OBJECT_BIN:
+	case MSGPACK_OBJECT_EXT:
 		break;
 	default:
 		return 0;
 	}
-	s = o->via.str.ptr;
-	len = o->via.str.size;
+	if (o->type == MSGPACK_OBJECT_EXT) {
+		if (o->via.ext.type != DUET_EXT_STATUS)
+			return 0;
+		p = o->via.ext.ptr;
+		len = o->via.ext.size;
+	} else {
+		p = duet_obj_bytes(o, &len);
+	}
 	if (len == 0) /* ptr may be NULL */
-		return evbuffer_add(out, "\"\"", 2) == 0;
-	if (len > max - 2)
+		p = "";
+	if ((t->len = convert_json_str_len((const unsigned char *)p, len)) == 0)
 		return 0;
-	if (!util_printable(s, len, 1) || memchr(s, '"', len) != NULL ||
-	    memchr(s, '\\', len) != NULL)
-		return 0;
-	if (evbuffer_reserve_space(out, (ev_ssize_t)(len + 2), &v, 1) != 1)
-		return 0;
-	p = v.iov_base;
-	p[0] = '"';
-	memcpy(p + 1, s, len);
-	p[len + 1] = '"';
-	v.iov_len = len + 2;
-	return evbuffer_commit_space(out, &v, 1) == 0;
+	t->s = p;
+	t->slen = len;
+	t->quoted = 1;
+	return 1;
+}
+
+/*
+ * Appends the text t measured (convert_json_measure) to out: a short one
+ * with one evbuffer_add, a long one into a reservation.  Returns 0, or
+ * -1 out of memory.
+ */
+int
+convert_json_add(struct evbuffer *out, const struct convert_json_text *t)
+{
+	struct evbuffer_iovec v;
+	char small[256];
+
+	if (!t->quoted)
+		return evbuffer_add(out, t->s, t->len);
+	if (t->len <= sizeof(small)) {
+		convert_json_str_put(
+		    small, (const unsigned char *)t->s, t->slen, t->len);
+		return evbuffer_add(out, small, t->len);
+	}
+	if (evbuffer_reserve_space(out, (ev_ssize_t)t->len, &v, 1) != 1)
+		return -1;
+	convert_json_str_put(
+	    v.iov_base, (const unsigned char *)t->s, t->slen, t->len);
+	v.iov_len = t->len;
+	return evbuffer_commit_space(out, &v, 1);
+}
+
+/*
+ * Appends the JSON text of the scalars most replies are (see
+ * convert_json_measure) without setting up a generator.  Returns 1 if o
+ * was one of them and its text is at most max bytes.
+ */
+static int
+convert_json_scalar(struct evbuffer *out, const msgpack_object *o, size_t max)
+{
+	struct convert_json_text t;
+
+	return convert_json_measure(&t, o) && t.len <= max &&
+	    convert_json_add(out, &t) == 0;
 }
 
 /*
@@ -367,7 +576,9 @@ convert_msgpack_to_json(struct evbuffer *out, const msgpack_object *o,
 
 	if (convert_json_scalar(out, o, max))
 		return 0;
-	if ((cg.buf = evbuffer_new()) == NULL ||
+	/* An empty out is written into directly (and emptied on failure). */
+	if ((cg.buf = evbuffer_get_length(out) == 0 ? out : evbuffer_new()) ==
+	        NULL ||
 	    (cg.g = yajl_gen_alloc(NULL)) == NULL) {
 		util_err_set(err, "ERR", "out of memory");
 		goto done;
@@ -375,7 +586,7 @@ convert_msgpack_to_json(struct evbuffer *out, const msgpack_object *o,
 	yajl_gen_config(cg.g, yajl_gen_print_callback, convert_gen_print, &cg);
 	if (convert_gen_value(&cg, o, err) == -1)
 		goto done;
-	if (evbuffer_add_buffer(out, cg.buf) == -1) {
+	if (cg.buf != out && evbuffer_add_buffer(out, cg.buf) == -1) {
 		util_err_set(err, "ERR", "out of memory");
 		goto done;
 	}
@@ -383,7 +594,9 @@ convert_msgpack_to_json(struct evbuffer *out, const msgpack_object *o,
 done:
 	if (cg.g != NULL)
 		yajl_gen_free(cg.g);
-	if (cg.buf != NULL)
+	if (cg.buf == out && rc == -1)
+		evbuffer_drain(out, evbuffer_get_length(out));
+	else if (cg.buf != NULL && cg.buf != out)
 		evbuffer_free(cg.buf);
 	return rc;
 }

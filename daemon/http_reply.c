@@ -29,6 +29,10 @@
 
 #define HTTP_REPLY_JSON    "application/json"
 #define HTTP_REPLY_MSGPACK "application/msgpack"
+/* A body this long or shorter fits beside its head in out's chain. */
+#define HTTP_REPLY_SHORT 256
+/* Room for a usual response head. */
+#define HTTP_REPLY_HEAD_ROOM 512
 
 static void http_reply_error_resp(const struct http_resp *r, int closing,
     struct evbuffer *out, const struct duet_err *err);
@@ -118,10 +122,22 @@ static void
 http_reply_encoded(const struct http_resp *r, int closing, struct evbuffer *out,
     int status, const msgpack_object *o, const char *mp, size_t len, size_t max)
 {
+	struct convert_json_text t;
 	struct evbuffer *json;
 	struct duet_err err;
 	char buf[64];
 
+	if (!r->msgpack && convert_json_measure(&t, o) && t.len <= max) {
+		/* a scalar: its text measured, then written into out; a
+		 * long one's head and text share one new chain of out */
+		if (t.len > HTTP_REPLY_SHORT && !r->head)
+			evbuffer_expand(out, HTTP_REPLY_HEAD_ROOM + t.len);
+		http_reply_head(
+		    r, closing, out, status, HTTP_REPLY_JSON, (int64_t)t.len);
+		if (!r->head)
+			convert_json_add(out, &t);
+		return;
+	}
 	if (r->msgpack) {
 		if ((mp = convert_msgpack_reply(
 		         o, mp, &len, buf, sizeof(buf), max, &err)) != NULL) {
@@ -143,8 +159,11 @@ http_reply_encoded(const struct http_resp *r, int closing, struct evbuffer *out,
 		http_reply_error_resp(r, closing, out, &err);
 		return;
 	}
-	http_reply_respond(r, closing, out, status, HTTP_REPLY_JSON,
-	    evbuffer_pullup(json, -1), evbuffer_get_length(json));
+	/* the body's chains are moved, not copied */
+	http_reply_head(r, closing, out, status, HTTP_REPLY_JSON,
+	    (int64_t)evbuffer_get_length(json));
+	if (!r->head)
+		evbuffer_add_buffer(out, json);
 	evbuffer_free(json);
 }
 

@@ -35,10 +35,26 @@
 static char *
 resp_fmt_u64(char *end, uint64_t v)
 {
-	do {
-		*--end = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
+	static const char pairs[] = "00010203040506070809"
+	                            "10111213141516171819"
+	                            "20212223242526272829"
+	                            "30313233343536373839"
+	                            "40414243444546474849"
+	                            "50515253545556575859"
+	                            "60616263646566676869"
+	                            "70717273747576777879"
+	                            "80818283848586878889"
+	                            "90919293949596979899";
+
+	char *last = end;
+
+	while (v >= 10) { /* two digits per division */
+		end -= 2;
+		memcpy(end, pairs + v % 100 * 2, 2);
+		v /= 100;
+	}
+	if (v != 0 || end == last) /* a last digit, or 0 */
+		*--end = (char)('0' + v);
 	return end;
 }
 
@@ -71,8 +87,15 @@ resp_copy_line(char *d, const char *s, size_t len)
 }
 
 /*
+ * A reply at most this long is built on the stack and appended with one
+ * evbuffer_add(), which costs less than a reservation and its commit.
+ */
+#define RESP_SMALL 256
+
+/*
  * Appends type, a[0..alen), a space and b[0..blen) if blen != 0, then
- * CRLF, in one reservation; CR and LF in a and b become spaces.
+ * CRLF, with one evbuffer_add() or reservation; CR and LF in a and b
+ * become spaces.
  */
 static void
 resp_add_line(struct evbuffer *out, char type, const char *a, size_t alen,
@@ -80,10 +103,13 @@ resp_add_line(struct evbuffer *out, char type, const char *a, size_t alen,
 {
 	size_t len = 1 + alen + (blen != 0 ? blen + 1 : 0) + 2;
 	struct evbuffer_iovec v;
-	char *d;
+	char small[RESP_SMALL], *d;
 
-	if (evbuffer_reserve_space(out, (ev_ssize_t)len, &v, 1) != 1)
+	if (len <= sizeof(small)) {
+		v.iov_base = small;
+	} else if (evbuffer_reserve_space(out, (ev_ssize_t)len, &v, 1) != 1) {
 		return;
+	}
 	d = v.iov_base;
 	*d++ = type;
 	d = resp_copy_line(d, a, alen);
@@ -92,6 +118,10 @@ resp_add_line(struct evbuffer *out, char type, const char *a, size_t alen,
 		d = resp_copy_line(d, b, blen);
 	}
 	memcpy(d, "\r\n", 2);
+	if (len <= sizeof(small)) {
+		evbuffer_add(out, small, len);
+		return;
+	}
 	v.iov_len = len;
 	evbuffer_commit_space(out, &v, 1);
 }
@@ -129,30 +159,34 @@ resp_add_int(struct evbuffer *out, int64_t v)
 }
 
 /*
- * Appends a bulk string "$len\r\n<bytes>\r\n" in one reservation; the bytes
- * are copied.
+ * Appends a bulk string "$len\r\n<bytes>\r\n" with one evbuffer_add() or
+ * reservation; the bytes are copied.
  */
 void
 resp_add_bulk(struct evbuffer *out, const void *p, size_t len)
 {
-	char hdr[RESP_HDR_MAX], *end = hdr + sizeof(hdr) - 2, *s;
+	char small[RESP_SMALL], *end = small + RESP_HDR_MAX - 2, *s;
 	struct evbuffer_iovec v;
 	size_t hlen;
-	char *d;
 
 	end[0] = '\r';
 	end[1] = '\n';
 	s = resp_fmt_u64(end, len);
 	*--s = '$';
-	hlen = (size_t)(hdr + sizeof(hdr) - s);
+	hlen = (size_t)(end + 2 - s);
+	if (len + 2 <= sizeof(small) - RESP_HDR_MAX) {
+		if (len != 0) /* p may be NULL */
+			memcpy(end + 2, p, len);
+		memcpy(end + 2 + len, "\r\n", 2);
+		evbuffer_add(out, s, hlen + len + 2);
+		return;
+	}
 	if (evbuffer_reserve_space(out, (ev_ssize_t)(hlen + len + 2), &v, 1) !=
 	    1)
 		return;
-	d = v.iov_base;
-	memcpy(d, s, hlen);
-	if (len != 0)
-		memcpy(d + hlen, p, len);
-	memcpy(d + hlen + len, "\r\n", 2);
+	memcpy(v.iov_base, s, hlen);
+	memcpy((char *)v.iov_base + hlen, p, len); /* len > 0 here */
+	memcpy((char *)v.iov_base + hlen + len, "\r\n", 2);
 	v.iov_len = hlen + len + 2;
 	evbuffer_commit_space(out, &v, 1);
 }
@@ -398,6 +432,37 @@ resp_add_msgpack_max(struct evbuffer *out, const msgpack_object *o, int resp3,
 }
 
 /*
+ * o as one bulk string of its JSON text (CLIENT ENCODING json): a
+ * scalar's text is measured and written in place, any other value's is
+ * generated into a buffer first.  Fails (err set) as
+ * convert_msgpack_to_json does.
+ */
+static void
+resp_reply_json(struct evbuffer *out, const msgpack_object *o, size_t max,
+    struct duet_err *err)
+{
+	struct convert_json_text t;
+	struct evbuffer *json;
+
+	if (convert_json_measure(&t, o) && t.len <= max) {
+		resp_add_num(out, '$', 0, t.len);
+		convert_json_add(out, &t);
+		evbuffer_add(out, "\r\n", 2);
+		return;
+	}
+	if ((json = evbuffer_new()) == NULL) {
+		util_err_set(err, "ERR", "out of memory");
+		return;
+	}
+	if (convert_msgpack_to_json(json, o, max, err) == 0) {
+		resp_add_num(out, '$', 0, evbuffer_get_length(json));
+		evbuffer_add_buffer(out, json);
+		evbuffer_add(out, "\r\n", 2);
+	}
+	evbuffer_free(json);
+}
+
+/*
  * The writer's value: o (the unpacked value of mp, both borrowed) as RESP
  * types, or as one bulk string of msgpack or JSON (CLIENT ENCODING).  A
  * value larger than enc->max_output, or with no JSON form, is its error.
@@ -406,7 +471,6 @@ static void
 resp_reply_value(const struct reply_enc *enc, struct evbuffer *out,
     const msgpack_object *o, const char *mp, size_t len)
 {
-	struct evbuffer *json;
 	struct duet_err err;
 	char buf[64];
 
@@ -418,15 +482,7 @@ resp_reply_value(const struct reply_enc *enc, struct evbuffer *out,
 			resp_add_bulk(out, mp, len);
 		break;
 	case REPLY_ENC_JSON:
-		if ((json = evbuffer_new()) == NULL) {
-			util_err_set(&err, "ERR", "out of memory");
-			break;
-		}
-		if (convert_msgpack_to_json(json, o, enc->max_output, &err) ==
-		    0)
-			resp_add_bulk(out, evbuffer_pullup(json, -1),
-			    evbuffer_get_length(json));
-		evbuffer_free(json);
+		resp_reply_json(out, o, enc->max_output, &err);
 		break;
 	default:
 		resp_add_msgpack_max(

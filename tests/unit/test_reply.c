@@ -7,6 +7,7 @@
 #include "autoconf.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,6 +140,55 @@ START_TEST(test_reply_resp_encodings)
 	s = write_value(&enc, "{\"a\":[1,\"x\"]}", &len);
 	ck_assert_str_eq(s, "$13\r\n{\"a\":[1,\"x\"]}\r\n");
 	free(s);
+	/* scalars: their text measured, then written in place */
+	s = write_value(&enc, "\"a\\\"b\\n\"", &len);
+	ck_assert_str_eq(s, "$8\r\n\"a\\\"b\\n\"\r\n");
+	free(s);
+	s = write_value(&enc, "-42", &len);
+	ck_assert_str_eq(s, "$3\r\n-42\r\n");
+	free(s);
+	enc.max_output = 4;
+	s = write_value(&enc, "\"abc\"", &len);
+	ck_assert_str_eq(s, "-ERR reply is larger than 4 bytes\r\n");
+	free(s);
+}
+END_TEST
+
+/* Integers and bulk lengths in decimal, at every digit count. */
+START_TEST(test_reply_resp_numbers)
+{
+	struct evbuffer *out = evbuffer_new();
+	char want[64], *got;
+	int64_t v, p;
+	int i;
+
+	for (p = 1, i = 0; i < 19; i++, p = i < 19 ? p * 10 : p) {
+		for (v = p - 2; v <= p + 1; v++) {
+			resp_add_int(out, v);
+			resp_add_int(out, -v);
+			snprintf(want, sizeof(want), ":%lld\r\n:%lld\r\n",
+			    (long long)v, (long long)-v);
+			got = drain_string(out);
+			ck_assert_str_eq(got, want);
+			free(got);
+		}
+	}
+	resp_add_int(out, INT64_MIN);
+	resp_add_int(out, INT64_MAX);
+	got = drain_string(out);
+	ck_assert_str_eq(
+	    got, ":-9223372036854775808\r\n:9223372036854775807\r\n");
+	free(got);
+	for (v = 0; v < 120; v++) {
+		resp_add_bulk(out, "", 0);
+		resp_add_array(out, (size_t)v);
+		snprintf(
+		    want, sizeof(want), "$0\r\n\r\n*%lld\r\n", (long long)v);
+		got = drain_string(out);
+		ck_assert_str_eq(got, want);
+		free(got);
+	}
+	evbuffer_free(out);
 }
 END_TEST
 
@@ -507,6 +557,7 @@ reply_suite(void)
 	tcase_add_test(tc, test_reply_resp_native);
 	tcase_add_test(tc, test_reply_resp_encodings);
 	tcase_add_test(tc, test_reply_resp_errors);
+	tcase_add_test(tc, test_reply_resp_numbers);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("http");
 	tcase_add_test(tc, test_reply_http_values);
