@@ -224,30 +224,60 @@ http_reason(int status)
 }
 
 /*
- * Returns the current time as an IMF-fixdate, formatted once per second
- * per thread (workers are threads).
+ * Returns the current time as an IMF-fixdate (its length in *len),
+ * formatted once per second per thread (workers are threads).
  */
 static const char *
-http_date(void)
+http_date(size_t *len)
 {
 	static const char days[7][4] = {
 	    "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May",
 	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	static const char epoch[] = "Thu, 01 Jan 1970 00:00:00 GMT";
 	static _Thread_local time_t cached = (time_t)-1;
 	static _Thread_local char buf[64];
+	static _Thread_local size_t buflen;
 	time_t now = time(NULL);
 	struct tm tm;
 
-	if (now == cached)
+	if (now == cached) {
+		*len = buflen;
 		return buf;
-	if (gmtime_r(&now, &tm) == NULL)
-		return "Thu, 01 Jan 1970 00:00:00 GMT";
+	}
+	if (gmtime_r(&now, &tm) == NULL) {
+		*len = sizeof(epoch) - 1;
+		return epoch;
+	}
 	snprintf(buf, sizeof(buf), "%s, %02d %s %04d %02d:%02d:%02d GMT",
 	    days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
 	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	buflen = strlen(buf);
 	cached = now;
+	*len = buflen;
 	return buf;
+}
+
+/*
+ * Writes v in decimal to buf (room for 20 digits and a sign), without a
+ * NUL.  Returns the length.
+ */
+static size_t
+http_itoa(char *buf, int64_t v)
+{
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	char tmp[20];
+	size_t n = 0, i = 0;
+
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	if (v < 0)
+		buf[i++] = '-';
+	while (n > 0)
+		buf[i++] = tmp[--n];
+	return i;
 }
 
 /* A response head being built on the stack, spilled if it outgrows it. */
@@ -272,10 +302,33 @@ http_hbuf_put(struct http_hbuf *h, const char *s, size_t len)
 	h->n += len;
 }
 
+/* A string literal, its length known when compiled. */
+#define HTTP_HBUF_LIT(h, s) http_hbuf_put((h), (s), sizeof(s) - 1)
+
 static void
 http_hbuf_puts(struct http_hbuf *h, const char *s)
 {
 	http_hbuf_put(h, s, strlen(s));
+}
+
+/*
+ * Puts "HTTP/1.1 <status> <reason>\r\nServer: duetd\r\nDate: <date>\r\n"
+ * into h, which is empty.
+ */
+static void
+http_hbuf_status(struct http_hbuf *h, int status)
+{
+	const char *date;
+	size_t len;
+
+	HTTP_HBUF_LIT(h, "HTTP/1.1 ");
+	h->n += http_itoa(h->b + h->n, status);
+	HTTP_HBUF_LIT(h, " ");
+	http_hbuf_puts(h, http_reason(status));
+	HTTP_HBUF_LIT(h, "\r\nServer: duetd\r\nDate: ");
+	date = http_date(&len);
+	http_hbuf_put(h, date, len);
+	HTTP_HBUF_LIT(h, "\r\n");
 }
 
 /*
@@ -286,7 +339,8 @@ http_hbuf_puts(struct http_hbuf *h, const char *s)
  * the connection closes), none when below -1 (204, 304).  Connection
  * says keep-alive to an HTTP/1.0 client that keeps it and close when the
  * connection closes.  extra_headers (NULL or lines ending in CRLF) are
- * copied verbatim before the empty line.  Usually one evbuffer_add.
+ * copied verbatim before the empty line.  Usually one evbuffer_add; no
+ * printf (it was most of the cost of a small response).
  */
 void
 http_add_head(struct evbuffer *out, int minor, int status,
@@ -294,37 +348,32 @@ http_add_head(struct evbuffer *out, int minor, int status,
     const char *extra_headers)
 {
 	struct http_hbuf h;
-	char line[96];
+	char num[24];
 
 	h.out = out;
 	h.n = 0;
-	snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\nServer: duetd\r\n",
-	    status, http_reason(status));
-	http_hbuf_puts(&h, line);
-	http_hbuf_puts(&h, "Date: ");
-	http_hbuf_puts(&h, http_date());
-	http_hbuf_puts(&h, "\r\n");
+	http_hbuf_status(&h, status);
 	if (content_type != NULL) {
-		http_hbuf_puts(&h, "Content-Type: ");
+		HTTP_HBUF_LIT(&h, "Content-Type: ");
 		http_hbuf_puts(&h, content_type);
-		http_hbuf_puts(&h, "\r\n");
+		HTTP_HBUF_LIT(&h, "\r\n");
 	}
 	if (content_length >= 0) {
-		snprintf(line, sizeof(line), "Content-Length: %lld\r\n",
-		    (long long)content_length);
-		http_hbuf_puts(&h, line);
+		HTTP_HBUF_LIT(&h, "Content-Length: ");
+		http_hbuf_put(&h, num, http_itoa(num, content_length));
+		HTTP_HBUF_LIT(&h, "\r\n");
 	} else if (content_length == -1 && minor == 0) {
 		keep_alive = 0;
 	} else if (content_length == -1) {
-		http_hbuf_puts(&h, "Transfer-Encoding: chunked\r\n");
+		HTTP_HBUF_LIT(&h, "Transfer-Encoding: chunked\r\n");
 	}
 	if (!keep_alive)
-		http_hbuf_puts(&h, "Connection: close\r\n");
+		HTTP_HBUF_LIT(&h, "Connection: close\r\n");
 	else if (minor == 0)
-		http_hbuf_puts(&h, "Connection: keep-alive\r\n");
+		HTTP_HBUF_LIT(&h, "Connection: keep-alive\r\n");
 	if (extra_headers != NULL)
 		http_hbuf_puts(&h, extra_headers);
-	http_hbuf_puts(&h, "\r\n");
+	HTTP_HBUF_LIT(&h, "\r\n");
 	evbuffer_add(out, h.b, h.n);
 }
 
