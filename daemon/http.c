@@ -96,6 +96,7 @@ http_reset(struct http_parser *p)
 	p->remaining = 0;
 	p->body_len = 0;
 	p->ext_bytes = 0;
+	p->odd = SIZE_MAX;
 	memset(&p->req, 0, sizeof(p->req));
 	p->req.content_length = -1;
 	p->req.body = body;
@@ -160,16 +161,6 @@ http_body_pending(const struct http_parser *p)
 }
 
 /*
- * Bytes that can stand anywhere in a head line: visible ASCII, space,
- * tab and every byte >= 0x80 (anything but CR, LF, other controls, DEL).
- */
-static const unsigned char http_plain[256] = {
-    ['\t'] = 1,
-    [0x20 ... 0x7e] = 1,
-    [0x80 ... 0xff] = 1,
-};
-
-/*
  * Checks one new byte c of a head given the bytes before it in *win
  * (the last in the low byte).  Returns 1 when c ends the head, 0 to go
  * on, or HTTP_PARSE_ERROR with err set.
@@ -193,19 +184,60 @@ http_scan_byte(uint32_t *win, unsigned char c, struct duet_err *err)
 	return end;
 }
 
+/* Eight bytes of 0x01 and of 0x80, for tests of eight bytes at once. */
+#define HTTP_ONES  0x0101010101010101ULL
+#define HTTP_HIGHS 0x8080808080808080ULL
+
+/*
+ * The length of the run of b[0..n) from its start that needs no look of
+ * its own: visible ASCII and space, tested eight bytes at a time.  It
+ * stops at a tab, CR, LF, other control, DEL or byte >= 0x80, which
+ * http_scan checks one by one.
+ */
+static size_t
+http_ascii_run(const unsigned char *b, size_t n)
+{
+	size_t i = 0;
+	uint64_t w, d;
+
+	for (; n - i >= 8; i += 8) {
+		memcpy(&w, b + i, 8);
+		d = w ^ (HTTP_ONES * 0x7f); /* a zero byte where w has DEL */
+		if ((((w - HTTP_ONES * 0x20) & ~w) | ((d - HTTP_ONES) & ~d) |
+		        w) &
+		    HTTP_HIGHS)
+			break;
+	}
+	while (i < n && b[i] >= 0x20 && b[i] < 0x7f)
+		i++;
+	return i;
+}
+
+/* win after the run b[0..n): its last four bytes. */
+static uint32_t
+http_win_after(uint32_t win, const unsigned char *b, size_t n)
+{
+	size_t t;
+
+	for (t = n > 4 ? n - 4 : 0; t < n; t++)
+		win = (win << 8) | b[t];
+	return win;
+}
+
 /*
  * Looks for the CRLF CRLF ending a head (or a trailer section) in the
  * first max bytes of in, from p->scanned on; the three bytes before it
  * are read again only as context.  win0 stands for the bytes before the
- * buffer.  Returns 1 with *end set to the head's length, 0 when more
- * bytes are needed (p->scanned advanced), or HTTP_PARSE_ERROR.
+ * buffer.  The first tab or byte >= 0x80 is noted in p->odd.  Returns 1
+ * with *end set to the head's length, 0 when more bytes are needed
+ * (p->scanned advanced), or HTTP_PARSE_ERROR.
  */
 static int
 http_scan(struct http_parser *p, struct evbuffer *in, size_t max, uint32_t win0,
     size_t *end, struct duet_err *err)
 {
 	size_t len = evbuffer_get_length(in), lim = len < max ? len : max;
-	size_t pos = p->scanned >= 3 ? p->scanned - 3 : 0, i, j, t;
+	size_t pos = p->scanned >= 3 ? p->scanned - 3 : 0, i, run;
 	struct evbuffer_iovec v[8];
 	struct evbuffer_ptr ptr;
 	uint32_t win = pos == 0 ? win0 : 0;
@@ -222,32 +254,31 @@ http_scan(struct http_parser *p, struct evbuffer *in, size_t max, uint32_t win0,
 			size_t stop =
 			    v[k].iov_len < lim - pos ? v[k].iov_len : lim - pos;
 
-			for (i = 0; i < stop;) {
-				if (pos >= p->scanned && (win & 0xff) != '\r' &&
-				    http_plain[b[i]]) {
-					/* A run of plain bytes has no state to
-					 * check: win keeps its last four. */
-					for (j = i;
-					     j < stop && http_plain[b[j]];)
-						j++;
-					for (t = j - i > 4 ? j - 4 : i; t < j;
-					     t++)
-						win = (win << 8) | b[t];
-					pos += j - i;
-					i = j;
+			for (i = 0; i < stop; i++, pos++) {
+				if (pos < p->scanned) {
+					win = (win << 8) | b[i]; /* context */
 					continue;
 				}
-				if (pos < p->scanned) {
-					win = (win << 8) | b[i];
-				} else if ((r = http_scan_byte(
-				                &win, b[i], err)) == 1) {
+				/* A run of plain bytes has no state to check:
+				 * win keeps its last four. */
+				if ((win & 0xff) != '\r' &&
+				    (run = http_ascii_run(b + i, stop - i)) >
+				        0) {
+					win = http_win_after(win, b + i, run);
+					i += run - 1;
+					pos += run - 1;
+					continue;
+				}
+				if ((b[i] == '\t' || b[i] >= 0x80) &&
+				    pos < p->odd)
+					p->odd = pos;
+				if ((r = http_scan_byte(&win, b[i], err)) ==
+				    1) {
 					*end = pos + 1;
 					return 1;
-				} else if (r != 0) {
-					return r;
 				}
-				i++;
-				pos++;
+				if (r != 0)
+					return r;
 			}
 		}
 	}
@@ -319,7 +350,10 @@ http_parse_request_line(
 	if (http_parse_version(p, sp2 + 1, len - (size_t)(sp2 + 1 - s), err) !=
 	    0)
 		return HTTP_PARSE_ERROR;
-	if (!util_printable(req->target.ptr, req->target.len, 0))
+	/* The scan saw no control or DEL; unless it saw a tab or a byte >=
+	 * 0x80 before sp2, the target is printable. */
+	if (p->odd < (size_t)(sp2 - p->head) &&
+	    !util_printable(req->target.ptr, req->target.len, 0))
 		return http_fail(err, 400, "invalid request target");
 	if (req->target.ptr[0] == '/')
 		return 0;

@@ -78,6 +78,7 @@ struct http_limits {
 struct http_parser {
 	enum http_state state;
 	size_t scanned;     /* bytes of the head already searched */
+	size_t odd;         /* offset of its first tab or byte >= 0x80 */
 	uint64_t remaining; /* bytes left of the body or chunk */
 	uint64_t body_len;  /* decoded body bytes so far */
 	char *head;         /* owned: copy of the head, strings point here */
