@@ -287,16 +287,27 @@ struct http_hbuf {
 	char b[HTTP_HEAD_BUF];
 };
 
+/* Spills h into h->out and puts s[0..len) (longer than h's room). */
 static void
+http_hbuf_spill(struct http_hbuf *h, const char *s, size_t len)
+{
+	evbuffer_add(h->out, h->b, h->n);
+	h->n = 0;
+	if (len > sizeof(h->b)) {
+		evbuffer_add(h->out, s, len);
+		return;
+	}
+	memcpy(h->b, s, len);
+	h->n = len;
+}
+
+/* Inline: most calls put a literal, whose copy is then a few moves. */
+static inline void
 http_hbuf_put(struct http_hbuf *h, const char *s, size_t len)
 {
 	if (len > sizeof(h->b) - h->n) {
-		evbuffer_add(h->out, h->b, h->n);
-		h->n = 0;
-		if (len > sizeof(h->b)) {
-			evbuffer_add(h->out, s, len);
-			return;
-		}
+		http_hbuf_spill(h, s, len);
+		return;
 	}
 	memcpy(h->b + h->n, s, len);
 	h->n += len;
