@@ -172,48 +172,80 @@ http_session_options(struct conn *c, const struct http_request *req)
 	conn_reply_done(c);
 }
 
-/* Text arguments decoded from a path or query; owned by the caller. */
+/* Arguments of a path or query that fit on the stack. */
+#define HTTP_SESSION_ARGS_STACK 16
+
+/*
+ * Text arguments decoded from a path or query: the decoded bytes are in
+ * the parser's copy of the head (decoded in place: the target is not
+ * read again), the arrays on the caller's stack unless there are more
+ * than HTTP_SESSION_ARGS_STACK.
+ */
 struct http_session_args {
-	char *buf;              /* owned: decoded bytes */
-	struct resp_arg *argv;  /* owned */
-	struct resp_arg *names; /* owned, NULL for path segments */
+	struct resp_arg *argv;  /* stack or owned */
+	struct resp_arg *names; /* stack or owned, NULL for path segments */
 	size_t argc;
+	struct resp_arg stack_argv[HTTP_SESSION_ARGS_STACK];
+	struct resp_arg stack_names[HTTP_SESSION_ARGS_STACK];
 };
 
 static void
 http_session_args_free(struct http_session_args *a)
 {
-	free(a->buf);
-	free(a->argv);
-	free(a->names);
+	if (a->argv != a->stack_argv)
+		free(a->argv);
+	if (a->names != a->stack_names)
+		free(a->names);
 }
 
 /*
- * Decodes one percent-encoded slice into a->buf at *used.
+ * Percent-decodes one slice of c's request target where it is (the
+ * parser's own copy of the head, which the target points into).
  */
 static int
-http_session_decode(struct http_session_args *a, size_t *used,
-    struct http_str in, int plus, struct resp_arg *out)
+http_session_decode(
+    struct conn *c, struct http_str in, int plus, struct resp_arg *out)
 {
-	size_t n;
+	struct http_parser *p = &http_session_of(c)->parser;
+	char *at = p->head + (in.ptr - p->head);
 
-	if (http_pct_decode(in.ptr, in.len, a->buf + *used, &n, plus) == -1)
+	if (http_pct_decode(in.ptr, in.len, at, &out->len, plus) == -1)
 		return -1;
-	out->ptr = a->buf + *used;
-	out->len = n;
-	*used += n;
+	out->ptr = at;
 	return 0;
 }
 
 /*
- * Splits "/a/b" (after the command) or "x=1&y=2" into decoded text
- * arguments.  Returns 0, or -1 after answering 400.
+ * Points a's arrays at room for max arguments.  Returns 0, or -1 after
+ * answering 500.
+ */
+static int
+http_session_args_room(
+    struct conn *c, size_t max, int query, struct http_session_args *a)
+{
+	if (max <= HTTP_SESSION_ARGS_STACK) {
+		a->argv = a->stack_argv;
+		a->names = query ? a->stack_names : NULL;
+		return 0;
+	}
+	a->argv = calloc(max, sizeof(*a->argv));
+	a->names = query ? calloc(max, sizeof(*a->names)) : NULL;
+	if (a->argv == NULL || (query && a->names == NULL)) {
+		conn_reply_fail(c, 500, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Splits "/a/b" (after the command) or "x=1&y=2" of c's request target
+ * into decoded text arguments.  Returns 0, or -1 after answering 400.
  */
 static int
 http_session_text_args(struct conn *c, struct http_str rest, int query,
     struct http_session_args *a)
 {
-	size_t max = 1, used = 0;
+	size_t max = 1;
 	struct http_str name, value, seg;
 	const char *p = rest.ptr, *stop = rest.ptr + rest.len;
 
@@ -226,18 +258,11 @@ http_session_text_args(struct conn *c, struct http_str rest, int query,
 		conn_reply_fail(c, 400, "too many arguments");
 		return -1;
 	}
-	a->buf = malloc(rest.len + 1);
-	a->argv = calloc(max, sizeof(*a->argv));
-	a->names = query ? calloc(max, sizeof(*a->names)) : NULL;
-	if (a->buf == NULL || a->argv == NULL || (query && a->names == NULL)) {
-		conn_reply_fail(c, 500, "out of memory");
+	if (http_session_args_room(c, max, query, a) == -1)
 		return -1;
-	}
 	while (query && http_query_next(&rest, &name, &value)) {
-		if (http_session_decode(
-		        a, &used, name, 1, &a->names[a->argc]) == -1 ||
-		    http_session_decode(
-		        a, &used, value, 1, &a->argv[a->argc]) == -1)
+		if (http_session_decode(c, name, 1, &a->names[a->argc]) == -1 ||
+		    http_session_decode(c, value, 1, &a->argv[a->argc]) == -1)
 			goto bad;
 		a->argc++;
 	}
@@ -247,8 +272,7 @@ http_session_text_args(struct conn *c, struct http_str rest, int query,
 
 		seg.ptr = rest.ptr + 1;
 		seg.len = end != NULL ? (size_t)(end - seg.ptr) : rest.len - 1;
-		if (http_session_decode(
-		        a, &used, seg, 0, &a->argv[a->argc++]) == -1)
+		if (http_session_decode(c, seg, 0, &a->argv[a->argc++]) == -1)
 			goto bad;
 		rest.len -= seg.len + 1;
 		rest.ptr = seg.ptr + seg.len;
@@ -344,13 +368,16 @@ http_session_call(struct conn *c, struct http_request *req, struct http_str cmd,
     struct http_str rest, struct http_str query)
 {
 	struct request r = {0};
-	struct http_session_args a = {0};
+	struct http_session_args a;
 	char name[REGISTRY_NAME_MAX + 1];
 	size_t namelen, bodylen = evbuffer_get_length(req->body);
 	msgpack_unpacked up;
 	msgpack_sbuffer sb;
 	int get = req->method != HTTP_M_POST;
 
+	a.argv = NULL;
+	a.names = NULL;
+	a.argc = 0;
 	msgpack_unpacked_init(&up);
 	msgpack_sbuffer_init(&sb);
 	if (cmd.len > REGISTRY_NAME_MAX ||

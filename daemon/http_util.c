@@ -422,7 +422,8 @@ http_pct_decode(
 		run = (pct != NULL ? (size_t)(pct - s) : len) - i;
 		if (plus_is_space && (plus = memchr(s + i, '+', run)) != NULL)
 			run = (size_t)(plus - (s + i));
-		memmove(out + n, s + i, run);
+		if (out + n != s + i) /* in place, no escape before */
+			memmove(out + n, s + i, run);
 		n += run;
 		i += run;
 		if (i == len)
