@@ -123,12 +123,17 @@ http_session_begin(struct conn *c, const struct http_request *req, int closing)
 	ctx->minor = req->minor;
 	ctx->keep_alive = req->keep_alive && !closing;
 	ctx->head = req->method == HTTP_M_HEAD;
-	ctx->msgpack = http_session_is_msgpack_type(req->accept);
-	ctx->sse = http_media_type_is(req->accept, "text/event-stream");
+	/* No Accept (the usual) is neither. */
+	ctx->msgpack =
+	    req->accept.len > 0 && http_session_is_msgpack_type(req->accept);
+	ctx->sse = req->accept.len > 0 &&
+	    http_media_type_is(req->accept, "text/event-stream");
 	ctx->allow = NULL;
 	ctx->batch = 0;
-	free(ctx->origin);
-	ctx->origin = NULL;
+	if (ctx->origin != NULL) {
+		free(ctx->origin);
+		ctx->origin = NULL;
+	}
 	if (!http_admit_host(c->env, req->host)) {
 		conn_reply_fail(c, 421, "host '%.*s' is not served here",
 		    (int)(req->host.len < 64 ? req->host.len : 64),
