@@ -48,19 +48,61 @@ struct http_seen {
 	size_t count;    /* header lines */
 };
 
-/* Headers that are only stored: the last one wins. */
+/* The headers the parser acts on or stores. */
+enum http_hdr {
+	HTTP_H_HOST,
+	HTTP_H_CONTENT_LENGTH,
+	HTTP_H_TRANSFER_ENCODING,
+	HTTP_H_CONNECTION,
+	HTTP_H_EXPECT,
+	HTTP_H_STORED, /* only stored: the last one wins */
+};
+
+#define HTTP_HDR(s) s, sizeof(s) - 1
+
 static const struct {
 	const char *name;
-	size_t off;
-} http_stored[] = {
-    {"origin", offsetof(struct http_request, origin)},
-    {"content-type", offsetof(struct http_request, content_type)},
-    {"accept", offsetof(struct http_request, accept)},
-    {"authorization", offsetof(struct http_request, authorization)},
-    {"access-control-request-method",
+	size_t len;
+	enum http_hdr kind;
+	size_t off; /* of the struct http_str, for HTTP_H_STORED */
+} http_known[] = {
+    {HTTP_HDR("host"), HTTP_H_HOST, 0},
+    {HTTP_HDR("content-length"), HTTP_H_CONTENT_LENGTH, 0},
+    {HTTP_HDR("transfer-encoding"), HTTP_H_TRANSFER_ENCODING, 0},
+    {HTTP_HDR("connection"), HTTP_H_CONNECTION, 0},
+    {HTTP_HDR("expect"), HTTP_H_EXPECT, 0},
+    {HTTP_HDR("origin"), HTTP_H_STORED, offsetof(struct http_request, origin)},
+    {HTTP_HDR("content-type"), HTTP_H_STORED,
+        offsetof(struct http_request, content_type)},
+    {HTTP_HDR("accept"), HTTP_H_STORED, offsetof(struct http_request, accept)},
+    {HTTP_HDR("authorization"), HTTP_H_STORED,
+        offsetof(struct http_request, authorization)},
+    {HTTP_HDR("access-control-request-method"), HTTP_H_STORED,
         offsetof(struct http_request, ac_request_method)},
-    {"access-control-request-headers",
+    {HTTP_HDR("access-control-request-headers"), HTTP_H_STORED,
         offsetof(struct http_request, ac_request_headers)},
+};
+
+/* RFC 9110 tchar: the bytes of a method or a header name. */
+static const unsigned char http_tchar[256] = {
+    ['!'] = 1,
+    ['#'] = 1,
+    ['$'] = 1,
+    ['%'] = 1,
+    ['&'] = 1,
+    ['\''] = 1,
+    ['*'] = 1,
+    ['+'] = 1,
+    ['-'] = 1,
+    ['.'] = 1,
+    ['^'] = 1,
+    ['_'] = 1,
+    ['`'] = 1,
+    ['|'] = 1,
+    ['~'] = 1,
+    ['0' ... '9'] = 1,
+    ['A' ... 'Z'] = 1,
+    ['a' ... 'z'] = 1,
 };
 
 /*
@@ -76,21 +118,14 @@ http_fail(struct duet_err *err, int status, const char *msg)
 	return HTTP_PARSE_ERROR;
 }
 
-/* RFC 9110 tchar. */
-static int
-http_is_tchar(unsigned char c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return 1;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 static void
 http_reset(struct http_parser *p)
 {
 	struct evbuffer *body = p->req.body;
 
+	/* Only http_move_body adds to the body, counting in body_len. */
+	if (body != NULL && p->body_len > 0)
+		evbuffer_drain(body, evbuffer_get_length(body));
 	p->state = HTTP_ST_HEAD;
 	p->scanned = 0;
 	p->remaining = 0;
@@ -100,8 +135,6 @@ http_reset(struct http_parser *p)
 	memset(&p->req, 0, sizeof(p->req));
 	p->req.content_length = -1;
 	p->req.body = body;
-	if (body != NULL)
-		evbuffer_drain(body, evbuffer_get_length(body));
 }
 
 /*
@@ -203,10 +236,18 @@ http_ascii_run(const unsigned char *b, size_t n)
 	for (; n - i >= 8; i += 8) {
 		memcpy(&w, b + i, 8);
 		d = w ^ (HTTP_ONES * 0x7f); /* a zero byte where w has DEL */
-		if ((((w - HTTP_ONES * 0x20) & ~w) | ((d - HTTP_ONES) & ~d) |
+		/* A high bit per byte that stops the run; the lowest one
+		 * set is exact (a borrow only carries past such a byte). */
+		w = (((w - HTTP_ONES * 0x20) & ~w) | ((d - HTTP_ONES) & ~d) |
 		        w) &
-		    HTTP_HIGHS)
+		    HTTP_HIGHS;
+		if (w != 0) {
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			return i + (size_t)__builtin_ctzll(w) / 8;
+#else
 			break;
+#endif
+		}
 	}
 	while (i < n && b[i] >= 0x20 && b[i] < 0x7f)
 		i++;
@@ -219,7 +260,10 @@ http_win_after(uint32_t win, const unsigned char *b, size_t n)
 {
 	size_t t;
 
-	for (t = n > 4 ? n - 4 : 0; t < n; t++)
+	if (n >= 4)
+		return (uint32_t)b[n - 4] << 24 | (uint32_t)b[n - 3] << 16 |
+		    (uint32_t)b[n - 2] << 8 | b[n - 1];
+	for (t = 0; t < n; t++)
 		win = (win << 8) | b[t];
 	return win;
 }
@@ -306,19 +350,20 @@ http_parse_version(
 static enum http_method
 http_method_of(struct http_str m)
 {
-	static const struct {
-		const char *name;
-		enum http_method method;
-	} methods[] = {{"GET", HTTP_M_GET}, {"HEAD", HTTP_M_HEAD},
-	    {"POST", HTTP_M_POST}, {"OPTIONS", HTTP_M_OPTIONS}};
-	size_t i;
-
-	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
-		if (strlen(methods[i].name) == m.len &&
-		    memcmp(methods[i].name, m.ptr, m.len) == 0)
-			return methods[i].method;
+	switch (m.len) {
+	case 3:
+		return memcmp(m.ptr, "GET", 3) == 0 ? HTTP_M_GET : HTTP_M_OTHER;
+	case 4:
+		if (memcmp(m.ptr, "HEAD", 4) == 0)
+			return HTTP_M_HEAD;
+		return memcmp(m.ptr, "POST", 4) == 0 ? HTTP_M_POST
+		                                     : HTTP_M_OTHER;
+	case 7:
+		return memcmp(m.ptr, "OPTIONS", 7) == 0 ? HTTP_M_OPTIONS
+		                                        : HTTP_M_OTHER;
+	default:
+		return HTTP_M_OTHER;
 	}
-	return HTTP_M_OTHER;
 }
 
 /*
@@ -339,7 +384,7 @@ http_parse_request_line(
 	if (sp1 == NULL || sp2 == NULL || sp1 == s || sp2 == sp1 + 1)
 		return http_fail(err, 400, "malformed request line");
 	for (i = 0; s + i < sp1; i++) {
-		if (!http_is_tchar((unsigned char)s[i]))
+		if (!http_tchar[(unsigned char)s[i]])
 			return http_fail(err, 400, "malformed request line");
 	}
 	req->method_text.ptr = s;
@@ -397,36 +442,55 @@ http_content_length(
 	return 0;
 }
 
+/* Which known header name is, or -1. */
+static int
+http_known_header(struct http_str name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(http_known) / sizeof(http_known[0]); i++) {
+		if (http_known[i].len == name.len &&
+		    util_strcaseeq(name.ptr, name.len, http_known[i].name))
+			return (int)i;
+	}
+	return -1;
+}
+
 /*
- * Records one header the parser itself acts on.  Returns 1 if name was
- * one of them, 0 if not, or HTTP_PARSE_ERROR.
+ * Records one known header (http_known[k]) with value v.  Returns 0 or
+ * HTTP_PARSE_ERROR.
  */
 static int
-http_framing_header(struct http_parser *p, struct http_seen *s,
-    struct http_str name, struct http_str v, struct duet_err *err)
+http_known_value(struct http_parser *p, struct http_seen *s, int k,
+    struct http_str v, struct duet_err *err)
 {
-	if (util_strcaseeq(name.ptr, name.len, "host")) {
+	switch (http_known[k].kind) {
+	case HTTP_H_HOST:
 		if (s->host++ > 0)
 			return http_fail(err, 400, "duplicate Host");
 		p->req.host = v;
-	} else if (util_strcaseeq(name.ptr, name.len, "content-length")) {
-		if (http_content_length(s, v, err) != 0)
-			return HTTP_PARSE_ERROR;
-	} else if (util_strcaseeq(name.ptr, name.len, "transfer-encoding")) {
+		break;
+	case HTTP_H_CONTENT_LENGTH:
+		return http_content_length(s, v, err);
+	case HTTP_H_TRANSFER_ENCODING:
 		s->te_chunked =
 		    s->te++ == 0 && util_strcaseeq(v.ptr, v.len, "chunked");
-	} else if (util_strcaseeq(name.ptr, name.len, "connection")) {
+		break;
+	case HTTP_H_CONNECTION:
 		s->conn_close |= http_header_has_token(v, "close");
 		s->conn_keep |= http_header_has_token(v, "keep-alive");
-	} else if (util_strcaseeq(name.ptr, name.len, "expect")) {
+		break;
+	case HTTP_H_EXPECT:
 		if (!util_strcaseeq(v.ptr, v.len, "100-continue"))
 			return http_fail(err, 417, "unsupported expectation");
 		/* RFC 9110 10.1.1: ignored in an HTTP/1.0 request. */
 		p->req.expect_continue = p->req.minor == 1;
-	} else {
-		return 0;
+		break;
+	case HTTP_H_STORED:
+		*(struct http_str *)((char *)&p->req + http_known[k].off) = v;
+		break;
 	}
-	return 1;
+	return 0;
 }
 
 /*
@@ -440,7 +504,7 @@ http_parse_header(struct http_parser *p, struct http_seen *s, const char *l,
 	struct http_str name, v;
 	const char *colon;
 	size_t i;
-	int r;
+	int k;
 
 	if (++s->count > lim->max_headers)
 		return http_fail(err, 431, "too many headers");
@@ -451,7 +515,7 @@ http_parse_header(struct http_parser *p, struct http_seen *s, const char *l,
 	name.ptr = l;
 	name.len = (size_t)(colon - l);
 	for (i = 0; i < name.len; i++) {
-		if (!http_is_tchar((unsigned char)l[i]))
+		if (!http_tchar[(unsigned char)l[i]])
 			return http_fail(err, 400, "invalid header name");
 	}
 	if (name.len == 0)
@@ -459,16 +523,9 @@ http_parse_header(struct http_parser *p, struct http_seen *s, const char *l,
 	v.ptr = colon + 1;
 	v.len = len - name.len - 1;
 	v = http_trim(v);
-	if ((r = http_framing_header(p, s, name, v, err)) != 0)
-		return r == 1 ? 0 : r;
-	for (i = 0; i < sizeof(http_stored) / sizeof(http_stored[0]); i++) {
-		if (util_strcaseeq(name.ptr, name.len, http_stored[i].name)) {
-			*(struct http_str *)((char *)&p->req +
-			    http_stored[i].off) = v;
-			break;
-		}
-	}
-	return 0;
+	if ((k = http_known_header(name)) < 0)
+		return 0;
+	return http_known_value(p, s, k, v, err);
 }
 
 /*
@@ -560,9 +617,14 @@ http_parse_head(struct http_parser *p, size_t len,
 static int
 http_skip_empty_lines(struct evbuffer *in)
 {
+	struct evbuffer_iovec first;
 	unsigned char two[2];
 	ev_ssize_t n;
 
+	/* The usual case, a request line first, from the first chain. */
+	if (evbuffer_peek(in, 1, NULL, &first, 1) == 1 && first.iov_len > 0 &&
+	    *(const unsigned char *)first.iov_base != '\r')
+		return 0;
 	while ((n = evbuffer_copyout(in, two, 2)) > 0 && two[0] == '\r') {
 		if (n == 1)
 			return 1;
@@ -582,6 +644,8 @@ http_read_head(struct http_parser *p, struct evbuffer *in,
 	char *head;
 	int r;
 
+	if (evbuffer_get_length(in) == 0)
+		return HTTP_PARSE_MORE;
 	if (p->scanned == 0 && http_skip_empty_lines(in) == 1)
 		return HTTP_PARSE_MORE;
 	r = http_scan(p, in, lim->max_header_bytes, 0, &end, err);
