@@ -224,11 +224,11 @@ http_reason(int status)
 }
 
 /*
- * Returns the current time as an IMF-fixdate (its length in *len),
- * formatted once per second per thread (workers are threads).
+ * Returns now as an IMF-fixdate (its length in *len), formatted once per
+ * second per thread (workers are threads).
  */
 static const char *
-http_date(size_t *len)
+http_date(time_t now, size_t *len)
 {
 	static const char days[7][4] = {
 	    "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
@@ -238,7 +238,6 @@ http_date(size_t *len)
 	static _Thread_local time_t cached = (time_t)-1;
 	static _Thread_local char buf[64];
 	static _Thread_local size_t buflen;
-	time_t now = time(NULL);
 	struct tm tm;
 
 	if (now == cached) {
@@ -323,23 +322,48 @@ http_hbuf_puts(struct http_hbuf *h, const char *s)
 }
 
 /*
+ * The status line, Server and Date of the last head a thread wrote, kept
+ * for the next one of the same status in the same second.
+ */
+struct http_status_cache {
+	time_t when;
+	int status;
+	size_t len;
+	char b[192];
+};
+
+/*
  * Puts "HTTP/1.1 <status> <reason>\r\nServer: duetd\r\nDate: <date>\r\n"
- * into h, which is empty.
+ * into h, which is empty: a copy of the last one when status and second
+ * are the same.
  */
 static void
 http_hbuf_status(struct http_hbuf *h, int status)
 {
+	static _Thread_local struct http_status_cache sc = {.when = -1};
+	time_t now = time(NULL);
 	const char *date;
 	size_t len;
 
+	if (sc.when == now && sc.status == status) {
+		memcpy(h->b, sc.b, sc.len);
+		h->n = sc.len;
+		return;
+	}
 	HTTP_HBUF_LIT(h, "HTTP/1.1 ");
 	h->n += http_itoa(h->b + h->n, status);
 	HTTP_HBUF_LIT(h, " ");
 	http_hbuf_puts(h, http_reason(status));
 	HTTP_HBUF_LIT(h, "\r\nServer: duetd\r\nDate: ");
-	date = http_date(&len);
+	date = http_date(now, &len);
 	http_hbuf_put(h, date, len);
 	HTTP_HBUF_LIT(h, "\r\n");
+	if (h->n <= sizeof(sc.b)) {
+		memcpy(sc.b, h->b, h->n);
+		sc.len = h->n;
+		sc.when = now;
+		sc.status = status;
+	}
 }
 
 /*
