@@ -327,9 +327,11 @@ http_scan(struct http_parser *p, struct evbuffer *in, size_t max, uint32_t win0,
 	int n, k, r;
 
 	while (pos < lim) {
-		if (evbuffer_ptr_set(in, &ptr, pos, EVBUFFER_PTR_SET) == -1)
+		if (pos > 0 &&
+		    evbuffer_ptr_set(in, &ptr, pos, EVBUFFER_PTR_SET) == -1)
 			break;
-		n = evbuffer_peek(in, (ev_ssize_t)(lim - pos), &ptr, v, 8);
+		n = evbuffer_peek(
+		    in, (ev_ssize_t)(lim - pos), pos > 0 ? &ptr : NULL, v, 8);
 		if (n <= 0)
 			break;
 		for (k = 0; k < n && k < 8 && pos < lim; k++) {
@@ -481,7 +483,24 @@ http_content_length(
 	return 0;
 }
 
-/* Which known header name is, or -1. */
+/*
+ * Whether name (tchars only) is the lower-case known name k of the same
+ * length, ignoring case: a tchar c with (c | 0x20) equal to a letter or
+ * '-' is that letter in either case, or '-'.
+ */
+static int
+http_known_is(const char *name, const char *k, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if ((name[i] | 0x20) != k[i])
+			return 0;
+	}
+	return 1;
+}
+
+/* Which known header name (tchars only) is, or -1. */
 static int
 http_known_header(struct http_str name)
 {
@@ -489,7 +508,7 @@ http_known_header(struct http_str name)
 
 	for (i = 0; i < sizeof(http_known) / sizeof(http_known[0]); i++) {
 		if (http_known[i].len == name.len &&
-		    util_strcaseeq(name.ptr, name.len, http_known[i].name))
+		    http_known_is(name.ptr, http_known[i].name, name.len))
 			return (int)i;
 	}
 	return -1;
@@ -656,13 +675,12 @@ http_parse_head(struct http_parser *p, size_t len,
 static int
 http_skip_empty_lines(struct evbuffer *in)
 {
-	struct evbuffer_iovec first;
+	const unsigned char *first;
 	unsigned char two[2];
 	ev_ssize_t n;
 
-	/* The usual case, a request line first, from the first chain. */
-	if (evbuffer_peek(in, 1, NULL, &first, 1) == 1 && first.iov_len > 0 &&
-	    *(const unsigned char *)first.iov_base != '\r')
+	/* The usual case, a request line first (in is not empty). */
+	if ((first = evbuffer_pullup(in, 1)) != NULL && *first != '\r')
 		return 0;
 	while ((n = evbuffer_copyout(in, two, 2)) > 0 && two[0] == '\r') {
 		if (n == 1)
