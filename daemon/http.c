@@ -532,14 +532,14 @@ http_known_value(struct http_parser *p, struct http_seen *s, int k,
 		return http_content_length(s, v, err);
 	case HTTP_H_TRANSFER_ENCODING:
 		s->te_chunked =
-		    s->te++ == 0 && util_strcaseeq(v.ptr, v.len, "chunked");
+		    s->te++ == 0 && http_lower_eq(v.ptr, v.len, "chunked", 7);
 		break;
 	case HTTP_H_CONNECTION:
 		s->conn_close |= http_header_has_token(v, "close");
 		s->conn_keep |= http_header_has_token(v, "keep-alive");
 		break;
 	case HTTP_H_EXPECT:
-		if (!util_strcaseeq(v.ptr, v.len, "100-continue"))
+		if (!http_lower_eq(v.ptr, v.len, "100-continue", 12))
 			return http_fail(err, 417, "unsupported expectation");
 		/* RFC 9110 10.1.1: ignored in an HTTP/1.0 request. */
 		p->req.expect_continue = p->req.minor == 1;

@@ -100,6 +100,8 @@ int http_pct_decode(
     const char *s, size_t len, char *out, size_t *outlen, int plus_is_space);
 int http_query_next(
     struct http_str *rest, struct http_str *name, struct http_str *value);
+int http_lower_eq(
+    const char *s, size_t len, const char *lower, size_t lowerlen);
 int http_header_has_token(struct http_str value, const char *token);
 struct http_str http_trim(struct http_str s);
 int http_list_next(struct http_str *rest, struct http_str *elem);

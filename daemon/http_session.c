@@ -71,9 +71,10 @@ http_session_is_msgpack_type(struct http_str t)
 }
 
 /*
- * Whether a Content-Type (one media type, unlike Accept) is type: the
- * part before any ';', trimmed, compared ignoring case.  A list is never
- * a valid Content-Type, so "text/plain, application/json" is not JSON.
+ * Whether a Content-Type (one media type, unlike Accept) is type (lower
+ * case): the part before any ';', trimmed, compared ignoring case.  A
+ * list is never a valid Content-Type, so "text/plain, application/json"
+ * is not JSON.
  */
 static int
 http_session_ctype_is(struct http_str v, const char *type)
@@ -92,7 +93,7 @@ http_session_ctype_is(struct http_str v, const char *type)
 	}
 	while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
 		len--;
-	return util_strcaseeq(p, len, type);
+	return http_lower_eq(p, len, type, strlen(type));
 }
 
 /* A JSON request body. */
@@ -288,13 +289,69 @@ bad:
 	return -1;
 }
 
+/* The msgpack form of a JSON body that fits on the stack. */
+#define HTTP_SESSION_PACK_STACK 2048
+
+/*
+ * The msgpack form of a JSON body: on the caller's stack, in an owned
+ * buffer once it outgrows it (no allocation for a small body).
+ */
+struct http_session_pack {
+	char *data; /* stack or owned */
+	size_t size;
+	size_t alloc;
+	char stack[HTTP_SESSION_PACK_STACK];
+};
+
+static void
+http_session_pack_init(struct http_session_pack *b)
+{
+	b->data = b->stack;
+	b->size = 0;
+	b->alloc = sizeof(b->stack);
+}
+
+static void
+http_session_pack_fini(struct http_session_pack *b)
+{
+	if (b->data != b->stack)
+		free(b->data);
+}
+
+/* msgpack_packer's write callback.  Returns 0, or -1 out of memory. */
+static int
+http_session_pack_write(void *arg, const char *buf, size_t len)
+{
+	struct http_session_pack *b = arg;
+	size_t alloc = b->alloc;
+	char *data;
+
+	if (len > b->alloc - b->size) {
+		while (len > alloc - b->size)
+			alloc *= 2;
+		if (b->data == b->stack) {
+			if ((data = malloc(alloc)) != NULL)
+				memcpy(data, b->stack, b->size);
+		} else {
+			data = realloc(b->data, alloc);
+		}
+		if (data == NULL)
+			return -1;
+		b->data = data;
+		b->alloc = alloc;
+	}
+	memcpy(b->data + b->size, buf, len);
+	b->size += len;
+	return 0;
+}
+
 /*
  * A JSON or msgpack body, decoded into up.  Returns 0, or -1 after
  * answering (400, 415).
  */
 static int
 http_session_body(struct conn *c, struct http_request *req,
-    msgpack_unpacked *up, msgpack_sbuffer *sb)
+    msgpack_unpacked *up, struct http_session_pack *sb)
 {
 	size_t len = evbuffer_get_length(req->body), off = 0;
 	const char *p = (const char *)evbuffer_pullup(req->body, -1);
@@ -304,7 +361,7 @@ http_session_body(struct conn *c, struct http_request *req,
 	int rv;
 
 	if (http_session_body_is_json(req->content_type)) {
-		msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+		msgpack_packer_init(&pk, sb, http_session_pack_write);
 		if (convert_json_to_msgpack(&pk, p, len,
 		        (int)c->env->limits.max_nesting, &err) == -1) {
 			conn_reply_fail(c, 400, "%s", err.msg);
@@ -377,14 +434,14 @@ http_session_call(struct conn *c, struct http_request *req, struct http_str cmd,
 	char name[REGISTRY_NAME_MAX + 1];
 	size_t namelen, bodylen = evbuffer_get_length(req->body);
 	msgpack_unpacked up;
-	msgpack_sbuffer sb;
+	struct http_session_pack sb;
 	int get = req->method != HTTP_M_POST;
 
 	a.argv = NULL;
 	a.names = NULL;
 	a.argc = 0;
 	msgpack_unpacked_init(&up);
-	msgpack_sbuffer_init(&sb);
+	http_session_pack_init(&sb);
 	if (cmd.len > REGISTRY_NAME_MAX ||
 	    http_pct_decode(cmd.ptr, cmd.len, name, &namelen, 0) == -1) {
 		conn_reply_fail(c, 404, "unknown command");
@@ -428,7 +485,7 @@ http_session_call(struct conn *c, struct http_request *req, struct http_str cmd,
 done:
 	http_session_args_free(&a);
 	msgpack_unpacked_destroy(&up);
-	msgpack_sbuffer_destroy(&sb);
+	http_session_pack_fini(&sb);
 }
 
 /*
@@ -440,7 +497,7 @@ http_session_batch(struct conn *c, struct http_request *req)
 {
 	struct http_resp *ctx = &http_session_of(c)->route;
 	msgpack_unpacked up;
-	msgpack_sbuffer sb;
+	struct http_session_pack sb;
 
 	if (req->method != HTTP_M_POST) {
 		ctx->allow = "POST";
@@ -454,11 +511,11 @@ http_session_batch(struct conn *c, struct http_request *req)
 		return;
 	}
 	msgpack_unpacked_init(&up);
-	msgpack_sbuffer_init(&sb);
+	http_session_pack_init(&sb);
 	if (http_session_body(c, req, &up, &sb) == 0)
 		multi_batch(c, ctx, &up.data);
 	msgpack_unpacked_destroy(&up);
-	msgpack_sbuffer_destroy(&sb);
+	http_session_pack_fini(&sb);
 }
 
 /*

@@ -40,6 +40,29 @@ http_hexval(char c)
 }
 
 /*
+ * Returns true iff s[0..len) is lower[0..lowerlen) (lower-case ASCII)
+ * ignoring the ASCII case of s.  Cheaper than util_strcaseeq: the lengths
+ * are compared first and only s is folded.
+ */
+int
+http_lower_eq(const char *s, size_t len, const char *lower, size_t lowerlen)
+{
+	size_t i;
+
+	if (len != lowerlen)
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((unsigned char)(c - 'A') < 26)
+			c |= 0x20;
+		if (c != (unsigned char)lower[i])
+			return 0;
+	}
+	return 1;
+}
+
+/*
  * Returns s without the optional whitespace (SP, HTAB) at both ends.
  */
 struct http_str
@@ -148,16 +171,17 @@ http_query_next(
 }
 
 /*
- * Returns true iff the comma-separated header value holds token, ignoring
- * case and OWS ("Connection: keep-alive, Upgrade").
+ * Returns true iff the comma-separated header value holds token (lower
+ * case), ignoring case and OWS ("Connection: keep-alive, Upgrade").
  */
 int
 http_header_has_token(struct http_str value, const char *token)
 {
 	struct http_str e;
+	size_t n = strlen(token);
 
 	while (http_list_next(&value, &e)) {
-		if (util_strcaseeq(e.ptr, e.len, token))
+		if (http_lower_eq(e.ptr, e.len, token, n))
 			return 1;
 	}
 	return 0;
@@ -165,7 +189,7 @@ http_header_has_token(struct http_str value, const char *token)
 
 /*
  * Returns true iff an element of a Content-Type or Accept value has the
- * media type type, ignoring case, OWS and parameters: for
+ * media type type (lower case), ignoring case, OWS and parameters: for
  * "text/html, application/json; q=0.9", "application/json" is true.
  * Wildcards are not expanded.
  */
@@ -174,12 +198,13 @@ http_media_type_is(struct http_str value, const char *type)
 {
 	struct http_str e;
 	const char *semi;
+	size_t n = strlen(type);
 
 	while (http_list_next(&value, &e)) {
 		if ((semi = memchr(e.ptr, ';', e.len)) != NULL)
 			e.len = (size_t)(semi - e.ptr);
 		e = http_trim(e);
-		if (util_strcaseeq(e.ptr, e.len, type))
+		if (http_lower_eq(e.ptr, e.len, type, n))
 			return 1;
 	}
 	return 0;
