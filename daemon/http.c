@@ -308,6 +308,58 @@ http_win_after(uint32_t win, const unsigned char *b, size_t n)
 }
 
 /*
+ * http_scan over one contiguous piece b[0..n) of the input, which starts
+ * at offset *pos of it; *win holds the bytes before.  Returns 1 with *end
+ * set, 0 with *pos and *win advanced past b, or HTTP_PARSE_ERROR.
+ */
+static int
+http_scan_piece(struct http_parser *p, const unsigned char *b, size_t n,
+    size_t *pos, uint32_t *win, size_t *end, struct duet_err *err)
+{
+	size_t i = 0, run;
+	int r;
+
+	for (; i < n && *pos < p->scanned; i++, (*pos)++)
+		*win = (*win << 8) | b[i]; /* context, read again */
+	while (i < n) {
+		if ((*win & 0xff) != '\r') {
+			/* A run of plain bytes has no state to check: win
+			 * keeps its last four. */
+			if ((run = http_ascii_run(b + i, n - i)) > 0) {
+				*win = http_win_after(*win, b + i, run);
+				i += run;
+				*pos += run;
+				if (i == n)
+					break;
+			}
+			/* CRLF after anything but CR: a head ends after
+			 * CRLF CRLF. */
+			if (b[i] == '\r' && n - i >= 2 && b[i + 1] == '\n') {
+				if ((*win & 0xffff) == 0x0d0a) {
+					*end = *pos + 2;
+					return 1;
+				}
+				*win = (*win << 16) | 0x0d0a;
+				i += 2;
+				*pos += 2;
+				continue;
+			}
+		}
+		if ((b[i] == '\t' || b[i] >= 0x80) && *pos < p->odd)
+			p->odd = *pos;
+		if ((r = http_scan_byte(win, b[i], err)) == 1) {
+			*end = *pos + 1;
+			return 1;
+		}
+		if (r != 0)
+			return r;
+		i++;
+		(*pos)++;
+	}
+	return 0;
+}
+
+/*
  * Looks for the CRLF CRLF ending a head (or a trailer section) in the
  * first max bytes of in, from p->scanned on; the three bytes before it
  * are read again only as context.  win0 stands for the bytes before the
@@ -320,7 +372,7 @@ http_scan(struct http_parser *p, struct evbuffer *in, size_t max, uint32_t win0,
     size_t *end, struct duet_err *err)
 {
 	size_t len = evbuffer_get_length(in), lim = len < max ? len : max;
-	size_t pos = p->scanned >= 3 ? p->scanned - 3 : 0, i, run;
+	size_t pos = p->scanned >= 3 ? p->scanned - 3 : 0, stop;
 	struct evbuffer_iovec v[8];
 	struct evbuffer_ptr ptr;
 	uint32_t win = pos == 0 ? win0 : 0;
@@ -335,36 +387,12 @@ http_scan(struct http_parser *p, struct evbuffer *in, size_t max, uint32_t win0,
 		if (n <= 0)
 			break;
 		for (k = 0; k < n && k < 8 && pos < lim; k++) {
-			const unsigned char *b = v[k].iov_base;
-			size_t stop =
+			stop =
 			    v[k].iov_len < lim - pos ? v[k].iov_len : lim - pos;
-
-			for (i = 0; i < stop; i++, pos++) {
-				if (pos < p->scanned) {
-					win = (win << 8) | b[i]; /* context */
-					continue;
-				}
-				/* A run of plain bytes has no state to check:
-				 * win keeps its last four. */
-				if ((win & 0xff) != '\r' &&
-				    (run = http_ascii_run(b + i, stop - i)) >
-				        0) {
-					win = http_win_after(win, b + i, run);
-					i += run - 1;
-					pos += run - 1;
-					continue;
-				}
-				if ((b[i] == '\t' || b[i] >= 0x80) &&
-				    pos < p->odd)
-					p->odd = pos;
-				if ((r = http_scan_byte(&win, b[i], err)) ==
-				    1) {
-					*end = pos + 1;
-					return 1;
-				}
-				if (r != 0)
-					return r;
-			}
+			r = http_scan_piece(
+			    p, v[k].iov_base, stop, &pos, &win, end, err);
+			if (r != 0)
+				return r;
 		}
 	}
 	p->scanned = lim;
@@ -461,6 +489,19 @@ http_content_length(
 	uint64_t val;
 	size_t i;
 
+	/* The usual value, one number of a few digits. */
+	for (i = 0, val = 0; i < v.len && i < 18; i++) {
+		unsigned d = (unsigned char)v.ptr[i] - '0';
+
+		if (d > 9)
+			break;
+		val = val * 10 + d;
+	}
+	if (i > 0 && i == v.len && !(s->cl && val != s->cl_val)) {
+		s->cl = 1;
+		s->cl_val = val;
+		return 0;
+	}
 	while (http_list_next(&rest, &e)) {
 		if (e.len == 0)
 			return http_fail(err, 400, "invalid Content-Length");
