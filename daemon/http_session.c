@@ -244,6 +244,64 @@ http_session_args_room(
 }
 
 /*
+ * Splits rest ("/a/b" after the command, or empty) into its segments,
+ * into argv while they fit in its n slots.  Returns how many there are.
+ */
+static size_t
+http_session_split(struct http_str rest, struct resp_arg *argv, size_t n)
+{
+	const char *p = rest.ptr, *stop = rest.ptr + rest.len, *end;
+	size_t k = 0;
+
+	while (p < stop) {
+		/* p is at a '/': one segment up to the next. */
+		if ((end = memchr(p + 1, '/', (size_t)(stop - p - 1))) == NULL)
+			end = stop;
+		if (k < n) {
+			argv[k].ptr = p + 1;
+			argv[k].len = (size_t)(end - p - 1);
+		}
+		k++;
+		p = end;
+	}
+	return k;
+}
+
+/*
+ * The path segments after the command, decoded, as positional
+ * arguments: split once while they fit on the stack.  Returns 0, or -1
+ * after answering 400.
+ */
+static int
+http_session_path_args(
+    struct conn *c, struct http_str rest, struct http_session_args *a)
+{
+	size_t n, i;
+	struct http_str seg;
+
+	n = http_session_split(rest, a->stack_argv, HTTP_SESSION_ARGS_STACK);
+	if (n + 1 > c->env->limits.max_args) {
+		conn_reply_fail(c, 400, "too many arguments");
+		return -1;
+	}
+	if (http_session_args_room(c, n + 1, 0, a) == -1)
+		return -1;
+	if (a->argv != a->stack_argv)
+		http_session_split(rest, a->argv, n);
+	for (i = 0; i < n; i++) {
+		seg.ptr = a->argv[i].ptr;
+		seg.len = a->argv[i].len;
+		if (http_session_decode(c, seg, 0, &a->argv[i]) == -1) {
+			conn_reply_fail(c, 400,
+			    "bad percent-encoding in the request target");
+			return -1;
+		}
+		a->argc++;
+	}
+	return 0;
+}
+
+/*
  * Splits "/a/b" (after the command) or "x=1&y=2" of c's request target
  * into decoded text arguments.  Returns 0, or -1 after answering 400.
  */
@@ -252,11 +310,12 @@ http_session_text_args(struct conn *c, struct http_str rest, int query,
     struct http_session_args *a)
 {
 	size_t max = 1;
-	struct http_str name, value, seg;
+	struct http_str name, value;
 	const char *p = rest.ptr, *stop = rest.ptr + rest.len;
 
-	while (p < stop &&
-	    (p = memchr(p, query ? '&' : '/', (size_t)(stop - p))) != NULL) {
+	if (!query)
+		return http_session_path_args(c, rest, a);
+	while (p < stop && (p = memchr(p, '&', (size_t)(stop - p))) != NULL) {
 		max++;
 		p++;
 	}
@@ -264,29 +323,18 @@ http_session_text_args(struct conn *c, struct http_str rest, int query,
 		conn_reply_fail(c, 400, "too many arguments");
 		return -1;
 	}
-	if (http_session_args_room(c, max, query, a) == -1)
+	if (http_session_args_room(c, max, 1, a) == -1)
 		return -1;
-	while (query && http_query_next(&rest, &name, &value)) {
+	while (http_query_next(&rest, &name, &value)) {
 		if (http_session_decode(c, name, 1, &a->names[a->argc]) == -1 ||
-		    http_session_decode(c, value, 1, &a->argv[a->argc]) == -1)
-			goto bad;
+		    http_session_decode(c, value, 1, &a->argv[a->argc]) == -1) {
+			conn_reply_fail(c, 400,
+			    "bad percent-encoding in the request target");
+			return -1;
+		}
 		a->argc++;
 	}
-	while (!query && rest.len > 0) {
-		/* rest starts with '/': one segment up to the next '/'. */
-		const char *end = memchr(rest.ptr + 1, '/', rest.len - 1);
-
-		seg.ptr = rest.ptr + 1;
-		seg.len = end != NULL ? (size_t)(end - seg.ptr) : rest.len - 1;
-		if (http_session_decode(c, seg, 0, &a->argv[a->argc++]) == -1)
-			goto bad;
-		rest.len -= seg.len + 1;
-		rest.ptr = seg.ptr + seg.len;
-	}
 	return 0;
-bad:
-	conn_reply_fail(c, 400, "bad percent-encoding in the request target");
-	return -1;
 }
 
 /* The msgpack form of a JSON body that fits on the stack. */
