@@ -70,7 +70,9 @@ builtin_http_which(struct http_str path)
 	for (i = 0; i < n; i++) {
 		const char *p = builtin_http_paths[i].path;
 
-		if (builtin_http_paths[i].len != path.len)
+		/* The length and the letter after '/' rule out most. */
+		if (builtin_http_paths[i].len != path.len ||
+		    (path.len > 1 && (path.ptr[1] | 0x20) != p[1]))
 			continue;
 		if (i == BUILTIN_HTTP_HEALTHZ
 		        ? util_strcaseeq(path.ptr, path.len, p)

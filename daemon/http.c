@@ -18,6 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <event2/buffer.h>
 
 #include "http.h"
@@ -48,19 +52,61 @@ struct http_seen {
 	size_t count;    /* header lines */
 };
 
-/* Headers that are only stored: the last one wins. */
+/* The headers the parser acts on or stores. */
+enum http_hdr {
+	HTTP_H_HOST,
+	HTTP_H_CONTENT_LENGTH,
+	HTTP_H_TRANSFER_ENCODING,
+	HTTP_H_CONNECTION,
+	HTTP_H_EXPECT,
+	HTTP_H_STORED, /* only stored: the last one wins */
+};
+
+#define HTTP_HDR(s) s, sizeof(s) - 1
+
 static const struct {
 	const char *name;
-	size_t off;
-} http_stored[] = {
-    {"origin", offsetof(struct http_request, origin)},
-    {"content-type", offsetof(struct http_request, content_type)},
-    {"accept", offsetof(struct http_request, accept)},
-    {"authorization", offsetof(struct http_request, authorization)},
-    {"access-control-request-method",
+	size_t len;
+	enum http_hdr kind;
+	size_t off; /* of the struct http_str, for HTTP_H_STORED */
+} http_known[] = {
+    {HTTP_HDR("host"), HTTP_H_HOST, 0},
+    {HTTP_HDR("content-length"), HTTP_H_CONTENT_LENGTH, 0},
+    {HTTP_HDR("transfer-encoding"), HTTP_H_TRANSFER_ENCODING, 0},
+    {HTTP_HDR("connection"), HTTP_H_CONNECTION, 0},
+    {HTTP_HDR("expect"), HTTP_H_EXPECT, 0},
+    {HTTP_HDR("origin"), HTTP_H_STORED, offsetof(struct http_request, origin)},
+    {HTTP_HDR("content-type"), HTTP_H_STORED,
+        offsetof(struct http_request, content_type)},
+    {HTTP_HDR("accept"), HTTP_H_STORED, offsetof(struct http_request, accept)},
+    {HTTP_HDR("authorization"), HTTP_H_STORED,
+        offsetof(struct http_request, authorization)},
+    {HTTP_HDR("access-control-request-method"), HTTP_H_STORED,
         offsetof(struct http_request, ac_request_method)},
-    {"access-control-request-headers",
+    {HTTP_HDR("access-control-request-headers"), HTTP_H_STORED,
         offsetof(struct http_request, ac_request_headers)},
+};
+
+/* RFC 9110 tchar: the bytes of a method or a header name. */
+static const unsigned char http_tchar[256] = {
+    ['!'] = 1,
+    ['#'] = 1,
+    ['$'] = 1,
+    ['%'] = 1,
+    ['&'] = 1,
+    ['\''] = 1,
+    ['*'] = 1,
+    ['+'] = 1,
+    ['-'] = 1,
+    ['.'] = 1,
+    ['^'] = 1,
+    ['_'] = 1,
+    ['`'] = 1,
+    ['|'] = 1,
+    ['~'] = 1,
+    ['0' ... '9'] = 1,
+    ['A' ... 'Z'] = 1,
+    ['a' ... 'z'] = 1,
 };
 
 /*
@@ -76,31 +122,23 @@ http_fail(struct duet_err *err, int status, const char *msg)
 	return HTTP_PARSE_ERROR;
 }
 
-/* RFC 9110 tchar. */
-static int
-http_is_tchar(unsigned char c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return 1;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 static void
 http_reset(struct http_parser *p)
 {
 	struct evbuffer *body = p->req.body;
 
+	/* Only http_move_body adds to the body, counting in body_len. */
+	if (body != NULL && p->body_len > 0)
+		evbuffer_drain(body, evbuffer_get_length(body));
 	p->state = HTTP_ST_HEAD;
 	p->scanned = 0;
 	p->remaining = 0;
 	p->body_len = 0;
 	p->ext_bytes = 0;
+	p->odd = SIZE_MAX;
 	memset(&p->req, 0, sizeof(p->req));
 	p->req.content_length = -1;
 	p->req.body = body;
-	if (body != NULL)
-		evbuffer_drain(body, evbuffer_get_length(body));
 }
 
 /*
@@ -160,16 +198,6 @@ http_body_pending(const struct http_parser *p)
 }
 
 /*
- * Bytes that can stand anywhere in a head line: visible ASCII, space,
- * tab and every byte >= 0x80 (anything but CR, LF, other controls, DEL).
- */
-static const unsigned char http_plain[256] = {
-    ['\t'] = 1,
-    [0x20 ... 0x7e] = 1,
-    [0x80 ... 0xff] = 1,
-};
-
-/*
  * Checks one new byte c of a head given the bytes before it in *win
  * (the last in the low byte).  Returns 1 when c ends the head, 0 to go
  * on, or HTTP_PARSE_ERROR with err set.
@@ -193,62 +221,178 @@ http_scan_byte(uint32_t *win, unsigned char c, struct duet_err *err)
 	return end;
 }
 
+/* Eight bytes of 0x01 and of 0x80, for tests of eight bytes at once. */
+#define HTTP_ONES  0x0101010101010101ULL
+#define HTTP_HIGHS 0x8080808080808080ULL
+
+#ifdef __SSE2__
+/*
+ * http_ascii_run's sixteen bytes at a time (x86-64 has SSE2 always): a
+ * signed compare with 0x20 finds the controls and the bytes >= 0x80 at
+ * once.  Returns the length of the run at the start of b[0..n), or n
+ * minus less than 16 when it has not ended by then (*ended 0).
+ */
+static size_t
+http_ascii_run16(const unsigned char *b, size_t n, int *ended)
+{
+	const __m128i space = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7f);
+	size_t i;
+	__m128i x;
+	unsigned m;
+
+	for (i = 0; n - i >= 16; i += 16) {
+		x = _mm_loadu_si128((const __m128i *)(const void *)(b + i));
+		m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_cmplt_epi8(x, space), _mm_cmpeq_epi8(x, del)));
+		if (m != 0) {
+			*ended = 1;
+			return i + (size_t)__builtin_ctz(m);
+		}
+	}
+	*ended = 0;
+	return i;
+}
+#endif
+
+/*
+ * The length of the run of b[0..n) from its start that needs no look of
+ * its own: visible ASCII and space, tested sixteen or eight bytes at a
+ * time.  It stops at a tab, CR, LF, other control, DEL or byte >= 0x80,
+ * which http_scan checks one by one.
+ */
+static size_t
+http_ascii_run(const unsigned char *b, size_t n)
+{
+	size_t i = 0;
+	uint64_t w, d;
+#ifdef __SSE2__
+	int ended;
+
+	i = http_ascii_run16(b, n, &ended);
+	if (ended)
+		return i;
+#endif
+	for (; n - i >= 8; i += 8) {
+		memcpy(&w, b + i, 8);
+		d = w ^ (HTTP_ONES * 0x7f); /* a zero byte where w has DEL */
+		/* A high bit per byte that stops the run; the lowest one
+		 * set is exact (a borrow only carries past such a byte). */
+		w = (((w - HTTP_ONES * 0x20) & ~w) | ((d - HTTP_ONES) & ~d) |
+		        w) &
+		    HTTP_HIGHS;
+		if (w != 0) {
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			return i + (size_t)__builtin_ctzll(w) / 8;
+#else
+			break;
+#endif
+		}
+	}
+	while (i < n && b[i] >= 0x20 && b[i] < 0x7f)
+		i++;
+	return i;
+}
+
+/* win after the run b[0..n): its last four bytes. */
+static uint32_t
+http_win_after(uint32_t win, const unsigned char *b, size_t n)
+{
+	size_t t;
+
+	if (n >= 4)
+		return (uint32_t)b[n - 4] << 24 | (uint32_t)b[n - 3] << 16 |
+		    (uint32_t)b[n - 2] << 8 | b[n - 1];
+	for (t = 0; t < n; t++)
+		win = (win << 8) | b[t];
+	return win;
+}
+
+/*
+ * http_scan over one contiguous piece b[0..n) of the input, which starts
+ * at offset *pos of it; *win holds the bytes before.  Returns 1 with *end
+ * set, 0 with *pos and *win advanced past b, or HTTP_PARSE_ERROR.
+ */
+static int
+http_scan_piece(struct http_parser *p, const unsigned char *b, size_t n,
+    size_t *pos, uint32_t *win, size_t *end, struct duet_err *err)
+{
+	size_t i = 0, run;
+	int r;
+
+	for (; i < n && *pos < p->scanned; i++, (*pos)++)
+		*win = (*win << 8) | b[i]; /* context, read again */
+	while (i < n) {
+		if ((*win & 0xff) != '\r') {
+			/* A run of plain bytes has no state to check: win
+			 * keeps its last four. */
+			if ((run = http_ascii_run(b + i, n - i)) > 0) {
+				*win = http_win_after(*win, b + i, run);
+				i += run;
+				*pos += run;
+				if (i == n)
+					break;
+			}
+			/* CRLF after anything but CR: a head ends after
+			 * CRLF CRLF. */
+			if (b[i] == '\r' && n - i >= 2 && b[i + 1] == '\n') {
+				if ((*win & 0xffff) == 0x0d0a) {
+					*end = *pos + 2;
+					return 1;
+				}
+				*win = (*win << 16) | 0x0d0a;
+				i += 2;
+				*pos += 2;
+				continue;
+			}
+		}
+		if ((b[i] == '\t' || b[i] >= 0x80) && *pos < p->odd)
+			p->odd = *pos;
+		if ((r = http_scan_byte(win, b[i], err)) == 1) {
+			*end = *pos + 1;
+			return 1;
+		}
+		if (r != 0)
+			return r;
+		i++;
+		(*pos)++;
+	}
+	return 0;
+}
+
 /*
  * Looks for the CRLF CRLF ending a head (or a trailer section) in the
  * first max bytes of in, from p->scanned on; the three bytes before it
  * are read again only as context.  win0 stands for the bytes before the
- * buffer.  Returns 1 with *end set to the head's length, 0 when more
- * bytes are needed (p->scanned advanced), or HTTP_PARSE_ERROR.
+ * buffer.  The first tab or byte >= 0x80 is noted in p->odd.  Returns 1
+ * with *end set to the head's length, 0 when more bytes are needed
+ * (p->scanned advanced), or HTTP_PARSE_ERROR.
  */
 static int
 http_scan(struct http_parser *p, struct evbuffer *in, size_t max, uint32_t win0,
     size_t *end, struct duet_err *err)
 {
 	size_t len = evbuffer_get_length(in), lim = len < max ? len : max;
-	size_t pos = p->scanned >= 3 ? p->scanned - 3 : 0, i, j, t;
+	size_t pos = p->scanned >= 3 ? p->scanned - 3 : 0, stop;
 	struct evbuffer_iovec v[8];
 	struct evbuffer_ptr ptr;
 	uint32_t win = pos == 0 ? win0 : 0;
 	int n, k, r;
 
 	while (pos < lim) {
-		if (evbuffer_ptr_set(in, &ptr, pos, EVBUFFER_PTR_SET) == -1)
+		if (pos > 0 &&
+		    evbuffer_ptr_set(in, &ptr, pos, EVBUFFER_PTR_SET) == -1)
 			break;
-		n = evbuffer_peek(in, (ev_ssize_t)(lim - pos), &ptr, v, 8);
+		n = evbuffer_peek(
+		    in, (ev_ssize_t)(lim - pos), pos > 0 ? &ptr : NULL, v, 8);
 		if (n <= 0)
 			break;
 		for (k = 0; k < n && k < 8 && pos < lim; k++) {
-			const unsigned char *b = v[k].iov_base;
-			size_t stop =
+			stop =
 			    v[k].iov_len < lim - pos ? v[k].iov_len : lim - pos;
-
-			for (i = 0; i < stop;) {
-				if (pos >= p->scanned && (win & 0xff) != '\r' &&
-				    http_plain[b[i]]) {
-					/* A run of plain bytes has no state to
-					 * check: win keeps its last four. */
-					for (j = i;
-					     j < stop && http_plain[b[j]];)
-						j++;
-					for (t = j - i > 4 ? j - 4 : i; t < j;
-					     t++)
-						win = (win << 8) | b[t];
-					pos += j - i;
-					i = j;
-					continue;
-				}
-				if (pos < p->scanned) {
-					win = (win << 8) | b[i];
-				} else if ((r = http_scan_byte(
-				                &win, b[i], err)) == 1) {
-					*end = pos + 1;
-					return 1;
-				} else if (r != 0) {
-					return r;
-				}
-				i++;
-				pos++;
-			}
+			r = http_scan_piece(
+			    p, v[k].iov_base, stop, &pos, &win, end, err);
+			if (r != 0)
+				return r;
 		}
 	}
 	p->scanned = lim;
@@ -275,19 +419,20 @@ http_parse_version(
 static enum http_method
 http_method_of(struct http_str m)
 {
-	static const struct {
-		const char *name;
-		enum http_method method;
-	} methods[] = {{"GET", HTTP_M_GET}, {"HEAD", HTTP_M_HEAD},
-	    {"POST", HTTP_M_POST}, {"OPTIONS", HTTP_M_OPTIONS}};
-	size_t i;
-
-	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
-		if (strlen(methods[i].name) == m.len &&
-		    memcmp(methods[i].name, m.ptr, m.len) == 0)
-			return methods[i].method;
+	switch (m.len) {
+	case 3:
+		return memcmp(m.ptr, "GET", 3) == 0 ? HTTP_M_GET : HTTP_M_OTHER;
+	case 4:
+		if (memcmp(m.ptr, "HEAD", 4) == 0)
+			return HTTP_M_HEAD;
+		return memcmp(m.ptr, "POST", 4) == 0 ? HTTP_M_POST
+		                                     : HTTP_M_OTHER;
+	case 7:
+		return memcmp(m.ptr, "OPTIONS", 7) == 0 ? HTTP_M_OPTIONS
+		                                        : HTTP_M_OTHER;
+	default:
+		return HTTP_M_OTHER;
 	}
-	return HTTP_M_OTHER;
 }
 
 /*
@@ -308,7 +453,7 @@ http_parse_request_line(
 	if (sp1 == NULL || sp2 == NULL || sp1 == s || sp2 == sp1 + 1)
 		return http_fail(err, 400, "malformed request line");
 	for (i = 0; s + i < sp1; i++) {
-		if (!http_is_tchar((unsigned char)s[i]))
+		if (!http_tchar[(unsigned char)s[i]])
 			return http_fail(err, 400, "malformed request line");
 	}
 	req->method_text.ptr = s;
@@ -319,7 +464,10 @@ http_parse_request_line(
 	if (http_parse_version(p, sp2 + 1, len - (size_t)(sp2 + 1 - s), err) !=
 	    0)
 		return HTTP_PARSE_ERROR;
-	if (!util_printable(req->target.ptr, req->target.len, 0))
+	/* The scan saw no control or DEL; unless it saw a tab or a byte >=
+	 * 0x80 before sp2, the target is printable. */
+	if (p->odd < (size_t)(sp2 - p->head) &&
+	    !util_printable(req->target.ptr, req->target.len, 0))
 		return http_fail(err, 400, "invalid request target");
 	if (req->target.ptr[0] == '/')
 		return 0;
@@ -341,6 +489,19 @@ http_content_length(
 	uint64_t val;
 	size_t i;
 
+	/* The usual value, one number of a few digits. */
+	for (i = 0, val = 0; i < v.len && i < 18; i++) {
+		unsigned d = (unsigned char)v.ptr[i] - '0';
+
+		if (d > 9)
+			break;
+		val = val * 10 + d;
+	}
+	if (i > 0 && i == v.len && !(s->cl && val != s->cl_val)) {
+		s->cl = 1;
+		s->cl_val = val;
+		return 0;
+	}
 	while (http_list_next(&rest, &e)) {
 		if (e.len == 0)
 			return http_fail(err, 400, "invalid Content-Length");
@@ -364,35 +525,71 @@ http_content_length(
 }
 
 /*
- * Records one header the parser itself acts on.  Returns 1 if name was
- * one of them, 0 if not, or HTTP_PARSE_ERROR.
+ * Whether name (tchars only) is the lower-case known name k of the same
+ * length, ignoring case: a tchar c with (c | 0x20) equal to a letter or
+ * '-' is that letter in either case, or '-'.
  */
 static int
-http_framing_header(struct http_parser *p, struct http_seen *s,
-    struct http_str name, struct http_str v, struct duet_err *err)
+http_known_is(const char *name, const char *k, size_t len)
 {
-	if (util_strcaseeq(name.ptr, name.len, "host")) {
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if ((name[i] | 0x20) != k[i])
+			return 0;
+	}
+	return 1;
+}
+
+/* Which known header name (tchars only) is, or -1. */
+static int
+http_known_header(struct http_str name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(http_known) / sizeof(http_known[0]); i++) {
+		if (http_known[i].len == name.len &&
+		    http_known_is(name.ptr, http_known[i].name, name.len))
+			return (int)i;
+	}
+	return -1;
+}
+
+/*
+ * Records one known header (http_known[k]) with value v.  Returns 0 or
+ * HTTP_PARSE_ERROR.
+ */
+static int
+http_known_value(struct http_parser *p, struct http_seen *s, int k,
+    struct http_str v, struct duet_err *err)
+{
+	switch (http_known[k].kind) {
+	case HTTP_H_HOST:
 		if (s->host++ > 0)
 			return http_fail(err, 400, "duplicate Host");
 		p->req.host = v;
-	} else if (util_strcaseeq(name.ptr, name.len, "content-length")) {
-		if (http_content_length(s, v, err) != 0)
-			return HTTP_PARSE_ERROR;
-	} else if (util_strcaseeq(name.ptr, name.len, "transfer-encoding")) {
+		break;
+	case HTTP_H_CONTENT_LENGTH:
+		return http_content_length(s, v, err);
+	case HTTP_H_TRANSFER_ENCODING:
 		s->te_chunked =
-		    s->te++ == 0 && util_strcaseeq(v.ptr, v.len, "chunked");
-	} else if (util_strcaseeq(name.ptr, name.len, "connection")) {
+		    s->te++ == 0 && http_lower_eq(v.ptr, v.len, "chunked", 7);
+		break;
+	case HTTP_H_CONNECTION:
 		s->conn_close |= http_header_has_token(v, "close");
 		s->conn_keep |= http_header_has_token(v, "keep-alive");
-	} else if (util_strcaseeq(name.ptr, name.len, "expect")) {
-		if (!util_strcaseeq(v.ptr, v.len, "100-continue"))
+		break;
+	case HTTP_H_EXPECT:
+		if (!http_lower_eq(v.ptr, v.len, "100-continue", 12))
 			return http_fail(err, 417, "unsupported expectation");
 		/* RFC 9110 10.1.1: ignored in an HTTP/1.0 request. */
 		p->req.expect_continue = p->req.minor == 1;
-	} else {
-		return 0;
+		break;
+	case HTTP_H_STORED:
+		*(struct http_str *)((char *)&p->req + http_known[k].off) = v;
+		break;
 	}
-	return 1;
+	return 0;
 }
 
 /*
@@ -406,7 +603,7 @@ http_parse_header(struct http_parser *p, struct http_seen *s, const char *l,
 	struct http_str name, v;
 	const char *colon;
 	size_t i;
-	int r;
+	int k;
 
 	if (++s->count > lim->max_headers)
 		return http_fail(err, 431, "too many headers");
@@ -417,7 +614,7 @@ http_parse_header(struct http_parser *p, struct http_seen *s, const char *l,
 	name.ptr = l;
 	name.len = (size_t)(colon - l);
 	for (i = 0; i < name.len; i++) {
-		if (!http_is_tchar((unsigned char)l[i]))
+		if (!http_tchar[(unsigned char)l[i]])
 			return http_fail(err, 400, "invalid header name");
 	}
 	if (name.len == 0)
@@ -425,16 +622,9 @@ http_parse_header(struct http_parser *p, struct http_seen *s, const char *l,
 	v.ptr = colon + 1;
 	v.len = len - name.len - 1;
 	v = http_trim(v);
-	if ((r = http_framing_header(p, s, name, v, err)) != 0)
-		return r == 1 ? 0 : r;
-	for (i = 0; i < sizeof(http_stored) / sizeof(http_stored[0]); i++) {
-		if (util_strcaseeq(name.ptr, name.len, http_stored[i].name)) {
-			*(struct http_str *)((char *)&p->req +
-			    http_stored[i].off) = v;
-			break;
-		}
-	}
-	return 0;
+	if ((k = http_known_header(name)) < 0)
+		return 0;
+	return http_known_value(p, s, k, v, err);
 }
 
 /*
@@ -526,9 +716,13 @@ http_parse_head(struct http_parser *p, size_t len,
 static int
 http_skip_empty_lines(struct evbuffer *in)
 {
+	const unsigned char *first;
 	unsigned char two[2];
 	ev_ssize_t n;
 
+	/* The usual case, a request line first (in is not empty). */
+	if ((first = evbuffer_pullup(in, 1)) != NULL && *first != '\r')
+		return 0;
 	while ((n = evbuffer_copyout(in, two, 2)) > 0 && two[0] == '\r') {
 		if (n == 1)
 			return 1;
@@ -548,6 +742,8 @@ http_read_head(struct http_parser *p, struct evbuffer *in,
 	char *head;
 	int r;
 
+	if (evbuffer_get_length(in) == 0)
+		return HTTP_PARSE_MORE;
 	if (p->scanned == 0 && http_skip_empty_lines(in) == 1)
 		return HTTP_PARSE_MORE;
 	r = http_scan(p, in, lim->max_header_bytes, 0, &end, err);

@@ -78,6 +78,7 @@ struct http_limits {
 struct http_parser {
 	enum http_state state;
 	size_t scanned;     /* bytes of the head already searched */
+	size_t odd;         /* offset of its first tab or byte >= 0x80 */
 	uint64_t remaining; /* bytes left of the body or chunk */
 	uint64_t body_len;  /* decoded body bytes so far */
 	char *head;         /* owned: copy of the head, strings point here */
@@ -99,6 +100,8 @@ int http_pct_decode(
     const char *s, size_t len, char *out, size_t *outlen, int plus_is_space);
 int http_query_next(
     struct http_str *rest, struct http_str *name, struct http_str *value);
+int http_lower_eq(
+    const char *s, size_t len, const char *lower, size_t lowerlen);
 int http_header_has_token(struct http_str value, const char *token);
 struct http_str http_trim(struct http_str s);
 int http_list_next(struct http_str *rest, struct http_str *elem);

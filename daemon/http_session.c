@@ -71,9 +71,10 @@ http_session_is_msgpack_type(struct http_str t)
 }
 
 /*
- * Whether a Content-Type (one media type, unlike Accept) is type: the
- * part before any ';', trimmed, compared ignoring case.  A list is never
- * a valid Content-Type, so "text/plain, application/json" is not JSON.
+ * Whether a Content-Type (one media type, unlike Accept) is type (lower
+ * case): the part before any ';', trimmed, compared ignoring case.  A
+ * list is never a valid Content-Type, so "text/plain, application/json"
+ * is not JSON.
  */
 static int
 http_session_ctype_is(struct http_str v, const char *type)
@@ -92,7 +93,7 @@ http_session_ctype_is(struct http_str v, const char *type)
 	}
 	while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
 		len--;
-	return util_strcaseeq(p, len, type);
+	return http_lower_eq(p, len, type, strlen(type));
 }
 
 /* A JSON request body. */
@@ -123,12 +124,17 @@ http_session_begin(struct conn *c, const struct http_request *req, int closing)
 	ctx->minor = req->minor;
 	ctx->keep_alive = req->keep_alive && !closing;
 	ctx->head = req->method == HTTP_M_HEAD;
-	ctx->msgpack = http_session_is_msgpack_type(req->accept);
-	ctx->sse = http_media_type_is(req->accept, "text/event-stream");
+	/* No Accept (the usual) is neither. */
+	ctx->msgpack =
+	    req->accept.len > 0 && http_session_is_msgpack_type(req->accept);
+	ctx->sse = req->accept.len > 0 &&
+	    http_media_type_is(req->accept, "text/event-stream");
 	ctx->allow = NULL;
 	ctx->batch = 0;
-	free(ctx->origin);
-	ctx->origin = NULL;
+	if (ctx->origin != NULL) {
+		free(ctx->origin);
+		ctx->origin = NULL;
+	}
 	if (!http_admit_host(c->env, req->host)) {
 		conn_reply_fail(c, 421, "host '%.*s' is not served here",
 		    (int)(req->host.len < 64 ? req->host.len : 64),
@@ -172,53 +178,144 @@ http_session_options(struct conn *c, const struct http_request *req)
 	conn_reply_done(c);
 }
 
-/* Text arguments decoded from a path or query; owned by the caller. */
+/* Arguments of a path or query that fit on the stack. */
+#define HTTP_SESSION_ARGS_STACK 16
+
+/*
+ * Text arguments decoded from a path or query: the decoded bytes are in
+ * the parser's copy of the head (decoded in place: the target is not
+ * read again), the arrays on the caller's stack unless there are more
+ * than HTTP_SESSION_ARGS_STACK.
+ */
 struct http_session_args {
-	char *buf;              /* owned: decoded bytes */
-	struct resp_arg *argv;  /* owned */
-	struct resp_arg *names; /* owned, NULL for path segments */
+	struct resp_arg *argv;  /* stack or owned */
+	struct resp_arg *names; /* stack or owned, NULL for path segments */
 	size_t argc;
+	struct resp_arg stack_argv[HTTP_SESSION_ARGS_STACK];
+	struct resp_arg stack_names[HTTP_SESSION_ARGS_STACK];
 };
 
 static void
 http_session_args_free(struct http_session_args *a)
 {
-	free(a->buf);
-	free(a->argv);
-	free(a->names);
+	if (a->argv != a->stack_argv)
+		free(a->argv);
+	if (a->names != a->stack_names)
+		free(a->names);
 }
 
 /*
- * Decodes one percent-encoded slice into a->buf at *used.
+ * Percent-decodes one slice of c's request target where it is (the
+ * parser's own copy of the head, which the target points into).
  */
 static int
-http_session_decode(struct http_session_args *a, size_t *used,
-    struct http_str in, int plus, struct resp_arg *out)
+http_session_decode(
+    struct conn *c, struct http_str in, int plus, struct resp_arg *out)
 {
-	size_t n;
+	struct http_parser *p = &http_session_of(c)->parser;
+	char *at = p->head + (in.ptr - p->head);
 
-	if (http_pct_decode(in.ptr, in.len, a->buf + *used, &n, plus) == -1)
+	if (http_pct_decode(in.ptr, in.len, at, &out->len, plus) == -1)
 		return -1;
-	out->ptr = a->buf + *used;
-	out->len = n;
-	*used += n;
+	out->ptr = at;
 	return 0;
 }
 
 /*
- * Splits "/a/b" (after the command) or "x=1&y=2" into decoded text
- * arguments.  Returns 0, or -1 after answering 400.
+ * Points a's arrays at room for max arguments.  Returns 0, or -1 after
+ * answering 500.
+ */
+static int
+http_session_args_room(
+    struct conn *c, size_t max, int query, struct http_session_args *a)
+{
+	if (max <= HTTP_SESSION_ARGS_STACK) {
+		a->argv = a->stack_argv;
+		a->names = query ? a->stack_names : NULL;
+		return 0;
+	}
+	a->argv = calloc(max, sizeof(*a->argv));
+	a->names = query ? calloc(max, sizeof(*a->names)) : NULL;
+	if (a->argv == NULL || (query && a->names == NULL)) {
+		conn_reply_fail(c, 500, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Splits rest ("/a/b" after the command, or empty) into its segments,
+ * into argv while they fit in its n slots.  Returns how many there are.
+ */
+static size_t
+http_session_split(struct http_str rest, struct resp_arg *argv, size_t n)
+{
+	const char *p = rest.ptr, *stop = rest.ptr + rest.len, *end;
+	size_t k = 0;
+
+	while (p < stop) {
+		/* p is at a '/': one segment up to the next. */
+		if ((end = memchr(p + 1, '/', (size_t)(stop - p - 1))) == NULL)
+			end = stop;
+		if (k < n) {
+			argv[k].ptr = p + 1;
+			argv[k].len = (size_t)(end - p - 1);
+		}
+		k++;
+		p = end;
+	}
+	return k;
+}
+
+/*
+ * The path segments after the command, decoded, as positional
+ * arguments: split once while they fit on the stack.  Returns 0, or -1
+ * after answering 400.
+ */
+static int
+http_session_path_args(
+    struct conn *c, struct http_str rest, struct http_session_args *a)
+{
+	size_t n, i;
+	struct http_str seg;
+
+	n = http_session_split(rest, a->stack_argv, HTTP_SESSION_ARGS_STACK);
+	if (n + 1 > c->env->limits.max_args) {
+		conn_reply_fail(c, 400, "too many arguments");
+		return -1;
+	}
+	if (http_session_args_room(c, n + 1, 0, a) == -1)
+		return -1;
+	if (a->argv != a->stack_argv)
+		http_session_split(rest, a->argv, n);
+	for (i = 0; i < n; i++) {
+		seg.ptr = a->argv[i].ptr;
+		seg.len = a->argv[i].len;
+		if (http_session_decode(c, seg, 0, &a->argv[i]) == -1) {
+			conn_reply_fail(c, 400,
+			    "bad percent-encoding in the request target");
+			return -1;
+		}
+		a->argc++;
+	}
+	return 0;
+}
+
+/*
+ * Splits "/a/b" (after the command) or "x=1&y=2" of c's request target
+ * into decoded text arguments.  Returns 0, or -1 after answering 400.
  */
 static int
 http_session_text_args(struct conn *c, struct http_str rest, int query,
     struct http_session_args *a)
 {
-	size_t max = 1, used = 0;
-	struct http_str name, value, seg;
+	size_t max = 1;
+	struct http_str name, value;
 	const char *p = rest.ptr, *stop = rest.ptr + rest.len;
 
-	while (p < stop &&
-	    (p = memchr(p, query ? '&' : '/', (size_t)(stop - p))) != NULL) {
+	if (!query)
+		return http_session_path_args(c, rest, a);
+	while (p < stop && (p = memchr(p, '&', (size_t)(stop - p))) != NULL) {
 		max++;
 		p++;
 	}
@@ -226,37 +323,74 @@ http_session_text_args(struct conn *c, struct http_str rest, int query,
 		conn_reply_fail(c, 400, "too many arguments");
 		return -1;
 	}
-	a->buf = malloc(rest.len + 1);
-	a->argv = calloc(max, sizeof(*a->argv));
-	a->names = query ? calloc(max, sizeof(*a->names)) : NULL;
-	if (a->buf == NULL || a->argv == NULL || (query && a->names == NULL)) {
-		conn_reply_fail(c, 500, "out of memory");
+	if (http_session_args_room(c, max, 1, a) == -1)
 		return -1;
-	}
-	while (query && http_query_next(&rest, &name, &value)) {
-		if (http_session_decode(
-		        a, &used, name, 1, &a->names[a->argc]) == -1 ||
-		    http_session_decode(
-		        a, &used, value, 1, &a->argv[a->argc]) == -1)
-			goto bad;
+	while (http_query_next(&rest, &name, &value)) {
+		if (http_session_decode(c, name, 1, &a->names[a->argc]) == -1 ||
+		    http_session_decode(c, value, 1, &a->argv[a->argc]) == -1) {
+			conn_reply_fail(c, 400,
+			    "bad percent-encoding in the request target");
+			return -1;
+		}
 		a->argc++;
 	}
-	while (!query && rest.len > 0) {
-		/* rest starts with '/': one segment up to the next '/'. */
-		const char *end = memchr(rest.ptr + 1, '/', rest.len - 1);
-
-		seg.ptr = rest.ptr + 1;
-		seg.len = end != NULL ? (size_t)(end - seg.ptr) : rest.len - 1;
-		if (http_session_decode(
-		        a, &used, seg, 0, &a->argv[a->argc++]) == -1)
-			goto bad;
-		rest.len -= seg.len + 1;
-		rest.ptr = seg.ptr + seg.len;
-	}
 	return 0;
-bad:
-	conn_reply_fail(c, 400, "bad percent-encoding in the request target");
-	return -1;
+}
+
+/* The msgpack form of a JSON body that fits on the stack. */
+#define HTTP_SESSION_PACK_STACK 2048
+
+/*
+ * The msgpack form of a JSON body: on the caller's stack, in an owned
+ * buffer once it outgrows it (no allocation for a small body).
+ */
+struct http_session_pack {
+	char *data; /* stack or owned */
+	size_t size;
+	size_t alloc;
+	char stack[HTTP_SESSION_PACK_STACK];
+};
+
+static void
+http_session_pack_init(struct http_session_pack *b)
+{
+	b->data = b->stack;
+	b->size = 0;
+	b->alloc = sizeof(b->stack);
+}
+
+static void
+http_session_pack_fini(struct http_session_pack *b)
+{
+	if (b->data != b->stack)
+		free(b->data);
+}
+
+/* msgpack_packer's write callback.  Returns 0, or -1 out of memory. */
+static int
+http_session_pack_write(void *arg, const char *buf, size_t len)
+{
+	struct http_session_pack *b = arg;
+	size_t alloc = b->alloc;
+	char *data;
+
+	if (len > b->alloc - b->size) {
+		while (len > alloc - b->size)
+			alloc *= 2;
+		if (b->data == b->stack) {
+			if ((data = malloc(alloc)) != NULL)
+				memcpy(data, b->stack, b->size);
+		} else {
+			data = realloc(b->data, alloc);
+		}
+		if (data == NULL)
+			return -1;
+		b->data = data;
+		b->alloc = alloc;
+	}
+	memcpy(b->data + b->size, buf, len);
+	b->size += len;
+	return 0;
 }
 
 /*
@@ -265,7 +399,7 @@ bad:
  */
 static int
 http_session_body(struct conn *c, struct http_request *req,
-    msgpack_unpacked *up, msgpack_sbuffer *sb)
+    msgpack_unpacked *up, struct http_session_pack *sb)
 {
 	size_t len = evbuffer_get_length(req->body), off = 0;
 	const char *p = (const char *)evbuffer_pullup(req->body, -1);
@@ -275,7 +409,7 @@ http_session_body(struct conn *c, struct http_request *req,
 	int rv;
 
 	if (http_session_body_is_json(req->content_type)) {
-		msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+		msgpack_packer_init(&pk, sb, http_session_pack_write);
 		if (convert_json_to_msgpack(&pk, p, len,
 		        (int)c->env->limits.max_nesting, &err) == -1) {
 			conn_reply_fail(c, 400, "%s", err.msg);
@@ -344,15 +478,18 @@ http_session_call(struct conn *c, struct http_request *req, struct http_str cmd,
     struct http_str rest, struct http_str query)
 {
 	struct request r = {0};
-	struct http_session_args a = {0};
+	struct http_session_args a;
 	char name[REGISTRY_NAME_MAX + 1];
 	size_t namelen, bodylen = evbuffer_get_length(req->body);
 	msgpack_unpacked up;
-	msgpack_sbuffer sb;
+	struct http_session_pack sb;
 	int get = req->method != HTTP_M_POST;
 
+	a.argv = NULL;
+	a.names = NULL;
+	a.argc = 0;
 	msgpack_unpacked_init(&up);
-	msgpack_sbuffer_init(&sb);
+	http_session_pack_init(&sb);
 	if (cmd.len > REGISTRY_NAME_MAX ||
 	    http_pct_decode(cmd.ptr, cmd.len, name, &namelen, 0) == -1) {
 		conn_reply_fail(c, 404, "unknown command");
@@ -396,7 +533,7 @@ http_session_call(struct conn *c, struct http_request *req, struct http_str cmd,
 done:
 	http_session_args_free(&a);
 	msgpack_unpacked_destroy(&up);
-	msgpack_sbuffer_destroy(&sb);
+	http_session_pack_fini(&sb);
 }
 
 /*
@@ -408,7 +545,7 @@ http_session_batch(struct conn *c, struct http_request *req)
 {
 	struct http_resp *ctx = &http_session_of(c)->route;
 	msgpack_unpacked up;
-	msgpack_sbuffer sb;
+	struct http_session_pack sb;
 
 	if (req->method != HTTP_M_POST) {
 		ctx->allow = "POST";
@@ -422,11 +559,11 @@ http_session_batch(struct conn *c, struct http_request *req)
 		return;
 	}
 	msgpack_unpacked_init(&up);
-	msgpack_sbuffer_init(&sb);
+	http_session_pack_init(&sb);
 	if (http_session_body(c, req, &up, &sb) == 0)
 		multi_batch(c, ctx, &up.data);
 	msgpack_unpacked_destroy(&up);
-	msgpack_sbuffer_destroy(&sb);
+	http_session_pack_fini(&sb);
 }
 
 /*

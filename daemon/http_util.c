@@ -40,6 +40,29 @@ http_hexval(char c)
 }
 
 /*
+ * Returns true iff s[0..len) is lower[0..lowerlen) (lower-case ASCII)
+ * ignoring the ASCII case of s.  Cheaper than util_strcaseeq: the lengths
+ * are compared first and only s is folded.
+ */
+int
+http_lower_eq(const char *s, size_t len, const char *lower, size_t lowerlen)
+{
+	size_t i;
+
+	if (len != lowerlen)
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((unsigned char)(c - 'A') < 26)
+			c |= 0x20;
+		if (c != (unsigned char)lower[i])
+			return 0;
+	}
+	return 1;
+}
+
+/*
  * Returns s without the optional whitespace (SP, HTAB) at both ends.
  */
 struct http_str
@@ -148,16 +171,17 @@ http_query_next(
 }
 
 /*
- * Returns true iff the comma-separated header value holds token, ignoring
- * case and OWS ("Connection: keep-alive, Upgrade").
+ * Returns true iff the comma-separated header value holds token (lower
+ * case), ignoring case and OWS ("Connection: keep-alive, Upgrade").
  */
 int
 http_header_has_token(struct http_str value, const char *token)
 {
 	struct http_str e;
+	size_t n = strlen(token);
 
 	while (http_list_next(&value, &e)) {
-		if (util_strcaseeq(e.ptr, e.len, token))
+		if (http_lower_eq(e.ptr, e.len, token, n))
 			return 1;
 	}
 	return 0;
@@ -165,7 +189,7 @@ http_header_has_token(struct http_str value, const char *token)
 
 /*
  * Returns true iff an element of a Content-Type or Accept value has the
- * media type type, ignoring case, OWS and parameters: for
+ * media type type (lower case), ignoring case, OWS and parameters: for
  * "text/html, application/json; q=0.9", "application/json" is true.
  * Wildcards are not expanded.
  */
@@ -174,12 +198,13 @@ http_media_type_is(struct http_str value, const char *type)
 {
 	struct http_str e;
 	const char *semi;
+	size_t n = strlen(type);
 
 	while (http_list_next(&value, &e)) {
 		if ((semi = memchr(e.ptr, ';', e.len)) != NULL)
 			e.len = (size_t)(semi - e.ptr);
 		e = http_trim(e);
-		if (util_strcaseeq(e.ptr, e.len, type))
+		if (http_lower_eq(e.ptr, e.len, type, n))
 			return 1;
 	}
 	return 0;
@@ -224,30 +249,59 @@ http_reason(int status)
 }
 
 /*
- * Returns the current time as an IMF-fixdate, formatted once per second
- * per thread (workers are threads).
+ * Returns now as an IMF-fixdate (its length in *len), formatted once per
+ * second per thread (workers are threads).
  */
 static const char *
-http_date(void)
+http_date(time_t now, size_t *len)
 {
 	static const char days[7][4] = {
 	    "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May",
 	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	static const char epoch[] = "Thu, 01 Jan 1970 00:00:00 GMT";
 	static _Thread_local time_t cached = (time_t)-1;
 	static _Thread_local char buf[64];
-	time_t now = time(NULL);
+	static _Thread_local size_t buflen;
 	struct tm tm;
 
-	if (now == cached)
+	if (now == cached) {
+		*len = buflen;
 		return buf;
-	if (gmtime_r(&now, &tm) == NULL)
-		return "Thu, 01 Jan 1970 00:00:00 GMT";
+	}
+	if (gmtime_r(&now, &tm) == NULL) {
+		*len = sizeof(epoch) - 1;
+		return epoch;
+	}
 	snprintf(buf, sizeof(buf), "%s, %02d %s %04d %02d:%02d:%02d GMT",
 	    days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
 	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	buflen = strlen(buf);
 	cached = now;
+	*len = buflen;
 	return buf;
+}
+
+/*
+ * Writes v in decimal to buf (room for 20 digits and a sign), without a
+ * NUL.  Returns the length.
+ */
+static size_t
+http_itoa(char *buf, int64_t v)
+{
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	char tmp[20];
+	size_t n = 0, i = 0;
+
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	if (v < 0)
+		buf[i++] = '-';
+	while (n > 0)
+		buf[i++] = tmp[--n];
+	return i;
 }
 
 /* A response head being built on the stack, spilled if it outgrows it. */
@@ -257,25 +311,84 @@ struct http_hbuf {
 	char b[HTTP_HEAD_BUF];
 };
 
+/* Spills h into h->out and puts s[0..len) (longer than h's room). */
 static void
+http_hbuf_spill(struct http_hbuf *h, const char *s, size_t len)
+{
+	evbuffer_add(h->out, h->b, h->n);
+	h->n = 0;
+	if (len > sizeof(h->b)) {
+		evbuffer_add(h->out, s, len);
+		return;
+	}
+	memcpy(h->b, s, len);
+	h->n = len;
+}
+
+/* Inline: most calls put a literal, whose copy is then a few moves. */
+static inline void
 http_hbuf_put(struct http_hbuf *h, const char *s, size_t len)
 {
 	if (len > sizeof(h->b) - h->n) {
-		evbuffer_add(h->out, h->b, h->n);
-		h->n = 0;
-		if (len > sizeof(h->b)) {
-			evbuffer_add(h->out, s, len);
-			return;
-		}
+		http_hbuf_spill(h, s, len);
+		return;
 	}
 	memcpy(h->b + h->n, s, len);
 	h->n += len;
 }
 
+/* A string literal, its length known when compiled. */
+#define HTTP_HBUF_LIT(h, s) http_hbuf_put((h), (s), sizeof(s) - 1)
+
 static void
 http_hbuf_puts(struct http_hbuf *h, const char *s)
 {
 	http_hbuf_put(h, s, strlen(s));
+}
+
+/*
+ * The status line, Server and Date of the last head a thread wrote, kept
+ * for the next one of the same status in the same second.
+ */
+struct http_status_cache {
+	time_t when;
+	int status;
+	size_t len;
+	char b[192];
+};
+
+/*
+ * Puts "HTTP/1.1 <status> <reason>\r\nServer: duetd\r\nDate: <date>\r\n"
+ * into h, which is empty: a copy of the last one when status and second
+ * are the same.
+ */
+static void
+http_hbuf_status(struct http_hbuf *h, int status)
+{
+	static _Thread_local struct http_status_cache sc = {.when = -1};
+	time_t now = time(NULL);
+	const char *date;
+	size_t len;
+
+	if (sc.when == now && sc.status == status) {
+		memcpy(h->b, sc.b, sc.len);
+		h->n = sc.len;
+		return;
+	}
+	HTTP_HBUF_LIT(h, "HTTP/1.1 ");
+	h->n += http_itoa(h->b + h->n, status);
+	HTTP_HBUF_LIT(h, " ");
+	http_hbuf_puts(h, http_reason(status));
+	HTTP_HBUF_LIT(h, "\r\nServer: duetd\r\nDate: ");
+	date = http_date(now, &len);
+	http_hbuf_put(h, date, len);
+	HTTP_HBUF_LIT(h, "\r\n");
+	if (h->n <= sizeof(sc.b)) {
+		memcpy(sc.b, h->b, h->n);
+		sc.len = h->n;
+		sc.when = now;
+		sc.status = status;
+	}
 }
 
 /*
@@ -286,7 +399,8 @@ http_hbuf_puts(struct http_hbuf *h, const char *s)
  * the connection closes), none when below -1 (204, 304).  Connection
  * says keep-alive to an HTTP/1.0 client that keeps it and close when the
  * connection closes.  extra_headers (NULL or lines ending in CRLF) are
- * copied verbatim before the empty line.  Usually one evbuffer_add.
+ * copied verbatim before the empty line.  Usually one evbuffer_add; no
+ * printf (it was most of the cost of a small response).
  */
 void
 http_add_head(struct evbuffer *out, int minor, int status,
@@ -294,37 +408,32 @@ http_add_head(struct evbuffer *out, int minor, int status,
     const char *extra_headers)
 {
 	struct http_hbuf h;
-	char line[96];
+	char num[24];
 
 	h.out = out;
 	h.n = 0;
-	snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\nServer: duetd\r\n",
-	    status, http_reason(status));
-	http_hbuf_puts(&h, line);
-	http_hbuf_puts(&h, "Date: ");
-	http_hbuf_puts(&h, http_date());
-	http_hbuf_puts(&h, "\r\n");
+	http_hbuf_status(&h, status);
 	if (content_type != NULL) {
-		http_hbuf_puts(&h, "Content-Type: ");
+		HTTP_HBUF_LIT(&h, "Content-Type: ");
 		http_hbuf_puts(&h, content_type);
-		http_hbuf_puts(&h, "\r\n");
+		HTTP_HBUF_LIT(&h, "\r\n");
 	}
 	if (content_length >= 0) {
-		snprintf(line, sizeof(line), "Content-Length: %lld\r\n",
-		    (long long)content_length);
-		http_hbuf_puts(&h, line);
+		HTTP_HBUF_LIT(&h, "Content-Length: ");
+		http_hbuf_put(&h, num, http_itoa(num, content_length));
+		HTTP_HBUF_LIT(&h, "\r\n");
 	} else if (content_length == -1 && minor == 0) {
 		keep_alive = 0;
 	} else if (content_length == -1) {
-		http_hbuf_puts(&h, "Transfer-Encoding: chunked\r\n");
+		HTTP_HBUF_LIT(&h, "Transfer-Encoding: chunked\r\n");
 	}
 	if (!keep_alive)
-		http_hbuf_puts(&h, "Connection: close\r\n");
+		HTTP_HBUF_LIT(&h, "Connection: close\r\n");
 	else if (minor == 0)
-		http_hbuf_puts(&h, "Connection: keep-alive\r\n");
+		HTTP_HBUF_LIT(&h, "Connection: keep-alive\r\n");
 	if (extra_headers != NULL)
 		http_hbuf_puts(&h, extra_headers);
-	http_hbuf_puts(&h, "\r\n");
+	HTTP_HBUF_LIT(&h, "\r\n");
 	evbuffer_add(out, h.b, h.n);
 }
 
@@ -362,7 +471,8 @@ http_pct_decode(
 		run = (pct != NULL ? (size_t)(pct - s) : len) - i;
 		if (plus_is_space && (plus = memchr(s + i, '+', run)) != NULL)
 			run = (size_t)(plus - (s + i));
-		memmove(out + n, s + i, run);
+		if (out + n != s + i) /* in place, no escape before */
+			memmove(out + n, s + i, run);
 		n += run;
 		i += run;
 		if (i == len)
