@@ -42,6 +42,7 @@ struct request {
 	    *argnames;              /* TEXT: a name per argument, or NULL */
 	const msgpack_object *body; /* OBJECT: the arguments */
 	int readonly_only;          /* HTTP GET/HEAD: READONLY commands only */
+	int ascii; /* TEXT: every argument is known to be ASCII (so UTF-8) */
 };
 
 extern const struct duet_host dispatch_host_table;

@@ -350,7 +350,8 @@ dispatch_bind_inplace(struct env *e, const struct command *cmd,
 		if ((type != SIG_BYTES && type != SIG_STR && type != SIG_ANY) ||
 		    a->len > UINT32_MAX)
 			return 0;
-		utf8 = type != SIG_BYTES && util_utf8_valid(a->ptr, a->len);
+		utf8 = type != SIG_BYTES &&
+		    (req->ascii || util_utf8_valid(a->ptr, a->len));
 		if (type == SIG_STR && !utf8)
 			return 0;
 		if (utf8) {

@@ -191,6 +191,7 @@ struct http_session_args {
 	struct resp_arg *argv;  /* stack or owned */
 	struct resp_arg *names; /* stack or owned, NULL for path segments */
 	size_t argc;
+	int ascii; /* path segments with no byte >= 0x80 and no '%' */
 	struct resp_arg stack_argv[HTTP_SESSION_ARGS_STACK];
 	struct resp_arg stack_names[HTTP_SESSION_ARGS_STACK];
 };
@@ -279,6 +280,12 @@ http_session_path_args(
 	size_t n, i;
 	struct http_str seg;
 
+	/* The parser noted the head's first byte >= 0x80 (or tab): past
+	 * the segments and no escape, they are ASCII as they are. */
+	a->ascii = http_session_of(c)->parser.odd >=
+	        (size_t)(rest.ptr + rest.len -
+	            http_session_of(c)->parser.head) &&
+	    memchr(rest.ptr, '%', rest.len) == NULL;
 	n = http_session_split(rest, a->stack_argv, HTTP_SESSION_ARGS_STACK);
 	if (n + 1 > c->env->limits.max_args) {
 		conn_reply_fail(c, 400, "too many arguments");
@@ -488,6 +495,7 @@ http_session_call(struct conn *c, struct http_request *req, struct http_str cmd,
 	a.argv = NULL;
 	a.names = NULL;
 	a.argc = 0;
+	a.ascii = 0;
 	msgpack_unpacked_init(&up);
 	http_session_pack_init(&sb);
 	if (cmd.len > REGISTRY_NAME_MAX ||
@@ -529,6 +537,7 @@ http_session_call(struct conn *c, struct http_request *req, struct http_str cmd,
 	r.argc = a.argc;
 	r.argv = a.argv;
 	r.argnames = a.names;
+	r.ascii = a.ascii;
 	http_session_run(c, &r);
 done:
 	http_session_args_free(&a);
