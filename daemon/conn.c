@@ -79,39 +79,42 @@ conn_format_addr(const struct sockaddr *sa, char *buf, size_t len)
 }
 
 /*
- * Counts the bytes the kernel took from the output, and tells a stream
- * waiting for the client to catch up how far behind it still is.
+ * Writes what the socket takes of the output, counts it (INFO's
+ * total_net_output_bytes), and tells a stream waiting at the head of the
+ * queue for the client to catch up how far behind it still is.  Done
+ * here rather than in an evbuffer callback, which libevent would run on
+ * every append as well.  Returns what the transport's write does (-1
+ * with errno set).
  */
-static void
-conn_on_sent(
-    struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+static int
+conn_write(struct conn *c)
 {
-	struct conn *c = arg;
 	struct conn_reply *r;
+	int n;
 
-	if (info->n_deleted == 0)
-		return;
-	atomic_fetch_add_explicit(&worker_stats.net_output_bytes,
-	    info->n_deleted, memory_order_relaxed);
+	if ((n = c->transport->write(&c->io, c->out)) <= 0)
+		return n;
+	atomic_fetch_add_explicit(&worker_stats.net_output_bytes, (size_t)n,
+	    memory_order_relaxed);
 	if ((r = TAILQ_FIRST(&c->pending)) != NULL && r->owner != NULL)
 		r->owner->drained(r->arg,
-		    evbuffer_get_length(buf) + evbuffer_get_length(r->buf));
+		    evbuffer_get_length(c->out) + evbuffer_get_length(r->buf));
+	return n;
 }
 
 /*
  * Waits for what c needs from its socket, with one event: bytes to read
  * unless c is closing or has paused reading, room to write while output
  * waits.  The timeout is limits.idle_timeout (no byte read, or none of
- * the output taken); a closing conn without one lingers CONN_LINGER_S.
- * What the transport waits for (io.want) is added.  The event is changed
- * only when that changes.
+ * the output taken), kept by conn_idle.c, not by the event; a closing
+ * conn without one lingers CONN_LINGER_S.  What the transport waits for
+ * (io.want) is added.  The event is changed only when that changes.
  */
 void
 conn_arm(struct conn *c)
 {
 	uint64_t ms = c->env->limits.idle_timeout_ms;
 	short what = 0;
-	struct timeval tv;
 
 	if (!c->closing && !c->read_paused)
 		what |= EV_READ;
@@ -120,17 +123,19 @@ conn_arm(struct conn *c)
 	what |= c->io.want;
 	if (what == c->armed)
 		return;
-	event_del(c->ev);
+	if (c->armed != 0)
+		event_del(&c->ev);
 	c->armed = what;
-	if (what == 0)
+	if (what == 0) {
+		conn_idle_set(c, 0);
 		return;
+	}
 	event_assign(
-	    c->ev, c->env->base, c->io.fd, what | EV_PERSIST, conn_on_io, c);
+	    &c->ev, c->env->base, c->io.fd, what | EV_PERSIST, conn_on_io, c);
+	event_add(&c->ev, NULL);
 	if (ms == 0 && c->closing)
 		ms = CONN_LINGER_S * 1000;
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-	event_add(c->ev, ms > 0 ? &tv : NULL);
+	conn_idle_set(c, ms);
 }
 
 /*
@@ -217,8 +222,7 @@ conn_new(struct env *e, evutil_socket_t fd, const struct sockaddr *sa,
 	c->io.fd = fd;
 	c->transport = t;
 	c->out = evbuffer_new();
-	c->ev = event_new(e->base, fd, EV_READ | EV_PERSIST, conn_on_io, c);
-	if (c->out == NULL || c->ev == NULL) {
+	if (c->out == NULL) {
 		conn_release(c);
 		return NULL;
 	}
@@ -233,7 +237,6 @@ conn_new(struct env *e, evutil_socket_t fd, const struct sockaddr *sa,
 	c->protos = protos;
 	c->nprotos = nprotos;
 	TAILQ_INIT(&c->pending);
-	evbuffer_add_cb(c->out, conn_on_sent, c);
 	conn_arm(c);
 	TAILQ_INSERT_TAIL(&e->conns, c, entry);
 	atomic_fetch_add(&worker_stats.total_connections, 1);
@@ -270,8 +273,10 @@ conn_release(struct conn *c)
 {
 	if (c->transport != NULL)
 		c->transport->shutdown(&c->io);
-	if (c->ev != NULL)
-		event_free(c->ev);
+	if (c->armed != 0)
+		event_del(&c->ev);
+	if (c->idle_at != 0)
+		conn_idle_set(c, 0);
 	if (c->in != NULL)
 		evbuffer_free(c->in);
 	if (c->out != NULL)
@@ -367,8 +372,7 @@ conn_push(struct conn *c)
 {
 	if (c->in_read || c->writing || evbuffer_get_length(c->out) == 0)
 		return;
-	if ((c->transport->write(&c->io, c->out) == -1 && errno != EAGAIN &&
-	        errno != EINTR) ||
+	if ((conn_write(c) == -1 && errno != EAGAIN && errno != EINTR) ||
 	    evbuffer_get_length(c->out) > 0) {
 		c->writing = 1;
 		conn_arm(c);
@@ -426,7 +430,7 @@ conn_check_output(struct conn *c)
 	/* Unread is what the socket does not take now (a write error is
 	 * met again by the usual path). */
 	if (!c->writing)
-		(void)c->transport->write(&c->io, c->out);
+		(void)conn_write(c);
 	if (!conn_output_over_limit(c))
 		return 0;
 	log_warnx("client %" PRIu64 " (%s) dropped: output over %" PRIu64
@@ -649,8 +653,7 @@ conn_keep_input(struct conn *c, struct evbuffer *in)
 static int
 conn_on_writable(struct conn *c)
 {
-	if (c->transport->write(&c->io, c->out) == -1 && errno != EAGAIN &&
-	    errno != EINTR) {
+	if (conn_write(c) == -1 && errno != EAGAIN && errno != EINTR) {
 		log_debug("client %" PRIu64 ": %s", c->id, strerror(errno));
 		conn_free(c);
 		return -1;
@@ -668,12 +671,9 @@ conn_on_io(evutil_socket_t fd, short what, void *arg)
 	struct conn *c = arg;
 
 	(void)fd;
-	if (what & EV_TIMEOUT) {
-		log_debug("client %" PRIu64 " %s: closed", c->id,
-		    c->writing ? "not reading its replies" : "idle");
-		conn_free(c);
-		return;
-	}
+	/* The idle timeout runs again from this activation. */
+	if (c->idle_ms != 0)
+		conn_idle_touch(c);
 	/* What the transport waited for came: it may go on either way. */
 	if (what & c->io.want) {
 		c->io.want = 0;

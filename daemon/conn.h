@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include <event2/event.h>
+#include <event2/event_struct.h>
 #include <event2/util.h>
 
 #include <msgpack.h>
@@ -118,7 +119,7 @@ struct conn {
 	struct transport_io io; /* owned: the socket (io.fd), its state */
 	struct evbuffer *in;    /* owned: a partial request, or NULL */
 	struct evbuffer *out;   /* owned: bytes to write */
-	struct event *ev;       /* owned: EV_READ and/or EV_WRITE (conn_arm) */
+	struct event ev; /* EV_READ and/or EV_WRITE (conn_arm), if armed */
 	short armed;            /* what ev waits for */
 	uint64_t id;
 	/* borrowed (static): the sniffed protocol, or NULL until then */
@@ -160,6 +161,12 @@ struct conn {
 	 * address's count (peers.h), which conn_free undoes. */
 	int counted;
 	struct peers_entry *peer_count;
+
+	/* limits.idle_timeout (conn_idle.c): while idle_ms is not 0, c is
+	 * in its env's idle list until idle_at (0: not in it) */
+	TAILQ_ENTRY(conn) idle_entry;
+	uint64_t idle_ms;
+	uint64_t idle_at;
 };
 
 struct conn *conn_new(struct env *e, evutil_socket_t fd,
@@ -196,5 +203,9 @@ int conn_reply_slot_done(struct conn *c, struct conn_reply *r);
 void conn_flush_pending(struct conn *c);
 void conn_drain(struct conn *c);
 void conn_reply_hold(struct conn *c, uint64_t ms);
+
+/* conn_idle.c: limits.idle_timeout, one timer per worker. */
+void conn_idle_touch(struct conn *c);
+void conn_idle_set(struct conn *c, uint64_t ms);
 
 #endif /* DUET_CONN_H */

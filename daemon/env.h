@@ -19,6 +19,7 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <event2/event_struct.h>
 #include <msgpack.h>
 
 #include "config.h"
@@ -48,6 +49,13 @@ struct env {
 	int zone_ready;           /* zone was initialised */
 	int draining;             /* a graceful shutdown began here */
 	TAILQ_HEAD(, conn) conns; /* owned connections */
+	/* conn_idle.c's: the conns with an idle timeout, soonest deadline
+	 * first, and the one timer that closes them */
+	TAILQ_HEAD(conn_idle_list, conn) idle;
+	struct event idle_timer; /* assigned once idle_ready */
+	int idle_ready;
+	uint64_t idle_timer_at; /* when it fires (conn_idle.c's clock), or 0 */
+	uint64_t idle_slack;    /* ms added to a deadline: the clock's tick */
 	struct mailbox mailbox;   /* calls' kicks from other threads */
 	TAILQ_HEAD(, call_async) free_calls; /* owned: call.c's, no lock */
 	size_t nfree_calls;
