@@ -49,7 +49,7 @@ conn_idle_init(struct env *e)
 	e->idle_slack = 1;
 	if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0)
 		e->idle_slack += (uint64_t)res.tv_sec * 1000 +
-		                 (uint64_t)res.tv_nsec / 1000000;
+		    (uint64_t)res.tv_nsec / 1000000;
 	evtimer_assign(&e->idle_timer, e->base, conn_idle_due, e);
 	e->idle_ready = 1;
 }

@@ -56,7 +56,7 @@ struct env {
 	int idle_ready;
 	uint64_t idle_timer_at; /* when it fires (conn_idle.c's clock), or 0 */
 	uint64_t idle_slack;    /* ms added to a deadline: the clock's tick */
-	struct mailbox mailbox;   /* calls' kicks from other threads */
+	struct mailbox mailbox; /* calls' kicks from other threads */
 	TAILQ_HEAD(, call_async) free_calls; /* owned: call.c's, no lock */
 	size_t nfree_calls;
 	struct env *const *envs; /* borrowed: every worker's, or NULL */

@@ -26,8 +26,8 @@ struct evbuffer;
 
 /* What a transport knows of a connection (embedded in struct conn). */
 struct transport_io {
-	evutil_socket_t fd; /* borrowed: the conn owns the socket */
 	void *state;        /* owned by the transport (TLS: SSL *), or NULL */
+	evutil_socket_t fd; /* borrowed: the conn owns the socket */
 	short want; /* EV_READ / EV_WRITE the transport waits for, or 0 */
 	short busy; /* its own exchange (a handshake) is under way */
 };
