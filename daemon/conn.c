@@ -624,6 +624,63 @@ conn_read_later(struct conn *c)
 }
 
 /*
+ * The worker's memory reads into the shared input lend it (made on first
+ * use), or NULL when out of memory.
+ */
+static struct transport_spare *
+conn_spare(struct env *e)
+{
+	struct transport_spare *spare = e->rspare;
+
+	if (spare == NULL &&
+	    (spare = malloc(sizeof(*spare) + CONN_READ_MAX)) != NULL) {
+		spare->size = CONN_READ_MAX;
+		spare->lent = 0;
+		e->rspare = spare;
+	}
+	return spare;
+}
+
+/*
+ * One transport read into in: into the worker's spare memory when in is
+ * the shared input and the transport can lend it (no 64 KiB chain made
+ * and freed per read).
+ */
+static ssize_t
+conn_read(struct conn *c, struct evbuffer *in)
+{
+	struct transport_spare *spare;
+
+	if (in == c->env->rbuf && c->transport->read_lend != NULL &&
+	    (spare = conn_spare(c->env)) != NULL)
+		return c->transport->read_lend(
+		    &c->io, in, CONN_READ_MAX, spare);
+	return c->transport->read(&c->io, in, CONN_READ_MAX);
+}
+
+/*
+ * Moves what is left in the shared input to c's own: copied while the
+ * worker's spare memory is lent (it is the next read's), moved otherwise.
+ * Returns 0, or -1 when out of memory.
+ */
+static int
+conn_take_input(struct conn *c, struct evbuffer *in)
+{
+	const struct transport_spare *spare = c->env->rspare;
+	size_t len;
+
+	if (spare == NULL || !spare->lent)
+		return evbuffer_add_buffer(c->in, in);
+	while ((len = evbuffer_get_contiguous_space(in)) > 0) {
+		if (evbuffer_add(
+		        c->in, evbuffer_pullup(in, (ev_ssize_t)len), len) == -1)
+			return -1;
+		evbuffer_drain(in, len);
+	}
+	return 0;
+}
+
+/*
  * The socket has bytes (or the end): reads them into the conn's input, or
  * the worker's shared one when the conn has no partial request waiting,
  * and serves every whole request.  What is left of a request moves to an
@@ -645,7 +702,7 @@ conn_on_readable(struct conn *c)
 		conn_free(c);
 		return;
 	}
-	if ((n = c->transport->read(&c->io, in, CONN_READ_MAX)) <= 0) {
+	if ((n = conn_read(c, in)) <= 0) {
 		if (n == 0)
 			conn_on_eof(c);
 		else if (errno != EAGAIN && errno != EINTR) {
@@ -700,12 +757,11 @@ conn_keep_input(struct conn *c, struct evbuffer *in)
 		evbuffer_drain(in, left);
 		return 0;
 	}
-	if ((c->in = evbuffer_new()) == NULL) {
-		evbuffer_drain(in, left);
+	if ((c->in = evbuffer_new()) == NULL || conn_take_input(c, in) == -1) {
+		evbuffer_drain(in, evbuffer_get_length(in));
 		conn_free(c);
 		return -1;
 	}
-	evbuffer_add_buffer(c->in, in);
 	return 0;
 }
 
@@ -747,4 +803,3 @@ conn_on_io(evutil_socket_t fd, short what, void *arg)
 	if (what & EV_READ)
 		conn_on_readable(c);
 }
-

@@ -66,6 +66,8 @@ env_fini(struct env *e)
 	if (e->rbuf != NULL)
 		evbuffer_free(e->rbuf);
 	e->rbuf = NULL;
+	free(e->rspare);
+	e->rspare = NULL;
 	msgpack_sbuffer_destroy(&e->args);
 	if (e->zone_ready)
 		msgpack_zone_destroy(&e->zone);

@@ -42,8 +42,9 @@ struct env {
 	size_t nallow_origins;
 	char *const *allow_hosts; /* borrowed from reg: http.allow_hosts */
 	size_t nallow_hosts;
-	msgpack_sbuffer scratch;  /* owned: a reply being packed */
-	struct evbuffer *rbuf;    /* owned: the input idle conns share */
+	msgpack_sbuffer scratch; /* owned: a reply being packed */
+	struct evbuffer *rbuf;   /* owned: the input idle conns share */
+	void *rspare; /* owned: memory reads lend rbuf (conn.c), or NULL */
 	msgpack_sbuffer args;     /* owned: arguments being packed */
 	msgpack_zone zone;        /* owned: unpacked arguments and replies */
 	int zone_ready;           /* zone was initialised */

@@ -32,6 +32,19 @@ struct transport_io {
 	short busy; /* its own exchange (a handshake) is under way */
 };
 
+/*
+ * Memory a read may lend to the input idle conns share, in place of a new
+ * 64 KiB evbuffer chain for every read (the worker's; libevent frees a
+ * chain once drained): the bytes are added to the input by reference,
+ * and lent stays set until libevent frees that reference, wherever the
+ * chain went.
+ */
+struct transport_spare {
+	size_t size;
+	int lent;
+	char mem[];
+};
+
 struct transport {
 	const char *name; /* "tcp", "tls": for logs */
 	/*
@@ -48,6 +61,12 @@ struct transport {
 	 */
 	ssize_t (*read)(
 	    struct transport_io *io, struct evbuffer *in, size_t max);
+	/*
+	 * Optional: read into an empty in, with spare's memory when it is
+	 * not lent; otherwise as read.
+	 */
+	ssize_t (*read_lend)(struct transport_io *io, struct evbuffer *in,
+	    size_t max, struct transport_spare *spare);
 	/*
 	 * Writes what it can of out and drains it.  Returns the bytes taken,
 	 * or -1 with errno set (EAGAIN: none).
