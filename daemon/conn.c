@@ -170,6 +170,8 @@ conn_write(struct conn *c)
 	struct conn_reply *r;
 	int n;
 
+	if (c->out == NULL)
+		return 0;
 	if ((n = c->transport->write(&c->io, c->out)) <= 0)
 		return n;
 	atomic_fetch_add_explicit(

@@ -103,29 +103,40 @@ conn_idle_touch(struct conn *c)
 	struct conn *p;
 	uint64_t now, at;
 
-	if (c->idle_at != 0) {
-		TAILQ_REMOVE(&e->idle, c, idle_entry);
+	if (c->idle_ms == 0) {
+		if (c->idle_at != 0)
+			TAILQ_REMOVE(&e->idle, c, idle_entry);
 		c->idle_at = 0;
-	}
-	if (c->idle_ms == 0)
 		return;
+	}
 	if (!e->idle_ready)
 		conn_idle_init(e);
 	now = conn_idle_now();
 	at = c->idle_ms > UINT64_MAX - now - e->idle_slack
 	    ? UINT64_MAX
 	    : now + c->idle_ms + e->idle_slack;
+	if (c->idle_at != 0) {
+		/* Already the last: it stays so. */
+		if (TAILQ_NEXT(c, idle_entry) == NULL && at >= c->idle_at) {
+			c->idle_at = at;
+			return;
+		}
+		TAILQ_REMOVE(&e->idle, c, idle_entry);
+	}
+	c->idle_at = at;
 	/* The tail, but for a timeout shorter than the others' (a reload
 	 * changed it, a closing conn's linger). */
-	for (p = TAILQ_LAST(&e->idle, conn_idle_list);
-	     p != NULL && p->idle_at > at;
-	     p = TAILQ_PREV(p, conn_idle_list, idle_entry))
-		;
-	if (p == NULL)
-		TAILQ_INSERT_HEAD(&e->idle, c, idle_entry);
-	else
-		TAILQ_INSERT_AFTER(&e->idle, p, c, idle_entry);
-	c->idle_at = at;
+	p = TAILQ_LAST(&e->idle, conn_idle_list);
+	if (p == NULL || p->idle_at <= at) {
+		TAILQ_INSERT_TAIL(&e->idle, c, idle_entry);
+	} else {
+		while (p != NULL && p->idle_at > at)
+			p = TAILQ_PREV(p, conn_idle_list, idle_entry);
+		if (p == NULL)
+			TAILQ_INSERT_HEAD(&e->idle, c, idle_entry);
+		else
+			TAILQ_INSERT_AFTER(&e->idle, p, c, idle_entry);
+	}
 	if (e->idle_timer_at == 0 || at < e->idle_timer_at)
 		conn_idle_arm(e, at, now);
 }
