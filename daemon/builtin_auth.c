@@ -52,7 +52,7 @@ builtin_auth_login(duet_call *call, const char *user, size_t userlen,
     const char *token, size_t tokenlen)
 {
 	struct conn *c = call->conn;
-	char addr[sizeof(c->peer)];
+	char addr[CONN_ADDR_MAX];
 	uint64_t ms;
 	int rv;
 

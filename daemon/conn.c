@@ -14,7 +14,14 @@
  * client whose unread output passes limits.max_output_bytes is dropped
  * (as Redis drops a client over its output buffer limit); other clients
  * never notice.  Nothing here knows RESP or HTTP (the sessions, L4),
- * a call (the slot owner, L3) or the socket calls (the transport).
+ * a call (the slot owner, L3) or the socket calls (the transport).  The
+ * idle timeout is conn_idle.c's, CLIENT INFO conn_info.c's.
+ *
+ * An idle connection costs its struct conn (the peer's address at its
+ * end, the listener's borrowed from a struct conn_site) with its socket's
+ * event embedded, and libevent's entry for the descriptor: the output is
+ * made when the client first sends, and the input only holds a request
+ * left partial by a read (the worker's shared one serves the rest).
  */
 #include "autoconf.h"
 
@@ -25,6 +32,8 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +59,23 @@
 /* Replies a client may owe (queued behind a running call) before the
  * conn stops reading from it. */
 #define CONN_PENDING_MAX 1024
+
+/*
+ * What conns borrow of their listener: its address (c->local) and the
+ * protocols it serves.  Kept for the process's life, one per distinct
+ * pair (a reload may free a listener before its conns are gone): a few.
+ */
+struct conn_site {
+	struct conn_site *next;
+	const struct conn_proto *const *protos; /* static */
+	size_t nprotos;
+	char local[];
+};
+
+static pthread_mutex_t conn_sites_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct conn_site *conn_sites;
+
+void (*_Atomic conn_states_fini)(struct conn *c);
 
 static void conn_on_io(evutil_socket_t fd, short what, void *arg);
 static int conn_keep_input(struct conn *c, struct evbuffer *in);
@@ -79,38 +105,95 @@ conn_format_addr(const struct sockaddr *sa, char *buf, size_t len)
 }
 
 /*
- * Counts the bytes the kernel took from the output, and tells a stream
- * waiting for the client to catch up how far behind it still is.
+ * The site of listener address local serving protos (nprotos of them),
+ * made on first use.  Returns NULL when out of memory.
  */
-static void
-conn_on_sent(
-    struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+static const struct conn_site *
+conn_site(
+    const char *local, const struct conn_proto *const *protos, size_t nprotos)
 {
-	struct conn *c = arg;
-	struct conn_reply *r;
+	struct conn_site *s;
+	size_t len = strlen(local);
 
-	if (info->n_deleted == 0)
-		return;
-	metrics_add(METRICS_NET_OUTPUT, info->n_deleted);
+	pthread_mutex_lock(&conn_sites_lock);
+	for (s = conn_sites; s != NULL; s = s->next)
+		if (s->protos == protos && s->nprotos == nprotos &&
+		    strcmp(s->local, local) == 0)
+			break;
+	if (s == NULL && (s = malloc(sizeof(*s) + len + 1)) != NULL) {
+		s->protos = protos;
+		s->nprotos = nprotos;
+		memcpy(s->local, local, len + 1);
+		s->next = conn_sites;
+		conn_sites = s;
+	}
+	pthread_mutex_unlock(&conn_sites_lock);
+	return s;
+}
+
+/* The site c->local is the address of. */
+static const struct conn_site *
+conn_site_of(const struct conn *c)
+{
+	return (const struct conn_site *)(const void *)(c->local -
+	    offsetof(struct conn_site, local));
+}
+
+/*
+ * Makes c's output (conn_output), on first use: an idle connection has
+ * none.  Returns NULL when out of memory.
+ */
+struct evbuffer *
+conn_output_new(struct conn *c)
+{
+	return c->out = evbuffer_new();
+}
+
+/* The bytes c has yet to write. */
+static size_t
+conn_out_len(const struct conn *c)
+{
+	return c->out != NULL ? evbuffer_get_length(c->out) : 0;
+}
+
+/*
+ * Writes what the socket takes of the output, counts it (INFO's
+ * total_net_output_bytes), and tells a stream waiting at the head of the
+ * queue for the client to catch up how far behind it still is.  Done
+ * here rather than in an evbuffer callback, which libevent would run on
+ * every append as well.  Returns what the transport's write does (-1
+ * with errno set).
+ */
+static int
+conn_write(struct conn *c)
+{
+	struct conn_reply *r;
+	int n;
+
+	if (c->out == NULL)
+		return 0;
+	if ((n = c->transport->write(&c->io, c->out)) <= 0)
+		return n;
+	metrics_add(METRICS_NET_OUTPUT, (size_t)n);
 	if ((r = TAILQ_FIRST(&c->pending)) != NULL && r->owner != NULL)
 		r->owner->drained(r->arg,
-		    evbuffer_get_length(buf) + evbuffer_get_length(r->buf));
+		    evbuffer_get_length(c->out) + evbuffer_get_length(r->buf));
+	return n;
 }
 
 /*
  * Waits for what c needs from its socket, with one event: bytes to read
  * unless c is closing or has paused reading, room to write while output
  * waits.  The timeout is limits.idle_timeout (no byte read, or none of
- * the output taken); a closing conn without one lingers CONN_LINGER_S.
- * What the transport waits for (io.want) is added.  The event is changed
- * only when that changes.
+ * the output taken), kept by conn_idle.c, not by the event; a closing
+ * conn without one lingers CONN_LINGER_S.  What the transport waits for
+ * (io.want) is added.  The event is changed only when that changes.
  */
 void
 conn_arm(struct conn *c)
 {
 	uint64_t ms = c->env->limits.idle_timeout_ms;
 	short what = 0;
-	struct timeval tv;
 
 	if (!c->closing && !c->read_paused)
 		what |= EV_READ;
@@ -119,17 +202,19 @@ conn_arm(struct conn *c)
 	what |= c->io.want;
 	if (what == c->armed)
 		return;
-	event_del(c->ev);
+	if (c->armed != 0)
+		event_del(&c->ev);
 	c->armed = what;
-	if (what == 0)
+	if (what == 0) {
+		conn_idle_set(c, 0);
 		return;
+	}
 	event_assign(
-	    c->ev, c->env->base, c->io.fd, what | EV_PERSIST, conn_on_io, c);
+	    &c->ev, c->env->base, c->io.fd, what | EV_PERSIST, conn_on_io, c);
+	event_add(&c->ev, NULL);
 	if (ms == 0 && c->closing)
 		ms = CONN_LINGER_S * 1000;
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-	event_add(c->ev, ms > 0 ? &tv : NULL);
+	conn_idle_set(c, ms);
 }
 
 /*
@@ -206,33 +291,31 @@ conn_new(struct env *e, evutil_socket_t fd, const struct sockaddr *sa,
     const char *local, const struct transport *t,
     const struct conn_proto *const *protos, size_t nprotos)
 {
+	const struct conn_site *site = conn_site(local, protos, nprotos);
+	char peer[CONN_ADDR_MAX];
+	time_t now = time(NULL);
 	struct conn *c;
+	size_t len;
 	int one = 1;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
+	conn_format_addr(sa, peer, sizeof(peer));
+	len = strlen(peer) + 1;
+	if (site == NULL || (c = calloc(1, sizeof(*c) + len)) == NULL) {
 		evutil_closesocket(fd);
 		return NULL;
 	}
+	memcpy(c->peer, peer, len);
+	c->local = site->local;
 	c->io.fd = fd;
 	c->transport = t;
-	c->out = evbuffer_new();
-	c->ev = event_new(e->base, fd, EV_READ | EV_PERSIST, conn_on_io, c);
-	if (c->out == NULL || c->ev == NULL) {
-		conn_release(c);
-		return NULL;
-	}
 	if (sa->sa_family != AF_UNIX)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->env = e;
 	c->id = atomic_fetch_add(&worker_stats.next_conn_id, 1) + 1;
 	c->ident.user_index = -1;
-	c->created = c->last_active = time(NULL);
-	conn_format_addr(sa, c->peer, sizeof(c->peer));
-	snprintf(c->local, sizeof(c->local), "%s", local);
-	c->protos = protos;
-	c->nprotos = nprotos;
+	c->created = (uint32_t)now;
+	c->last_active = now;
 	TAILQ_INIT(&c->pending);
-	evbuffer_add_cb(c->out, conn_on_sent, c);
 	conn_arm(c);
 	TAILQ_INSERT_TAIL(&e->conns, c, entry);
 	atomic_fetch_add(&worker_stats.total_connections, 1);
@@ -269,8 +352,10 @@ conn_release(struct conn *c)
 {
 	if (c->transport != NULL)
 		c->transport->shutdown(&c->io);
-	if (c->ev != NULL)
-		event_free(c->ev);
+	if (c->armed != 0)
+		event_del(&c->ev);
+	if (c->idle_at != 0)
+		conn_idle_set(c, 0);
 	if (c->in != NULL)
 		evbuffer_free(c->in);
 	if (c->out != NULL)
@@ -285,34 +370,12 @@ conn_release(struct conn *c)
 }
 
 /*
- * c's peer address without its port ("127.0.0.1", "::1", "unix"), what
- * the failed-login throttle counts, into buf.
- */
-void
-conn_peer_addr(const struct conn *c, char *buf, size_t len)
-{
-	const char *peer = c->peer, *end = strrchr(peer, ':');
-	size_t n;
-
-	if (len == 0)
-		return;
-	if (peer[0] == '[') {
-		peer++;
-		end = strchr(peer, ']');
-	}
-	n = end != NULL ? (size_t)(end - peer) : strlen(peer);
-	if (n >= len)
-		n = len - 1;
-	memcpy(buf, peer, n);
-	buf[n] = '\0';
-}
-
-/*
  * Closes and frees c, unlinking it from its worker.  NULL is a no-op.
  */
 void
 conn_free(struct conn *c)
 {
+	void (*states_fini)(struct conn *);
 	struct peers_entry *peer;
 	struct conn_reply *r;
 	int counted;
@@ -331,8 +394,10 @@ conn_free(struct conn *c)
 	}
 	if (c->deadline != NULL)
 		event_free(c->deadline);
-	if (c->states_fini != NULL)
-		c->states_fini(c);
+	if (c->states != NULL &&
+	    (states_fini = atomic_load_explicit(
+	         &conn_states_fini, memory_order_relaxed)) != NULL)
+		states_fini(c);
 	if (c->proto != NULL)
 		c->proto->fini(c);
 	counted = c->counted;
@@ -364,10 +429,9 @@ conn_close_after_reply(struct conn *c)
 void
 conn_push(struct conn *c)
 {
-	if (c->in_read || c->writing || evbuffer_get_length(c->out) == 0)
+	if (c->in_read || c->writing || conn_out_len(c) == 0)
 		return;
-	if ((c->transport->write(&c->io, c->out) == -1 && errno != EAGAIN &&
-	        errno != EINTR) ||
+	if ((conn_write(c) == -1 && errno != EAGAIN && errno != EINTR) ||
 	    evbuffer_get_length(c->out) > 0) {
 		c->writing = 1;
 		conn_arm(c);
@@ -395,8 +459,7 @@ conn_resume_reading(struct conn *c)
 int
 conn_free_if_done(struct conn *c)
 {
-	if (!c->closing || !TAILQ_EMPTY(&c->pending) ||
-	    evbuffer_get_length(c->out) > 0)
+	if (!c->closing || !TAILQ_EMPTY(&c->pending) || conn_out_len(c) > 0)
 		return 0;
 	conn_free(c);
 	return -1;
@@ -408,9 +471,7 @@ conn_free_if_done(struct conn *c)
 static int
 conn_output_over_limit(struct conn *c)
 {
-	struct evbuffer *out = c->out;
-
-	return evbuffer_get_length(out) > c->env->limits.max_output_bytes;
+	return conn_out_len(c) > c->env->limits.max_output_bytes;
 }
 
 /*
@@ -425,7 +486,7 @@ conn_check_output(struct conn *c)
 	/* Unread is what the socket does not take now (a write error is
 	 * met again by the usual path). */
 	if (!c->writing)
-		(void)c->transport->write(&c->io, c->out);
+		(void)conn_write(c);
 	if (!conn_output_over_limit(c))
 		return 0;
 	log_warnx("client %" PRIu64 " (%s) dropped: output over %" PRIu64
@@ -477,7 +538,7 @@ conn_drain(struct conn *c)
 		return;
 	}
 	conn_close_after_reply(c);
-	if (evbuffer_get_length(c->out) == 0 && TAILQ_EMPTY(&c->pending))
+	if (conn_out_len(c) == 0 && TAILQ_EMPTY(&c->pending))
 		conn_free(c);
 }
 
@@ -490,6 +551,7 @@ conn_drain(struct conn *c)
 static int
 conn_sniff(struct conn *c, struct evbuffer *in)
 {
+	const struct conn_site *site = conn_site_of(c);
 	char first[CONN_SNIFF_MAX];
 	size_t i, len = evbuffer_get_length(in);
 	const struct conn_proto *p = NULL;
@@ -497,15 +559,15 @@ conn_sniff(struct conn *c, struct evbuffer *in)
 
 	if (len == 0)
 		return 1;
-	if (c->nprotos == 1)
-		p = c->protos[0];
+	if (site->nprotos == 1)
+		p = site->protos[0];
 	else
 		len = evbuffer_copyout(in, first, sizeof(first));
-	for (i = 0; p == NULL && i < c->nprotos; i++) {
-		if ((yes = c->protos[i]->sniff(first, len)) == -1)
+	for (i = 0; p == NULL && i < site->nprotos; i++) {
+		if ((yes = site->protos[i]->sniff(first, len)) == -1)
 			return 1;
 		if (yes)
-			p = c->protos[i];
+			p = site->protos[i];
 	}
 	/* The transport's verified identity, before the session starts. */
 	if (c->transport->peer != NULL &&
@@ -541,7 +603,7 @@ conn_process(struct conn *c, struct evbuffer *in)
 static int
 conn_on_eof(struct conn *c)
 {
-	if (evbuffer_get_length(c->out) > 0 || !TAILQ_EMPTY(&c->pending)) {
+	if (conn_out_len(c) > 0 || !TAILQ_EMPTY(&c->pending)) {
 		conn_close_after_reply(c);
 		return 0;
 	}
@@ -563,6 +625,63 @@ conn_read_later(struct conn *c)
 }
 
 /*
+ * The worker's memory reads into the shared input lend it (made on first
+ * use), or NULL when out of memory.
+ */
+static struct transport_spare *
+conn_spare(struct env *e)
+{
+	struct transport_spare *spare = e->rspare;
+
+	if (spare == NULL &&
+	    (spare = malloc(sizeof(*spare) + CONN_READ_MAX)) != NULL) {
+		spare->size = CONN_READ_MAX;
+		spare->lent = 0;
+		e->rspare = spare;
+	}
+	return spare;
+}
+
+/*
+ * One transport read into in: into the worker's spare memory when in is
+ * the shared input and the transport can lend it (no 64 KiB chain made
+ * and freed per read).
+ */
+static ssize_t
+conn_read(struct conn *c, struct evbuffer *in)
+{
+	struct transport_spare *spare;
+
+	if (in == c->env->rbuf && c->transport->read_lend != NULL &&
+	    (spare = conn_spare(c->env)) != NULL)
+		return c->transport->read_lend(
+		    &c->io, in, CONN_READ_MAX, spare);
+	return c->transport->read(&c->io, in, CONN_READ_MAX);
+}
+
+/*
+ * Moves what is left in the shared input to c's own: copied while the
+ * worker's spare memory is lent (it is the next read's), moved otherwise.
+ * Returns 0, or -1 when out of memory.
+ */
+static int
+conn_take_input(struct conn *c, struct evbuffer *in)
+{
+	const struct transport_spare *spare = c->env->rspare;
+	size_t len;
+
+	if (spare == NULL || !spare->lent)
+		return evbuffer_add_buffer(c->in, in);
+	while ((len = evbuffer_get_contiguous_space(in)) > 0) {
+		if (evbuffer_add(
+		        c->in, evbuffer_pullup(in, (ev_ssize_t)len), len) == -1)
+			return -1;
+		evbuffer_drain(in, len);
+	}
+	return 0;
+}
+
+/*
  * The socket has bytes (or the end): reads them into the conn's input, or
  * the worker's shared one when the conn has no partial request waiting,
  * and serves every whole request.  What is left of a request moves to an
@@ -577,7 +696,14 @@ conn_on_readable(struct conn *c)
 	uint64_t before = c->nrequests;
 	ssize_t n;
 
-	if ((n = c->transport->read(&c->io, in, CONN_READ_MAX)) <= 0) {
+	/* The output is made when the client first sends (or closes). */
+	if (c->out == NULL && conn_output(c) == NULL) {
+		log_warnx(
+		    "client %" PRIu64 " (%s): out of memory", c->id, c->peer);
+		conn_free(c);
+		return;
+	}
+	if ((n = conn_read(c, in)) <= 0) {
 		if (n == 0)
 			conn_on_eof(c);
 		else if (errno != EAGAIN && errno != EINTR) {
@@ -632,12 +758,11 @@ conn_keep_input(struct conn *c, struct evbuffer *in)
 		evbuffer_drain(in, left);
 		return 0;
 	}
-	if ((c->in = evbuffer_new()) == NULL) {
-		evbuffer_drain(in, left);
+	if ((c->in = evbuffer_new()) == NULL || conn_take_input(c, in) == -1) {
+		evbuffer_drain(in, evbuffer_get_length(in));
 		conn_free(c);
 		return -1;
 	}
-	evbuffer_add_buffer(c->in, in);
 	return 0;
 }
 
@@ -648,8 +773,7 @@ conn_keep_input(struct conn *c, struct evbuffer *in)
 static int
 conn_on_writable(struct conn *c)
 {
-	if (c->transport->write(&c->io, c->out) == -1 && errno != EAGAIN &&
-	    errno != EINTR) {
+	if (conn_write(c) == -1 && errno != EAGAIN && errno != EINTR) {
 		log_debug("client %" PRIu64 ": %s", c->id, strerror(errno));
 		conn_free(c);
 		return -1;
@@ -667,12 +791,9 @@ conn_on_io(evutil_socket_t fd, short what, void *arg)
 	struct conn *c = arg;
 
 	(void)fd;
-	if (what & EV_TIMEOUT) {
-		log_debug("client %" PRIu64 " %s: closed", c->id,
-		    c->writing ? "not reading its replies" : "idle");
-		conn_free(c);
-		return;
-	}
+	/* The idle timeout runs again from this activation. */
+	if (c->idle_ms != 0)
+		conn_idle_touch(c);
 	/* What the transport waited for came: it may go on either way. */
 	if (what & c->io.want) {
 		c->io.want = 0;
@@ -682,106 +803,4 @@ conn_on_io(evutil_socket_t fd, short what, void *arg)
 		return;
 	if (what & EV_READ)
 		conn_on_readable(c);
-}
-
-/*
- * Writes CLIENT INFO's fields of a transport with an identity of its own
- * (TLS): " tls=TLSv1.3", and " tls-subject=..." (spaces as \20, RFC
- * 4514's escape, so the field stays one word) for a verified client
- * certificate; nothing on a plain conn.
- */
-static void
-conn_describe_tls(const struct conn *c, char *buf, size_t len)
-{
-	const char *s = c->ident.tls_subject;
-	size_t n;
-
-	buf[0] = '\0';
-	if (c->transport->peer == NULL)
-		return;
-	n = (size_t)snprintf(buf, len, " tls=");
-	if (n < len)
-		c->transport->describe(&c->io, buf + n, len - n);
-	n = strlen(buf);
-	if (s == NULL || n + 14 >= len)
-		return;
-	n += (size_t)snprintf(buf + n, len - n, " tls-subject=");
-	for (; *s != '\0' && n + 4 < len; s++)
-		n += (size_t)snprintf(
-		    buf + n, len - n, *s == ' ' ? "\\20" : "%c", *s);
-}
-
-/*
- * Appends c's line of CLIENT INFO / CLIENT LIST to out, ending in "\n":
- * Redis 7's fields in Redis's order (those duetd has no use for are
- * constant: db=0, sub=0, multi=-1, ...; user is the logged-in user, or
- * "default" as Redis shows a client that has none), then duetd's own:
- * cmds, encoding, proto, tls and tls-subject (TLS only) and worker
- * (last).  Owning worker's thread.
- */
-void
-conn_describe(const struct conn *c, struct evbuffer *out)
-{
-	size_t qbuf = c->in != NULL ? evbuffer_get_length(c->in) : 0;
-	size_t omem = evbuffer_get_length(c->out);
-	int unixsock = strcmp(c->peer, "unix") == 0;
-	time_t now = time(NULL);
-	char tls[512];
-
-	conn_describe_tls(c, tls, sizeof(tls));
-	evbuffer_add_printf(out,
-	    "id=%" PRIu64 " addr=%s laddr=%s fd=%d name=%s age=%lld "
-	    "idle=%lld flags=%s%s%s db=0 sub=0 psub=0 ssub=0 multi=-1 "
-	    "qbuf=%zu qbuf-free=0 argv-mem=0 multi-mem=0 rbs=%zu rbp=0 "
-	    "obl=0 oll=%u omem=%zu tot-mem=%zu events=%s%s cmd=%s "
-	    "user=%s redir=-1 resp=%d cmds=%" PRIu64 " encoding=%s "
-	    "proto=%s%s worker=%d\n",
-	    c->id, c->peer, c->local, (int)c->io.fd,
-	    c->name != NULL ? c->name : "", (long long)(now - c->created),
-	    (long long)(now - c->last_active), c->closing ? "c" : "",
-	    unixsock ? "U" : "", !c->closing && !unixsock ? "N" : "", qbuf,
-	    qbuf, c->npending, omem, sizeof(*c) + qbuf + omem,
-	    c->armed & EV_READ ? "r" : "", c->armed & EV_WRITE ? "w" : "",
-	    c->lastcmd != NULL ? c->lastcmd : "NULL",
-	    c->ident.user != NULL ? c->ident.user : "default", c->resp3 ? 3 : 2,
-	    c->ncommands,
-	    c->encoding == CONN_ENC_MSGPACK    ? "msgpack"
-	        : c->encoding == CONN_ENC_JSON ? "json"
-	                                       : "native",
-	    c->proto != NULL ? c->proto->name : "unknown", tls, c->env->index);
-}
-
-/*
- * CLIENT SETNAME, HELLO SETNAME, RESET: sets c's name to the len bytes
- * at name (copied), or none when len is 0.  Returns 0, or -1 when out of
- * memory (the name is unchanged).
- */
-int
-conn_set_name(struct conn *c, const char *name, size_t len)
-{
-	char *copy = NULL;
-
-	if (len > 0 && (copy = strndup(name, len)) == NULL)
-		return -1;
-	free(c->name);
-	c->name = copy;
-	return 0;
-}
-
-/*
- * CLIENT ENCODING, RESET: how c's later requests and replies are encoded.
- */
-void
-conn_set_encoding(struct conn *c, enum conn_encoding encoding)
-{
-	c->encoding = encoding;
-}
-
-/*
- * HELLO, RESET: whether c's replies use RESP3 types.
- */
-void
-conn_set_resp3(struct conn *c, int resp3)
-{
-	c->resp3 = resp3 != 0;
 }

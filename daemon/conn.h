@@ -14,11 +14,13 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <netinet/in.h>
 
 #include <stdint.h>
 #include <time.h>
 
 #include <event2/event.h>
+#include <event2/event_struct.h>
 #include <event2/util.h>
 
 #include <msgpack.h>
@@ -111,56 +113,69 @@ struct conn_ident {
 	uid_t uid;
 };
 
+/*
+ * Laid out small: an idle connection is this (the peer's address text
+ * at its end, as long as it is) and its socket's event, nothing else.
+ */
 struct conn {
 	TAILQ_ENTRY(conn) entry; /* in the worker's list */
 	struct env *env;         /* borrowed: the worker's (loop, buffers) */
 	const struct transport *transport; /* borrowed (static) */
 	struct transport_io io; /* owned: the socket (io.fd), its state */
 	struct evbuffer *in;    /* owned: a partial request, or NULL */
-	struct evbuffer *out;   /* owned: bytes to write */
-	struct event *ev;       /* owned: EV_READ and/or EV_WRITE (conn_arm) */
-	short armed;            /* what ev waits for */
+	struct evbuffer *out;   /* owned: bytes to write; NULL until the
+	                         * first read (conn_output) */
+	struct event ev; /* EV_READ and/or EV_WRITE (conn_arm), if armed */
 	uint64_t id;
 	/* borrowed (static): the sniffed protocol, or NULL until then */
 	const struct conn_proto *proto;
-	/* borrowed (static): the listener's protocols, in sniffing order */
-	const struct conn_proto *const *protos;
-	size_t nprotos;
 	void *sess; /* owned by proto: its session state, or NULL */
 	/* borrowed from the HTTP session: the current response's settings */
 	const struct http_resp *route;
-	enum conn_encoding encoding;
-	int resp3;
-	int closing;             /* close once output is written */
-	int in_read;             /* serving a read: push output at its end */
-	int writing;             /* EV_WRITE is on: the socket was full */
-	int read_paused;         /* too many replies owed: not reading */
+	short armed;           /* what ev waits for */
+	unsigned encoding : 2; /* enum conn_encoding */
+	unsigned resp3 : 1;
+	unsigned closing : 1;     /* close once output is written */
+	unsigned in_read : 1;     /* serving a read: push output at its end */
+	unsigned writing : 1;     /* EV_WRITE is on: the socket was full */
+	unsigned read_paused : 1; /* too many replies owed: not reading */
+	unsigned drain_grace : 1; /* shutting down: may finish one request */
+	/* Set by the worker that admitted c: it is counted in
+	 * worker_stats.connections and, when peer_count is not NULL, in its
+	 * address's count (peers.h), which conn_free undoes. */
+	unsigned counted : 1;
 	unsigned npending;       /* entries in pending */
+	uint32_t created;        /* time(NULL) at accept */
 	struct event *deadline;  /* owned: limits.header_timeout, or NULL */
 	uint64_t nrequests;      /* requests parsed */
-	int drain_grace;         /* shutting down: may finish one request */
 	char *name;              /* owned: CLIENT SETNAME, or NULL */
 	struct conn_ident ident; /* owned: who the client is */
 	/* owned by an upper layer (conn_state.c, L3): plugins' memory for
-	 * this conn, or NULL; conn_free calls states_fini to free it */
+	 * this conn, or NULL; conn_free has conn_states_fini free it */
 	void *states;
-	void (*states_fini)(struct conn *c);
-	char peer[64];  /* "127.0.0.1:5555", "unix" */
-	char local[64]; /* the listener's address */
-	time_t created;
 	time_t last_active;
 	uint64_t ncommands;
 	/* borrowed, lives as long as the process: the last command's name,
 	 * or NULL */
 	const char *lastcmd;
 	TAILQ_HEAD(, conn_reply) pending; /* owned replies, in order */
-
-	/* Set by the worker that admitted c: it is counted in
-	 * worker_stats.connections and, when peer_count is not NULL, in its
-	 * address's count (peers.h), which conn_free undoes. */
-	int counted;
 	struct peers_entry *peer_count;
+	/* limits.idle_timeout (conn_idle.c): while idle_ms is not 0, c is
+	 * in its env's idle list until idle_at (0: not in it) */
+	TAILQ_ENTRY(conn) idle_entry;
+	uint64_t idle_ms;
+	uint64_t idle_at;
+	/* borrowed, lives as long as the process: the listener's address,
+	 * and with it the protocols it serves (conn.c's struct conn_site) */
+	const char *local;
+	char peer[]; /* "127.0.0.1:5555", "[::1]:5555", "unix" */
 };
+
+/* The longest c->peer is, with its NUL. */
+#define CONN_ADDR_MAX (INET6_ADDRSTRLEN + 9)
+
+/* conn_state.c's, for conn_free: frees c->states (set once it has any). */
+extern void (*_Atomic conn_states_fini)(struct conn *c);
 
 struct conn *conn_new(struct env *e, evutil_socket_t fd,
     const struct sockaddr *sa, const char *local, const struct transport *t,
@@ -174,6 +189,7 @@ void conn_reply_fail(struct conn *c, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void conn_close_after_reply(struct conn *c);
 struct evbuffer *conn_reply_buffer(struct conn *c);
+struct evbuffer *conn_output_new(struct conn *c);
 void conn_reply_done(struct conn *c);
 void conn_describe(const struct conn *c, struct evbuffer *out);
 void conn_peer_addr(const struct conn *c, char *buf, size_t len);
@@ -188,6 +204,16 @@ int conn_set_name(struct conn *c, const char *name, size_t len);
 void conn_set_encoding(struct conn *c, enum conn_encoding encoding);
 void conn_set_resp3(struct conn *c, int resp3);
 
+/*
+ * c's output: made on first use (an idle connection has none), kept
+ * after.  NULL when out of memory.
+ */
+static inline struct evbuffer *
+conn_output(struct conn *c)
+{
+	return c->out != NULL ? c->out : conn_output_new(c);
+}
+
 /* conn_reply.c: the reply queue. */
 struct reply_enc conn_reply_enc(const struct conn *c, int encoding);
 struct conn_reply *conn_reply_slot(
@@ -196,5 +222,9 @@ int conn_reply_slot_done(struct conn *c, struct conn_reply *r);
 void conn_flush_pending(struct conn *c);
 void conn_drain(struct conn *c);
 void conn_reply_hold(struct conn *c, uint64_t ms);
+
+/* conn_idle.c: limits.idle_timeout, one timer per worker. */
+void conn_idle_touch(struct conn *c);
+void conn_idle_set(struct conn *c, uint64_t ms);
 
 #endif /* DUET_CONN_H */

@@ -62,7 +62,7 @@ conn_reply_target(struct conn *c)
 	struct conn_reply *r;
 
 	if (TAILQ_EMPTY(&c->pending))
-		return c->out;
+		return conn_output(c);
 	if ((r = conn_reply_slot(c, NULL, NULL)) == NULL)
 		return NULL;
 	return r->buf;
@@ -76,9 +76,13 @@ conn_reply_target(struct conn *c)
 void
 conn_flush_pending(struct conn *c)
 {
-	struct evbuffer *out = c->out;
+	struct evbuffer *out = conn_output(c);
 	struct conn_reply *r;
 
+	if (out == NULL) {
+		conn_close_after_reply(c);
+		return;
+	}
 	while ((r = TAILQ_FIRST(&c->pending)) != NULL) {
 		if (evbuffer_get_length(r->buf) > 0)
 			evbuffer_add_buffer(out, r->buf);

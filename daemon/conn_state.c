@@ -14,6 +14,7 @@
 #include "autoconf.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -67,7 +68,6 @@ conn_state_fini(struct conn *c)
 	struct conn_state *st = c->states, *next;
 
 	c->states = NULL;
-	c->states_fini = NULL;
 	for (; st != NULL; st = next) {
 		next = st->next;
 		conn_state_close(st);
@@ -99,7 +99,8 @@ conn_state_get(struct conn *c, struct plugin *p, size_t size)
 		registry_ref(st->gen);
 	st->next = c->states;
 	c->states = st;
-	c->states_fini = conn_state_fini;
+	atomic_store_explicit(
+	    &conn_states_fini, conn_state_fini, memory_order_relaxed);
 	return st->mem;
 }
 

@@ -31,6 +31,7 @@ env_init(struct env *e, int index, const struct config_limits *limits)
 	e->index = index;
 	e->limits = *limits;
 	TAILQ_INIT(&e->conns);
+	TAILQ_INIT(&e->idle);
 	TAILQ_INIT(&e->free_calls);
 	msgpack_sbuffer_init(&e->args);
 	msgpack_sbuffer_init(&e->scratch);
@@ -54,6 +55,9 @@ void
 env_fini(struct env *e)
 {
 	if (e->base != NULL) {
+		if (e->idle_ready)
+			event_del(&e->idle_timer);
+		e->idle_ready = 0;
 		mailbox_fini(&e->mailbox);
 		event_base_free(e->base);
 		e->base = NULL;
@@ -62,6 +66,8 @@ env_fini(struct env *e)
 	if (e->rbuf != NULL)
 		evbuffer_free(e->rbuf);
 	e->rbuf = NULL;
+	free(e->rspare);
+	e->rspare = NULL;
 	msgpack_sbuffer_destroy(&e->args);
 	if (e->zone_ready)
 		msgpack_zone_destroy(&e->zone);

@@ -19,6 +19,7 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <event2/event_struct.h>
 #include <msgpack.h>
 
 #include "config.h"
@@ -44,6 +45,7 @@ struct env {
 	size_t nallow_hosts;
 	msgpack_sbuffer scratch; /* owned: a reply being packed */
 	struct evbuffer *rbuf;   /* owned: the input idle conns share */
+	void *rspare; /* owned: memory reads lend rbuf (conn.c), or NULL */
 	msgpack_sbuffer args;    /* owned: arguments being packed */
 	/* Arguments bound in place (dispatch_args.c): when args_inplace,
 	 * argv[0..nargv) point into the request and args is empty. */
@@ -54,7 +56,14 @@ struct env {
 	int zone_ready;           /* zone was initialised */
 	int draining;             /* a graceful shutdown began here */
 	TAILQ_HEAD(, conn) conns; /* owned connections */
-	struct mailbox mailbox;   /* calls' kicks from other threads */
+	/* conn_idle.c's: the conns with an idle timeout, soonest deadline
+	 * first, and the one timer that closes them */
+	TAILQ_HEAD(conn_idle_list, conn) idle;
+	struct event idle_timer; /* assigned once idle_ready */
+	int idle_ready;
+	uint64_t idle_timer_at; /* when it fires (conn_idle.c's clock), or 0 */
+	uint64_t idle_slack;    /* ms added to a deadline: the clock's tick */
+	struct mailbox mailbox; /* calls' kicks from other threads */
 	TAILQ_HEAD(, call_async) free_calls; /* owned: call.c's, no lock */
 	size_t nfree_calls;
 	struct env *const *envs; /* borrowed: every worker's, or NULL */

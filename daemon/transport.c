@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 
@@ -48,6 +49,45 @@ transport_plain_read(struct transport_io *io, struct evbuffer *in, size_t max)
 	return n;
 }
 
+/* libevent freed the reference to spare's memory: it may be lent again. */
+static void
+transport_spare_back(const void *data, size_t len, void *arg)
+{
+	struct transport_spare *spare = arg;
+
+	(void)data;
+	(void)len;
+	spare->lent = 0;
+}
+
+/*
+ * transport_plain_read into spare's memory, added to in by reference
+ * when spare is free and in empty: no chain is allocated and freed for
+ * each read (libevent's reference chain header comes from malloc's
+ * thread cache).
+ */
+static ssize_t
+transport_plain_read_lend(struct transport_io *io, struct evbuffer *in,
+    size_t max, struct transport_spare *spare)
+{
+	ssize_t n;
+
+	if (spare->lent || evbuffer_get_length(in) > 0)
+		return transport_plain_read(io, in, max);
+	if ((n = read(io->fd, spare->mem,
+	         max < spare->size ? max : spare->size)) <= 0)
+		return n;
+	spare->lent = 1;
+	if (evbuffer_add_reference(
+	        in, spare->mem, (size_t)n, transport_spare_back, spare) == 0)
+		return n;
+	spare->lent = 0;
+	if (evbuffer_add(in, spare->mem, (size_t)n) == 0)
+		return n;
+	errno = ENOMEM;
+	return -1;
+}
+
 /*
  * Writes what the socket takes of out.  Returns the bytes written, or -1
  * (errno set).
@@ -77,6 +117,7 @@ transport_plain_describe(const struct transport_io *io, char *buf, size_t len)
 const struct transport transport_plain = {
     .name = "tcp",
     .read = transport_plain_read,
+    .read_lend = transport_plain_read_lend,
     .write = transport_plain_write,
     .shutdown = transport_plain_shutdown,
     .describe = transport_plain_describe,

@@ -26,10 +26,23 @@ struct evbuffer;
 
 /* What a transport knows of a connection (embedded in struct conn). */
 struct transport_io {
-	evutil_socket_t fd; /* borrowed: the conn owns the socket */
 	void *state;        /* owned by the transport (TLS: SSL *), or NULL */
+	evutil_socket_t fd; /* borrowed: the conn owns the socket */
 	short want; /* EV_READ / EV_WRITE the transport waits for, or 0 */
 	short busy; /* its own exchange (a handshake) is under way */
+};
+
+/*
+ * Memory a read may lend to the input idle conns share, in place of a new
+ * 64 KiB evbuffer chain for every read (the worker's; libevent frees a
+ * chain once drained): the bytes are added to the input by reference,
+ * and lent stays set until libevent frees that reference, wherever the
+ * chain went.
+ */
+struct transport_spare {
+	size_t size;
+	int lent;
+	char mem[];
 };
 
 struct transport {
@@ -48,6 +61,12 @@ struct transport {
 	 */
 	ssize_t (*read)(
 	    struct transport_io *io, struct evbuffer *in, size_t max);
+	/*
+	 * Optional: read into an empty in, with spare's memory when it is
+	 * not lent; otherwise as read.
+	 */
+	ssize_t (*read_lend)(struct transport_io *io, struct evbuffer *in,
+	    size_t max, struct transport_spare *spare);
 	/*
 	 * Writes what it can of out and drains it.  Returns the bytes taken,
 	 * or -1 with errno set (EAGAIN: none).

@@ -126,7 +126,7 @@ loopback_send(struct loopback *lb, const char *bytes)
 {
 	evbuffer_add(lb->wire, bytes, strlen(bytes));
 	if (lb->c != NULL)
-		event_active(lb->c->ev, EV_READ, 0);
+		event_active(&lb->c->ev, EV_READ, 0);
 	event_base_loop(lb->w.env.base, EVLOOP_NONBLOCK);
 }
 
