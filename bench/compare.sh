@@ -659,6 +659,7 @@ ir() {
 	[ -n "$rows" ] || return 0
 	log "instructions: $who ($rows)"
 	if out=$(env IR_ROWS="$rows" IR_PORT="$P_IR" IR_TLS_DIR="$T/tls" \
+	    IR_COUNTER="$COUNTER" \
 	    IR_SRV_CPU="$SRV_CPU" IR_GEN_CPU="$GEN_CPU" "$@" \
 	    "$ROOT/bench/ir.sh" "$what" "$DUETD" "$PLUGIN_DIR" 2>"$T/ir.err"); then
 		printf '%s\n' "$out" | awk -v w="$who" '{ print w, $0 }' >>"$T/ir"
@@ -735,9 +736,14 @@ main() {
 	: >"$T/timed"
 	: >"$T/ir"
 	LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
-	PERF_INSTR="not supported here"
-	perf stat -x, -e instructions true 2>&1 | grep -q '^[0-9]' &&
-	    PERF_INSTR="supported, not used (callgrind counts the same way everywhere)"
+	# perf stat -e instructions where the CPU's counters are there (not
+	# on every VM), callgrind otherwise; BENCH_COUNTER picks one.
+	COUNTER=${BENCH_COUNTER:-auto}
+	if [ "$COUNTER" = auto ]; then
+		COUNTER=callgrind
+		perf stat -x, -e instructions:u true 2>&1 | grep -q '^[0-9]' &&
+		    COUNTER=perf
+	fi
 
 	want timed && timed_rows
 	if want instr; then

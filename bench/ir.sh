@@ -39,7 +39,10 @@
 # IR_AUTH (1: duetd with a user and a token, the client logged in),
 # IR_TLS_DIR (ca.crt, server.crt, server.key; made here if unset),
 # IR_SRV_CPU / IR_GEN_CPU (taskset CPU lists for server and load),
-# IR_SETUP (subtract or include, see above).
+# IR_SETUP (subtract or include, see above), IR_COUNTER (callgrind, or
+# perf: the server runs natively and "perf stat -e instructions:u -p"
+# counts, where the CPU's counters are available; the counts differ from
+# callgrind's, so compare only figures of one counter).
 # Prints "row instructions/request", one per line.
 set -euo pipefail
 
@@ -58,6 +61,7 @@ TLS_PORT=${IR_TLS_PORT:-$((PORT + 1))}
 PORT2=$((PORT + 2))
 WORKERS=${IR_WORKERS:-1}
 SETUP=${IR_SETUP:-subtract}
+COUNTER=${IR_COUNTER:-callgrind}
 RESP_ROWS="ping_mbulk-P1 set-P1 get-P1 incr-P1 echo1234-P1 ping_mbulk-P16 set-P16 get-P16 incr-P16 echo1234-P16"
 HTTP_ROWS="http-hi http-1234"
 TLS_RESP_ROWS="tls-set-P1 tls-get-P1 tls-set-P16 tls-get-P16"
@@ -92,9 +96,13 @@ TLSARGS=()
 start() {
 	local name=$1 port=$2 pid
 	shift 2
-	"${SRV[@]}" valgrind --tool=callgrind \
-	    --callgrind-out-file="$T/cg-$name.out" --dump-line=no "$@" \
-	    >"$T/$name.log" 2>&1 &
+	if [ "$COUNTER" = perf ]; then
+		"${SRV[@]}" "$@" >"$T/$name.log" 2>&1 &
+	else
+		"${SRV[@]}" valgrind --tool=callgrind \
+		    --callgrind-out-file="$T/cg-$name.out" --dump-line=no \
+		    "$@" >"$T/$name.log" 2>&1 &
+	fi
 	pid=$!
 	PIDS+=("$pid")
 	NAMES+=("$name")
@@ -113,6 +121,10 @@ start() {
 # $T/load.out), dumps them; prints the sum of the servers' totals.
 total() {
 	local i
+	[ "$COUNTER" = perf ] && {
+		total_perf "$@"
+		return
+	}
 	rm -f "$T"/cg-*.out.*
 	for i in "${PIDS[@]}"; do
 		callgrind_control -z "$i" >/dev/null 2>&1
@@ -125,6 +137,22 @@ total() {
 	done
 	awk '/^totals:/ { s += $2 } END { printf "%.0f\n", s }' \
 	    "$T"/cg-*.out.*
+}
+
+# total_perf CMD...: total with perf stat attached to the servers.
+total_perf() {
+	local perf
+	perf stat -e instructions:u -x, -o "$T/perf.out" \
+	    -p "$(IFS=,; echo "${PIDS[*]}")" &
+	perf=$!
+	sleep 0.5
+	load "$@"
+	sleep 0.3
+	kill -INT "$perf"
+	wait "$perf" || true
+	awk -F, '/instructions/ && $1 ~ /^[0-9]+$/ { s += $1; n++ }
+	    END { if (n) printf "%.0f\n", s }' "$T/perf.out" | grep . ||
+	    die "perf stat counted no instructions: $(cat "$T/perf.out")"
 }
 
 # load CMD...: runs CMD (pinned with IR_GEN_CPU), output in $T/load.out,

@@ -114,16 +114,25 @@ write_results() {
 		    "and the load generator during a run (median and max of the" \
 		    "runs): where it is not near 0, p99 (and CPU time) suffer" \
 		    "from the machine's other work, not from the server."
-		echo "- Instructions/request: counted by callgrind (perf stat" \
-		    "-e instructions: $PERF_INSTR), one run per row" \
-		    "(deterministic): the server under valgrind" \
-		    "--tool=callgrind, counters zeroed before and dumped after" \
-		    "a load of ${IR_N:-20000} requests (-P 1 rows a quarter," \
-		    "HTTP ${IR_HTTP_N:-5000}, handshakes ${IR_HS_N:-200})" \
-		    "and after a small one (100 per -P 1 row, 1600 per -P 16," \
-		    "100 HTTP), (large - small) / (large - small requests):" \
-		    "the cost of a request, without the 50 connections'" \
-		    "set-up; all threads; webdis + its redis-server summed."
+		if [ "$COUNTER" = perf ]; then
+			echo "- Instructions/request: counted by perf stat -e" \
+			    "instructions:u -p (user space, all threads; webdis" \
+			    "+ its redis-server summed), one run per row, counted" \
+			    "during"
+		else
+			echo "- Instructions/request: counted by callgrind" \
+			    "(perf stat -e instructions is not supported on this" \
+			    "machine), one run per row (deterministic): the server" \
+			    "under valgrind --tool=callgrind (user space, all" \
+			    "threads; webdis + its redis-server summed), counters" \
+			    "zeroed before and dumped after"
+		fi
+		echo "  a load of ${IR_N:-20000} requests (-P 1 rows a" \
+		    "quarter, HTTP ${IR_HTTP_N:-5000}, handshakes" \
+		    "${IR_HS_N:-200}) and after a small one (100 per -P 1 row," \
+		    "1600 per -P 16, 100 HTTP, 50 handshakes): (large - small)" \
+		    "/ (large - small requests), the cost of a request without" \
+		    "the 50 connections' set-up."
 		echo "- RESP: redis-benchmark -c 50 (-n sized for ~${SECS} s)." \
 		    "HTTP: wrk -t1 -c50 -d${WRK_SECS}s --latency; duetd GET" \
 		    "/echo/hi and GET /echo/<1234 bytes> vs nginx return 200" \
