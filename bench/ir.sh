@@ -92,7 +92,8 @@ TOKEN=bench-token-0123456789
 AUTHARGS=()
 TLSARGS=()
 
-# start NAME PORT CMD...: CMD under callgrind, its counts in $T/cg-NAME.*
+# start NAME PORT CMD...: CMD under callgrind (its counts in
+# $T/cg-NAME.*), or natively for perf.
 start() {
 	local name=$1 port=$2 pid
 	shift 2
@@ -118,18 +119,22 @@ start() {
 }
 
 # total CMD...: zeroes every server's counters, runs CMD (its output in
-# $T/load.out), dumps them; prints the sum of the servers' totals.
+# $T/load.out), dumps them; prints the sum of the servers' totals.  A
+# load that fails is tried once more, counters zeroed again.
 total() {
-	local i
+	local i try
 	[ "$COUNTER" = perf ] && {
 		total_perf "$@"
 		return
 	}
-	rm -f "$T"/cg-*.out.*
-	for i in "${PIDS[@]}"; do
-		callgrind_control -z "$i" >/dev/null 2>&1
+	for try in 1 2; do
+		rm -f "$T"/cg-*.out.*
+		for i in "${PIDS[@]}"; do
+			callgrind_control -z "$i" >/dev/null 2>&1
+		done
+		load_once "$try" "$@" && break
+		[ "$try" = 2 ] && die "the load failed twice"
 	done
-	load "$@"
 	# Let the servers finish the connections' close before the dump.
 	sleep 0.3
 	for i in "${PIDS[@]}"; do
@@ -146,7 +151,7 @@ total_perf() {
 	    -p "$(IFS=,; echo "${PIDS[*]}")" &
 	perf=$!
 	sleep 0.5
-	load "$@"
+	load_once 1 "$@" || die "the load failed"
 	sleep 0.3
 	kill -INT "$perf"
 	wait "$perf" || true
@@ -155,18 +160,17 @@ total_perf() {
 	    die "perf stat counted no instructions: $(cat "$T/perf.out")"
 }
 
-# load CMD...: runs CMD (pinned with IR_GEN_CPU), output in $T/load.out,
-# under a time limit (redis-benchmark retries forever a port that does not
-# answer as it expects); a second try is made.
-load() {
-	local try
-	for try in 1 2; do
-		timeout "${IR_TIMEOUT:-300}" "${GEN[@]}" "$@" >"$T/load.out" 2>&1 &&
-		    return 0
-		echo "ir.sh: try $try of the load failed: ${*:0:8}" >&2
-		tail -3 "$T/load.out" >&2
-	done
-	die "the load failed twice"
+# load_once TRY CMD...: runs CMD (pinned with IR_GEN_CPU), output in
+# $T/load.out, under a time limit (redis-benchmark retries forever a port
+# that does not answer as it expects).
+load_once() {
+	local try=$1
+	shift
+	timeout "${IR_TIMEOUT:-300}" "${GEN[@]}" "$@" >"$T/load.out" 2>&1 &&
+	    return 0
+	echo "ir.sh: try $try of the load failed: ${*:0:8}" >&2
+	tail -3 "$T/load.out" >&2
+	return 1
 }
 
 # cost ROW SMALL LARGE CMD...: CMD has the placeholder @N@ for the
@@ -210,7 +214,8 @@ resp_row() {
 	cmd+=("${AUTHARGS[@]}")
 	# warm-up (first allocations, the key space) on one connection: a
 	# TLS handshake under callgrind takes about 0.1 s
-	load "${cmd[@]}" -c 1 -n $((p * 100)) "${args[@]}"
+	load_once warm-up "${cmd[@]}" -c 1 -n $((p * 100)) "${args[@]}" ||
+	    die "the warm-up failed"
 	cost "$1" $((50 * p * 2)) "$n" "${cmd[@]}" -c 50 -n @N@ "${args[@]}"
 }
 
@@ -234,7 +239,8 @@ http_row() {
 	[ "${IR_AUTH:-0}" = 1 ] && hdr+=(-H "Authorization: Bearer $TOKEN")
 	local cmd=(env WRK_N=@N@ wrk -t1 -d600s -s "$T/count.lua" "${hdr[@]}")
 	local url=$scheme://127.0.0.1:$port$path
-	load "${cmd[@]//@N@/20}" -c1 "$url"
+	load_once warm-up "${cmd[@]//@N@/20}" -c1 "$url" ||
+	    die "the warm-up failed"
 	cost "$row" $((n < 400 ? 50 : 100)) "$n" "${cmd[@]}" -c50 "$url"
 }
 
