@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Side-by-side benchmark: duetd against redis-server (RESP) and nginx (HTTP)
-# on the same machine, with the same load generators.  Run as root from the
+# Side-by-side benchmark: duetd against redis-server (RESP), nginx (HTTP)
+# and webdis (HTTP to Redis) on the same machine, with the same load
+# generators; CPU time and, counted by callgrind (bench/ir.sh), instructions
+# per request.  Run as root from the
 # repository root on Debian 12 with at least 2 CPUs:
 #
 #     bench/compare.sh
@@ -9,12 +11,15 @@
 # It installs the Debian packages it needs, builds duetd with -O2 from a
 # copy of the source tree, starts duetd, redis-server and nginx on loopback
 # ports pinned to CPU 0, drives them from CPU 1 (redis-benchmark, wrk, a
-# small idle-connection client), prints one Markdown table and writes it to
+# small idle-connection client), then counts instructions per request of
+# each server under callgrind, prints one Markdown table and writes it to
 # bench/RESULTS.md.  Every process it starts is stopped on exit.  See
 # bench/README.md for the method and the environment knobs.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/common.sh
+. "$ROOT/bench/common.sh"
 OUT=${BENCH_OUT:-$ROOT/bench/RESULTS.md}
 P_DUET=${BENCH_PORT_DUETD:-23838}
 P_DUET2=${BENCH_PORT_DUETD2:-23839}
@@ -23,11 +28,17 @@ P_NGINX=${BENCH_PORT_NGINX:-28080}
 P_DUET_TLS=${BENCH_PORT_DUETD_TLS:-23843}
 P_REDIS_TLS=${BENCH_PORT_REDIS_TLS:-26380}
 P_NGINX_TLS=${BENCH_PORT_NGINX_TLS:-28443}
-ROWS=${BENCH_ROWS:-all}    # all, or tls: only the TLS rows
+P_WEBDIS=${BENCH_PORT_WEBDIS:-27379}
+P_IR=${BENCH_PORT_IR:-24838} # bench/ir.sh: this port, +1 (TLS), +2
+# Row groups (mem resp http webdis tls workers) and phases (timed instr),
+# space- or comma-separated; no group named = all groups, no phase = both.
+ROWS=${BENCH_ROWS:-all}
 RUNS=${BENCH_RUNS:-3}      # runs per row; the median is reported
 SECS=${BENCH_SECS:-3.5}    # target length of one redis-benchmark run
 WRK_SECS=${BENCH_WRK_SECS:-5}
 IDLE_CONNS=${BENCH_IDLE_CONNS:-10000}
+MAX_OTHER=${BENCH_MAX_OTHER:-100} # other load (%) above which a run is
+RETRIES=${BENCH_RETRIES:-2}       # made again, at most this many times
 SRV_CPU=0
 GEN_CPU=1
 HZ=$(getconf CLK_TCK)
@@ -73,7 +84,7 @@ install_packages() {
 		nginx_pkg=nginx
 	fi
 	for p in redis-server redis-tools $nginx_pkg wrk util-linux procps \
-	    python3 iproute2 git; do
+	    python3 iproute2 git valgrind webdis; do
 		if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 		    grep -q 'install ok installed'; then
 			missing="$missing $p"
@@ -85,6 +96,11 @@ install_packages() {
 	apt-get update -qq
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $missing
+	# Debian starts the packaged webdis (port 7379) where an init runs;
+	# the benchmark starts its own.
+	case $missing in
+	*webdis*) service webdis stop >/dev/null 2>&1 || true ;;
+	esac
 }
 
 # --- build ----------------------------------------------------------------
@@ -167,26 +183,6 @@ stop_bg() {
 	wait "$pid" 2>/dev/null || true
 }
 
-# make_certs: a CA and a server certificate for 127.0.0.1 (ECDSA P-256),
-# shared by the three servers' TLS ports.
-make_certs() {
-	mkdir -p "$T/tls"
-	(
-		cd "$T/tls"
-		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-		    -nodes -subj "/CN=bench CA" -days 2 -keyout ca.key \
-		    -out ca.crt
-		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-		    -subj "/CN=localhost" -keyout server.key -out server.csr
-		printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >san.ext
-		openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key \
-		    -CAcreateserial -days 2 -extfile san.ext -out server.crt
-	) >"$T/certs.log" 2>&1 || {
-		cat "$T/certs.log" >&2
-		die "openssl could not make the certificates"
-	}
-}
-
 # duetd_config PORT WORKERS [TLS_PORT]
 duetd_config() {
 	local tls=""
@@ -251,7 +247,7 @@ EOF
 }
 
 start_servers() {
-	make_certs
+	make_certs "$T/tls" || die "no certificates"
 	duetd_config "$P_DUET" 1 "$P_DUET_TLS"
 	start_bg DUETD "$SRV_CPU" "$P_DUET" "$DUETD" -c "$T/duetd-1.yaml"
 	start_bg REDIS "$SRV_CPU" "$P_REDIS" redis-server --port "$P_REDIS" \
@@ -287,9 +283,46 @@ sanity_check() {
 
 # --- measurement ----------------------------------------------------------
 
-# user+system clock ticks of a process (all its threads).
+# user+system clock ticks of processes (all their threads), summed.
 cpu_ticks() {
-	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+	local p s=0
+	for p in "$@"; do
+		s=$((s + $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' \
+		    "/proc/$p/stat")))
+	done
+	echo "$s"
+}
+
+# cpu_busy: "busy total" clock ticks of the server's and the load
+# generator's CPUs (/proc/stat: busy = user nice system irq softirq steal).
+cpu_busy() {
+	awk -v a="cpu$SRV_CPU" -v b="cpu$GEN_CPU" '$1 == a || $1 == b {
+		busy += $2 + $3 + $4 + $7 + $8 + $9
+		total += $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9
+	} END { print busy, total }' /proc/stat
+}
+
+# children_ticks VAR: sets VAR to the user+system clock ticks of this
+# shell's waited-for children (the load generators), from the "times"
+# builtin (not in a subshell: that has no children of its own).
+children_ticks() {
+	times >"$T/times"
+	printf -v "$1" '%s' "$(awk -v hz="$HZ" 'NR == 2 {
+		gsub(/[ms]/, " ")
+		print int(($1 * 60 + $2 + $3 * 60 + $4) * hz + 0.5)
+	}' "$T/times")"
+}
+
+# other_pct BUSY0 BUSY1 SERVER_TICKS GEN_TICKS: the share (%) of the two
+# CPUs' time that processes other than the server and the load generator
+# took during a run: other work on the machine, which lengthens p99.
+other_pct() {
+	echo "$1 $2" | awk -v s="$3" -v g="$4" '{
+		split($0, f, " ")
+		b = f[3] - f[1]; t = f[4] - f[2]
+		o = t > 0 ? (b - s - g) * 100 / t : 0
+		printf "%.0f\n", o < 0 ? 0 : o
+	}'
 }
 
 fd_count() {
@@ -301,48 +334,69 @@ rss_kib() {
 }
 
 alive() {
-	kill -0 "$1" 2>/dev/null || {
-		log "server pid $1 is gone; its output:"
+	local p
+	for p in "$@"; do
+		kill -0 "$p" 2>/dev/null && continue
+		log "server pid $p is gone; its output:"
 		tail -30 "$T"/*.out >&2 || true
 		die "a server died under load"
-	}
+	done
 }
 
-# resp_once PID PORT PIPELINE N ARGS...: one redis-benchmark run; prints
-# "rps p50_ms p99_ms cpu_us_per_request".
+# resp_once "PIDS" PORT PIPELINE N ARGS...: one redis-benchmark run; PIDS
+# (space-separated) are the server's processes; prints "rps p50_ms p99_ms
+# cpu_us_per_request other_pct".
 resp_once() {
-	local pid=$1 port=$2 pipe=$3 n=$4 t0 t1 line
+	local pids=$1 port=$2 pipe=$3 n=$4 t0 t1 g0 g1 c0 c1 line
 	shift 4
-	t0=$(cpu_ticks "$pid")
+	# shellcheck disable=SC2086
+	t0=$(cpu_ticks $pids)
+	children_ticks g0
+	c0=$(cpu_busy)
 	line=$(timeout 60 taskset -c "$GEN_CPU" redis-benchmark -h 127.0.0.1 \
 	    -p "$port" -c 50 -n "$n" -P "$pipe" --csv "$@" 2>/dev/null |
 	    tail -1)
-	t1=$(cpu_ticks "$pid")
-	alive "$pid"
+	c1=$(cpu_busy)
+	children_ticks g1
+	# shellcheck disable=SC2086
+	t1=$(cpu_ticks $pids)
+	# shellcheck disable=SC2086
+	alive $pids
 	case $line in
 	'"'*'","'[0-9]*) ;;
 	*) die "redis-benchmark failed on port $port (-P $pipe ${1:0:20})" ;;
 	esac
 	echo "$line" | tr -d '"' | awk -F, -v t0="$t0" -v t1="$t1" \
-	    -v hz="$HZ" -v n="$n" '{
-		printf "%s %s %s %.3f\n", $2, $5, $7, (t1 - t0) * 1e6 / hz / n
+	    -v hz="$HZ" -v n="$n" -v o="$(other_pct "$c0" "$c1" \
+	    $((t1 - t0)) $((g1 - g0)))" '{
+		printf "%s %s %s %.3f %s\n", $2, $5, $7,
+		    (t1 - t0) * 1e6 / hz / n, o
 	}'
 }
 
-# wrk_once PID URL [WRK_ARGS...]: one wrk run; same output as resp_once.
+# wrk_once "PIDS" URL [WRK_ARGS...]: one wrk run; same output as
+# resp_once.
 wrk_once() {
-	local pid=$1 url=$2 t0 t1 out
+	local pids=$1 url=$2 t0 t1 g0 g1 c0 c1 out
 	shift 2
-	t0=$(cpu_ticks "$pid")
+	# shellcheck disable=SC2086
+	t0=$(cpu_ticks $pids)
+	children_ticks g0
+	c0=$(cpu_busy)
 	out=$(timeout $((WRK_SECS + 30)) taskset -c "$GEN_CPU" wrk -t1 -c50 \
 	    -d"${WRK_SECS}s" --latency "$@" "$url") || die "wrk failed: $url"
-	t1=$(cpu_ticks "$pid")
-	alive "$pid"
+	c1=$(cpu_busy)
+	children_ticks g1
+	# shellcheck disable=SC2086
+	t1=$(cpu_ticks $pids)
+	# shellcheck disable=SC2086
+	alive $pids
 	if echo "$out" | grep -q -e 'Non-2xx' -e 'Socket errors'; then
 		echo "$out" >&2
 		die "wrk saw errors on $url"
 	fi
-	echo "$out" | awk -v t0="$t0" -v t1="$t1" -v hz="$HZ" '
+	echo "$out" | awk -v t0="$t0" -v t1="$t1" -v hz="$HZ" \
+	    -v o="$(other_pct "$c0" "$c1" $((t1 - t0)) $((g1 - g0)))" '
 	function ms(s) {
 		if (s ~ /us$/) return substr(s, 1, length(s) - 2) / 1000
 		if (s ~ /ms$/) return substr(s, 1, length(s) - 2) + 0
@@ -354,15 +408,16 @@ wrk_once() {
 	/requests in/ { n = $1 }
 	/^Requests\/sec:/ { rps = $2 }
 	END {
-		printf "%s %.3f %.3f %.3f\n", rps, p50, p99,
-		    (t1 - t0) * 1e6 / hz / n
+		printf "%s %.3f %.3f %.3f %s\n", rps, p50, p99,
+		    (t1 - t0) * 1e6 / hz / n, o
 	}'
 }
 
-# summarize: reads RUNS lines of resp_once output; prints
-# "rps_median rps_min rps_max p50_median p99_median cpu_median".
+# summarize: reads RUNS lines of resp_once output; prints "rps_median
+# rps_min rps_max p50_median p99_median cpu_median p99_min p99_max
+# other_median other_max".
 summarize() {
-	awk '{ r[NR] = $1; a[NR] = $2; b[NR] = $3; c[NR] = $4 }
+	awk '{ r[NR] = $1; a[NR] = $2; b[NR] = $3; c[NR] = $4; o[NR] = $5 }
 	function med(v, n,   i, j, t) {
 		for (i = 1; i <= n; i++)
 			for (j = i + 1; j <= n; j++)
@@ -371,23 +426,59 @@ summarize() {
 	}
 	END {
 		n = NR
-		m = med(r, n)
-		printf "%s %s %s %s %s %s\n", m, r[1], r[n], med(a, n),
-		    med(b, n), med(c, n)
+		m = med(r, n); p = med(b, n); q = med(o, n)
+		printf "%s %s %s %s %s %s %s %s %s %s\n", m, r[1], r[n],
+		    med(a, n), p, med(c, n), b[1], b[n], q, o[n]
 	}'
 }
 
-# row KEY LABEL PEER DUET_SUMMARY PEER_SUMMARY: appends a table row.
+# row ID DUET_SUMMARY PEER_SUMMARY: the timed result of a row of the
+# table (render_table has the rows' labels).
 row() {
-	printf '%s|%s|%s|%s|%s\n' "$1" "$2" "$3" "$4" "$5" >>"$T/rows"
+	printf '%s|%s|%s\n' "$1" "$2" "$3" >>"$T/timed"
 }
 
-# probe_rps PID PORT PIPE ARGS...: requests/s of one short run.
+# pair ID: RUNS runs of each of the commands in the arrays DCMD (duetd)
+# and PCMD (the peer), alternating, each first in turn (duetd, peer; peer,
+# duetd; ...) so that drift and other work hit both alike; records the
+# row.
+pair() {
+	local id=$1 i
+	for i in $(seq "$RUNS"); do
+		if [ $((i % 2)) = 1 ]; then
+			quiet_run d "${DCMD[@]}"
+			quiet_run r "${PCMD[@]}"
+		else
+			quiet_run r "${PCMD[@]}"
+			quiet_run d "${DCMD[@]}"
+		fi
+	done
+	row "$id" "$(summarize <"$T/d")" "$(summarize <"$T/r")"
+	rm -f "$T/d" "$T/r"
+}
+
+# quiet_run FILE CMD...: CMD (resp_once or wrk_once), its line appended
+# to $T/FILE; a run during which other processes took more than
+# MAX_OTHER % of the two CPUs is made again, up to RETRIES times (the
+# last try counts whatever its load).
+quiet_run() {
+	local f=$1 try line
+	shift
+	for try in $(seq 0 "$RETRIES"); do
+		line=$("$@") || exit 1 # die said why
+		[ "${line##* }" -le "$MAX_OTHER" ] && break
+		[ "$try" -lt "$RETRIES" ] &&
+		    log "other load ${line##* } % > $MAX_OTHER %: run again"
+	done
+	echo "$line" >>"$T/$f"
+}
+
+# probe_rps PIDS PORT PIPE ARGS...: requests/s of one short run.
 probe_rps() {
-	local pid=$1 port=$2 pipe=$3 n=20000
+	local pids=$1 port=$2 pipe=$3 n=20000
 	shift 3
 	[ "$pipe" -gt 1 ] && n=200000
-	resp_once "$pid" "$port" "$pipe" "$n" "$@" | awk '{ print $1 }'
+	resp_once "$pids" "$port" "$pipe" "$n" "$@" | awk '{ print $1 }'
 }
 
 # size_n RPS1 RPS2: requests per run so that the faster server runs about
@@ -401,48 +492,69 @@ size_n() {
 	}'
 }
 
-# resp_row NAME PIPE ARGS...: a RESP row on the plain ports, or on the
-# TLS ones (redis-benchmark --tls) with RESP_TLS=1.
+# resp_row ID PIPE ARGS...: a RESP row on the plain ports, or on the TLS
+# ones (redis-benchmark --tls) with RESP_TLS=1.
 resp_row() {
-	local name=$1 pipe=$2 n d r a b dp=$P_DUET rp=$P_REDIS label=RESP
+	local id=$1 pipe=$2 n a b dp=$P_DUET rp=$P_REDIS
 	shift 2
 	if [ "${RESP_TLS:-0}" = 1 ]; then
 		dp=$P_DUET_TLS
 		rp=$P_REDIS_TLS
-		label="RESP TLS"
 		set -- --tls --cacert "$T/tls/ca.crt" "$@"
 	fi
 	a=$(probe_rps "$DUETD_PID" "$dp" "$pipe" "$@")
 	b=$(probe_rps "$REDIS_PID" "$rp" "$pipe" "$@")
 	n=$(size_n "$a" "$b")
-	log "$label $name -P $pipe: $RUNS x $n requests each"
-	for _ in $(seq "$RUNS"); do
-		resp_once "$DUETD_PID" "$dp" "$pipe" "$n" "$@" >>"$T/d"
-		resp_once "$REDIS_PID" "$rp" "$pipe" "$n" "$@" >>"$T/r"
-	done
-	d=$(summarize <"$T/d")
-	r=$(summarize <"$T/r")
-	rm -f "$T/d" "$T/r"
-	row resp "$label $name -P $pipe" Redis "$d" "$r"
-	if [ "$label" = RESP ] && [ "$name" = set ] && [ "$pipe" = 16 ]; then
-		SET16_N=$n
-		SET16_DUET=$d
-	fi
+	log "$id: $RUNS x $n requests each"
+	DCMD=(resp_once "$DUETD_PID" "$dp" "$pipe" "$n" "$@")
+	PCMD=(resp_once "$REDIS_PID" "$rp" "$pipe" "$n" "$@")
+	pair "$id"
 }
 
-# http_row NAME DUETD_URL NGINX_URL [WRK_ARGS...]
+# http_row ID "PEER_PIDS" DUETD_URL PEER_URL [WRK_ARGS...]
 http_row() {
-	local name=$1 durl=$2 nurl=$3 d r
-	shift 3
-	log "HTTP $name: $RUNS x ${WRK_SECS}s"
-	for _ in $(seq "$RUNS"); do
-		wrk_once "$DUETD_PID" "$durl" "$@" >>"$T/d"
-		wrk_once "$NGINX_PID" "$nurl" "$@" >>"$T/r"
+	local id=$1 ppids=$2 durl=$3 purl=$4
+	shift 4
+	log "$id: $RUNS x ${WRK_SECS}s"
+	DCMD=(wrk_once "$DUETD_PID" "$durl" "$@")
+	PCMD=(wrk_once "$ppids" "$purl" "$@")
+	pair "$id"
+}
+
+resp_rows() {
+	local pipe
+	for pipe in 1 16; do
+		resp_row "resp-ping_mbulk-$pipe" "$pipe" -t ping_mbulk
+		resp_row "resp-set-$pipe" "$pipe" -t set
+		resp_row "resp-get-$pipe" "$pipe" -t get
+		resp_row "resp-incr-$pipe" "$pipe" -t incr
+		resp_row "resp-echo1234-$pipe" "$pipe" ECHO "$BODY"
 	done
-	d=$(summarize <"$T/d")
-	r=$(summarize <"$T/r")
-	rm -f "$T/d" "$T/r"
-	row http "HTTP $name" nginx "$d" "$r"
+}
+
+http_rows() {
+	http_row http-hi "$NGINX_PID" "http://127.0.0.1:$P_DUET/echo/hi" \
+	    "http://127.0.0.1:$P_NGINX/hi"
+	http_row http-1234 "$NGINX_PID" "http://127.0.0.1:$P_DUET/echo/$BODY" \
+	    "http://127.0.0.1:$P_NGINX/body"
+}
+
+# webdis_row: duetd GET /get/k (kv) against webdis GET /GET/k, webdis
+# (1 HTTP thread) and the redis-server behind it both on CPU 0 and both
+# counted.
+webdis_row() {
+	local r
+	webdis_config "$T/webdis.json" "$P_WEBDIS" "$P_REDIS"
+	start_bg WEBDIS "$SRV_CPU" "$P_WEBDIS" webdis "$T/webdis.json"
+	redis-cli -p "$P_DUET" set k "$GETK_VALUE" >/dev/null
+	redis-cli -p "$P_REDIS" set k "$GETK_VALUE" >/dev/null
+	r=$(curl -s "http://127.0.0.1:$P_WEBDIS/GET/k")
+	[ "$r" = "{\"GET\":\"$GETK_VALUE\"}" ] || die "webdis answered: $r"
+	r=$(curl -s "http://127.0.0.1:$P_DUET/get/k")
+	[ "$r" = "\"$GETK_VALUE\"" ] || die "duetd GET /get/k answered: $r"
+	http_row webdis "$WEBDIS_PID $REDIS_PID" \
+	    "http://127.0.0.1:$P_DUET/get/k" "http://127.0.0.1:$P_WEBDIS/GET/k"
+	stop_bg "$WEBDIS_PID"
 }
 
 # tls_rows: duetd's TLS listener against redis-server --tls-port
@@ -454,14 +566,12 @@ tls_rows() {
 	redis-cli --tls --cacert "$T/tls/ca.crt" -p "$P_DUET_TLS" ping |
 	    grep -q PONG || die "duetd's TLS port does not answer PING"
 	for pipe in 1 16; do
-		RESP_TLS=1 resp_row set "$pipe" -t set
-		RESP_TLS=1 resp_row get "$pipe" -t get
+		RESP_TLS=1 resp_row "tls-set-$pipe" "$pipe" -t set
+		RESP_TLS=1 resp_row "tls-get-$pipe" "$pipe" -t get
 	done
-	http_row "TLS GET /echo/hi vs /hi (keep-alive)" \
-	    "https://127.0.0.1:$P_DUET_TLS/echo/hi" \
+	http_row https-hi "$NGINX_PID" "https://127.0.0.1:$P_DUET_TLS/echo/hi" \
 	    "https://127.0.0.1:$P_NGINX_TLS/hi"
-	http_row "TLS handshake + GET /echo/hi vs /hi (Connection: close)" \
-	    "https://127.0.0.1:$P_DUET_TLS/echo/hi" \
+	http_row https-hs "$NGINX_PID" "https://127.0.0.1:$P_DUET_TLS/echo/hi" \
 	    "https://127.0.0.1:$P_NGINX_TLS/hi" -H "Connection: close"
 }
 
@@ -530,106 +640,104 @@ mem_rows() {
 	r=$IDLE_RESULT
 	idle_rss "$NGINX_PID" "$P_NGINX"
 	n=$IDLE_RESULT
-	row mem "Idle connection memory" Redis "$d" "$r"
-	row mem "Idle connection memory" nginx "$d" "$n"
+	row mem-redis "$d" "$r"
+	row mem-nginx "$d" "$n"
 }
 
 # --- workers --------------------------------------------------------------
 
+# workers_row: duetd workers: 2, not pinned (both CPUs, one shared with
+# the load generator), against the pinned 1-worker duetd, set -P 16,
+# alternating like the other rows.
 workers_row() {
-	local d
+	local a b n
 	duetd_config "$P_DUET2" 2
 	start_bg DUETD2 "0-$(($(nproc) - 1))" "$P_DUET2" "$DUETD" \
 	    -c "$T/duetd-2.yaml"
 	sanity_check "$P_DUET2"
-	log "workers 2: RESP set -P 16, $RUNS x $SET16_N requests"
-	for _ in $(seq "$RUNS"); do
-		resp_once "$DUETD2_PID" "$P_DUET2" 16 "$SET16_N" -t set >>"$T/d"
-	done
-	d=$(summarize <"$T/d")
-	rm -f "$T/d"
-	row workers "RESP set -P 16, workers 2 (unpinned)" \
-	    "duetd workers 1" "$d" "$SET16_DUET"
+	a=$(probe_rps "$DUETD2_PID" "$P_DUET2" 16 -t set)
+	b=$(probe_rps "$DUETD_PID" "$P_DUET" 16 -t set)
+	n=$(size_n "$a" "$b")
+	log "workers: RESP set -P 16, $RUNS x $n requests each"
+	DCMD=(resp_once "$DUETD2_PID" "$P_DUET2" 16 "$n" -t set)
+	PCMD=(resp_once "$DUETD_PID" "$P_DUET" 16 "$n" -t set)
+	pair workers
 	stop_bg "$DUETD2_PID"
+}
+
+# --- instructions ---------------------------------------------------------
+
+# ir SERVER IR_ROWS [ENV...] [-- ARGS]: bench/ir.sh for one server (the
+# same CPUs as the timed rows); its "row count" lines, prefixed with
+# SERVER (duetd2: workers 2), go to $T/ir.  A failure is logged and
+# leaves the row's instruction columns empty.
+ir() {
+	local who=$1 rows=$2 what=${1%2} out
+	shift 2
+	[ -n "$rows" ] || return 0
+	log "instructions: $who ($rows)"
+	if out=$(env IR_ROWS="$rows" IR_PORT="$P_IR" IR_TLS_DIR="$T/tls" \
+	    IR_COUNTER="$COUNTER" \
+	    IR_SRV_CPU="$SRV_CPU" IR_GEN_CPU="$GEN_CPU" "$@" \
+	    "$ROOT/bench/ir.sh" "$what" "$DUETD" "$PLUGIN_DIR" 2>"$T/ir.err"); then
+		printf '%s\n' "$out" | awk -v w="$who" '{ print w, $0 }' >>"$T/ir"
+	else
+		tail -5 "$T/ir.err" >&2
+		log "instructions: bench/ir.sh $what failed; its rows stay empty"
+	fi
+}
+
+# instr_rows: instructions per request of every selected row, counted by
+# callgrind (bench/ir.sh: marginal cost of a request, connection set-up
+# excluded; IR_N, IR_HTTP_N and IR_HS_N size it).
+instr_rows() {
+	local d="" r="" n=""
+	want resp && d="$d resp" r="$r resp"
+	want http && d="$d http" n="$n http"
+	want webdis && d="$d getk"
+	want tls && d="$d tls" r="$r tls" n="$n tls"
+	want workers && ! want resp && d="$d set-P16"
+	ir duetd "$d"
+	ir redis "$r"
+	ir nginx "$n"
+	want webdis && ir webdis getk
+	want workers && ir duetd2 set-P16 IR_WORKERS=2
+	return 0
 }
 
 # --- report ---------------------------------------------------------------
 
-render_table() {
-	awk -F'|' '
-	function rate(s, a) { split(s, a, " ");
-		return sprintf("%.0f (%.0f–%.0f)", a[1], a[2], a[3]) }
-	function lat(s, a) { split(s, a, " ");
-		return sprintf("%.3f / %.3f", a[4], a[5]) }
-	function field(s, k, a) { split(s, a, " "); return a[k] }
-	function ratio(x, y) { return y > 0 ? sprintf("%.2f", x / y) : "-" }
-	BEGIN {
-		print "| Row | Peer | duetd req/s (min–max) | peer req/s (min–max) " \
-		    "| req/s duetd/peer | duetd p50 / p99 ms | peer p50 / p99 ms " \
-		    "| duetd CPU µs/req | peer CPU µs/req | CPU duetd/peer |"
-		print "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: " \
-		    "| ---: | ---: |"
-	}
-	$1 == "mem" {
-		printf "| %s | %s | %d B/conn (RSS %d → %d KiB) " \
-		    "| %d B/conn (RSS %d → %d KiB) | %s | | | | | |\n", $2, $3,
-		    field($4, 3), field($4, 1), field($4, 2),
-		    field($5, 3), field($5, 1), field($5, 2),
-		    ratio(field($4, 3), field($5, 3))
-		next
-	}
-	{
-		printf "| %s | %s | %s | %s | %s | %s | %s | %.2f | %.2f | %s |\n",
-		    $2, $3, rate($4), rate($5),
-		    ratio(field($4, 1), field($5, 1)), lat($4), lat($5),
-		    field($4, 6), field($5, 6),
-		    ratio(field($4, 6), field($5, 6))
-	}' "$T/rows"
-}
-
-write_results() {
-	local rev cpu
-	rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-	if [ -z "${BENCH_REF:-}" ] &&
-	    [ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null)" ]; then
-		rev="$rev + uncommitted changes"
-	fi
-	cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-	{
-		echo "# duetd vs Redis and nginx"
-		echo
-		echo "Written by \`bench/compare.sh\` (see bench/README.md)."
-		echo
-		echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-		echo "- Kernel: $(uname -r)"
-		echo "- CPU: $cpu, $(nproc) cores; load average before the runs:" \
-		    "$LOAD0 (1, 5, 15 min; other work on the machine skews" \
-		    "every number)"
-		echo "- duetd: $rev, -O2, 1 worker; $(redis-server --version |
-		    awk '{ print $1, $2, $3 }'); $(nginx -v 2>&1 |
-		    sed 's/.*: //'); $(wrk -v 2>&1 | awk 'NR == 1 { print $1, $2 }')"
-		echo "- Servers pinned to CPU $SRV_CPU, load generator to CPU" \
-		    "$GEN_CPU (taskset); the 2-worker duetd is not pinned."
-		echo "- req/s: median of $RUNS runs (min–max); latency and CPU:" \
-		    "median of the runs.  CPU µs/req: server user+system time" \
-		    "(/proc/PID/stat) over the run / requests completed."
-		echo "- RESP: redis-benchmark -c 50 (-n sized for ~${SECS} s)." \
-		    "HTTP: wrk -t1 -c50 -d${WRK_SECS}s --latency; duetd GET" \
-		    "/echo/hi and GET /echo/<1234 bytes> vs nginx return 200" \
-		    "\"hi\" and a 1234-byte return 200."
-		echo "- TLS: one ECDSA P-256 certificate, TLS 1.3 (each" \
-		    "server's default); redis-benchmark --tls; wrk over" \
-		    "https, keep-alive; the handshake row sends \"Connection:" \
-		    "close\", so every request is a new connection and a full" \
-		    "handshake."
-		echo "- Memory: RSS growth over $IDLE_CONNS idle loopback" \
-		    "connections (nothing sent), divided by $IDLE_CONNS."
-		echo
-		render_table
-	} >"$OUT"
-}
+# catalog, render_table, write_results
+# shellcheck source=bench/report.sh
+. "$ROOT/bench/report.sh"
 
 # --- main -----------------------------------------------------------------
+
+# want GROUP|PHASE: whether BENCH_ROWS selects it (no group named: every
+# group; no phase named: both).
+want() {
+	local w=" ${ROWS//,/ } " g=0 p=0 x
+	for x in mem resp http webdis tls workers; do
+		case $w in *" $x "*) g=1 ;; esac
+	done
+	for x in timed instr; do
+		case $w in *" $x "*) p=1 ;; esac
+	done
+	case $1 in
+	timed | instr) [ "$p" = 0 ] || [[ $w == *" $1 "* ]] ;;
+	*) [ "$g" = 0 ] || [[ $w == *" $1 "* ]] ;;
+	esac
+}
+
+timed_rows() {
+	want mem && mem_rows
+	want resp && resp_rows
+	want http && http_rows
+	want webdis && webdis_row
+	want tls && tls_rows
+	want workers && workers_row
+	return 0
+}
 
 main() {
 	cd "$ROOT"
@@ -639,38 +747,27 @@ main() {
 	[ "$(ulimit -n)" -ge $((IDLE_CONNS + 1100)) ] ||
 	    die "ulimit -n $(ulimit -n) is too low for $IDLE_CONNS connections"
 	T=$(mktemp -d /tmp/duet-bench.XXXXXX)
-	BODY=$(head -c 1234 /dev/zero | tr '\0' x)
 	build_duetd
 	start_servers
 	sanity_check "$P_DUET"
 	sanity_check "$P_REDIS"
-	: >"$T/rows"
+	: >"$T/timed"
+	: >"$T/ir"
 	LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
-
-	if [ "$ROWS" = tls ]; then
-		tls_rows
-		write_results
-		echo
-		cat "$OUT"
-		log "wrote $OUT"
-		return 0
+	# perf stat -e instructions where the CPU's counters are there (not
+	# on every VM), callgrind otherwise; BENCH_COUNTER picks one.
+	COUNTER=${BENCH_COUNTER:-auto}
+	if [ "$COUNTER" = auto ]; then
+		COUNTER=callgrind
+		perf stat -x, -e instructions:u true 2>&1 | grep -q '^[0-9]' &&
+		    COUNTER=perf
 	fi
-	mem_rows
-	for pipe in 1 16; do
-		resp_row ping_mbulk "$pipe" -t ping_mbulk
-		resp_row set "$pipe" -t set
-		resp_row get "$pipe" -t get
-		resp_row incr "$pipe" -t incr
-		resp_row "ECHO 1234 B" "$pipe" ECHO "$BODY"
-	done
-	http_row "GET /echo/hi vs /hi" "http://127.0.0.1:$P_DUET/echo/hi" \
-	    "http://127.0.0.1:$P_NGINX/hi"
-	http_row "GET /echo/<1234 B> vs /body" \
-	    "http://127.0.0.1:$P_DUET/echo/$BODY" \
-	    "http://127.0.0.1:$P_NGINX/body"
-	tls_rows
-	workers_row
 
+	want timed && timed_rows
+	if want instr; then
+		# The timed servers stay up but idle.
+		instr_rows
+	fi
 	write_results
 	echo
 	cat "$OUT"

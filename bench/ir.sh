@@ -1,120 +1,348 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # bench/ir.sh: instructions per request of a server, counted by callgrind.
 #
 # The figure the speed work trusts: callgrind counts the instructions the
 # server process executes (all threads, user space), which does not drift
 # with the machine's load the way CPU time does.  The server runs under
-# valgrind --tool=callgrind; for each row the counters are zeroed
-# (callgrind_control -z), the load runs, the counters are dumped (-d) and
-# the total is divided by the requests completed.  Connection set-up for
-# the row's 50 clients is included (the same for every server).
+# valgrind --tool=callgrind; each row is measured twice, with a small and
+# a large fixed request count: the counters are zeroed (callgrind_control
+# -z), the load runs, the counters are dumped (-d), and
+#     (total(large) - total(small)) / (large - small)
+# is the cost of one more request, without the row's 50 connection
+# set-ups and tear-downs (IR_SETUP=include: total(large) / large, the
+# method of the numbers measured before 2026-12-03, set-up included).
+# Deterministic: one run per row is enough.
 #
 #   bench/ir.sh duetd [DUETD [PLUGIN_DIR]]   # default: ./duetd, plugins/.libs
-#   bench/ir.sh redis                       # redis-server on the RESP rows
-#   bench/ir.sh nginx                       # nginx on the HTTP rows
+#   bench/ir.sh redis                       # redis-server
+#   bench/ir.sh nginx                       # nginx
+#   bench/ir.sh webdis                      # webdis + its redis-server
 #
-# Environment: IR_ROWS (a space-separated subset of the row names below),
-# IR_N (20000 RESP requests per row), IR_PORT (24838), IR_WORKERS (1),
-# IR_AUTH (1: duetd with a user and a token, the client logged in).
+# Rows (IR_ROWS: row names or groups, space-separated):
+#   resp:  ping_mbulk-P1 set-P1 get-P1 incr-P1 echo1234-P1 and the same
+#          with -P16 (redis-benchmark -c 50; duetd, redis)
+#   http:  http-hi http-1234 (wrk -c 50, keep-alive; duetd GET /echo/hi
+#          and /echo/<1234 B>, nginx return 200 /hi and /body)
+#   getk:  http-getk (duetd GET /get/k, kv plugin; webdis GET /GET/k,
+#          webdis and redis-server both counted)
+#   tls:   tls-set-P1 tls-get-P1 tls-set-P16 tls-get-P16 (redis-benchmark
+#          --tls; duetd, redis), https-hi (wrk over https, keep-alive;
+#          duetd, nginx), https-hs (the same with "Connection: close":
+#          a full TLS 1.3 handshake per request; 5 connections)
+#   all:   every row the server has.
+# Default rows: duetd resp http, redis resp, nginx http, webdis getk.
+#
+# Environment: IR_N (20000 requests per -P16 row; -P1 rows N/4), IR_HTTP_N
+# (5000 per HTTP row), IR_HS_N (200 handshakes), IR_PORT (24838; the TLS
+# port is IR_PORT+1, webdis's redis-server IR_PORT+2), IR_WORKERS (1),
+# IR_AUTH (1: duetd with a user and a token, the client logged in),
+# IR_TLS_DIR (ca.crt, server.crt, server.key; made here if unset),
+# IR_SRV_CPU / IR_GEN_CPU (taskset CPU lists for server and load),
+# IR_SETUP (subtract or include, see above), IR_COUNTER (callgrind, or
+# perf: the server runs natively and "perf stat -e instructions:u -p"
+# counts, where the CPU's counters are available; the counts differ from
+# callgrind's, so compare only figures of one counter).
 # Prints "row instructions/request", one per line.
 set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bench/common.sh
+. "$BENCH_DIR/common.sh"
 
 what=${1:-duetd}
 DUETD=${2:-./duetd}
 PLUGIN_DIR=${3:-plugins/.libs}
 N=${IR_N:-20000}
+HTTP_N=${IR_HTTP_N:-5000}
+HS_N=${IR_HS_N:-200}
 PORT=${IR_PORT:-24838}
+TLS_PORT=${IR_TLS_PORT:-$((PORT + 1))}
+PORT2=$((PORT + 2))
 WORKERS=${IR_WORKERS:-1}
+SETUP=${IR_SETUP:-subtract}
+COUNTER=${IR_COUNTER:-callgrind}
 RESP_ROWS="ping_mbulk-P1 set-P1 get-P1 incr-P1 echo1234-P1 ping_mbulk-P16 set-P16 get-P16 incr-P16 echo1234-P16"
 HTTP_ROWS="http-hi http-1234"
+TLS_RESP_ROWS="tls-set-P1 tls-get-P1 tls-set-P16 tls-get-P16"
+HTTPS_ROWS="https-hi https-hs"
 T=$(mktemp -d /tmp/ir.XXXXXX)
-PID=
+PIDS=()
+NAMES=()
+SRV=()
+GEN=()
+[ -n "${IR_SRV_CPU:-}" ] && SRV=(taskset -c "$IR_SRV_CPU")
+[ -n "${IR_GEN_CPU:-}" ] && GEN=(taskset -c "$IR_GEN_CPU")
 
 cleanup() {
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
+	local p
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
 	rm -rf "$T"
 }
 trap cleanup EXIT
 
-BODY=$(head -c 1234 /dev/zero | tr '\0' x)
-TOKEN=bench-token-0123456789
-AUTHARGS=()
-
-start() {
-	valgrind --tool=callgrind --callgrind-out-file="$T/cg.out" \
-	    --dump-line=no "$@" >"$T/server.log" 2>&1 &
-	PID=$!
-	for _ in $(seq 300); do
-		if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
-			return 0
-		fi
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.2
-	done
-	cat "$T/server.log" >&2
-	echo "ir.sh: the server did not start" >&2
+die() {
+	echo "ir.sh: $*" >&2
 	exit 1
 }
 
-# measure ROW REQUESTS CMD...: zero, run CMD, dump; REQUESTS is a number
-# or "wrk" (read from wrk's output).
-measure() {
-	local row=$1 n=$2 out total
+TOKEN=bench-token-0123456789
+AUTHARGS=()
+TLSARGS=()
+
+# start NAME PORT CMD...: CMD under callgrind (its counts in
+# $T/cg-NAME.*), or natively for perf.
+start() {
+	local name=$1 port=$2 pid
 	shift 2
-	rm -f "$T"/cg.out.*
-	callgrind_control -z "$PID" >/dev/null 2>&1
-	out=$("$@" 2>&1)
-	callgrind_control -d "$PID" >/dev/null 2>&1
-	[ "$n" = wrk ] && n=$(echo "$out" | awk '/requests in/ {print $1}')
-	total=$(awk '/^totals:/ {print $2}' "$T"/cg.out.*)
-	echo "$row $((total / n))"
+	if [ "$COUNTER" = perf ]; then
+		"${SRV[@]}" "$@" >"$T/$name.log" 2>&1 &
+	else
+		"${SRV[@]}" valgrind --tool=callgrind \
+		    --callgrind-out-file="$T/cg-$name.out" --dump-line=no \
+		    "$@" >"$T/$name.log" 2>&1 &
+	fi
+	pid=$!
+	PIDS+=("$pid")
+	NAMES+=("$name")
+	for _ in $(seq 300); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			return 0
+		fi
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	cat "$T/$name.log" >&2
+	die "$name did not start"
+}
+
+# total CMD...: zeroes every server's counters, runs CMD (its output in
+# $T/load.out), dumps them; prints the sum of the servers' totals.  A
+# load that fails is tried once more, counters zeroed again.
+total() {
+	local i try
+	[ "$COUNTER" = perf ] && {
+		total_perf "$@"
+		return
+	}
+	for try in 1 2; do
+		rm -f "$T"/cg-*.out.*
+		for i in "${PIDS[@]}"; do
+			callgrind_control -z "$i" >/dev/null 2>&1
+		done
+		load_once "$try" "$@" && break
+		[ "$try" = 2 ] && die "the load failed twice"
+	done
+	settle
+	for i in "${PIDS[@]}"; do
+		callgrind_control -d "$i" >/dev/null 2>&1
+	done
+	awk '/^totals:/ { s += $2 } END { printf "%.0f\n", s }' \
+	    "$T"/cg-*.out.*
+}
+
+# settle: waits (at most 10 s) until the server has closed every client
+# connection (none established or in CLOSE-WAIT on its ports): under
+# callgrind the closes of 50 TLS connections take it a while, and counted
+# in one run but not the next they moved https-hi by 10 % and more.
+settle() {
+	local f="( sport = :$PORT or sport = :$TLS_PORT )"
+	for _ in $(seq 100); do
+		[ -z "$(ss -Htn state established state close-wait "$f")" ] &&
+		    break
+		sleep 0.1
+	done
+	sleep 0.1
+}
+
+# total_perf CMD...: total with perf stat attached to the servers.
+total_perf() {
+	local perf
+	perf stat -e instructions:u -x, -o "$T/perf.out" \
+	    -p "$(IFS=,; echo "${PIDS[*]}")" &
+	perf=$!
+	sleep 0.5
+	load_once 1 "$@" || die "the load failed"
+	settle
+	kill -INT "$perf"
+	wait "$perf" || true
+	awk -F, '/instructions/ && $1 ~ /^[0-9]+$/ { s += $1; n++ }
+	    END { if (n) printf "%.0f\n", s }' "$T/perf.out" | grep . ||
+	    die "perf stat counted no instructions: $(cat "$T/perf.out")"
+}
+
+# load_once TRY CMD...: runs CMD (pinned with IR_GEN_CPU), output in
+# $T/load.out, under a time limit (redis-benchmark retries forever a port
+# that does not answer as it expects).
+load_once() {
+	local try=$1
+	shift
+	timeout "${IR_TIMEOUT:-300}" "${GEN[@]}" "$@" >"$T/load.out" 2>&1 &&
+	    return 0
+	echo "ir.sh: try $try of the load failed: ${*:0:8}" >&2
+	tail -3 "$T/load.out" >&2
+	return 1
+}
+
+# cost ROW SMALL LARGE CMD...: CMD has the placeholder @N@ for the
+# request count; prints "ROW instructions/request".
+cost() {
+	local row=$1 small=$2 large=$3 a=0 b na nb
+	shift 3
+	b=$(total "${@//@N@/$large}")
+	nb=$(count "$large")
+	if [ "$SETUP" = include ]; then
+		echo "$row $((b / nb))"
+		return 0
+	fi
+	a=$(total "${@//@N@/$small}")
+	na=$(count "$small")
+	[ "$nb" -gt "$na" ] || die "$row: $large requests are not more than $small"
+	echo "$row $(((b - a) / (nb - na)))"
+}
+
+# count N: the requests the last load completed (wrk: its own count).
+count() {
+	local n
+	n=$(awk '/ responses$/ { print $1 }' "$T/load.out")
+	echo "${n:-$1}"
 }
 
 resp_row() {
-	local row=$1 test=${1%-P*} p=${1##*-P} n=$N args
+	local row=${1#tls-} test p n args
+	test=${row%-P*}
+	p=${row##*-P}
+	n=$N
 	[ "$p" = 1 ] && n=$((N / 4))
 	case $test in
 	echo1234) args=(ECHO "$BODY") ;;
 	*) args=(-t "$test") ;;
 	esac
-	redis-benchmark -p "$PORT" -c 50 -n 1000 -P "$p" -q "${AUTHARGS[@]}" \
-	    "${args[@]}" >/dev/null 2>&1
-	measure "$row" "$n" redis-benchmark -p "$PORT" -c 50 -n "$n" -P "$p" \
-	    -q "${AUTHARGS[@]}" "${args[@]}"
+	local port=$PORT
+	case $1 in tls-*) port=$TLS_PORT ;; esac
+	local cmd=(redis-benchmark -h 127.0.0.1 -p "$port" -P "$p" -q)
+	case $1 in tls-*) cmd+=("${TLSARGS[@]}") ;; esac
+	cmd+=("${AUTHARGS[@]}")
+	# warm-up (first allocations, the key space) on one connection: a
+	# TLS handshake under callgrind takes about 0.1 s
+	load_once warm-up "${cmd[@]}" -c 1 -n $((p * 100)) "${args[@]}" ||
+	    die "the warm-up failed"
+	cost "$1" $((50 * p * 2)) "$n" "${cmd[@]}" -c 50 -n @N@ "${args[@]}"
 }
 
 http_row() {
-	local path=/echo/hi hdr=()
-	[ "$what" = nginx ] && path=/hi
-	if [ "$1" = http-1234 ]; then
-		path=/echo/$BODY
-		[ "$what" = nginx ] && path=/body
+	local row=$1 scheme=http port=$PORT path n=$HTTP_N hdr=() c=50
+	case $row in
+	https-*) scheme=https port=$TLS_PORT ;;
+	esac
+	case $what:$row in
+	nginx:*-1234) path=/body ;;
+	nginx:*) path=/hi ;;
+	webdis:*) path=/GET/k ;;
+	*:http-getk) path=/get/k ;;
+	*:*-1234) path=/echo/$BODY ;;
+	*) path=/echo/hi ;;
+	esac
+	if [ "$row" = https-hs ]; then
+		# 5 connections: wrk stops with every connection in the middle
+		# of a handshake (2 M instructions each), which with 50 made
+		# the count vary by 30 % from run to run (and wrk -c1 with
+		# "Connection: close" has spun forever against a callgrind-slow
+		# server).
+		hdr=(-H "Connection: close")
+		n=$HS_N
+		c=5
 	fi
-	[ "${IR_AUTH:-0}" = 1 ] && hdr=(-H "Authorization: Bearer $TOKEN")
-	measure "$1" wrk wrk -t1 -c50 -d3s "${hdr[@]}" \
-	    "http://127.0.0.1:$PORT$path"
+	[ "${IR_AUTH:-0}" = 1 ] && hdr+=(-H "Authorization: Bearer $TOKEN")
+	local cmd=(env WRK_N=@N@ wrk -t1 -d600s -s "$T/count.lua" "${hdr[@]}")
+	local url=$scheme://127.0.0.1:$port$path
+	load_once warm-up "${cmd[@]//@N@/20}" -c$((c == 50 ? 1 : c)) "$url" ||
+	    die "the warm-up failed"
+	cost "$row" $((n < 400 ? 50 : 100)) "$n" "${cmd[@]}" -c"$c" "$url"
 }
 
-case $what in
-duetd)
+# rows_of DEFAULT ALLOWED: the rows of IR_ROWS (groups expanded) that
+# this server has.
+rows_of() {
+	local r out=""
+	for r in ${IR_ROWS:-$1}; do
+		case $r in
+		resp) out="$out $RESP_ROWS" ;;
+		http) out="$out $HTTP_ROWS" ;;
+		getk) out="$out http-getk" ;;
+		tls) out="$out $TLS_RESP_ROWS $HTTPS_ROWS" ;;
+		all) out="$out $2" ;;
+		*) out="$out $r" ;;
+		esac
+	done
+	for r in $out; do
+		case " $2 " in
+		*" $r "*) echo "$r" ;;
+		*) [ -n "${IR_ROWS:-}" ] || die "no row $r for $what" ;;
+		esac
+	done
+}
+
+tls_needed() {
+	case " $rows " in *" tls-"* | *" https-"*) return 0 ;; esac
+	return 1
+}
+
+tls_setup() {
+	local d=${IR_TLS_DIR:-$T/tls}
+	[ -n "${IR_TLS_DIR:-}" ] || make_certs "$d"
+	CERT=$d/server.crt KEY=$d/server.key CA=$d/ca.crt
+	TLSARGS=(--tls --cacert "$CA")
+}
+
+duetd_start() {
+	local hash
 	hash=$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)
+	tls_needed && tls_setup
 	{
-		printf 'listen:\n  - 127.0.0.1:%s\nworkers: %s\n' "$PORT" "$WORKERS"
+		printf 'listen:\n  - 127.0.0.1:%s\n' "$PORT"
+		tls_needed && printf '  - address: 127.0.0.1:%s\n    tls: {cert: %s, key: %s}\n' \
+		    "$TLS_PORT" "$CERT" "$KEY"
+		printf 'workers: %s\n' "$WORKERS"
 		printf 'plugin_dir: %s\nlog:\n  level: warn\n' "$(realpath "$PLUGIN_DIR")"
 		if [ "${IR_AUTH:-0}" = 1 ]; then
 			printf 'auth:\n  users:\n    - name: bench\n      token_sha256: %s\n' "$hash"
 			AUTHARGS=(--user bench -a "$TOKEN")
 		fi
 	} >"$T/duetd.yaml"
-	start "$DUETD" -c "$T/duetd.yaml"
-	rows=${IR_ROWS:-$RESP_ROWS $HTTP_ROWS}
-	;;
-redis)
-	start redis-server --port "$PORT" --save '' --appendonly no
-	rows=${IR_ROWS:-$RESP_ROWS}
-	;;
-nginx)
+	start duetd "$PORT" "$DUETD" -c "$T/duetd.yaml"
+	redis-cli -p "$PORT" "${AUTHARGS[@]}" set k "$GETK_VALUE" 2>/dev/null |
+	    grep -qx OK || die "duetd does not answer SET"
+}
+
+redis_start() {
+	local port=$1 tls=()
+	if tls_needed; then
+		tls_setup
+		tls=(--tls-port "$TLS_PORT" --tls-cert-file "$CERT"
+		    --tls-key-file "$KEY" --tls-ca-cert-file "$CA"
+		    --tls-auth-clients no)
+	fi
+	start "redis-$port" "$port" redis-server --port "$port" \
+	    --bind 127.0.0.1 --save '' --appendonly no --dir "$T" "${tls[@]}"
+	redis-cli -p "$port" set k "$GETK_VALUE" | grep -qx OK ||
+	    die "redis-server does not answer SET"
+}
+
+nginx_start() {
+	local ssl=""
 	mkdir -p "$T/nginx"
+	if tls_needed; then
+		tls_setup
+		ssl="server {
+		listen 127.0.0.1:$TLS_PORT ssl;
+		ssl_certificate $CERT; ssl_certificate_key $KEY;
+		ssl_protocols TLSv1.2 TLSv1.3; ssl_session_tickets on;
+		location = /hi { return 200 \"hi\"; }
+	}"
+	fi
 	cat >"$T/nginx/nginx.conf" <<EOF
 daemon off; master_process off; worker_processes 1;
 error_log $T/nginx/error.log; pid $T/nginx/nginx.pid;
@@ -128,20 +356,44 @@ http {
 		location = /hi { return 200 "hi"; }
 		location = /body { return 200 "$BODY"; }
 	}
+	$ssl
 }
 EOF
-	start nginx -p "$T/nginx" -c "$T/nginx/nginx.conf"
-	rows=${IR_ROWS:-$HTTP_ROWS}
+	start nginx "$PORT" nginx -p "$T/nginx" -e "$T/nginx/error.log" \
+	    -c "$T/nginx/nginx.conf"
+}
+
+count_lua "$T/count.lua"
+case $what in
+duetd)
+	rows=$(rows_of "$RESP_ROWS $HTTP_ROWS" \
+	    "$RESP_ROWS $HTTP_ROWS http-getk $TLS_RESP_ROWS $HTTPS_ROWS" |
+	    tr '\n' ' ')
+	duetd_start
+	;;
+redis)
+	rows=$(rows_of "$RESP_ROWS" "$RESP_ROWS $TLS_RESP_ROWS" | tr '\n' ' ')
+	redis_start "$PORT"
+	;;
+nginx)
+	rows=$(rows_of "$HTTP_ROWS" "$HTTP_ROWS $HTTPS_ROWS" | tr '\n' ' ')
+	nginx_start
+	;;
+webdis)
+	rows=$(rows_of http-getk http-getk)
+	redis_start "$PORT2"
+	webdis_config "$T/webdis.json" "$PORT" "$PORT2"
+	start webdis "$PORT" webdis "$T/webdis.json"
 	;;
 *)
-	echo "usage: bench/ir.sh duetd|redis|nginx [DUETD [PLUGIN_DIR]]" >&2
+	echo "usage: bench/ir.sh duetd|redis|nginx|webdis [DUETD [PLUGIN_DIR]]" >&2
 	exit 2
 	;;
 esac
 
 for r in $rows; do
 	case $r in
-	http-*) http_row "$r" ;;
+	http-* | https-*) http_row "$r" ;;
 	*) resp_row "$r" ;;
 	esac
 done

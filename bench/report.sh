@@ -1,0 +1,153 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+# Sourced by bench/compare.sh: the table.  Reads $T/timed (ID|duetd
+# summary|peer summary, see summarize) and $T/ir (SERVER ROW COUNT, from
+# bench/ir.sh) and writes the Markdown file $OUT.
+
+# The rows in table order: ID|label|peer|duetd's and the peer's
+# instruction rows (bench/ir.sh, prefixed with the server).
+catalog() {
+	local p id
+	echo "mem-redis|Idle connection memory|Redis||"
+	echo "mem-nginx|Idle connection memory|nginx||"
+	for p in 1 16; do
+		for id in ping_mbulk set get incr echo1234; do
+			echo "resp-$id-$p|RESP ${id/echo1234/ECHO 1234 B} -P $p|Redis|duetd $id-P$p|redis $id-P$p"
+		done
+	done
+	echo "http-hi|HTTP GET /echo/hi vs /hi|nginx|duetd http-hi|nginx http-hi"
+	echo "http-1234|HTTP GET /echo/<1234 B> vs /body|nginx|duetd http-1234|nginx http-1234"
+	echo "webdis|HTTP GET /get/k vs webdis GET /GET/k|webdis + Redis|duetd http-getk|webdis http-getk"
+	for p in 1 16; do
+		for id in set get; do
+			echo "tls-$id-$p|RESP TLS $id -P $p|Redis|duetd tls-$id-P$p|redis tls-$id-P$p"
+		done
+	done
+	echo "https-hi|HTTP TLS GET /echo/hi vs /hi (keep-alive)|nginx|duetd https-hi|nginx https-hi"
+	echo "https-hs|HTTP TLS handshake + GET /echo/hi vs /hi (Connection: close)|nginx|duetd https-hs|nginx https-hs"
+	echo "workers|RESP set -P 16, workers 2 (unpinned) vs workers 1|duetd workers 1|duetd2 set-P16|duetd set-P16"
+}
+
+render_table() {
+	touch "$T/timed" "$T/ir"
+	catalog | awk -F'|' -v timed="$T/timed" -v irf="$T/ir" '
+	function rate(s, a) { if (s == "") return ""; split(s, a, " ");
+		return sprintf("%.0f (%.0f–%.0f)", a[1], a[2], a[3]) }
+	function lat(s, a) { if (s == "") return ""; split(s, a, " ");
+		return sprintf("%.3f / %.3f (%.3f–%.3f)", a[4], a[5], a[7], a[8]) }
+	function f(s, k, a) { split(s, a, " "); return a[k] }
+	function ratio(x, y) { return x != "" && y > 0 ? sprintf("%.2f", x / y) : "" }
+	function cpu(s) { return s == "" ? "" : sprintf("%.2f", f(s, 6)) }
+	function other(d, p) { if (d == "") return "";
+		return sprintf("%d / %d (max %d / %d)", f(d, 9), f(p, 9), f(d, 10), f(p, 10)) }
+	BEGIN {
+		FS = "|"
+		while ((getline l < timed) > 0) {
+			split(l, a, "|"); D[a[1]] = a[2]; P[a[1]] = a[3]
+		}
+		while ((getline l < irf) > 0) {
+			split(l, a, " "); I[a[1] " " a[2]] = a[3]
+		}
+		print "| Row | Peer | duetd req/s (min–max) | peer req/s (min–max) " \
+		    "| req/s duetd/peer | duetd p50 / p99 ms (p99 min–max) " \
+		    "| peer p50 / p99 ms (p99 min–max) | p99 duetd/peer " \
+		    "| duetd CPU µs/req | peer CPU µs/req | CPU duetd/peer " \
+		    "| duetd instr/req | peer instr/req | instr duetd/peer " \
+		    "| other load % duetd / peer runs |"
+		print "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: " \
+		    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+	}
+	$1 ~ /^mem-/ {
+		if (!($1 in D)) next
+		d = D[$1]; p = P[$1]
+		printf "| %s | %s | %d B/conn (RSS %d → %d KiB) " \
+		    "| %d B/conn (RSS %d → %d KiB) | %s | | | | | | | | | | |\n",
+		    $2, $3, f(d, 3), f(d, 1), f(d, 2), f(p, 3), f(p, 1), f(p, 2),
+		    ratio(f(d, 3), f(p, 3))
+		next
+	}
+	{
+		d = D[$1]; p = P[$1]; id = I[$4]; ip = I[$5]
+		if (d == "" && id == "" && ip == "") next
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s " \
+		    "| %s | %s | %s | %s |\n", $2, $3, rate(d), rate(p),
+		    ratio(f(d, 1), f(p, 1)), lat(d), lat(p),
+		    ratio(f(d, 5), f(p, 5)), cpu(d), cpu(p),
+		    ratio(f(d, 6), f(p, 6)), id, ip, ratio(id, ip), other(d, p)
+	}'
+}
+
+write_results() {
+	local rev cpu
+	rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+	if [ -z "${BENCH_REF:-}" ] &&
+	    [ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null)" ]; then
+		rev="$rev + uncommitted changes"
+	fi
+	cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+	{
+		echo "# duetd vs Redis, nginx and webdis"
+		echo
+		echo "Written by \`bench/compare.sh\` (see bench/README.md)."
+		echo
+		echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); the script took" \
+		    "$((SECONDS / 60)) min $((SECONDS % 60)) s;" \
+		    "BENCH_ROWS=$ROWS"
+		echo "- Kernel: $(uname -r)"
+		echo "- CPU: $cpu, $(nproc) cores; load average before the runs:" \
+		    "$LOAD0 (1, 5, 15 min; other work on the machine skews" \
+		    "every number)"
+		echo "- duetd: $rev, -O2, 1 worker; $(redis-server --version |
+		    awk '{ print $1, $2, $3 }'); $(nginx -v 2>&1 |
+		    sed 's/.*: //'); webdis $(dpkg-query -W -f='${Version}' \
+		    webdis 2>/dev/null); $(wrk -v 2>&1 |
+		    awk 'NR == 1 { print $1, $2 }'); $(valgrind --version)"
+		echo "- Servers pinned to CPU $SRV_CPU, load generator to CPU" \
+		    "$GEN_CPU (taskset); the 2-worker duetd is not pinned."
+		echo "- req/s: median of $RUNS runs (min–max); latency and CPU:" \
+		    "median of the runs, p99 also min–max.  duetd and the peer" \
+		    "run in turns, each starting every other run.  CPU µs/req:" \
+		    "server user+system time (/proc/PID/stat, all threads and" \
+		    "for webdis also its redis-server) over the run / requests" \
+		    "completed.  *Other load*: the share of CPU $SRV_CPU and" \
+		    "$GEN_CPU's time taken by processes other than the server" \
+		    "and the load generator during a run (median and max of the" \
+		    "runs): where it is not near 0, p99 (and CPU time) suffer" \
+		    "from the machine's other work, not from the server."
+		if [ "$COUNTER" = perf ]; then
+			echo "- Instructions/request: counted by perf stat -e" \
+			    "instructions:u -p (user space, all threads; webdis" \
+			    "+ its redis-server summed), one run per row, counted" \
+			    "during"
+		else
+			echo "- Instructions/request: counted by callgrind" \
+			    "(perf stat -e instructions is not supported on this" \
+			    "machine), one run per row (deterministic): the server" \
+			    "under valgrind --tool=callgrind (user space, all" \
+			    "threads; webdis + its redis-server summed), counters" \
+			    "zeroed before and dumped after"
+		fi
+		echo "  a load of ${IR_N:-20000} requests (-P 1 rows a" \
+		    "quarter, HTTP ${IR_HTTP_N:-5000}, handshakes" \
+		    "${IR_HS_N:-200}) and after a small one (100 per -P 1 row," \
+		    "1600 per -P 16, 100 HTTP, 50 handshakes): (large - small)" \
+		    "/ (large - small requests), the cost of a request without" \
+		    "the 50 connections' set-up."
+		echo "- RESP: redis-benchmark -c 50 (-n sized for ~${SECS} s)." \
+		    "HTTP: wrk -t1 -c50 -d${WRK_SECS}s --latency; duetd GET" \
+		    "/echo/hi and GET /echo/<1234 bytes> vs nginx return 200" \
+		    "\"hi\" and a 1234-byte return 200; duetd GET /get/k (kv)" \
+		    "vs webdis GET /GET/k (1 HTTP thread, pool of 2 Redis" \
+		    "connections)."
+		echo "- TLS: one ECDSA P-256 certificate, TLS 1.3 (each" \
+		    "server's default); redis-benchmark --tls; wrk over" \
+		    "https, keep-alive; the handshake row sends \"Connection:" \
+		    "close\", so every request is a new connection and a full" \
+		    "handshake."
+		echo "- Memory: RSS growth over $IDLE_CONNS idle loopback" \
+		    "connections (nothing sent), divided by $IDLE_CONNS."
+		echo
+		render_table
+	} >"$OUT"
+}
+
