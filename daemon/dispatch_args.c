@@ -324,11 +324,11 @@ dispatch_arity(
 /*
  * The fast path of binding, for the common call: positional words (RESP,
  * HTTP path segments) for an inline command whose every parameter is one
- * bytes, string or any value, each given.  Nothing is converted, packed
- * and unpacked again: e->argv gets objects that point into the request,
- * as the general path's would point into the packed copy.  Returns 1 when
- * bound so, 0 when the general path must bind (it also words every error,
- * a string that is not UTF-8 among them).
+ * bytes, string or any value, each given or optional with no default.  Nothing
+ * is converted, packed and unpacked again: e->argv gets objects that point into
+ * the request, as the general path's would point into the packed copy.  Returns
+ * 1 when bound so, 0 when the general path must bind (it also words every
+ * error, a string that is not UTF-8 among them).
  */
 static int
 dispatch_bind_inplace(struct env *e, const struct command *cmd,
@@ -339,9 +339,15 @@ dispatch_bind_inplace(struct env *e, const struct command *cmd,
 	int utf8;
 
 	if (req->kind != REQUEST_TEXT || req->argnames != NULL ||
-	    n != (size_t)sig->nparams || sig->variadic ||
+	    n > (size_t)sig->nparams || sig->variadic ||
 	    (cmd->flags & (DUET_BLOCKING | DUET_STREAM)))
 		return 0;
+	/* Left out: optional with no default, so nil (PING's message). */
+	for (k = n; k < (size_t)sig->nparams; k++) {
+		if (!sig->params[k].optional || sig->params[k].defval != NULL)
+			return 0;
+		e->argv[k].type = MSGPACK_OBJECT_NIL;
+	}
 	for (k = 0; k < n; k++) {
 		const struct resp_arg *a = &req->argv[k];
 		enum sig_type type = sig->params[k].type;
@@ -365,7 +371,7 @@ dispatch_bind_inplace(struct env *e, const struct command *cmd,
 		}
 	}
 	e->args_inplace = 1;
-	e->nargv = n;
+	e->nargv = (size_t)sig->nparams;
 	*present = n >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
 	return 1;
 }
