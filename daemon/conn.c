@@ -15,7 +15,8 @@
  * (as Redis drops a client over its output buffer limit); other clients
  * never notice.  Nothing here knows RESP or HTTP (the sessions, L4),
  * a call (the slot owner, L3) or the socket calls (the transport).  The
- * idle timeout is conn_idle.c's, CLIENT INFO conn_info.c's.
+ * idle timeout is conn_idle.c's, CLIENT INFO conn_info.c's, the listener
+ * sites, the peer's address text and sniffing conn_site.c's.
  *
  * An idle connection costs its struct conn (the peer's address at its
  * end, the listener's borrowed from a struct conn_site) with its socket's
@@ -29,13 +30,10 @@
 #include <sys/un.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <arpa/inet.h>
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,14 +41,13 @@
 #include <event2/event.h>
 
 #include "conn.h"
+#include "conn_int.h"
 #include "env.h"
 #include "log.h"
 #include "peers.h"
 #include "transport.h"
 #include "util.h"
 
-/* The most bytes sniffing looks at (an HTTP method, a space, a '/'). */
-#define CONN_SNIFF_MAX 22
 /* How long a closing connection may take to read its last reply when no
  * idle timeout is set. */
 #define CONN_LINGER_S 30
@@ -60,84 +57,11 @@
  * conn stops reading from it. */
 #define CONN_PENDING_MAX 1024
 
-/*
- * What conns borrow of their listener: its address (c->local) and the
- * protocols it serves.  Kept for the process's life, one per distinct
- * pair (a reload may free a listener before its conns are gone): a few.
- */
-struct conn_site {
-	struct conn_site *next;
-	const struct conn_proto *const *protos; /* static */
-	size_t nprotos;
-	char local[];
-};
-
-static pthread_mutex_t conn_sites_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct conn_site *conn_sites;
-
 void (*_Atomic conn_states_fini)(struct conn *c);
 
 static void conn_on_io(evutil_socket_t fd, short what, void *arg);
 static int conn_keep_input(struct conn *c, struct evbuffer *in);
 static void conn_release(struct conn *c);
-
-/*
- * Formats a peer address as "1.2.3.4:port", "[::1]:port" or "unix".
- */
-static void
-conn_format_addr(const struct sockaddr *sa, char *buf, size_t len)
-{
-	char host[INET6_ADDRSTRLEN];
-
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
-
-		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
-		snprintf(buf, len, "%s:%u", host, ntohs(s4->sin_port));
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
-		snprintf(buf, len, "[%s]:%u", host, ntohs(s6->sin6_port));
-	} else {
-		snprintf(buf, len, "unix");
-	}
-}
-
-/*
- * The site of listener address local serving protos (nprotos of them),
- * made on first use.  Returns NULL when out of memory.
- */
-static const struct conn_site *
-conn_site(
-    const char *local, const struct conn_proto *const *protos, size_t nprotos)
-{
-	struct conn_site *s;
-	size_t len = strlen(local);
-
-	pthread_mutex_lock(&conn_sites_lock);
-	for (s = conn_sites; s != NULL; s = s->next)
-		if (s->protos == protos && s->nprotos == nprotos &&
-		    strcmp(s->local, local) == 0)
-			break;
-	if (s == NULL && (s = malloc(sizeof(*s) + len + 1)) != NULL) {
-		s->protos = protos;
-		s->nprotos = nprotos;
-		memcpy(s->local, local, len + 1);
-		s->next = conn_sites;
-		conn_sites = s;
-	}
-	pthread_mutex_unlock(&conn_sites_lock);
-	return s;
-}
-
-/* The site c->local is the address of. */
-static const struct conn_site *
-conn_site_of(const struct conn *c)
-{
-	return (const struct conn_site *)(const void *)(c->local -
-	    offsetof(struct conn_site, local));
-}
 
 /*
  * Makes c's output (conn_output), on first use: an idle connection has
@@ -540,46 +464,6 @@ conn_drain(struct conn *c)
 	conn_close_after_reply(c);
 	if (conn_out_len(c) == 0 && TAILQ_EMPTY(&c->pending))
 		conn_free(c);
-}
-
-/*
- * Picks the connection's protocol from its first bytes: the first of the
- * listener's protocols whose sniff says yes (a listener with one takes it
- * unasked), and sets up its session.  Returns 0 when decided, 1 when more
- * bytes are needed, -1 if c was freed.
- */
-static int
-conn_sniff(struct conn *c, struct evbuffer *in)
-{
-	const struct conn_site *site = conn_site_of(c);
-	char first[CONN_SNIFF_MAX];
-	size_t i, len = evbuffer_get_length(in);
-	const struct conn_proto *p = NULL;
-	int yes;
-
-	if (len == 0)
-		return 1;
-	if (site->nprotos == 1)
-		p = site->protos[0];
-	else
-		len = evbuffer_copyout(in, first, sizeof(first));
-	for (i = 0; p == NULL && i < site->nprotos; i++) {
-		if ((yes = site->protos[i]->sniff(first, len)) == -1)
-			return 1;
-		if (yes)
-			p = site->protos[i];
-	}
-	/* The transport's verified identity, before the session starts. */
-	if (c->transport->peer != NULL &&
-	    c->transport->peer(
-	        &c->io, &c->ident.tls_subject, &c->ident.tls_cn) == -1)
-		p = NULL;
-	if (p == NULL || p->start(c) == -1) {
-		conn_free(c);
-		return -1;
-	}
-	c->proto = p;
-	return 0;
 }
 
 /*

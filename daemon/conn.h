@@ -166,7 +166,7 @@ struct conn {
 	uint64_t idle_ms;
 	uint64_t idle_at;
 	/* borrowed, lives as long as the process: the listener's address,
-	 * and with it the protocols it serves (conn.c's struct conn_site) */
+	 * and with it the protocols it serves (conn_int.h's conn_site) */
 	const char *local;
 	char peer[]; /* "127.0.0.1:5555", "[::1]:5555", "unix" */
 };

@@ -20,7 +20,8 @@ import sys
 
 # Files whose stems count as one module (the first name is the module's).
 GROUPS = [
-    ("conn", "conn_reply", "conn_idle", "conn_info"),
+    ("conn", "conn_reply", "conn_idle", "conn_info", "conn_site", "conn_int"),
+    ("resp", "resp_inline", "resp_int"),
     ("call", "call_stream"),
     ("convert", "convert_json", "convert_json_out"),
     ("config", "config_int", "config_listen", "config_plugin", "config_auth",
