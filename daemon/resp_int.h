@@ -28,7 +28,7 @@
  * had in resp.c: the fast path calls it per argument, and either an
  * extern function or an inlined one changes its instruction count.
  */
-static int
+static inline int
 resp_grow_args(struct resp_parser *p, struct duet_err *err)
 {
 	struct resp_arg *argv;
