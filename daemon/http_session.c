@@ -3,7 +3,9 @@
  * http_session - the HTTP/1.1 session of a conn (L4): struct conn_proto
  * for HTTP.  Runs http.c's parser over the input, answers Expect:
  * 100-continue, refuses during a drain, and turns each request into a
- * dispatch request (or a built-in path's response, builtin_http.c).
+ * dispatch request (or a built-in path's response, builtin_http.c); its
+ * body, Expect: 100-continue and POST /batch are read by
+ * http_session_body.c.
  *
  * A command is reached at /<name>: POST with a JSON or msgpack body (an
  * array is positional, an object is named), or, for READONLY commands,
@@ -32,15 +34,14 @@
 
 #include "builtin_http.h"
 #include "conn.h"
-#include "convert.h"
 #include "dispatch.h"
 #include "env.h"
 #include "http.h"
 #include "http_admit.h"
 #include "http_reply.h"
 #include "http_session.h"
+#include "http_session_int.h"
 #include "log.h"
-#include "multi.h"
 #include "registry.h"
 #include "util.h"
 
@@ -49,67 +50,12 @@
 #define HTTP_SESSION_MAX_HEADER  16384
 #define HTTP_SESSION_MAX_HEADERS 100
 
-/* An HTTP conn's session state (c->sess): owned by the conn's proto. */
-struct http_session {
-	struct http_parser parser; /* the request being read */
-	struct http_resp route;    /* the response to the current request */
-	struct http_admit admit;   /* what its head decided */
-};
-
-static struct http_session *
-http_session_of(const struct conn *c)
-{
-	return c->sess;
-}
-
 static int
 http_session_is_msgpack_type(struct http_str t)
 {
 	return http_media_type_is(t, "application/msgpack") ||
 	    http_media_type_is(t, "application/x-msgpack") ||
 	    http_media_type_is(t, "application/vnd.msgpack");
-}
-
-/*
- * Whether a Content-Type (one media type, unlike Accept) is type (lower
- * case): the part before any ';', trimmed, compared ignoring case.  A
- * list is never a valid Content-Type, so "text/plain, application/json"
- * is not JSON.
- */
-static int
-http_session_ctype_is(struct http_str v, const char *type)
-{
-	const char *semi, *p = v.ptr;
-	size_t len;
-
-	/* No Content-Type at all is an empty string with a NULL pointer. */
-	if (v.len == 0 || memchr(v.ptr, ',', v.len) != NULL)
-		return 0;
-	semi = memchr(v.ptr, ';', v.len);
-	len = semi != NULL ? (size_t)(semi - v.ptr) : v.len;
-	while (len > 0 && (*p == ' ' || *p == '\t')) {
-		p++;
-		len--;
-	}
-	while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-		len--;
-	return http_lower_eq(p, len, type, strlen(type));
-}
-
-/* A JSON request body. */
-static int
-http_session_body_is_json(struct http_str v)
-{
-	return http_session_ctype_is(v, "application/json");
-}
-
-/* A msgpack request body. */
-static int
-http_session_body_is_msgpack(struct http_str v)
-{
-	return http_session_ctype_is(v, "application/msgpack") ||
-	    http_session_ctype_is(v, "application/x-msgpack") ||
-	    http_session_ctype_is(v, "application/vnd.msgpack");
 }
 
 /*
@@ -344,118 +290,6 @@ http_session_text_args(struct conn *c, struct http_str rest, int query,
 	return 0;
 }
 
-/* The msgpack form of a JSON body that fits on the stack. */
-#define HTTP_SESSION_PACK_STACK 2048
-
-/*
- * The msgpack form of a JSON body: on the caller's stack, in an owned
- * buffer once it outgrows it (no allocation for a small body).
- */
-struct http_session_pack {
-	char *data; /* stack or owned */
-	size_t size;
-	size_t alloc;
-	char stack[HTTP_SESSION_PACK_STACK];
-};
-
-static void
-http_session_pack_init(struct http_session_pack *b)
-{
-	b->data = b->stack;
-	b->size = 0;
-	b->alloc = sizeof(b->stack);
-}
-
-static void
-http_session_pack_fini(struct http_session_pack *b)
-{
-	if (b->data != b->stack)
-		free(b->data);
-}
-
-/* msgpack_packer's write callback.  Returns 0, or -1 out of memory. */
-static int
-http_session_pack_write(void *arg, const char *buf, size_t len)
-{
-	struct http_session_pack *b = arg;
-	size_t alloc = b->alloc;
-	char *data;
-
-	if (len > b->alloc - b->size) {
-		while (len > alloc - b->size)
-			alloc *= 2;
-		if (b->data == b->stack) {
-			if ((data = malloc(alloc)) != NULL)
-				memcpy(data, b->stack, b->size);
-		} else {
-			data = realloc(b->data, alloc);
-		}
-		if (data == NULL)
-			return -1;
-		b->data = data;
-		b->alloc = alloc;
-	}
-	memcpy(b->data + b->size, buf, len);
-	b->size += len;
-	return 0;
-}
-
-/*
- * A JSON or msgpack body, decoded into up.  Returns 0, or -1 after
- * answering (400, 415).
- */
-static int
-http_session_body(struct conn *c, struct http_request *req,
-    msgpack_unpacked *up, struct http_session_pack *sb)
-{
-	size_t len = evbuffer_get_length(req->body), off = 0;
-	const char *p = (const char *)evbuffer_pullup(req->body, -1);
-	struct duet_err err;
-	msgpack_packer pk;
-	size_t used;
-	int rv;
-
-	if (http_session_body_is_json(req->content_type)) {
-		msgpack_packer_init(&pk, sb, http_session_pack_write);
-		if (convert_json_to_msgpack(&pk, p, len,
-		        (int)c->env->limits.max_nesting, &err) == -1) {
-			conn_reply_fail(c, 400, "%s", err.msg);
-			return -1;
-		}
-		p = sb->data;
-		len = sb->size;
-	} else if (!http_session_body_is_msgpack(req->content_type)) {
-		conn_reply_fail(c, 415,
-		    "a request body must be application/json or "
-		    "application/msgpack");
-		return -1;
-	} else if (convert_msgpack_check(p, len,
-	               (int)c->env->limits.max_nesting, &used, &err) == -1) {
-		conn_reply_fail(c, 400, "%s", err.msg);
-		return -1;
-	}
-	rv = msgpack_unpack_next(up, p, len, &off);
-	if (rv == MSGPACK_UNPACK_NOMEM_ERROR) {
-		conn_reply_fail(c, 400, "msgpack nested too deep");
-		return -1;
-	}
-	if (rv != MSGPACK_UNPACK_SUCCESS || off != len) {
-		conn_reply_fail(c, 400,
-		    rv == MSGPACK_UNPACK_SUCCESS
-		        ? "trailing bytes after the msgpack value"
-		        : "truncated or invalid msgpack");
-		return -1;
-	}
-	if (up->data.type != MSGPACK_OBJECT_ARRAY &&
-	    up->data.type != MSGPACK_OBJECT_MAP) {
-		conn_reply_fail(c, 400,
-		    "the body must be an array (positional arguments) or an "
-		    "object (named arguments)");
-		return -1;
-	}
-	return 0;
-}
-
 /*
  * Runs r with the command admitted from its head (no second look-up);
  * one admitted in a generation that has since been replaced is admitted
@@ -546,36 +380,6 @@ done:
 }
 
 /*
- * POST /batch: an array of [command, args...] arrays, run in order (see
- * multi.c).
- */
-static void
-http_session_batch(struct conn *c, struct http_request *req)
-{
-	struct http_resp *ctx = &http_session_of(c)->route;
-	msgpack_unpacked up;
-	struct http_session_pack sb;
-
-	if (req->method != HTTP_M_POST) {
-		ctx->allow = "POST";
-		conn_reply_fail(c, 405, "/batch answers POST only");
-		return;
-	}
-	if (evbuffer_get_length(req->body) == 0) {
-		conn_reply_fail(c, 400,
-		    "the body of /batch must be an array of [command, "
-		    "args...] arrays");
-		return;
-	}
-	msgpack_unpacked_init(&up);
-	http_session_pack_init(&sb);
-	if (http_session_body(c, req, &up, &sb) == 0)
-		multi_batch(c, ctx, &up.data);
-	msgpack_unpacked_destroy(&up);
-	http_session_pack_fini(&sb);
-}
-
-/*
  * Serves one whole HTTP request of c, admitted from its head.  The reply
  * is queued on c in request order; req is borrowed until return.
  */
@@ -620,37 +424,6 @@ http_session_request(struct conn *c, struct http_request *req)
 	rest.ptr = cmd.ptr + cmd.len;
 	rest.len = path.len - 1 - cmd.len;
 	http_session_call(c, req, cmd, rest, query);
-}
-
-/*
- * Before a body announced with Expect: 100-continue is sent: whether it
- * would be accepted.  Returns 0 (send 100 Continue), or -1 after
- * answering the final status; the connection then closes, since the
- * client may send the body anyway.
- */
-static int
-http_session_expect(struct conn *c, const struct http_request *req)
-{
-	struct http_resp *ctx = &http_session_of(c)->route;
-
-	ctx->keep_alive = 0;
-	if (req->method != HTTP_M_POST) {
-		ctx->allow = "POST";
-		conn_reply_fail(c, 405, "only POST takes a request body");
-		goto refuse;
-	}
-	if (!http_session_body_is_json(req->content_type) &&
-	    !http_session_body_is_msgpack(req->content_type)) {
-		conn_reply_fail(c, 415,
-		    "a request body must be application/json or "
-		    "application/msgpack");
-		goto refuse;
-	}
-	ctx->keep_alive = req->keep_alive;
-	return 0;
-refuse:
-	conn_close_after_reply(c);
-	return -1;
 }
 
 /*

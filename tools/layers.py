@@ -27,8 +27,8 @@ GROUPS = [
     ("config", "config_int", "config_listen", "config_plugin", "config_auth",
      "config_access"),
     ("dispatch", "dispatch_args"),
-    ("http", "http_util"),
-    ("http_session", "http_admit"),
+    ("http", "http_int", "http_scan", "http_util"),
+    ("http_session", "http_session_int", "http_session_body", "http_admit"),
 ]
 
 # DESIGN.md's layers, bottom (L0) to top (L5), by module.
