@@ -94,10 +94,9 @@ convert_text(msgpack_packer *pk, enum sig_type type, const char *s, size_t len,
 	case SIG_STR:
 	case SIG_BYTES:
 	case SIG_ANY:
-		utf8 = type != SIG_BYTES && util_utf8_valid(s, len);
-		if (type == SIG_STR && !utf8)
+		if ((utf8 = convert_text_string(type, s, len, 0)) == -1)
 			goto fail;
-		if (type == SIG_BYTES || !utf8) {
+		if (!utf8) {
 			msgpack_pack_bin(pk, len);
 			msgpack_pack_bin_body(pk, s, len);
 		} else {

@@ -17,12 +17,29 @@
 #include <msgpack.h>
 
 #include "sig_type.h"
+#include "util.h"
 
 struct duet_err;
 
 void convert_packer_init(msgpack_packer *pk, struct evbuffer *buf);
 void convert_pack_cstr(msgpack_packer *pk, const char *s);
 void convert_pack_status(msgpack_packer *pk, const char *s);
+/*
+ * What the text s[0..len) is as a value of a bytes, str or any
+ * parameter: 1 a str (UTF-8), 0 a bin, -1 not acceptable (a str that
+ * is not UTF-8).  ascii: s is known to be ASCII, so not scanned.
+ */
+static inline int
+convert_text_string(enum sig_type type, const char *s, size_t len, int ascii)
+{
+	int utf8;
+
+	if (type == SIG_BYTES)
+		return 0;
+	utf8 = ascii || util_utf8_valid(s, len);
+	return type == SIG_STR && !utf8 ? -1 : utf8;
+}
+
 int convert_text(msgpack_packer *pk, enum sig_type type, const char *s,
     size_t len, int max_nesting, struct duet_err *err);
 int convert_typed(msgpack_packer *pk, const msgpack_object *o,

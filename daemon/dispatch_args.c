@@ -324,11 +324,12 @@ dispatch_arity(
 /*
  * The fast path of binding, for the common call: positional words (RESP,
  * HTTP path segments) for an inline command whose every parameter is one
- * bytes, string or any value, each given or optional with no default.  Nothing
- * is converted, packed and unpacked again: e->argv gets objects that point into
- * the request, as the general path's would point into the packed copy.  Returns
- * 1 when bound so, 0 when the general path must bind (it also words every
- * error, a string that is not UTF-8 among them).
+ * bytes, string or any value, each given or optional with no default
+ * (sig->words_only, decided once per signature).  Nothing is converted,
+ * packed and unpacked again: e->argv gets objects that point into the
+ * request, as the general path's would point into the packed copy.
+ * Returns 1 when bound so, 0 when the general path must bind (it also
+ * words every error, a string that is not UTF-8 among them).
  */
 static int
 dispatch_bind_inplace(struct env *e, const struct command *cmd,
@@ -336,31 +337,24 @@ dispatch_bind_inplace(struct env *e, const struct command *cmd,
 {
 	const struct sig *sig = cmd->sig;
 	size_t k, n = req->argc;
-	int utf8;
+	int str;
 
-	if (req->kind != REQUEST_TEXT || req->argnames != NULL ||
-	    n > (size_t)sig->nparams || sig->variadic ||
+	if (!sig->words_only || req->kind != REQUEST_TEXT ||
+	    req->argnames != NULL || n > (size_t)sig->nparams ||
+	    n < (size_t)sig->nrequired ||
 	    (cmd->flags & (DUET_BLOCKING | DUET_STREAM)))
 		return 0;
-	/* Left out: optional with no default, so nil (PING's message). */
-	for (k = n; k < (size_t)sig->nparams; k++) {
-		if (!sig->params[k].optional || sig->params[k].defval != NULL)
-			return 0;
+	for (k = n; k < (size_t)sig->nparams; k++)
 		e->argv[k].type = MSGPACK_OBJECT_NIL;
-	}
 	for (k = 0; k < n; k++) {
 		const struct resp_arg *a = &req->argv[k];
-		enum sig_type type = sig->params[k].type;
 		msgpack_object *o = &e->argv[k];
 
-		if ((type != SIG_BYTES && type != SIG_STR && type != SIG_ANY) ||
-		    a->len > UINT32_MAX)
+		if (a->len > UINT32_MAX ||
+		    (str = convert_text_string(sig->params[k].type, a->ptr,
+		         a->len, req->ascii)) == -1)
 			return 0;
-		utf8 = type != SIG_BYTES &&
-		    (req->ascii || util_utf8_valid(a->ptr, a->len));
-		if (type == SIG_STR && !utf8)
-			return 0;
-		if (utf8) {
+		if (str) {
 			o->type = MSGPACK_OBJECT_STR;
 			o->via.str.ptr = a->ptr;
 			o->via.str.size = (uint32_t)a->len;

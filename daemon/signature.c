@@ -240,6 +240,23 @@ sig_count(const char *text)
 	return n;
 }
 
+/* Sets sig->words_only (see signature.h), once per signature. */
+static void
+sig_note_words(struct sig *sig)
+{
+	int k;
+
+	sig->words_only = !sig->variadic;
+	for (k = 0; k < sig->nparams; k++) {
+		const struct sig_param *p = &sig->params[k];
+
+		if ((p->type != SIG_BYTES && p->type != SIG_STR &&
+		        p->type != SIG_ANY) ||
+		    p->defval != NULL)
+			sig->words_only = 0;
+	}
+}
+
 /*
  * Parses a signature such as "a:int b:int" (NULL or "" is a command with no
  * arguments).  Returns a new struct sig, freed with sig_free(), or NULL with
@@ -281,6 +298,7 @@ sig_parse(const char *text, struct duet_err *err)
 		s += len;
 	}
 	sig->variadic = n > 0 && sig->params[n - 1].variadic;
+	sig_note_words(sig);
 	return sig;
 nomem:
 	util_err_set(err, "ERR", "out of memory");

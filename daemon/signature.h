@@ -32,8 +32,11 @@ struct sig_param {
 
 struct sig {
 	int nparams;
-	int nrequired;            /* leading params that must be given */
-	int variadic;             /* last param is variadic */
+	int nrequired; /* leading params that must be given */
+	int variadic;  /* last param is variadic */
+	/* Every param is one bytes, str or any value, and those that may
+	 * be left out have no default: words bind in place (dispatch). */
+	int words_only;
 	struct sig_param *params; /* owned array */
 };
 
