@@ -154,6 +154,7 @@ http_session_args_free(struct http_session_args *a)
 /*
  * Percent-decodes one slice of c's request target where it is (the
  * parser's own copy of the head, which the target points into).
+ * Returns 0, or -1 after answering 400.
  */
 static int
 http_session_decode(
@@ -162,8 +163,11 @@ http_session_decode(
 	struct http_parser *p = &http_session_of(c)->parser;
 	char *at = p->head + (in.ptr - p->head);
 
-	if (http_pct_decode(in.ptr, in.len, at, &out->len, plus) == -1)
+	if (http_pct_decode(in.ptr, in.len, at, &out->len, plus) == -1) {
+		conn_reply_fail(
+		    c, 400, "bad percent-encoding in the request target");
 		return -1;
+	}
 	out->ptr = at;
 	return 0;
 }
@@ -244,11 +248,8 @@ http_session_path_args(
 	for (i = 0; i < n; i++) {
 		seg.ptr = a->argv[i].ptr;
 		seg.len = a->argv[i].len;
-		if (http_session_decode(c, seg, 0, &a->argv[i]) == -1) {
-			conn_reply_fail(c, 400,
-			    "bad percent-encoding in the request target");
+		if (http_session_decode(c, seg, 0, &a->argv[i]) == -1)
 			return -1;
-		}
 		a->argc++;
 	}
 	return 0;
@@ -280,11 +281,8 @@ http_session_text_args(struct conn *c, struct http_str rest, int query,
 		return -1;
 	while (http_query_next(&rest, &name, &value)) {
 		if (http_session_decode(c, name, 1, &a->names[a->argc]) == -1 ||
-		    http_session_decode(c, value, 1, &a->argv[a->argc]) == -1) {
-			conn_reply_fail(c, 400,
-			    "bad percent-encoding in the request target");
+		    http_session_decode(c, value, 1, &a->argv[a->argc]) == -1)
 			return -1;
-		}
 		a->argc++;
 	}
 	return 0;
