@@ -334,6 +334,24 @@ refused:
 }
 
 /*
+ * Whether c's user may subscribe to, or publish on, the channel name (len
+ * bytes), or (pattern) subscribe to the pattern whose text it is (SPEC
+ * section 10's channels rules).  Returns 0, or -1 with the NOPERM error
+ * (status 403) in err.
+ */
+int
+dispatch_channel_admit(struct conn *c, const char *name, size_t len,
+    int pattern, struct duet_err *err)
+{
+	(void)c;
+	(void)name;
+	(void)len;
+	(void)pattern;
+	(void)err;
+	return 0; /* the rules come with the rules branch */
+}
+
+/*
  * Forgets the arguments bound for c's request (its worker's argument
  * scratch and zone): after a call, or for a request that is not run
  * (queued by MULTI).

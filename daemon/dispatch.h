@@ -60,6 +60,8 @@ void dispatch_ident_reset(struct conn *c);
 int dispatch_login(struct conn *c, const char *user, size_t userlen,
     const char *token, size_t tokenlen);
 int dispatch_request(struct conn *c, const struct request *req);
+int dispatch_channel_admit(struct conn *c, const char *name, size_t len,
+    int pattern, struct duet_err *err);
 
 /* dispatch_args.c: binding a request's arguments to a signature. */
 int dispatch_bind_args(struct env *e, const struct command *cmd,
