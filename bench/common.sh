@@ -73,3 +73,22 @@ function response(status, headers, body)
 end
 EOF
 }
+
+# The pub/sub rows (bench/pubsub_client.c): subscribers per row, PUBLISH
+# commands in flight, payload bytes, the channel.
+PUBSUB_SUBS=${BENCH_PUBSUB_SUBS:-50}
+PUBSUB_WINDOW=${BENCH_PUBSUB_WINDOW:-16}
+PUBSUB_SIZE=${BENCH_PUBSUB_SIZE:-16}
+PUBSUB_CHANNEL=bench
+
+# build_pubsub_client DIR: compiles bench/pubsub_client.c (libc only) to
+# DIR/pubsub_client.
+build_pubsub_client() {
+	local src
+	src=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/pubsub_client.c
+	"${CC:-cc}" -O2 -Wall -Wextra -o "$1/pubsub_client" "$src" ||
+	    {
+		echo "could not build $src" >&2
+		return 1
+	}
+}

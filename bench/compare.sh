@@ -30,7 +30,8 @@ P_REDIS_TLS=${BENCH_PORT_REDIS_TLS:-26380}
 P_NGINX_TLS=${BENCH_PORT_NGINX_TLS:-28443}
 P_WEBDIS=${BENCH_PORT_WEBDIS:-27379}
 P_IR=${BENCH_PORT_IR:-24838} # bench/ir.sh: this port, +1 (TLS), +2
-# Row groups (mem resp http webdis tls workers) and phases (timed instr),
+# Row groups (mem resp http webdis tls workers pubsub sse) and phases
+# (timed instr),
 # space- or comma-separated; no group named = all groups, no phase = both.
 ROWS=${BENCH_ROWS:-all}
 RUNS=${BENCH_RUNS:-3}      # runs per row; the median is reported
@@ -575,6 +576,84 @@ tls_rows() {
 	    "https://127.0.0.1:$P_NGINX_TLS/hi" -H "Connection: close"
 }
 
+# --- pub/sub ------------------------------------------------------------
+
+# pubsub_once "PIDS" PORT MODE: one run of bench/pubsub_client for SECS
+# seconds: 1 publisher (PUBLISH, PUBSUB_WINDOW in flight) and
+# PUBSUB_SUBS subscribers over RESP2 (MODE resp) or GET /events/<ch>
+# (sse); prints resp_once's fields per delivered message (delivered/s,
+# CPU us per delivered message), "-" for the latencies it does not
+# measure.
+pubsub_once() {
+	local pids=$1 port=$2 mode=$3 t0 t1 g0 g1 c0 c1 line
+	# shellcheck disable=SC2086
+	t0=$(cpu_ticks $pids)
+	children_ticks g0
+	c0=$(cpu_busy)
+	line=$(timeout $((${SECS%.*} + 60)) taskset -c "$GEN_CPU" \
+	    "$T/pubsub_client" -p "$port" -c "$PUBSUB_SUBS" \
+	    -w "$PUBSUB_WINDOW" -s "$PUBSUB_SIZE" -C "$PUBSUB_CHANNEL" \
+	    -m "$mode" -d "$SECS") ||
+	    die "pubsub_client -m $mode failed on port $port"
+	c1=$(cpu_busy)
+	children_ticks g1
+	# shellcheck disable=SC2086
+	t1=$(cpu_ticks $pids)
+	# shellcheck disable=SC2086
+	alive $pids
+	echo "$line" | awk -v t0="$t0" -v t1="$t1" -v hz="$HZ" \
+	    -v o="$(other_pct "$c0" "$c1" $((t1 - t0)) $((g1 - g0)))" '
+	$1 == "published" && $4 > 0 {
+		printf "%s - - %.3f %s\n", $8, (t1 - t0) * 1e6 / hz / $4, o
+	}' | grep . || die "pubsub_client printed: $line"
+}
+
+# pubsub_probe PORT MODE: whether one subscriber gets one message there
+# (duetd without pub/sub or without the SSE routes does not); the
+# client's complaint on stdout if not.
+pubsub_probe() {
+	# shellcheck disable=SC2069 # the complaint, not the result line
+	timeout 30 "$T/pubsub_client" -p "$1" -c 1 -n 1 -m "$2" \
+	    -C "$PUBSUB_CHANNEL" 2>&1 >/dev/null
+}
+
+# solo ID: RUNS runs of DCMD (duetd only, a row with no peer).
+solo() {
+	local i
+	for i in $(seq "$RUNS"); do
+		quiet_run d "${DCMD[@]}"
+	done
+	row "$1" "$(summarize <"$T/d")" ""
+	rm -f "$T/d"
+}
+
+# pubsub_rows: RESP pub/sub against redis-server (row pubsub) and SSE
+# subscribers on duetd alone (row sse); a row duetd cannot serve yet is
+# left out with a log line.
+pubsub_rows() {
+	local err
+	if want pubsub; then
+		if err=$(pubsub_probe "$P_DUET" resp); then
+			log "pubsub: $RUNS x ${SECS}s, $PUBSUB_SUBS subscribers"
+			DCMD=(pubsub_once "$DUETD_PID" "$P_DUET" resp)
+			PCMD=(pubsub_once "$REDIS_PID" "$P_REDIS" resp)
+			pair pubsub
+		else
+			log "pubsub: duetd does not publish, row left out: $err"
+		fi
+	fi
+	if want sse; then
+		if err=$(pubsub_probe "$P_DUET" sse); then
+			log "sse: $RUNS x ${SECS}s, $PUBSUB_SUBS subscribers"
+			DCMD=(pubsub_once "$DUETD_PID" "$P_DUET" sse)
+			solo sse
+		else
+			log "sse: duetd has no SSE stream, row left out: $err"
+		fi
+	fi
+	return 0
+}
+
 # --- idle connections -----------------------------------------------------
 
 write_idle_client() {
@@ -677,7 +756,7 @@ ir() {
 	[ -n "$rows" ] || return 0
 	log "instructions: $who ($rows)"
 	if out=$(env IR_ROWS="$rows" IR_PORT="$P_IR" IR_TLS_DIR="$T/tls" \
-	    IR_COUNTER="$COUNTER" \
+	    IR_COUNTER="$COUNTER" IR_PUBSUB_CLIENT="$T/pubsub_client" \
 	    IR_SRV_CPU="$SRV_CPU" IR_GEN_CPU="$GEN_CPU" "$@" \
 	    "$ROOT/bench/ir.sh" "$what" "$DUETD" "$PLUGIN_DIR" 2>"$T/ir.err"); then
 		printf '%s\n' "$out" | awk -v w="$who" '{ print w, $0 }' >>"$T/ir"
@@ -698,6 +777,10 @@ instr_rows() {
 	want tls && d="$d tls" r="$r tls" n="$n tls"
 	want workers && ! want resp && d="$d set-P16"
 	ir duetd "$d"
+	# Apart: a duetd without pub/sub or SSE fails only these rows.
+	want pubsub && ir duetd pubsub
+	want sse && ir duetd pubsub-sse
+	want pubsub && r="$r pubsub"
 	ir redis "$r"
 	ir nginx "$n"
 	want webdis && ir webdis getk
@@ -717,7 +800,7 @@ instr_rows() {
 # group; no phase named: both).
 want() {
 	local w=" ${ROWS//,/ } " g=0 p=0 x
-	for x in mem resp http webdis tls workers; do
+	for x in mem resp http webdis tls workers pubsub sse; do
 		case $w in *" $x "*) g=1 ;; esac
 	done
 	for x in timed instr; do
@@ -736,6 +819,7 @@ timed_rows() {
 	want webdis && webdis_row
 	want tls && tls_rows
 	want workers && workers_row
+	{ want pubsub || want sse; } && pubsub_rows
 	return 0
 }
 
@@ -748,6 +832,9 @@ main() {
 	    die "ulimit -n $(ulimit -n) is too low for $IDLE_CONNS connections"
 	T=$(mktemp -d /tmp/duet-bench.XXXXXX)
 	build_duetd
+	if want pubsub || want sse; then
+		build_pubsub_client "$T" || die "no bench/pubsub_client"
+	fi
 	start_servers
 	sanity_check "$P_DUET"
 	sanity_check "$P_REDIS"

@@ -30,11 +30,18 @@
 #          --tls; duetd, redis), https-hi (wrk over https, keep-alive;
 #          duetd, nginx), https-hs (the same with "Connection: close":
 #          a full TLS 1.3 handshake per request; 5 connections)
+#   (no group) pubsub (bench/pubsub_client.c: 1 publisher, PUBLISH with 16
+#          in flight, 50 RESP2 subscribers; duetd, redis) and pubsub-sse
+#          (the same publisher, 50 GET /events/ch streams; duetd): the
+#          figure is per *delivered* message (IR_PUBSUB_N messages, 50
+#          deliveries each, minus a tenth of that)
 #   all:   every row the server has.
 # Default rows: duetd resp http, redis resp, nginx http, webdis getk.
 #
 # Environment: IR_N (20000 requests per -P16 row; -P1 rows N/4), IR_HTTP_N
-# (5000 per HTTP row), IR_HS_N (200 handshakes), IR_PORT (24838; the TLS
+# (5000 per HTTP row), IR_HS_N (200 handshakes), IR_PUBSUB_N (2000
+# messages per pub/sub row), IR_PUBSUB_CLIENT (bench/pubsub_client,
+# compiled here if unset), IR_PORT (24838; the TLS
 # port is IR_PORT+1, webdis's redis-server IR_PORT+2), IR_WORKERS (1),
 # IR_AUTH (1: duetd with a user and a token, the client logged in),
 # IR_TLS_DIR (ca.crt, server.crt, server.key; made here if unset),
@@ -56,6 +63,7 @@ PLUGIN_DIR=${3:-plugins/.libs}
 N=${IR_N:-20000}
 HTTP_N=${IR_HTTP_N:-5000}
 HS_N=${IR_HS_N:-200}
+PUBSUB_N=${IR_PUBSUB_N:-2000}
 PORT=${IR_PORT:-24838}
 TLS_PORT=${IR_TLS_PORT:-$((PORT + 1))}
 PORT2=$((PORT + 2))
@@ -66,6 +74,7 @@ RESP_ROWS="ping_mbulk-P1 set-P1 get-P1 incr-P1 echo1234-P1 ping_mbulk-P16 set-P1
 HTTP_ROWS="http-hi http-1234"
 TLS_RESP_ROWS="tls-set-P1 tls-get-P1 tls-set-P16 tls-get-P16"
 HTTPS_ROWS="https-hi https-hs"
+PUBSUB_ROWS="pubsub pubsub-sse"
 T=$(mktemp -d /tmp/ir.XXXXXX)
 PIDS=()
 NAMES=()
@@ -203,10 +212,12 @@ cost() {
 	echo "$row $(((b - a) / (nb - na)))"
 }
 
-# count N: the requests the last load completed (wrk: its own count).
+# count N: the requests the last load completed (wrk: its own count;
+# pubsub_client: the messages delivered).
 count() {
 	local n
-	n=$(awk '/ responses$/ { print $1 }' "$T/load.out")
+	n=$(awk '/ responses$/ { print $1 }
+	    $1 == "published" { print $4 }' "$T/load.out")
 	echo "${n:-$1}"
 }
 
@@ -261,6 +272,18 @@ http_row() {
 	load_once warm-up "${cmd[@]//@N@/20}" -c$((c == 50 ? 1 : c)) "$url" ||
 	    die "the warm-up failed"
 	cost "$row" $((n < 400 ? 50 : 100)) "$n" "${cmd[@]}" -c"$c" "$url"
+}
+
+# pubsub_row ROW: bench/pubsub_client, RESP2 subscribers (pubsub) or
+# SSE streams (pubsub-sse); per delivered message.
+pubsub_row() {
+	local mode=resp cmd
+	[ "$1" = pubsub-sse ] && mode=sse
+	cmd=("$PUBSUB_CLIENT" -p "$PORT" -w "$PUBSUB_WINDOW" -s "$PUBSUB_SIZE"
+	    -C "$PUBSUB_CHANNEL" -m "$mode")
+	load_once warm-up "${cmd[@]}" -c 1 -n 100 || die "the warm-up failed"
+	cost "$1" $((PUBSUB_N / 10)) "$PUBSUB_N" "${cmd[@]}" \
+	    -c "$PUBSUB_SUBS" -n @N@
 }
 
 # rows_of DEFAULT ALLOWED: the rows of IR_ROWS (groups expanded) that
@@ -367,12 +390,13 @@ count_lua "$T/count.lua"
 case $what in
 duetd)
 	rows=$(rows_of "$RESP_ROWS $HTTP_ROWS" \
-	    "$RESP_ROWS $HTTP_ROWS http-getk $TLS_RESP_ROWS $HTTPS_ROWS" |
+	    "$RESP_ROWS $HTTP_ROWS http-getk $TLS_RESP_ROWS $HTTPS_ROWS $PUBSUB_ROWS" |
 	    tr '\n' ' ')
 	duetd_start
 	;;
 redis)
-	rows=$(rows_of "$RESP_ROWS" "$RESP_ROWS $TLS_RESP_ROWS" | tr '\n' ' ')
+	rows=$(rows_of "$RESP_ROWS" "$RESP_ROWS $TLS_RESP_ROWS pubsub" |
+	    tr '\n' ' ')
 	redis_start "$PORT"
 	;;
 nginx)
@@ -391,9 +415,19 @@ webdis)
 	;;
 esac
 
+case " $rows " in
+*" pubsub"*)
+	PUBSUB_CLIENT=${IR_PUBSUB_CLIENT:-}
+	if [ -z "$PUBSUB_CLIENT" ]; then
+		build_pubsub_client "$T" || die "no bench/pubsub_client"
+		PUBSUB_CLIENT=$T/pubsub_client
+	fi
+	;;
+esac
 for r in $rows; do
 	case $r in
 	http-* | https-*) http_row "$r" ;;
+	pubsub*) pubsub_row "$r" ;;
 	*) resp_row "$r" ;;
 	esac
 done

@@ -26,6 +26,8 @@ catalog() {
 	echo "https-hi|HTTP TLS GET /echo/hi vs /hi (keep-alive)|nginx|duetd https-hi|nginx https-hi"
 	echo "https-hs|HTTP TLS handshake + GET /echo/hi vs /hi (Connection: close)|nginx|duetd https-hs|nginx https-hs"
 	echo "workers|RESP set -P 16, workers 2 (unpinned) vs workers 1|duetd workers 1|duetd2 set-P16|duetd set-P16"
+	echo "pubsub|RESP pub/sub, 1 publisher, $PUBSUB_SUBS subscribers (per delivered message)|Redis|duetd pubsub|redis pubsub"
+	echo "sse|SSE GET /events/ch, 1 RESP publisher, $PUBSUB_SUBS streams (per delivered message)||duetd pubsub-sse|"
 }
 
 render_table() {
@@ -34,11 +36,14 @@ render_table() {
 	function rate(s, a) { if (s == "") return ""; split(s, a, " ");
 		return sprintf("%.0f (%.0f–%.0f)", a[1], a[2], a[3]) }
 	function lat(s, a) { if (s == "") return ""; split(s, a, " ");
+		if (a[4] == "-") return "";
 		return sprintf("%.3f / %.3f (%.3f–%.3f)", a[4], a[5], a[7], a[8]) }
 	function f(s, k, a) { split(s, a, " "); return a[k] }
-	function ratio(x, y) { return x != "" && y > 0 ? sprintf("%.2f", x / y) : "" }
+	function ratio(x, y) {
+		return x != "" && x != "-" && y + 0 > 0 ? sprintf("%.2f", x / y) : "" }
 	function cpu(s) { return s == "" ? "" : sprintf("%.2f", f(s, 6)) }
 	function other(d, p) { if (d == "") return "";
+		if (p == "") return sprintf("%d (max %d)", f(d, 9), f(d, 10));
 		return sprintf("%d / %d (max %d / %d)", f(d, 9), f(p, 9), f(d, 10), f(p, 10)) }
 	BEGIN {
 		FS = "|"
@@ -144,6 +149,14 @@ write_results() {
 		    "https, keep-alive; the handshake row sends \"Connection:" \
 		    "close\", so every request is a new connection and a full" \
 		    "handshake."
+		echo "- Pub/sub (bench/pubsub_client.c): 1 RESP publisher" \
+		    "(PUBLISH of ${PUBSUB_SIZE} bytes, ${PUBSUB_WINDOW} in" \
+		    "flight) and ${PUBSUB_SUBS} subscribers (RESP2 SUBSCRIBE;" \
+		    "the sse row: GET /events/ch, duetd alone), ${SECS} s" \
+		    "per run; req/s and CPU µs/req are per *delivered*" \
+		    "message (one PUBLISH = ${PUBSUB_SUBS} deliveries); no" \
+		    "latencies; instructions: ${IR_PUBSUB_N:-2000} messages" \
+		    "minus $((${IR_PUBSUB_N:-2000} / 10))."
 		echo "- Memory: RSS growth over $IDLE_CONNS idle loopback" \
 		    "connections (nothing sent), divided by $IDLE_CONNS."
 		echo
