@@ -9,8 +9,9 @@
  * PUBLISH reply must be :N (each subscriber reached), every RESP message
  * the exact bytes Redis sends; anything else is an error.  The publisher
  * also waits while the slowest subscriber is more than -l messages behind,
- * so a server never holds more than that for one subscriber (Redis and
- * duetd disconnect a subscriber whose output passes 8 MiB or 32 MiB).
+ * so a server never holds more than that for one subscriber (Redis drops
+ * a subscriber past 32 MiB of output, or 8 MiB for a minute; duetd past
+ * limits.max_pubsub_output, 8 MiB by default).
  * Prints one line:
  *
  *     published P delivered D seconds S delivered/s R
