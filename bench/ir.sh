@@ -190,7 +190,7 @@ load_once() {
 	shift
 	timeout "${IR_TIMEOUT:-300}" "${GEN[@]}" "$@" >"$T/load.out" 2>&1 &&
 	    return 0
-	echo "ir.sh: try $try of the load failed: ${*:0:8}" >&2
+	echo "ir.sh: try $try of the load failed: ${*:1:8}" >&2
 	tail -3 "$T/load.out" >&2
 	return 1
 }

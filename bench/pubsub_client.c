@@ -550,6 +550,10 @@ run(double t0)
 			deadline = t + DRAIN_SECS;
 		}
 		pub_send(stopping);
+		if (delivered() > pub.sent * o.subs)
+			die("%lld messages received, %lld published to %d "
+			    "subscribers",
+			    delivered(), pub.sent, o.subs);
 		if (stopping && pub.out_len == 0 && pub.acked == pub.sent &&
 		    delivered() == pub.sent * o.subs)
 			return t;
