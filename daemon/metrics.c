@@ -26,7 +26,6 @@
 
 #include "auth.h"
 #include "metrics.h"
-#include "pubsub.h"
 
 static const uint64_t metrics_bounds[METRICS_NBUCKETS - 1] = {
     50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 1000000};
@@ -332,35 +331,15 @@ metrics_render_histograms(
 	}
 }
 
-static void
+/*
+ * Appends one metric with its HELP and TYPE lines.
+ */
+void
 metrics_render_gauge(struct evbuffer *out, const char *name, const char *type,
     const char *help, uint64_t v)
 {
 	evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n",
 	    name, help, name, type, name, v);
-}
-
-/* Pub/sub's gauges and counters (SPEC 10). */
-static void
-metrics_render_pubsub(struct evbuffer *out)
-{
-	struct pubsub_stats st;
-
-	pubsub_stats(&st);
-	metrics_render_gauge(out, "duetd_pubsub_channels", "gauge",
-	    "Channels with at least one subscriber.", st.channels);
-	metrics_render_gauge(out, "duetd_pubsub_patterns", "gauge",
-	    "Patterns with at least one subscriber.", st.patterns);
-	metrics_render_gauge(out, "duetd_pubsub_subscribers", "gauge",
-	    "Connections subscribed to a channel or pattern.", st.subscribers);
-	metrics_render_gauge(out, "duetd_pubsub_published_total", "counter",
-	    "Messages published.", st.published);
-	metrics_render_gauge(out, "duetd_pubsub_delivered_total", "counter",
-	    "Messages handed to a subscriber.", st.delivered);
-	metrics_render_gauge(out, "duetd_pubsub_dropped_total", "counter",
-	    "Subscribers disconnected for reading too slowly "
-	    "(limits.max_pubsub_output).",
-	    st.dropped);
 }
 
 /*
@@ -415,7 +394,6 @@ metrics_render(struct evbuffer *out, const struct metrics_cmd *const *cmds,
 	metrics_render_gauge(out, "duetd_auth_failures_total", "counter",
 	    "Failed logins (wrong token or user), over RESP and HTTP.",
 	    auth_failures_total());
-	metrics_render_pubsub(out);
 	metrics_render_gauge(out, "duetd_registry_generation", "gauge",
 	    "Generation of the commands being served.", generation);
 }

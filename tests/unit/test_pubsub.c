@@ -167,13 +167,18 @@ test_setup(void)
 	memset(&limits, 0, sizeof(limits));
 	ck_assert_int_eq(env_init(&test_envs[0], 0, &limits), 0);
 	ck_assert_int_eq(env_init(&test_envs[1], 1, &limits), 0);
-	ck_assert_int_eq(env_link(test_envp, 2), 0);
+	ck_assert_int_eq(pubsub_env_init(&test_envs[0]), 0);
+	ck_assert_int_eq(pubsub_env_init(&test_envs[1]), 0);
+	env_link(test_envp, 2);
+	ck_assert_int_eq(pubsub_init(test_envp, 2), 0);
 	test_encodes = 0;
 }
 
 static void
 test_teardown(void)
 {
+	pubsub_env_fini(&test_envs[0]);
+	pubsub_env_fini(&test_envs[1]);
 	env_fini(&test_envs[0]);
 	env_fini(&test_envs[1]);
 	pubsub_shutdown();
