@@ -273,6 +273,7 @@ cmd_subscribe(duet_call *call, int pattern)
 		pubsub_confirm(
 		    out, c->resp3, kind, name, len, pubsub_count(sub));
 	}
+	conn_set_idle_exempt(c, pubsub_count(sub) > 0);
 	call->answered = 1;
 	conn_reply_done(c);
 }
@@ -315,6 +316,7 @@ cmd_unsubscribe(duet_call *call, int pattern)
 		(void)pubsub_unsubscribe(sub, pattern, name, len);
 		resp_add_int(out, (int64_t)pubsub_count(sub));
 	}
+	conn_set_idle_exempt(c, sub != NULL && pubsub_count(sub) > 0);
 	call->answered = 1;
 	conn_reply_done(c);
 }

@@ -138,6 +138,7 @@ resp_session_unsubscribe(struct conn *c)
 	pubsub_sub_fini(s->sub);
 	free(s->sub);
 	s->sub = NULL;
+	conn_set_idle_exempt(c, 0);
 }
 
 /*
@@ -698,7 +699,10 @@ resp_session_fini(struct conn *c)
 
 	resp_parser_fini(&s->parser);
 	resp_session_multi_free(s->multi);
-	resp_session_unsubscribe(c);
+	if (s->sub != NULL) {
+		pubsub_sub_fini(s->sub);
+		free(s->sub);
+	}
 	free(s);
 	c->sess = NULL;
 }
