@@ -438,7 +438,7 @@ START_TEST(test_page_groups)
 	    "SECTION demo: reflect whoami counter fail sleep count\n"
 	    "SECTION defaults: defaults.echo defaults.count defaults.tags\n"
 	    "DETAILS Built-in commands: ping echo command info config time "
-	    "module");
+	    "module publish");
 }
 END_TEST
 
@@ -580,6 +580,30 @@ START_TEST(test_page_events)
 	                    "    [...li.children].slice(1).map(e =>"
 	                    "      e.textContent).join(' '))].join('\\n');"),
 	    "1 receiver\nnews\n#2 news [2]\n#1 news {\"n\":1}");
+	/* Stop, then a pattern: each event names its channel. */
+	page_expect(PAGE_JS("document.getElementById('ev-stop').click();"
+	                    "const st = document.getElementById('ev-state');"
+	                    "const stopped = st.textContent;"
+	                    "document.getElementById('ev-chan').value = 'ne*';"
+	                    "document.getElementById('ev-pat').checked = true;"
+	                    "document.getElementById('ev-go').click();"
+	                    "await until(() => st.textContent === 'listening',"
+	                    "  'pattern subscription');"
+	                    "return stopped;"),
+	    "stopped");
+	probe = page_http("POST", "/publish/newt", "\"x<b>\"");
+	ck_assert_str_eq(probe, "HTTP/1.1 200 OK|{\"receivers\":1}");
+	free(probe);
+	page_expect(
+	    PAGE_JS("const list = document.getElementById('ev-list');"
+	            "await until(() => list.children.length === 3,"
+	            "  'pattern event');"
+	            "const li = list.firstChild;"
+	            "return [...li.children].slice(1).map(e =>"
+	            "  e.textContent).join(' ') + ' ' +"
+	            "  li.querySelectorAll('b').length + ' ' +"
+	            "  document.getElementById('ev-state').textContent;"),
+	    "#1 newt \"x<b>\" 0 listening, 1 event");
 }
 END_TEST
 
