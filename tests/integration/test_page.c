@@ -439,6 +439,23 @@ START_TEST(test_page_groups)
 	    "SECTION defaults: defaults.echo defaults.count defaults.tags\n"
 	    "DETAILS Built-in commands: ping echo command info config time "
 	    "module publish");
+	/* The filter box: by name, plugin or summary. */
+	page_expect(PAGE_JS("const f = document.getElementById('filter');"
+	                    "const seen = q => {"
+	                    "  f.value = q;"
+	                    "  f.dispatchEvent(new Event('input'));"
+	                    "  return q + ': ' + [...document.querySelectorAll("
+	                    "    '.cmd')].filter(d => d.offsetParent)"
+	                    "    .map(d => d.id.slice(4)).join(' ');"
+	                    "};"
+	                    "return [seen('SUM'), seen('math'), seen('pong'),"
+	                    "  seen('nothing like it'), seen('')"
+	                    "    .split(' ').length].join('\\n');"),
+	    "SUM: sum\n"
+	    "math: add sum\n"
+	    "pong: ping\n"
+	    "nothing like it: \n"
+	    "25");
 }
 END_TEST
 
@@ -537,22 +554,29 @@ END_TEST
  */
 START_TEST(test_page_events)
 {
-	char *probe = page_http("POST", "/publish/page.probe", "0");
+	struct harness_http r;
+	int fd = harness_connect(page_h.port);
+	char *probe;
 
 	/*
-	 * XXX issue 13: the /events and /publish routes are another part of
-	 * issue 13; until they are on this branch this case is pending (it
-	 * says so and passes).  Remove this probe when they land.
+	 * XXX issue 13: the /events routes are another part of issue 13;
+	 * until they are on this branch this case is pending (it says so and
+	 * passes).  Remove this probe when they land.
 	 */
-	if (strncmp(probe, "HTTP/1.1 404", 12) == 0) {
+	harness_sends(fd,
+	    "GET /events/page.probe HTTP/1.1\r\n"
+	    "Host: 127.0.0.1\r\n\r\n");
+	harness_http_read(&r, fd, 1);
+	close(fd);
+	if (r.status == 404) {
 		fprintf(stderr,
-		    "test_page_events: PENDING: no /publish route "
+		    "test_page_events: PENDING: no /events route "
 		    "on this build (%s)\n",
-		    probe);
-		free(probe);
+		    r.line);
+		harness_http_free(&r);
 		return;
 	}
-	free(probe);
+	harness_http_free(&r);
 	page_expect(PAGE_JS("await until(() => document.querySelector('.cmd'),"
 	                    " 'command list');"
 	                    "document.getElementById('ev-chan').value = 'news';"
