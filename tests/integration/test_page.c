@@ -631,6 +631,88 @@ START_TEST(test_page_events)
 }
 END_TEST
 
+/* printf %s bobtoken | sha256sum */
+#define PAGE_BOB_SHA                                                           \
+	"f0718d6796623630e988ce4a371e4fb865c52762e82667f4f12cdca94ab4b25e"
+
+static void
+page_auth_setup(void)
+{
+	char url[64];
+
+	harness_start(&page_h, NULL,
+	    "auth:\n"
+	    "  users:\n"
+	    "    - name: bob\n"
+	    "      token_sha256: " PAGE_BOB_SHA "\n"
+	    "      commands: [\"@readonly\"]\n");
+	cdp_start(&page_cdp);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", page_h.port);
+	cdp_open(&page_cdp, url);
+}
+
+/* The commands the page lists, by group. */
+#define PAGE_JS_GROUPS                                                         \
+	"[...document.querySelectorAll('#commands > .group')].map(g =>"        \
+	"  g.querySelector('h2').textContent + ': ' +"                         \
+	"  [...g.querySelectorAll('.cmd')].map(d => d.id.slice(4))"            \
+	"  .join(' ')).join('\\n')"
+
+/*
+ * With auth, the page lists what the token's user may call, keeps the
+ * token in sessionStorage only and sends it with each call; an empty
+ * token forgets it.
+ */
+START_TEST(test_page_token)
+{
+	page_expect(PAGE_JS("await until(() => document.querySelector('.cmd'),"
+	                    " 'command list');"
+	                    "const before = " PAGE_JS_GROUPS ";"
+	                    "document.getElementById('token').value ="
+	                    "  'bobtoken';"
+	                    "document.querySelector('#login button').click();"
+	                    "const d = await until(() =>"
+	                    "  document.getElementById('cmd-add'), 'add');"
+	                    "const f = d.querySelectorAll('input');"
+	                    "f[0].value = '1';"
+	                    "f[1].value = '2';"
+	                    "d.querySelector('button').click();"
+	                    "const pre = d.querySelector('.result pre');"
+	                    "await until(() => pre.textContent, 'result');"
+	                    "return [before, '--', " PAGE_JS_GROUPS ", '--',"
+	                    "  pre.textContent,"
+	                    "  sessionStorage.getItem('duetd.token'),"
+	                    "  localStorage.length, document.cookie,"
+	                    "  location.href.indexOf('bobtoken'),"
+	                    "  document.getElementById('token').value,"
+	                    "  d.querySelector('.result code').textContent"
+	                    "    .indexOf('$TOKEN') > 0].join('\\n');"),
+	    "demo: whoami counter\n"
+	    "Built-in commands: ping\n"
+	    "--\n"
+	    "kv: get exists\n"
+	    "math: add sum\n"
+	    "demo: reflect whoami counter fail count\n"
+	    "Built-in commands: ping echo command info time\n"
+	    "--\n"
+	    "3\n"
+	    "bobtoken\n"
+	    "0\n"
+	    "\n"
+	    "-1\n"
+	    "\n"
+	    "true");
+	page_expect(PAGE_JS("document.querySelector('#login button').click();"
+	                    "await until(() =>"
+	                    "  !document.getElementById('cmd-add'), 'reload');"
+	                    "return " PAGE_JS_GROUPS " + '\\n' +"
+	                    "  sessionStorage.length;"),
+	    "demo: whoami counter\n"
+	    "Built-in commands: ping\n"
+	    "0");
+}
+END_TEST
+
 static Suite *
 page_suite(void)
 {
@@ -644,6 +726,11 @@ page_suite(void)
 	tcase_add_test(tc, test_page_typed_defaults);
 	tcase_add_test(tc, test_page_errors_and_streams);
 	tcase_add_test(tc, test_page_events);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("auth");
+	tcase_add_checked_fixture(tc, page_auth_setup, page_teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_page_token);
 	suite_add_tcase(s, tc);
 	return s;
 }
