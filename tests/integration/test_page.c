@@ -439,6 +439,14 @@ START_TEST(test_page_groups)
 	    "SECTION defaults: defaults.echo defaults.count defaults.tags\n"
 	    "DETAILS Built-in commands: ping echo command info config time "
 	    "module publish");
+	/* Its Content-Security-Policy lets nothing load from elsewhere. */
+	page_expect(PAGE_JS("const v = new Promise(r =>"
+	                    "  document.addEventListener("
+	                    "    'securitypolicyviolation',"
+	                    "    e => r(e.effectiveDirective)));"
+	                    "new Image().src = 'http://127.0.0.2:1/x.png';"
+	                    "return await v;"),
+	    "img-src");
 	/* The filter box: by name, plugin or summary. */
 	page_expect(PAGE_JS("const f = document.getElementById('filter');"
 	                    "const seen = q => {"
