@@ -439,6 +439,16 @@ START_TEST(test_page_groups)
 	    "SECTION defaults: defaults.echo defaults.count defaults.tags\n"
 	    "DETAILS Built-in commands: ping echo command info config time "
 	    "module publish");
+	/* #name opens that command; opening one puts its name there. */
+	page_expect(PAGE_JS("location.hash = '#sum';"
+	                    "const d = document.getElementById('cmd-sum');"
+	                    "await until(() => d.open, 'sum opened');"
+	                    "const add = document.getElementById('cmd-add');"
+	                    "add.querySelector('summary').click();"
+	                    "await until(() => location.hash === '#add',"
+	                    "  '#add');"
+	                    "return location.hash + ' ' + add.open;"),
+	    "#add true");
 	/* Its Content-Security-Policy lets nothing load from elsewhere. */
 	page_expect(PAGE_JS("const v = new Promise(r =>"
 	                    "  document.addEventListener("
