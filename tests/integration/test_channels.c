@@ -10,7 +10,9 @@
  * name cut at 128 bytes), while SUBSCRIBE news.a and PSUBSCRIBE news.*
  * are allowed and receive what alice publishes; demo's tick publishes
  * 0, 1, 2 from the blocking pool to a subscriber (RESP2 and RESP3) and
- * then answers 3, and refuses bad n and ms.
+ * then answers 3, and refuses bad n and ms; the test plugin publish.so
+ * calls duet_publish with nothing packed and with two values (-1, nothing
+ * sent) and from a thread of its own.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,6 +208,52 @@ START_TEST(test_channels_tick_bad_args)
 }
 END_TEST
 
+/* The same daemon with the test plugin publish.so. */
+static void
+ch_plugin_setup(void)
+{
+	char yaml[1024], ha[65], hb[65];
+
+	certs_token(alice_tok);
+	certs_token(bob_tok);
+	certs_token_hash(alice_tok, ha);
+	certs_token_hash(bob_tok, hb);
+	snprintf(yaml, sizeof(yaml),
+	    "workers: 2\n"
+	    "auth:\n  users:\n"
+	    "    - name: alice\n      token_sha256: %s\n"
+	    "    - name: bob\n      token_sha256: %s\n"
+	    "      channels: [\"news.*\"]\n",
+	    ha, hb);
+	harness_start_with(&ch_h, "publish.so", yaml);
+}
+
+/*
+ * duet_publish with nothing packed, or two values, is -1 and sends
+ * nothing (the next message is the next good publish); from a thread of
+ * the plugin's own, with call NULL, every value arrives in order.
+ */
+START_TEST(test_channels_plugin_publish)
+{
+	int sub = ch_login("alice", alice_tok);
+	int pub = ch_login("alice", alice_tok);
+
+	ch_call(sub, "SUBSCRIBE p\r\n",
+	    "*3\r\n$9\r\nsubscribe\r\n$1\r\np\r\n:1\r\n");
+	ch_call(pub, "publish.none p\r\n", ":-1\r\n");
+	ch_call(pub, "publish.two p\r\n", "*2\r\n:-1\r\n:1\r\n");
+	harness_expects(sub, MSG("$1\r\np\r\n$3\r\none"));
+	ch_call(pub, "publish.thread p 3\r\n", ":3\r\n");
+	harness_expects(sub, MSG("$1\r\np\r\n$2\r\nt0"));
+	harness_expects(sub, MSG("$1\r\np\r\n$2\r\nt1"));
+	harness_expects(sub, MSG("$1\r\np\r\n$2\r\nt2"));
+	ch_call(pub, "publish.thread nobody 2\r\n", ":0\r\n");
+	ch_call(sub, "PING\r\n", "*2\r\n$4\r\npong\r\n$0\r\n\r\n");
+	close(sub);
+	close(pub);
+}
+END_TEST
+
 static Suite *
 channels_suite(void)
 {
@@ -222,6 +270,10 @@ channels_suite(void)
 	tcase_add_checked_fixture(tc, ch_setup, ch_teardown);
 	tcase_add_test(tc, test_channels_tick);
 	tcase_add_test(tc, test_channels_tick_bad_args);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("plugin");
+	tcase_add_checked_fixture(tc, ch_plugin_setup, ch_teardown);
+	tcase_add_test(tc, test_channels_plugin_publish);
 	suite_add_tcase(s, tc);
 	return s;
 }
