@@ -674,7 +674,8 @@ dispatch_host_publish(duet_call *call, const char *channel, size_t len)
 	if (p->sb.alloc > DISPATCH_PUBLISHER_KEEP) {
 		msgpack_sbuffer_destroy(&p->sb);
 		msgpack_sbuffer_init(&p->sb);
-		msgpack_zone_destroy(&p->zone);
+		if (p->zone_ok)
+			msgpack_zone_destroy(&p->zone);
 		p->zone_ok =
 		    msgpack_zone_init(&p->zone, MSGPACK_ZONE_CHUNK_SIZE);
 	}
