@@ -12,7 +12,7 @@
  * 0, 1, 2 from the blocking pool to a subscriber (RESP2 and RESP3) and
  * then answers 3, and refuses bad n and ms; the test plugin publish.so
  * calls duet_publish with nothing packed and with two values (-1, nothing
- * sent) and from a thread of its own.
+ * sent), with a value of 100000 bytes, and from a thread of its own.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,6 +237,8 @@ START_TEST(test_channels_plugin_publish)
 {
 	int sub = ch_login("alice", alice_tok);
 	int pub = ch_login("alice", alice_tok);
+	char *big;
+	int n;
 
 	ch_call(sub, "SUBSCRIBE p\r\n",
 	    "*3\r\n$9\r\nsubscribe\r\n$1\r\np\r\n:1\r\n");
@@ -248,6 +250,17 @@ START_TEST(test_channels_plugin_publish)
 	harness_expects(sub, MSG("$1\r\np\r\n$2\r\nt1"));
 	harness_expects(sub, MSG("$1\r\np\r\n$2\r\nt2"));
 	ch_call(pub, "publish.thread nobody 2\r\n", ":0\r\n");
+	/* a packer that grew past 64 KiB is given back, and works after */
+	ch_call(pub, "publish.big p 100000\r\n", "*2\r\n:1\r\n:1\r\n");
+	big = malloc(100100);
+	ck_assert_ptr_nonnull(big);
+	n = snprintf(
+	    big, 100100, "*3\r\n$7\r\nmessage\r\n$1\r\np\r\n$100000\r\n");
+	memset(big + n, 'x', 100000);
+	memcpy(big + n + 100000, "\r\n", 2);
+	harness_expect(sub, big, (size_t)n + 100002);
+	free(big);
+	harness_expects(sub, MSG("$1\r\np\r\n$1\r\n7"));
 	ch_call(sub, "PING\r\n", "*2\r\n$4\r\npong\r\n$0\r\n\r\n");
 	close(sub);
 	close(pub);

@@ -9,6 +9,9 @@
  *                               two values (-1, nothing sent), then after
  *                               packing one, "one" (its receivers): the
  *                               first call emptied the packer
+ *   publish.big ch:str n:int -> [int, int]: publishes a string of n
+ *                               'x', then the integer 7 (a packer that
+ *                               grew large is given back in between)
  *   publish.thread ch:str n:int -> int: a new thread publishes the
  *                               strings "t0".."t<n-1>" with call NULL on
  *                               its own packer, then ends (its packer is
@@ -45,6 +48,27 @@ publish_two(duet_call *call)
 	msgpack_pack_int(pk, 2);
 	duet_reply_int(call, duet_publish(call, ch, len));
 	msgpack_pack_str_with_body(pk, "one", 3);
+	duet_reply_int(call, duet_publish(call, ch, len));
+}
+
+static void
+publish_big(duet_call *call)
+{
+	msgpack_packer *pk = duet_publisher(call);
+	int64_t i, n = duet_arg_int(call, 1);
+	size_t len;
+	const char *ch = duet_arg_bytes(call, 0, &len);
+
+	if (n < 0 || n > 16 * 1024 * 1024) {
+		duet_reply_error(call, "ERR", "n must be between 0 and 16MiB");
+		return;
+	}
+	duet_reply_array(call, 2);
+	msgpack_pack_str(pk, (size_t)n);
+	for (i = 0; i < n; i++)
+		msgpack_pack_str_body(pk, "x", 1);
+	duet_reply_int(call, duet_publish(call, ch, len));
+	msgpack_pack_int(pk, 7);
 	duet_reply_int(call, duet_publish(call, ch, len));
 }
 
@@ -93,6 +117,8 @@ static const struct duet_command publish_commands[] = {
         publish_none},
     {"publish.two", "ch:str", "array",
         "duet_publish with two values packed, then one.", 0, publish_two},
+    {"publish.big", "ch:str n:int", "array", "Publishes n 'x', then 7.", 0,
+        publish_big},
     {"publish.thread", "ch:str n:int", "int",
         "Publishes t0..t<n-1> from a thread of the plugin.", 0, publish_thread},
     {.name = NULL},
