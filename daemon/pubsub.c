@@ -733,10 +733,13 @@ pubsub_init(struct env *const *envs, int n)
 void
 pubsub_shutdown(void)
 {
+	/* A plugin's own thread may still publish: it then reaches no one. */
+	pthread_mutex_lock(&pubsub.lock);
 	pubsub_table_fini(&pubsub.names[0]);
 	pubsub_table_fini(&pubsub.names[1]);
 	pubsub.envs = NULL;
 	pubsub.nenvs = 0;
+	pthread_mutex_unlock(&pubsub.lock);
 }
 
 /*
