@@ -541,6 +541,21 @@ START_TEST(test_pubsub_unknown_command_subscribed)
 }
 END_TEST
 
+/* An inline PSUBSCRIBE * as the first line of a connection (as typed in
+ * telnet or nc) is RESP, though it looks like "OPTIONS * HTTP/1.1". */
+static const struct pubsub_step inline_star_steps[] = {
+    {0, "PSUBSCRIBE *\r\n", {"*3\r\n$10\r\npsubscribe\r\n$1\r\n*\r\n:1\r\n"}},
+    {1, "PUBLISH a b\r\n",
+        {"*4\r\n$8\r\npmessage\r\n$1\r\n*\r\n$1\r\na\r\n$1\r\nb\r\n",
+            ":1\r\n"}},
+};
+
+START_TEST(test_pubsub_inline_star_first)
+{
+	PUBSUB_BOTH(inline_star_steps);
+}
+END_TEST
+
 /* QUIT in subscribed mode: +OK, the connection closes, the subscription
  * is gone. */
 static void
@@ -741,7 +756,7 @@ START_TEST(test_pubsub_glob_everything)
 	int fd = harness_connect(pubsub_h.port),
 	    pub = harness_connect(pubsub_h.port);
 
-	harness_sends(fd, "PSUBSCRIBE *\r\n");
+	harness_sends(fd, "*2\r\n$10\r\nPSUBSCRIBE\r\n$1\r\n*\r\n");
 	pubsub_expect(
 	    fd, "*3\r\n$10\r\npsubscribe\r\n$1\r\n*\r\n:1\r\n", "PSUBSCRIBE *");
 	harness_send(pub, req, sizeof(req) - 1);
@@ -978,6 +993,12 @@ START_TEST(test_pubsub_big_message)
 END_TEST
 
 static void
+two_workers_setup(void)
+{
+	harness_start(&pubsub_h, NULL, "workers: 2\n");
+}
+
+static void
 slow_setup(void)
 {
 	harness_start(
@@ -1053,7 +1074,7 @@ START_TEST(test_pubsub_slow_subscriber)
 	 * grows by far less than the 60 MB published. */
 	ck_assert_msg(rss1 - rss0 < 24 * 1024, "RSS grew from %ld kB to %ld kB",
 	    rss0, rss1);
-	harness_wait_log(&pubsub_h, "dropped");
+	harness_wait_log(&pubsub_h, "dropped: pub/sub output");
 	log = harness_log(&pubsub_h);
 	for (drops = 0, p = log; (p = strstr(p, "dropped")) != NULL; p++)
 		drops++;
@@ -1097,6 +1118,7 @@ pubsub_suite(void)
 	tcase_add_test(tc, test_pubsub_subscribe_no_channel);
 	tcase_add_test(tc, test_pubsub_unknown_command_subscribed);
 	tcase_add_test(tc, test_pubsub_quit_subscribed);
+	tcase_add_test(tc, test_pubsub_inline_star_first);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("clients");
@@ -1114,8 +1136,12 @@ pubsub_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("workers");
-	tcase_add_checked_fixture(tc, slow_setup, pubsub_teardown);
+	tcase_add_checked_fixture(tc, two_workers_setup, pubsub_teardown);
 	tcase_add_test(tc, test_pubsub_cross_worker);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("slow");
+	tcase_add_checked_fixture(tc, slow_setup, pubsub_teardown);
 	tcase_add_test(tc, test_pubsub_slow_subscriber);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
