@@ -541,6 +541,48 @@ START_TEST(test_pubsub_unknown_command_subscribed)
 }
 END_TEST
 
+/* Duplicates, names given twice, lower-case commands, binary channels and
+ * payloads (multibulk), wrong argument counts in subscribed mode, and a
+ * pipeline that enters and leaves subscribed mode in one write. */
+static const struct pubsub_step edge_steps[] = {
+    {0, "subscribe a a\r\n",
+        {SUBSCRIBED("*", "a", "1") SUBSCRIBED("*", "a", "1")}},
+    {0, "psubscribe a? a?\r\n",
+        {PSUBSCRIBED("*", "a?", "2") PSUBSCRIBED("*", "a?", "2")}},
+    {0, "unsubscribe b a a\r\n",
+        {UNSUBSCRIBED("*", "b", "2") UNSUBSCRIBED("*", "a", "1")
+                UNSUBSCRIBED("*", "a", "1")}},
+    {0, "punsubscribe b? a?\r\n",
+        {PUNSUBSCRIBED("*", "b?", "1") PUNSUBSCRIBED("*", "a?", "0")}},
+    {0, "*3\r\n$9\r\nSUBSCRIBE\r\n$3\r\n\x01\xfe\t\r\n$1\r\nc\r\n",
+        {"*3\r\n$9\r\nsubscribe\r\n$3\r\n\x01\xfe\t\r\n:1\r\n" SUBSCRIBED(
+            "*", "c", "2")}},
+    {1, "*3\r\n$7\r\nPUBLISH\r\n$3\r\n\x01\xfe\t\r\n$4\r\n\r\n\r\n\r\n",
+        {"*3\r\n$7\r\nmessage\r\n$3\r\n\x01\xfe\t\r\n$4\r\n\r\n\r\n\r\n",
+            ":1\r\n"}},
+    {1, "*3\r\n$7\r\npublish\r\n$1\r\nc\r\n$0\r\n\r\n",
+        {MESSAGE("*", "c", "0", ""), ":1\r\n"}},
+    {0, "PING a b\r\n", {WRONG_ARGS("ping")}},
+    /* Redis leaves channels in its hash order: one name at a time. */
+    {0, "*2\r\n$11\r\nUNSUBSCRIBE\r\n$3\r\n\x01\xfe\t\r\n",
+        {"*3\r\n$11\r\nunsubscribe\r\n$3\r\n\x01\xfe\t\r\n:1\r\n"}},
+    {0, "UNSUBSCRIBE\r\n", {UNSUBSCRIBED("*", "c", "0")}},
+    {0, "SUBSCRIBE p\r\nPING\r\nECHO no\r\nUNSUBSCRIBE\r\nECHO yes\r\n",
+        {SUBSCRIBED("*", "p", "1") PONG2_SUB NOT_ALLOWED("echo")
+                UNSUBSCRIBED("*", "p", "0") "$3\r\nyes\r\n"}},
+    HELLO3(2),
+    {2, "SUBSCRIBE p\r\nECHO e\r\nPUBLISH p q\r\nUNSUBSCRIBE\r\nECHO f\r\n",
+        {NULL, NULL,
+            SUBSCRIBED(">", "p", "1") "$1\r\ne\r\n" MESSAGE(">", "p", "1",
+                "q") ":1\r\n" UNSUBSCRIBED(">", "p", "0") "$1\r\nf\r\n"}},
+};
+
+START_TEST(test_pubsub_edges_reference)
+{
+	PUBSUB_BOTH(edge_steps);
+}
+END_TEST
+
 /* An inline PSUBSCRIBE * as the first line of a connection (as typed in
  * telnet or nc) is RESP, though it looks like "OPTIONS * HTTP/1.1". */
 static const struct pubsub_step inline_star_steps[] = {
@@ -1119,6 +1161,7 @@ pubsub_suite(void)
 	tcase_add_test(tc, test_pubsub_unknown_command_subscribed);
 	tcase_add_test(tc, test_pubsub_quit_subscribed);
 	tcase_add_test(tc, test_pubsub_inline_star_first);
+	tcase_add_test(tc, test_pubsub_edges_reference);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("clients");
