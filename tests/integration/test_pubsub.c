@@ -979,6 +979,109 @@ START_TEST(test_pubsub_reload)
 }
 END_TEST
 
+/* Fails unless INFO stats (asked on fd) has every line of want. */
+static void
+pubsub_info_has(int fd, const char *want)
+{
+	char line[128], *got;
+	const char *p, *nl;
+	size_t len;
+
+	harness_sends(fd, "INFO stats\r\n");
+	got = harness_read_until(fd, "\r\n\r\n\r\n", &len);
+	for (p = want; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		snprintf(line, sizeof(line), "\n%.*s\r\n", (int)(nl - p), p);
+		ck_assert_msg(strstr(got, line) != NULL,
+		    "INFO stats has no \"%.*s\":\n%s", (int)(nl - p), p, got);
+	}
+	free(got);
+}
+
+/* Fails unless GET /metrics has every line of want. */
+static void
+pubsub_metrics_has(const char *want)
+{
+	char line[128], cmd[128];
+	const char *p, *nl;
+	struct harness_out o;
+
+	snprintf(cmd, sizeof(cmd), "curl -sS http://127.0.0.1:%d/metrics",
+	    pubsub_h.port);
+	harness_run(&o, cmd, NULL, 0);
+	ck_assert_msg(o.status == 0, "curl: %s", o.err);
+	for (p = want; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		snprintf(line, sizeof(line), "\n%.*s\n", (int)(nl - p), p);
+		ck_assert_msg(strstr(o.out, line) != NULL,
+		    "/metrics has no \"%.*s\":\n%s", (int)(nl - p), p, o.out);
+	}
+	harness_out_free(&o);
+}
+
+START_TEST(test_pubsub_info_metrics)
+{
+	int a = harness_connect(pubsub_h.port),
+	    b = harness_connect(pubsub_h.port),
+	    pub = harness_connect(pubsub_h.port);
+
+	pubsub_info_has(pub,
+	    "pubsub_channels:0\npubsub_patterns:0\n"
+	    "pubsub_subscribers:0\n"
+	    "pubsub_messages_published:0\n"
+	    "pubsub_messages_delivered:0\n"
+	    "pubsub_subscribers_dropped:0\n");
+	harness_sends(a, "SUBSCRIBE a b\r\n");
+	pubsub_expect(a, SUBSCRIBED("*", "a", "1") SUBSCRIBED("*", "b", "2"),
+	    "SUBSCRIBE a b");
+	harness_sends(b, "SUBSCRIBE a\r\nPSUBSCRIBE x* a*\r\n");
+	pubsub_expect(b,
+	    SUBSCRIBED("*", "a", "1") PSUBSCRIBED("*", "x*", "2")
+	        PSUBSCRIBED("*", "a*", "3"),
+	    "SUBSCRIBE a, PSUBSCRIBE x* a*");
+	/* a: a, b and b's a* (3); xy: b's x* (1); none: 0. */
+	harness_sends(pub, "PUBLISH a 1\r\nPUBLISH xy 2\r\nPUBLISH none 3\r\n");
+	pubsub_expect(pub, ":3\r\n:1\r\n:0\r\n", "PUBLISH counts");
+	pubsub_expect(a, MESSAGE("*", "a", "1", "1"), "a's message");
+	pubsub_expect(b,
+	    MESSAGE("*", "a", "1", "1") PMESSAGE(
+	        "*", "a*", "a", "1", "1") "*4\r\n$8\r\npmessage\r\n$2\r\nx*"
+	                                  "\r\n$2\r\nxy\r\n$1\r\n2\r\n",
+	    "b's messages");
+	pubsub_info_has(pub,
+	    "pubsub_channels:2\npubsub_patterns:2\n"
+	    "pubsub_subscribers:2\n"
+	    "pubsub_messages_published:3\n"
+	    "pubsub_messages_delivered:4\n"
+	    "pubsub_subscribers_dropped:0\n");
+	pubsub_metrics_has("duetd_pubsub_channels 2\n"
+	                   "duetd_pubsub_patterns 2\n"
+	                   "duetd_pubsub_subscribers 2\n"
+	                   "duetd_pubsub_published_total 3\n"
+	                   "duetd_pubsub_delivered_total 4\n"
+	                   "duetd_pubsub_dropped_total 0\n"
+	                   "# TYPE duetd_pubsub_channels gauge\n"
+	                   "# TYPE duetd_pubsub_delivered_total counter\n");
+	/* Leaving: a by UNSUBSCRIBE, b by closing. */
+	harness_sends(a, "UNSUBSCRIBE\r\n");
+	pubsub_expect(a,
+	    UNSUBSCRIBED("*", "a", "1") UNSUBSCRIBED("*", "b", "0"),
+	    "UNSUBSCRIBE");
+	pubsub_info_has(pub,
+	    "pubsub_channels:1\npubsub_patterns:2\n"
+	    "pubsub_subscribers:1\n");
+	close(b);
+	harness_wait_clients(pub, 2);
+	pubsub_info_has(pub,
+	    "pubsub_channels:0\npubsub_patterns:0\n"
+	    "pubsub_subscribers:0\n"
+	    "pubsub_messages_published:3\n"
+	    "pubsub_messages_delivered:4\n");
+	pubsub_metrics_has("duetd_pubsub_channels 0\n"
+	                   "duetd_pubsub_subscribers 0\n");
+	close(a);
+	close(pub);
+}
+END_TEST
+
 static void
 big_setup(void)
 {
@@ -1134,6 +1237,8 @@ START_TEST(test_pubsub_slow_subscriber)
 		drops++;
 	ck_assert_msg(drops == 1, "%d 'dropped' lines:\n%s", drops, log);
 	free(log);
+	pubsub_info_has(pub, "pubsub_subscribers_dropped:1\n");
+	pubsub_metrics_has("duetd_pubsub_dropped_total 1\n");
 	/* The slow subscriber finds its connection closed after what was
 	 * sent before the drop: a prefix of the messages, in order. */
 	got = harness_read_all(slow, HARNESS_TIMEOUT_MS, &len, &closed);
@@ -1188,6 +1293,7 @@ pubsub_suite(void)
 	tcase_add_test(tc, test_pubsub_glob_everything);
 	tcase_add_test(tc, test_pubsub_half_publish);
 	tcase_add_test(tc, test_pubsub_reload);
+	tcase_add_test(tc, test_pubsub_info_metrics);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("workers");
