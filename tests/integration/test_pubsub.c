@@ -12,7 +12,9 @@
  * publisher and subscribers on different workers, a client gone in the
  * middle of a PUBLISH, a reload with subscribers connected, an 8 MiB
  * message, SUBSCRIBE without a channel and an unknown command in RESP2
- * subscribed mode.
+ * subscribed mode; and the INFO stats and /metrics lines that count it
+ * all.  A subscription is live once its reply came, so no test waits for
+ * anything but bytes, log lines and INFO.
  */
 #include <sys/prctl.h>
 #include <sys/socket.h>
