@@ -435,7 +435,7 @@ START_TEST(test_page_groups)
 	                    "    d.id.slice(4)).join(' ')).join('\\n');"),
 	    "SECTION kv: set get del incr exists\n"
 	    "SECTION math: add sum\n"
-	    "SECTION demo: reflect whoami counter fail sleep count\n"
+	    "SECTION demo: reflect whoami counter fail sleep tick count\n"
 	    "SECTION defaults: defaults.echo defaults.count defaults.tags\n"
 	    "DETAILS Built-in commands: ping echo command info config time "
 	    "module publish");
@@ -473,7 +473,7 @@ START_TEST(test_page_groups)
 	    "math: add sum\n"
 	    "pong: ping\n"
 	    "nothing like it: \n"
-	    "25");
+	    "26");
 }
 END_TEST
 
