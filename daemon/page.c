@@ -1,120 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * page - the HTML of GET /.  It is static: the command list comes from
- * GET /commands at run time (each command's usage line as the daemon
- * renders it, defaults included) and is put into the page with
- * textContent only, so no plugin string is ever parsed as HTML.  With
- * auth configured, the token field keeps a token in the tab's
- * sessionStorage only (never a cookie, localStorage or a URL) and sends
- * it as `Authorization: Bearer` with /commands and each call, so the list
- * shows what that user may call (SPEC 9.3).
+ * page - the HTML of GET /: a tool to call the commands and watch events
+ * by hand.  It is static and written in daemon/page.html, which make turns
+ * into daemon/page_html.inc (one C string literal per line) for this file.
+ *
+ * Its script reads GET /commands and builds, per command, a form with one
+ * input per parameter typed from the signature (a number, a checkbox, a
+ * text, a JSON text area), plugin commands first by plugin and the
+ * built-ins folded at the end; a call is a POST of a JSON object of named
+ * arguments, shown with its status and time.  Its events panel reads
+ * GET /events/<channel> (or ?pattern=) as server-sent events through
+ * fetch, and publishes with POST /publish/<channel>.  Every string from
+ * the daemon goes into the page with textContent only, so no plugin
+ * string is ever parsed as HTML.  With auth configured, the token field
+ * keeps a token in the tab's sessionStorage only (never a cookie,
+ * localStorage or a URL) and sends it as `Authorization: Bearer` with
+ * every request, so the list shows what that user may call (SPEC 9.3).
  */
 #include "autoconf.h"
 
 #include "page.h"
 
 const char page_html[] =
-    "<!DOCTYPE html>\n"
-    "<html lang=\"en\">\n"
-    "<head>\n"
-    "<meta charset=\"utf-8\">\n"
-    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-    "<title>duetd</title>\n"
-    "<style>\n"
-    "body{font:15px/1.4 system-ui,sans-serif;max-width:60em;margin:2em auto;"
-    "padding:0 1em;color:#222}\n"
-    "h1{font-size:1.4em}code,textarea,pre{font:13px ui-monospace,monospace}\n"
-    "section{border-top:1px solid #ddd;padding:.6em 0}\n"
-    "textarea{width:100%;box-sizing:border-box;height:2.4em}\n"
-    "pre{background:#f6f6f6;padding:.5em;white-space:pre-wrap;margin:.3em 0}\n"
-    ".err{color:#a00}.flags{color:#777;font-size:.9em}\n"
-    "</style>\n"
-    "</head>\n"
-    "<body>\n"
-    "<h1>duetd</h1>\n"
-    "<p>Every command below answers <code>redis-cli</code> and "
-    "<code>curl</code>. Arguments are a JSON array (positional) or object "
-    "(named). See also <a href=\"/commands\">/commands</a>, "
-    "<a href=\"/metrics\">/metrics</a> and "
-    "<a href=\"/healthz\">/healthz</a>.</p>\n"
-    "<form id=\"login\" autocomplete=\"off\">"
-    "<label>Token <input id=\"token\" type=\"password\"></label> "
-    "<button>Use</button> <span class=\"flags\">kept in this tab only; "
-    "empty to forget it</span></form>\n"
-    "<div id=\"commands\">Loading&hellip;</div>\n"
-    "<script>\n"
-    "'use strict';\n"
-    "function el(tag, text, cls) {\n"
-    "  const e = document.createElement(tag);\n"
-    "  if (text !== undefined) e.textContent = text;\n"
-    "  if (cls) e.className = cls;\n"
-    "  return e;\n"
-    "}\n"
-    "/* The token lives in this tab's sessionStorage only: never a\n"
-    "   cookie, localStorage or a URL. */\n"
-    "function headers(h) {\n"
-    "  const t = sessionStorage.getItem('duetd.token');\n"
-    "  if (t) h['Authorization'] = 'Bearer ' + t;\n"
-    "  return h;\n"
-    "}\n"
-    "function call(c, input, out) {\n"
-    "  let body = input.value.trim() || '[]';\n"
-    "  fetch('/' + encodeURIComponent(c.name), {method: 'POST',\n"
-    "    headers: headers({'Content-Type': 'application/json'}),\n"
-    "    body: body})\n"
-    "  .then(function (r) { return r.text().then(function (t) {\n"
-    "    out.textContent = r.status + ' ' + t;\n"
-    "    out.className = r.ok ? '' : 'err';\n"
-    "  }); })\n"
-    "  .catch(function (e) { out.textContent = String(e); "
-    "out.className = 'err'; });\n"
-    "}\n"
-    "function show(list) {\n"
-    "  const root = document.getElementById('commands');\n"
-    "  root.textContent = '';\n"
-    "  /* Connection commands (quit, hello, ...) are RESP only. */\n"
-    "  list.filter(function (c) {\n"
-    "    return c.flags.indexOf('connection') < 0;\n"
-    "  }).forEach(function (c) {\n"
-    "    const s = el('section');\n"
-    "    const h = el('div');\n"
-    "    h.appendChild(el('code', c.usage));\n"
-    "    h.appendChild(el('span', ' \\u2192 ' + c.reply + ' ', 'flags'));\n"
-    "    h.appendChild(el('span', c.flags.join(' '), 'flags'));\n"
-    "    s.appendChild(h);\n"
-    "    s.appendChild(el('div', c.summary));\n"
-    "    const input = el('textarea');\n"
-    "    input.placeholder = '[arguments as JSON]';\n"
-    "    const button = el('button', 'Call');\n"
-    "    const out = el('pre');\n"
-    "    button.onclick = function () { call(c, input, out); };\n"
-    "    s.appendChild(input);\n"
-    "    s.appendChild(button);\n"
-    "    s.appendChild(out);\n"
-    "    root.appendChild(s);\n"
-    "  });\n"
-    "}\n"
-    "function load() {\n"
-    "  fetch('/commands', {headers: headers({})})\n"
-    "  .then(function (r) {\n"
-    "    if (!r.ok) throw new Error(r.status + ' ' + r.statusText);\n"
-    "    return r.json();\n"
-    "  }).then(show)\n"
-    "  .catch(function (e) {\n"
-    "    document.getElementById('commands').textContent = String(e);\n"
-    "  });\n"
-    "}\n"
-    "document.getElementById('login').onsubmit = function (ev) {\n"
-    "  ev.preventDefault();\n"
-    "  const f = document.getElementById('token');\n"
-    "  if (f.value) sessionStorage.setItem('duetd.token', f.value);\n"
-    "  else sessionStorage.removeItem('duetd.token');\n"
-    "  f.value = '';\n"
-    "  load();\n"
-    "};\n"
-    "load();\n"
-    "</script>\n"
-    "</body>\n"
-    "</html>\n";
+#include "page_html.inc"
+    ;
 
 const size_t page_html_len = sizeof(page_html) - 1;
