@@ -23,6 +23,7 @@
 #include "describe.h"
 #include "env.h"
 #include "http.h"
+#include "http_events.h"
 #include "http_reply.h"
 #include "metrics.h"
 #include "openapi.h"
@@ -83,13 +84,18 @@ builtin_http_which(struct http_str path)
 }
 
 /*
- * Who may GET path: BUILTIN_HTTP_NONE when it is no built-in path.
+ * Who may GET path: BUILTIN_HTTP_NONE when it is no built-in path.  The
+ * paths reserved for publish and subscribe are not commands: they are
+ * open here, and admitted by http_events_head once the caller is known
+ * (as the commands subscribe and publish, and by the channel rules).
  */
 enum builtin_http_access
 builtin_http_access(struct http_str path)
 {
 	int which = builtin_http_which(path);
 
+	if (which < 0 && http_events_which(path) != HTTP_EVENTS_NONE)
+		return BUILTIN_HTTP_OPEN;
 	return which < 0 ? BUILTIN_HTTP_NONE : builtin_http_paths[which].access;
 }
 
