@@ -24,6 +24,7 @@
 #include "builtin_auth.h"
 #include "builtin_http.h"
 #include "builtin_module.h"
+#include "builtin_pubsub.h"
 #include "conn.h"
 #include "convert.h"
 #include "describe.h"
@@ -47,7 +48,9 @@ const struct duet_host *duet__host = &dispatch_host_table;
 static void
 builtin_ping(duet_call *call)
 {
-	if (duet_arg_present(call, 0))
+	if (call->conn != NULL && builtin_pubsub_subscribed(call->conn))
+		builtin_pubsub_ping(call);
+	else if (duet_arg_present(call, 0))
 		msgpack_pack_object(duet_reply(call), *duet_arg(call, 0));
 	else
 		convert_pack_status(duet_reply(call), "PONG");
@@ -80,6 +83,7 @@ builtin_reset(duet_call *call)
 	dispatch_ident_reset(c);
 	conn_set_name(c, NULL, 0);
 	resp_session_multi_discard(c);
+	resp_session_unsubscribe(c);
 	conn_set_resp3(c, 0);
 	conn_set_encoding(c, CONN_ENC_NATIVE);
 	call->encoding = CONN_ENC_NATIVE;
@@ -523,5 +527,20 @@ const struct duet_command builtin_commands[] = {
         REGISTRY_CONNECTION, multi_cmd_watch},
     {"unwatch", "", "status", "Answers OK: nothing is ever watched",
         REGISTRY_CONNECTION, multi_cmd_unwatch},
+    {"publish", "channel:bytes message:any", "int",
+        "Sends the message to the channel's subscribers: how many got it",
+        0, builtin_publish},
+    {"subscribe", "channels:bytes...", "array",
+        "Subscribes the connection to the channels", REGISTRY_CONNECTION,
+        builtin_subscribe},
+    {"unsubscribe", "channels:bytes...?", "array",
+        "Unsubscribes from the channels, or from all", REGISTRY_CONNECTION,
+        builtin_unsubscribe},
+    {"psubscribe", "patterns:bytes...", "array",
+        "Subscribes the connection to the channels matching the globs",
+        REGISTRY_CONNECTION, builtin_psubscribe},
+    {"punsubscribe", "patterns:bytes...?", "array",
+        "Unsubscribes from the patterns, or from all", REGISTRY_CONNECTION,
+        builtin_punsubscribe},
     {NULL, NULL, NULL, NULL, 0, NULL},
 };

@@ -53,6 +53,7 @@ struct duet_call {
 	msgpack_sbuffer *out;        /* borrowed (inline) or owned: the reply */
 	int encoding;                /* enum conn_encoding of the reply */
 	int failed;                  /* err holds the error reply */
+	int answered; /* a built-in wrote its reply to conn itself */
 	int async;                   /* this is a struct call_async's call */
 	struct call_async *deferred; /* inline: duet_defer's copy, or NULL */
 	const char *peer;            /* borrowed: identity for duet_call_info */

@@ -158,7 +158,7 @@ struct conn {
 	/* borrowed, lives as long as the process: the last command's name,
 	 * or NULL */
 	const char *lastcmd;
-	TAILQ_HEAD(, conn_reply) pending; /* owned replies, in order */
+	TAILQ_HEAD(conn_reply_queue, conn_reply) pending; /* owned, in order */
 	struct peers_entry *peer_count;
 	/* limits.idle_timeout (conn_idle.c): while idle_ms is not 0, c is
 	 * in its env's idle list until idle_at (0: not in it) */
@@ -198,6 +198,7 @@ void conn_push(struct conn *c);
 void conn_arm(struct conn *c);
 void conn_resume_reading(struct conn *c);
 int conn_check_output(struct conn *c);
+size_t conn_unsent(const struct conn *c);
 int conn_drain_refuses(struct conn *c);
 void conn_count_input(size_t n);
 int conn_set_name(struct conn *c, const char *name, size_t len);

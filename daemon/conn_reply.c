@@ -53,7 +53,8 @@ conn_reply_slot(struct conn *c, const struct conn_slot_owner *owner, void *arg)
 
 /*
  * Where the next reply goes: the output itself when nothing is pending,
- * otherwise a new finished slot at the end of the queue.  Returns NULL on
+ * otherwise a finished slot at the end of the queue (the last one, if it
+ * is finished: it leaves with what it holds).  Returns NULL on
  * allocation failure.
  */
 static struct evbuffer *
@@ -63,6 +64,9 @@ conn_reply_target(struct conn *c)
 
 	if (TAILQ_EMPTY(&c->pending))
 		return conn_output(c);
+	r = TAILQ_LAST(&c->pending, conn_reply_queue);
+	if (r->done && r->owner == NULL)
+		return r->buf;
 	if ((r = conn_reply_slot(c, NULL, NULL)) == NULL)
 		return NULL;
 	return r->buf;
@@ -275,4 +279,19 @@ conn_reply_hold(struct conn *c, uint64_t ms)
 	tv.tv_sec = (time_t)(ms / 1000);
 	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 	evtimer_add(h->ev, &tv);
+}
+
+/*
+ * The bytes c has yet to send: its output and every reply waiting in
+ * its queue.
+ */
+size_t
+conn_unsent(const struct conn *c)
+{
+	const struct conn_reply *r;
+	size_t n = c->out != NULL ? evbuffer_get_length(c->out) : 0;
+
+	TAILQ_FOREACH(r, &c->pending, entry)
+		n += evbuffer_get_length(r->buf);
+	return n;
 }

@@ -131,6 +131,8 @@ dispatch_reply(struct conn *c, struct duet_call *call)
 		conn_reply_error(c, &call->err);
 		return 0;
 	}
+	if (call->answered)
+		return 0;
 	if (call_reply_object(call->cmd, call->out->data, call->out->size,
 	        &c->env->zone, &o, &call->err) == -1) {
 		conn_reply_error(c, &call->err);

@@ -17,6 +17,7 @@
 
 #include "env.h"
 #include "log.h"
+#include "pubsub.h"
 #include "registry.h"
 
 /*
@@ -39,6 +40,7 @@ env_init(struct env *e, int index, const struct config_limits *limits)
 		e->zone_ready = 1;
 	if (!e->zone_ready || (e->base = event_base_new()) == NULL ||
 	    mailbox_init(&e->mailbox, e->base) == -1 ||
+	    pubsub_env_init(e) == -1 ||
 	    (e->rbuf = evbuffer_new()) == NULL) {
 		log_error("worker %d: out of memory", index);
 		return -1;
@@ -58,6 +60,7 @@ env_fini(struct env *e)
 		if (e->idle_ready)
 			event_del(&e->idle_timer);
 		e->idle_ready = 0;
+		pubsub_env_fini(e);
 		mailbox_fini(&e->mailbox);
 		event_base_free(e->base);
 		e->base = NULL;
@@ -79,8 +82,9 @@ env_fini(struct env *e)
 /*
  * Lets each of the n envs reach every other (CLIENT LIST, CLIENT KILL).
  * envs is borrowed: it must outlive them.  Before the threads start.
+ * Also sets up pub/sub's tables for them.  Returns 0, or -1 (logged).
  */
-void
+int
 env_link(struct env *const *envs, int n)
 {
 	int i;
@@ -89,6 +93,7 @@ env_link(struct env *const *envs, int n)
 		envs[i]->envs = envs;
 		envs[i]->nenvs = n;
 	}
+	return pubsub_init(envs, n);
 }
 
 /*

@@ -30,6 +30,7 @@
 struct call_async;
 struct conn;
 struct env;
+struct pubsub_env;
 struct registry;
 
 /* One loop's state: touched only on its thread, but for the mailbox. */
@@ -64,6 +65,7 @@ struct env {
 	uint64_t idle_timer_at; /* when it fires (conn_idle.c's clock), or 0 */
 	uint64_t idle_slack;    /* ms added to a deadline: the clock's tick */
 	struct mailbox mailbox; /* calls' kicks from other threads */
+	struct pubsub_env *pubsub; /* owned: pubsub.c's part of the worker */
 	TAILQ_HEAD(, call_async) free_calls; /* owned: call.c's, no lock */
 	size_t nfree_calls;
 	struct env *const *envs; /* borrowed: every worker's, or NULL */
@@ -72,7 +74,7 @@ struct env {
 
 int env_init(struct env *e, int index, const struct config_limits *limits);
 void env_fini(struct env *e);
-void env_link(struct env *const *envs, int n);
+int env_link(struct env *const *envs, int n);
 struct registry *env_registry(struct env *e);
 int env_on_loop(const struct env *e);
 int env_post(struct env *e, event_callback_fn fn, void *arg);

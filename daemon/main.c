@@ -33,6 +33,7 @@
 #include "metrics.h"
 #include "paths.h"
 #include "pool.h"
+#include "pubsub.h"
 #include "registry.h"
 #include "tls.h"
 #include "worker.h"
@@ -276,7 +277,8 @@ main_start_workers(struct main_state *st)
 			return -1;
 		st->envs[i] = &st->workers[i].env;
 	}
-	env_link(st->envs, st->nworkers);
+	if (env_link(st->envs, st->nworkers) == -1)
+		return -1;
 	if (worker_listen_all(st->workers, st->nworkers, st->cf, st->tls) == -1)
 		return -1;
 	for (i = 0; i < st->nworkers; i++) {
@@ -331,6 +333,7 @@ main_stop_workers(struct main_state *st)
 	} else {
 		for (i = 0; i < st->nworkers; i++)
 			worker_fini(&st->workers[i]);
+		pubsub_shutdown();
 		free(st->workers);
 		free(st->envs);
 	}

@@ -83,13 +83,15 @@ struct pubsub_sink {
  * sink and arg.  Touched only on its worker's thread.
  */
 struct pubsub_sub {
-	const struct pubsub_sink *sink; /* borrowed (static) */
-	void *arg;                      /* borrowed: the sink's (its conn) */
-	struct env *env;                /* borrowed: the worker it is on */
+	const struct pubsub_sink *sink;  /* borrowed (static) */
+	void *arg;                       /* borrowed: the sink's (its conn) */
+	struct env *env;                 /* borrowed: the worker it is on */
 	TAILQ_HEAD(, pubsub_link) links; /* owned: in subscription order */
 	size_t nchannels;
 	size_t npatterns;
-	struct pubsub_sub *next_touched; /* in the batch being delivered */
+	/* in its worker's list of subscribers delivered to and not yet
+	 * flushed, while touched */
+	TAILQ_ENTRY(pubsub_sub) touched_entry;
 	int touched;
 };
 

@@ -263,6 +263,26 @@ resp_add_array(struct evbuffer *out, size_t n)
 }
 
 /*
+ * Appends a bulk string's header, "$len\r\n": the caller appends len
+ * bytes and "\r\n".
+ */
+void
+resp_add_bulk_head(struct evbuffer *out, size_t len)
+{
+	resp_add_num(out, '$', 0, len);
+}
+
+/*
+ * Appends the header of an out-of-band frame of n elements (pub/sub):
+ * ">n" (a push) in RESP3, "*n" in RESP2.
+ */
+void
+resp_add_push(struct evbuffer *out, size_t n, int resp3)
+{
+	resp_add_num(out, resp3 ? '>' : '*', 0, n);
+}
+
+/*
  * Appends a map header: "%n\r\n" in RESP3, "*<2n>\r\n" in RESP2; the caller
  * appends n keys each followed by its value.
  */

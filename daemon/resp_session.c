@@ -32,10 +32,12 @@
 
 #include <duet/plugin.h>
 
+#include "builtin_pubsub.h"
 #include "conn.h"
 #include "dispatch.h"
 #include "env.h"
 #include "log.h"
+#include "pubsub.h"
 #include "registry.h"
 #include "resp.h"
 #include "resp_reply.h"
@@ -58,6 +60,7 @@ struct resp_session {
 	 * read, admitted from its name (RESP_NAME), or NULL */
 	const struct command *admitted;
 	uint64_t gen;
+	struct pubsub_sub *sub; /* owned: its subscriptions, or NULL */
 };
 
 /* What the session does with a command while MULTI may be open. */
@@ -103,6 +106,58 @@ resp_session_multi_free(struct resp_multi *m)
 		return;
 	msgpack_sbuffer_destroy(&m->queue);
 	free(m);
+}
+
+/*
+ * c's subscriber (pub/sub), made first if make and it has none.  NULL if
+ * it has none, c is no RESP conn, or out of memory.
+ */
+struct pubsub_sub *
+resp_session_sub(struct conn *c, int make)
+{
+	struct resp_session *s = resp_session_of(c);
+
+	if (s == NULL)
+		return NULL;
+	if (s->sub == NULL && make &&
+	    (s->sub = malloc(sizeof(*s->sub))) != NULL)
+		pubsub_sub_init(s->sub, c->env, &builtin_pubsub_sink, c);
+	return s->sub;
+}
+
+/*
+ * Leaves every channel and pattern c subscribes to (RESET).
+ */
+void
+resp_session_unsubscribe(struct conn *c)
+{
+	struct resp_session *s = resp_session_of(c);
+
+	if (s == NULL || s->sub == NULL)
+		return;
+	pubsub_sub_fini(s->sub);
+	free(s->sub);
+	s->sub = NULL;
+}
+
+/*
+ * RESP2's subscribed mode (Redis 7.0): an admitted command other than
+ * the pub/sub ones, PING, QUIT and RESET is refused.  Returns 1 if cmd
+ * was refused (answered).
+ */
+static int
+resp_session_subscribed_refuses(struct conn *c, const struct command *cmd)
+{
+	struct duet_err err;
+
+	if (builtin_pubsub_allowed(cmd->name))
+		return 0;
+	util_err_set(&err, "ERR",
+	    "Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / "
+	    "PING / QUIT / RESET are allowed in this context",
+	    cmd->name);
+	conn_reply_error(c, &err);
+	return 1;
 }
 
 /*
@@ -364,6 +419,12 @@ resp_session_dispatch(struct conn *c, struct resp_session *s,
 	enum resp_multi_action act;
 	uint64_t present;
 
+	if (s->sub != NULL && !c->resp3 && pubsub_count(s->sub) > 0) {
+		if (cmd == NULL && (cmd = dispatch_admit(c, req)) == NULL)
+			return;
+		if (resp_session_subscribed_refuses(c, cmd))
+			return;
+	}
 	if (m == NULL && cmd == NULL) {
 		dispatch_request(c, req);
 		return;
@@ -632,6 +693,7 @@ resp_session_fini(struct conn *c)
 
 	resp_parser_fini(&s->parser);
 	resp_session_multi_free(s->multi);
+	resp_session_unsubscribe(c);
 	free(s);
 	c->sess = NULL;
 }

@@ -10,11 +10,15 @@
 
 #include "conn.h"
 
+struct pubsub_sub;
+
 extern const struct conn_proto resp_session_proto;
 
 int resp_session_in_multi(const struct conn *c);
 int resp_session_multi_begin(struct conn *c);
 void resp_session_multi_discard(struct conn *c);
 int resp_session_unqueued(const char *name, size_t len);
+struct pubsub_sub *resp_session_sub(struct conn *c, int make);
+void resp_session_unsubscribe(struct conn *c);
 
 #endif /* DUET_RESP_SESSION_H */

@@ -449,3 +449,137 @@ util_strv_free(char **v, size_t n)
 		free(v[i]);
 	free(v);
 }
+
+/*
+ * Whether the glob element at pat[*p] matches byte c; on a match, *p
+ * moves past the element.  '*' is the caller's.
+ */
+static int
+util_glob_one(const char *pat, size_t plen, size_t *p, unsigned char c)
+{
+	size_t q = *p;
+	int neg = 0, hit = 0;
+	unsigned char lo, hi;
+
+	if (pat[q] == '?') {
+		*p = q + 1;
+		return 1;
+	}
+	if (pat[q] == '\\' && q + 1 < plen) {
+		if ((unsigned char)pat[q + 1] != c)
+			return 0;
+		*p = q + 2;
+		return 1;
+	}
+	if (pat[q] != '[') {
+		if ((unsigned char)pat[q] != c)
+			return 0;
+		*p = q + 1;
+		return 1;
+	}
+	if (++q < plen && pat[q] == '^') {
+		neg = 1;
+		q++;
+	}
+	for (; q < plen && pat[q] != ']'; q++) {
+		if (pat[q] == '\\' && q + 1 < plen)
+			q++;
+		lo = hi = (unsigned char)pat[q];
+		if (q + 2 < plen && pat[q + 1] == '-' && pat[q + 2] != ']') {
+			hi = (unsigned char)pat[q + 2];
+			q += 2;
+			if (lo > hi) {
+				unsigned char t = lo;
+				lo = hi;
+				hi = t;
+			}
+		}
+		if (c >= lo && c <= hi)
+			hit = 1;
+	}
+	/* An unclosed set runs to the pattern's end, as in Redis. */
+	*p = q < plen ? q + 1 : q;
+	return hit != neg;
+}
+
+#define UTIL_ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+
+static void
+util_sipround(uint64_t v[4])
+{
+	v[0] += v[1];
+	v[1] = UTIL_ROTL(v[1], 13) ^ v[0];
+	v[0] = UTIL_ROTL(v[0], 32);
+	v[2] += v[3];
+	v[3] = UTIL_ROTL(v[3], 16) ^ v[2];
+	v[0] += v[3];
+	v[3] = UTIL_ROTL(v[3], 21) ^ v[0];
+	v[2] += v[1];
+	v[1] = UTIL_ROTL(v[1], 17) ^ v[2];
+	v[2] = UTIL_ROTL(v[2], 32);
+}
+
+/*
+ * SipHash-1-3 of len bytes at p under key: a hash an attacker who does
+ * not know the key cannot aim collisions at (tables keyed by names a
+ * client chooses).
+ */
+uint64_t
+util_hash(const uint64_t key[2], const char *p, size_t len)
+{
+	uint64_t v[4] = {0x736f6d6570736575ULL ^ key[0],
+	    0x646f72616e646f6dULL ^ key[1], 0x6c7967656e657261ULL ^ key[0],
+	    0x7465646279746573ULL ^ key[1]};
+	uint64_t m, b = (uint64_t)len << 56;
+	size_t i, tail = len & 7;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&m, p + i, 8); /* little-endian hosts (x86, arm64) */
+		v[3] ^= m;
+		util_sipround(v);
+		v[0] ^= m;
+	}
+	for (m = 0; tail > 0; tail--)
+		m |= (uint64_t)(unsigned char)p[i + tail - 1] << (8 * (tail - 1));
+	b |= m;
+	v[3] ^= b;
+	util_sipround(v);
+	v[0] ^= b;
+	v[2] ^= 0xff;
+	util_sipround(v);
+	util_sipround(v);
+	util_sipround(v);
+	return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+/*
+ * Whether s (slen bytes, any bytes) matches the glob pat (plen bytes),
+ * with Redis's rules for channel patterns: '*' any run, '?' one byte,
+ * "[abc]", "[^a-z]" a set (ranges either way round), '\\' quotes the next
+ * byte.  Iterative, remembering the last '*' only: linear in practice,
+ * never recursive whatever the pattern.
+ */
+int
+util_glob_match(const char *pat, size_t plen, const char *s, size_t slen)
+{
+	size_t p = 0, i = 0, star_p = SIZE_MAX, star_i = 0;
+
+	while (i < slen) {
+		if (p < plen && pat[p] == '*') {
+			star_p = ++p;
+			star_i = i;
+			continue;
+		}
+		if (p < plen && util_glob_one(pat, plen, &p, (unsigned char)s[i])) {
+			i++;
+			continue;
+		}
+		if (star_p == SIZE_MAX)
+			return 0;
+		p = star_p;
+		i = ++star_i;
+	}
+	while (p < plen && pat[p] == '*')
+		p++;
+	return p == plen;
+}
