@@ -43,6 +43,7 @@
 #include <event2/event_struct.h>
 #include <msgpack.h>
 
+#include "auth.h"
 #include "conn.h"
 #include "convert.h"
 #include "dispatch.h"
@@ -193,20 +194,45 @@ http_events_target(enum http_events_path which, struct http_str path,
 /*
  * Admits c's request for a reserved path as the command it stands for
  * (subscribe, publish) is admitted: auth and command rules, with their
- * exact errors (SPEC 9.2).  Without auth every caller may.  Returns 0, or
- * -1 after answering the refusal.
+ * exact errors (SPEC 9.2).  Without auth every caller may.  SUBSCRIBE is
+ * a built-in that acts on a RESP connection, which dispatch_admit refuses
+ * over HTTP: its rules are asked here, with dispatch's texts.  Returns 0,
+ * or -1 after answering the refusal.
  */
 static int
 http_events_admit_command(struct conn *c, enum http_events_path which)
 {
 	struct registry *reg = env_registry(c->env);
+	const struct command *cmd;
 	struct request r = {0};
+	struct duet_err err;
+	int user;
 
 	if (reg == NULL || reg->auth == NULL)
 		return 0;
 	r.name = which == HTTP_EVENTS_STREAM ? "subscribe" : "publish";
 	r.namelen = strlen(r.name);
-	return dispatch_admit(c, &r) != NULL ? 0 : -1;
+	if ((cmd = registry_lookup(reg, r.name, r.namelen)) == NULL ||
+	    !REGISTRY_CONN_ONLY(cmd))
+		return dispatch_admit(c, &r) != NULL ? 0 : -1;
+	user = c->ident.user != NULL ? auth_user_index(reg->auth, c->ident.user)
+	                             : AUTH_NONE;
+	switch (auth_check(reg->auth, user, (size_t)(cmd - reg->commands))) {
+	case AUTH_OK:
+		return 0;
+	case AUTH_NOAUTH:
+		util_err_set(&err, "NOAUTH", "Authentication required.");
+		err.status = 401;
+		break;
+	default:
+		util_err_set(&err, "NOPERM",
+		    "User %s has no permissions to run the '%s' command",
+		    c->ident.user, cmd->name);
+		err.status = 403;
+		break;
+	}
+	conn_reply_error(c, &err);
+	return -1;
 }
 
 /*
@@ -373,7 +399,7 @@ http_events_write(struct http_events *ev)
 	if (ev->minor > 0)
 		evbuffer_add(out, "\r\n", 2);
 	conn_reply_done(c);
-	unsent = c->out != NULL ? evbuffer_get_length(c->out) : 0;
+	unsent = conn_unsent(c);
 	if (unsent > limit) {
 		log_warnx("client %" PRIu64 " (%s) dropped: pub/sub output "
 		          "over %" PRIu64 " bytes",
