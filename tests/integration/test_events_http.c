@@ -279,6 +279,33 @@ START_TEST(test_events_http_publish_counts)
 }
 END_TEST
 
+/*
+ * RESP and HTTP share the channels: a publish counts and reaches the
+ * subscribers of both (a non-string value as its JSON text on RESP).
+ */
+START_TEST(test_events_http_resp_interop)
+{
+	char ev[256];
+	int sse = eh_sse("/events/mix"), resp = harness_connect(eh.port);
+	size_t len;
+
+	harness_sends(resp, "SUBSCRIBE mix\r\n");
+	harness_expects(resp, "*3\r\n$9\r\nsubscribe\r\n$3\r\nmix\r\n:1\r\n");
+	eh_publish("mix", "{\"a\":1}", 2);
+	harness_expects(
+	    resp, "*3\r\n$7\r\nmessage\r\n$3\r\nmix\r\n$7\r\n{\"a\":1}\r\n");
+	eh_expect_chunk(sse, eh_event(ev, sizeof(ev), 1, "{\"a\":1}"));
+	close(resp);
+	resp = harness_connect(eh.port);
+	harness_sends(resp, "PUBLISH mix hi\r\n");
+	/* The RESP subscriber may not be gone yet: 1 or 2. */
+	free(harness_read_until(resp, "\r\n", &len));
+	eh_expect_chunk(sse, eh_event(ev, sizeof(ev), 2, "\"hi\""));
+	close(resp);
+	close(sse);
+}
+END_TEST
+
 /* A bad request for a reserved path and what it is answered. */
 struct eh_bad {
 	const char *req;
@@ -637,6 +664,7 @@ events_http_suite(void)
 	tcase_add_test(tc, test_events_http_ndjson_and_pattern);
 	tcase_add_test(tc, test_events_http_decoded_channel);
 	tcase_add_test(tc, test_events_http_publish_counts);
+	tcase_add_test(tc, test_events_http_resp_interop);
 	tcase_add_test(tc, test_events_http_http10_and_head);
 	tcase_add_test(tc, test_events_http_pipelined_after_stream);
 	tcase_add_test(tc, test_events_http_curl);
