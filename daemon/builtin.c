@@ -33,6 +33,7 @@
 #include "metrics.h"
 #include "multi.h"
 #include "plugin.h"
+#include "pubsub.h"
 #include "registry.h"
 #include "resp_session.h"
 #include "util.h"
@@ -399,6 +400,9 @@ builtin_info_clients(struct evbuffer *b)
 static void
 builtin_info_stats(struct evbuffer *b)
 {
+	struct pubsub_stats ps;
+
+	pubsub_stats(&ps);
 	evbuffer_add_printf(b,
 	    "# Stats\r\n"
 	    "total_connections_received:%" PRIu64 "\r\n"
@@ -409,6 +413,12 @@ builtin_info_stats(struct evbuffer *b)
 	    "reloads_failed:%" PRIu64 "\r\n"
 	    "last_reload_success:%d\r\n"
 	    "last_reload_success_time:%" PRId64 "\r\n"
+	    "pubsub_channels:%" PRIu64 "\r\n"
+	    "pubsub_patterns:%" PRIu64 "\r\n"
+	    "pubsub_subscribers:%" PRIu64 "\r\n"
+	    "pubsub_messages_published:%" PRIu64 "\r\n"
+	    "pubsub_messages_delivered:%" PRIu64 "\r\n"
+	    "pubsub_subscribers_dropped:%" PRIu64 "\r\n"
 	    "\r\n",
 	    (uint64_t)atomic_load(&worker_stats.total_connections),
 	    metrics_total(METRICS_COMMANDS),
@@ -417,7 +427,9 @@ builtin_info_stats(struct evbuffer *b)
 	    (uint64_t)atomic_load(&metrics_reloads.done),
 	    (uint64_t)atomic_load(&metrics_reloads.failed),
 	    atomic_load(&metrics_reloads.last_ok),
-	    (int64_t)atomic_load(&metrics_reloads.last_ok_time));
+	    (int64_t)atomic_load(&metrics_reloads.last_ok_time), ps.channels,
+	    ps.patterns, ps.subscribers, ps.published, ps.delivered,
+	    ps.dropped);
 }
 
 /*

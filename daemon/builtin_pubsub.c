@@ -194,26 +194,9 @@ builtin_pubsub_subscribed(struct conn *c)
 {
 	struct pubsub_sub *sub;
 
-	if (c->resp3 || (sub = resp_session_sub(c, 0)) == NULL)
+	if (c->resp3 || (sub = resp_session_sub(c, NULL)) == NULL)
 		return 0;
 	return pubsub_count(sub) > 0;
-}
-
-/*
- * Whether command name may run in RESP2's subscribed mode.
- */
-int
-builtin_pubsub_allowed(const char *name)
-{
-	static const char *const ok[] = {"subscribe", "unsubscribe",
-	    "psubscribe", "punsubscribe", "ping", "quit", "reset", NULL};
-	int i;
-
-	for (i = 0; ok[i] != NULL; i++) {
-		if (strcmp(name, ok[i]) == 0)
-			return 1;
-	}
-	return 0;
 }
 
 /*
@@ -276,7 +259,7 @@ cmd_subscribe(duet_call *call, int pattern)
 			return;
 		}
 	}
-	if ((sub = resp_session_sub(c, 1)) == NULL ||
+	if ((sub = resp_session_sub(c, &builtin_pubsub_sink)) == NULL ||
 	    (out = conn_reply_buffer(c)) == NULL) {
 		duet_reply_error(call, "ERR", "out of memory");
 		return;
@@ -290,6 +273,7 @@ cmd_subscribe(duet_call *call, int pattern)
 		pubsub_confirm(
 		    out, c->resp3, kind, name, len, pubsub_count(sub));
 	}
+	conn_set_idle_exempt(c, pubsub_count(sub) > 0);
 	call->answered = 1;
 	conn_reply_done(c);
 }
@@ -304,7 +288,7 @@ cmd_unsubscribe(duet_call *call, int pattern)
 	const char *kind = pattern ? "punsubscribe" : "unsubscribe";
 	uint32_t i, n = builtin_admin_nrest(call, 0);
 	struct conn *c = call->conn;
-	struct pubsub_sub *sub = resp_session_sub(c, 0);
+	struct pubsub_sub *sub = resp_session_sub(c, NULL);
 	struct evbuffer *out;
 	const char *name;
 	size_t len;
@@ -332,6 +316,7 @@ cmd_unsubscribe(duet_call *call, int pattern)
 		(void)pubsub_unsubscribe(sub, pattern, name, len);
 		resp_add_int(out, (int64_t)pubsub_count(sub));
 	}
+	conn_set_idle_exempt(c, sub != NULL && pubsub_count(sub) > 0);
 	call->answered = 1;
 	conn_reply_done(c);
 }

@@ -15,7 +15,6 @@ struct pubsub_sink;
 extern const struct pubsub_sink builtin_pubsub_sink;
 
 int builtin_pubsub_subscribed(struct conn *c);
-int builtin_pubsub_allowed(const char *name);
 void builtin_pubsub_ping(duet_call *call);
 void builtin_publish(duet_call *call);
 void builtin_subscribe(duet_call *call);

@@ -116,7 +116,7 @@ conn_write(struct conn *c)
 void
 conn_arm(struct conn *c)
 {
-	uint64_t ms = c->env->limits.idle_timeout_ms;
+	uint64_t ms = c->idle_exempt ? 0 : c->env->limits.idle_timeout_ms;
 	short what = 0;
 
 	if (!c->closing && !c->read_paused)
@@ -360,6 +360,20 @@ conn_push(struct conn *c)
 		c->writing = 1;
 		conn_arm(c);
 	}
+}
+
+/*
+ * Exempts c from limits.idle_timeout (on: it waits for events that may
+ * be long in coming), or puts it back under it, running from now.
+ */
+void
+conn_set_idle_exempt(struct conn *c, int on)
+{
+	if (c->idle_exempt == (unsigned)(on != 0))
+		return;
+	c->idle_exempt = on != 0;
+	if (!c->closing && c->armed != 0)
+		conn_idle_set(c, on ? 0 : c->env->limits.idle_timeout_ms);
 }
 
 /*

@@ -144,6 +144,9 @@ struct conn {
 	 * worker_stats.connections and, when peer_count is not NULL, in its
 	 * address's count (peers.h), which conn_free undoes. */
 	unsigned counted : 1;
+	/* No idle timeout: c waits for events (a subscriber, SPEC 10), as
+	 * Redis exempts pub/sub clients from its timeout. */
+	unsigned idle_exempt : 1;
 	unsigned npending;       /* entries in pending */
 	uint32_t created;        /* time(NULL) at accept */
 	struct event *deadline;  /* owned: limits.header_timeout, or NULL */
@@ -199,6 +202,7 @@ void conn_arm(struct conn *c);
 void conn_resume_reading(struct conn *c);
 int conn_check_output(struct conn *c);
 size_t conn_unsent(const struct conn *c);
+void conn_set_idle_exempt(struct conn *c, int on);
 int conn_drain_refuses(struct conn *c);
 void conn_count_input(size_t n);
 int conn_set_name(struct conn *c, const char *name, size_t len);

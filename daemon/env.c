@@ -17,7 +17,6 @@
 
 #include "env.h"
 #include "log.h"
-#include "pubsub.h"
 #include "registry.h"
 
 /*
@@ -40,7 +39,6 @@ env_init(struct env *e, int index, const struct config_limits *limits)
 		e->zone_ready = 1;
 	if (!e->zone_ready || (e->base = event_base_new()) == NULL ||
 	    mailbox_init(&e->mailbox, e->base) == -1 ||
-	    pubsub_env_init(e) == -1 ||
 	    (e->rbuf = evbuffer_new()) == NULL) {
 		log_error("worker %d: out of memory", index);
 		return -1;
@@ -60,7 +58,6 @@ env_fini(struct env *e)
 		if (e->idle_ready)
 			event_del(&e->idle_timer);
 		e->idle_ready = 0;
-		pubsub_env_fini(e);
 		mailbox_fini(&e->mailbox);
 		event_base_free(e->base);
 		e->base = NULL;
@@ -82,9 +79,8 @@ env_fini(struct env *e)
 /*
  * Lets each of the n envs reach every other (CLIENT LIST, CLIENT KILL).
  * envs is borrowed: it must outlive them.  Before the threads start.
- * Also sets up pub/sub's tables for them.  Returns 0, or -1 (logged).
  */
-int
+void
 env_link(struct env *const *envs, int n)
 {
 	int i;
@@ -93,7 +89,6 @@ env_link(struct env *const *envs, int n)
 		envs[i]->envs = envs;
 		envs[i]->nenvs = n;
 	}
-	return pubsub_init(envs, n);
 }
 
 /*

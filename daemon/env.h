@@ -74,7 +74,7 @@ struct env {
 
 int env_init(struct env *e, int index, const struct config_limits *limits);
 void env_fini(struct env *e);
-int env_link(struct env *const *envs, int n);
+void env_link(struct env *const *envs, int n);
 struct registry *env_registry(struct env *e);
 int env_on_loop(const struct env *e);
 int env_post(struct env *e, event_callback_fn fn, void *arg);

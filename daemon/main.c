@@ -277,7 +277,8 @@ main_start_workers(struct main_state *st)
 			return -1;
 		st->envs[i] = &st->workers[i].env;
 	}
-	if (env_link(st->envs, st->nworkers) == -1)
+	env_link(st->envs, st->nworkers);
+	if (pubsub_init(st->envs, st->nworkers) == -1)
 		return -1;
 	if (worker_listen_all(st->workers, st->nworkers, st->cf, st->tls) == -1)
 		return -1;

@@ -331,7 +331,10 @@ metrics_render_histograms(
 	}
 }
 
-static void
+/*
+ * Appends one metric with its HELP and TYPE lines.
+ */
+void
 metrics_render_gauge(struct evbuffer *out, const char *name, const char *type,
     const char *help, uint64_t v)
 {

@@ -127,6 +127,8 @@ metrics_add(enum metrics_counter what, uint64_t n)
 }
 uint64_t metrics_total(enum metrics_counter what);
 void metrics_note_load(enum metrics_load what);
+void metrics_render_gauge(struct evbuffer *out, const char *name,
+    const char *type, const char *help, uint64_t v);
 void metrics_render(struct evbuffer *out, const struct metrics_cmd *const *cmds,
     size_t ncmds, uint64_t generation);
 void metrics_render_commandstats(

@@ -28,6 +28,7 @@
 #include "env.h"
 #include "log.h"
 #include "mailbox.h"
+#include "metrics.h"
 #include "pubsub.h"
 #include "util.h"
 
@@ -655,6 +656,31 @@ pubsub_publish(
 }
 
 /* ---- set-up, counters ---- */
+
+/*
+ * Appends pub/sub's gauges and counters to /metrics's text.
+ */
+void
+pubsub_render_metrics(struct evbuffer *out)
+{
+	struct pubsub_stats st;
+
+	pubsub_stats(&st);
+	metrics_render_gauge(out, "duetd_pubsub_channels", "gauge",
+	    "Channels with at least one subscriber.", st.channels);
+	metrics_render_gauge(out, "duetd_pubsub_patterns", "gauge",
+	    "Patterns with at least one subscriber.", st.patterns);
+	metrics_render_gauge(out, "duetd_pubsub_subscribers", "gauge",
+	    "Connections subscribed to a channel or pattern.", st.subscribers);
+	metrics_render_gauge(out, "duetd_pubsub_published_total", "counter",
+	    "Messages published.", st.published);
+	metrics_render_gauge(out, "duetd_pubsub_delivered_total", "counter",
+	    "Messages handed to a subscriber.", st.delivered);
+	metrics_render_gauge(out, "duetd_pubsub_dropped_total", "counter",
+	    "Subscribers disconnected for reading too slowly "
+	    "(limits.max_pubsub_output).",
+	    st.dropped);
+}
 
 /*
  * Counts a subscriber dropped by its sink for reading too slowly.

@@ -139,5 +139,6 @@ struct evbuffer *pubsub_form(
     struct pubsub_delivery *d, int kind, pubsub_encode_fn encode);
 void pubsub_dropped(void);
 void pubsub_stats(struct pubsub_stats *st);
+void pubsub_render_metrics(struct evbuffer *out);
 
 #endif /* DUET_PUBSUB_H */

@@ -32,7 +32,6 @@
 
 #include <duet/plugin.h>
 
-#include "builtin_pubsub.h"
 #include "conn.h"
 #include "dispatch.h"
 #include "env.h"
@@ -109,19 +108,20 @@ resp_session_multi_free(struct resp_multi *m)
 }
 
 /*
- * c's subscriber (pub/sub), made first if make and it has none.  NULL if
- * it has none, c is no RESP conn, or out of memory.
+ * c's subscriber (pub/sub), made first, delivering through the sink
+ * make, if it has none and make is not NULL.  NULL if it has none, c is
+ * no RESP conn, or out of memory.
  */
 struct pubsub_sub *
-resp_session_sub(struct conn *c, int make)
+resp_session_sub(struct conn *c, const struct pubsub_sink *make)
 {
 	struct resp_session *s = resp_session_of(c);
 
 	if (s == NULL)
 		return NULL;
-	if (s->sub == NULL && make &&
+	if (s->sub == NULL && make != NULL &&
 	    (s->sub = malloc(sizeof(*s->sub))) != NULL)
-		pubsub_sub_init(s->sub, c->env, &builtin_pubsub_sink, c);
+		pubsub_sub_init(s->sub, c->env, make, c);
 	return s->sub;
 }
 
@@ -138,6 +138,7 @@ resp_session_unsubscribe(struct conn *c)
 	pubsub_sub_fini(s->sub);
 	free(s->sub);
 	s->sub = NULL;
+	conn_set_idle_exempt(c, 0);
 }
 
 /*
@@ -148,10 +149,15 @@ resp_session_unsubscribe(struct conn *c)
 static int
 resp_session_subscribed_refuses(struct conn *c, const struct command *cmd)
 {
+	static const char *const allowed[] = {"subscribe", "unsubscribe",
+	    "psubscribe", "punsubscribe", "ping", "quit", "reset", NULL};
 	struct duet_err err;
+	int i;
 
-	if (builtin_pubsub_allowed(cmd->name))
-		return 0;
+	for (i = 0; allowed[i] != NULL; i++) {
+		if (strcmp(cmd->name, allowed[i]) == 0)
+			return 0;
+	}
 	util_err_set(&err, "ERR",
 	    "Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / "
 	    "PING / QUIT / RESET are allowed in this context",
@@ -693,7 +699,10 @@ resp_session_fini(struct conn *c)
 
 	resp_parser_fini(&s->parser);
 	resp_session_multi_free(s->multi);
-	resp_session_unsubscribe(c);
+	if (s->sub != NULL) {
+		pubsub_sub_fini(s->sub);
+		free(s->sub);
+	}
 	free(s);
 	c->sess = NULL;
 }

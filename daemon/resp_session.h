@@ -10,6 +10,7 @@
 
 #include "conn.h"
 
+struct pubsub_sink;
 struct pubsub_sub;
 
 extern const struct conn_proto resp_session_proto;
@@ -18,7 +19,8 @@ int resp_session_in_multi(const struct conn *c);
 int resp_session_multi_begin(struct conn *c);
 void resp_session_multi_discard(struct conn *c);
 int resp_session_unqueued(const char *name, size_t len);
-struct pubsub_sub *resp_session_sub(struct conn *c, int make);
+struct pubsub_sub *resp_session_sub(
+    struct conn *c, const struct pubsub_sink *make);
 void resp_session_unsubscribe(struct conn *c);
 
 #endif /* DUET_RESP_SESSION_H */

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "mailbox.h"
 #include "registry.h"
+#include "pubsub.h"
 #include "worker.h"
 
 /*
@@ -96,7 +97,8 @@ worker_init(struct worker *w, int index, const struct config *cf)
 	TAILQ_INIT(&w->listeners);
 	STAILQ_INIT(&w->handoffs);
 	pthread_mutex_init(&w->handoff_lock, NULL);
-	if (env_init(&w->env, index, &cf->limits) == -1)
+	if (env_init(&w->env, index, &cf->limits) == -1 ||
+	    pubsub_env_init(&w->env) == -1)
 		return -1;
 	base = w->env.base;
 	if ((w->stop_ev = event_new(base, -1, 0, worker_on_stop, w)) == NULL ||
@@ -196,6 +198,7 @@ worker_fini(struct worker *w)
 	}
 	pthread_mutex_destroy(&w->handoff_lock);
 	call_shutdown(&w->env);
+	pubsub_env_fini(&w->env);
 	env_fini(&w->env);
 }
 

@@ -36,11 +36,11 @@ LAYERS = {
     0: "resp resp_reply http http_reply reply convert signature config util "
        "log paths autoconf sig_type cidr",
     1: "registry plugin auth metrics describe openapi page mailbox env "
-       "peers",
+       "peers pubsub",
     2: "conn transport tls",
     3: "dispatch call pool conn_state",
     4: "resp_session http_session builtin builtin_admin builtin_auth "
-       "builtin_module "
+       "builtin_module builtin_pubsub "
        "builtin_http multi",
     5: "main worker worker_listen worker_admit",
 }
