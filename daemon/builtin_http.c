@@ -23,10 +23,8 @@
 #include "describe.h"
 #include "env.h"
 #include "http.h"
-#include "http_events.h"
 #include "http_reply.h"
 #include "metrics.h"
-#include "pubsub.h"
 #include "openapi.h"
 #include "page.h"
 #include "registry.h"
@@ -85,18 +83,13 @@ builtin_http_which(struct http_str path)
 }
 
 /*
- * Who may GET path: BUILTIN_HTTP_NONE when it is no built-in path.  The
- * paths reserved for publish and subscribe are not commands: they are
- * open here, and admitted by http_events_head once the caller is known
- * (as the commands subscribe and publish, and by the channel rules).
+ * Who may GET path: BUILTIN_HTTP_NONE when it is no built-in path.
  */
 enum builtin_http_access
 builtin_http_access(struct http_str path)
 {
 	int which = builtin_http_which(path);
 
-	if (which < 0 && http_events_which(path) != HTTP_EVENTS_NONE)
-		return BUILTIN_HTTP_OPEN;
 	return which < 0 ? BUILTIN_HTTP_NONE : builtin_http_paths[which].access;
 }
 
@@ -215,7 +208,6 @@ builtin_http_path(struct conn *c, struct http_resp *ctx,
 		    "text/plain; charset=utf-8", ok, sizeof(ok) - 1);
 	} else if ((body = evbuffer_new()) != NULL) {
 		metrics_render(body, reg->stats, reg->ncommands, reg->id);
-		pubsub_render_metrics(body);
 		http_reply_respond(ctx, c->closing, out, 200,
 		    "text/plain; version=0.0.4; charset=utf-8",
 		    evbuffer_pullup(body, -1), evbuffer_get_length(body));

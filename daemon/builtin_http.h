@@ -18,8 +18,7 @@ struct registry;
 /* Who may GET a path (SPEC 9.1). */
 enum builtin_http_access {
 	BUILTIN_HTTP_NONE, /* not a built-in path */
-	BUILTIN_HTTP_OPEN, /* everyone: /, /healthz, the listings; and
-	                    * /events, /publish/ (http_events_head admits) */
+	BUILTIN_HTTP_OPEN, /* everyone: /, /healthz, the listings */
 	BUILTIN_HTTP_USER, /* an authenticated user: /metrics, /plugins */
 };
 

@@ -408,9 +408,6 @@ http_events_write(struct http_events *ev)
 		conn_free(c);
 		return -1;
 	}
-	/* The client takes what it is sent: it is not idle. */
-	if (unsent == 0 && c->idle_ms != 0)
-		conn_idle_touch(c);
 	return conn_free_if_done(c);
 }
 
@@ -557,6 +554,9 @@ http_events_start(struct conn *c, struct http_resp *ctx,
 	ev->c = c;
 	ev->minor = ctx->minor;
 	ev->ndjson = ndjson;
+	/* It waits for events: exempt from the idle timeout, as RESP
+	 * subscribers are. */
+	conn_set_idle_exempt(c, 1);
 	http_events_watch(ev);
 	*stream = ev;
 }

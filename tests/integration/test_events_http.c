@@ -64,6 +64,13 @@ eh_slow_setup(void)
 	    &eh, NULL, "workers: 2\nlimits: {max_output_bytes: 64KiB}\n");
 }
 
+/* A short idle timeout, which streams are exempt from. */
+static void
+eh_idle_setup(void)
+{
+	harness_start(&eh, NULL, "limits: {idle_timeout: 1s}\n");
+}
+
 static void
 eh_auth_setup(void)
 {
@@ -592,6 +599,28 @@ START_TEST(test_events_http_keepalive)
 }
 END_TEST
 
+/*
+ * A stream outlives limits.idle_timeout: once an idle connection opened
+ * after it has been closed, it still gets its events.
+ */
+START_TEST(test_events_http_idle_exempt)
+{
+	char ev[256];
+	int sse = eh_sse("/events/slowly"), idle = harness_connect(eh.port);
+	size_t len;
+	int closed;
+
+	harness_sends(idle, "PING\r\n");
+	harness_expects(idle, "+PONG\r\n");
+	free(harness_read_all(idle, HARNESS_TIMEOUT_MS, &len, &closed));
+	ck_assert(len == 0 && closed);
+	close(idle);
+	eh_publish("slowly", "1", 1);
+	eh_expect_chunk(sse, eh_event(ev, sizeof(ev), 1, "1"));
+	close(sse);
+}
+END_TEST
+
 #define NOAUTH_JSON                                                            \
 	"{\"error\":{\"code\":\"NOAUTH\",\"message\":\"Authentication "        \
 	"required.\"}}"
@@ -683,6 +712,12 @@ events_http_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, eh_slow_setup, eh_teardown);
 	tcase_add_test(tc, test_events_http_slow_subscriber);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("idle");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, eh_idle_setup, eh_teardown);
+	tcase_add_test(tc, test_events_http_idle_exempt);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("auth");
