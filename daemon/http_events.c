@@ -57,7 +57,8 @@
 #include "registry.h"
 #include "util.h"
 
-/* pubsub_form's kinds for this file's wire forms (0-3 are RESP's). */
+/* pubsub_form's kinds for this file's wire forms (the others are RESP's,
+ * builtin_pubsub.c). */
 #define HTTP_EVENTS_FORM_VALUE   4 /* the value as JSON */
 #define HTTP_EVENTS_FORM_PATTERN 5 /* {"channel":...,"data":value} */
 /* Seconds between keep-alive comments. */
