@@ -9,7 +9,9 @@
  * (PUBLIC ones and the connection built-ins) are folded in, so that
  * auth_check on the request path is one bit test.  The unauthenticated
  * get a bitset of their own.  A struct auth is immutable once built and
- * may be read from any thread.
+ * may be read from any thread.  Channel globs (SPEC 10) are kept as
+ * written and matched with fnmatch on each subscribe or publish; a user
+ * whose globs include "*" (the default) needs no match at all.
  *
  * The throttle (auth_failed, auth_succeeded) is process-wide and outlives
  * generations: a bounded table of source addresses (the oldest entry is
@@ -51,7 +53,10 @@ struct auth_user {
 	char *tls_cn;                      /* owned, or NULL */
 	uid_t *uids;                       /* owned */
 	size_t nuids;
-	uint64_t *bits; /* borrowed from struct auth.words */
+	uint64_t *bits;  /* borrowed from struct auth.words */
+	char **channels; /* owned array of owned globs */
+	size_t nchannels;
+	int all_channels; /* "*" is one of them (or channels was not given) */
 };
 
 /*
@@ -183,11 +188,33 @@ auth_compile_user(struct auth *a, size_t ui, const struct config_auth_user *cu,
 			auth_bit_set(bits, i, 1);
 }
 
-/* Copies what a user is (name, token hash, tls_cn, uids). */
+/* Copies the user's channel globs; none given is ["*"]. */
+static int
+auth_copy_channels(struct auth_user *u, const struct config_auth_user *cu)
+{
+	size_t i;
+
+	u->all_channels = !cu->has_channels;
+	if (cu->nchannels == 0)
+		return 0;
+	if ((u->channels = calloc(cu->nchannels, sizeof(*u->channels))) == NULL)
+		return -1;
+	for (i = 0; i < cu->nchannels; i++) {
+		if ((u->channels[i] = strdup(cu->channels[i])) == NULL)
+			return -1;
+		u->nchannels++;
+		if (strcmp(cu->channels[i], "*") == 0)
+			u->all_channels = 1;
+	}
+	return 0;
+}
+
+/* Copies what a user is (name, token hash, tls_cn, uids, channels). */
 static int
 auth_copy_user(struct auth_user *u, const struct config_auth_user *cu)
 {
-	if ((u->name = strdup(cu->name)) == NULL ||
+	if (auth_copy_channels(u, cu) == -1 ||
+	    (u->name = strdup(cu->name)) == NULL ||
 	    (cu->tls_cn != NULL && (u->tls_cn = strdup(cu->tls_cn)) == NULL))
 		return -1;
 	if (cu->nuids > 0) {
@@ -254,11 +281,14 @@ nomem:
 void
 auth_free(struct auth *a)
 {
-	size_t i;
+	size_t i, j;
 
 	if (a == NULL)
 		return;
 	for (i = 0; i < a->nusers; i++) {
+		for (j = 0; j < a->users[i].nchannels; j++)
+			free(a->users[i].channels[j]);
+		free(a->users[i].channels);
 		free(a->users[i].name);
 		free(a->users[i].tls_cn);
 		free(a->users[i].uids);
@@ -293,6 +323,56 @@ auth_check(const struct auth *a, int user, size_t cmd)
 	bits = a->users[user].bits;
 	allowed = (bits[cmd / 64] >> (cmd % 64) & 1) != 0;
 	return allowed ? AUTH_OK : AUTH_NOPERM;
+}
+
+/* Whether one of u's globs matches the NUL-terminated text. */
+static int
+auth_channel_matches(const struct auth_user *u, const char *text)
+{
+	size_t i;
+
+	for (i = 0; i < u->nchannels; i++)
+		if (fnmatch(u->channels[i], text, 0) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Whether user (an index of a, or AUTH_NONE) may subscribe to, or publish
+ * on, the channel name[0..len), or subscribe to the pattern whose text it
+ * is: one of the user's channel globs must match the text (fnmatch, case
+ * sensitive, '/' and '.' are plain characters).  A name with a NUL byte
+ * never matches a glob.  AUTH_OK, AUTH_NOAUTH (not logged in, or the
+ * user is gone from this generation) or AUTH_NOPERM; a NULL (no auth)
+ * allows everything.  Any thread; allocates only for a name longer than
+ * a few hundred bytes (out of memory: AUTH_NOPERM).
+ */
+enum auth_verdict
+auth_channel_check(const struct auth *a, int user, const char *name, size_t len)
+{
+	const struct auth_user *u;
+	char small[256], *text = small;
+	int ok;
+
+	if (a == NULL)
+		return AUTH_OK;
+	if (user < 0 || (size_t)user >= a->nusers)
+		return AUTH_NOAUTH;
+	u = &a->users[user];
+	if (name == NULL)
+		name = "", len = 0;
+	if (memchr(name, '\0', len) != NULL)
+		return AUTH_NOPERM;
+	if (u->all_channels)
+		return AUTH_OK;
+	if (len >= sizeof(small) && (text = malloc(len + 1)) == NULL)
+		return AUTH_NOPERM;
+	memcpy(text, name, len);
+	text[len] = '\0';
+	ok = auth_channel_matches(u, text);
+	if (text != small)
+		free(text);
+	return ok ? AUTH_OK : AUTH_NOPERM;
 }
 
 /*

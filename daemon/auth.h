@@ -3,8 +3,9 @@
  * auth - L1 state: who may call what (SPEC section 9.1, 9.2).  One
  * immutable struct auth per registry generation (reg->auth; NULL when the
  * config has no auth section: every caller may call everything): the
- * users, their token hashes (SHA-256) and their command rules compiled
- * against that generation's commands into one bit per command.  Look-ups
+ * users, their token hashes (SHA-256), their command rules compiled
+ * against that generation's commands into one bit per command, and their
+ * channel globs (SPEC section 10).  Look-ups
  * on the request path are pure; a token is hashed and compared with
  * CRYPTO_memcmp against every user's hash, with no early exit.  Also the
  * process-wide failed-login counters per source address (the throttle),
@@ -62,6 +63,11 @@ const char *auth_user_name(const struct auth *a, int user);
 
 /* Whether user may call the command at index cmd of the generation. */
 enum auth_verdict auth_check(const struct auth *a, int user, size_t cmd);
+
+/* Whether user may subscribe to or publish on a channel (or subscribe to
+ * a pattern) whose text is name[0..len). */
+enum auth_verdict auth_channel_check(
+    const struct auth *a, int user, const char *name, size_t len);
 
 /*
  * Failed logins per source address (addr: the peer's address without

@@ -167,8 +167,7 @@ static void
 sink_flush(struct pubsub_sub *sub)
 {
 	struct conn *c = sub->arg;
-	/* TODO max_pubsub_output: comes with the rules branch */
-	uint64_t max = c->env->limits.max_output_bytes;
+	uint64_t max = c->env->limits.max_pubsub_output;
 
 	conn_reply_done(c);
 	if (conn_unsent(c) <= max)

@@ -87,6 +87,7 @@ struct config_limits {
 	uint64_t max_args;             /* default 65536 */
 	uint64_t max_nesting;          /* default 32 */
 	uint64_t max_output_bytes;     /* default 64 MiB */
+	uint64_t max_pubsub_output;    /* default 8 MiB: a subscriber's */
 	uint64_t max_pending_blocking; /* default 1024: queued BLOCKING calls */
 	uint64_t header_timeout_ms;    /* default 10 s */
 	uint64_t idle_timeout_ms;      /* default 300 s */
@@ -124,6 +125,9 @@ struct config_auth_user {
 	int has_rules;                  /* commands was given (else ["*"]) */
 	struct config_auth_rule *rules; /* owned array */
 	size_t nrules;
+	int has_channels; /* channels was given (else ["*"]) */
+	char **channels;  /* owned array of owned globs (SPEC 10) */
+	size_t nchannels;
 	char *tls_cn; /* owned, or NULL */
 	uid_t *uids;  /* owned array of unix_uid, or NULL */
 	size_t nuids;

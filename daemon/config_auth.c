@@ -2,11 +2,12 @@
 /*
  * config_auth - the auth key of duetd.yaml (SPEC 9.1, 9.2): a list of
  * users, each with a name, the SHA-256 of its token (64 hex digits, never
- * the token itself), its command rules, a client certificate CN and unix
- * peer uids.  Rules are parsed here (category or glob, added or removed)
- * and compiled against a generation's commands by auth.c.  Every error
- * names file:line:column; a token_sha256 value is never echoed, since a
- * token pasted there by mistake is a secret.  Part of the config module.
+ * the token itself), its command rules, its channel globs (SPEC 10), a
+ * client certificate CN and unix peer uids.  Rules are parsed here (category or
+ * glob, added or removed) and compiled against a generation's commands by
+ * auth.c.  Every error names file:line:column; a token_sha256 value is never
+ * echoed, since a token pasted there by mistake is a secret.  Part of the
+ * config module.
  */
 #include "autoconf.h"
 
@@ -24,7 +25,7 @@
 #define CONFIG_AUTH_UID_MAX  4294967294ULL /* (uid_t)-1 is no uid */
 
 static config_handler_fn config_auth_users, config_auth_name, config_auth_token,
-    config_auth_commands, config_auth_cn, config_auth_uid;
+    config_auth_commands, config_auth_channels, config_auth_cn, config_auth_uid;
 
 static const struct config_key config_auth_keys[] = {
     {"users", YAML_SEQUENCE_NODE, config_auth_users, 0, 0, 0},
@@ -35,6 +36,7 @@ static const struct config_key config_auth_user_keys[] = {
     {"name", YAML_SCALAR_NODE, config_auth_name, 0, 0, 0},
     {"token_sha256", YAML_SCALAR_NODE, config_auth_token, 0, 0, 0},
     {"commands", YAML_NO_NODE, config_auth_commands, 0, 0, 0},
+    {"channels", YAML_NO_NODE, config_auth_channels, 0, 0, 0},
     {"tls_cn", YAML_SCALAR_NODE, config_auth_cn, 0, 0, 0},
     {"unix_uid", YAML_NO_NODE, config_auth_uid, 0, 0, 0},
     {NULL, YAML_NO_NODE, NULL, 0, 0, 0},
@@ -102,6 +104,9 @@ config_auth_free(struct config_auth *auth)
 		for (j = 0; j < u->nrules; j++)
 			free(u->rules[j].glob);
 		free(u->rules);
+		for (j = 0; j < u->nchannels; j++)
+			free(u->channels[j]);
+		free(u->channels);
 		free(u->tls_cn);
 		free(u->uids);
 		explicit_bzero(u->token_sha256, sizeof(u->token_sha256));
@@ -256,6 +261,71 @@ config_auth_commands(struct config_ctx *ctx, const struct config_key *key,
 		        config_node(ctx, node->data.sequence.items.start[i]),
 		        &u->rules[u->nrules]) == 0)
 			u->nrules++;
+	}
+}
+
+/*
+ * One item of channels, at node: a glob of 1..CONFIG_AUTH_RULE_MAX bytes
+ * that allows the channels (and pattern texts) it matches.  There is no
+ * removal: an item starting with '-' is refused rather than read as a
+ * channel name, since "-secret" after "*" would allow what it seems to
+ * deny ("[-]x" names a channel that starts with '-').  Returns the glob
+ * (owned by the caller), or NULL with the error reported.
+ */
+static char *
+config_auth_channel(struct config_ctx *ctx, yaml_node_t *node)
+{
+	char *glob;
+
+	if ((glob = config_strdup(ctx, node, "channels")) == NULL)
+		return NULL;
+	if (strlen(glob) > CONFIG_AUTH_RULE_MAX)
+		config_err(ctx, node,
+		    "invalid channel glob '%.32s...' (longer than %d bytes)",
+		    glob, CONFIG_AUTH_RULE_MAX);
+	else if (glob[0] == '-')
+		config_err(ctx, node,
+		    "invalid channel glob '%s': channels only allows, there "
+		    "is no -glob (write '[-]%s' for a channel that starts "
+		    "with '-')",
+		    glob, glob + 1);
+	else
+		return glob;
+	free(glob);
+	return NULL;
+}
+
+/*
+ * channels: the globs of the channels the user may subscribe to and
+ * publish on (SPEC 10); null or [] is none.  Absent: ["*"].
+ */
+static void
+config_auth_channels(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, void *target)
+{
+	struct config_auth_user *u = target;
+	size_t i, n;
+	char *glob;
+
+	u->has_channels = 1;
+	if (config_is_null(node))
+		return;
+	if (node->type != YAML_SEQUENCE_NODE) {
+		config_err(ctx, node, "expected a list for '%s', got %s",
+		    key->name, config_type_name(node->type));
+		return;
+	}
+	if ((n = config_nitems(node)) == 0)
+		return;
+	if ((u->channels = calloc(n, sizeof(*u->channels))) == NULL) {
+		config_err(ctx, node, "out of memory");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		glob = config_auth_channel(
+		    ctx, config_node(ctx, node->data.sequence.items.start[i]));
+		if (glob != NULL)
+			u->channels[u->nchannels++] = glob;
 	}
 }
 

@@ -13,6 +13,7 @@
 #include "autoconf.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "plugin.h"
+#include "pubsub.h"
 #include "registry.h"
 #include "signature.h"
 
@@ -335,22 +337,54 @@ refused:
 	return NULL;
 }
 
+/* The most of a channel name a refusal repeats, as for command names. */
+#define DISPATCH_CHANNEL_SHOWN 128
+
 /*
  * Whether c's user may subscribe to, or publish on, the channel name (len
  * bytes), or (pattern) subscribe to the pattern whose text it is (SPEC
- * section 10's channels rules).  Returns 0, or -1 with the NOPERM error
- * (status 403) in err.
+ * section 10's channels rules: one of the user's globs must match that
+ * text).  No auth configured: always.  Returns 0, or -1 with the error in
+ * err: NOPERM (status 403) naming the channel as given (its first
+ * DISPATCH_CHANNEL_SHOWN bytes, a NUL byte as \x00), or NOAUTH (401)
+ * for a conn with no user of this generation.  c's loop.
  */
 int
 dispatch_channel_admit(struct conn *c, const char *name, size_t len,
     int pattern, struct duet_err *err)
 {
-	(void)c;
-	(void)name;
-	(void)len;
-	(void)pattern;
-	(void)err;
-	return 0; /* the rules come with the rules branch */
+	struct registry *reg = env_registry(c->env);
+	char shown[DISPATCH_CHANNEL_SHOWN * 4 + 1];
+	size_t i, n = 0;
+
+	(void)pattern; /* a pattern is allowed by its text, as a channel */
+	if (reg == NULL || reg->auth == NULL)
+		return 0;
+	switch (
+	    auth_channel_check(reg->auth, dispatch_user(c, reg), name, len)) {
+	case AUTH_OK:
+		return 0;
+	case AUTH_NOAUTH:
+		util_err_set(err, "NOAUTH", "Authentication required.");
+		err->status = 401;
+		return -1;
+	default:
+		break;
+	}
+	for (i = 0; i < len && i < DISPATCH_CHANNEL_SHOWN; i++) {
+		if (name[i] == '\0') {
+			memcpy(shown + n, "\\x00", 4);
+			n += 4;
+		} else {
+			shown[n++] = name[i];
+		}
+	}
+	shown[n] = '\0';
+	util_err_set(err, "NOPERM",
+	    "User %s has no permissions to access the '%s' channel",
+	    c->ident.user, shown);
+	err->status = 403;
+	return -1;
 }
 
 /*
@@ -538,6 +572,116 @@ dispatch_host_log(const char *plugin, int level, const char *message)
 	    message != NULL ? message : "");
 }
 
+/* A publish packer that grew past this is given back after its publish. */
+#define DISPATCH_PUBLISHER_KEEP (64 * 1024)
+
+/*
+ * A thread's publish packer (duet_publisher): its sbuffer, and a zone to
+ * check that what was packed is one value.  Made on the thread's first
+ * duet_publisher, freed when the thread ends (dispatch_publisher_free).
+ */
+struct dispatch_publisher {
+	msgpack_sbuffer sb; /* owned */
+	msgpack_packer pk;  /* writes into sb */
+	msgpack_zone zone;  /* owned when zone_ok */
+	int zone_ok;
+};
+
+static pthread_key_t dispatch_publisher_key;
+static pthread_once_t dispatch_publisher_once = PTHREAD_ONCE_INIT;
+static int dispatch_publisher_keyed;
+/* The thread's publisher, also in the key, which frees it. */
+static _Thread_local struct dispatch_publisher *dispatch_publisher_mine;
+
+static void
+dispatch_publisher_free(void *arg)
+{
+	struct dispatch_publisher *p = arg;
+
+	if (p == NULL)
+		return;
+	msgpack_sbuffer_destroy(&p->sb);
+	if (p->zone_ok)
+		msgpack_zone_destroy(&p->zone);
+	free(p);
+}
+
+static void
+dispatch_publisher_key_init(void)
+{
+	dispatch_publisher_keyed = pthread_key_create(&dispatch_publisher_key,
+	                               dispatch_publisher_free) == 0;
+}
+
+/*
+ * duet_publisher (ABI 1.3): the calling thread's publish packer, made on
+ * first use; call may be NULL (any thread: a handler, the pool, a
+ * plugin's own thread).  NULL when out of memory.
+ */
+static msgpack_packer *
+dispatch_host_publisher(duet_call *call)
+{
+	struct dispatch_publisher *p = dispatch_publisher_mine;
+
+	(void)call;
+	if (p != NULL)
+		return &p->pk;
+	pthread_once(&dispatch_publisher_once, dispatch_publisher_key_init);
+	if (!dispatch_publisher_keyed || (p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	p->zone_ok = msgpack_zone_init(&p->zone, MSGPACK_ZONE_CHUNK_SIZE);
+	msgpack_sbuffer_init(&p->sb);
+	msgpack_packer_init(&p->pk, &p->sb, msgpack_sbuffer_write);
+	if (pthread_setspecific(dispatch_publisher_key, p) != 0) {
+		dispatch_publisher_free(p);
+		return NULL;
+	}
+	dispatch_publisher_mine = p;
+	return &p->pk;
+}
+
+/*
+ * duet_publish (ABI 1.3): publishes on channel (len bytes) the one value
+ * packed on the thread's publish packer since its last duet_publish, and
+ * empties the packer, whatever happens.  Returns how many subscribers it
+ * reached, or -1 when nothing was packed, more than one value was (or one
+ * unreadable or nested deeper than msgpack-c reads), or the publish
+ * failed: then nothing is sent.  Any thread; call may be NULL.
+ */
+static long
+dispatch_host_publish(duet_call *call, const char *channel, size_t len)
+{
+	struct dispatch_publisher *p = dispatch_publisher_mine;
+	msgpack_object o;
+	size_t off = 0;
+	long n = -1;
+
+	(void)call;
+	if (p == NULL)
+		return -1;
+	if (!p->zone_ok)
+		p->zone_ok =
+		    msgpack_zone_init(&p->zone, MSGPACK_ZONE_CHUNK_SIZE);
+	if (p->zone_ok && (channel != NULL || len == 0) &&
+	    msgpack_unpack(p->sb.data, p->sb.size, &off, &p->zone, &o) ==
+	        MSGPACK_UNPACK_SUCCESS &&
+	    off == p->sb.size)
+		n = pubsub_publish(channel != NULL ? channel : "", len,
+		    p->sb.data, p->sb.size);
+	if (p->zone_ok)
+		msgpack_zone_clear(&p->zone);
+	p->sb.size = 0;
+	if (p->sb.alloc > DISPATCH_PUBLISHER_KEEP) {
+		msgpack_sbuffer_destroy(&p->sb);
+		msgpack_sbuffer_init(&p->sb);
+		if (p->zone_ok)
+			msgpack_zone_destroy(&p->zone);
+		p->zone_ok =
+		    msgpack_zone_init(&p->zone, MSGPACK_ZONE_CHUNK_SIZE);
+	}
+	return n;
+}
+
 const struct duet_host dispatch_host_table = {
     .abi_major = DUET_ABI_MAJOR,
     .abi_minor = DUET_ABI_MINOR,
@@ -555,6 +699,8 @@ const struct duet_host dispatch_host_table = {
     .state = call_host_state,
     .error_status = call_host_error_status,
     .conn_state = conn_state_host,
+    .publisher = dispatch_host_publisher,
+    .publish = dispatch_host_publish,
 };
 
 /*

@@ -567,7 +567,9 @@ http_session_serve(struct conn *c, struct evbuffer *in)
 
 /*
  * Whether the first bytes read as the start of an HTTP request line:
- * 1 to 20 upper-case letters, a space, then '/' or '*'.  Deciding from
+ * 1 to 20 upper-case letters, a space, then '/', or '*' after OPTIONS
+ * (the one method with that target: "PSUBSCRIBE *" typed into nc is
+ * RESP).  Deciding from
  * the start of the line, not the whole of it, keeps a long request line
  * from being read as RESP inline commands (a browser could otherwise send
  * RESP commands in a body).  Returns 1 (HTTP), 0 (not HTTP) or -1 (too
@@ -588,7 +590,8 @@ http_session_sniff(const char *p, size_t len)
 		return 0;
 	if (i + 1 >= len)
 		return -1;
-	return p[i + 1] == '/' || p[i + 1] == '*';
+	return p[i + 1] == '/' ||
+	    (p[i + 1] == '*' && i == 7 && memcmp(p, "OPTIONS", 7) == 0);
 }
 
 /*

@@ -612,9 +612,10 @@ pubsub_publish(
 {
 	unsigned char want[PUBSUB_MAX_ENVS];
 	struct pubsub_env *self = NULL, *pe;
+	struct env *const *envs;
 	struct pubsub_msg *m;
 	long receivers;
-	int i;
+	int i, n;
 
 	if ((m = malloc(sizeof(*m) + chlen + 1 + vlen)) == NULL)
 		return -1;
@@ -626,25 +627,26 @@ pubsub_publish(
 	m->chlen = chlen;
 	m->value = m->data + chlen + 1;
 	m->vlen = vlen;
-	memset(want, 0, (size_t)pubsub.nenvs);
 	pthread_mutex_lock(&pubsub.lock);
+	envs = pubsub.envs;
+	n = pubsub.nenvs;
+	memset(want, 0, (size_t)n);
 	m->seq = atomic_fetch_add(&pubsub.seq, 1) + 1;
 	receivers = pubsub_reach(m, want);
-	for (i = 0; i < pubsub.nenvs; i++) {
+	for (i = 0; i < n; i++) {
 		if (!want[i])
 			continue;
-		pe = pubsub.envs[i]->pubsub;
-		if (env_on_loop(pubsub.envs[i]))
+		pe = envs[i]->pubsub;
+		if (env_on_loop(envs[i]))
 			self = pe;
 		else if (pubsub_enqueue(pe, m) == -1)
 			want[i] = 0; /* out of memory: that worker misses it */
 	}
 	pthread_mutex_unlock(&pubsub.lock);
-	for (i = 0; i < pubsub.nenvs; i++) {
-		pe = pubsub.envs[i]->pubsub;
-		if (want[i] && pe != self)
+	for (i = 0; i < n; i++) {
+		if (want[i] && envs[i]->pubsub != self)
 			(void)mailbox_post(
-			    &pubsub.envs[i]->mailbox, &pe->mail, 1);
+			    &envs[i]->mailbox, &envs[i]->pubsub->mail, 1);
 	}
 	if (self != NULL) {
 		pubsub_deliver(self, m);
@@ -733,10 +735,13 @@ pubsub_init(struct env *const *envs, int n)
 void
 pubsub_shutdown(void)
 {
+	/* A plugin's own thread may still publish: it then reaches no one. */
+	pthread_mutex_lock(&pubsub.lock);
 	pubsub_table_fini(&pubsub.names[0]);
 	pubsub_table_fini(&pubsub.names[1]);
 	pubsub.envs = NULL;
 	pubsub.nenvs = 0;
+	pthread_mutex_unlock(&pubsub.lock);
 }
 
 /*

@@ -13,6 +13,9 @@ PKGS="$PKGS python3"
 # The TLS tests make their CA and certificates with the openssl CLI and
 # drive handshakes with openssl s_client.
 PKGS="$PKGS openssl"
+# tests/integration/test_pubsub.c records Redis 7.0's pub/sub bytes from a
+# real redis-server on a loopback port and compares duetd's with them.
+PKGS="$PKGS redis-server"
 
 missing=""
 for p in $PKGS; do

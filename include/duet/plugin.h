@@ -30,7 +30,7 @@ extern "C" {
 
 /** ABI version: another major is refused at load; minors only append. */
 #define DUET_ABI_MAJOR 1
-#define DUET_ABI_MINOR 2
+#define DUET_ABI_MINOR 3
 
 /** Marks the one symbol a plugin exports. */
 #define DUET_API __attribute__((visibility("default")))
@@ -41,6 +41,10 @@ extern "C" {
  * 1.2 was not released before they were added, so it stays 1.2.  A
  * plugin built against 1.2 that runs on a daemon whose host table lacks
  * conn_state gets NULL from duet_conn_state() (struct_size tells).
+ *
+ * ABI 1.3 appends duet_publisher() and duet_publish() (host table):
+ * events on channels (SPEC section 10).  A plugin built against 1.2
+ * loads unchanged.
  *
  * msgpack -> the wire: what each type a handler packs becomes.
  *
@@ -154,6 +158,9 @@ struct duet_host {
 	void (*error_status)(
 	    duet_call *call, int status, const char *code, const char *message);
 	void *(*conn_state)(duet_call *call, size_t size);
+	/* ABI 1.3 */
+	msgpack_packer *(*publisher)(duet_call *call);
+	long (*publish)(duet_call *call, const char *channel, size_t len);
 };
 
 struct duet_plugin;
@@ -546,6 +553,40 @@ static inline void
 duet_reply_map(duet_call *call, size_t n)
 {
 	msgpack_pack_map(duet_reply(call), n);
+}
+
+/**
+ * The calling thread's publish packer (ABI 1.3): pack the ONE value to
+ * publish on it with msgpack_pack_*(), then call duet_publish().  Each
+ * thread has its own (a handler, a BLOCKING handler on the pool, a thread
+ * the plugin started), so no lock is needed; call may be NULL.  Returns
+ * NULL when out of memory, or on a daemon before 1.3.
+ */
+static inline msgpack_packer *
+duet_publisher(duet_call *call)
+{
+	if (duet__host->struct_size <
+	    offsetof(struct duet_host, publisher) + sizeof(void *))
+		return NULL;
+	return duet__host->publisher(call);
+}
+
+/**
+ * Publishes on channel (len bytes) the one value packed on this thread's
+ * duet_publisher() since its last duet_publish() (ABI 1.3), from any
+ * thread, and returns how many subscribers it reached (0: nobody
+ * listens).  Returns -1, and sends nothing, when no value or more than
+ * one was packed, or on a daemon before 1.3.  The packer is empty again
+ * afterwards either way.  It never waits for a subscriber: a slow one is
+ * dropped by the daemon.  call may be NULL.
+ */
+static inline long
+duet_publish(duet_call *call, const char *channel, size_t len)
+{
+	if (duet__host->struct_size <
+	    offsetof(struct duet_host, publish) + sizeof(void *))
+		return -1;
+	return duet__host->publish(call, channel, len);
 }
 
 /** Logs one line through the daemon's log, tagged with the plugin name. */

@@ -7,15 +7,19 @@
  * `fail message:str` answers with an error of the plugin's own code,
  * `sleep ms:int` is BLOCKING (it runs on the blocking pool, so the event
  * loops go on serving), `count n:int` streams 0..n-1, resuming where
- * it paused when the client reads slower than it produces, and `counter`
+ * it paused when the client reads slower than it produces, `counter`
  * counts its calls on the connection, in the connection's own memory
- * (duet_conn_state).  Nothing here has shared state, so the plugin is
- * THREADSAFE; every command but sleep and counter is READONLY: sleep
- * holds a pool thread and counter changes its count, so they take a POST,
+ * (duet_conn_state), and `tick channel:str n:int ms:int` (BLOCKING)
+ * publishes 0..n-1 on a channel, one every ms milliseconds (ABI 1.3's
+ * duet_publish).  Nothing here has shared state, so the plugin is
+ * THREADSAFE; every command but sleep, tick and counter is READONLY: sleep
+ * and tick hold a pool thread, tick publishes and counter changes its
+ * count, so they take a POST,
  * never a GET that any link or prefetch could send.  whoami and counter
  * are PUBLIC: callable before authentication.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -126,6 +130,56 @@ demo_sleep(duet_call *call)
 	duet_reply_int(call, ms);
 }
 
+/* The most a tick publishes, and its longest pause. */
+#define DEMO_TICK_MAX_N  1000000
+#define DEMO_TICK_MAX_MS 60000
+
+/*
+ * tick channel:str n:int ms:int -> n, after publishing the integers
+ * 0..n-1 on channel, the first at once and then one every ms
+ * milliseconds.  BLOCKING: it waits on the pool, and the value is packed
+ * on that thread's own publish packer.
+ */
+static void
+demo_tick(duet_call *call)
+{
+	int64_t i, n = duet_arg_int(call, 1), ms = duet_arg_int(call, 2);
+	msgpack_packer *pk = duet_publisher(call);
+	const char *channel;
+	struct timespec ts;
+	size_t len;
+
+	channel = duet_arg_bytes(call, 0, &len);
+	if (n < 0 || n > DEMO_TICK_MAX_N) {
+		duet_reply_error(
+		    call, "ERR", "n must be between 0 and %d", DEMO_TICK_MAX_N);
+		return;
+	}
+	if (ms < 0 || ms > DEMO_TICK_MAX_MS) {
+		duet_reply_error(call, "ERR", "ms must be between 0 and %d",
+		    DEMO_TICK_MAX_MS);
+		return;
+	}
+	if (pk == NULL) {
+		duet_reply_error(call, "ERR", "out of memory");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		ts.tv_sec = (time_t)(ms / 1000);
+		ts.tv_nsec = (long)(ms % 1000) * 1000000;
+		while (i > 0 && ms > 0 && nanosleep(&ts, &ts) == -1 &&
+		    errno == EINTR)
+			continue;
+		msgpack_pack_int64(pk, i);
+		if (duet_publish(call, channel, len) == -1) {
+			duet_reply_error(call, "ERR",
+			    "publishing %" PRId64 " failed (out of memory)", i);
+			return;
+		}
+	}
+	duet_reply_int(call, n);
+}
+
 /*
  * count n:int -> the items 0..n-1, streamed.  The next item to send is
  * kept in the call's state, so when the client falls behind the handler
@@ -195,6 +249,15 @@ static const struct duet_command demo_commands[] = {
                    "returns ms.",
         .flags = DUET_BLOCKING,
         .handler = demo_sleep,
+    },
+    {
+        .name = "tick",
+        .args = "channel:str n:int ms:int",
+        .reply = "int",
+        .summary = "Publishes the integers 0 to n-1 on channel, one every "
+                   "ms milliseconds, then returns n.",
+        .flags = DUET_BLOCKING,
+        .handler = demo_tick,
     },
     {
         .name = "count",

@@ -253,6 +253,99 @@ START_TEST(test_auth_none_configured)
 }
 END_TEST
 
+/*
+ * Channel rules (SPEC 10): user 0 has bob's globs, user 1 none given
+ * (["*"]), user 2 channels: [] (none), user 3 globs with "*" among them.
+ */
+static const char *const channels_yaml =
+    "auth:\n"
+    "  users:\n"
+    "    - {name: bob, channels: ['news.*', 'x[0-9]', 'a/?', '[-]d']}\n"
+    "    - {name: all}\n"
+    "    - {name: none, channels: []}\n"
+    "    - {name: star, channels: ['q', '*']}\n";
+
+/* A channel (or pattern text), its length, and bob's verdict. */
+static const struct {
+	const char *name;
+	size_t len;
+	enum auth_verdict bob;
+} channel_cases[] = {
+    {"news.a", 6, AUTH_OK},
+    {"news.", 5, AUTH_OK},
+    {"news.a.b", 8, AUTH_OK},   /* '.' is a plain character */
+    {"news.*", 6, AUTH_OK},     /* a pattern whose text matches */
+    {"news.[ab]", 9, AUTH_OK},  /* likewise */
+    {"News.a", 6, AUTH_NOPERM}, /* case sensitive */
+    {"news", 4, AUTH_NOPERM},
+    {"secret", 6, AUTH_NOPERM},
+    {"*", 1, AUTH_NOPERM}, /* PSUBSCRIBE *: the text "*" */
+    {"news*", 5, AUTH_NOPERM},
+    {"x7", 2, AUTH_OK},
+    {"x77", 3, AUTH_NOPERM},
+    {"a/b", 3, AUTH_OK}, /* '/' is a plain character */
+    {"a//", 3, AUTH_OK},
+    {"-d", 2, AUTH_OK},
+    {"", 0, AUTH_NOPERM},
+    {"news.a\0b", 8, AUTH_NOPERM}, /* a NUL byte never matches */
+    {"x7\0", 3, AUTH_NOPERM},
+};
+
+START_TEST(test_auth_channels)
+{
+	struct auth *a;
+	size_t i;
+
+	setup_cmds();
+	a = build(channels_yaml);
+	for (i = 0; i < NELEM(channel_cases); i++) {
+		const char *n = channel_cases[i].name;
+		size_t len = channel_cases[i].len;
+		int nul = memchr(n, '\0', len) != NULL;
+
+		ck_assert_msg(
+		    auth_channel_check(a, 0, n, len) == channel_cases[i].bob,
+		    "bob: %s", n);
+		ck_assert_msg(auth_channel_check(a, 1, n, len) ==
+		        (nul ? AUTH_NOPERM : AUTH_OK),
+		    "all: %s", n);
+		ck_assert_msg(auth_channel_check(a, 2, n, len) == AUTH_NOPERM,
+		    "none: %s", n);
+		ck_assert_msg(auth_channel_check(a, 3, n, len) ==
+		        (nul ? AUTH_NOPERM : AUTH_OK),
+		    "star: %s", n);
+		/* not logged in, or a user this generation does not have */
+		ck_assert_int_eq(
+		    auth_channel_check(a, AUTH_NONE, n, len), AUTH_NOAUTH);
+		ck_assert_int_eq(auth_channel_check(a, 4, n, len), AUTH_NOAUTH);
+		/* no auth: anything */
+		ck_assert_int_eq(
+		    auth_channel_check(NULL, AUTH_NONE, n, len), AUTH_OK);
+	}
+	auth_free(a);
+}
+END_TEST
+
+/* A name past the stack buffer is matched as well (copied to the heap). */
+START_TEST(test_auth_channels_long)
+{
+	char name[5000];
+	struct auth *a;
+
+	setup_cmds();
+	a = build(channels_yaml);
+	memset(name, 'z', sizeof(name));
+	memcpy(name, "news.", 5);
+	ck_assert_int_eq(auth_channel_check(a, 0, name, sizeof(name)), AUTH_OK);
+	name[0] = 'N';
+	ck_assert_int_eq(
+	    auth_channel_check(a, 0, name, sizeof(name)), AUTH_NOPERM);
+	ck_assert_int_eq(auth_channel_check(a, 0, NULL, 0), AUTH_NOPERM);
+	ck_assert_int_eq(auth_channel_check(a, 1, NULL, 0), AUTH_OK);
+	auth_free(a);
+}
+END_TEST
+
 static const char *const login_yaml = "auth:\n"
                                       "  users:\n"
                                       "    - name: alice\n"
@@ -505,6 +598,8 @@ auth_suite(void)
 	tcase_add_test(tc, test_auth_unauthenticated_set);
 	tcase_add_test(tc, test_auth_second_word);
 	tcase_add_test(tc, test_auth_none_configured);
+	tcase_add_test(tc, test_auth_channels);
+	tcase_add_test(tc, test_auth_channels_long);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("login");

@@ -121,6 +121,7 @@ check_defaults(const struct config *cf)
 	ck_assert_uint_eq(cf->limits.max_args, 65536);
 	ck_assert_uint_eq(cf->limits.max_nesting, 32);
 	ck_assert_uint_eq(cf->limits.max_output_bytes, 64 * 1024 * 1024);
+	ck_assert_uint_eq(cf->limits.max_pubsub_output, 8 * 1024 * 1024);
 	ck_assert_uint_eq(cf->limits.max_pending_blocking, 1024);
 	ck_assert_uint_eq(cf->limits.header_timeout_ms, 10000);
 	ck_assert_uint_eq(cf->limits.idle_timeout_ms, 300000);
@@ -162,6 +163,7 @@ START_TEST(test_config_full)
 	              "  max_args: 10\n"
 	              "  max_nesting: 8\n"
 	              "  max_output_bytes: 2MiB\n"
+	              "  max_pubsub_output: 64KiB\n"
 	              "  max_pending_blocking: 7\n"
 	              "  header_timeout: 500ms\n"
 	              "  idle_timeout: 5m\n"
@@ -186,6 +188,7 @@ START_TEST(test_config_full)
 	ck_assert_uint_eq(cf->limits.max_args, 10);
 	ck_assert_uint_eq(cf->limits.max_nesting, 8);
 	ck_assert_uint_eq(cf->limits.max_output_bytes, 2 * 1024 * 1024);
+	ck_assert_uint_eq(cf->limits.max_pubsub_output, 64 * 1024);
 	ck_assert_uint_eq(cf->limits.max_pending_blocking, 7);
 	ck_assert_uint_eq(cf->limits.header_timeout_ms, 500);
 	ck_assert_uint_eq(cf->limits.idle_timeout_ms, 300000);
@@ -436,6 +439,40 @@ START_TEST(test_config_auth_users)
 }
 END_TEST
 
+/* channels: globs as written; absent is ["*"], null and [] are none. */
+START_TEST(test_config_auth_channels)
+{
+	struct config *cf = load_good("auth:\n"
+	                              "  users:\n"
+	                              "    - name: bob\n"
+	                              "      channels: ['news.*', '[-]x', "
+	                              "'a?/b']\n"
+	                              "    - name: carol\n"
+	                              "      channels:\n"
+	                              "    - name: dave\n"
+	                              "      channels: []\n"
+	                              "    - name: erin\n");
+	const struct config_auth_user *u;
+
+	u = &cf->auth->users[0];
+	ck_assert_int_eq(u->has_channels, 1);
+	ck_assert_uint_eq(u->nchannels, 3);
+	ck_assert_str_eq(u->channels[0], "news.*");
+	ck_assert_str_eq(u->channels[1], "[-]x");
+	ck_assert_str_eq(u->channels[2], "a?/b");
+	u = &cf->auth->users[1];
+	ck_assert_int_eq(u->has_channels, 1);
+	ck_assert_uint_eq(u->nchannels, 0);
+	u = &cf->auth->users[2];
+	ck_assert_int_eq(u->has_channels, 1);
+	ck_assert_uint_eq(u->nchannels, 0);
+	u = &cf->auth->users[3];
+	ck_assert_int_eq(u->has_channels, 0);
+	ck_assert_ptr_null(u->channels);
+	config_free(cf);
+}
+END_TEST
+
 /* Rules parsed alone, as the fuzz target does. */
 START_TEST(test_config_auth_rule_parse)
 {
@@ -492,6 +529,10 @@ struct bad_case {
 	int nerrors;
 	const char *msg;
 };
+
+/* 257 bytes: one more than a glob may have. */
+#define LONG32  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define LONG257 LONG32 LONG32 LONG32 LONG32 LONG32 LONG32 LONG32 LONG32 "b"
 
 static const struct bad_case bad_cases[] = {
     {"unknown key", "workers: 2\nlimits:\n  foo: 1\n", 1,
@@ -595,6 +636,29 @@ static const struct bad_case bad_cases[] = {
         1, ":4:14: user 'b' has the same unix_uid 7 as user 'a'"},
     {"empty tls_cn", "auth:\n  users:\n    - {name: a, tls_cn: ''}\n", 1,
         ":3:25: expected a non-empty string for 'tls_cn'"},
+    {"channels not a list",
+        "auth:\n  users:\n    - {name: a, channels: 'news.*'}\n", 1,
+        ":3:27: expected a list for 'channels', got a scalar"},
+    {"empty channel glob",
+        "auth:\n  users:\n    - {name: a, channels: ['x', '']}\n", 1,
+        ":3:33: expected a non-empty string for 'channels'"},
+    {"channel glob not a string",
+        "auth:\n  users:\n    - name: a\n      channels: [[x]]\n", 1,
+        ":4:18: expected a non-empty string for 'channels'"},
+    {"channel glob with NUL",
+        "auth:\n  users:\n    - {name: a, channels: [\"a\\0b\"]}\n", 1,
+        ":3:28: 'channels' contains a NUL byte"},
+    {"channel -glob",
+        "auth:\n  users:\n    - {name: a, channels: ['*', -secret]}\n", 1,
+        ":3:33: invalid channel glob '-secret': channels only allows, "
+        "there is no -glob (write '[-]secret' for a channel that starts "
+        "with '-')"},
+    {"channel glob too long",
+        "auth:\n  users:\n    - {name: a, channels: [" LONG257 "]}\n", 1,
+        ":3:28: invalid channel glob 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...' "
+        "(longer than 256 bytes)"},
+    {"zero pubsub output", "limits:\n  max_pubsub_output: 0\n", 1,
+        ":2:22: 'max_pubsub_output' must be at least 1 bytes"},
     {"access prefix too long",
         "log: {level: info}\naccess: {allow: "
         "[10.0.0.0/33]}\n",
@@ -891,6 +955,7 @@ config_suite(void)
 	tc = tcase_create("auth");
 	tcase_add_test(tc, test_config_auth_users);
 	tcase_add_test(tc, test_config_auth_rule_parse);
+	tcase_add_test(tc, test_config_auth_channels);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");

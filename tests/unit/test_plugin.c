@@ -62,6 +62,8 @@ START_TEST(test_plugin_abi_layout_is_append_only)
 	    TEST_AT(struct duet_host, state, 88),        /* 1.1 */
 	    TEST_AT(struct duet_host, error_status, 96), /* 1.2 */
 	    TEST_AT(struct duet_host, conn_state, 104),  /* 1.2 */
+	    TEST_AT(struct duet_host, publisher, 112),   /* 1.3 */
+	    TEST_AT(struct duet_host, publish, 120),     /* 1.3 */
 	};
 	static const struct test_field desc[] = {
 	    TEST_AT(struct duet_plugin, abi_major, 0),
@@ -89,11 +91,11 @@ START_TEST(test_plugin_abi_layout_is_append_only)
 	test_layout(host, sizeof(host) / sizeof(host[0]));
 	test_layout(desc, sizeof(desc) / sizeof(desc[0]));
 	test_layout(cmd, sizeof(cmd) / sizeof(cmd[0]));
-	ck_assert_uint_eq(sizeof(struct duet_host), 112);
+	ck_assert_uint_eq(sizeof(struct duet_host), 128);
 	ck_assert_uint_eq(sizeof(struct duet_plugin), 80);
 #endif
 	ck_assert_int_eq(DUET_ABI_MAJOR, 1);
-	ck_assert_int_eq(DUET_ABI_MINOR, 2);
+	ck_assert_int_eq(DUET_ABI_MINOR, 3);
 }
 END_TEST
 
