@@ -23,9 +23,10 @@
  * deliver appends the event to the stream's batch, the JSON being the
  * delivery's shared form (made once per message, not per subscriber);
  * flush writes the batch as one chunk and drops a stream whose unsent
- * output passes the limit.  One timer per worker writes a keep-alive
- * comment to each of its streams every HTTP_EVENTS_KEEPALIVE_S seconds.
- * What the messages are and how they travel between workers is pubsub's.
+ * output passes limits.max_pubsub_output.  One timer per worker writes a
+ * keep-alive comment to each of its streams every HTTP_EVENTS_KEEPALIVE_S
+ * seconds. What the messages are and how they travel between workers is
+ * pubsub's.
  */
 #include "autoconf.h"
 
@@ -383,9 +384,7 @@ http_events_write(struct http_events *ev)
 {
 	struct conn *c = ev->c;
 	size_t len = evbuffer_get_length(ev->batch), unsent;
-	/* TODO max_pubsub_output: limits.max_pubsub_output once config.h
-	 * has it (the config branch). */
-	uint64_t limit = c->env->limits.max_output_bytes;
+	uint64_t limit = c->env->limits.max_pubsub_output;
 	struct evbuffer *out;
 
 	if (len == 0)

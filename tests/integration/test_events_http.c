@@ -46,6 +46,10 @@
 #define BOB_SHA                                                                \
 	"f0718d6796623630e988ce4a371e4fb865c52762e82667f4f12cdca94ab4b25e"
 
+/* printf %s caroltoken | sha256sum */
+#define CAROL_SHA                                                              \
+	"c0eee74e43fa774f71a23225bf46f6c71a792c2db3b06ff91d7e980c9a735320"
+
 static struct harness eh;
 
 static void
@@ -58,10 +62,8 @@ eh_setup(void)
 static void
 eh_slow_setup(void)
 {
-	/* TODO max_pubsub_output: set limits.max_pubsub_output instead once
-	 * config.h has it. */
 	harness_start(
-	    &eh, NULL, "workers: 2\nlimits: {max_output_bytes: 64KiB}\n");
+	    &eh, NULL, "workers: 2\nlimits: {max_pubsub_output: 64KiB}\n");
 }
 
 /* A short idle timeout, which streams are exempt from. */
@@ -81,7 +83,10 @@ eh_auth_setup(void)
 	    "      token_sha256: " ALICE_SHA "\n"
 	    "    - name: bob\n"
 	    "      token_sha256: " BOB_SHA "\n"
-	    "      commands: [\"*\", \"-subscribe\", \"-publish\"]\n");
+	    "      commands: [\"*\", \"-subscribe\", \"-publish\"]\n"
+	    "    - name: carol\n"
+	    "      token_sha256: " CAROL_SHA "\n"
+	    "      channels: [\"news.*\"]\n");
 }
 
 static void
@@ -680,6 +685,62 @@ START_TEST(test_events_http_auth)
 }
 END_TEST
 
+#define CAROL "Authorization: Bearer caroltoken\r\n"
+#define NOPERM_CHANNEL(ch)                                                     \
+	"{\"error\":{\"code\":\"NOPERM\",\"message\":\"User carol has no "     \
+	"permissions to access the '" ch "' channel\"}}"
+
+/*
+ * The channel rules (carol: news.*): a stream or a publish elsewhere is
+ * 403, a pattern only if its text matches, decided from the head.
+ */
+START_TEST(test_events_http_channel_rules)
+{
+	struct harness_http r;
+	char ev[256];
+	size_t len;
+	int fd, sse, closed;
+
+	fd = harness_connect(eh.port);
+	harness_sends(fd, "GET /events/secret HTTP/1.1\r\n" HOST CAROL "\r\n");
+	harness_http_read(&r, fd, 0);
+	harness_http_expects(
+	    &r, "HTTP/1.1 403 Forbidden", NULL, NOPERM_CHANNEL("secret"));
+	harness_http_free(&r);
+	harness_sends(
+	    fd, "GET /events?pattern=* HTTP/1.1\r\n" HOST CAROL "\r\n");
+	harness_http_read(&r, fd, 0);
+	harness_http_expects(
+	    &r, "HTTP/1.1 403 Forbidden", NULL, NOPERM_CHANNEL("*"));
+	harness_http_free(&r);
+	harness_sends(fd,
+	    "POST /publish/secret HTTP/1.1\r\n" HOST CAROL JSON_CT
+	    "Content-Length: 50000000\r\n\r\n");
+	harness_http_read(&r, fd, 0);
+	harness_http_expects(
+	    &r, "HTTP/1.1 403 Forbidden", NULL, NOPERM_CHANNEL("secret"));
+	ck_assert_str_eq(harness_http_header(&r, "Connection"), "close");
+	harness_http_free(&r);
+	free(harness_read_all(fd, HARNESS_TIMEOUT_MS, &len, &closed));
+	ck_assert(len == 0 && closed);
+	close(fd);
+	/* Inside her channels she may, decoded before the rules see it. */
+	sse = eh_open("/events?pattern=news.%2A", CAROL, SSE_HEADERS);
+	fd = harness_connect(eh.port);
+	harness_sends(fd,
+	    "POST /publish/news.tv HTTP/1.1\r\n" HOST CAROL JSON_CT
+	    "Content-Length: 1\r\nConnection: close\r\n\r\n7");
+	harness_http_read(&r, fd, 0);
+	harness_http_expects(&r, OK200, NULL, "{\"receivers\":1}");
+	harness_http_free(&r);
+	close(fd);
+	eh_expect_chunk(sse,
+	    eh_event(
+	        ev, sizeof(ev), 1, "{\"channel\":\"news.tv\",\"data\":7}"));
+	close(sse);
+}
+END_TEST
+
 static Suite *
 events_http_suite(void)
 {
@@ -724,6 +785,7 @@ events_http_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, eh_auth_setup, eh_teardown);
 	tcase_add_test(tc, test_events_http_auth);
+	tcase_add_test(tc, test_events_http_channel_rules);
 	suite_add_tcase(s, tc);
 	return s;
 }
