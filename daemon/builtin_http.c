@@ -25,6 +25,7 @@
 #include "http.h"
 #include "http_reply.h"
 #include "metrics.h"
+#include "pubsub.h"
 #include "openapi.h"
 #include "page.h"
 #include "registry.h"
@@ -208,6 +209,7 @@ builtin_http_path(struct conn *c, struct http_resp *ctx,
 		    "text/plain; charset=utf-8", ok, sizeof(ok) - 1);
 	} else if ((body = evbuffer_new()) != NULL) {
 		metrics_render(body, reg->stats, reg->ncommands, reg->id);
+		pubsub_render_metrics(body);
 		http_reply_respond(ctx, c->closing, out, 200,
 		    "text/plain; version=0.0.4; charset=utf-8",
 		    evbuffer_pullup(body, -1), evbuffer_get_length(body));
