@@ -68,6 +68,9 @@ struct conn_proto {
 	void (*timeout)(struct conn *c);
 	/* Frees c->sess (c is being freed). */
 	void (*fini)(struct conn *c);
+	/* Optional: how many channels (pattern 0) or patterns (1) c
+	 * subscribes to, for CLIENT LIST. */
+	size_t (*subscriptions)(const struct conn *c, int pattern);
 };
 
 /*

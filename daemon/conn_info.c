@@ -71,7 +71,8 @@ conn_describe_tls(const struct conn *c, char *buf, size_t len)
 /*
  * Appends c's line of CLIENT INFO / CLIENT LIST to out, ending in "\n":
  * Redis 7's fields in Redis's order (those duetd has no use for are
- * constant: db=0, sub=0, multi=-1, ...; user is the logged-in user, or
+ * constant: db=0, ssub=0, multi=-1, ...; sub and psub are what the
+ * session tells; user is the logged-in user, or
  * "default" as Redis shows a client that has none), then duetd's own:
  * cmds, encoding, proto, tls and tls-subject (TLS only) and worker
  * (last).  Owning worker's thread.
@@ -83,12 +84,17 @@ conn_describe(const struct conn *c, struct evbuffer *out)
 	size_t omem = c->out != NULL ? evbuffer_get_length(c->out) : 0;
 	int unixsock = strcmp(c->peer, "unix") == 0;
 	time_t now = time(NULL);
+	size_t sub = 0, psub = 0;
 	char tls[512];
 
+	if (c->proto != NULL && c->proto->subscriptions != NULL) {
+		sub = c->proto->subscriptions(c, 0);
+		psub = c->proto->subscriptions(c, 1);
+	}
 	conn_describe_tls(c, tls, sizeof(tls));
 	evbuffer_add_printf(out,
 	    "id=%" PRIu64 " addr=%s laddr=%s fd=%d name=%s age=%lld "
-	    "idle=%lld flags=%s%s%s db=0 sub=0 psub=0 ssub=0 multi=-1 "
+	    "idle=%lld flags=%s%s%s%s db=0 sub=%zu psub=%zu ssub=0 multi=-1 "
 	    "qbuf=%zu qbuf-free=0 argv-mem=0 multi-mem=0 rbs=%zu rbp=0 "
 	    "obl=0 oll=%u omem=%zu tot-mem=%zu events=%s%s cmd=%s "
 	    "user=%s redir=-1 resp=%d cmds=%" PRIu64 " encoding=%s "
@@ -97,8 +103,9 @@ conn_describe(const struct conn *c, struct evbuffer *out)
 	    c->name != NULL ? c->name : "",
 	    (long long)(now - (time_t)c->created),
 	    (long long)(now - c->last_active), c->closing ? "c" : "",
-	    unixsock ? "U" : "", !c->closing && !unixsock ? "N" : "", qbuf,
-	    qbuf, c->npending, omem, sizeof(*c) + qbuf + omem,
+	    unixsock ? "U" : "", sub + psub > 0 ? "P" : "",
+	    !c->closing && !unixsock && sub + psub == 0 ? "N" : "", sub, psub,
+	    qbuf, qbuf, c->npending, omem, sizeof(*c) + qbuf + omem,
 	    c->armed & EV_READ ? "r" : "", c->armed & EV_WRITE ? "w" : "",
 	    c->lastcmd != NULL ? c->lastcmd : "NULL",
 	    c->ident.user != NULL ? c->ident.user : "default", c->resp3 ? 3 : 2,

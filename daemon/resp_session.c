@@ -707,6 +707,19 @@ resp_session_fini(struct conn *c)
 	c->sess = NULL;
 }
 
+/*
+ * conn_proto.subscriptions: c's channels or (pattern) patterns.
+ */
+static size_t
+resp_session_subscriptions(const struct conn *c, int pattern)
+{
+	const struct resp_session *s = c->sess;
+
+	if (s == NULL || s->sub == NULL)
+		return 0;
+	return pattern ? s->sub->npatterns : s->sub->nchannels;
+}
+
 const struct conn_proto resp_session_proto = {
     .name = "resp",
     .http = 0,
@@ -717,4 +730,5 @@ const struct conn_proto resp_session_proto = {
     .midway = resp_session_midway,
     .timeout = resp_session_timeout,
     .fini = resp_session_fini,
+    .subscriptions = resp_session_subscriptions,
 };
