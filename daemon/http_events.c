@@ -489,6 +489,18 @@ http_events_free(struct http_events *ev)
 }
 
 /*
+ * How many channels (pattern 0) or patterns (1) stream ev (or NULL)
+ * subscribes to, for CLIENT LIST.
+ */
+size_t
+http_events_count(const struct http_events *ev, int pattern)
+{
+	if (ev == NULL)
+		return 0;
+	return pattern ? ev->sub.npatterns : ev->sub.nchannels;
+}
+
+/*
  * The headers a stream's head carries beyond http_add_head's: no caching,
  * and CORS for an allowed foreign Origin (an EventSource on another
  * page).

@@ -8,6 +8,8 @@
 #ifndef DUET_HTTP_EVENTS_H
 #define DUET_HTTP_EVENTS_H
 
+#include <stddef.h>
+
 #include "http.h"
 
 struct conn;
@@ -27,5 +29,6 @@ int http_events_route(struct conn *c, struct http_resp *ctx,
     struct http_request *req, struct http_str path, struct http_str query,
     struct http_events **stream);
 void http_events_free(struct http_events *ev);
+size_t http_events_count(const struct http_events *ev, int pattern);
 
 #endif /* DUET_HTTP_EVENTS_H */

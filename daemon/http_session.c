@@ -654,6 +654,17 @@ http_session_fini(struct conn *c)
 	c->route = NULL;
 }
 
+/*
+ * conn_proto.subscriptions: an event stream's channel or pattern.
+ */
+static size_t
+http_session_subscriptions(const struct conn *c, int pattern)
+{
+	const struct http_session *s = c->sess;
+
+	return s != NULL ? http_events_count(s->events, pattern) : 0;
+}
+
 const struct conn_proto http_session_proto = {
     .name = "http",
     .http = 1,
@@ -664,4 +675,5 @@ const struct conn_proto http_session_proto = {
     .midway = http_session_midway,
     .timeout = http_session_timeout,
     .fini = http_session_fini,
+    .subscriptions = http_session_subscriptions,
 };

@@ -291,6 +291,25 @@ START_TEST(test_events_http_publish_counts)
 }
 END_TEST
 
+/* Fails unless CLIENT LIST has a line with both a and b. */
+static void
+eh_client_list_has(const char *a, const char *b)
+{
+	int fd = harness_connect(eh.port);
+	char *got, *line, *save = NULL;
+	size_t len;
+	int found = 0;
+
+	harness_sends(fd, "CLIENT LIST\r\n");
+	got = harness_read_until(fd, "\n\r\n", &len);
+	for (line = strtok_r(got, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save))
+		found |= strstr(line, a) != NULL && strstr(line, b) != NULL;
+	ck_assert_msg(found, "no client with '%s' and '%s'", a, b);
+	free(got);
+	close(fd);
+}
+
 /*
  * RESP and HTTP share the channels: a publish counts and reaches the
  * subscribers of both (a non-string value as its JSON text on RESP).
@@ -303,6 +322,8 @@ START_TEST(test_events_http_resp_interop)
 
 	harness_sends(resp, "SUBSCRIBE mix\r\n");
 	harness_expects(resp, "*3\r\n$9\r\nsubscribe\r\n$3\r\nmix\r\n:1\r\n");
+	/* CLIENT LIST counts the stream's subscription as a RESP one. */
+	eh_client_list_has(" proto=http ", " sub=1 psub=0 ");
 	eh_publish("mix", "{\"a\":1}", 2);
 	harness_expects(
 	    resp, "*3\r\n$7\r\nmessage\r\n$3\r\nmix\r\n$7\r\n{\"a\":1}\r\n");
