@@ -21,7 +21,9 @@
  *   request without one is whole already and is admitted by
  *   dispatch_request as it is served), /metrics and /plugins (an
  *   authenticated user), POST /batch (refused to an unauthenticated caller
- *   when auth is configured: its elements are only known from its body).
+ *   when auth is configured: its elements are only known from its body);
+ *   /events and /publish/ are left to http_events_head, which the session
+ *   calls next.
  *
  * With no auth configured, admission is the command look-up that dispatch
  * would do anyway, done earlier, and the command is carried to the call
@@ -48,6 +50,7 @@
 #include "env.h"
 #include "http.h"
 #include "http_admit.h"
+#include "http_events.h"
 #include "http_reply.h"
 #include "registry.h"
 #include "util.h"
@@ -478,6 +481,10 @@ http_admit_head(
 		path.len = (size_t)(q - path.ptr);
 	if (path.len == 6 && memcmp(path.ptr, "/batch", 6) == 0)
 		return req->method == HTTP_M_POST ? http_admit_user(c, reg) : 0;
+	/* /events, /publish/: no command's path; http_events_head admits
+	 * them next (as subscribe and publish, and by channel). */
+	if (http_events_which(path) != HTTP_EVENTS_NONE)
+		return 0;
 	switch (builtin_http_access(path)) {
 	case BUILTIN_HTTP_OPEN:
 		return 0;

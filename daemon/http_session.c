@@ -10,7 +10,9 @@
  * A command is reached at /<name>: POST with a JSON or msgpack body (an
  * array is positional, an object is named), or, for READONLY commands,
  * GET with a query (named) or path segments (positional), converted from
- * text like RESP words.  Browsers are kept from changing state on a
+ * text like RESP words.  /events and /publish/ are reserved for
+ * publish and subscribe (http_events.c): a conn that turns into an event
+ * stream serves nothing else.  Browsers are kept from changing state on a
  * user's behalf: a POST body must be JSON or msgpack (the types a page
  * cannot send without a CORS preflight), a foreign Origin is refused, and
  * a Host that is not an IP literal, localhost or allowed is refused (DNS
@@ -38,6 +40,7 @@
 #include "env.h"
 #include "http.h"
 #include "http_admit.h"
+#include "http_events.h"
 #include "http_reply.h"
 #include "http_session.h"
 #include "http_session_int.h"
@@ -403,6 +406,9 @@ http_session_request(struct conn *c, struct http_request *req)
 	}
 	if (builtin_http_path(c, ctx, req, path) == 0)
 		return;
+	if (http_events_route(
+	        c, ctx, req, path, query, &http_session_of(c)->events) == 0)
+		return;
 	if (req->method != HTTP_M_GET && req->method != HTTP_M_HEAD &&
 	    req->method != HTTP_M_POST) {
 		ctx->allow = "GET, HEAD, POST";
@@ -439,7 +445,8 @@ http_session_head(struct conn *c, const struct http_request *req)
 
 	/* Refusals of a request with a body say Connection: close. */
 	if (http_session_begin(c, req, body) == 0 &&
-	    http_admit_head(c, req, &s->admit) == 0) {
+	    http_admit_head(c, req, &s->admit) == 0 &&
+	    http_events_head(c, req) == 0) {
 		s->route.keep_alive = req->keep_alive;
 		return;
 	}
@@ -501,6 +508,11 @@ http_session_process(struct conn *c, struct evbuffer *in)
 	struct duet_err err;
 
 	while (!c->closing) {
+		if (s->events != NULL) {
+			/* An event stream: nothing more is served. */
+			evbuffer_drain(in, evbuffer_get_length(in));
+			return 0;
+		}
 		switch (http_parse(&s->parser, in, &lim, &err)) {
 		case HTTP_PARSE_MORE:
 			http_session_continue(c);
@@ -525,7 +537,8 @@ http_session_process(struct conn *c, struct evbuffer *in)
 			               c, s->parser.req.minor)) {
 				http_session_request(c, &s->parser.req);
 			}
-			if (!s->parser.req.keep_alive)
+			/* A stream stays until the client goes. */
+			if (!s->parser.req.keep_alive && s->events == NULL)
 				conn_close_after_reply(c);
 			http_consume(&s->parser);
 			break;
@@ -632,12 +645,24 @@ http_session_fini(struct conn *c)
 {
 	struct http_session *s = c->sess;
 
+	http_events_free(s->events);
 	http_parser_fini(&s->parser);
 	http_resp_reset(&s->route, 0);
 	http_admit_fini(&s->admit);
 	free(s);
 	c->sess = NULL;
 	c->route = NULL;
+}
+
+/*
+ * conn_proto.subscriptions: an event stream's channel or pattern.
+ */
+static size_t
+http_session_subscriptions(const struct conn *c, int pattern)
+{
+	const struct http_session *s = c->sess;
+
+	return s != NULL ? http_events_count(s->events, pattern) : 0;
 }
 
 const struct conn_proto http_session_proto = {
@@ -650,4 +675,5 @@ const struct conn_proto http_session_proto = {
     .midway = http_session_midway,
     .timeout = http_session_timeout,
     .fini = http_session_fini,
+    .subscriptions = http_session_subscriptions,
 };

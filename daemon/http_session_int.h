@@ -17,6 +17,7 @@
 #include "conn.h"
 #include "http.h"
 #include "http_admit.h"
+#include "http_events.h"
 #include "http_reply.h"
 
 /* An HTTP conn's session state (c->sess): owned by the conn's proto. */
@@ -24,6 +25,9 @@ struct http_session {
 	struct http_parser parser; /* the request being read */
 	struct http_resp route;    /* the response to the current request */
 	struct http_admit admit;   /* what its head decided */
+	/* owned: the event stream this conn turned into (http_events.c),
+	 * or NULL; once there, no other request is served */
+	struct http_events *events;
 };
 
 static inline struct http_session *

@@ -28,7 +28,8 @@ GROUPS = [
      "config_access"),
     ("dispatch", "dispatch_args"),
     ("http", "http_int", "http_scan", "http_util"),
-    ("http_session", "http_session_int", "http_session_body", "http_admit"),
+    ("http_session", "http_session_int", "http_session_body", "http_admit",
+     "http_events"),
 ]
 
 # DESIGN.md's layers, bottom (L0) to top (L5), by module.
