@@ -575,29 +575,8 @@ END_TEST
  */
 START_TEST(test_page_events)
 {
-	struct harness_http r;
-	int fd = harness_connect(page_h.port);
 	char *probe;
 
-	/*
-	 * XXX issue 13: the /events routes are another part of issue 13;
-	 * until they are on this branch this case is pending (it says so and
-	 * passes).  Remove this probe when they land.
-	 */
-	harness_sends(fd,
-	    "GET /events/page.probe HTTP/1.1\r\n"
-	    "Host: 127.0.0.1\r\n\r\n");
-	harness_http_read(&r, fd, 1);
-	close(fd);
-	if (r.status == 404) {
-		fprintf(stderr,
-		    "test_page_events: PENDING: no /events route "
-		    "on this build (%s)\n",
-		    r.line);
-		harness_http_free(&r);
-		return;
-	}
-	harness_http_free(&r);
 	page_expect(PAGE_JS("await until(() => document.querySelector('.cmd'),"
 	                    " 'command list');"
 	                    "document.getElementById('ev-chan').value = 'news';"
