@@ -234,6 +234,35 @@ config_auth_rule(
 	return r == 0 ? 0 : -1;
 }
 
+/*
+ * The list at node for key, for a user's rules or globs: an array of n
+ * zeroed elements of size bytes each (owned by the caller), n in *n;
+ * NULL with *n 0 when it is null or empty, or refused (reported).
+ */
+static void *
+config_auth_list(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, size_t size, size_t *n)
+{
+	void *a;
+
+	*n = 0;
+	if (config_is_null(node))
+		return NULL;
+	if (node->type != YAML_SEQUENCE_NODE) {
+		config_err(ctx, node, "expected a list for '%s', got %s",
+		    key->name, config_type_name(node->type));
+		return NULL;
+	}
+	if (config_nitems(node) == 0)
+		return NULL;
+	if ((a = calloc(config_nitems(node), size)) == NULL) {
+		config_err(ctx, node, "out of memory");
+		return NULL;
+	}
+	*n = config_nitems(node);
+	return a;
+}
+
 /* commands: a list of rules; null is an empty list (nothing but 9.2's). */
 static void
 config_auth_commands(struct config_ctx *ctx, const struct config_key *key,
@@ -243,19 +272,7 @@ config_auth_commands(struct config_ctx *ctx, const struct config_key *key,
 	size_t i, n;
 
 	u->has_rules = 1;
-	if (config_is_null(node))
-		return;
-	if (node->type != YAML_SEQUENCE_NODE) {
-		config_err(ctx, node, "expected a list for '%s', got %s",
-		    key->name, config_type_name(node->type));
-		return;
-	}
-	if ((n = config_nitems(node)) == 0)
-		return;
-	if ((u->rules = calloc(n, sizeof(*u->rules))) == NULL) {
-		config_err(ctx, node, "out of memory");
-		return;
-	}
+	u->rules = config_auth_list(ctx, key, node, sizeof(*u->rules), &n);
 	for (i = 0; i < n; i++) {
 		if (config_auth_rule(ctx,
 		        config_node(ctx, node->data.sequence.items.start[i]),
@@ -308,19 +325,8 @@ config_auth_channels(struct config_ctx *ctx, const struct config_key *key,
 	char *glob;
 
 	u->has_channels = 1;
-	if (config_is_null(node))
-		return;
-	if (node->type != YAML_SEQUENCE_NODE) {
-		config_err(ctx, node, "expected a list for '%s', got %s",
-		    key->name, config_type_name(node->type));
-		return;
-	}
-	if ((n = config_nitems(node)) == 0)
-		return;
-	if ((u->channels = calloc(n, sizeof(*u->channels))) == NULL) {
-		config_err(ctx, node, "out of memory");
-		return;
-	}
+	u->channels =
+	    config_auth_list(ctx, key, node, sizeof(*u->channels), &n);
 	for (i = 0; i < n; i++) {
 		glob = config_auth_channel(
 		    ctx, config_node(ctx, node->data.sequence.items.start[i]));

@@ -205,6 +205,24 @@ dispatch_auth(
 }
 
 /*
+ * Whether c's user may use the command name (a built-in) that a
+ * built-in path stands for (GET /events is SUBSCRIBE, POST /publish/
+ * PUBLISH): its rules only, whatever the protocol.  Returns 0, or -1
+ * after answering the refusal.
+ */
+int
+dispatch_admit_as(struct conn *c, const char *name)
+{
+	struct registry *reg = env_registry(c->env);
+	const struct command *cmd;
+
+	if (reg == NULL || reg->auth == NULL ||
+	    (cmd = registry_lookup(reg, name, strlen(name))) == NULL)
+		return 0;
+	return dispatch_auth(c, reg, cmd);
+}
+
+/*
  * Makes c's identity the user at index user of generation reg (AUTH_NONE:
  * none).  Returns 0, or -1 out of memory (identity unchanged).
  */

@@ -51,6 +51,7 @@ struct env;
 
 const struct duet_host *dispatch_host(void);
 const struct command *dispatch_admit(struct conn *c, const struct request *req);
+int dispatch_admit_as(struct conn *c, const char *name);
 int dispatch_bind(struct conn *c, const struct command *cmd,
     const struct request *req, uint64_t *present);
 int dispatch_call(struct conn *c, const struct command *cmd, uint64_t present);

@@ -44,7 +44,6 @@
 #include <event2/event_struct.h>
 #include <msgpack.h>
 
-#include "auth.h"
 #include "conn.h"
 #include "convert.h"
 #include "dispatch.h"
@@ -55,7 +54,6 @@
 #include "http_session_int.h"
 #include "log.h"
 #include "pubsub.h"
-#include "registry.h"
 #include "util.h"
 
 /* pubsub_form's kinds for this file's wire forms (the others are RESP's,
@@ -198,43 +196,14 @@ http_events_target(enum http_events_path which, struct http_str path,
  * (subscribe, publish) is admitted: auth and command rules, with their
  * exact errors (SPEC 9.2).  Without auth every caller may.  SUBSCRIBE is
  * a built-in that acts on a RESP connection, which dispatch_admit refuses
- * over HTTP: its rules are asked here, with dispatch's texts.  Returns 0,
- * or -1 after answering the refusal.
+ * over HTTP: dispatch_admit_as asks its rules alone.  Returns 0, or -1
+ * after answering the refusal.
  */
 static int
 http_events_admit_command(struct conn *c, enum http_events_path which)
 {
-	struct registry *reg = env_registry(c->env);
-	const struct command *cmd;
-	struct request r = {0};
-	struct duet_err err;
-	int user;
-
-	if (reg == NULL || reg->auth == NULL)
-		return 0;
-	r.name = which == HTTP_EVENTS_STREAM ? "subscribe" : "publish";
-	r.namelen = strlen(r.name);
-	if ((cmd = registry_lookup(reg, r.name, r.namelen)) == NULL ||
-	    !REGISTRY_CONN_ONLY(cmd))
-		return dispatch_admit(c, &r) != NULL ? 0 : -1;
-	user = c->ident.user != NULL ? auth_user_index(reg->auth, c->ident.user)
-	                             : AUTH_NONE;
-	switch (auth_check(reg->auth, user, (size_t)(cmd - reg->commands))) {
-	case AUTH_OK:
-		return 0;
-	case AUTH_NOAUTH:
-		util_err_set(&err, "NOAUTH", "Authentication required.");
-		err.status = 401;
-		break;
-	default:
-		util_err_set(&err, "NOPERM",
-		    "User %s has no permissions to run the '%s' command",
-		    c->ident.user, cmd->name);
-		err.status = 403;
-		break;
-	}
-	conn_reply_error(c, &err);
-	return -1;
+	return dispatch_admit_as(
+	    c, which == HTTP_EVENTS_STREAM ? "subscribe" : "publish");
 }
 
 /*
