@@ -5,16 +5,16 @@
  * on a free loopback port and against duetd, and both must send exactly
  * the bytes written in the tables below (so the tables are Redis's bytes,
  * checked on every run), in RESP2 and RESP3; redis-cli SUBSCRIBE and
- * redis-py's pubsub() (pubsub_redis.py); and the faults of issue 13: 10,000
- * channels on one connection, a pattern matching everything, a subscriber
- * that never reads (dropped at limits.max_pubsub_output while the daemon's
- * RSS stays bounded and a reading subscriber gets every message in order),
- * publisher and subscribers on different workers, a client gone in the
- * middle of a PUBLISH, a reload with subscribers connected, an 8 MiB
- * message, SUBSCRIBE without a channel and an unknown command in RESP2
- * subscribed mode; and the INFO stats and /metrics lines that count it
- * all.  A subscription is live once its reply came, so no test waits for
- * anything but bytes, log lines and INFO.
+ * redis-py's pubsub() (pubsub_redis.py, and its RESP3 push handler:
+ * pubsub_redis3.py); and the faults of issue 13: 10,000 channels on one
+ * connection, a pattern matching everything, a subscriber that never reads
+ * (dropped at limits.max_pubsub_output while the daemon's RSS stays bounded and
+ * a reading subscriber gets every message in order), publisher and subscribers
+ * on different workers, a client gone in the middle of a PUBLISH, a reload with
+ * subscribers connected, an 8 MiB message, SUBSCRIBE without a channel and an
+ * unknown command in RESP2 subscribed mode; and the INFO stats and /metrics
+ * lines that count it all.  A subscription is live once its reply came, so no
+ * test waits for anything but bytes, log lines and INFO.
  */
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -727,6 +727,47 @@ START_TEST(test_pubsub_redis_py)
 }
 END_TEST
 
+/*
+ * redis-py's RESP3 client (protocol=3) with a push handler: the
+ * confirmations and messages reach the handler as Redis 7.0's own push
+ * frames do (the same script prints the same against redis-server), and
+ * the subscriber's client keeps answering commands.  Debian 12's redis-py
+ * has no RESP3: tools/deps.sh unpacks Debian 13's (6.1.0) for this test.
+ */
+START_TEST(test_pubsub_redis_py_resp3)
+{
+	static const char dir[] = "/var/cache/duetd-test/redis-py-6.1.0/usr/"
+	                          "lib/python3/dist-packages";
+	static const char want[] =
+	    "version 6\n"
+	    "publish 2\n"
+	    "publish 1\n"
+	    "[b'subscribe', b'py3:news', 1]\n"
+	    "[b'psubscribe', b'py3:*', 2]\n"
+	    "[b'message', b'py3:news', b'hello']\n"
+	    "[b'pmessage', b'py3:*', b'py3:news', b'hello']\n"
+	    "[b'pmessage', b'py3:*', b'py3:other', b'42']\n"
+	    "[b'unsubscribe', b'py3:news', 1]\n"
+	    "[b'punsubscribe', b'py3:*', 0]\n"
+	    "ping True b'e' 3\n";
+	struct harness_out o;
+	char cmd[PATH_MAX + 160];
+
+	ck_assert_msg(access(dir, R_OK) == 0,
+	    "%s is missing: run tools/deps.sh as root (it unpacks Debian 13's "
+	    "python3-redis there)",
+	    dir);
+	snprintf(cmd, sizeof(cmd),
+	    "/usr/bin/python3 '%s/tests/integration/pubsub_redis3.py' '%s' %d",
+	    harness_env("DUET_SRCDIR"), dir, pubsub_h.port);
+	harness_run(&o, cmd, NULL, 0);
+	ck_assert_msg(
+	    o.status == 0, "python3 exited %d: %s%s", o.status, o.out, o.err);
+	ck_assert_str_eq(o.out, want);
+	harness_out_free(&o);
+}
+END_TEST
+
 /* ---- Bad input and faults ---- */
 
 #define MANY_CHANNELS 10000
@@ -1287,6 +1328,7 @@ pubsub_suite(void)
 	tcase_add_checked_fixture(tc, pubsub_setup, pubsub_teardown);
 	tcase_add_test(tc, test_pubsub_redis_cli);
 	tcase_add_test(tc, test_pubsub_redis_py);
+	tcase_add_test(tc, test_pubsub_redis_py_resp3);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("faults");
