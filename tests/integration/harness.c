@@ -252,8 +252,9 @@ harness_spawn(struct harness *h)
 	close(log);
 }
 
-/* Connects to 127.0.0.1:port; returns the socket or -1. */
-static int
+/* Connects to 127.0.0.1:port; returns the socket or -1 (no assertion:
+ * for probing a server that may not be up yet). */
+int
 harness_try_connect(int port)
 {
 	struct sockaddr_in sin;

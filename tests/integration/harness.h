@@ -55,6 +55,7 @@ void harness_run(
 void harness_out_free(struct harness_out *o);
 
 int harness_connect(int port);
+int harness_try_connect(int port);
 void harness_send(int fd, const void *p, size_t len);
 void harness_sends(int fd, const char *s);
 char *harness_read_all(int fd, int timeout_ms, size_t *len, int *closed);

@@ -117,26 +117,6 @@ pubsub_expect_quiet(int fd, const char *what)
 	free(got);
 }
 
-/* Connects to 127.0.0.1:port; returns the socket or -1. */
-static int
-pubsub_try_connect(int port)
-{
-	struct sockaddr_in sin;
-	int fd;
-
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /*
  * Forks argv[0] (found on PATH) with stdin from /dev/null and stdout and
  * stderr on out.  The child gets SIGCHLD unblocked again (the harness
@@ -196,7 +176,7 @@ pubsub_pong(int port)
 	char *got;
 	int fd, ok;
 
-	if ((fd = pubsub_try_connect(port)) == -1)
+	if ((fd = harness_try_connect(port)) == -1)
 		return 0;
 	harness_sends(fd, "PING\r\n");
 	got = harness_read_n(fd, 7, 1000, &len);
