@@ -146,19 +146,12 @@ builtin_http_commands(struct conn *c, const struct registry *reg,
 	struct builtin_http_listing l;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	msgpack_unpacked up;
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	pack(&pk, reg, builtin_http_listing(&l, c, reg));
-	msgpack_unpacked_init(&up);
-	if (msgpack_unpack_next(&up, sb.data, sb.size, NULL) ==
-	    MSGPACK_UNPACK_SUCCESS)
-		conn_reply_value(
-		    c, CONN_ENC_NATIVE, &up.data, sb.data, sb.size);
-	else
+	if (conn_reply_packed(c, sb.data, sb.size) == -1)
 		conn_reply_fail(c, 500, "cannot describe the commands");
-	msgpack_unpacked_destroy(&up);
 	msgpack_sbuffer_destroy(&sb);
 }
 

@@ -190,6 +190,7 @@ int conn_start_transport(struct conn *c, const struct transport *t, void *arg);
 void conn_free(struct conn *c);
 void conn_reply_value(struct conn *c, int encoding, const msgpack_object *o,
     const char *mp, size_t len);
+int conn_reply_packed(struct conn *c, const char *mp, size_t len);
 void conn_reply_error(struct conn *c, const struct duet_err *err);
 void conn_reply_fail(struct conn *c, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -171,6 +171,27 @@ conn_reply_error(struct conn *c, const struct duet_err *err)
 }
 
 /*
+ * Queues the one msgpack value packed in mp (len bytes, borrowed) as a
+ * successful reply in the native encoding (a built-in's own answer).
+ * Returns 0, or -1 when mp holds no whole value (nothing queued).
+ */
+int
+conn_reply_packed(struct conn *c, const char *mp, size_t len)
+{
+	msgpack_unpacked up;
+	int rv = -1;
+
+	msgpack_unpacked_init(&up);
+	if (mp != NULL &&
+	    msgpack_unpack_next(&up, mp, len, NULL) == MSGPACK_UNPACK_SUCCESS) {
+		conn_reply_value(c, CONN_ENC_NATIVE, &up.data, mp, len);
+		rv = 0;
+	}
+	msgpack_unpacked_destroy(&up);
+	return rv;
+}
+
+/*
  * Where a reply the caller writes itself goes (see conn_reply_value);
  * call conn_reply_done after writing.  NULL: out of memory, c closes.
  */

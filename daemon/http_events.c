@@ -548,22 +548,14 @@ http_events_receivers(struct conn *c, long n)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	msgpack_unpacked up;
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	msgpack_pack_map(&pk, 1);
 	convert_pack_cstr(&pk, "receivers");
 	msgpack_pack_long(&pk, n);
-	msgpack_unpacked_init(&up);
-	if (sb.data != NULL &&
-	    msgpack_unpack_next(&up, sb.data, sb.size, NULL) ==
-	        MSGPACK_UNPACK_SUCCESS)
-		conn_reply_value(
-		    c, CONN_ENC_NATIVE, &up.data, sb.data, sb.size);
-	else
+	if (conn_reply_packed(c, sb.data, sb.size) == -1)
 		conn_reply_fail(c, 500, "out of memory");
-	msgpack_unpacked_destroy(&up);
 	msgpack_sbuffer_destroy(&sb);
 }
 
