@@ -31,25 +31,41 @@
 #define HARNESS_HTTP_MAX_HEAD 65536
 
 /*
- * Returns a loopback TCP port that was free a moment ago, for a second
- * listener of the daemon.
+ * Returns a loopback TCP port that was free a moment ago, for a listener of
+ * the daemon.  The kernel may hand the same ephemeral port out twice once
+ * it is closed, so a port this process picked before is never returned
+ * again: a test that picks the ports of several listeners, then starts the
+ * daemon on a fresh main port, gets distinct ones.
  */
 int
 harness_pick_port(void)
 {
+	static int picked[256];
+	static size_t next; /* picks so far; picked[] keeps the last 256 */
 	struct sockaddr_in sin;
-	socklen_t slen = sizeof(sin);
-	int fd, port;
+	socklen_t slen;
+	size_t i;
+	int fd, port, tries;
 
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	ck_assert_int_ge(fd, 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &slen), 0);
-	port = ntohs(sin.sin_port);
-	close(fd);
+	for (tries = 0;; tries++) {
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		ck_assert_int_ge(fd, 0);
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		slen = sizeof(sin);
+		ck_assert_int_eq(
+		    bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+		ck_assert_int_eq(
+		    getsockname(fd, (struct sockaddr *)&sin, &slen), 0);
+		port = ntohs(sin.sin_port);
+		close(fd);
+		for (i = 0; i < next && i < 256 && picked[i] != port; i++)
+			;
+		if (i == next || i == 256 || tries == 100)
+			break;
+	}
+	picked[next++ % 256] = port;
 	return port;
 }
 

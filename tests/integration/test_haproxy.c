@@ -433,9 +433,7 @@ haproxy_setup(void)
 	snprintf(
 	    haproxy_sock, sizeof(haproxy_sock), "%s/admin.sock", haproxy_dir);
 	haproxy_resp_port = harness_pick_port();
-	do
-		haproxy_http_port = harness_pick_port();
-	while (haproxy_http_port == haproxy_resp_port);
+	haproxy_http_port = harness_pick_port();
 	haproxy_write_config(cfg);
 	haproxy_spawn(cfg, log);
 	haproxy_wait_frontends();

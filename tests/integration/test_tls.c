@@ -79,12 +79,8 @@ tls_setup(void)
 	int n = 0;
 
 	tls_opt_port = harness_pick_port();
-	do
-		tls_req_port = harness_pick_port();
-	while (tls_req_port == tls_opt_port);
-	do
-		tls_v13_port = harness_pick_port();
-	while (tls_v13_port == tls_opt_port || tls_v13_port == tls_req_port);
+	tls_req_port = harness_pick_port();
+	tls_v13_port = harness_pick_port();
 	snprintf(ca, sizeof(ca), ", client_ca: %s/ca.crt", tls_dir);
 	snprintf(opt, sizeof(opt), "%s, verify_client: optional", ca);
 	n += tls_listener(
