@@ -129,7 +129,9 @@ struct config_auth_user {
 	char **channels;  /* owned array of owned globs (SPEC 10) */
 	size_t nchannels;
 	char *tls_cn; /* owned, or NULL */
-	uid_t *uids;  /* owned array of unix_uid, or NULL */
+	int link;      /* link: true: may LINK REGISTER (SPEC 11) */
+	char *link_as; /* owned: link_as, the one name it may register, or NULL */
+	uid_t *uids;   /* owned array of unix_uid, or NULL */
 	size_t nuids;
 	int line; /* the user's list item, for messages */
 	int column;
@@ -145,6 +147,39 @@ struct config_auth {
 
 int config_auth_rule_parse(const char *text, struct config_auth_rule *rule);
 void config_auth_free(struct config_auth *auth);
+
+/*
+ * One outbound link (SPEC 11, `links:`): this daemon dials connect, logs
+ * in, registers as `as`, and keeps the link up.  The token is read from
+ * token_file or the environment variable token_env when the config is
+ * loaded (never written inline, never logged).
+ */
+struct config_link {
+	char *name;    /* owned: this side's name for the other end ("hub") */
+	char *connect; /* owned: "host:port" as written */
+	char *host;    /* owned: its host part (TLS: SNI, name checked) */
+	char *port;    /* owned: its port part */
+	int tls;       /* a tls: map was given: dial with TLS */
+	char *tls_ca;   /* owned path, or NULL (the system's CAs) */
+	char *tls_cert; /* owned path: a client certificate, or NULL */
+	char *tls_key;  /* owned path, or NULL (with tls_cert) */
+	char *user;     /* owned: the hub user to log in as (default: as) */
+	char *token;    /* owned secret from token_file/token_env, or NULL
+	                 * (log in with the client certificate) */
+	char *as;       /* owned: the name the hub gives this daemon */
+	char **exports; /* owned globs: our commands the other end may call */
+	size_t nexports;
+	char **imports; /* owned globs: its commands made callable here */
+	size_t nimports;
+	char **channels_out; /* owned globs: our publishes forwarded */
+	size_t nchannels_out;
+	char **channels_in; /* owned globs: its publishes forwarded here */
+	size_t nchannels_in;
+	int line; /* the list item, for messages */
+	int column;
+};
+
+void config_link_free(struct config_link *l);
 
 struct config {
 	char *file;                   /* owned: the path it was read from */
@@ -168,6 +203,9 @@ struct config {
 
 	/* the global address lists */
 	struct config_access access;
+
+	struct config_link *links; /* owned array: links: (SPEC 11) */
+	size_t nlinks;
 };
 
 /*

@@ -27,6 +27,20 @@ struct tls_set {
 
 extern const struct transport transport_tls;
 
+/*
+ * The dialling side of a link (SPEC 11, tls_client.c): transport_tls_client
+ * does SSL_connect's handshake where transport_tls does SSL_accept's, on
+ * the same read/write/shutdown.  Its open's arg is a struct tls_client_arg.
+ */
+struct tls_client_arg {
+	struct ssl_ctx_st *ctx; /* borrowed: from tls_client_ctx_new */
+	const char *host;       /* borrowed: SNI, and the name checked */
+};
+
+extern const struct transport transport_tls_client;
+struct ssl_ctx_st *tls_client_ctx_new(const char *ca, const char *cert,
+    const char *key, char *err, size_t errlen);
+
 struct tls_set *tls_set_new(const struct config *cf);
 void tls_set_free(struct tls_set *s);
 struct ssl_ctx_st *tls_set_get(const struct tls_set *s, size_t i);
