@@ -57,6 +57,11 @@ struct auth_user {
 	char **channels; /* owned array of owned globs */
 	size_t nchannels;
 	int all_channels; /* "*" is one of them (or channels was not given) */
+	/* owned copies of its command rules, lower-cased globs: applied by
+	 * name to linked commands, which no generation compiles */
+	struct config_auth_rule *rules;
+	size_t nrules; /* 0 with has_rules 0: ["*"] */
+	int has_rules;
 };
 
 /*
@@ -209,6 +214,30 @@ auth_copy_channels(struct auth_user *u, const struct config_auth_user *cu)
 	return 0;
 }
 
+/* Copies the user's command rules, globs lower-cased. */
+static int
+auth_copy_rules(struct auth_user *u, const struct config_auth_user *cu)
+{
+	size_t i, k;
+
+	u->has_rules = cu->has_rules;
+	if (cu->nrules == 0)
+		return 0;
+	if ((u->rules = calloc(cu->nrules, sizeof(*u->rules))) == NULL)
+		return -1;
+	for (i = 0; i < cu->nrules; i++, u->nrules++) {
+		u->rules[i] = cu->rules[i];
+		if (cu->rules[i].glob == NULL)
+			continue;
+		if ((u->rules[i].glob = strdup(cu->rules[i].glob)) == NULL)
+			return -1;
+		for (k = 0; u->rules[i].glob[k] != '\0'; k++)
+			u->rules[i].glob[k] =
+			    (char)tolower((unsigned char)u->rules[i].glob[k]);
+	}
+	return 0;
+}
+
 /* Copies what a user is (name, token hash, tls_cn, uids, channels). */
 static int
 auth_copy_user(struct auth_user *u, const struct config_auth_user *cu)
@@ -225,7 +254,7 @@ auth_copy_user(struct auth_user *u, const struct config_auth_user *cu)
 	}
 	u->has_token = cu->has_token;
 	memcpy(u->hash, cu->token_sha256, AUTH_HASH_LEN);
-	return 0;
+	return auth_copy_rules(u, cu);
 }
 
 /*
@@ -289,6 +318,9 @@ auth_free(struct auth *a)
 		for (j = 0; j < a->users[i].nchannels; j++)
 			free(a->users[i].channels[j]);
 		free(a->users[i].channels);
+		for (j = 0; j < a->users[i].nrules; j++)
+			free(a->users[i].rules[j].glob);
+		free(a->users[i].rules);
 		free(a->users[i].name);
 		free(a->users[i].tls_cn);
 		free(a->users[i].uids);
@@ -681,4 +713,33 @@ uint64_t
 auth_failures_total(void)
 {
 	return atomic_load(&auth_failures);
+}
+
+/*
+ * Whether user (an index, or AUTH_NONE) may call the linked command name
+ * with flags (SPEC 11: a linked command is under 9.2's rules, applied
+ * here by name since no generation has it; it is never PUBLIC).
+ */
+enum auth_verdict
+auth_check_linked(
+    const struct auth *a, int user, const char *name, unsigned flags)
+{
+	const struct auth_user *u;
+	struct auth_cmd cmd = {name, flags, 0};
+	size_t r;
+	int allowed;
+
+	if (a == NULL)
+		return AUTH_OK;
+	if (user < 0 || (size_t)user >= a->nusers)
+		return AUTH_NOAUTH;
+	u = &a->users[user];
+	if (!u->has_rules)
+		return AUTH_OK;
+	for (r = 0, allowed = 0; r < u->nrules; r++) {
+		if (auth_rule_matches(&u->rules[r],
+		        u->rules[r].glob != NULL ? u->rules[r].glob : "", &cmd))
+			allowed = !u->rules[r].remove;
+	}
+	return allowed ? AUTH_OK : AUTH_NOPERM;
 }

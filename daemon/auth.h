@@ -59,6 +59,10 @@ int auth_login(const struct auth *a, const char *user, size_t userlen,
 int auth_user_by_cn(const struct auth *a, const char *cn);
 int auth_user_by_uid(const struct auth *a, uid_t uid);
 int auth_user_index(const struct auth *a, const char *name);
+enum auth_verdict auth_check_linked(
+    const struct auth *a, int user, const char *name, unsigned flags);
+int auth_user_may_link(const struct auth *a, int user_index, const char *as,
+    size_t aslen);
 const char *auth_user_name(const struct auth *a, int user);
 
 /* Whether user may call the command at index cmd of the generation. */

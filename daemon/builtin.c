@@ -22,6 +22,7 @@
 #include "builtin.h"
 #include "builtin_admin.h"
 #include "builtin_auth.h"
+#include "builtin_link.h"
 #include "builtin_http.h"
 #include "builtin_module.h"
 #include "builtin_pubsub.h"
@@ -554,5 +555,8 @@ const struct duet_command builtin_commands[] = {
     {"punsubscribe", "patterns:bytes...?", "array",
         "Unsubscribes from the patterns, or from all", REGISTRY_CONNECTION,
         builtin_punsubscribe},
+    {"link", "subcommand:str args:bytes...?", "any",
+        "Links between daemons (REGISTER, REPLY, ERROR, COMMANDS)",
+        REGISTRY_CONNECTION, builtin_link},
     {NULL, NULL, NULL, NULL, 0, NULL},
 };

@@ -40,6 +40,7 @@
 #include "conn.h"
 #include "convert.h"
 #include "env.h"
+#include "links.h"
 #include "log.h"
 #include "mailbox.h"
 #include "metrics.h"
@@ -139,6 +140,8 @@ call_release(struct call_async *as)
 	free(as->state_mem);
 	if (as->gen != NULL)
 		registry_unref(as->gen);
+	if (as->link != NULL)
+		link_unref(as->link);
 	atomic_store(&as->state, CALL_FREE);
 	atomic_fetch_sub(&call_nlive, 1);
 	TAILQ_INSERT_TAIL(&e->free_calls, as, entry);
@@ -236,6 +239,8 @@ call_new(struct conn *c, const struct command *cmd, const char *args,
 		return NULL;
 	as->gen = e->reg;
 	registry_ref(as->gen);
+	if ((as->link = cmd->link) != NULL)
+		link_ref(as->link);
 	as->call.async = 1;
 	as->call.cmd = cmd;
 	as->call.present = present;

@@ -106,6 +106,7 @@ struct call_async {
 	struct conn *conn;       /* worker thread only; NULL once gone */
 	struct conn_reply *slot; /* worker thread only: the reply's place */
 	struct registry *gen;    /* owned reference: keeps the plugin */
+	struct link *link; /* owned reference: keeps a linked command */
 	/* How the reply is encoded, fixed when the request was read:
 	 * enc.http points at resp, the request's response settings. */
 	struct reply_enc enc;

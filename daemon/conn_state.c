@@ -28,10 +28,13 @@
 /* One plugin's memory on one conn; c->states is a list of them. */
 struct conn_state {
 	struct conn_state *next;
-	struct plugin *plugin; /* borrowed: loaded while gen is held */
-	struct registry *gen;  /* owned reference: plugin's generation */
-	size_t size;           /* what the first duet_conn_state asked */
-	max_align_t mem[];     /* the plugin's, size bytes, zeroed */
+	/* borrowed: loaded while gen is held; NULL for the daemon's own */
+	struct plugin *plugin;
+	const void *key;          /* the daemon's own: whose it is */
+	void (*close)(void *mem); /* the daemon's own: run at the end */
+	struct registry *gen;     /* owned reference: plugin's generation */
+	size_t size;              /* what the first duet_conn_state asked */
+	max_align_t mem[];        /* the plugin's, size bytes, zeroed */
 };
 
 /*
@@ -45,6 +48,11 @@ conn_state_close(struct conn_state *st)
 	struct plugin *p = st->plugin;
 	struct registry *gen = st->gen;
 
+	if (p == NULL) {
+		st->close(st->mem);
+		free(st);
+		return;
+	}
 	if (p->conn_close != NULL) {
 		if (!(p->flags & DUET_THREADSAFE)) {
 			pthread_mutex_lock(&p->lock);
@@ -118,4 +126,44 @@ conn_state_host(duet_call *call, size_t size)
 	if (cmd == NULL || cmd->plugin == NULL || (c = call_conn(call)) == NULL)
 		return NULL;
 	return conn_state_get(c, cmd->plugin, size);
+}
+
+/*
+ * The daemon's own memory on c for key (a session of the daemon's, not a
+ * plugin's: a link's end, builtin_link.c): size zeroed bytes on the first
+ * call, the same memory after; close runs on them when c is freed (c's
+ * worker thread).  Returns NULL when out of memory.
+ */
+void *
+conn_state_own(
+    struct conn *c, const void *key, size_t size, void (*close)(void *mem))
+{
+	struct conn_state *st;
+	void *mem;
+
+	if ((mem = conn_state_find(c, key)) != NULL)
+		return mem;
+	if ((st = calloc(1, sizeof(*st) + size)) == NULL)
+		return NULL;
+	st->key = key;
+	st->close = close;
+	st->size = size;
+	st->next = c->states;
+	c->states = st;
+	atomic_store_explicit(
+	    &conn_states_fini, conn_state_fini, memory_order_relaxed);
+	return st->mem;
+}
+
+/* The daemon's memory on c for key, or NULL if it has none. */
+void *
+conn_state_find(struct conn *c, const void *key)
+{
+	struct conn_state *st;
+
+	for (st = c->states; st != NULL; st = st->next) {
+		if (st->plugin == NULL && st->key == key)
+			return st->mem;
+	}
+	return NULL;
 }

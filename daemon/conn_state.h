@@ -18,5 +18,8 @@ struct plugin;
 
 void *conn_state_get(struct conn *c, struct plugin *p, size_t size);
 void *conn_state_host(duet_call *call, size_t size);
+void *conn_state_own(struct conn *c, const void *key, size_t size,
+    void (*close)(void *mem));
+void *conn_state_find(struct conn *c, const void *key);
 
 #endif /* DUET_CONN_STATE_H */

@@ -29,6 +29,7 @@
 #include "convert.h"
 #include "dispatch.h"
 #include "env.h"
+#include "links.h"
 #include "log.h"
 #include "metrics.h"
 #include "plugin.h"
@@ -186,7 +187,9 @@ dispatch_auth(
 	struct duet_err err;
 	int user = dispatch_user(c, reg);
 
-	switch (auth_check(reg->auth, user, (size_t)(cmd - reg->commands))) {
+	switch (cmd->link != NULL
+	        ? auth_check_linked(reg->auth, user, cmd->name, cmd->flags)
+	        : auth_check(reg->auth, user, (size_t)(cmd - reg->commands))) {
 	case AUTH_OK:
 		return 0;
 	case AUTH_NOAUTH:
@@ -320,6 +323,37 @@ dispatch_login(struct conn *c, const char *user, size_t userlen,
  * c's protocol, and (HTTP GET) is READONLY.  Returns the command, or NULL after
  * answering the refusal. req is borrowed.
  */
+/*
+ * A command no generation has: a linked one ("<link>.<command>", SPEC
+ * 11), if its link's commands are callable now; else NULL.  Only names
+ * with a dot are looked for.
+ */
+static const struct command *
+dispatch_linked(struct conn *c, const struct request *req)
+{
+	const struct command *cmd;
+
+	if (memchr(req->name, '.', req->namelen) == NULL ||
+	    (cmd = link_lookup(env_links(c->env), req->name, req->namelen)) ==
+	        NULL ||
+	    !link_visible(cmd->link, time(NULL)))
+		return NULL;
+	return cmd;
+}
+
+/*
+ * Whether c's user may register a link as the name as (len bytes): auth
+ * is on and the user has link: true, and link_as is as if it has one.
+ */
+int
+dispatch_may_link(struct conn *c, const char *as, size_t len)
+{
+	struct registry *reg = env_registry(c->env);
+
+	return reg != NULL && reg->auth != NULL &&
+	    auth_user_may_link(reg->auth, dispatch_user(c, reg), as, len);
+}
+
 const struct command *
 dispatch_admit(struct conn *c, const struct request *req)
 {
@@ -329,11 +363,13 @@ dispatch_admit(struct conn *c, const struct request *req)
 
 	metrics_add(METRICS_COMMANDS, 1);
 	if (reg == NULL ||
-	    (cmd = registry_lookup(reg, req->name, req->namelen)) == NULL) {
+	    ((cmd = registry_lookup(reg, req->name, req->namelen)) == NULL &&
+	        (cmd = dispatch_linked(c, req)) == NULL)) {
 		dispatch_unknown(c, req);
 		return NULL;
 	}
-	if (reg->auth != NULL && dispatch_auth(c, reg, cmd) == -1)
+	if (reg->auth != NULL && !req->linked &&
+	    dispatch_auth(c, reg, cmd) == -1)
 		return NULL;
 	if (REGISTRY_CONN_ONLY(cmd) && c->proto->http) {
 		util_err_set(&err, "ERR",

@@ -43,6 +43,9 @@ struct request {
 	const msgpack_object *body; /* OBJECT: the arguments */
 	int readonly_only;          /* HTTP GET/HEAD: READONLY commands only */
 	int ascii; /* TEXT: every argument is known to be ASCII (so UTF-8) */
+	/* A call from the other end of a link (link_client.c): admitted by
+	 * the link's export list, which it checked, not by auth. */
+	int linked;
 };
 
 extern const struct duet_host dispatch_host_table;
@@ -52,6 +55,7 @@ struct env;
 const struct duet_host *dispatch_host(void);
 const struct command *dispatch_admit(struct conn *c, const struct request *req);
 int dispatch_admit_as(struct conn *c, const char *name);
+int dispatch_may_link(struct conn *c, const char *as, size_t len);
 int dispatch_bind(struct conn *c, const struct command *cmd,
     const struct request *req, uint64_t *present);
 int dispatch_call(struct conn *c, const struct command *cmd, uint64_t present);

@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "env.h"
+#include "links.h"
 #include "log.h"
 #include "registry.h"
 
@@ -74,6 +75,8 @@ env_fini(struct env *e)
 	e->zone_ready = 0;
 	registry_unref(e->reg);
 	e->reg = NULL;
+	link_table_unref(e->links);
+	e->links = NULL;
 }
 
 /*
@@ -130,4 +133,14 @@ int
 env_post(struct env *e, event_callback_fn fn, void *arg)
 {
 	return event_base_once(e->base, -1, EV_TIMEOUT, fn, arg, NULL);
+}
+
+/*
+ * The table of linked commands this worker sees: the one it holds while
+ * nothing changed (one atomic load), else the current one.
+ */
+struct link_table *
+env_links(struct env *e)
+{
+	return e->links = link_table_refresh(e->links);
 }

@@ -32,6 +32,7 @@ struct conn;
 struct env;
 struct pubsub_env;
 struct registry;
+struct link_table;
 
 /* One loop's state: touched only on its thread, but for the mailbox. */
 struct env {
@@ -39,6 +40,7 @@ struct env {
 	pthread_t thread;        /* the loop's thread, once started */
 	struct event_base *base; /* owned: the loop */
 	struct registry *reg;    /* owned reference, refreshed per request */
+	struct link_table *links; /* owned reference: linked commands */
 	struct config_limits limits; /* copied from reg */
 	char *const *allow_origins;  /* borrowed from reg */
 	size_t nallow_origins;
@@ -76,6 +78,7 @@ int env_init(struct env *e, int index, const struct config_limits *limits);
 void env_fini(struct env *e);
 void env_link(struct env *const *envs, int n);
 struct registry *env_registry(struct env *e);
+struct link_table *env_links(struct env *e);
 int env_on_loop(const struct env *e);
 int env_post(struct env *e, event_callback_fn fn, void *arg);
 

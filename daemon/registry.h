@@ -22,6 +22,7 @@
 #include "config.h"
 
 struct auth;
+struct link;
 struct config;
 struct metrics_cmd;
 struct plugin;
@@ -52,6 +53,8 @@ struct command {
 	    *plugin; /* borrowed from the generation; NULL if built-in */
 	/* borrowed: the counters of this name, which outlive generations */
 	struct metrics_cmd *stats;
+	/* borrowed: the link that serves this command (links.h), or NULL */
+	struct link *link;
 };
 
 struct registry {

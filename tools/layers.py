@@ -35,13 +35,13 @@ GROUPS = [
 # DESIGN.md's layers, bottom (L0) to top (L5), by module.
 LAYERS = {
     0: "resp resp_reply http http_reply reply convert signature config util "
-       "log paths autoconf sig_type cidr",
+       "log paths autoconf sig_type cidr resp3",
     1: "registry plugin auth metrics describe openapi page mailbox env "
-       "peers pubsub",
+       "peers pubsub links",
     2: "conn transport tls",
-    3: "dispatch call pool conn_state",
+    3: "dispatch call pool conn_state link_call",
     4: "resp_session http_session builtin builtin_admin builtin_auth "
-       "builtin_module builtin_pubsub "
+       "builtin_module builtin_pubsub builtin_link "
        "builtin_http multi",
     5: "main worker worker_listen worker_admit",
 }
