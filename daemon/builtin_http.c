@@ -24,6 +24,7 @@
 #include "env.h"
 #include "http.h"
 #include "http_reply.h"
+#include "links.h"
 #include "metrics.h"
 #include "pubsub.h"
 #include "openapi.h"
@@ -39,6 +40,7 @@ enum builtin_http_path {
 	BUILTIN_HTTP_PAGE,
 	BUILTIN_HTTP_OPENAPI,
 	BUILTIN_HTTP_PLUGINS,
+	BUILTIN_HTTP_LINKS,
 };
 
 #define BUILTIN_HTTP_PATH(s) s, sizeof(s) - 1
@@ -56,6 +58,7 @@ static const struct {
     [BUILTIN_HTTP_OPENAPI] = {BUILTIN_HTTP_PATH("/openapi.json"),
         BUILTIN_HTTP_OPEN},
     [BUILTIN_HTTP_PLUGINS] = {BUILTIN_HTTP_PATH("/plugins"), BUILTIN_HTTP_USER},
+    [BUILTIN_HTTP_LINKS] = {BUILTIN_HTTP_PATH("/links"), BUILTIN_HTTP_USER},
 };
 
 /*
@@ -132,6 +135,16 @@ builtin_http_pack_plugins(msgpack_packer *pk, const struct registry *reg,
 	builtin_module_pack_plugins(pk, reg);
 }
 
+/* GET /links: every link between this daemon and another (SPEC 11). */
+static void
+builtin_http_pack_links(msgpack_packer *pk, const struct registry *reg,
+    const struct describe_filter *f)
+{
+	(void)reg;
+	(void)f;
+	link_pack_all(pk);
+}
+
 /*
  * GET /commands: every command's descriptor, from its signature; or
  * GET /openapi.json: the same as an OpenAPI document; or GET /plugins:
@@ -180,11 +193,12 @@ builtin_http_path(struct conn *c, struct http_resp *ctx,
 	}
 	reg = env_registry(c->env);
 	if (which == BUILTIN_HTTP_COMMANDS || which == BUILTIN_HTTP_OPENAPI ||
-	    which == BUILTIN_HTTP_PLUGINS) {
+	    which == BUILTIN_HTTP_PLUGINS || which == BUILTIN_HTTP_LINKS) {
 		builtin_http_commands(c, reg,
-		    which == BUILTIN_HTTP_COMMANDS ? describe_commands
-		        : which == BUILTIN_HTTP_OPENAPI
-		        ? openapi_pack
+		    which == BUILTIN_HTTP_COMMANDS      ? describe_commands
+		        : which == BUILTIN_HTTP_OPENAPI ? openapi_pack
+		        : which == BUILTIN_HTTP_LINKS
+		        ? builtin_http_pack_links
 		        : builtin_http_pack_plugins);
 		return 0;
 	}
@@ -203,6 +217,7 @@ builtin_http_path(struct conn *c, struct http_resp *ctx,
 	} else if ((body = evbuffer_new()) != NULL) {
 		metrics_render(body, reg->stats, reg->ncommands, reg->id);
 		pubsub_render_metrics(body);
+		link_metrics(body);
 		http_reply_respond(ctx, c->closing, out, 200,
 		    "text/plain; version=0.0.4; charset=utf-8",
 		    evbuffer_pullup(body, -1), evbuffer_get_length(body));

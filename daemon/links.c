@@ -760,7 +760,7 @@ link_pack(msgpack_packer *pk, struct link *l)
 	msgpack_pack_map(pk, 10);
 	convert_pack_cstr(pk, "name");
 	convert_pack_cstr(pk, l->name);
-	convert_pack_cstr(pk, "side");
+	convert_pack_cstr(pk, "role"); /* the other end's */
 	convert_pack_cstr(pk, l->side == LINK_SIDE_HUB ? "node" : "hub");
 	convert_pack_cstr(pk, "peer");
 	convert_pack_cstr(pk, peer);
@@ -780,18 +780,16 @@ link_pack(msgpack_packer *pk, struct link *l)
 	convert_pack_cstr(pk, error);
 }
 
-/* Every link as a msgpack array of maps (GET /links), appended to out. */
+/* Packs every link as an array of maps (GET /links). */
 void
-link_render(struct evbuffer *out)
+link_pack_all(msgpack_packer *pk)
 {
-	msgpack_packer pk;
 	size_t i;
 
-	convert_packer_init(&pk, out);
 	pthread_mutex_lock(&link_lock);
-	msgpack_pack_array(&pk, link_nlist);
+	msgpack_pack_array(pk, link_nlist);
 	for (i = 0; i < link_nlist; i++)
-		link_pack(&pk, link_list[i]);
+		link_pack(pk, link_list[i]);
 	pthread_mutex_unlock(&link_lock);
 }
 

@@ -125,7 +125,7 @@ const struct command *link_lookup(
     const struct link_table *t, const char *name, size_t len);
 size_t link_table_commands(const struct link_table *t,
     const struct command **out, size_t max, time_t now);
-void link_render(struct evbuffer *out);
+void link_pack_all(msgpack_packer *pk);
 void link_metrics(struct evbuffer *out);
 void link_shutdown(void);
 

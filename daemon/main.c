@@ -28,6 +28,7 @@
 #include "config.h"
 #include "dispatch.h"
 #include "env.h"
+#include "links.h"
 #include "log.h"
 #include "mailbox.h"
 #include "metrics.h"
@@ -474,6 +475,7 @@ main(int argc, char *argv[])
 	registry_publish(reg);
 	rv = main_serve(&st);
 	registry_shutdown();
+	link_shutdown();
 	metrics_shutdown();
 	tls_set_free(st.tls);
 	config_free(st.cf);
