@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Integration tests of the hub's end of a link (SPEC 11), on a daemon
+ * whose users are made by the test, with the node played over a raw
+ * RESP3 socket so every byte is checked: LINK REGISTER, a call of
+ * "<as>.<command>" from RESP and HTTP reaching the node as a push frame
+ * and its LINK REPLY / LINK ERROR reaching the caller; a node that drops
+ * with a call in flight (LINKDOWN dropped, 502) and calls while it is
+ * down (LINKDOWN is down, 503); the refusals (RESP2, a user without
+ * link, a name pinned to another, a name in use, a malformed descriptor,
+ * 100,000 commands, an unknown call id, logged); GET /links; and the
+ * Python node of duet-link(7) run against the hub.
+ */
+#include <sys/socket.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "certs.h"
+#include "harness.h"
+
+static struct harness lk_h;
+static char node_tok[65], alice_tok[65];
+
+#define DESC_UPPER                                                             \
+	"[{\"name\":\"upper\",\"args\":[{\"name\":\"s\",\"type\":\"str\","     \
+	"\"optional\":false,\"variadic\":false}],\"reply\":\"str\","           \
+	"\"summary\":\"Upper-cases s\",\"flags\":[\"readonly\"]}]"
+/* The push frame of the first call of fs.upper hello. */
+#define PUSH_HELLO ">4\r\n$4\r\ncall\r\n:1\r\n$5\r\nupper\r\n$7\r\n\x91\xa5hello\r\n"
+
+static void
+lk_setup(void)
+{
+	char yaml[1024], hn[65], ha[65];
+
+	certs_token(node_tok);
+	certs_token(alice_tok);
+	certs_token_hash(node_tok, hn);
+	certs_token_hash(alice_tok, ha);
+	snprintf(yaml, sizeof(yaml),
+	    "workers: 2\n"
+	    "auth:\n  users:\n"
+	    "    - name: node\n      token_sha256: %s\n"
+	    "      link: true\n"
+	    "    - name: pinned\n      token_sha256: %s\n"
+	    "      link: true\n      link_as: other\n"
+	    "    - name: alice\n      token_sha256: %s\n",
+	    hn, hn, ha);
+	harness_start(&lk_h, NULL, yaml);
+}
+
+static void
+lk_teardown(void)
+{
+	harness_stop(&lk_h);
+}
+
+/* Sends the words as one RESP array (each a bulk of strlen bytes). */
+static void
+lk_cmd(int fd, int n, const char *const *words, const size_t *lens)
+{
+	char head[64];
+	int i;
+
+	snprintf(head, sizeof(head), "*%d\r\n", n);
+	harness_sends(fd, head);
+	for (i = 0; i < n; i++) {
+		size_t len = lens != NULL ? lens[i] : strlen(words[i]);
+
+		snprintf(head, sizeof(head), "$%zu\r\n", len);
+		harness_sends(fd, head);
+		harness_send(fd, words[i], len);
+		harness_sends(fd, "\r\n");
+	}
+}
+
+/* A RESP3 connection logged in as user (token tok): HELLO answered. */
+static int
+lk_login(const char *user, const char *tok)
+{
+	const char *hello[] = {"HELLO", "3", "AUTH", user, tok};
+	int fd = harness_connect(lk_h.port);
+	size_t len;
+
+	lk_cmd(fd, 5, hello, NULL);
+	harness_sends(fd, "*1\r\n$4\r\nPING\r\n");
+	free(harness_read_until(fd, "+PONG\r\n", &len));
+	return fd;
+}
+
+/* A node registered as as with the descriptors json: LINK REGISTER's
+ * answer is want. */
+static int
+lk_node(const char *user, const char *as, const char *json, const char *want)
+{
+	const char *reg[] = {"LINK", "REGISTER", as, json};
+	int fd = lk_login(user, node_tok);
+
+	lk_cmd(fd, 4, reg, NULL);
+	harness_expects(fd, want);
+	return fd;
+}
+
+/* alice's RESP2 connection. */
+static int
+lk_client(void)
+{
+	const char *auth[] = {"AUTH", "alice", alice_tok};
+	int fd = harness_connect(lk_h.port);
+
+	lk_cmd(fd, 3, auth, NULL);
+	harness_expects(fd, "+OK\r\n");
+	return fd;
+}
+
+START_TEST(test_links_call_reply)
+{
+	const char *call[] = {"fs.upper", "hello"};
+	const char *rep[] = {"LINK", "REPLY", "1", "\xa5HELLO"};
+	size_t replens[] = {4, 5, 1, 6};
+	int node = lk_node("node", "fs", DESC_UPPER, "+OK\r\n");
+	int cl = lk_client();
+
+	lk_cmd(cl, 2, call, NULL);
+	harness_expects(node, PUSH_HELLO);
+	lk_cmd(node, 4, rep, replens);
+	harness_expects(node, "+OK\r\n");
+	harness_expects(cl, "$5\r\nHELLO\r\n");
+	close(cl);
+	close(node);
+}
+END_TEST
+
+START_TEST(test_links_http_and_error)
+{
+	const char *err[] = {"LINK", "ERROR", "1", "ERR", "no such file"};
+	const char *rep[] = {"LINK", "REPLY", "2", "\xa3" "ABC"};
+	size_t replens[] = {4, 5, 1, 4};
+	struct harness_http r;
+	char req[256];
+	int node = lk_node("node", "fs", DESC_UPPER, "+OK\r\n");
+	int cl = harness_connect(lk_h.port);
+
+	snprintf(req, sizeof(req),
+	    "GET /fs.upper/hello HTTP/1.1\r\nHost: x\r\n"
+	    "Authorization: Bearer %s\r\n\r\n",
+	    alice_tok);
+	harness_sends(cl, req);
+	harness_expects(node, PUSH_HELLO);
+	lk_cmd(node, 5, err, NULL);
+	harness_expects(node, "+OK\r\n");
+	harness_http_read(&r, cl, 0);
+	ck_assert_int_eq(r.status, 500);
+	ck_assert_str_eq(r.body,
+	    "{\"error\":{\"code\":\"ERR\",\"message\":\"no such file\"}}");
+	harness_http_free(&r);
+	snprintf(req, sizeof(req),
+	    "GET /fs.upper/abc HTTP/1.1\r\nHost: x\r\n"
+	    "Authorization: Bearer %s\r\n\r\n",
+	    alice_tok);
+	harness_sends(cl, req);
+	harness_expects(node,
+	    ">4\r\n$4\r\ncall\r\n:2\r\n$5\r\nupper\r\n$5\r\n\x91\xa3" "abc\r\n");
+	lk_cmd(node, 4, rep, replens);
+	harness_expects(node, "+OK\r\n");
+	harness_http_read(&r, cl, 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(r.body, "\"ABC\"");
+	harness_http_free(&r);
+	close(cl);
+	close(node);
+}
+END_TEST
+
+START_TEST(test_links_dropped_and_down)
+{
+	const char *call[] = {"fs.upper", "hello"};
+	struct harness_http r;
+	char req[256];
+	int node = lk_node("node", "fs", DESC_UPPER, "+OK\r\n");
+	int cl = lk_client(), web;
+
+	lk_cmd(cl, 2, call, NULL);
+	harness_expects(node, PUSH_HELLO);
+	close(node);
+	harness_expects(cl, "-LINKDOWN link 'fs' dropped: the call may or "
+	                    "may not have run\r\n");
+	lk_cmd(cl, 2, call, NULL);
+	harness_expects(cl, "-LINKDOWN link 'fs' is down\r\n");
+	web = harness_connect(lk_h.port);
+	snprintf(req, sizeof(req),
+	    "GET /fs.upper/x HTTP/1.1\r\nHost: x\r\n"
+	    "Authorization: Bearer %s\r\n\r\n",
+	    alice_tok);
+	harness_sends(web, req);
+	harness_http_read(&r, web, 0);
+	ck_assert_int_eq(r.status, 503);
+	harness_http_free(&r);
+	harness_wait_log(&lk_h, "link fs down: connection from");
+	/* The node comes back: the same name is free again. */
+	node = lk_node("node", "fs", DESC_UPPER, "+OK\r\n");
+	lk_cmd(cl, 2, call, NULL);
+	harness_expects(node, PUSH_HELLO);
+	close(node);
+	harness_expects(cl, "-LINKDOWN link 'fs' dropped: the call may or "
+	                    "may not have run\r\n");
+	close(web);
+	close(cl);
+}
+END_TEST
+
+START_TEST(test_links_refusals)
+{
+	const char *reg[] = {"LINK", "REGISTER", "fs", DESC_UPPER};
+	const char *rep[] = {"LINK", "REPLY", "99", "\xc0"};
+	size_t replens[] = {4, 5, 2, 1};
+	int node = lk_node("node", "fs", DESC_UPPER, "+OK\r\n"), fd;
+	char *log;
+
+	/* RESP2 */
+	fd = harness_connect(lk_h.port);
+	lk_cmd(fd, 3, (const char *[]){"AUTH", "node", node_tok}, NULL);
+	harness_expects(fd, "+OK\r\n");
+	lk_cmd(fd, 4, reg, NULL);
+	harness_expects(
+	    fd, "-ERR LINK REGISTER needs RESP3: send HELLO 3 first\r\n");
+	close(fd);
+	/* alice has no link: true */
+	fd = lk_login("alice", alice_tok);
+	lk_cmd(fd, 4, reg, NULL);
+	harness_expects(
+	    fd, "-NOPERM this user may not register a link as 'fs'\r\n");
+	close(fd);
+	/* pinned may only be "other" */
+	close(lk_node("pinned", "fs", DESC_UPPER,
+	    "-NOPERM this user may not register a link as 'fs'\r\n"));
+	close(lk_node("pinned", "other", DESC_UPPER, "+OK\r\n"));
+	/* the name is in use */
+	close(lk_node("node", "fs", DESC_UPPER,
+	    "-ERR link name 'fs' is in use\r\n"));
+	close(lk_node("node", "Bad.Name", DESC_UPPER,
+	    "-ERR invalid link name: use 1 to 64 of a-z 0-9 _ -\r\n"));
+	close(lk_node("node", "m", "not json",
+	    "-ERR descriptors: lexical error: invalid char in json text.\r\n"));
+	close(lk_node("node", "m", "[{\"name\":\"x\",\"args\":[{\"name\":1}]}]",
+	    "-ERR command 'm.x': bad args\r\n"));
+	close(lk_node("node", "m", "[{\"name\":\"x\"},{\"name\":\"x\"}]",
+	    "-ERR command 'm.x' is declared twice\r\n"));
+	/* an answer for a call never made */
+	lk_cmd(node, 4, rep, replens);
+	harness_expects(node, "-ERR unknown call id 99\r\n");
+	harness_wait_log(&lk_h, "link fs: an answer for unknown call id 99: "
+	                        "ignored");
+	log = harness_log(&lk_h);
+	ck_assert_ptr_null(strstr(log, node_tok));
+	free(log);
+	close(node);
+}
+END_TEST
+
+/* 100,000 commands are refused whole, and the hub goes on. */
+START_TEST(test_links_too_many)
+{
+	size_t n = 100000, i, len = 0;
+	char *json = malloc(n * 16 + 2);
+	const char *words[4] = {"LINK", "REGISTER", "big", NULL};
+	int fd, cl;
+
+	json[len++] = '[';
+	for (i = 0; i < n; i++)
+		len += (size_t)sprintf(
+		    json + len, "%s{\"name\":\"c%zu\"}", i ? "," : "", i);
+	json[len++] = ']';
+	json[len] = '\0';
+	words[3] = json;
+	fd = lk_login("node", node_tok);
+	lk_cmd(fd, 4, words, NULL);
+	harness_expects(fd, "-ERR 100000 commands: a link may register at "
+	                    "most 4096\r\n");
+	free(json);
+	cl = lk_client();
+	harness_sends(cl, "*1\r\n$4\r\nPING\r\n");
+	harness_expects(cl, "+PONG\r\n");
+	close(cl);
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_links_list)
+{
+	struct harness_http r;
+	char req[256];
+	int node = lk_node("node", "fs", DESC_UPPER, "+OK\r\n");
+	int web = harness_connect(lk_h.port);
+
+	snprintf(req, sizeof(req),
+	    "GET /links HTTP/1.1\r\nHost: x\r\n"
+	    "Authorization: Bearer %s\r\n\r\n",
+	    alice_tok);
+	harness_sends(web, req);
+	harness_http_read(&r, web, 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(strstr(r.body,
+	    "[{\"name\":\"fs\",\"role\":\"node\",\"peer\":\"127.0.0.1:"));
+	ck_assert_ptr_nonnull(strstr(r.body,
+	    "\"state\":\"up\",\"since\":"));
+	ck_assert_ptr_nonnull(strstr(r.body,
+	    "\"commands\":1,\"calls_in\":0,\"calls_out\":0,"
+	    "\"errors_out\":0,\"last_error\":\"\"}]"));
+	harness_http_free(&r);
+	close(web);
+	close(node);
+}
+END_TEST
+
+static Suite *
+links_suite(void)
+{
+	Suite *s = suite_create("links");
+	TCase *tc;
+
+	tc = tcase_create("hub");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, lk_setup, lk_teardown);
+	tcase_add_test(tc, test_links_call_reply);
+	tcase_add_test(tc, test_links_http_and_error);
+	tcase_add_test(tc, test_links_dropped_and_down);
+	tcase_add_test(tc, test_links_refusals);
+	tcase_add_test(tc, test_links_too_many);
+	tcase_add_test(tc, test_links_list);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(links_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
