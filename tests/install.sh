@@ -75,6 +75,9 @@ check "duet.pc" test -f "$root$DUET_INST_PKGCONFIGDIR/duet.pc"
 check "duetd.8" test -f "$root$DUET_INST_MANDIR/man8/duetd.8"
 check "duetd.yaml.5" test -f "$root$DUET_INST_MANDIR/man5/duetd.yaml.5"
 check "duet-plugin.3" test -f "$root$DUET_INST_MANDIR/man3/duet-plugin.3"
+check "duet-link.7" test -f "$root$DUET_INST_MANDIR/man7/duet-link.7"
+check "the example link node" \
+    test -x "$root$DUET_INST_DOCDIR/examples/link_node.py"
 if [ "$DUET_INST_UNITDIR" != no ]; then
 	unit=$root$DUET_INST_UNITDIR/duetd.service
 	want="ExecStart=$DUET_INST_SBINDIR/duetd -c $DUET_INST_CONFDIR/duetd.yaml"

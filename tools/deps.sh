@@ -19,6 +19,9 @@ PKGS="$PKGS redis-server"
 # tests/integration/test_page.c drives the page at / in a headless
 # Chromium over its DevTools pipe (--remote-debugging-pipe).
 PKGS="$PKGS chromium"
+# tests/link_node.sh runs the example link node, doc/examples/link_node.py,
+# which packs its arguments and results with msgpack.
+PKGS="$PKGS python3-msgpack"
 
 missing=""
 for p in $PKGS; do
