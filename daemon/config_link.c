@@ -183,16 +183,19 @@ config_link_tls(struct config_ctx *ctx, const struct config_key *key,
 			    "certificate), or neither");
 		return;
 	}
-	if ((l->tls = config_bool(node)) == -1) {
-		l->tls = 0;
+	if ((l->tls = config_bool(node)) != -1)
+		return;
+	l->tls = 0;
+	if (node->type == YAML_SCALAR_NODE && !config_is_null(node))
+		config_err(ctx, node,
+		    "invalid tls '%s' (expected true, false or a mapping)",
+		    config_scalar(node));
+	else
 		config_err(ctx, node,
 		    "expected true, false or a mapping for '%s', got %s",
 		    key->name,
 		    config_is_null(node) ? "nothing"
-		        : node->type == YAML_SCALAR_NODE
-		        ? "another scalar"
-		        : config_type_name(node->type));
-	}
+		                         : config_type_name(node->type));
 }
 
 /* user: the hub user to log in as (default: as). */
