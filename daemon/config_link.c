@@ -222,7 +222,8 @@ config_link_user(struct config_ctx *ctx, const struct config_key *key,
  * at most CONFIG_LINK_TOKEN_MAX bytes, one trailing newline stripped,
  * not empty, no NUL byte.  Returns it, or NULL with the error reported
  * at node.  What the file holds never reaches a message, and every copy
- * of it that is not returned is wiped.
+ * of it that is not returned is wiped.  Opened non-blocking, so that a
+ * FIFO named by mistake is an error rather than a hung duetd -t.
  */
 static char *
 config_link_read_token(
@@ -233,7 +234,7 @@ config_link_read_token(
 	ssize_t n;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
 		config_err(ctx, node, "cannot read token_file %s: %s", path,
 		    strerror(errno));
 		return NULL;
