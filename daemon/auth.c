@@ -62,6 +62,8 @@ struct auth_user {
 	struct config_auth_rule *rules;
 	size_t nrules; /* 0 with has_rules 0: ["*"] */
 	int has_rules;
+	int link;         /* may register as a linked daemon (SPEC 11) */
+	char *link_as;    /* owned: the one name it may register, or NULL */
 };
 
 /*
@@ -238,14 +240,19 @@ auth_copy_rules(struct auth_user *u, const struct config_auth_user *cu)
 	return 0;
 }
 
-/* Copies what a user is (name, token hash, tls_cn, uids, channels). */
+/*
+ * Copies what a user is (name, token hash, tls_cn, uids, channels, link,
+ * link_as).
+ */
 static int
 auth_copy_user(struct auth_user *u, const struct config_auth_user *cu)
 {
 	if (auth_copy_channels(u, cu) == -1 ||
 	    (u->name = strdup(cu->name)) == NULL ||
-	    (cu->tls_cn != NULL && (u->tls_cn = strdup(cu->tls_cn)) == NULL))
+	    (cu->tls_cn != NULL && (u->tls_cn = strdup(cu->tls_cn)) == NULL) ||
+	    (cu->link_as != NULL && (u->link_as = strdup(cu->link_as)) == NULL))
 		return -1;
+	u->link = cu->link;
 	if (cu->nuids > 0) {
 		if ((u->uids = calloc(cu->nuids, sizeof(*u->uids))) == NULL)
 			return -1;
@@ -323,6 +330,7 @@ auth_free(struct auth *a)
 		free(a->users[i].rules);
 		free(a->users[i].name);
 		free(a->users[i].tls_cn);
+		free(a->users[i].link_as);
 		free(a->users[i].uids);
 		OPENSSL_cleanse(a->users[i].hash, AUTH_HASH_LEN);
 	}
@@ -464,6 +472,29 @@ auth_user_by_cn(const struct auth *a, const char *cn)
 		    strcmp(a->users[i].tls_cn, cn) == 0)
 			return (int)i;
 	return AUTH_NONE;
+}
+
+/*
+ * Whether the user at index user may register as a linked daemon under
+ * the name as[0..aslen) (LINK REGISTER, SPEC 11): 1 if it has link: true
+ * and either no link_as or a link_as equal to that name, else 0 (also
+ * for AUTH_NONE, an index a does not have, or a NULL a).
+ */
+int
+auth_user_may_link(
+    const struct auth *a, int user_index, const char *as, size_t aslen)
+{
+	const struct auth_user *u;
+
+	if (a == NULL || user_index < 0 || (size_t)user_index >= a->nusers)
+		return 0;
+	u = &a->users[user_index];
+	if (!u->link)
+		return 0;
+	if (u->link_as == NULL)
+		return 1;
+	return as != NULL && strlen(u->link_as) == aslen &&
+	    memcmp(u->link_as, as, aslen) == 0;
 }
 
 /* The user whose unix_uid list has uid (a unix peer), or AUTH_NONE. */

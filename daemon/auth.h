@@ -5,7 +5,8 @@
  * config has no auth section: every caller may call everything): the
  * users, their token hashes (SHA-256), their command rules compiled
  * against that generation's commands into one bit per command, and their
- * channel globs (SPEC section 10).  Look-ups
+ * channel globs (SPEC section 10), and who may register as a linked
+ * daemon (SPEC section 11).  Look-ups
  * on the request path are pure; a token is hashed and compared with
  * CRYPTO_memcmp against every user's hash, with no early exit.  Also the
  * process-wide failed-login counters per source address (the throttle),
@@ -61,9 +62,12 @@ int auth_user_by_uid(const struct auth *a, uid_t uid);
 int auth_user_index(const struct auth *a, const char *name);
 enum auth_verdict auth_check_linked(
     const struct auth *a, int user, const char *name, unsigned flags);
-int auth_user_may_link(const struct auth *a, int user_index, const char *as,
-    size_t aslen);
 const char *auth_user_name(const struct auth *a, int user);
+
+/* Whether user may register as a linked daemon named as[0..aslen)
+ * (SPEC 11): link: true, and link_as unset or equal to it. */
+int auth_user_may_link(
+    const struct auth *a, int user_index, const char *as, size_t aslen);
 
 /* Whether user may call the command at index cmd of the generation. */
 enum auth_verdict auth_check(const struct auth *a, int user, size_t cmd);

@@ -11,7 +11,8 @@
  * counted, and the walk goes on so that one run reports them all; a config
  * is only returned when there were none.  The listen key is parsed in
  * config_listen.c, the plugins key (each plugin's config packed into
- * msgpack) in config_plugin.c, and the auth key in config_auth.c.
+ * msgpack) in config_plugin.c, the auth key in config_auth.c and the
+ * links key in config_link.c.
  * Nothing here touches the running daemon: the caller decides what to do
  * with a fresh config.
  */
@@ -51,6 +52,7 @@ static const struct config_key config_root_keys[] = {
     {"log", YAML_MAPPING_NODE, config_log, 0, 0, 0},
     {"auth", YAML_NO_NODE, config_auth, 0, 0, 0},
     {"access", YAML_MAPPING_NODE, config_access_root, 0, 0, 0},
+    {"links", YAML_SEQUENCE_NODE, config_links, 0, 0, 0},
     {NULL, YAML_NO_NODE, NULL, 0, 0, 0},
 };
 
@@ -120,6 +122,35 @@ config_type_name(yaml_node_type_t type)
 	default:
 		return "nothing";
 	}
+}
+
+/* Returns 1 if s is one of YAML's spellings of word (true, True, TRUE). */
+int
+config_spelled(
+    const char *s, const char *lower, const char *title, const char *upper)
+{
+	return strcmp(s, lower) == 0 || strcmp(s, title) == 0 ||
+	    strcmp(s, upper) == 0;
+}
+
+/*
+ * Reads node as a boolean: YAML 1.2's true or false (any of their three
+ * spellings), plain.  Returns 1 or 0, or -1 when it is neither (the
+ * caller reports it).
+ */
+int
+config_bool(const yaml_node_t *node)
+{
+	const char *s = config_scalar(node);
+
+	if (node->type != YAML_SCALAR_NODE ||
+	    node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return -1;
+	if (config_spelled(s, "true", "True", "TRUE"))
+		return 1;
+	if (config_spelled(s, "false", "False", "FALSE"))
+		return 0;
+	return -1;
 }
 
 /* Returns 1 for a plain null scalar: empty, ~, null, Null, NULL. */
@@ -453,8 +484,11 @@ config_duration(struct config_ctx *ctx, const struct config_key *key,
 	memcpy((char *)target + key->off, &v, sizeof(v));
 }
 
-/* Copies a list of non-empty strings into *out / *n. */
-static void
+/*
+ * Copies a list of non-empty strings into *out / *n (a new array of new
+ * strings, owned by the caller); what names the key in messages.
+ */
+void
 config_str_list(struct config_ctx *ctx, const char *what, yaml_node_t *node,
     char ***out, size_t *n)
 {
@@ -766,6 +800,9 @@ config_free(struct config *cf)
 	free(cf->allow_hosts);
 	free(cf->plugin_dir);
 	config_auth_free(cf->auth);
+	for (i = 0; i < cf->nlinks; i++)
+		config_link_free(&cf->links[i]);
+	free(cf->links);
 	free(cf->file);
 	free(cf);
 }

@@ -3,7 +3,8 @@
  * config_auth - the auth key of duetd.yaml (SPEC 9.1, 9.2): a list of
  * users, each with a name, the SHA-256 of its token (64 hex digits, never
  * the token itself), its command rules, its channel globs (SPEC 10), a
- * client certificate CN and unix peer uids.  Rules are parsed here (category or
+ * client certificate CN, unix peer uids, and whether it may register as a
+ * linked daemon (link, link_as: SPEC 11).  Rules are parsed here (category or
  * glob, added or removed) and compiled against a generation's commands by
  * auth.c.  Every error names file:line:column; a token_sha256 value is never
  * echoed, since a token pasted there by mistake is a secret.  Part of the
@@ -25,7 +26,8 @@
 #define CONFIG_AUTH_UID_MAX  4294967294ULL /* (uid_t)-1 is no uid */
 
 static config_handler_fn config_auth_users, config_auth_name, config_auth_token,
-    config_auth_commands, config_auth_channels, config_auth_cn, config_auth_uid;
+    config_auth_commands, config_auth_channels, config_auth_cn, config_auth_uid,
+    config_auth_link, config_auth_link_as;
 
 static const struct config_key config_auth_keys[] = {
     {"users", YAML_SEQUENCE_NODE, config_auth_users, 0, 0, 0},
@@ -39,6 +41,8 @@ static const struct config_key config_auth_user_keys[] = {
     {"channels", YAML_NO_NODE, config_auth_channels, 0, 0, 0},
     {"tls_cn", YAML_SCALAR_NODE, config_auth_cn, 0, 0, 0},
     {"unix_uid", YAML_NO_NODE, config_auth_uid, 0, 0, 0},
+    {"link", YAML_SCALAR_NODE, config_auth_link, 0, 0, 0},
+    {"link_as", YAML_SCALAR_NODE, config_auth_link_as, 0, 0, 0},
     {NULL, YAML_NO_NODE, NULL, 0, 0, 0},
 };
 
@@ -108,11 +112,28 @@ config_auth_free(struct config_auth *auth)
 			free(u->channels[j]);
 		free(u->channels);
 		free(u->tls_cn);
+		free(u->link_as);
 		free(u->uids);
 		explicit_bzero(u->token_sha256, sizeof(u->token_sha256));
 	}
 	free(auth->users);
 	free(auth);
+}
+
+/*
+ * Returns 1 if s can be a user's name: 1..64 of letters, digits, '.',
+ * '_', '-', '@' (also what a link logs in as), else 0.
+ */
+int
+config_auth_name_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!isalnum((unsigned char)s[i]) &&
+		    strchr("._-@", s[i]) == NULL)
+			return 0;
+	return i >= 1 && i <= CONFIG_AUTH_NAME_MAX;
 }
 
 /* name: 1..64 of letters, digits, '.', '_', '-', '@'; not "default". */
@@ -122,16 +143,11 @@ config_auth_name(struct config_ctx *ctx, const struct config_key *key,
 {
 	struct config_auth_user *u = target;
 	const char *s;
-	size_t i;
 
 	if ((u->name = config_strdup(ctx, node, key->name)) == NULL)
 		return;
 	s = u->name;
-	for (i = 0; s[i] != '\0'; i++)
-		if (!isalnum((unsigned char)s[i]) &&
-		    strchr("._-@", s[i]) == NULL)
-			break;
-	if (s[i] != '\0' || i > CONFIG_AUTH_NAME_MAX) {
+	if (!config_auth_name_valid(s)) {
 		config_err(ctx, node,
 		    "invalid user name '%s' (expected 1..%d letters, digits, "
 		    "'.', '_', '-' or '@')",
@@ -344,6 +360,33 @@ config_auth_cn(struct config_ctx *ctx, const struct config_key *key,
 	u->tls_cn = config_strdup(ctx, node, key->name);
 }
 
+/* link: true lets the user register as a linked daemon (SPEC 11). */
+static void
+config_auth_link(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, void *target)
+{
+	struct config_auth_user *u = target;
+	int v;
+
+	if ((v = config_bool(node)) == -1) {
+		config_err(
+		    ctx, node, "expected true or false for '%s'", key->name);
+		return;
+	}
+	u->link = v;
+}
+
+/* link_as: the one `as` name the user may register (a word). */
+static void
+config_auth_link_as(struct config_ctx *ctx, const struct config_key *key,
+    yaml_node_t *node, void *target)
+{
+	struct config_auth_user *u = target;
+
+	free(u->link_as);
+	u->link_as = config_word(ctx, node, key->name);
+}
+
 /* One uid, from a scalar node, appended to u->uids (sized by caller). */
 static void
 config_auth_uid_one(
@@ -459,6 +502,9 @@ config_auth_user(struct config_ctx *ctx, yaml_node_t *node,
 	config_section(ctx, node, config_auth_user_keys, "users", u);
 	if (!config_has_key(ctx, node, "name"))
 		config_err(ctx, node, "user needs a 'name'");
+	if (u->link_as != NULL && !u->link)
+		config_err(ctx, config_get(ctx, node, "link_as"),
+		    "'link_as' needs 'link: true'");
 	if (u->name != NULL)
 		config_auth_clash(
 		    ctx, config_auth_at(ctx, node, "name"), auth, u);

@@ -6,7 +6,8 @@
  * addresses, config_plugin.c reads the plugins list and packs each
  * plugin's YAML config into msgpack, config_auth.c reads the auth key,
  * config_access.c who may connect (access lists, unix socket mode, owner
- * and group).  Not for other modules: they use config.h.
+ * and group), config_link.c the links to other daemons (SPEC 11).  Not
+ * for other modules: they use config.h.
  */
 #ifndef DUET_CONFIG_INT_H
 #define DUET_CONFIG_INT_H
@@ -82,9 +83,27 @@ int config_has_key(struct config_ctx *ctx, yaml_node_t *map, const char *key);
 void config_section(struct config_ctx *ctx, yaml_node_t *map,
     const struct config_key *table, const char *section, void *target);
 int config_default_listen(struct config *cf);
+int config_spelled(
+    const char *s, const char *lower, const char *title, const char *upper);
+int config_bool(const yaml_node_t *node);
+void config_str_list(struct config_ctx *ctx, const char *what,
+    yaml_node_t *node, char ***out, size_t *n);
 
 config_handler_fn config_unsupported, config_listen_list, config_plugins,
     config_auth;
+
+/* config_listen.c */
+int config_host_port(struct config_ctx *ctx, yaml_node_t *node,
+    const char *text, const char *forms, char **host, char **port);
+char *config_path(struct config_ctx *ctx, yaml_node_t *node, const char *what);
+config_handler_fn config_tls_file;
+
+/* config_auth.c */
+int config_auth_name_valid(const char *s);
+
+/* config_link.c */
+config_handler_fn config_links;
+char *config_word(struct config_ctx *ctx, yaml_node_t *node, const char *what);
 
 /* config_access.c */
 config_handler_fn config_access_root, config_access_listen, config_mode,

@@ -30,7 +30,7 @@
 #define CONFIG_DEFAULT_PORT "3838"
 
 static config_handler_fn config_address, config_protocols, config_tls,
-    config_tls_file, config_tls_verify, config_tls_versions, config_tls_ciphers;
+    config_tls_verify, config_tls_versions, config_tls_ciphers;
 
 static const struct config_key config_listen_keys[] = {
     {"address", YAML_SCALAR_NODE, config_address, 0, 0, 0},
@@ -81,13 +81,17 @@ config_host_valid(const char *host)
 }
 
 /*
- * Splits "host:port" or "[v6]:port" into l->host and l->port (the port
- * re-printed in decimal).  Returns 0, or -1 with the error reported.
+ * Splits text, "host:port" or "[v6]:port", into new strings *host and
+ * *port (the port re-printed in decimal; both owned by the caller, set
+ * even on failure so that the caller's free finds them).  forms names
+ * what was expected in messages ("HOST:PORT or [IPV6]:PORT").  Returns
+ * 0, or -1 with the error reported at node.
  */
-static int
-config_inet(struct config_ctx *ctx, yaml_node_t *node, struct config_listen *l)
+int
+config_host_port(struct config_ctx *ctx, yaml_node_t *node, const char *text,
+    const char *forms, char **host, char **port)
 {
-	const char *s = l->text, *end, *port;
+	const char *s = text, *end, *p;
 	struct in6_addr a6;
 	uint64_t pnum;
 	char buf[8];
@@ -95,39 +99,36 @@ config_inet(struct config_ctx *ctx, yaml_node_t *node, struct config_listen *l)
 	if (s[0] == '[') {
 		if ((end = strchr(s, ']')) == NULL || end[1] != ':')
 			goto bad;
-		l->host = strndup(s + 1, (size_t)(end - s - 1));
-		port = end + 2;
-		if (l->host != NULL && inet_pton(AF_INET6, l->host, &a6) != 1)
+		*host = strndup(s + 1, (size_t)(end - s - 1));
+		p = end + 2;
+		if (*host != NULL && inet_pton(AF_INET6, *host, &a6) != 1)
 			goto badhost;
 	} else {
 		if ((end = strrchr(s, ':')) == NULL)
 			goto bad;
-		l->host = strndup(s, (size_t)(end - s));
-		port = end + 1;
-		if (l->host != NULL && !config_host_valid(l->host))
+		*host = strndup(s, (size_t)(end - s));
+		p = end + 1;
+		if (*host != NULL && !config_host_valid(*host))
 			goto badhost;
 	}
-	if (l->host == NULL)
+	if (*host == NULL)
 		goto nomem;
-	if (util_parse_uint64(port, strlen(port), &pnum) == -1 || pnum < 1 ||
+	if (util_parse_uint64(p, strlen(p), &pnum) == -1 || pnum < 1 ||
 	    pnum > 65535) {
 		config_err(ctx, node,
-		    "invalid port '%s' in '%s' (expected 1..65535)", port, s);
+		    "invalid port '%s' in '%s' (expected 1..65535)", p, s);
 		return -1;
 	}
 	snprintf(buf, sizeof(buf), "%u", (unsigned)pnum);
-	if ((l->port = strdup(buf)) == NULL)
+	if ((*port = strdup(buf)) == NULL)
 		goto nomem;
 	return 0;
 bad:
-	config_err(ctx, node,
-	    "invalid address '%s' (expected HOST:PORT, [IPV6]:PORT or "
-	    "unix:PATH)",
-	    s);
+	config_err(ctx, node, "invalid address '%s' (expected %s)", s, forms);
 	return -1;
 badhost:
-	config_err(ctx, node, "invalid host '%s' in '%s'%s", l->host, s,
-	    strchr(l->host, ':') != NULL && s[0] != '['
+	config_err(ctx, node, "invalid host '%s' in '%s'%s", *host, s,
+	    strchr(*host, ':') != NULL && s[0] != '['
 	        ? " (an IPv6 address goes in brackets)"
 	        : "");
 	return -1;
@@ -147,7 +148,8 @@ config_address(struct config_ctx *ctx, const struct config_key *key,
 	if ((l->text = config_strdup(ctx, node, key->name)) == NULL)
 		return;
 	if (strncmp(l->text, "unix:", 5) != 0) {
-		config_inet(ctx, node, l);
+		config_host_port(ctx, node, l->text,
+		    "HOST:PORT, [IPV6]:PORT or unix:PATH", &l->host, &l->port);
 		return;
 	}
 	l->is_unix = 1;
@@ -227,32 +229,43 @@ config_protocols(struct config_ctx *ctx, const struct config_key *key,
 }
 
 /*
- * A file of tls: (cert, key, client_ca): a relative path is taken from
- * the config file's folder; the file must be readable now, so that
- * duetd -t and a reload name a missing one where it is written.
+ * Copies the path at node for `what`; a relative one is taken from the
+ * config file's folder.  Returns the path (owned by the caller), or NULL
+ * with the error reported.
  */
-static void
+char *
+config_path(struct config_ctx *ctx, yaml_node_t *node, const char *what)
+{
+	const char *slash = strrchr(ctx->file, '/');
+	char *path, *full = NULL;
+
+	if ((path = config_strdup(ctx, node, what)) == NULL)
+		return NULL;
+	if (path[0] == '/' || slash == NULL)
+		return path;
+	if (asprintf(&full, "%.*s/%s", (int)(slash - ctx->file), ctx->file,
+	        path) == -1) {
+		config_err(ctx, node, "out of memory");
+		full = NULL;
+	}
+	free(path);
+	return full;
+}
+
+/*
+ * A file of tls: (cert, key, client_ca; a link's ca, cert, key), stored
+ * at key->off in target (config_path); the file must be readable now, so
+ * that duetd -t and a reload name a missing one where it is written.
+ */
+void
 config_tls_file(struct config_ctx *ctx, const struct config_key *key,
     yaml_node_t *node, void *target)
 {
 	char **slot = (char **)((char *)target + key->off);
-	const char *slash = strrchr(ctx->file, '/');
 	char *path;
 
-	if ((path = config_strdup(ctx, node, key->name)) == NULL)
+	if ((path = config_path(ctx, node, key->name)) == NULL)
 		return;
-	if (path[0] != '/' && slash != NULL) {
-		char *full = NULL;
-
-		if (asprintf(&full, "%.*s/%s", (int)(slash - ctx->file),
-		        ctx->file, path) == -1) {
-			config_err(ctx, node, "out of memory");
-			free(path);
-			return;
-		}
-		free(path);
-		path = full;
-	}
 	if (access(path, R_OK) == -1)
 		config_err(ctx, node, "cannot read %s file %s: %s", key->name,
 		    path, strerror(errno));

@@ -80,15 +80,6 @@ config_is_float(const char *s)
 	return s[i] == '\0';
 }
 
-/* Returns 1 if s is one of YAML's spellings of word (true, True, TRUE). */
-static int
-config_spelled(
-    const char *s, const char *lower, const char *title, const char *upper)
-{
-	return strcmp(s, lower) == 0 || strcmp(s, title) == 0 ||
-	    strcmp(s, upper) == 0;
-}
-
 /*
  * Packs a plain scalar the way YAML 1.2's core schema reads it: bool, int
  * or float (with .inf and .nan).  Returns 1 when packed, 0 when it is just

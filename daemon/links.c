@@ -848,14 +848,3 @@ link_shutdown(void)
 	pthread_mutex_unlock(&link_lock);
 }
 
-/* TEMP until lk-config lands: auth_user_may_link. */
-#include "auth.h"
-int
-auth_user_may_link(
-    const struct auth *a, int user_index, const char *as, size_t aslen)
-{
-	(void)a;
-	(void)as;
-	(void)aslen;
-	return user_index >= 0;
-}

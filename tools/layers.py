@@ -25,7 +25,7 @@ GROUPS = [
     ("call", "call_stream"),
     ("convert", "convert_json", "convert_json_out"),
     ("config", "config_int", "config_listen", "config_plugin", "config_auth",
-     "config_access"),
+     "config_access", "config_link"),
     ("dispatch", "dispatch_args"),
     ("http", "http_int", "http_scan", "http_util"),
     ("http_session", "http_session_int", "http_session_body", "http_admit",

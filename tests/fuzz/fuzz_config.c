@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fuzz_config - libFuzzer entry for the YAML config loader (config.c,
- * config_listen.c, config_plugin.c).  The input is a whole duetd.yaml,
- * written into a memfd that config_load() reads through /proc/self/fd,
- * so no file is left behind.  Errors are expected (and logged); a crash
- * or a leak is not.  Properties: a config comes back exactly when no
+ * config_listen.c, config_plugin.c, config_auth.c, config_link.c).  The input
+ * is a whole duetd.yaml, written into a memfd that config_load() reads through
+ * /proc/self/fd, so no file is left behind.  Errors are expected (and logged);
+ * a crash or a leak is not.  Properties: a config comes back exactly when no
  * error was counted, and what it holds is consistent (every listen
  * address says how it is reached, every plugin has a path and a msgpack
- * map for its config).
+ * map for its config, every link where it goes, its name and a way to
+ * log in).
  */
 #include <sys/mman.h>
 
@@ -53,6 +54,15 @@ fuzz_config_check(const struct config *cf)
 		msgpack_unpacked_destroy(&up);
 	}
 	FUZZ_CHECK(cf->limits.max_nesting >= 1 && cf->limits.max_nesting <= 32);
+	for (i = 0; i < cf->nlinks; i++) {
+		const struct config_link *k = &cf->links[i];
+
+		FUZZ_CHECK(k->name != NULL && k->as != NULL && k->user != NULL);
+		FUZZ_CHECK(
+		    k->connect != NULL && k->host != NULL && k->port != NULL);
+		FUZZ_CHECK(k->token != NULL || k->tls_cert != NULL);
+		FUZZ_CHECK((k->tls_cert != NULL) == (k->tls_key != NULL));
+	}
 }
 
 /*

@@ -434,6 +434,48 @@ START_TEST(test_auth_lookups)
 }
 END_TEST
 
+/*
+ * Who may register as a linked daemon (SPEC 11): link: true, pinned or
+ * not to one as name; link: false or no link key never may.
+ */
+START_TEST(test_auth_user_may_link)
+{
+	struct auth *a;
+
+	setup_cmds();
+	a = build("auth:\n"
+	          "  users:\n"
+	          "    - name: hub-any\n"
+	          "      token_sha256: " HASH_TEST "\n"
+	          "      link: true\n"
+	          "    - name: hub-fs\n"
+	          "      token_sha256: " HASH_OTHER "\n"
+	          "      link: true\n"
+	          "      link_as: FileServer\n"
+	          "    - name: plain\n"
+	          "      tls_cn: plain.example.com\n"
+	          "    - name: off\n"
+	          "      tls_cn: off.example.com\n"
+	          "      link: false\n");
+	ck_assert_int_eq(auth_user_may_link(a, 0, "fileserver", 10), 1);
+	ck_assert_int_eq(auth_user_may_link(a, 0, "anything", 8), 1);
+	/* link_as was lower-cased; the comparison is exact, by length. */
+	ck_assert_int_eq(auth_user_may_link(a, 1, "fileserver", 10), 1);
+	ck_assert_int_eq(auth_user_may_link(a, 1, "fileserverx", 10), 1);
+	ck_assert_int_eq(auth_user_may_link(a, 1, "FileServer", 10), 0);
+	ck_assert_int_eq(auth_user_may_link(a, 1, "fileserve", 9), 0);
+	ck_assert_int_eq(auth_user_may_link(a, 1, "fileserverx", 11), 0);
+	ck_assert_int_eq(auth_user_may_link(a, 1, "other", 5), 0);
+	ck_assert_int_eq(auth_user_may_link(a, 1, NULL, 0), 0);
+	ck_assert_int_eq(auth_user_may_link(a, 2, "fileserver", 10), 0);
+	ck_assert_int_eq(auth_user_may_link(a, 3, "fileserver", 10), 0);
+	ck_assert_int_eq(auth_user_may_link(a, 4, "fileserver", 10), 0);
+	ck_assert_int_eq(auth_user_may_link(a, AUTH_NONE, "fileserver", 10), 0);
+	ck_assert_int_eq(auth_user_may_link(NULL, 0, "fileserver", 10), 0);
+	auth_free(a);
+}
+END_TEST
+
 static uint64_t fake_now = 1000000;
 
 static uint64_t
@@ -606,6 +648,7 @@ auth_suite(void)
 	tcase_add_loop_test(tc, test_auth_login, 0, NELEM(login_cases));
 	tcase_add_test(tc, test_auth_login_lengths);
 	tcase_add_test(tc, test_auth_lookups);
+	tcase_add_test(tc, test_auth_user_may_link);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("throttle");

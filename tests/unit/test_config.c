@@ -381,6 +381,8 @@ START_TEST(test_config_auth_users)
 	              "      tls_cn: backup.example.com\n"
 	              "      unix_uid: [0, 998]\n"
 	              "      commands:\n"
+	              "      link: true\n"
+	              "      link_as: File-Server\n"
 	              "    - name: m\n"
 	              "      unix_uid: 5\n"
 	              "      token_sha256: 9F86D081884C7D659A2"
@@ -415,7 +417,11 @@ START_TEST(test_config_auth_users)
 	ck_assert_str_eq(u->rules[4].glob, "GEO.*");
 	ck_assert_ptr_null(u->tls_cn);
 	ck_assert_uint_eq(u->nuids, 0);
+	ck_assert_int_eq(u->link, 0);
+	ck_assert_ptr_null(u->link_as);
 	u = &cf->auth->users[1];
+	ck_assert_int_eq(u->link, 1);
+	ck_assert_str_eq(u->link_as, "file-server");
 	ck_assert_str_eq(u->name, "backup");
 	ck_assert_int_eq(u->has_token, 0);
 	ck_assert_int_eq(u->has_rules, 1); /* commands: null = none */
@@ -516,6 +522,259 @@ START_TEST(test_config_default_file)
 	check_default_listen(cf);
 	free(errtext);
 	config_free(cf);
+}
+END_TEST
+
+/* The token the links tests put in DUET_TEST_LINK_TOKEN. */
+#define LINK_TOKEN "s3cret-token"
+
+/* The environment the links tests read tokens from. */
+static void
+link_env(void)
+{
+	ck_assert_int_eq(setenv("DUET_TEST_LINK_TOKEN", LINK_TOKEN, 1), 0);
+	ck_assert_int_eq(setenv("DUET_TEST_LINK_EMPTY", "", 1), 0);
+	ck_assert_int_eq(unsetenv("DUET_TEST_LINK_UNSET"), 0);
+}
+
+static void
+check_globs(char **globs, size_t n, const char *first, size_t want)
+{
+	ck_assert_uint_eq(n, want);
+	if (want > 0)
+		ck_assert_str_eq(globs[0], first);
+	else
+		ck_assert_ptr_null(globs);
+}
+
+/* links: every key, the defaults, and tokens from a file and the env. */
+START_TEST(test_config_links)
+{
+	char tokfile[64], text[2048];
+	const struct config_link *l;
+	struct config *cf;
+
+	link_env();
+	write_temp(tokfile, sizeof(tokfile), "from-a-file\n");
+	snprintf(text, sizeof(text),
+	    "links:\n"
+	    "  - name: Hub\n"
+	    "    connect: hub.example.com:3839\n"
+	    "    tls: {ca: /dev/null, cert: /dev/null, key: /dev/null}\n"
+	    "    token_file: %s\n"
+	    "    as: FileServer\n"
+	    "    export: [\"files.*\", stat]\n"
+	    "    import: [\"*\"]\n"
+	    "    channels_out: [\"logs.*\"]\n"
+	    "    channels_in: [news, \"alerts.*\"]\n"
+	    "  - name: edge_2\n"
+	    "    connect: \"[::1]:4000\"\n"
+	    "    tls: true\n"
+	    "    user: node@edge\n"
+	    "    token_env: DUET_TEST_LINK_TOKEN\n"
+	    "    as: edge\n"
+	    "    export:\n"
+	    "  - name: cert-only\n"
+	    "    connect: 10.0.0.1:1\n"
+	    "    tls: {cert: /dev/null, key: /dev/null}\n"
+	    "    as: c\n"
+	    "  - name: plain\n"
+	    "    connect: h:2\n"
+	    "    tls: false\n"
+	    "    token_env: DUET_TEST_LINK_TOKEN\n"
+	    "    as: p\n"
+	    "  - name: empty-tls\n"
+	    "    connect: h:3\n"
+	    "    tls: {}\n"
+	    "    token_file: %s\n"
+	    "    as: e\n",
+	    tokfile, strrchr(tokfile, '/') + 1);
+	cf = load_good(text);
+	unlink(tokfile);
+	ck_assert_uint_eq(cf->nlinks, 5);
+
+	l = &cf->links[0];
+	ck_assert_str_eq(l->name, "hub");
+	ck_assert_str_eq(l->connect, "hub.example.com:3839");
+	ck_assert_str_eq(l->host, "hub.example.com");
+	ck_assert_str_eq(l->port, "3839");
+	ck_assert_int_eq(l->tls, 1);
+	ck_assert_str_eq(l->tls_ca, "/dev/null");
+	ck_assert_str_eq(l->tls_cert, "/dev/null");
+	ck_assert_str_eq(l->tls_key, "/dev/null");
+	ck_assert_str_eq(l->token, "from-a-file");
+	ck_assert_str_eq(l->as, "fileserver");
+	ck_assert_str_eq(l->user, "fileserver"); /* default: as */
+	check_globs(l->exports, l->nexports, "files.*", 2);
+	ck_assert_str_eq(l->exports[1], "stat");
+	check_globs(l->imports, l->nimports, "*", 1);
+	check_globs(l->channels_out, l->nchannels_out, "logs.*", 1);
+	check_globs(l->channels_in, l->nchannels_in, "news", 2);
+	ck_assert_int_eq(l->line, 2);
+	ck_assert_int_eq(l->column, 5);
+
+	l = &cf->links[1];
+	ck_assert_str_eq(l->name, "edge_2");
+	ck_assert_str_eq(l->host, "::1");
+	ck_assert_str_eq(l->port, "4000");
+	ck_assert_int_eq(l->tls, 1);
+	ck_assert_ptr_null(l->tls_ca); /* the system's CAs */
+	ck_assert_ptr_null(l->tls_cert);
+	ck_assert_ptr_null(l->tls_key);
+	ck_assert_str_eq(l->user, "node@edge");
+	ck_assert_str_eq(l->token, LINK_TOKEN);
+	check_globs(l->exports, l->nexports, NULL, 0); /* null: none */
+	check_globs(l->imports, l->nimports, NULL, 0);
+	check_globs(l->channels_out, l->nchannels_out, NULL, 0);
+	check_globs(l->channels_in, l->nchannels_in, NULL, 0);
+
+	l = &cf->links[2];
+	ck_assert_ptr_null(l->token); /* logs in with its certificate */
+	ck_assert_str_eq(l->tls_cert, "/dev/null");
+	ck_assert_str_eq(l->user, "c");
+	ck_assert_int_eq(cf->links[3].tls, 0);
+	ck_assert_str_eq(cf->links[3].token, LINK_TOKEN);
+	/* tls: {} is TLS with the system's CAs; a relative token_file is
+	 * taken from the config file's folder. */
+	ck_assert_int_eq(cf->links[4].tls, 1);
+	ck_assert_ptr_null(cf->links[4].tls_ca);
+	ck_assert_str_eq(cf->links[4].token, "from-a-file");
+	config_free(cf);
+
+	cf = load_good("links:\n");
+	ck_assert_uint_eq(cf->nlinks, 0);
+	ck_assert_ptr_null(cf->links);
+	config_free(cf);
+}
+END_TEST
+
+/*
+ * Token files: one trailing newline is stripped (only one); a NUL byte,
+ * an empty file or one over 4096 bytes is refused, and the message never
+ * holds what the file does.
+ */
+START_TEST(test_config_link_token_file)
+{
+	static const struct {
+		const char *content;
+		size_t len;
+		const char *token; /* NULL: refused with msg */
+		const char *msg;
+	} cases[] = {
+	    {"abc", 3, "abc", NULL},
+	    {"abc\n", 4, "abc", NULL},
+	    {"abc\n\n", 5, "abc\n", NULL},
+	    {"a b\tc\r\n", 7, "a b\tc\r", NULL},
+	    {"\n", 1, NULL, "is empty"},
+	    {"ab\0c\n", 5, NULL, "contains a NUL byte"},
+	};
+	char tokfile[64], cfgfile[64], text[256], want[256], *errtext, *big;
+	struct config *cf;
+	size_t i;
+	int nerrors, fd;
+
+	for (i = 0; i < NELEM(cases); i++) {
+		snprintf(tokfile, sizeof(tokfile), "/tmp/test_config.XXXXXX");
+		fd = mkstemp(tokfile);
+		ck_assert_int_ne(fd, -1);
+		ck_assert_int_eq(write(fd, cases[i].content, cases[i].len),
+		    (ssize_t)cases[i].len);
+		close(fd);
+		snprintf(text, sizeof(text),
+		    "links:\n  - {name: h, connect: 'h:1', as: a, "
+		    "token_file: %s}\n",
+		    tokfile);
+		write_temp(cfgfile, sizeof(cfgfile), text);
+		cf = load_capture(cfgfile, &nerrors, &errtext);
+		unlink(cfgfile);
+		unlink(tokfile);
+		if (cases[i].token != NULL) {
+			ck_assert_msg(cf != NULL, "%zu: %s", i, errtext);
+			ck_assert_str_eq(cf->links[0].token, cases[i].token);
+		} else {
+			ck_assert_ptr_null(cf);
+			ck_assert_int_eq(nerrors, 1);
+			snprintf(want, sizeof(want),
+			    "error: %s:2:50: token_file %s %s\n", cfgfile,
+			    tokfile, cases[i].msg);
+			ck_assert_str_eq(errtext, want);
+		}
+		config_free(cf);
+		free(errtext);
+	}
+
+	/* 4096 bytes (and a newline) is the most. */
+	big = malloc(4098);
+	ck_assert_ptr_nonnull(big);
+	memset(big, 'x', 4097);
+	big[4096] = '\n';
+	big[4097] = '\0';
+	for (i = 0; i < 2; i++) {
+		if (i == 1)
+			big[4096] = 'x';
+		write_temp(tokfile, sizeof(tokfile), big);
+		snprintf(text, sizeof(text),
+		    "links:\n  - {name: h, connect: 'h:1', as: a, "
+		    "token_file: %s}\n",
+		    tokfile);
+		write_temp(cfgfile, sizeof(cfgfile), text);
+		cf = load_capture(cfgfile, &nerrors, &errtext);
+		unlink(cfgfile);
+		unlink(tokfile);
+		if (i == 0) {
+			ck_assert_ptr_nonnull(cf);
+			ck_assert_uint_eq(strlen(cf->links[0].token), 4096);
+		} else {
+			ck_assert_ptr_null(cf);
+			snprintf(want, sizeof(want),
+			    "error: %s:2:50: token_file %s is longer than "
+			    "4096 bytes\n",
+			    cfgfile, tokfile);
+			ck_assert_str_eq(errtext, want);
+		}
+		config_free(cf);
+		free(errtext);
+	}
+	free(big);
+}
+END_TEST
+
+/*
+ * Whatever else is wrong with a link, its token (from a file, from the
+ * environment, or pasted inline by mistake) is in no message.
+ */
+START_TEST(test_config_link_token_not_echoed)
+{
+	char tokfile[64], cfgfile[64], text[1024], *errtext;
+	struct config *cf;
+	int nerrors;
+
+	ck_assert_int_eq(setenv("DUET_TEST_LINK_TOKEN", "TOPSECRET-env", 1), 0);
+	write_temp(tokfile, sizeof(tokfile), "TOPSECRET-file\n");
+	snprintf(text, sizeof(text),
+	    "links:\n"
+	    "  - name: a\n"
+	    "    connect: nohost\n"
+	    "    token_file: %s\n"
+	    "    token_env: DUET_TEST_LINK_TOKEN\n"
+	    "    token: TOPSECRET-inline\n"
+	    "    as: a.b\n"
+	    "    tls: {cert: /nonexistent/c}\n"
+	    "    foo: 1\n"
+	    "  - {name: a, connect: 'h:1', as: b, token: [TOPSECRET-list]}\n"
+	    "  - {name: c, connect: 'h:1', as: c, token: {TOPSECRET: map}}\n"
+	    "  - {name: d, connect: 'h:1', as: d, token_file: %s, "
+	    "token_env: DUET_TEST_LINK_TOKEN, tls: {key: /dev/null}}\n",
+	    tokfile, tokfile);
+	write_temp(cfgfile, sizeof(cfgfile), text);
+	cf = load_capture(cfgfile, &nerrors, &errtext);
+	unlink(cfgfile);
+	unlink(tokfile);
+	ck_assert_ptr_null(cf);
+	ck_assert_msg(nerrors == 12, "%d errors:\n%s", nerrors, errtext);
+	ck_assert_msg(strstr(errtext, "TOPSECRET-") == NULL, "%s", errtext);
+	ck_assert_msg(strstr(errtext, "TOPSECRET: ") == NULL, "%s", errtext);
+	free(errtext);
 }
 END_TEST
 
@@ -770,6 +1029,162 @@ static const struct bad_case bad_cases[] = {
         ":2:10: invalid log level 'loud'"},
     {"origin not a string", "http:\n  allow_origins: [[a]]\n", 1,
         ":2:19: expected a non-empty string for 'allow_origins'"},
+    {"links not a list", "links: {a: 1}\n", 1,
+        ":1:8: expected a list for 'links', got a mapping\n"},
+    {"link not a mapping", "links: [hub]\n", 1,
+        ":1:9: expected a mapping in 'links', got a scalar\n"},
+    {"link without name",
+        "links:\n  - {connect: 'h:1', as: n, token_env: "
+        "DUET_TEST_LINK_TOKEN}\n",
+        1, ":2:5: link needs a 'name'\n"},
+    {"link without connect",
+        "links:\n  - {name: hub, as: n, token_env: DUET_TEST_LINK_TOKEN}\n", 1,
+        ":2:5: link 'hub' needs a 'connect'\n"},
+    {"link without as",
+        "links:\n  - {name: Hub, connect: 'h:1', token_env: "
+        "DUET_TEST_LINK_TOKEN}\n",
+        1, ":2:5: link 'hub' needs an 'as'\n"},
+    {"link bad name",
+        "links:\n  - {name: hub.x, connect: 'h:1', as: n, "
+        "token_env: DUET_TEST_LINK_TOKEN}\n",
+        1,
+        ":2:12: invalid link name 'hub.x' (expected 1..64 letters, "
+        "digits, '_' or '-')\n"},
+    {"link name too long",
+        "links:\n  - {name: " LONG32 LONG32 "b, connect: 'h:1', as: n, "
+        "token_env: DUET_TEST_LINK_TOKEN}\n",
+        1, ":2:12: invalid link name '" LONG32 LONG32 "b' (expected 1..64"},
+    {"duplicate link",
+        "links:\n"
+        "  - {name: hub, connect: 'h:1', as: n, token_env: "
+        "DUET_TEST_LINK_TOKEN}\n"
+        "  - {name: HUB, connect: 'h:2', as: m, token_env: "
+        "DUET_TEST_LINK_TOKEN}\n",
+        1, ":3:12: duplicate link 'hub'\n"},
+    {"link connect without port",
+        "links:\n  - {name: h, connect: hub, as: n, token_env: "
+        "DUET_TEST_LINK_TOKEN}\n",
+        1,
+        ":2:24: invalid address 'hub' (expected HOST:PORT or "
+        "[IPV6]:PORT)\n"},
+    {"link connect bad port",
+        "links:\n  - {name: h, connect: 'hub:0', as: n, token_env: "
+        "DUET_TEST_LINK_TOKEN}\n",
+        1, ":2:24: invalid port '0' in 'hub:0' (expected 1..65535)\n"},
+    {"link connect bad v6",
+        "links:\n  - {name: h, connect: '[::g]:1', as: n, token_env: "
+        "DUET_TEST_LINK_TOKEN}\n",
+        1, ":2:24: invalid host '::g' in '[::g]:1'\n"},
+    {"link connect v6 without brackets",
+        "links:\n  - {name: h, connect: '::1:1', as: n, token_env: "
+        "DUET_TEST_LINK_TOKEN}\n",
+        1,
+        ":2:24: invalid host '::1' in '::1:1' (an IPv6 address goes in "
+        "brackets)\n"},
+    {"link tls cert without key",
+        "links:\n  - name: h\n    connect: h:1\n    as: n\n"
+        "    tls: {cert: /dev/null}\n",
+        1,
+        ":5:10: tls needs both 'cert' and 'key' (a client certificate), "
+        "or neither\n"},
+    {"link tls not a boolean",
+        "links:\n  - name: h\n    connect: h:1\n    as: n\n"
+        "    token_env: DUET_TEST_LINK_TOKEN\n    tls: yes\n",
+        1, ":6:10: invalid tls 'yes' (expected true, false or a mapping)\n"},
+    {"link tls null",
+        "links:\n  - name: h\n    connect: h:1\n    as: n\n"
+        "    token_env: DUET_TEST_LINK_TOKEN\n    tls:\n",
+        1, ":6:9: expected true, false or a mapping for 'tls', got nothing\n"},
+    {"link tls a list",
+        "links:\n  - name: h\n    connect: h:1\n    as: n\n"
+        "    token_env: DUET_TEST_LINK_TOKEN\n    tls: [ca]\n",
+        1, ":6:10: expected true, false or a mapping for 'tls', got a list\n"},
+    {"link tls unknown key",
+        "links:\n  - name: h\n    connect: h:1\n    as: n\n"
+        "    token_env: DUET_TEST_LINK_TOKEN\n    tls: {ciphers: HIGH}\n",
+        1, ":6:11: unknown key 'ciphers' in tls\n"},
+    {"link tls ca missing",
+        "links:\n  - name: h\n    connect: h:1\n    as: n\n"
+        "    token_env: DUET_TEST_LINK_TOKEN\n    tls: {ca: /nonexistent/ca}\n",
+        1,
+        ":6:15: cannot read ca file /nonexistent/ca: No such file or "
+        "directory\n"},
+    {"link inline token",
+        "links:\n  - name: h\n    connect: h:1\n    as: n\n"
+        "    token: hunter2\n",
+        1,
+        ":5:12: a token is not written in the config file: use token_file "
+        "or token_env\n"},
+    {"link token_file and token_env",
+        "links:\n  - name: h\n    connect: h:1\n    as: n\n"
+        "    token_env: DUET_TEST_LINK_TOKEN\n"
+        "    token_file: /nonexistent/t\n",
+        2, ":5:16: use token_file or token_env, not both\n"},
+    {"link without a way to log in",
+        "links:\n  - name: h\n    connect: h:1\n    as: n\n    tls: true\n", 1,
+        ":2:5: link 'h' needs token_file, token_env or a tls cert\n"},
+    {"link token_file missing",
+        "links:\n  - name: h\n    connect: h:1\n    as: n\n"
+        "    token_file: /nonexistent/t\n",
+        1,
+        ":5:17: cannot read token_file /nonexistent/t: No such file or "
+        "directory\n"},
+    {"link token_file empty",
+        "links:\n  - name: h\n    connect: h:1\n    as: n\n"
+        "    token_file: /dev/null\n",
+        1, ":5:17: token_file /dev/null is empty\n"},
+    {"link token_env unset",
+        "links:\n  - name: h\n    connect: h:1\n    as: n\n"
+        "    token_env: DUET_TEST_LINK_UNSET\n",
+        1, ":5:16: environment variable DUET_TEST_LINK_UNSET is not set\n"},
+    {"link token_env empty",
+        "links:\n  - name: h\n    connect: h:1\n    as: n\n"
+        "    token_env: DUET_TEST_LINK_EMPTY\n",
+        1, ":5:16: environment variable DUET_TEST_LINK_EMPTY is empty\n"},
+    {"link bad as",
+        "links:\n  - name: h\n    connect: h:1\n    as: file server\n"
+        "    token_env: DUET_TEST_LINK_TOKEN\n",
+        1,
+        ":4:9: invalid as 'file server' (expected 1..64 letters, digits, "
+        "'_' or '-')\n"},
+    {"link bad user",
+        "links:\n  - name: h\n    connect: h:1\n    as: n\n    user: a/b\n"
+        "    token_env: DUET_TEST_LINK_TOKEN\n",
+        1,
+        ":5:11: invalid user 'a/b' (expected 1..64 letters, digits, '.', "
+        "'_', '-' or '@')\n"},
+    {"link unknown key",
+        "links:\n  - name: h\n    connect: h:1\n    as: n\n"
+        "    token_env: DUET_TEST_LINK_TOKEN\n    exports: [a]\n",
+        1, ":6:5: unknown key 'exports' in links\n"},
+    {"link export not a list",
+        "links:\n  - name: h\n    connect: h:1\n    as: n\n"
+        "    token_env: DUET_TEST_LINK_TOKEN\n    export: files.*\n",
+        1, ":6:13: expected a list for 'export', got a scalar\n"},
+    {"link import empty glob",
+        "links:\n  - name: h\n    connect: h:1\n    as: n\n"
+        "    token_env: DUET_TEST_LINK_TOKEN\n    import: ['*', '']\n",
+        1, ":6:19: expected a non-empty string for 'import'\n"},
+    {"link channels_in not strings",
+        "links:\n  - name: h\n    connect: h:1\n    as: n\n"
+        "    token_env: DUET_TEST_LINK_TOKEN\n    channels_in: [{a: 1}]\n",
+        1, ":6:19: expected a non-empty string for 'channels_in'\n"},
+    {"user link not a boolean",
+        "auth:\n  users:\n    - {name: hub, tls_cn: x, link: yes}\n", 1,
+        ":3:36: expected true or false for 'link'\n"},
+    {"user link_as without link",
+        "auth:\n  users:\n    - {name: hub, tls_cn: x, link_as: fs}\n", 1,
+        ":3:39: 'link_as' needs 'link: true'\n"},
+    {"user link_as with link false",
+        "auth:\n  users:\n    - {name: hub, tls_cn: x, link: false, "
+        "link_as: fs}\n",
+        1, ":3:52: 'link_as' needs 'link: true'\n"},
+    {"user bad link_as",
+        "auth:\n  users:\n    - {name: hub, tls_cn: x, link: true, "
+        "link_as: f.s}\n",
+        1,
+        ":3:51: invalid link_as 'f.s' (expected 1..64 letters, digits, "
+        "'_' or '-')\n"},
     {"several errors",
         "workers: x\nlimits:\n  foo: 1\n  idle_timeout: 1d\nauth: {}\n", 4,
         ":5:7: auth: needs at least one user"},
@@ -841,6 +1256,7 @@ START_TEST(test_config_rejects_bad)
 	struct config *cf;
 	int nerrors = 0;
 
+	link_env();
 	write_temp(path, sizeof(path), c->text);
 	cf = load_capture(path, &nerrors, &errtext);
 	unlink(path);
@@ -956,6 +1372,12 @@ config_suite(void)
 	tcase_add_test(tc, test_config_auth_users);
 	tcase_add_test(tc, test_config_auth_rule_parse);
 	tcase_add_test(tc, test_config_auth_channels);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("links");
+	tcase_add_test(tc, test_config_links);
+	tcase_add_test(tc, test_config_link_token_file);
+	tcase_add_test(tc, test_config_link_token_not_echoed);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
