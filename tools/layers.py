@@ -35,7 +35,7 @@ GROUPS = [
 # DESIGN.md's layers, bottom (L0) to top (L5), by module.
 LAYERS = {
     0: "resp resp_reply http http_reply reply convert signature config util "
-       "log paths autoconf sig_type cidr",
+       "log paths autoconf sig_type cidr resp3",
     1: "registry plugin auth metrics describe openapi page mailbox env "
        "peers pubsub",
     2: "conn transport tls",
