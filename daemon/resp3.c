@@ -230,68 +230,102 @@ resp3_bignum_ok(const char *s, size_t n)
 	return 1;
 }
 
+/* A one-line value's type: how long its text may be, and what is wrong. */
+struct resp3_line_type {
+	char type;
+	enum resp3_kind kind;
+	size_t maxline;
+	const char *bad; /* the reason when the text is not one */
+};
+
+static const struct resp3_line_type resp3_line_types[] = {
+    {'+', RESP3_SIMPLE, SIZE_MAX, ""},
+    {'-', RESP3_ERROR, SIZE_MAX, ""},
+    {':', RESP3_INT, RESP3_NUM_MAX, "bad integer"},
+    {',', RESP3_DOUBLE, RESP3_DOUBLE_MAX, "bad double"},
+    {'#', RESP3_BOOL, 1, "bad boolean"},
+    {'(', RESP3_BIGNUM, SIZE_MAX, "bad big number"},
+    {'_', RESP3_NULL, 0, "bad null"},
+};
+
+/*
+ * The line type of a type byte, or NULL.
+ */
+static const struct resp3_line_type *
+resp3_line_type(unsigned char type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(resp3_line_types) / sizeof(*resp3_line_types);
+	     i++)
+		if ((unsigned char)resp3_line_types[i].type == type)
+			return &resp3_line_types[i];
+	return NULL;
+}
+
+/*
+ * Whether s[0..n) is a valid text for the type byte; *v is an integer's.
+ */
+static int
+resp3_line_ok(char type, const char *s, size_t n, int64_t *v)
+{
+	switch (type) {
+	case ':':
+		return resp3_strtoll(s, n, v) == 0;
+	case ',':
+		return resp3_double_ok(s, n);
+	case '#':
+		return n == 1 && (*s == 't' || *s == 'f');
+	case '(':
+		return resp3_bignum_ok(s, n);
+	}
+	return 1; /* + - and _, whose line lengths were checked */
+}
+
+/*
+ * Packs a valid one-line value.  Returns msgpack's 0 or -1.
+ */
+static int
+resp3_pack_line(
+    msgpack_packer *pk, char type, const char *s, size_t n, int64_t v)
+{
+	char buf[RESP3_DOUBLE_MAX + 1];
+
+	switch (type) {
+	case ':':
+		return msgpack_pack_int64(pk, v);
+	case ',':
+		memcpy(buf, s, n);
+		buf[n] = '\0';
+		return msgpack_pack_double(pk, strtod(buf, NULL));
+	case '#':
+		return *s == 't' ? msgpack_pack_true(pk)
+		                 : msgpack_pack_false(pk);
+	case '_':
+		return msgpack_pack_nil(pk);
+	}
+	return msgpack_pack_str_with_body(pk, s, n); /* + - ( */
+}
+
 /*
  * Reads the rest of a one-line value (after its type byte) and packs it.
  */
 static enum resp3_step
-resp3_simple(struct resp3_reader *r, char type, msgpack_packer *pk)
+resp3_simple(
+    struct resp3_reader *r, const struct resp3_line_type *t, msgpack_packer *pk)
 {
-	char buf[RESP3_DOUBLE_MAX + 1];
 	enum resp3_step st;
 	const char *s;
-	size_t n;
 	int64_t v = 0;
-	int rv = 0;
+	size_t n;
 
-	switch (type) {
-	case '+':
-	case '-':
-		st = resp3_line(r, SIZE_MAX, "", &s, &n);
-		if (st == RESP3_STEP_DONE && pk != NULL)
-			rv = msgpack_pack_str_with_body(pk, s, n);
-		break;
-	case ':':
-		st = resp3_line(r, RESP3_NUM_MAX, "bad integer", &s, &n);
-		if (st == RESP3_STEP_DONE && resp3_strtoll(s, n, &v) == -1)
-			return resp3_fail(r, "bad integer");
-		if (st == RESP3_STEP_DONE && pk != NULL)
-			rv = msgpack_pack_int64(pk, v);
-		break;
-	case ',':
-		st = resp3_line(r, RESP3_DOUBLE_MAX, "bad double", &s, &n);
-		if (st == RESP3_STEP_DONE && !resp3_double_ok(s, n))
-			return resp3_fail(r, "bad double");
-		if (st == RESP3_STEP_DONE && pk != NULL) {
-			memcpy(buf, s, n);
-			buf[n] = '\0';
-			rv = msgpack_pack_double(pk, strtod(buf, NULL));
-		}
-		break;
-	case '#':
-		st = resp3_line(r, 1, "bad boolean", &s, &n);
-		if (st == RESP3_STEP_DONE &&
-		    (n != 1 || (*s != 't' && *s != 'f')))
-			return resp3_fail(r, "bad boolean");
-		if (st == RESP3_STEP_DONE && pk != NULL)
-			rv = *s == 't' ? msgpack_pack_true(pk)
-			               : msgpack_pack_false(pk);
-		break;
-	case '(':
-		st = resp3_line(r, SIZE_MAX, "", &s, &n);
-		if (st == RESP3_STEP_DONE && !resp3_bignum_ok(s, n))
-			return resp3_fail(r, "bad big number");
-		if (st == RESP3_STEP_DONE && pk != NULL)
-			rv = msgpack_pack_str_with_body(pk, s, n);
-		break;
-	default: /* '_' */
-		st = resp3_line(r, 0, "bad null", &s, &n);
-		if (st == RESP3_STEP_DONE && pk != NULL)
-			rv = msgpack_pack_nil(pk);
-		break;
-	}
-	if (rv != 0)
+	if ((st = resp3_line(r, t->maxline, t->bad, &s, &n)) != RESP3_STEP_DONE)
+		return st;
+	if (!resp3_line_ok(t->type, s, n, &v))
+		return resp3_fail(r, "%s", t->bad);
+	if (pk != NULL && resp3_pack_line(pk, t->type, s, n, v) != 0)
 		return resp3_fail(r, "cannot pack the reply");
-	return st;
+	return RESP3_STEP_DONE;
 }
 
 /*
@@ -427,6 +461,7 @@ static enum resp3_step
 resp3_value(struct resp3_reader *r, size_t depth, msgpack_packer *pk,
     enum resp3_kind *kind)
 {
+	const struct resp3_line_type *t;
 	enum resp3_step st;
 	unsigned char type;
 
@@ -440,22 +475,11 @@ resp3_value(struct resp3_reader *r, size_t depth, msgpack_packer *pk,
 		if (st != RESP3_STEP_DONE)
 			return st;
 	}
+	if ((t = resp3_line_type(type)) != NULL) {
+		*kind = t->kind;
+		return resp3_simple(r, t, pk);
+	}
 	switch (type) {
-	case '+':
-	case '-':
-	case ':':
-	case ',':
-	case '#':
-	case '(':
-	case '_':
-		*kind = type == '+' ? RESP3_SIMPLE
-		    : type == '-'   ? RESP3_ERROR
-		    : type == ':'   ? RESP3_INT
-		    : type == ','   ? RESP3_DOUBLE
-		    : type == '#'   ? RESP3_BOOL
-		    : type == '('   ? RESP3_BIGNUM
-		                    : RESP3_NULL;
-		return resp3_simple(r, (char)type, pk);
 	case '$':
 	case '=':
 	case '!':
