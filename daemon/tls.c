@@ -62,7 +62,7 @@ static const char tls_plain_http[] =
  * the certificate verification result when that failed), or what errno
  * or the end of the input says when it is empty, and clears the queue.
  */
-void
+static void
 tls_reason(const struct tls_conn *tc, int saved_errno, char *buf, size_t len)
 {
 	unsigned long e = ERR_get_error();
@@ -84,10 +84,11 @@ tls_reason(const struct tls_conn *tc, int saved_errno, char *buf, size_t len)
 }
 
 /*
- * A TLS error on tc: logs it at info with the peer and the reason, counts
- * it when an accepted connection's handshake had not ended, and marks tc
- * done (no close_notify after a fatal error).  Returns -1 with errno set
- * to EPROTO.
+ * A TLS error on tc: logs it with the peer and the reason (at info for a
+ * client of ours, a warning with "link tls:" for a server we dialled),
+ * counts it when an accepted connection's handshake had not ended, and
+ * marks tc done (no close_notify after a fatal error).  Returns -1 with
+ * errno set to EPROTO.
  */
 int
 tls_fail(struct tls_conn *tc, const char *what)
@@ -96,10 +97,14 @@ tls_fail(struct tls_conn *tc, const char *what)
 	char reason[256];
 
 	tls_reason(tc, saved, reason, sizeof(reason));
+	if (tc->dialled)
+		log_warnx("link tls: %s with %s (%s) failed: %s", what,
+		    tc->host, tc->peer, reason);
+	else
+		log_info("TLS %s with %s failed: %s", what, tc->peer, reason);
 	if (tc->state != TLS_ST_OPEN && !tc->dialled)
 		atomic_fetch_add_explicit(&worker_stats.tls_handshake_failures,
 		    1, memory_order_relaxed);
-	log_info("TLS %s with %s failed: %s", what, tc->peer, reason);
 	tc->state = TLS_ST_DONE;
 	errno = EPROTO;
 	return -1;

@@ -41,25 +41,19 @@
 
 /*
  * A failed handshake: one warning line, with X509's reason when the
- * server's certificate did not verify, OpenSSL's otherwise; the error
- * queue cleared and tc done.  Returns -1 with errno set to EPROTO.
+ * server's certificate did not verify, OpenSSL's otherwise (tls_fail);
+ * the error queue cleared and tc done.  Returns -1 with errno set to EPROTO.
  */
 static int
 tls_client_fail(struct tls_conn *tc)
 {
 	long v = SSL_get_verify_result(tc->ssl);
-	int saved = errno;
-	char reason[256];
 
-	if (v != X509_V_OK) {
-		ERR_clear_error();
-		log_warnx("link tls: certificate verify failed: %s (host %s)",
-		    X509_verify_cert_error_string(v), tc->host);
-	} else {
-		tls_reason(tc, saved, reason, sizeof(reason));
-		log_warnx("link tls: handshake with %s (%s) failed: %s",
-		    tc->host, tc->peer, reason);
-	}
+	if (v == X509_V_OK)
+		return tls_fail(tc, "handshake");
+	ERR_clear_error();
+	log_warnx("link tls: certificate verify failed: %s (host %s)",
+	    X509_verify_cert_error_string(v), tc->host);
 	tc->state = TLS_ST_DONE;
 	errno = EPROTO;
 	return -1;

@@ -40,8 +40,6 @@ struct tls_conn {
 };
 
 void tls_ctx_common(SSL_CTX *ctx);
-void tls_reason(
-    const struct tls_conn *tc, int saved_errno, char *buf, size_t len);
 int tls_fail(struct tls_conn *tc, const char *what);
 ssize_t tls_read_open(struct transport_io *io, struct tls_conn *tc,
     struct evbuffer *in, size_t max);
