@@ -7,9 +7,11 @@
  * by IP address; a server of another CA, a name or an address the
  * certificate is not for (one warning line each, and a closed
  * connection); a client certificate the server requires, given or not;
- * and tls_client_ctx_new's errors, text for text.
+ * tls_client_ctx_new's errors, text for text; and a conn dialling out,
+ * whose first write waits for the server without spinning.
  */
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -25,8 +27,12 @@
 #include "../integration/certs.h"
 #include "../integration/harness.h"
 #include "config.h"
+#include "conn.h"
 #include "log.h"
+#include "registry.h"
+#include "resp_session.h"
 #include "tls.h"
+#include "worker.h"
 
 static char certs_dir[64];
 
@@ -397,6 +403,101 @@ START_TEST(test_tls_client_ctx_errors)
 }
 END_TEST
 
+/* transport_tls_client, its writes counted. */
+static struct transport counting;
+static int counting_writes;
+
+static int
+counting_write(struct transport_io *io, struct evbuffer *out)
+{
+	counting_writes++;
+	return transport_tls_client.write(io, out);
+}
+
+/* A worker (default limits, no plugins) for a conn of its own. */
+static void
+conn_worker(struct worker *w, struct config **cf, char *dir, size_t len)
+{
+	char path[128];
+	struct registry *reg;
+	FILE *f;
+	int nerrors;
+
+	snprintf(dir, len, "/tmp/duet-tlsc-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/duetd.yaml", dir);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fprintf(f, "plugin_dir: %s\nlog: {level: error}\n", dir);
+	fclose(f);
+	ck_assert_ptr_nonnull(*cf = config_load(path, &nerrors));
+	unlink(path);
+	ck_assert_ptr_nonnull(reg = registry_build(*cf, NULL, NULL, &nerrors));
+	registry_publish(reg);
+	ck_assert_int_eq(worker_init(w, 0, *cf), 0);
+}
+
+/*
+ * A conn put on transport_tls_client writes first: its write begins the
+ * handshake, and then the conn waits for the server's answer to read, not
+ * for room to write (which the socket always has: a busy loop), and
+ * writes what it holds once the answer came.
+ */
+START_TEST(test_tls_client_conn_writes_first)
+{
+	static const struct conn_proto *const protos[] = {&resp_session_proto};
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct tls_client_arg arg = {.host = "localhost"};
+	struct config *cf;
+	struct worker w;
+	struct pair p;
+	struct conn *c;
+	char dir[32], err[256];
+	int i;
+
+	conn_worker(&w, &cf, dir, sizeof(dir));
+	counting = transport_tls_client;
+	counting.write = counting_write;
+	counting_writes = 0;
+	arg.ctx =
+	    tls_client_ctx_new(cpath("ca.crt"), NULL, NULL, err, sizeof(err));
+	ck_assert_ptr_nonnull(arg.ctx);
+	/* The pair's server end; its client end's socket goes to a conn. */
+	pair_open(&p, tls_ctx_ref(arg.ctx), "localhost", 0);
+	transport_tls_client.shutdown(&p.c);
+	c = conn_new(&w.env, p.c.fd, (struct sockaddr *)&sun, "test",
+	    &transport_plain, protos, 1);
+	p.c.fd = -1;
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(conn_start_transport(c, &counting, &arg), 0);
+	ck_assert_int_eq(c->io.busy, 1);
+	evbuffer_add(conn_output(c), "HELLO 3\r\n", 9);
+	conn_push(c);
+	ck_assert_int_eq(counting_writes, 1);
+	ck_assert_int_eq(c->io.want, EV_READ);
+	/* No answer yet: nothing wakes the conn. */
+	for (i = 0; i < 5; i++)
+		event_base_loop(w.env.base, EVLOOP_NONBLOCK);
+	ck_assert_int_eq(counting_writes, 1);
+	/* The server answers: the conn ends the handshake and writes. */
+	ck_assert_int_eq(transport_tls.read(&p.s, p.sbuf, 65536), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	event_base_loop(w.env.base, EVLOOP_NONBLOCK);
+	ck_assert_int_eq(counting_writes, 2);
+	ck_assert_int_eq(c->io.busy, 0);
+	ck_assert_uint_eq(conn_unsent(c), 0);
+	ck_assert_int_eq(pair_server_read(&p), 9);
+	ck_assert_int_eq(
+	    memcmp(evbuffer_pullup(p.sbuf, -1), "HELLO 3\r\n", 9), 0);
+	conn_free(c);
+	pair_close(&p);
+	tls_ctx_unref(arg.ctx);
+	worker_fini(&w);
+	registry_publish(NULL);
+	config_free(cf);
+	rmdir(dir);
+}
+END_TEST
+
 static Suite *
 tls_client_suite(void)
 {
@@ -413,6 +514,7 @@ tls_client_suite(void)
 	tcase_add_test(tc, test_tls_client_presents_certificate);
 	tcase_add_test(tc, test_tls_client_certificate_required);
 	tcase_add_test(tc, test_tls_client_ctx_errors);
+	tcase_add_test(tc, test_tls_client_conn_writes_first);
 	suite_add_tcase(s, tc);
 	return s;
 }
