@@ -313,6 +313,34 @@ START_TEST(test_tls_client_refuses_server)
 }
 END_TEST
 
+/*
+ * A server gone mid-handshake (its ClientHello unread: a reset): one
+ * warning line with the reason.
+ */
+START_TEST(test_tls_client_server_gone)
+{
+	struct capture cap;
+	struct pair p;
+	char err[256];
+
+	pair_open(&p,
+	    tls_client_ctx_new(cpath("ca.crt"), NULL, NULL, err, sizeof(err)),
+	    "localhost", 0);
+	evbuffer_add(p.cbuf, "PING\r\n", 6);
+	ck_assert_int_eq(transport_tls_client.write(&p.c, p.cbuf), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	close(p.s.fd);
+	p.s.fd = -1;
+	capture_start(&cap);
+	ck_assert_int_eq(transport_tls_client.write(&p.c, p.cbuf), -1);
+	ck_assert_int_eq(errno, EPROTO);
+	ck_assert_str_eq(capture_end(&cap),
+	    "warn: link tls: handshake with localhost (127.0.0.1:3839) "
+	    "failed: Connection reset by peer\n");
+	pair_close(&p);
+}
+END_TEST
+
 /* A server requiring a client certificate of ca sees alice's. */
 START_TEST(test_tls_client_presents_certificate)
 {
@@ -370,6 +398,7 @@ END_TEST
 START_TEST(test_tls_client_ctx_errors)
 {
 	char err[512], want[512];
+	SSL_CTX *ctx;
 
 	ck_assert_ptr_null(tls_client_ctx_new(cpath("ca.crt"),
 	    cpath("missing.crt"), cpath("alice.key"), err, sizeof(err)));
@@ -398,8 +427,13 @@ START_TEST(test_tls_client_ctx_errors)
 	ck_assert_ptr_null(tls_client_ctx_new(
 	    NULL, NULL, cpath("alice.key"), err, sizeof(err)));
 	ck_assert_str_eq(err, "key given without cert");
-	/* NULL: the system's CAs. */
-	tls_ctx_unref(tls_client_ctx_new(NULL, NULL, NULL, err, sizeof(err)));
+	/* NULL: the system's CAs; alice's certificate and key go together. */
+	ck_assert_ptr_nonnull(
+	    ctx = tls_client_ctx_new(NULL, NULL, NULL, err, sizeof(err)));
+	tls_ctx_unref(ctx);
+	ck_assert_ptr_nonnull(ctx = tls_client_ctx_new(NULL, cpath("alice.crt"),
+	                          cpath("alice.key"), err, sizeof(err)));
+	tls_ctx_unref(ctx);
 }
 END_TEST
 
@@ -511,6 +545,7 @@ tls_client_suite(void)
 	tcase_add_test(tc, test_tls_client_handshake_from_read);
 	tcase_add_loop_test(tc, test_tls_client_refuses_server, 0,
 	    sizeof(tls_client_refused) / sizeof(tls_client_refused[0]));
+	tcase_add_test(tc, test_tls_client_server_gone);
 	tcase_add_test(tc, test_tls_client_presents_certificate);
 	tcase_add_test(tc, test_tls_client_certificate_required);
 	tcase_add_test(tc, test_tls_client_ctx_errors);
