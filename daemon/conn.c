@@ -121,7 +121,11 @@ conn_arm(struct conn *c)
 
 	if (!c->closing && !c->read_paused)
 		what |= EV_READ;
-	if (c->writing)
+	/* Not while the transport must read before it can write (a TLS
+	 * handshake a write began): room in the socket would wake c for
+	 * nothing until the peer answers.  The read it waits for retries
+	 * the write (conn_on_io). */
+	if (c->writing && c->io.want != EV_READ)
 		what |= EV_WRITE;
 	what |= c->io.want;
 	if (what == c->armed)
@@ -676,8 +680,11 @@ conn_on_writable(struct conn *c)
 		conn_free(c);
 		return -1;
 	}
-	if (evbuffer_get_length(c->out) > 0)
+	if (evbuffer_get_length(c->out) > 0) {
+		/* What the transport waits for may have changed. */
+		conn_arm(c);
 		return 0;
+	}
 	c->writing = 0;
 	conn_arm(c);
 	return conn_free_if_done(c);

@@ -19,7 +19,8 @@
  *
  * The listeners' SSL_CTXs (struct tls_set) are made from the config on
  * each start and reload, whole or not at all; conn and worker only hold
- * references.
+ * references.  The dialling side (tls_client.c) shares what comes after
+ * the handshake and the contexts' common settings, through tls_int.h.
  */
 #include "autoconf.h"
 
@@ -40,30 +41,12 @@
 #include "log.h"
 #include "metrics.h"
 #include "tls.h"
+#include "tls_int.h"
 
-/* The most bytes of a request line's method looked at (then: close). */
-#define TLS_HEAD_MAX 16
 /* The largest TLS record's plaintext: one SSL_write_ex at most. */
 #define TLS_RECORD 16384
 /* Output chunks smaller than this are joined up to a record. */
 #define TLS_JOIN 4096
-
-enum tls_state {
-	TLS_ST_SNIFF,     /* nothing read yet */
-	TLS_ST_PLAIN,     /* not TLS: reading a request line's method */
-	TLS_ST_HANDSHAKE, /* a ClientHello came: handshaking */
-	TLS_ST_OPEN,      /* application data */
-	TLS_ST_DONE,      /* failed or ended: no close_notify */
-};
-
-/* One TLS connection: io->state of a conn on transport_tls. */
-struct tls_conn {
-	SSL *ssl; /* owned: holds a reference to its SSL_CTX */
-	enum tls_state state;
-	size_t nhead;
-	char head[TLS_HEAD_MAX]; /* what SNIFF read of a non-TLS client */
-	char peer[64];           /* for log lines */
-};
 
 static const char tls_plain_http[] =
     "HTTP/1.1 400 Bad Request\r\n"
@@ -91,7 +74,8 @@ tls_reason(const struct tls_conn *tc, int saved_errno, char *buf, size_t len)
 	else if (saved_errno != 0)
 		snprintf(buf, len, "%s", strerror(saved_errno));
 	else
-		snprintf(buf, len, "connection closed by the client");
+		snprintf(buf, len, "connection closed by the %s",
+		    tc->dialled ? "server" : "client");
 	n = strlen(buf);
 	if (v != X509_V_OK && n < len)
 		snprintf(buf + n, len - n, " (%s)",
@@ -100,21 +84,27 @@ tls_reason(const struct tls_conn *tc, int saved_errno, char *buf, size_t len)
 }
 
 /*
- * A TLS error on tc: logs it at info with the peer and the reason, counts
- * it when the handshake had not ended, and marks tc done (no close_notify
- * after a fatal error).  Returns -1 with errno set to EPROTO.
+ * A TLS error on tc: logs it with the peer and the reason (at info for a
+ * client of ours, a warning with "link tls:" for a server we dialled),
+ * counts it when an accepted connection's handshake had not ended, and
+ * marks tc done (no close_notify after a fatal error).  Returns -1 with
+ * errno set to EPROTO.
  */
-static int
+int
 tls_fail(struct tls_conn *tc, const char *what)
 {
 	int saved = errno;
 	char reason[256];
 
 	tls_reason(tc, saved, reason, sizeof(reason));
-	if (tc->state != TLS_ST_OPEN)
+	if (tc->dialled)
+		log_warnx("link tls: %s with %s (%s) failed: %s", what,
+		    tc->host, tc->peer, reason);
+	else
+		log_info("TLS %s with %s failed: %s", what, tc->peer, reason);
+	if (tc->state != TLS_ST_OPEN && !tc->dialled)
 		atomic_fetch_add_explicit(&worker_stats.tls_handshake_failures,
 		    1, memory_order_relaxed);
-	log_info("TLS %s with %s failed: %s", what, tc->peer, reason);
 	tc->state = TLS_ST_DONE;
 	errno = EPROTO;
 	return -1;
@@ -340,9 +330,9 @@ tls_read_batch(struct tls_conn *tc, struct evbuffer *in, size_t max, int *err)
  * Decrypts what has come into in, max bytes at a time, and goes on while
  * OpenSSL holds bytes it has read (the rest of a record, read-ahead):
  * epoll would never say they are there.  Returns the bytes, 0 at the
- * end, or -1.
+ * end, or -1.  Shared with the dialling side.
  */
-static ssize_t
+ssize_t
 tls_read_open(struct transport_io *io, struct tls_conn *tc, struct evbuffer *in,
     size_t max)
 {
@@ -426,25 +416,18 @@ tls_write_error(
 }
 
 /*
- * transport write: encrypts out a record at a time (small chunks joined
- * up to one) and drains what the socket took.  Returns the bytes taken,
- * or -1 (EAGAIN: none).
+ * Encrypts out, once the handshake has ended, a record at a time (small
+ * chunks joined up to one) and drains what the socket took.  Returns the
+ * bytes taken, or -1 (EAGAIN: none).  Shared with the dialling side.
  */
-static int
-tls_write(struct transport_io *io, struct evbuffer *out)
+int
+tls_write_open(
+    struct transport_io *io, struct tls_conn *tc, struct evbuffer *out)
 {
-	struct tls_conn *tc = io->state;
 	struct evbuffer_iovec v;
 	size_t len, n, done, total = 0;
 	int r;
 
-	if (evbuffer_get_length(out) == 0)
-		return 0;
-	if (tc->state != TLS_ST_OPEN) {
-		/* Nothing goes out before the handshake has ended. */
-		errno = tc->state == TLS_ST_DONE ? EPIPE : EAGAIN;
-		return -1;
-	}
 	while ((len = evbuffer_get_length(out)) > 0) {
 		evbuffer_peek(out, -1, NULL, &v, 1);
 		n = v.iov_len < TLS_RECORD ? v.iov_len : TLS_RECORD;
@@ -465,10 +448,28 @@ tls_write(struct transport_io *io, struct evbuffer *out)
 }
 
 /*
- * Ends the session: close_notify once (never waiting for the peer's), a
- * handshake cut short counted and logged; frees the state.
+ * transport write: nothing goes out before the handshake has ended.
  */
-static void
+static int
+tls_write(struct transport_io *io, struct evbuffer *out)
+{
+	struct tls_conn *tc = io->state;
+
+	if (evbuffer_get_length(out) == 0)
+		return 0;
+	if (tc->state != TLS_ST_OPEN) {
+		errno = tc->state == TLS_ST_DONE ? EPIPE : EAGAIN;
+		return -1;
+	}
+	return tls_write_open(io, tc, out);
+}
+
+/*
+ * Ends the session: close_notify once (never waiting for the peer's), a
+ * handshake cut short logged (and counted on the accepting side); frees
+ * the state.  Shared with the dialling side.
+ */
+void
 tls_shutdown(struct transport_io *io)
 {
 	struct tls_conn *tc = io->state;
@@ -478,8 +479,10 @@ tls_shutdown(struct transport_io *io)
 	if (tc->state == TLS_ST_OPEN) {
 		(void)SSL_shutdown(tc->ssl);
 	} else if (tc->state == TLS_ST_HANDSHAKE || tc->state == TLS_ST_PLAIN) {
-		atomic_fetch_add_explicit(&worker_stats.tls_handshake_failures,
-		    1, memory_order_relaxed);
+		if (!tc->dialled)
+			atomic_fetch_add_explicit(
+			    &worker_stats.tls_handshake_failures, 1,
+			    memory_order_relaxed);
 		log_info("TLS handshake with %s failed: closed before it "
 		         "finished",
 		    tc->peer);
@@ -492,7 +495,11 @@ tls_shutdown(struct transport_io *io)
 	io->want = 0;
 }
 
-static int
+/*
+ * transport describe: the protocol version once open ("TLSv1.3"),
+ * "handshake" before.  Shared with the dialling side.
+ */
+int
 tls_describe(const struct transport_io *io, char *buf, size_t len)
 {
 	const struct tls_conn *tc = io->state;
@@ -552,9 +559,10 @@ tls_name_cn(const X509_NAME *name, char **out)
 }
 
 /*
- * transport peer: the verified client certificate's subject and CN.
+ * transport peer: the verified peer certificate's subject and CN (the
+ * client's on the accepting side, the server's on the dialling side).
  */
-static int
+int
 tls_peer(const struct transport_io *io, char **subject, char **cn)
 {
 	const struct tls_conn *tc = io->state;
@@ -615,6 +623,25 @@ tls_no_passphrase(char *buf, int size, int rwflag, void *arg)
 	(void)rwflag;
 	(void)arg;
 	return 0;
+}
+
+/*
+ * The settings every SSL_CTX of the daemon has, accepting or dialling:
+ * no compression nor renegotiation, partial writes (a full socket keeps
+ * what it has not taken), read-ahead (one read(2) takes what the socket
+ * holds, not a record header and then its body; tls_read_open drains
+ * what is read ahead), and a key with a passphrase refused.
+ */
+void
+tls_ctx_common(SSL_CTX *ctx)
+{
+	SSL_CTX_set_options(
+	    ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+	SSL_CTX_set_mode(ctx,
+	    SSL_MODE_ENABLE_PARTIAL_WRITE |
+	        SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_read_ahead(ctx, 1);
+	SSL_CTX_set_default_passwd_cb(ctx, tls_no_passphrase);
 }
 
 /*
@@ -682,21 +709,13 @@ tls_ctx_new(const char *file, const struct config_listen *cl)
 	    t->versions & CONFIG_TLS_V1_2 ? TLS1_2_VERSION : TLS1_3_VERSION);
 	SSL_CTX_set_max_proto_version(ctx,
 	    t->versions & CONFIG_TLS_V1_3 ? TLS1_3_VERSION : TLS1_2_VERSION);
-	SSL_CTX_set_options(ctx,
-	    SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-	        SSL_OP_CIPHER_SERVER_PREFERENCE);
-	SSL_CTX_set_mode(ctx,
-	    SSL_MODE_ENABLE_PARTIAL_WRITE |
-	        SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	tls_ctx_common(ctx);
+	SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_session_id_context(ctx, sid, sizeof(sid) - 1);
 	/* Resumption is by tickets alone: no server-side session cache to
 	 * lock, fill and flush on every handshake, and one ticket each. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_num_tickets(ctx, 1);
-	/* One read(2) takes what the socket holds, not a record header and
-	 * then its body (tls_read_open drains what is read ahead). */
-	SSL_CTX_set_read_ahead(ctx, 1);
-	SSL_CTX_set_default_passwd_cb(ctx, tls_no_passphrase);
 	if (cl->protocols & CONFIG_PROTO_HTTP)
 		SSL_CTX_set_alpn_select_cb(ctx, tls_alpn, NULL);
 	if (t->ciphers != NULL && SSL_CTX_set_cipher_list(ctx, t->ciphers) != 1)

@@ -28,6 +28,7 @@ GROUPS = [
      "config_access", "config_link"),
     ("dispatch", "dispatch_args"),
     ("http", "http_int", "http_scan", "http_util"),
+    ("tls", "tls_int", "tls_client"),
     ("http_session", "http_session_int", "http_session_body", "http_admit",
      "http_events"),
 ]
