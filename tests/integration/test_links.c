@@ -24,33 +24,37 @@
 #include "harness.h"
 
 static struct harness lk_h;
-static char node_tok[65], alice_tok[65];
+static char node_tok[65], pinned_tok[65], alice_tok[65];
 
 #define DESC_UPPER                                                             \
 	"[{\"name\":\"upper\",\"args\":[{\"name\":\"s\",\"type\":\"str\","     \
 	"\"optional\":false,\"variadic\":false}],\"reply\":\"str\","           \
 	"\"summary\":\"Upper-cases s\",\"flags\":[\"readonly\"]}]"
 /* The push frame of the first call of fs.upper hello. */
-#define PUSH_HELLO ">4\r\n$4\r\ncall\r\n:1\r\n$5\r\nupper\r\n$7\r\n\x91\xa5hello\r\n"
+#define PUSH_HELLO                                                             \
+	">4\r\n$4\r\ncall\r\n:1\r\n$5\r\nupper\r\n$7\r\n\x91\xa5hello\r\n"
 
 static void
 lk_setup(void)
 {
-	char yaml[1024], hn[65], ha[65];
+	char yaml[1024], hn[65], hp[65], ha[65];
 
 	certs_token(node_tok);
+	certs_token(pinned_tok);
 	certs_token(alice_tok);
 	certs_token_hash(node_tok, hn);
+	certs_token_hash(pinned_tok, hp);
 	certs_token_hash(alice_tok, ha);
 	snprintf(yaml, sizeof(yaml),
 	    "workers: 2\n"
+	    "limits: {max_request_bytes: 8MiB}\n"
 	    "auth:\n  users:\n"
 	    "    - name: node\n      token_sha256: %s\n"
 	    "      link: true\n"
 	    "    - name: pinned\n      token_sha256: %s\n"
 	    "      link: true\n      link_as: other\n"
 	    "    - name: alice\n      token_sha256: %s\n",
-	    hn, hn, ha);
+	    hn, hp, ha);
 	harness_start(&lk_h, NULL, yaml);
 }
 
@@ -99,7 +103,8 @@ static int
 lk_node(const char *user, const char *as, const char *json, const char *want)
 {
 	const char *reg[] = {"LINK", "REGISTER", as, json};
-	int fd = lk_login(user, node_tok);
+	int fd =
+	    lk_login(user, strcmp(user, "pinned") == 0 ? pinned_tok : node_tok);
 
 	lk_cmd(fd, 4, reg, NULL);
 	harness_expects(fd, want);
@@ -139,7 +144,9 @@ END_TEST
 START_TEST(test_links_http_and_error)
 {
 	const char *err[] = {"LINK", "ERROR", "1", "ERR", "no such file"};
-	const char *rep[] = {"LINK", "REPLY", "2", "\xa3" "ABC"};
+	const char *rep[] = {"LINK", "REPLY", "2",
+	    "\xa3"
+	    "ABC"};
 	size_t replens[] = {4, 5, 1, 4};
 	struct harness_http r;
 	char req[256];
@@ -147,7 +154,7 @@ START_TEST(test_links_http_and_error)
 	int cl = harness_connect(lk_h.port);
 
 	snprintf(req, sizeof(req),
-	    "GET /fs.upper/hello HTTP/1.1\r\nHost: x\r\n"
+	    "GET /fs.upper/hello HTTP/1.1\r\nHost: localhost\r\n"
 	    "Authorization: Bearer %s\r\n\r\n",
 	    alice_tok);
 	harness_sends(cl, req);
@@ -160,12 +167,13 @@ START_TEST(test_links_http_and_error)
 	    "{\"error\":{\"code\":\"ERR\",\"message\":\"no such file\"}}");
 	harness_http_free(&r);
 	snprintf(req, sizeof(req),
-	    "GET /fs.upper/abc HTTP/1.1\r\nHost: x\r\n"
+	    "GET /fs.upper/abc HTTP/1.1\r\nHost: localhost\r\n"
 	    "Authorization: Bearer %s\r\n\r\n",
 	    alice_tok);
 	harness_sends(cl, req);
 	harness_expects(node,
-	    ">4\r\n$4\r\ncall\r\n:2\r\n$5\r\nupper\r\n$5\r\n\x91\xa3" "abc\r\n");
+	    ">4\r\n$4\r\ncall\r\n:2\r\n$5\r\nupper\r\n$5\r\n\x91\xa3"
+	    "abc\r\n");
 	lk_cmd(node, 4, rep, replens);
 	harness_expects(node, "+OK\r\n");
 	harness_http_read(&r, cl, 0);
@@ -188,13 +196,14 @@ START_TEST(test_links_dropped_and_down)
 	lk_cmd(cl, 2, call, NULL);
 	harness_expects(node, PUSH_HELLO);
 	close(node);
-	harness_expects(cl, "-LINKDOWN link 'fs' dropped: the call may or "
-	                    "may not have run\r\n");
+	harness_expects(cl,
+	    "-LINKDOWN link 'fs' dropped: the call may or "
+	    "may not have run\r\n");
 	lk_cmd(cl, 2, call, NULL);
 	harness_expects(cl, "-LINKDOWN link 'fs' is down\r\n");
 	web = harness_connect(lk_h.port);
 	snprintf(req, sizeof(req),
-	    "GET /fs.upper/x HTTP/1.1\r\nHost: x\r\n"
+	    "GET /fs.upper/x HTTP/1.1\r\nHost: localhost\r\n"
 	    "Authorization: Bearer %s\r\n\r\n",
 	    alice_tok);
 	harness_sends(web, req);
@@ -207,8 +216,9 @@ START_TEST(test_links_dropped_and_down)
 	lk_cmd(cl, 2, call, NULL);
 	harness_expects(node, PUSH_HELLO);
 	close(node);
-	harness_expects(cl, "-LINKDOWN link 'fs' dropped: the call may or "
-	                    "may not have run\r\n");
+	harness_expects(cl,
+	    "-LINKDOWN link 'fs' dropped: the call may or "
+	    "may not have run\r\n");
 	close(web);
 	close(cl);
 }
@@ -241,12 +251,13 @@ START_TEST(test_links_refusals)
 	    "-NOPERM this user may not register a link as 'fs'\r\n"));
 	close(lk_node("pinned", "other", DESC_UPPER, "+OK\r\n"));
 	/* the name is in use */
-	close(lk_node("node", "fs", DESC_UPPER,
-	    "-ERR link name 'fs' is in use\r\n"));
+	close(lk_node(
+	    "node", "fs", DESC_UPPER, "-ERR link name 'fs' is in use\r\n"));
 	close(lk_node("node", "Bad.Name", DESC_UPPER,
 	    "-ERR invalid link name: use 1 to 64 of a-z 0-9 _ -\r\n"));
 	close(lk_node("node", "m", "not json",
-	    "-ERR descriptors: lexical error: invalid char in json text.\r\n"));
+	    "-ERR descriptors: invalid JSON at offset 1: invalid string in "
+	    "json text.\r\n"));
 	close(lk_node("node", "m", "[{\"name\":\"x\",\"args\":[{\"name\":1}]}]",
 	    "-ERR command 'm.x': bad args\r\n"));
 	close(lk_node("node", "m", "[{\"name\":\"x\"},{\"name\":\"x\"}]",
@@ -254,8 +265,9 @@ START_TEST(test_links_refusals)
 	/* an answer for a call never made */
 	lk_cmd(node, 4, rep, replens);
 	harness_expects(node, "-ERR unknown call id 99\r\n");
-	harness_wait_log(&lk_h, "link fs: an answer for unknown call id 99: "
-	                        "ignored");
+	harness_wait_log(&lk_h,
+	    "link fs: an answer for unknown call id 99: "
+	    "ignored");
 	log = harness_log(&lk_h);
 	ck_assert_ptr_null(strstr(log, node_tok));
 	free(log);
@@ -267,7 +279,7 @@ END_TEST
 START_TEST(test_links_too_many)
 {
 	size_t n = 100000, i, len = 0;
-	char *json = malloc(n * 16 + 2);
+	char *json = malloc(n * 24 + 2);
 	const char *words[4] = {"LINK", "REGISTER", "big", NULL};
 	int fd, cl;
 
@@ -280,8 +292,9 @@ START_TEST(test_links_too_many)
 	words[3] = json;
 	fd = lk_login("node", node_tok);
 	lk_cmd(fd, 4, words, NULL);
-	harness_expects(fd, "-ERR 100000 commands: a link may register at "
-	                    "most 4096\r\n");
+	harness_expects(fd,
+	    "-ERR 100000 commands: a link may register at "
+	    "most 4096\r\n");
 	free(json);
 	cl = lk_client();
 	harness_sends(cl, "*1\r\n$4\r\nPING\r\n");
@@ -299,7 +312,7 @@ START_TEST(test_links_list)
 	int web = harness_connect(lk_h.port);
 
 	snprintf(req, sizeof(req),
-	    "GET /links HTTP/1.1\r\nHost: x\r\n"
+	    "GET /links HTTP/1.1\r\nHost: localhost\r\n"
 	    "Authorization: Bearer %s\r\n\r\n",
 	    alice_tok);
 	harness_sends(web, req);
@@ -307,8 +320,7 @@ START_TEST(test_links_list)
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_ptr_nonnull(strstr(r.body,
 	    "[{\"name\":\"fs\",\"role\":\"node\",\"peer\":\"127.0.0.1:"));
-	ck_assert_ptr_nonnull(strstr(r.body,
-	    "\"state\":\"up\",\"since\":"));
+	ck_assert_ptr_nonnull(strstr(r.body, "\"state\":\"up\",\"since\":"));
 	ck_assert_ptr_nonnull(strstr(r.body,
 	    "\"commands\":1,\"calls_in\":0,\"calls_out\":0,"
 	    "\"errors_out\":0,\"last_error\":\"\"}]"));
