@@ -21,6 +21,7 @@
 #include <event2/buffer.h>
 
 #include "builtin_admin.h"
+#include "builtin_http.h"
 #include "builtin_link.h"
 #include "conn.h"
 #include "conn_state.h"
@@ -347,14 +348,38 @@ hub_error(duet_call *call)
 	convert_pack_status(duet_reply(call), "OK");
 }
 
+/* What hub_listed looks at: the generation and the caller's filter. */
+struct hub_listing {
+	const struct registry *reg;
+	const struct describe_filter *caller; /* NULL: every command */
+};
+
+/* describe_filter.shows: a plugin's command the caller may call. */
+static int
+hub_listed(const void *arg, size_t i)
+{
+	const struct hub_listing *l = arg;
+
+	return l->reg->commands[i].plugin != NULL &&
+	       describe_shows(l->caller, i);
+}
+
 /*
- * LINK COMMANDS: the descriptors of this daemon's commands (GET
- * /commands' array), which a node imports.
+ * LINK COMMANDS: the descriptors of this daemon's plugin commands that
+ * the caller may call (GET /commands' array, without the built-ins):
+ * what a node imports.
  */
 static void
 hub_list(duet_call *call)
 {
-	describe_commands(duet_reply(call), call->conn->env->reg, NULL);
+	struct conn *c = call->conn;
+	struct builtin_http_listing bl;
+	struct hub_listing l;
+	struct describe_filter f = {hub_listed, &l};
+
+	l.reg = c->env->reg;
+	l.caller = builtin_http_listing(&bl, c, l.reg);
+	describe_commands(duet_reply(call), l.reg, &f);
 }
 
 /*

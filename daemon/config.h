@@ -180,6 +180,9 @@ struct config_link {
 };
 
 void config_link_free(struct config_link *l);
+int config_link_copy(struct config_link *dst, const struct config_link *src);
+int config_link_equal(
+    const struct config_link *a, const struct config_link *b);
 
 struct config {
 	char *file;                   /* owned: the path it was read from */

@@ -451,3 +451,103 @@ config_links(struct config_ctx *ctx, const struct config_key *key,
 		cf->nlinks++;
 	}
 }
+
+static int
+config_link_globs_copy(char ***dst, size_t *ndst, char *const *src, size_t n)
+{
+	size_t i;
+
+	*dst = NULL;
+	*ndst = 0;
+	if (n == 0)
+		return 0;
+	if ((*dst = calloc(n, sizeof(**dst))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++, (*ndst)++)
+		if (((*dst)[i] = strdup(src[i])) == NULL)
+			return -1;
+	return 0;
+}
+
+static int
+config_link_strdup(char **dst, const char *src)
+{
+	*dst = NULL;
+	return src != NULL && (*dst = strdup(src)) == NULL ? -1 : 0;
+}
+
+/*
+ * Copies src into dst (zeroed first), token included.  Returns 0, or -1
+ * out of memory (dst freed).
+ */
+int
+config_link_copy(struct config_link *dst, const struct config_link *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->tls = src->tls;
+	dst->line = src->line;
+	dst->column = src->column;
+	if (config_link_strdup(&dst->name, src->name) == -1 ||
+	    config_link_strdup(&dst->connect, src->connect) == -1 ||
+	    config_link_strdup(&dst->host, src->host) == -1 ||
+	    config_link_strdup(&dst->port, src->port) == -1 ||
+	    config_link_strdup(&dst->tls_ca, src->tls_ca) == -1 ||
+	    config_link_strdup(&dst->tls_cert, src->tls_cert) == -1 ||
+	    config_link_strdup(&dst->tls_key, src->tls_key) == -1 ||
+	    config_link_strdup(&dst->user, src->user) == -1 ||
+	    config_link_strdup(&dst->token, src->token) == -1 ||
+	    config_link_strdup(&dst->as, src->as) == -1 ||
+	    config_link_globs_copy(&dst->exports, &dst->nexports, src->exports,
+	        src->nexports) == -1 ||
+	    config_link_globs_copy(&dst->imports, &dst->nimports, src->imports,
+	        src->nimports) == -1 ||
+	    config_link_globs_copy(&dst->channels_out, &dst->nchannels_out,
+	        src->channels_out, src->nchannels_out) == -1 ||
+	    config_link_globs_copy(&dst->channels_in, &dst->nchannels_in,
+	        src->channels_in, src->nchannels_in) == -1) {
+		config_link_free(dst);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+config_link_str_eq(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static int
+config_link_globs_eq(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	size_t i;
+
+	if (na != nb)
+		return 0;
+	for (i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return 0;
+	return 1;
+}
+
+/* Whether a and b say the same (a reload leaves such a link up). */
+int
+config_link_equal(const struct config_link *a, const struct config_link *b)
+{
+	return a->tls == b->tls && config_link_str_eq(a->name, b->name) &&
+	       config_link_str_eq(a->connect, b->connect) &&
+	       config_link_str_eq(a->tls_ca, b->tls_ca) &&
+	       config_link_str_eq(a->tls_cert, b->tls_cert) &&
+	       config_link_str_eq(a->tls_key, b->tls_key) &&
+	       config_link_str_eq(a->user, b->user) &&
+	       config_link_str_eq(a->token, b->token) &&
+	       config_link_str_eq(a->as, b->as) &&
+	       config_link_globs_eq(
+	           a->exports, a->nexports, b->exports, b->nexports) &&
+	       config_link_globs_eq(
+	           a->imports, a->nimports, b->imports, b->nimports) &&
+	       config_link_globs_eq(a->channels_out, a->nchannels_out,
+	           b->channels_out, b->nchannels_out) &&
+	       config_link_globs_eq(a->channels_in, a->nchannels_in,
+	           b->channels_in, b->nchannels_in);
+}

@@ -71,6 +71,9 @@ struct conn_proto {
 	/* Optional: how many channels (pattern 0) or patterns (1) c
 	 * subscribes to, for CLIENT LIST. */
 	size_t (*subscriptions)(const struct conn *c, int pattern);
+	/* Optional: the mark of the reply to the request being served
+	 * (struct reply_enc.tag). */
+	uint64_t (*reply_tag)(const struct conn *c);
 };
 
 /*

@@ -128,8 +128,10 @@ struct reply_enc
 conn_reply_enc(const struct conn *c, int encoding)
 {
 	struct reply_enc enc = {c->proto->writer, encoding, c->resp3,
-	    c->closing, c->env->limits.max_output_bytes, c->route};
+	    c->closing, c->env->limits.max_output_bytes, c->route, 0};
 
+	if (c->proto->reply_tag != NULL)
+		enc.tag = c->proto->reply_tag(c);
 	return enc;
 }
 

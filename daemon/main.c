@@ -28,6 +28,7 @@
 #include "config.h"
 #include "dispatch.h"
 #include "env.h"
+#include "link_client.h"
 #include "links.h"
 #include "log.h"
 #include "mailbox.h"
@@ -141,6 +142,7 @@ static void
 main_on_reload(evutil_socket_t sig, short what, void *arg)
 {
 	struct main_state *st = arg;
+	struct link_client_set *links;
 	struct registry *reg;
 	struct config *cf;
 	struct tls_set *tls;
@@ -160,13 +162,15 @@ main_on_reload(evutil_socket_t sig, short what, void *arg)
 	        (unsigned long long)now.tv_nsec / 1000);
 	if (main_load(st->config_file, &cf, &reg, &tls, 0) == -1)
 		goto fail;
-	if (worker_check_listeners(st->cf, cf) == -1) {
+	if (worker_check_listeners(st->cf, cf) == -1 ||
+	    (links = link_client_prepare(cf)) == NULL) {
 		tls_set_free(tls);
 		registry_unref(reg);
 		config_free(cf);
 		goto fail;
 	}
 	registry_publish(reg);
+	link_client_apply(st->envs[0], links);
 	main_log_apply(cf);
 	if (cf->blocking_threads != st->cf->blocking_threads ||
 	    cf->workers != st->cf->workers)
@@ -260,6 +264,7 @@ main_on_stop(evutil_socket_t sig, short what, void *arg)
 static int
 main_start_workers(struct main_state *st)
 {
+	struct link_client_set *links;
 	long ncpu;
 	int i;
 
@@ -287,6 +292,10 @@ main_start_workers(struct main_state *st)
 		if (worker_start(&st->workers[i]) == -1)
 			return -1;
 	}
+	/* The links this daemon dials live on worker 0. */
+	if ((links = link_client_prepare(st->cf)) == NULL)
+		return -1;
+	link_client_apply(st->envs[0], links);
 	return 0;
 }
 
@@ -329,6 +338,7 @@ main_stop_workers(struct main_state *st)
 			worker_join(&st->workers[i]);
 		}
 	}
+	link_client_shutdown();
 	main_settle_calls(st);
 	if (call_live() > 0) {
 		main_kept_workers = st->workers;

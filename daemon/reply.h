@@ -13,6 +13,7 @@
 #define DUET_REPLY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <event2/buffer.h>
 #include <msgpack.h>
@@ -45,6 +46,9 @@ struct reply_enc {
 	/* borrowed: HTTP's response settings (http_reply.h), unused by
 	 * other writers */
 	const struct http_resp *http;
+	/* the session's mark on the reply (conn_proto.reply_tag): the id of
+	 * a link's call that the link writer answers (link_client.c) */
+	uint64_t tag;
 };
 
 /*

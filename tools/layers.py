@@ -42,7 +42,7 @@ LAYERS = {
     2: "conn transport tls",
     3: "dispatch call pool conn_state link_call",
     4: "resp_session http_session builtin builtin_admin builtin_auth "
-       "builtin_module builtin_pubsub builtin_link "
+       "builtin_module builtin_pubsub builtin_link link_client "
        "builtin_http multi",
     5: "main worker worker_listen worker_admit",
 }
