@@ -251,7 +251,7 @@ hub_register(duet_call *call)
 	link_wire_init(&h->wire);
 	l->owner = h;
 	link_up(l, &c->env->mailbox, hub_deliver, c->peer);
-	conn_set_idle_exempt(c, 1);
+	conn_set_idle_link(c);
 	log_info(
 	    "link %s up from %s (%zu commands)", as, c->peer, l->ncommands);
 	convert_pack_status(duet_reply(call), "OK");

@@ -116,7 +116,9 @@ conn_write(struct conn *c)
 void
 conn_arm(struct conn *c)
 {
-	uint64_t ms = c->idle_exempt ? 0 : c->env->limits.idle_timeout_ms;
+	uint64_t ms = c->idle_exempt ? 0
+	    : c->idle_link          ? CONN_LINK_IDLE_MS
+	                            : c->env->limits.idle_timeout_ms;
 	short what = 0;
 
 	if (!c->closing && !c->read_paused)
@@ -378,6 +380,19 @@ conn_set_idle_exempt(struct conn *c, int on)
 	c->idle_exempt = on != 0;
 	if (!c->closing && c->armed != 0)
 		conn_idle_set(c, on ? 0 : c->env->limits.idle_timeout_ms);
+}
+
+/*
+ * c is the hub's end of a link: its idle timeout is CONN_LINK_IDLE_MS
+ * (three of the node's heartbeats), whatever limits.idle_timeout says.
+ */
+void
+conn_set_idle_link(struct conn *c)
+{
+	c->idle_exempt = 0;
+	c->idle_link = 1;
+	if (!c->closing && c->armed != 0)
+		conn_idle_set(c, CONN_LINK_IDLE_MS);
 }
 
 /*

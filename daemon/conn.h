@@ -153,6 +153,9 @@ struct conn {
 	/* No idle timeout: c waits for events (a subscriber, SPEC 10), as
 	 * Redis exempts pub/sub clients from its timeout. */
 	unsigned idle_exempt : 1;
+	/* The hub's end of a link (SPEC 11): the node sends a heartbeat
+	 * every 5 s, so CONN_LINK_IDLE_MS of silence means it is gone. */
+	unsigned idle_link : 1;
 	unsigned npending;       /* entries in pending */
 	uint32_t created;        /* time(NULL) at accept */
 	struct event *deadline;  /* owned: limits.header_timeout, or NULL */
@@ -182,6 +185,7 @@ struct conn {
 
 /* The longest c->peer is, with its NUL. */
 #define CONN_ADDR_MAX (INET6_ADDRSTRLEN + 9)
+#define CONN_LINK_IDLE_MS 15000 /* three heartbeats missed */
 
 /* conn_state.c's, for conn_free: frees c->states (set once it has any). */
 extern void (*_Atomic conn_states_fini)(struct conn *c);
@@ -210,6 +214,7 @@ void conn_resume_reading(struct conn *c);
 int conn_check_output(struct conn *c);
 size_t conn_unsent(const struct conn *c);
 void conn_set_idle_exempt(struct conn *c, int on);
+void conn_set_idle_link(struct conn *c);
 int conn_drain_refuses(struct conn *c);
 void conn_count_input(size_t n);
 int conn_set_name(struct conn *c, const char *name, size_t len);
