@@ -382,6 +382,15 @@ hub_list(duet_call *call)
 	describe_commands(duet_reply(call), l.reg, &f);
 }
 
+/* Whether c is the hub's end of a registered link. */
+int
+builtin_link_is(struct conn *c)
+{
+	struct hub_end *h = conn_state_find(c, &hub_key);
+
+	return h != NULL && h->link != NULL;
+}
+
 /*
  * LINK REGISTER as descriptors | REPLY id value | ERROR id code message |
  * COMMANDS

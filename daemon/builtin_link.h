@@ -8,6 +8,9 @@
 
 #include <duet/plugin.h>
 
+struct conn;
+
 void builtin_link(duet_call *call);
+int builtin_link_is(struct conn *c);
 
 #endif /* DUET_BUILTIN_LINK_H */

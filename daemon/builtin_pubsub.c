@@ -24,6 +24,7 @@
 #include <msgpack.h>
 
 #include "builtin_admin.h"
+#include "builtin_link.h"
 #include "builtin_pubsub.h"
 #include "call.h"
 #include "conn.h"
@@ -354,6 +355,7 @@ builtin_publish(duet_call *call)
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 	struct duet_err err;
+	const void *origin;
 	const char *ch;
 	size_t chlen;
 	long n;
@@ -367,8 +369,13 @@ builtin_publish(duet_call *call)
 	}
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	/* From a node's link, it does not go back to that link. */
+	origin = call->conn != NULL && builtin_link_is(call->conn)
+	    ? call->conn
+	    : NULL;
 	if (msgpack_pack_object(&pk, *duet_arg(call, 1)) != 0 ||
-	    (n = pubsub_publish(ch, chlen, sb.data, sb.size)) < 0) {
+	    (n = pubsub_publish_from(ch, chlen, sb.data, sb.size, origin)) <
+	        0) {
 		msgpack_sbuffer_destroy(&sb);
 		duet_reply_error(call, "ERR", "out of memory");
 		return;

@@ -45,6 +45,7 @@
 #include "link_call.h"
 #include "link_client.h"
 #include "links.h"
+#include "pubsub.h"
 #include "log.h"
 #include "registry.h"
 #include "reply.h"
@@ -58,6 +59,9 @@
 #define LC_HEARTBEAT_MS   5000
 #define LC_MISSED_MAX     3 /* heartbeats unanswered: down */
 
+/* Appends a string literal, without its NUL. */
+#define LC_ADD_LIT(out, lit) evbuffer_add((out), (lit), sizeof(lit) - 1)
+
 /* What an answer from the other end is for. */
 enum lc_exp_kind {
 	LC_EXP_HELLO,
@@ -67,6 +71,7 @@ enum lc_exp_kind {
 	LC_EXP_PING,
 	LC_EXP_ACK,  /* our LINK REPLY / LINK ERROR */
 	LC_EXP_CALL, /* our call of one of its commands */
+	LC_EXP_PUBLISH, /* a publish forwarded: its count is not needed */
 };
 
 struct lc_exp {
@@ -91,6 +96,10 @@ struct node_link {
 	uint64_t backoff_ms;
 	unsigned missed; /* heartbeats unanswered */
 	int removed;     /* no longer configured: do not redial */
+	/* our publishes on channels_out, forwarded while up (its arg is
+	 * this node_link: what comes in from the link is not sent back) */
+	struct pubsub_sub out;
+	int out_ready;
 	int failed;      /* lc_why gave the reason of this drop */
 };
 
@@ -331,7 +340,7 @@ lc_send_link(struct conn *c, int kind, const char *verb)
 	if (lc_expect(c->sess, kind, NULL) == -1 ||
 	    (out = conn_reply_buffer(c)) == NULL)
 		return -1;
-	evbuffer_add(out, "*2\r\n$4\r\nLINK\r\n", 14);
+	LC_ADD_LIT(out, "*2\r\n$4\r\nLINK\r\n");
 	lc_bulk_mp_cstr(out, verb);
 	conn_reply_done(c);
 	return 0;
@@ -379,7 +388,7 @@ lc_send_register(struct conn *c, struct node_link *nl)
 	    lc_expect(s, LC_EXP_REGISTER, NULL) == -1 ||
 	    (out = conn_reply_buffer(c)) == NULL)
 		goto done;
-	evbuffer_add(out, "*4\r\n$4\r\nLINK\r\n", 14);
+	LC_ADD_LIT(out, "*4\r\n$4\r\nLINK\r\n");
 	lc_bulk_mp_cstr(out, "REGISTER");
 	lc_bulk_mp_cstr(out, nl->cfg.as);
 	lc_bulk_mp(out, 0, evbuffer_pullup(json, -1), evbuffer_get_length(json));
@@ -471,6 +480,54 @@ lc_deliver(struct mail *m, unsigned kicks)
 	conn_reply_done(nl->c);
 }
 
+/* pubsub_sink.deliver: PUBLISH the message on the link, if it is up. */
+static void
+lc_out_deliver(struct pubsub_sub *sub, struct pubsub_delivery *d)
+{
+	struct node_link *nl = sub->arg;
+	struct evbuffer *out;
+
+	if (nl->state != LC_UP || nl->c == NULL ||
+	    lc_expect(nl->c->sess, LC_EXP_PUBLISH, NULL) == -1 ||
+	    (out = conn_reply_buffer(nl->c)) == NULL)
+		return;
+	LC_ADD_LIT(out, "*3\r\n$7\r\nPUBLISH\r\n");
+	lc_bulk_mp(out, 0, d->msg->channel, d->msg->chlen);
+	lc_bulk(out, d->msg->value, d->msg->vlen);
+}
+
+/* pubsub_sink.flush: writes what was forwarded. */
+static void
+lc_out_flush(struct pubsub_sub *sub)
+{
+	struct node_link *nl = sub->arg;
+
+	if (nl->c != NULL)
+		conn_reply_done(nl->c);
+}
+
+static const struct pubsub_sink lc_out_sink = {
+    .deliver = lc_out_deliver,
+    .flush = lc_out_flush,
+};
+
+/* PSUBSCRIBE to channels_in on the link (answered by push frames). */
+static void
+lc_subscribe_in(struct node_link *nl)
+{
+	struct evbuffer *out;
+	size_t i;
+
+	if (nl->cfg.nchannels_in == 0 ||
+	    (out = conn_reply_buffer(nl->c)) == NULL)
+		return;
+	evbuffer_add_printf(out, "*%zu\r\n$10\r\nPSUBSCRIBE\r\n",
+	    nl->cfg.nchannels_in + 1);
+	for (i = 0; i < nl->cfg.nchannels_in; i++)
+		lc_bulk_mp_cstr(out, nl->cfg.channels_in[i]);
+	conn_reply_done(nl->c);
+}
+
 /* The answer to LINK COMMANDS (the other end's descriptors): nl is up. */
 static void
 lc_up(struct node_link *nl, const msgpack_object *descriptors)
@@ -503,6 +560,7 @@ lc_up(struct node_link *nl, const msgpack_object *descriptors)
 	nl->backoff_ms = LC_BACKOFF_MIN_MS;
 	nl->missed = 0;
 	event_add(nl->timer, &(struct timeval){LC_HEARTBEAT_MS / 1000, 0});
+	lc_subscribe_in(nl);
 	log_info("link %s up: %s as %s, %zu command(s) imported",
 	    nl->cfg.name, nl->cfg.connect, nl->cfg.as, l->ncommands);
 }
@@ -593,6 +651,7 @@ lc_answer(struct conn *c, const struct lc_exp *e, enum resp3_kind kind,
 		msgpack_unpacked_destroy(&u);
 		return nl->c == NULL ? -1 : 0;
 	case LC_EXP_PING:
+	case LC_EXP_PUBLISH:
 		return 0;
 	case LC_EXP_ACK:
 		if (kind == RESP3_ERROR)
@@ -625,6 +684,28 @@ lc_exports(const struct node_link *nl, const char *name, size_t len,
 }
 
 /*
+ * A message of the other end on one of our channels_in patterns: published
+ * here, never sent back over the link (origin: the link's own sink).
+ */
+static void
+lc_message_in(struct node_link *nl, const msgpack_object *channel,
+    const msgpack_object *value)
+{
+	size_t clen, vlen;
+	const char *ch = lc_bulk_of(channel, &clen);
+	const char *mp = lc_bulk_of(value, &vlen);
+	struct duet_err err;
+	size_t used;
+
+	if (ch == NULL || mp == NULL ||
+	    convert_msgpack_check(mp, vlen, CONVERT_MAX_NESTING, &used,
+	        &err) == -1 ||
+	    used != vlen)
+		return;
+	pubsub_publish_from(ch, clen, mp, vlen, nl);
+}
+
+/*
  * A push frame: ["call", id, name, msgpack args] runs the command here and
  * answers it; others are ignored.  Returns -1 if c was freed.
  */
@@ -642,6 +723,12 @@ lc_push(struct conn *c, const msgpack_object *o)
 	size_t arglen;
 	int rv;
 
+	if (o->via.array.size == 4 && v[0].type == MSGPACK_OBJECT_BIN &&
+	    v[0].via.bin.size == 8 &&
+	    memcmp(v[0].via.bin.ptr, "pmessage", 8) == 0) {
+		lc_message_in(nl, &v[2], &v[3]);
+		return 0;
+	}
 	if (o->via.array.size != 4 || v[0].type != MSGPACK_OBJECT_BIN ||
 	    v[0].via.bin.size != 4 || memcmp(v[0].via.bin.ptr, "call", 4) != 0)
 		return 0;
@@ -998,6 +1085,8 @@ lc_remove(struct node_link *nl)
 	nl->removed = 1;
 	if (nl->c != NULL)
 		conn_free(nl->c);
+	if (nl->out_ready)
+		pubsub_sub_fini(&nl->out);
 	if (nl->connect_ev != NULL) {
 		event_free(nl->connect_ev);
 		evutil_closesocket(nl->fd);
@@ -1019,6 +1108,7 @@ static void
 lc_add(struct env *e, struct config_link *cfg, struct ssl_ctx_st *tls)
 {
 	struct node_link *nl = calloc(1, sizeof(*nl));
+	size_t i;
 
 	if (nl == NULL || (nl->link = link_new(cfg->name, LINK_SIDE_NODE)) ==
 	                      NULL) {
@@ -1038,6 +1128,11 @@ lc_add(struct env *e, struct config_link *cfg, struct ssl_ctx_st *tls)
 	nl->link->owner = nl;
 	nl->timer = event_new(e->base, -1, 0, lc_on_timer, nl);
 	link_publish(nl->link, NULL);
+	pubsub_sub_init(&nl->out, e, &lc_out_sink, nl);
+	nl->out_ready = 1;
+	for (i = 0; i < nl->cfg.nchannels_out; i++)
+		pubsub_subscribe(&nl->out, 1, nl->cfg.channels_out[i],
+		    strlen(nl->cfg.channels_out[i]));
 	nl->next = lc_links;
 	lc_links = nl;
 	lc_dial(nl);

@@ -448,6 +448,8 @@ pubsub_deliver_local(
 	int i;
 
 	TAILQ_FOREACH(k, &l->subs, by_name) {
+		if (d->msg->origin != NULL && k->sub->arg == d->msg->origin)
+			continue;
 		k->sub->sink->deliver(k->sub, d);
 		if (!k->sub->touched) {
 			k->sub->touched = 1;
@@ -610,6 +612,18 @@ long
 pubsub_publish(
     const char *channel, size_t chlen, const char *value, size_t vlen)
 {
+	return pubsub_publish_from(channel, chlen, value, vlen, NULL);
+}
+
+/*
+ * pubsub_publish of a message that came over a link (SPEC 11): it is not
+ * delivered to the subscriber whose arg is origin (that link's), so a
+ * message never goes back where it came from.
+ */
+long
+pubsub_publish_from(const char *channel, size_t chlen, const char *value,
+    size_t vlen, const void *origin)
+{
 	unsigned char want[PUBSUB_MAX_ENVS];
 	struct pubsub_env *self = NULL, *pe;
 	struct env *const *envs;
@@ -627,6 +641,7 @@ pubsub_publish(
 	m->chlen = chlen;
 	m->value = m->data + chlen + 1;
 	m->vlen = vlen;
+	m->origin = origin;
 	pthread_mutex_lock(&pubsub.lock);
 	envs = pubsub.envs;
 	n = pubsub.nenvs;

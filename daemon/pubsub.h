@@ -41,6 +41,9 @@ struct pubsub_msg {
 	size_t chlen;
 	const char *value; /* points into data: one msgpack value */
 	size_t vlen;
+	/* borrowed: the subscriber's arg it came from over a link (SPEC
+	 * 11), which it is not delivered back to; NULL: none */
+	const void *origin;
 	char data[];
 };
 
@@ -134,6 +137,8 @@ pubsub_count(const struct pubsub_sub *sub)
 
 long pubsub_publish(
     const char *channel, size_t chlen, const char *value, size_t vlen);
+long pubsub_publish_from(const char *channel, size_t chlen, const char *value,
+    size_t vlen, const void *origin);
 
 struct evbuffer *pubsub_form(
     struct pubsub_delivery *d, int kind, pubsub_encode_fn encode);
