@@ -1218,8 +1218,13 @@ lc_on_apply(evutil_socket_t fd, short what, void *arg)
 			continue;
 		}
 		*pp = nl->next;
-		log_info("link %s: closed (not configured so any more)",
-		    nl->cfg.name);
+		for (i = 0; i < set->n; i++)
+			if (set->links[i].name != NULL &&
+			    strcmp(set->links[i].name, nl->cfg.name) == 0)
+				break;
+		log_info("link %s: %s", nl->cfg.name,
+		    i < set->n ? "its settings changed: reconnecting"
+		               : "no longer configured: closed");
 		lc_remove(nl);
 	}
 	for (i = 0; i < set->n; i++) {
