@@ -361,7 +361,7 @@ hub_listed(const void *arg, size_t i)
 	const struct hub_listing *l = arg;
 
 	return l->reg->commands[i].plugin != NULL &&
-	       describe_shows(l->caller, i);
+	    describe_shows(l->caller, i);
 }
 
 /*

@@ -370,9 +370,8 @@ builtin_publish(duet_call *call)
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	/* From a node's link, it does not go back to that link. */
-	origin = call->conn != NULL && builtin_link_is(call->conn)
-	    ? call->conn
-	    : NULL;
+	origin = call->conn != NULL && builtin_link_is(call->conn) ? call->conn
+	                                                           : NULL;
 	if (msgpack_pack_object(&pk, *duet_arg(call, 1)) != 0 ||
 	    (n = pubsub_publish_from(ch, chlen, sb.data, sb.size, origin)) <
 	        0) {

@@ -535,19 +535,19 @@ int
 config_link_equal(const struct config_link *a, const struct config_link *b)
 {
 	return a->tls == b->tls && config_link_str_eq(a->name, b->name) &&
-	       config_link_str_eq(a->connect, b->connect) &&
-	       config_link_str_eq(a->tls_ca, b->tls_ca) &&
-	       config_link_str_eq(a->tls_cert, b->tls_cert) &&
-	       config_link_str_eq(a->tls_key, b->tls_key) &&
-	       config_link_str_eq(a->user, b->user) &&
-	       config_link_str_eq(a->token, b->token) &&
-	       config_link_str_eq(a->as, b->as) &&
-	       config_link_globs_eq(
-	           a->exports, a->nexports, b->exports, b->nexports) &&
-	       config_link_globs_eq(
-	           a->imports, a->nimports, b->imports, b->nimports) &&
-	       config_link_globs_eq(a->channels_out, a->nchannels_out,
-	           b->channels_out, b->nchannels_out) &&
-	       config_link_globs_eq(a->channels_in, a->nchannels_in,
-	           b->channels_in, b->nchannels_in);
+	    config_link_str_eq(a->connect, b->connect) &&
+	    config_link_str_eq(a->tls_ca, b->tls_ca) &&
+	    config_link_str_eq(a->tls_cert, b->tls_cert) &&
+	    config_link_str_eq(a->tls_key, b->tls_key) &&
+	    config_link_str_eq(a->user, b->user) &&
+	    config_link_str_eq(a->token, b->token) &&
+	    config_link_str_eq(a->as, b->as) &&
+	    config_link_globs_eq(
+	        a->exports, a->nexports, b->exports, b->nexports) &&
+	    config_link_globs_eq(
+	        a->imports, a->nimports, b->imports, b->nimports) &&
+	    config_link_globs_eq(a->channels_out, a->nchannels_out,
+	        b->channels_out, b->nchannels_out) &&
+	    config_link_globs_eq(a->channels_in, a->nchannels_in,
+	        b->channels_in, b->nchannels_in);
 }

@@ -117,8 +117,8 @@ void
 conn_arm(struct conn *c)
 {
 	uint64_t ms = c->idle_exempt ? 0
-	    : c->idle_link          ? CONN_LINK_IDLE_MS
-	                            : c->env->limits.idle_timeout_ms;
+	    : c->idle_link           ? CONN_LINK_IDLE_MS
+	                             : c->env->limits.idle_timeout_ms;
 	short what = 0;
 
 	if (!c->closing && !c->read_paused)

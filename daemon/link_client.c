@@ -69,8 +69,8 @@ enum lc_exp_kind {
 	LC_EXP_REGISTER,
 	LC_EXP_COMMANDS,
 	LC_EXP_PING,
-	LC_EXP_ACK,  /* our LINK REPLY / LINK ERROR */
-	LC_EXP_CALL, /* our call of one of its commands */
+	LC_EXP_ACK,     /* our LINK REPLY / LINK ERROR */
+	LC_EXP_CALL,    /* our call of one of its commands */
 	LC_EXP_PUBLISH, /* a publish forwarded: its count is not needed */
 };
 
@@ -100,7 +100,7 @@ struct node_link {
 	 * this node_link: what comes in from the link is not sent back) */
 	struct pubsub_sub out;
 	int out_ready;
-	int failed;      /* lc_why gave the reason of this drop */
+	int failed; /* lc_why gave the reason of this drop */
 };
 
 /* The session of a link's conn (c->sess). */
@@ -280,8 +280,8 @@ lc_stream_item(const struct reply_enc *enc, struct evbuffer *body,
 }
 
 static void
-lc_stream_body(const struct reply_enc *enc, struct evbuffer *out,
-    struct evbuffer *body)
+lc_stream_body(
+    const struct reply_enc *enc, struct evbuffer *out, struct evbuffer *body)
 {
 	(void)enc;
 	(void)out;
@@ -391,7 +391,8 @@ lc_send_register(struct conn *c, struct node_link *nl)
 	LC_ADD_LIT(out, "*4\r\n$4\r\nLINK\r\n");
 	lc_bulk_mp_cstr(out, "REGISTER");
 	lc_bulk_mp_cstr(out, nl->cfg.as);
-	lc_bulk_mp(out, 0, evbuffer_pullup(json, -1), evbuffer_get_length(json));
+	lc_bulk_mp(
+	    out, 0, evbuffer_pullup(json, -1), evbuffer_get_length(json));
 	conn_reply_done(c);
 	rv = 0;
 done:
@@ -412,8 +413,7 @@ lc_why(struct node_link *nl, const char *why)
 }
 
 /* Logs why nl's link went or stays down, and closes its conn. */
-static void
-lc_fail(struct node_link *nl, const char *fmt, ...)
+static void lc_fail(struct node_link *nl, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
@@ -436,7 +436,8 @@ lc_fail(struct node_link *nl, const char *fmt, ...)
 static void
 lc_deliver(struct mail *m, unsigned kicks)
 {
-	struct link *l = (struct link *)((char *)m - offsetof(struct link, mail));
+	struct link *l =
+	    (struct link *)((char *)m - offsetof(struct link, mail));
 	struct node_link *nl = l->owner;
 	struct link_jobs jobs = TAILQ_HEAD_INITIALIZER(jobs);
 	struct link_job *job;
@@ -460,9 +461,8 @@ lc_deliver(struct mail *m, unsigned kicks)
 			continue;
 		}
 		/* Trailing absent arguments are left out. */
-		for (n = u.data.via.array.size;
-		     n > 0 && u.data.via.array.ptr[n - 1].type ==
-		                  MSGPACK_OBJECT_NIL;
+		for (n = u.data.via.array.size; n > 0 &&
+		     u.data.via.array.ptr[n - 1].type == MSGPACK_OBJECT_NIL;
 		     n--)
 			;
 		evbuffer_add_printf(out, "*%" PRIu32 "\r\n", n + 1);
@@ -471,7 +471,8 @@ lc_deliver(struct mail *m, unsigned kicks)
 			msgpack_packer pk;
 
 			msgpack_sbuffer_clear(&s->tmp);
-			msgpack_packer_init(&pk, &s->tmp, msgpack_sbuffer_write);
+			msgpack_packer_init(
+			    &pk, &s->tmp, msgpack_sbuffer_write);
 			msgpack_pack_object(&pk, u.data.via.array.ptr[i]);
 			lc_bulk(out, s->tmp.data, s->tmp.size);
 		}
@@ -521,8 +522,8 @@ lc_subscribe_in(struct node_link *nl)
 	if (nl->cfg.nchannels_in == 0 ||
 	    (out = conn_reply_buffer(nl->c)) == NULL)
 		return;
-	evbuffer_add_printf(out, "*%zu\r\n$10\r\nPSUBSCRIBE\r\n",
-	    nl->cfg.nchannels_in + 1);
+	evbuffer_add_printf(
+	    out, "*%zu\r\n$10\r\nPSUBSCRIBE\r\n", nl->cfg.nchannels_in + 1);
 	for (i = 0; i < nl->cfg.nchannels_in; i++)
 		lc_bulk_mp_cstr(out, nl->cfg.channels_in[i]);
 	conn_reply_done(nl->c);
@@ -561,8 +562,8 @@ lc_up(struct node_link *nl, const msgpack_object *descriptors)
 	nl->missed = 0;
 	event_add(nl->timer, &(struct timeval){LC_HEARTBEAT_MS / 1000, 0});
 	lc_subscribe_in(nl);
-	log_info("link %s up: %s as %s, %zu command(s) imported",
-	    nl->cfg.name, nl->cfg.connect, nl->cfg.as, l->ncommands);
+	log_info("link %s up: %s as %s, %zu command(s) imported", nl->cfg.name,
+	    nl->cfg.connect, nl->cfg.as, l->ncommands);
 }
 
 /* The text of an error reply packed as str in o. */
@@ -634,8 +635,7 @@ lc_answer(struct conn *c, const struct lc_exp *e, enum resp3_kind kind,
 		}
 		return lc_send_link(c, LC_EXP_COMMANDS, "COMMANDS");
 	case LC_EXP_COMMANDS:
-		if (kind == RESP3_ERROR ||
-		    (mp = lc_bulk_of(o, &len)) == NULL) {
+		if (kind == RESP3_ERROR || (mp = lc_bulk_of(o, &len)) == NULL) {
 			lc_fail(nl, "LINK COMMANDS refused: %s",
 			    kind == RESP3_ERROR ? text : "not msgpack");
 			return -1;
@@ -698,8 +698,8 @@ lc_message_in(struct node_link *nl, const msgpack_object *channel,
 	size_t used;
 
 	if (ch == NULL || mp == NULL ||
-	    convert_msgpack_check(mp, vlen, CONVERT_MAX_NESTING, &used,
-	        &err) == -1 ||
+	    convert_msgpack_check(mp, vlen, CONVERT_MAX_NESTING, &used, &err) ==
+	        -1 ||
 	    used != vlen)
 		return;
 	pubsub_publish_from(ch, clen, mp, vlen, nl);
@@ -742,8 +742,8 @@ lc_push(struct conn *c, const msgpack_object *o)
 	s->tag = v[1].via.u64;
 	if (lc_expect(s, LC_EXP_ACK, NULL) == -1)
 		return -1;
-	if (reg == NULL || !lc_exports(nl, v[2].via.bin.ptr, v[2].via.bin.size,
-	                       reg)) {
+	if (reg == NULL ||
+	    !lc_exports(nl, v[2].via.bin.ptr, v[2].via.bin.size, reg)) {
 		util_err_set(&err, "ERR", "unknown command '%.*s'",
 		    (int)(v[2].via.bin.size > 64 ? 64 : v[2].via.bin.size),
 		    v[2].via.bin.ptr);
@@ -755,7 +755,8 @@ lc_push(struct conn *c, const msgpack_object *o)
 	        MSGPACK_UNPACK_SUCCESS ||
 	    u.data.type != MSGPACK_OBJECT_ARRAY) {
 		msgpack_unpacked_destroy(&u);
-		conn_reply_fail(c, 400, "the arguments are not a msgpack array");
+		conn_reply_fail(
+		    c, 400, "the arguments are not a msgpack array");
 		return 0;
 	}
 	memset(&req, 0, sizeof(req));
@@ -790,11 +791,12 @@ lc_serve(struct conn *c, struct evbuffer *in)
 
 		msgpack_sbuffer_clear(&s->tmp);
 		msgpack_packer_init(&pk, &s->tmp, msgpack_sbuffer_write);
-		if ((n = resp3_read(p, len, &lim, &kind, &pk, err,
-		         sizeof(err))) == 0)
+		if ((n = resp3_read(
+		         p, len, &lim, &kind, &pk, err, sizeof(err))) == 0)
 			break;
-		if (n < 0 || msgpack_unpack_next(&u, s->tmp.data, s->tmp.size,
-		                 NULL) != MSGPACK_UNPACK_SUCCESS) {
+		if (n < 0 ||
+		    msgpack_unpack_next(&u, s->tmp.data, s->tmp.size, NULL) !=
+		        MSGPACK_UNPACK_SUCCESS) {
 			lc_fail(s->nl, "protocol error: %s", err);
 			goto freed;
 		}
@@ -936,14 +938,15 @@ static void
 lc_attach(struct node_link *nl, const struct sockaddr *sa)
 {
 	struct tls_client_arg arg = {nl->tls, nl->cfg.host};
-	const char *words[5] = {"HELLO", "3", "AUTH", nl->cfg.user,
-	    nl->cfg.token};
+	const char *words[5] = {
+	    "HELLO", "3", "AUTH", nl->cfg.user, nl->cfg.token};
 	struct lc_sess *s;
 	struct conn *c;
 	char local[96];
 
 	snprintf(local, sizeof(local), "link %s", nl->cfg.name);
-	c = conn_new(nl->env, nl->fd, sa, local, &transport_plain, lc_protos, 1);
+	c = conn_new(
+	    nl->env, nl->fd, sa, local, &transport_plain, lc_protos, 1);
 	nl->fd = -1;
 	if (c == NULL) {
 		lc_fail(nl, "out of memory");
@@ -966,9 +969,10 @@ lc_attach(struct node_link *nl, const struct sockaddr *sa)
 	nl->state = LC_HANDSHAKE;
 	conn_set_idle_exempt(c, 1);
 	event_add(nl->timer,
-	    &(struct timeval){LC_CONNECT_MS / 1000, (LC_CONNECT_MS % 1000) * 1000});
-	if (lc_send_words(c, LC_EXP_HELLO, nl->cfg.token != NULL ? 5 : 2,
-	        words) == -1)
+	    &(struct timeval){
+	        LC_CONNECT_MS / 1000, (LC_CONNECT_MS % 1000) * 1000});
+	if (lc_send_words(
+	        c, LC_EXP_HELLO, nl->cfg.token != NULL ? 5 : 2, words) == -1)
 		lc_fail(nl, "out of memory");
 }
 
@@ -1057,13 +1061,13 @@ lc_on_timer(evutil_socket_t fd, short what, void *arg)
 		lc_dial(nl);
 		break;
 	case LC_HANDSHAKE:
-		lc_fail(nl, "no answer to the login within %d ms",
-		    LC_CONNECT_MS);
+		lc_fail(
+		    nl, "no answer to the login within %d ms", LC_CONNECT_MS);
 		break;
 	case LC_UP:
 		if (nl->missed >= LC_MISSED_MAX) {
-			lc_fail(nl, "no answer to %d heartbeats",
-			    LC_MISSED_MAX);
+			lc_fail(
+			    nl, "no answer to %d heartbeats", LC_MISSED_MAX);
 			break;
 		}
 		nl->missed++;
@@ -1071,7 +1075,8 @@ lc_on_timer(evutil_socket_t fd, short what, void *arg)
 			lc_fail(nl, "out of memory");
 			break;
 		}
-		event_add(nl->timer, &(struct timeval){LC_HEARTBEAT_MS / 1000, 0});
+		event_add(
+		    nl->timer, &(struct timeval){LC_HEARTBEAT_MS / 1000, 0});
 		break;
 	default:
 		break;
@@ -1110,8 +1115,8 @@ lc_add(struct env *e, struct config_link *cfg, struct ssl_ctx_st *tls)
 	struct node_link *nl = calloc(1, sizeof(*nl));
 	size_t i;
 
-	if (nl == NULL || (nl->link = link_new(cfg->name, LINK_SIDE_NODE)) ==
-	                      NULL) {
+	if (nl == NULL ||
+	    (nl->link = link_new(cfg->name, LINK_SIDE_NODE)) == NULL) {
 		log_error("link %s: out of memory", cfg->name);
 		free(nl);
 		config_link_free(cfg);
@@ -1176,9 +1181,9 @@ link_client_prepare(const struct config *cf)
 
 		if (config_link_copy(&set->links[i], l) == -1)
 			goto fail;
-		if (l->tls && (set->tls[i] = tls_client_ctx_new(l->tls_ca,
-		                   l->tls_cert, l->tls_key, err,
-		                   sizeof(err))) == NULL) {
+		if (l->tls &&
+		    (set->tls[i] = tls_client_ctx_new(l->tls_ca, l->tls_cert,
+		         l->tls_key, err, sizeof(err))) == NULL) {
 			log_error("%s:%d:%d: link %s: %s", cf->file, l->line,
 			    l->column, l->name, err);
 			set->n++;

@@ -847,4 +847,3 @@ link_shutdown(void)
 	atomic_fetch_add(&link_version, 1);
 	pthread_mutex_unlock(&link_lock);
 }
-

@@ -106,7 +106,7 @@ mask_dates(char *s)
 START_TEST(test_reply_resp_native)
 {
 	struct reply_enc enc = {
-	    &resp_reply_writer, REPLY_ENC_NATIVE, 0, 0, SIZE_MAX, NULL};
+	    &resp_reply_writer, REPLY_ENC_NATIVE, 0, 0, SIZE_MAX, NULL, 0};
 	size_t len;
 	char *s;
 
@@ -128,7 +128,7 @@ END_TEST
 START_TEST(test_reply_resp_encodings)
 {
 	struct reply_enc enc = {
-	    &resp_reply_writer, REPLY_ENC_MSGPACK, 0, 0, SIZE_MAX, NULL};
+	    &resp_reply_writer, REPLY_ENC_MSGPACK, 0, 0, SIZE_MAX, NULL, 0};
 	size_t len;
 	char *s;
 
@@ -196,7 +196,7 @@ END_TEST
 START_TEST(test_reply_resp_errors)
 {
 	struct reply_enc enc = {
-	    &resp_reply_writer, REPLY_ENC_NATIVE, 0, 0, SIZE_MAX, NULL};
+	    &resp_reply_writer, REPLY_ENC_NATIVE, 0, 0, SIZE_MAX, NULL, 0};
 	struct evbuffer *out = evbuffer_new();
 	struct duet_err err;
 	size_t len;
@@ -239,7 +239,7 @@ START_TEST(test_reply_http_values)
 {
 	struct http_resp r;
 	struct reply_enc enc = {
-	    &http_reply_writer, REPLY_ENC_NATIVE, 0, 0, SIZE_MAX, &r};
+	    &http_reply_writer, REPLY_ENC_NATIVE, 0, 0, SIZE_MAX, &r, 0};
 	size_t len;
 	char *s;
 
@@ -297,7 +297,7 @@ START_TEST(test_reply_http_errors)
 {
 	struct http_resp r;
 	struct reply_enc enc = {
-	    &http_reply_writer, REPLY_ENC_NATIVE, 0, 0, SIZE_MAX, &r};
+	    &http_reply_writer, REPLY_ENC_NATIVE, 0, 0, SIZE_MAX, &r, 0};
 	char origin[] = "http://a.example";
 	char *s;
 
@@ -384,7 +384,7 @@ START_TEST(test_reply_http_stream_ndjson)
 {
 	struct http_resp r;
 	struct reply_enc enc = {
-	    &http_reply_writer, REPLY_ENC_NATIVE, 0, 0, SIZE_MAX, &r};
+	    &http_reply_writer, REPLY_ENC_NATIVE, 0, 0, SIZE_MAX, &r, 0};
 	struct evbuffer *out = evbuffer_new(), *body = evbuffer_new();
 	struct evbuffer *scratch = NULL;
 	char *s;
@@ -419,7 +419,7 @@ START_TEST(test_reply_http_stream_sse)
 {
 	struct http_resp r;
 	struct reply_enc enc = {
-	    &http_reply_writer, REPLY_ENC_NATIVE, 0, 0, SIZE_MAX, &r};
+	    &http_reply_writer, REPLY_ENC_NATIVE, 0, 0, SIZE_MAX, &r, 0};
 	struct evbuffer *out = evbuffer_new(), *body = evbuffer_new();
 	struct evbuffer *scratch = NULL;
 	struct duet_err err;
@@ -454,7 +454,7 @@ START_TEST(test_reply_http_stream_bare)
 {
 	struct http_resp r;
 	struct reply_enc enc = {
-	    &http_reply_writer, REPLY_ENC_NATIVE, 0, 0, SIZE_MAX, &r};
+	    &http_reply_writer, REPLY_ENC_NATIVE, 0, 0, SIZE_MAX, &r, 0};
 	struct evbuffer *out = evbuffer_new(), *body = evbuffer_new();
 	struct evbuffer *scratch = NULL;
 	char *s;
@@ -501,7 +501,7 @@ START_TEST(test_reply_http_batch)
 {
 	struct http_resp r;
 	struct reply_enc enc = {
-	    &http_reply_writer, REPLY_ENC_NATIVE, 0, 0, SIZE_MAX, &r};
+	    &http_reply_writer, REPLY_ENC_NATIVE, 0, 0, SIZE_MAX, &r, 0};
 	struct evbuffer *out = evbuffer_new();
 	struct duet_err err;
 	struct value v;
