@@ -289,8 +289,9 @@ builtin_client(duet_call *call)
 
 /*
  * COMMAND INFO/DOCS with names: only those (INFO: nil for unknown ones,
- * DOCS: unknown ones left out); without names: every command.  Commands
- * the caller may not call count as unknown (f, SPEC 9.1).
+ * DOCS: unknown ones left out); without names: every command, linked
+ * ones last (SPEC 11).  Commands the caller may not call count as
+ * unknown (f, SPEC 9.1).
  */
 static void
 builtin_command_each(duet_call *call, const struct registry *reg, int docs,
@@ -308,9 +309,7 @@ builtin_command_each(duet_call *call, const struct registry *reg, int docs,
 	}
 	for (i = 0; i < n; i++) {
 		s = builtin_admin_rest(call, 1, i, &len);
-		cmd = registry_lookup(reg, s, len);
-		found += cmd != NULL &&
-		    describe_shows(f, (size_t)(cmd - reg->commands));
+		found += describe_lookup(reg, f, s, len) != NULL;
 	}
 	if (docs)
 		msgpack_pack_map(pk, found);
@@ -318,10 +317,7 @@ builtin_command_each(duet_call *call, const struct registry *reg, int docs,
 		msgpack_pack_array(pk, n);
 	for (i = 0; i < n; i++) {
 		s = builtin_admin_rest(call, 1, i, &len);
-		cmd = registry_lookup(reg, s, len);
-		if (cmd != NULL &&
-		    !describe_shows(f, (size_t)(cmd - reg->commands)))
-			cmd = NULL;
+		cmd = describe_lookup(reg, f, s, len);
 		if (cmd != NULL && docs)
 			describe_doc(pk, cmd);
 		else if (cmd != NULL)
@@ -333,7 +329,7 @@ builtin_command_each(duet_call *call, const struct registry *reg, int docs,
 
 /*
  * COMMAND [COUNT | LIST | INFO [name ...] | DOCS [name ...] | HELP]: of
- * the commands the caller may call.
+ * the commands the caller may call, the linked ones included (SPEC 11).
  */
 static void
 builtin_command(duet_call *call)
@@ -343,19 +339,21 @@ builtin_command(duet_call *call)
 	uint32_t n = builtin_admin_nrest(call, 1);
 	struct builtin_http_listing l;
 	const struct describe_filter *f;
-	size_t i;
+	const struct command *cmd;
+	size_t i = 0;
 
-	f = builtin_http_listing(&l, call->conn, reg);
+	if ((f = builtin_http_listing(&l, call->conn, reg)) == NULL) {
+		duet_reply_error(call, "ERR", "out of memory");
+		return;
+	}
 	if (!duet_arg_present(call, 0)) {
 		builtin_command_each(call, reg, 0, f);
 	} else if (builtin_admin_arg_is(call, 0, "COUNT") && n == 0) {
 		msgpack_pack_uint64(pk, describe_count(reg, f));
 	} else if (builtin_admin_arg_is(call, 0, "LIST") && n == 0) {
 		msgpack_pack_array(pk, describe_count(reg, f));
-		for (i = 0; i < reg->ncommands; i++) {
-			if (describe_shows(f, i))
-				convert_pack_cstr(pk, reg->commands[i].name);
-		}
+		while ((cmd = describe_next(reg, f, &i)) != NULL)
+			convert_pack_cstr(pk, cmd->name);
 	} else if (builtin_admin_arg_is(call, 0, "INFO")) {
 		builtin_command_each(call, reg, 0, f);
 	} else if (builtin_admin_arg_is(call, 0, "DOCS")) {
@@ -365,6 +363,7 @@ builtin_command(duet_call *call)
 	} else {
 		builtin_admin_unknown_sub(call, "COMMAND");
 	}
+	builtin_http_listing_fini(&l);
 }
 
 static void

@@ -11,7 +11,9 @@
 #include "autoconf.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <msgpack.h>
@@ -97,33 +99,78 @@ builtin_http_access(struct http_str path)
 	return which < 0 ? BUILTIN_HTTP_NONE : builtin_http_paths[which].access;
 }
 
-/* describe_filter.shows: whether l's caller may call command i. */
+/*
+ * describe_filter.shows: whether l's caller may call cmd, by the rules
+ * dispatch applies (a linked command's by its name, SPEC 9.2).
+ */
 static int
-builtin_http_listing_shows(const void *arg, size_t i)
+builtin_http_listing_shows(const void *arg, const struct command *cmd)
 {
 	const struct builtin_http_listing *l = arg;
+	const struct auth *a = l->reg->auth;
 
-	return auth_check(l->auth, l->user, i) == AUTH_OK;
+	if (cmd->link != NULL)
+		return auth_check_linked(a, l->user, cmd->name, cmd->flags) ==
+		    AUTH_OK;
+	return auth_check(a, l->user, (size_t)(cmd - l->reg->commands)) ==
+	    AUTH_OK;
 }
 
 /*
- * The filter of a listing of reg's commands for c's caller (SPEC 9.1):
- * the commands it may call, in l (which the filter borrows).  Returns
- * NULL (every command) when reg has no auth.
+ * The linked commands of c's worker that are visible now, into l->more
+ * (allocated; none: NULL).  Returns how many, or -1 (out of memory).
+ */
+static int
+builtin_http_listing_links(struct builtin_http_listing *l, struct conn *c)
+{
+	struct link_table *t = env_links(c->env);
+	time_t now = time(NULL);
+	size_t n, m;
+
+	if ((n = link_table_commands(t, NULL, 0, now)) == 0)
+		return 0;
+	if ((l->more = calloc(n, sizeof(*l->more))) == NULL)
+		return -1;
+	/* A link may have come or gone since: list no more than n. */
+	m = link_table_commands(t, l->more, n, now);
+	return (int)(m < n ? m : n);
+}
+
+/*
+ * The filter of a listing of reg's commands and the linked ones for c's
+ * caller (SPEC 9.1, 11): the commands it may call, in l (which the
+ * filter borrows; free with builtin_http_listing_fini).  Returns the
+ * filter (its shows NULL when reg has no auth), or NULL when out of
+ * memory.
  */
 const struct describe_filter *
-builtin_http_listing(struct builtin_http_listing *l, const struct conn *c,
-    const struct registry *reg)
+builtin_http_listing(
+    struct builtin_http_listing *l, struct conn *c, const struct registry *reg)
 {
-	if (reg == NULL || reg->auth == NULL)
+	int n;
+
+	memset(l, 0, sizeof(*l));
+	l->reg = reg;
+	if ((n = builtin_http_listing_links(l, c)) == -1)
 		return NULL;
-	l->auth = reg->auth;
+	l->filter.more = l->more;
+	l->filter.nmore = (size_t)n;
+	if (reg->auth == NULL)
+		return &l->filter;
 	l->user = c->ident.user != NULL
 	    ? auth_user_index(reg->auth, c->ident.user)
 	    : AUTH_NONE;
 	l->filter.shows = builtin_http_listing_shows;
 	l->filter.arg = l;
 	return &l->filter;
+}
+
+/* Frees what builtin_http_listing allocated in l. */
+void
+builtin_http_listing_fini(struct builtin_http_listing *l)
+{
+	free(l->more);
+	l->more = NULL;
 }
 
 /* GET /plugins: the plugins of reg (every caller who may see it). */
@@ -160,12 +207,16 @@ builtin_http_commands(struct conn *c, const struct registry *reg,
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 
+	const struct describe_filter *f = builtin_http_listing(&l, c, reg);
+
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	pack(&pk, reg, builtin_http_listing(&l, c, reg));
-	if (conn_reply_packed(c, sb.data, sb.size) == -1)
+	if (f != NULL)
+		pack(&pk, reg, f);
+	if (f == NULL || conn_reply_packed(c, sb.data, sb.size) == -1)
 		conn_reply_fail(c, 500, "cannot describe the commands");
 	msgpack_sbuffer_destroy(&sb);
+	builtin_http_listing_fini(&l);
 }
 
 /*

@@ -6,8 +6,10 @@
  * the command's struct command and signature; nothing is cached, since
  * these are rare requests.
  *
- * Layer L1 (state): includes registry, plugin, signature and convert
- * (for packing helpers), nothing above.  Which commands a request names
+ * Layer L1 (state): includes registry, plugin, links, signature and
+ * convert (for packing helpers), nothing above.  Which linked commands a
+ * listing adds, and which commands a caller sees, is handed in by the
+ * session layer (struct describe_filter).  Which commands a request names
  * is the COMMAND built-in's business; the document around the schemas is
  * openapi's.
  */
@@ -15,11 +17,13 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <event2/buffer.h>
 
 #include "convert.h"
 #include "describe.h"
+#include "links.h"
 #include "plugin.h"
 #include "registry.h"
 #include "signature.h"
@@ -139,7 +143,10 @@ describe_doc_arg(msgpack_packer *pk, const struct sig_param *p)
 
 /*
  * Packs cmd's COMMAND DOCS entry: its name, then a map of summary, since,
- * group and arguments (a key and its value of the reply's map).
+ * group and arguments (a key and its value of the reply's map).  A
+ * plugin's command is in the group "module" since its plugin's version;
+ * a linked one (SPEC 11) too, since this daemon's version (the other end
+ * declares none); a built-in is in "server" since this daemon's.
  */
 void
 describe_doc(msgpack_packer *pk, const struct command *cmd)
@@ -155,7 +162,8 @@ describe_doc(msgpack_packer *pk, const struct command *cmd)
 	convert_pack_cstr(
 	    pk, cmd->plugin != NULL ? cmd->plugin->version : PACKAGE_VERSION);
 	convert_pack_cstr(pk, "group");
-	convert_pack_cstr(pk, cmd->plugin != NULL ? "module" : "server");
+	convert_pack_cstr(
+	    pk, cmd->plugin != NULL || cmd->link != NULL ? "module" : "server");
 	convert_pack_cstr(pk, "arguments");
 	msgpack_pack_array(pk, (size_t)sig->nparams);
 	for (i = 0; i < sig->nparams; i++)
@@ -163,51 +171,95 @@ describe_doc(msgpack_packer *pk, const struct command *cmd)
 }
 
 /*
- * Whether filter f (NULL: every command) shows the command at index i of
- * its generation.
+ * Whether filter f (NULL: every command) shows cmd.
  */
 int
-describe_shows(const struct describe_filter *f, size_t i)
+describe_shows(const struct describe_filter *f, const struct command *cmd)
 {
-	return f == NULL || f->shows(f->arg, i);
+	return f == NULL || f->shows == NULL || f->shows(f->arg, cmd);
 }
 
 /*
- * How many commands of reg filter f (NULL: every command) shows.
+ * The next command f shows from position *i (start at 0) of a listing:
+ * reg's commands in load order, then f's more; *i is advanced past it.
+ * NULL at the end.  A linked command whose name reg has (a reload may add
+ * one) is not listed: dispatch calls reg's.
+ */
+const struct command *
+describe_next(
+    const struct registry *reg, const struct describe_filter *f, size_t *i)
+{
+	size_t n = reg->ncommands + (f != NULL ? f->nmore : 0);
+	const struct command *cmd;
+
+	while (*i < n) {
+		cmd = *i < reg->ncommands ? &reg->commands[*i]
+		                          : f->more[*i - reg->ncommands];
+		(*i)++;
+		if (*i > reg->ncommands &&
+		    registry_lookup(reg, cmd->name, cmd->namelen) != NULL)
+			continue;
+		if (describe_shows(f, cmd))
+			return cmd;
+	}
+	return NULL;
+}
+
+/*
+ * The command called name (len bytes, any case) that a listing of reg
+ * through f shows, or NULL: reg's first, then f's more.
+ */
+const struct command *
+describe_lookup(const struct registry *reg, const struct describe_filter *f,
+    const char *name, size_t len)
+{
+	const struct command *cmd = registry_lookup(reg, name, len);
+	size_t i;
+
+	for (i = 0; cmd == NULL && f != NULL && i < f->nmore; i++) {
+		if (f->more[i]->namelen == len &&
+		    strncasecmp(f->more[i]->name, name, len) == 0)
+			cmd = f->more[i];
+	}
+	return cmd != NULL && describe_shows(f, cmd) ? cmd : NULL;
+}
+
+/*
+ * How many commands of reg and f's more f shows (NULL: reg's).
  */
 size_t
 describe_count(const struct registry *reg, const struct describe_filter *f)
 {
-	size_t i, n = 0;
+	size_t i = 0, n = 0;
 
 	if (f == NULL)
 		return reg->ncommands;
-	for (i = 0; i < reg->ncommands; i++)
-		n += f->shows(f->arg, i) != 0;
+	while (describe_next(reg, f, &i) != NULL)
+		n++;
 	return n;
 }
 
 /*
- * Packs every command of reg that f shows (NULL: all), in load order:
- * COMMAND DOCS's map when docs is set, otherwise COMMAND INFO's array.
+ * Packs every command of reg and f's more that f shows (NULL: reg's), in
+ * load order: COMMAND DOCS's map when docs is set, otherwise COMMAND
+ * INFO's array.
  */
 void
 describe_all(msgpack_packer *pk, const struct registry *reg, int docs,
     const struct describe_filter *f)
 {
-	size_t i, n = describe_count(reg, f);
+	const struct command *cmd;
+	size_t i = 0, n = describe_count(reg, f);
 
 	if (docs)
 		msgpack_pack_map(pk, n);
 	else
 		msgpack_pack_array(pk, n);
-	for (i = 0; i < reg->ncommands; i++) {
-		if (!describe_shows(f, i))
-			continue;
+	while ((cmd = describe_next(reg, f, &i)) != NULL) {
 		if (docs)
-			describe_doc(pk, &reg->commands[i]);
+			describe_doc(pk, cmd);
 		else
-			describe_info(pk, &reg->commands[i]);
+			describe_info(pk, cmd);
 	}
 }
 
@@ -272,14 +324,15 @@ describe_usage(msgpack_packer *pk, const struct command *cmd)
 
 /*
  * Packs cmd's descriptor for GET /commands: a map of name, plugin (nil
- * for a built-in), args, reply, summary, usage and flags.
+ * for a built-in or a linked command), for a linked command link (the
+ * link's name, SPEC 11), args, reply, summary, usage and flags.
  */
 void
 describe_command(msgpack_packer *pk, const struct command *cmd)
 {
 	int k;
 
-	msgpack_pack_map(pk, 7);
+	msgpack_pack_map(pk, cmd->link != NULL ? 8 : 7);
 	convert_pack_cstr(pk, "name");
 	convert_pack_cstr(pk, cmd->name);
 	convert_pack_cstr(pk, "plugin");
@@ -287,6 +340,10 @@ describe_command(msgpack_packer *pk, const struct command *cmd)
 		convert_pack_cstr(pk, cmd->plugin->name);
 	else
 		msgpack_pack_nil(pk);
+	if (cmd->link != NULL) {
+		convert_pack_cstr(pk, "link");
+		convert_pack_cstr(pk, cmd->link->name);
+	}
 	convert_pack_cstr(pk, "args");
 	msgpack_pack_array(pk, (size_t)cmd->sig->nparams);
 	for (k = 0; k < cmd->sig->nparams; k++)
@@ -302,20 +359,19 @@ describe_command(msgpack_packer *pk, const struct command *cmd)
 }
 
 /*
- * Packs the descriptor of every command of reg that f shows (NULL: all)
- * as one array, in load order: the body of GET /commands.
+ * Packs the descriptor of every command of reg and f's more that f shows
+ * (NULL: reg's) as one array, in load order: the body of GET /commands.
  */
 void
 describe_commands(msgpack_packer *pk, const struct registry *reg,
     const struct describe_filter *f)
 {
-	size_t i;
+	const struct command *cmd;
+	size_t i = 0;
 
 	msgpack_pack_array(pk, describe_count(reg, f));
-	for (i = 0; i < reg->ncommands; i++) {
-		if (describe_shows(f, i))
-			describe_command(pk, &reg->commands[i]);
-	}
+	while ((cmd = describe_next(reg, f, &i)) != NULL)
+		describe_command(pk, cmd);
 }
 
 /*

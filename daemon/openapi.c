@@ -324,17 +324,21 @@ openapi_components(msgpack_packer *pk, int auth)
 }
 
 /*
- * Whether command i of reg has a path in the document: an HTTP operation
- * that f shows, not named "batch" (the built-in path is written).
+ * The next command of a listing of reg through f (describe_next) that has
+ * a path in the document: an HTTP operation not named "batch" (the
+ * built-in path is written).
  */
-static int
-openapi_is_path(
-    const struct registry *reg, const struct describe_filter *f, size_t i)
+static const struct command *
+openapi_next_path(
+    const struct registry *reg, const struct describe_filter *f, size_t *i)
 {
-	const struct command *cmd = &reg->commands[i];
+	const struct command *cmd;
 
-	return describe_http(cmd) && strcmp(cmd->name, "batch") != 0 &&
-	    describe_shows(f, i);
+	while ((cmd = describe_next(reg, f, i)) != NULL) {
+		if (describe_http(cmd) && strcmp(cmd->name, "batch") != 0)
+			return cmd;
+	}
+	return NULL;
 }
 
 /*
@@ -359,13 +363,16 @@ openapi_pack_path(msgpack_packer *pk, const struct command *cmd)
 
 /*
  * Packs the OpenAPI 3.1 document of reg as one map: the paths of the
- * commands f shows (NULL: every command; a filter means auth is
- * configured, so the document names the Bearer scheme).
+ * commands f lists (NULL: every command of reg; linked ones after them,
+ * describe_next); a filter with shows means auth is configured, so the
+ * document names the Bearer scheme.
  */
 void
 openapi_pack(msgpack_packer *pk, const struct registry *reg,
     const struct describe_filter *f)
 {
+	int bearer = f != NULL && f->shows != NULL;
+	const struct command *cmd;
 	size_t i, npaths = 1; /* /batch */
 
 	msgpack_pack_map(pk, 6);
@@ -377,8 +384,8 @@ openapi_pack(msgpack_packer *pk, const struct registry *reg,
 	convert_pack_cstr(pk, "url");
 	convert_pack_cstr(pk, "/");
 	convert_pack_cstr(pk, "security");
-	msgpack_pack_array(pk, f != NULL);
-	if (f != NULL) {
+	msgpack_pack_array(pk, bearer);
+	if (bearer) {
 		msgpack_pack_map(pk, 1);
 		convert_pack_cstr(pk, "bearer");
 		msgpack_pack_array(pk, 0);
@@ -391,14 +398,12 @@ openapi_pack(msgpack_packer *pk, const struct registry *reg,
 	convert_pack_cstr(pk, PACKAGE_VERSION);
 	/* Connection built-ins (QUIT, HELLO, ...) are not HTTP operations;
 	 * /batch is the built-in path, even beside a command "batch". */
-	for (i = 0; i < reg->ncommands; i++)
-		npaths += openapi_is_path(reg, f, i);
+	for (i = 0; openapi_next_path(reg, f, &i) != NULL;)
+		npaths++;
 	convert_pack_cstr(pk, "paths");
 	msgpack_pack_map(pk, npaths);
 	openapi_batch(pk);
-	for (i = 0; i < reg->ncommands; i++) {
-		if (openapi_is_path(reg, f, i))
-			openapi_pack_path(pk, &reg->commands[i]);
-	}
-	openapi_components(pk, f != NULL);
+	for (i = 0; (cmd = openapi_next_path(reg, f, &i)) != NULL;)
+		openapi_pack_path(pk, cmd);
+	openapi_components(pk, bearer);
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * openapi - GET /openapi.json: an OpenAPI 3.1 description of every
- * command of a registry generation (those its caller may call), built
- * from the signatures.
+ * command of a registry generation and every linked command (those its
+ * caller may call), built from the signatures.
  * Layer L1 (state); the schemas themselves are describe's.
  */
 #ifndef DUET_OPENAPI_H

@@ -8,9 +8,14 @@
  * with a call in flight (LINKDOWN dropped, 502) and calls while it is
  * down (LINKDOWN is down, 503); the refusals (RESP2, a user without
  * link, a name pinned to another, a name in use, a malformed descriptor,
- * 100,000 commands, an unknown call id, logged); GET /links; and the
+ * 100,000 commands, an unknown call id, logged); GET /links; the node's
+ * commands in the listings (COMMAND COUNT, LIST, INFO, DOCS, GET
+ * /commands, /openapi.json), left out for a user whose rules leave them
+ * out, and still listed in the grace after the node goes; and the
  * Python node of duet-link(7) run against the hub.
  */
+#include "autoconf.h"
+
 #include <sys/socket.h>
 
 #include <stdio.h>
@@ -24,7 +29,7 @@
 #include "harness.h"
 
 static struct harness lk_h;
-static char node_tok[65], pinned_tok[65], alice_tok[65];
+static char node_tok[65], pinned_tok[65], alice_tok[65], carol_tok[65];
 
 #define DESC_UPPER                                                             \
 	"[{\"name\":\"upper\",\"args\":[{\"name\":\"s\",\"type\":\"str\","     \
@@ -37,14 +42,16 @@ static char node_tok[65], pinned_tok[65], alice_tok[65];
 static void
 lk_setup(void)
 {
-	char yaml[1024], hn[65], hp[65], ha[65];
+	char yaml[1024], hn[65], hp[65], ha[65], hc[65];
 
 	certs_token(node_tok);
 	certs_token(pinned_tok);
 	certs_token(alice_tok);
+	certs_token(carol_tok);
 	certs_token_hash(node_tok, hn);
 	certs_token_hash(pinned_tok, hp);
 	certs_token_hash(alice_tok, ha);
+	certs_token_hash(carol_tok, hc);
 	snprintf(yaml, sizeof(yaml),
 	    "workers: 2\n"
 	    "limits: {max_request_bytes: 8MiB}\n"
@@ -53,8 +60,10 @@ lk_setup(void)
 	    "      link: true\n"
 	    "    - name: pinned\n      token_sha256: %s\n"
 	    "      link: true\n      link_as: other\n"
-	    "    - name: alice\n      token_sha256: %s\n",
-	    hn, hp, ha);
+	    "    - name: alice\n      token_sha256: %s\n"
+	    "    - name: carol\n      token_sha256: %s\n"
+	    "      commands: [\"*\", \"-fs.*\"]\n",
+	    hn, hp, ha, hc);
 	harness_start(&lk_h, NULL, yaml);
 }
 
@@ -111,16 +120,23 @@ lk_node(const char *user, const char *as, const char *json, const char *want)
 	return fd;
 }
 
-/* alice's RESP2 connection. */
+/* user's RESP2 connection (token tok). */
 static int
-lk_client(void)
+lk_client_as(const char *user, const char *tok)
 {
-	const char *auth[] = {"AUTH", "alice", alice_tok};
+	const char *auth[] = {"AUTH", user, tok};
 	int fd = harness_connect(lk_h.port);
 
 	lk_cmd(fd, 3, auth, NULL);
 	harness_expects(fd, "+OK\r\n");
 	return fd;
+}
+
+/* alice's RESP2 connection. */
+static int
+lk_client(void)
+{
+	return lk_client_as("alice", alice_tok);
 }
 
 START_TEST(test_links_call_reply)
@@ -330,6 +346,196 @@ START_TEST(test_links_list)
 }
 END_TEST
 
+/* The body of GET path with the token tok (NULL: none); status 200. */
+static char *
+lk_get(const char *path, const char *tok)
+{
+	struct harness_http r;
+	char req[512], auth[128] = "";
+	int fd = harness_connect(lk_h.port);
+	char *body;
+
+	if (tok != NULL)
+		snprintf(
+		    auth, sizeof(auth), "Authorization: Bearer %s\r\n", tok);
+	snprintf(req, sizeof(req),
+	    "GET %s HTTP/1.1\r\nHost: localhost\r\n%s\r\n", path, auth);
+	harness_sends(fd, req);
+	harness_http_read(&r, fd, 0);
+	ck_assert_int_eq(r.status, 200);
+	body = strdup(r.body);
+	harness_http_free(&r);
+	close(fd);
+	return body;
+}
+
+/* The integer COMMAND COUNT answers on the RESP2 connection fd. */
+static long
+lk_count(int fd)
+{
+	size_t len;
+	char *s, *end;
+	long n;
+
+	harness_sends(fd, "*2\r\n$7\r\nCOMMAND\r\n$5\r\nCOUNT\r\n");
+	s = harness_read_until(fd, "\r\n", &len);
+	ck_assert_int_eq(s[0], ':');
+	n = strtol(s + 1, &end, 10);
+	ck_assert_str_eq(end, "\r\n");
+	free(s);
+	return n;
+}
+
+/* fs.upper's descriptor in GET /commands, the last one. */
+#define LIST_UPPER                                                             \
+	",{\"name\":\"fs.upper\",\"plugin\":null,\"link\":\"fs\",\"args\":"    \
+	"[{\"name\":\"s\",\"type\":\"str\",\"optional\":false,"                \
+	"\"variadic\":false}],\"reply\":\"str\",\"summary\":\"Upper-cases "    \
+	"s\",\"usage\":\"fs.upper s:str\",\"flags\":[\"readonly\"]}]"
+/* fs.upper in /openapi.json: its POST body and its GET parameters. */
+#define OPENAPI_POST                                                           \
+	"\"/fs.upper\":{\"post\":{\"operationId\":\"fs.upper\",\"summary\":"   \
+	"\"Upper-cases s\",\"requestBody\":{\"content\":{\"application/"       \
+	"json\":{\"schema\":{\"oneOf\":[{\"type\":\"array\",\"prefixItems\":"  \
+	"[{\"type\":\"string\"}],\"minItems\":1,\"items\":false},{\"type\":"   \
+	"\"object\",\"properties\":{\"s\":{\"type\":\"string\"}},"             \
+	"\"required\":[\"s\"],\"additionalProperties\":false}]}}"
+#define OPENAPI_GET                                                            \
+	"\"get\":{\"operationId\":\"get_fs.upper\",\"summary\":\"Upper-cases " \
+	"s\",\"parameters\":[{\"name\":\"s\",\"in\":\"query\",\"required\":"   \
+	"true,\"schema\":{\"type\":\"string\"}}]"
+/* COMMAND INFO fs.upper (RESP2). */
+#define INFO_UPPER                                                             \
+	"*1\r\n*10\r\n$8\r\nfs.upper\r\n:2\r\n*1\r\n+readonly\r\n:0\r\n"       \
+	":0\r\n:0\r\n*0\r\n*0\r\n*0\r\n*0\r\n"
+
+/* COMMAND LIST on fd: n names, fs.upper the last, after the plugins'. */
+static void
+lk_expect_list(int fd, long n)
+{
+	static const char tail[] = "$5\r\ncount\r\n$8\r\nfs.upper\r\n";
+	char head[32];
+	size_t len;
+	char *s;
+
+	harness_sends(fd, "*2\r\n$7\r\nCOMMAND\r\n$4\r\nLIST\r\n");
+	s = harness_read_until(fd, tail, &len);
+	snprintf(head, sizeof(head), "*%ld\r\n", n);
+	ck_assert_uint_gt(len, strlen(tail));
+	ck_assert_str_eq(s + len - strlen(tail), tail);
+	ck_assert_int_eq(strncmp(s, head, strlen(head)), 0);
+	free(s);
+}
+
+/* COMMAND DOCS fs.upper (RESP2): a module command since our version. */
+static void
+lk_expect_docs(int fd)
+{
+	char want[512];
+
+	harness_sends(
+	    fd, "*3\r\n$7\r\nCOMMAND\r\n$4\r\nDOCS\r\n$8\r\nfs.upper\r\n");
+	snprintf(want, sizeof(want),
+	    "*2\r\n$8\r\nfs.upper\r\n*8\r\n$7\r\nsummary\r\n$13\r\nUpper-cases "
+	    "s\r\n$5\r\nsince\r\n$%zu\r\n%s\r\n$5\r\ngroup\r\n$6\r\nmodule\r\n"
+	    "$9\r\narguments\r\n*1\r\n*4\r\n$4\r\nname\r\n$1\r\ns\r\n$4\r\n"
+	    "type\r\n$6\r\nstring\r\n",
+	    strlen(PACKAGE_VERSION), PACKAGE_VERSION);
+	harness_expects(fd, want);
+}
+
+/* A registered node's commands are in every listing (SPEC 11). */
+START_TEST(test_links_listed)
+{
+	int cl = lk_client(), node;
+	long n = lk_count(cl);
+	size_t len;
+	char *s;
+
+	node = lk_node("node", "fs", DESC_UPPER, "+OK\r\n");
+	ck_assert_int_eq(lk_count(cl), n + 1);
+	lk_expect_list(cl, n + 1);
+	harness_sends(
+	    cl, "*3\r\n$7\r\nCOMMAND\r\n$4\r\nINFO\r\n$8\r\nFS.UPPER\r\n");
+	harness_expects(cl, INFO_UPPER);
+	lk_expect_docs(cl);
+	s = lk_get("/commands", alice_tok);
+	len = strlen(s);
+	ck_assert_uint_gt(len, strlen(LIST_UPPER));
+	ck_assert_str_eq(s + len - strlen(LIST_UPPER), LIST_UPPER);
+	free(s);
+	s = lk_get("/openapi.json", alice_tok);
+	ck_assert_ptr_nonnull(strstr(s, OPENAPI_POST));
+	ck_assert_ptr_nonnull(strstr(s, OPENAPI_GET));
+	free(s);
+	close(node);
+	close(cl);
+}
+END_TEST
+
+/* A user whose rules leave fs.* out sees no fs command anywhere. */
+START_TEST(test_links_listed_by_rules)
+{
+	int node = lk_node("node", "fs", DESC_UPPER, "+OK\r\n");
+	int al = lk_client(), cl = lk_client_as("carol", carol_tok);
+	char *s;
+
+	ck_assert_int_eq(lk_count(cl), lk_count(al) - 1);
+	harness_sends(
+	    cl, "*3\r\n$7\r\nCOMMAND\r\n$4\r\nINFO\r\n$8\r\nfs.upper\r\n");
+	harness_expects(cl, "*1\r\n$-1\r\n");
+	harness_sends(
+	    cl, "*3\r\n$7\r\nCOMMAND\r\n$4\r\nDOCS\r\n$8\r\nfs.upper\r\n");
+	harness_expects(cl, "*0\r\n");
+	harness_sends(cl, "*2\r\n$8\r\nfs.upper\r\n$1\r\nx\r\n");
+	harness_expects(cl,
+	    "-NOPERM User carol has no permissions to run the 'fs.upper' "
+	    "command\r\n");
+	s = lk_get("/commands", carol_tok);
+	ck_assert_ptr_null(strstr(s, "fs.upper"));
+	free(s);
+	s = lk_get("/openapi.json", carol_tok);
+	ck_assert_ptr_null(strstr(s, "fs.upper"));
+	free(s);
+	s = lk_get("/commands", NULL); /* no token: no linked command */
+	ck_assert_ptr_null(strstr(s, "fs.upper"));
+	free(s);
+	close(cl);
+	close(al);
+	close(node);
+}
+END_TEST
+
+/*
+ * A node gone is still listed during its LINK_GRACE_SEC (30 s) of grace,
+ * as its commands stay callable (LINKDOWN).  That it leaves the listings
+ * after the grace is not tested here: it would take 30 s.
+ */
+START_TEST(test_links_listed_in_grace)
+{
+	int node = lk_node("node", "fs", DESC_UPPER, "+OK\r\n");
+	int cl = lk_client();
+	long n = lk_count(cl);
+	char *s;
+	size_t len;
+
+	close(node);
+	harness_wait_log(&lk_h, "link fs down: connection from");
+	ck_assert_int_eq(lk_count(cl), n);
+	lk_expect_list(cl, n);
+	harness_sends(
+	    cl, "*3\r\n$7\r\nCOMMAND\r\n$4\r\nINFO\r\n$8\r\nfs.upper\r\n");
+	harness_expects(cl, INFO_UPPER);
+	lk_expect_docs(cl);
+	s = lk_get("/commands", alice_tok);
+	len = strlen(s);
+	ck_assert_uint_gt(len, strlen(LIST_UPPER));
+	ck_assert_str_eq(s + len - strlen(LIST_UPPER), LIST_UPPER);
+	free(s);
+	close(cl);
+}
+END_TEST
+
 static Suite *
 links_suite(void)
 {
@@ -345,6 +551,9 @@ links_suite(void)
 	tcase_add_test(tc, test_links_refusals);
 	tcase_add_test(tc, test_links_too_many);
 	tcase_add_test(tc, test_links_list);
+	tcase_add_test(tc, test_links_listed);
+	tcase_add_test(tc, test_links_listed_by_rules);
+	tcase_add_test(tc, test_links_listed_in_grace);
 	suite_add_tcase(s, tc);
 	return s;
 }

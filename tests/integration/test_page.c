@@ -713,6 +713,70 @@ START_TEST(test_page_token)
 }
 END_TEST
 
+/* printf %s nodetoken | sha256sum */
+#define PAGE_NODE_SHA                                                          \
+	"afe59431bfd46ad72487e88ee8a2ad4248a6f801b88428ec3bde982dad5e0727"
+
+static void
+page_link_setup(void)
+{
+	char url[64];
+
+	harness_start(&page_h, NULL,
+	    "auth:\n"
+	    "  users:\n"
+	    "    - name: bob\n"
+	    "      token_sha256: " PAGE_BOB_SHA "\n"
+	    "      commands: [\"@readonly\"]\n"
+	    "    - name: node\n"
+	    "      token_sha256: " PAGE_NODE_SHA "\n"
+	    "      link: true\n");
+	cdp_start(&page_cdp);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", page_h.port);
+	cdp_open(&page_cdp, url);
+}
+
+/*
+ * A linked daemon's commands (SPEC 11) are grouped as "linked: <as>",
+ * after the plugins' and before the built-ins.  The node is played over
+ * a raw RESP3 connection, as in test_links.
+ */
+START_TEST(test_page_linked)
+{
+	static const char reg[] =
+	    "*4\r\n$4\r\nLINK\r\n$8\r\nREGISTER\r\n$2\r\nfs\r\n$148\r\n"
+	    "[{\"name\":\"upper\",\"args\":[{\"name\":\"s\",\"type\":\"str\","
+	    "\"optional\":false,\"variadic\":false}],\"reply\":\"str\","
+	    "\"summary\":\"Upper-cases s\",\"flags\":[\"readonly\"]}]\r\n";
+	int node = harness_connect(page_h.port);
+	size_t len;
+
+	harness_sends(node,
+	    "*5\r\n$5\r\nHELLO\r\n$1\r\n3\r\n$4\r\nAUTH\r\n$4\r\nnode\r\n"
+	    "$9\r\nnodetoken\r\n*1\r\n$4\r\nPING\r\n");
+	free(harness_read_until(node, "+PONG\r\n", &len));
+	harness_sends(node, reg);
+	harness_expects(node, "+OK\r\n");
+	page_expect(PAGE_JS("await until(() => document.querySelector('.cmd'),"
+	                    " 'command list');"
+	                    "document.getElementById('token').value ="
+	                    "  'bobtoken';"
+	                    "document.querySelector('#login button').click();"
+	                    "const d = await until(() =>"
+	                    "  document.getElementById('cmd-fs.upper'), 'fs');"
+	                    "return " PAGE_JS_GROUPS " + '\\n' +"
+	                    "  d.querySelector('summary').textContent;"),
+	    "kv: get exists\n"
+	    "math: add sum\n"
+	    "demo: reflect whoami counter fail count\n"
+	    "linked: fs: fs.upper\n"
+	    "Built-in commands: ping echo command info time\n"
+	    "fs.upper s:str \xe2\x86\x92 "
+	    "strUpper-cases sreadonly");
+	close(node);
+}
+END_TEST
+
 static Suite *
 page_suite(void)
 {
@@ -731,6 +795,11 @@ page_suite(void)
 	tcase_add_checked_fixture(tc, page_auth_setup, page_teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_page_token);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("link");
+	tcase_add_checked_fixture(tc, page_link_setup, page_teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_page_linked);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -4,7 +4,7 @@
  * one command of a small registry generation, described as COMMAND INFO,
  * COMMAND DOCS, GET /commands and OpenAPI, each asserted as the exact JSON
  * text of its msgpack; and listings through a filter (the commands a
- * caller may call).
+ * caller may call, and the linked commands after the generation's).
  */
 #include "autoconf.h"
 
@@ -20,6 +20,7 @@
 #include "config.h"
 #include "convert.h"
 #include "describe.h"
+#include "links.h"
 #include "metrics.h"
 #include "openapi.h"
 #include "registry.h"
@@ -226,11 +227,11 @@ START_TEST(test_describe_http_leaves_out_connection_builtins)
 }
 END_TEST
 
-/* describe_filter.shows: only the command whose index *arg is. */
+/* describe_filter.shows: only the command *arg. */
 static int
-test_shows_one(const void *arg, size_t i)
+test_shows_one(const void *arg, const struct command *cmd)
 {
-	return i == *(const size_t *)arg;
+	return cmd == *(const struct command *const *)arg;
 }
 
 /* The JSON text of what pack writes for test_reg through filter f. */
@@ -272,15 +273,15 @@ test_pack_info(msgpack_packer *pk, const struct registry *reg,
 
 START_TEST(test_describe_filter_lists_only_shown)
 {
-	size_t sum =
-	    (size_t)(registry_lookup(test_reg, "sum", 3) - test_reg->commands);
-	struct describe_filter f = {test_shows_one, &sum};
+	const struct command *sum = registry_lookup(test_reg, "sum", 3);
+	struct describe_filter f = {test_shows_one, &sum, NULL, 0};
 	char *s;
 
 	ck_assert_uint_eq(describe_count(test_reg, NULL), 3);
 	ck_assert_uint_eq(describe_count(test_reg, &f), 1);
-	ck_assert(describe_shows(NULL, 0));
-	ck_assert(!describe_shows(&f, 0) && describe_shows(&f, sum));
+	ck_assert(describe_shows(NULL, &test_reg->commands[0]));
+	ck_assert(!describe_shows(&f, &test_reg->commands[0]) &&
+	    describe_shows(&f, sum));
 	s = test_listing(test_pack_info, &f);
 	ck_assert_str_eq(s, "[[\"sum\",-2,[\"write\"],0,0,0,[],[],[],[]]]");
 	free(s);
@@ -298,6 +299,66 @@ START_TEST(test_describe_filter_lists_only_shown)
 	ck_assert_ptr_nonnull(strstr(s, "\"security\":[]"));
 	ck_assert_ptr_null(strstr(s, "bearer"));
 	free(s);
+}
+END_TEST
+
+/* COMMAND DOCS's map of every command f shows. */
+static void
+test_pack_docs(msgpack_packer *pk, const struct registry *reg,
+    const struct describe_filter *f)
+{
+	describe_all(pk, reg, 1, f);
+}
+
+/*
+ * A listing's more commands (linked ones, SPEC 11) come after the
+ * generation's, unless a generation's command has the name; one is found
+ * by name in any case; it is a module's command with its link named.
+ */
+START_TEST(test_describe_lists_more)
+{
+	struct link *l = link_new("fs", LINK_SIDE_HUB);
+	struct command linked, hidden;
+	const struct command *more[] = {&linked, &hidden};
+	struct describe_filter f = {NULL, NULL, more, 2};
+	char name[] = "fs.repeat", sum[] = "sum";
+	char *s;
+
+	ck_assert_ptr_nonnull(l);
+	linked = *registry_lookup(test_reg, "repeat", 6);
+	linked.name = name;
+	linked.namelen = strlen(name);
+	linked.link = l;
+	hidden = linked;
+	hidden.name = sum;
+	hidden.namelen = strlen(sum);
+	ck_assert_uint_eq(describe_count(test_reg, &f), 4);
+	ck_assert_ptr_eq(
+	    describe_lookup(test_reg, &f, "FS.Repeat", 9), &linked);
+	ck_assert_ptr_eq(describe_lookup(test_reg, &f, "sum", 3),
+	    registry_lookup(test_reg, "sum", 3));
+	ck_assert_ptr_null(describe_lookup(test_reg, &f, "fs.x", 4));
+	s = test_listing(describe_commands, &f);
+	ck_assert_ptr_nonnull(strstr(s,
+	    "},{\"name\":\"fs.repeat\",\"plugin\":null,\"link\":\"fs\","
+	    "\"args\":"
+	    "[{\"name\":\"word\",\"type\":\"str\",\"optional\":false,"
+	    "\"variadic\":false},{\"name\":\"times\",\"type\":\"int\","
+	    "\"optional\":true,\"variadic\":false,\"default\":1}],\"reply\":"
+	    "\"str\",\"summary\":\"Repeats a word\",\"usage\":\"fs.repeat "
+	    "word:str [times:int=1]\",\"flags\":[\"readonly\"]}]"));
+	free(s);
+	s = test_listing(test_pack_docs, &f);
+	ck_assert_ptr_nonnull(strstr(s,
+	    ",\"fs.repeat\":{\"summary\":\"Repeats a "
+	    "word\",\"since\":\"" PACKAGE_VERSION
+	    "\",\"group\":\"module\",\"arguments\":"));
+	free(s);
+	s = test_listing(openapi_pack, &f);
+	ck_assert_ptr_nonnull(strstr(s, "\"/fs.repeat\":{\"post\":"));
+	ck_assert_ptr_nonnull(strstr(s, "\"security\":[]"));
+	free(s);
+	link_unref(l);
 }
 END_TEST
 
@@ -319,6 +380,7 @@ describe_suite(void)
 	tcase_add_test(tc, test_describe_param_schemas);
 	tcase_add_test(tc, test_describe_http_leaves_out_connection_builtins);
 	tcase_add_test(tc, test_describe_filter_lists_only_shown);
+	tcase_add_test(tc, test_describe_lists_more);
 	suite_add_tcase(s, tc);
 	return s;
 }
