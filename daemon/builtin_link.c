@@ -348,38 +348,32 @@ hub_error(duet_call *call)
 	convert_pack_status(duet_reply(call), "OK");
 }
 
-/* What hub_listed looks at: the generation and the caller's filter. */
-struct hub_listing {
-	const struct registry *reg;
-	const struct describe_filter *caller; /* NULL: every command */
-};
-
-/* describe_filter.shows: a plugin's command the caller may call. */
+/* describe_filter.shows: a plugin's command the caller (arg: its
+ * filter) may call. */
 static int
-hub_listed(const void *arg, size_t i)
+hub_listed(const void *arg, const struct command *cmd)
 {
-	const struct hub_listing *l = arg;
-
-	return l->reg->commands[i].plugin != NULL &&
-	    describe_shows(l->caller, i);
+	return cmd->plugin != NULL && describe_shows(arg, cmd);
 }
 
 /*
  * LINK COMMANDS: the descriptors of this daemon's plugin commands that
- * the caller may call (GET /commands' array, without the built-ins):
- * what a node imports.
+ * the caller may call (GET /commands' array, without the built-ins or
+ * linked commands): what a node imports.
  */
 static void
 hub_list(duet_call *call)
 {
 	struct conn *c = call->conn;
 	struct builtin_http_listing bl;
-	struct hub_listing l;
-	struct describe_filter f = {hub_listed, &l};
+	struct describe_filter f = {hub_listed, NULL, NULL, 0};
 
-	l.reg = c->env->reg;
-	l.caller = builtin_http_listing(&bl, c, l.reg);
-	describe_commands(duet_reply(call), l.reg, &f);
+	if ((f.arg = builtin_http_listing(&bl, c, c->env->reg)) == NULL) {
+		duet_reply_error(call, "ERR", "out of memory");
+		return;
+	}
+	describe_commands(duet_reply(call), c->env->reg, &f);
+	builtin_http_listing_fini(&bl);
 }
 
 /* Whether c is the hub's end of a registered link. */

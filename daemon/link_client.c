@@ -325,12 +325,6 @@ lc_send_words(struct conn *c, int kind, int n, const char *const *words)
 	return 0;
 }
 
-/* What describe_filter.shows looks at: a link and its generation. */
-struct lc_export {
-	const struct node_link *nl;
-	const struct registry *reg;
-};
-
 /* Writes LINK <verb> (the verb as msgpack), expecting kind. */
 static int
 lc_send_link(struct conn *c, int kind, const char *verb)
@@ -346,19 +340,18 @@ lc_send_link(struct conn *c, int kind, const char *verb)
 	return 0;
 }
 
-/* describe_filter.shows: a plugin command the link exports. */
+/* describe_filter.shows: a plugin command the link (arg) exports. */
 static int
-lc_exported(const void *arg, size_t i)
+lc_exported(const void *arg, const struct command *cmd)
 {
-	const struct lc_export *x = arg;
-	const struct command *cmd = &x->reg->commands[i];
+	const struct node_link *nl = arg;
 	size_t k;
 
 	if (cmd->plugin == NULL)
 		return 0;
-	for (k = 0; k < x->nl->cfg.nexports; k++)
-		if (util_glob_match(x->nl->cfg.exports[k],
-		        strlen(x->nl->cfg.exports[k]), cmd->name, cmd->namelen))
+	for (k = 0; k < nl->cfg.nexports; k++)
+		if (util_glob_match(nl->cfg.exports[k],
+		        strlen(nl->cfg.exports[k]), cmd->name, cmd->namelen))
 			return 1;
 	return 0;
 }
@@ -369,8 +362,7 @@ lc_send_register(struct conn *c, struct node_link *nl)
 {
 	struct lc_sess *s = c->sess;
 	struct registry *reg = env_registry(c->env);
-	struct lc_export x = {nl, reg};
-	struct describe_filter f = {lc_exported, &x};
+	struct describe_filter f = {lc_exported, nl, NULL, 0};
 	struct evbuffer *json, *out;
 	msgpack_unpacked u;
 	msgpack_packer pk;
@@ -678,9 +670,8 @@ lc_exports(const struct node_link *nl, const char *name, size_t len,
     struct registry *reg)
 {
 	const struct command *cmd = registry_lookup(reg, name, len);
-	struct lc_export x = {nl, reg};
 
-	return cmd != NULL && lc_exported(&x, (size_t)(cmd - reg->commands));
+	return cmd != NULL && lc_exported(nl, cmd);
 }
 
 /*
