@@ -61,7 +61,9 @@ hub_deliver(struct mail *m, unsigned kicks)
 	(void)kicks;
 	if (h == NULL || link_take(l, &jobs) == 0)
 		return;
-	out = conn_reply_buffer(h->conn);
+	/* Out of band: a call is not held behind a reply the node waits
+	 * for (one of its own calls of a slow command here). */
+	out = conn_oob_buffer(h->conn);
 	while ((job = TAILQ_FIRST(&jobs)) != NULL) {
 		TAILQ_REMOVE(&jobs, job, entry);
 		if (out == NULL || (id = link_wire_add(&h->wire, job)) == 0) {
@@ -76,7 +78,7 @@ hub_deliver(struct mail *m, unsigned kicks)
 		evbuffer_add(out, job->args, job->arglen);
 		evbuffer_add(out, "\r\n", 2);
 	}
-	conn_reply_done(h->conn);
+	conn_push(h->conn);
 }
 
 /* The connection of h is being freed: the link is down. */
@@ -283,9 +285,12 @@ hub_end_of(duet_call *call, uint64_t *id)
 	return h;
 }
 
-/* The job of id on h, or NULL after logging and answering the error. */
+/*
+ * The job of id on h, or NULL after logging and answering the error
+ * (or, noreply, answering nothing).
+ */
 static struct link_job *
-hub_job(duet_call *call, struct hub_end *h, uint64_t id)
+hub_job(duet_call *call, struct hub_end *h, uint64_t id, int noreply)
 {
 	struct link_job *job = link_wire_take(&h->wire, id);
 
@@ -293,59 +298,91 @@ hub_job(duet_call *call, struct hub_end *h, uint64_t id)
 		log_warnx("link %s: an answer for unknown call id %" PRIu64
 		          ": ignored",
 		    h->link->name, id);
-		duet_reply_error(call, "ERR", "unknown call id %" PRIu64, id);
+		if (noreply)
+			call->answered = 1;
+		else
+			duet_reply_error(
+			    call, "ERR", "unknown call id %" PRIu64, id);
 	}
 	return job;
 }
 
-/* LINK REPLY id value: the node's answer to call id. */
+/*
+ * Whether the last of the n words after LINK's subcommand is NOREPLY
+ * (then, for a registered link, nothing is answered: the node's answers
+ * are not acknowledged, so they need no place in what it waits for).
+ */
+static int
+hub_noreply(duet_call *call, uint32_t n)
+{
+	size_t len;
+	const char *s = builtin_admin_rest(call, 1, n - 1, &len);
+
+	return util_strcaseeq(s, len, "NOREPLY");
+}
+
+/* Answers +OK, or nothing after NOREPLY. */
+static void
+hub_ack(duet_call *call, int noreply)
+{
+	if (noreply)
+		call->answered = 1;
+	else
+		convert_pack_status(duet_reply(call), "OK");
+}
+
+/* LINK REPLY id value [NOREPLY]: the node's answer to call id. */
 static void
 hub_reply(duet_call *call)
 {
+	uint32_t n = builtin_admin_nrest(call, 1);
 	struct hub_end *h;
 	struct link_job *job;
 	const char *mp;
 	uint64_t id;
 	size_t len;
+	int noreply = n == 3 && hub_noreply(call, n);
 
-	if (builtin_admin_nrest(call, 1) != 2) {
+	if (n != 2 && !noreply) {
 		duet_reply_error(call, "ERR",
 		    "wrong number of arguments for 'link|reply' command");
 		return;
 	}
 	if ((h = hub_end_of(call, &id)) == NULL ||
-	    (job = hub_job(call, h, id)) == NULL)
+	    (job = hub_job(call, h, id, noreply)) == NULL)
 		return;
 	mp = builtin_admin_rest(call, 1, 1, &len);
 	link_call_answer(h->link, job, mp, len);
-	convert_pack_status(duet_reply(call), "OK");
+	hub_ack(call, noreply);
 }
 
-/* LINK ERROR id code message: the node's error for call id. */
+/* LINK ERROR id code message [NOREPLY]: the node's error for call id. */
 static void
 hub_error(duet_call *call)
 {
 	char code[64], msg[sizeof(((struct duet_err *)0)->msg)];
+	uint32_t n = builtin_admin_nrest(call, 1);
 	struct hub_end *h;
 	struct link_job *job;
 	const char *s;
 	uint64_t id;
 	size_t len;
+	int noreply = n == 4 && hub_noreply(call, n);
 
-	if (builtin_admin_nrest(call, 1) != 3) {
+	if (n != 3 && !noreply) {
 		duet_reply_error(call, "ERR",
 		    "wrong number of arguments for 'link|error' command");
 		return;
 	}
 	if ((h = hub_end_of(call, &id)) == NULL ||
-	    (job = hub_job(call, h, id)) == NULL)
+	    (job = hub_job(call, h, id, noreply)) == NULL)
 		return;
 	s = builtin_admin_rest(call, 1, 1, &len);
 	snprintf(code, sizeof(code), "%.*s", (int)len, s);
 	s = builtin_admin_rest(call, 1, 2, &len);
 	snprintf(msg, sizeof(msg), "%.*s", (int)len, s);
 	link_call_error(h->link, job, code, msg);
-	convert_pack_status(duet_reply(call), "OK");
+	hub_ack(call, noreply);
 }
 
 /* describe_filter.shows: a plugin's command the caller (arg: its

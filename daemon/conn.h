@@ -74,6 +74,9 @@ struct conn_proto {
 	/* Optional: the mark of the reply to the request being served
 	 * (struct reply_enc.tag). */
 	uint64_t (*reply_tag)(const struct conn *c);
+	/* Each reply names its request (a link's answers, SPEC 11): one
+	 * still owed holds no later one back. */
+	int unordered;
 };
 
 /*
@@ -95,6 +98,9 @@ struct conn_reply {
 	TAILQ_ENTRY(conn_reply) entry;
 	struct evbuffer *buf; /* owned: the encoded reply (so far) */
 	int done;             /* buf is complete */
+	/* its reply carries its own id (the proto's unordered): while it
+	 * is owed, later replies go ahead of it */
+	int unordered;
 	const struct conn_slot_owner *owner; /* the slot's filler, or NULL */
 	void *arg;                           /* borrowed: owner's argument */
 };
@@ -184,7 +190,7 @@ struct conn {
 };
 
 /* The longest c->peer is, with its NUL. */
-#define CONN_ADDR_MAX (INET6_ADDRSTRLEN + 9)
+#define CONN_ADDR_MAX     (INET6_ADDRSTRLEN + 9)
 #define CONN_LINK_IDLE_MS 15000 /* three heartbeats missed */
 
 /* conn_state.c's, for conn_free: frees c->states (set once it has any). */
@@ -229,6 +235,17 @@ static inline struct evbuffer *
 conn_output(struct conn *c)
 {
 	return c->out != NULL ? c->out : conn_output_new(c);
+}
+
+/*
+ * Where bytes go that are not the reply to a request (a link's frames,
+ * SPEC 11): the output itself, ahead of replies still owed, which are
+ * whole frames too.  conn_push sends them.  NULL when out of memory.
+ */
+static inline struct evbuffer *
+conn_oob_buffer(struct conn *c)
+{
+	return conn_output(c);
 }
 
 /* conn_reply.c: the reply queue. */

@@ -44,6 +44,7 @@ conn_reply_slot(struct conn *c, const struct conn_slot_owner *owner, void *arg)
 		return NULL;
 	}
 	r->done = owner == NULL;
+	r->unordered = owner != NULL && c->proto != NULL && c->proto->unordered;
 	r->owner = owner;
 	r->arg = arg;
 	TAILQ_INSERT_TAIL(&c->pending, r, entry);
@@ -81,13 +82,16 @@ void
 conn_flush_pending(struct conn *c)
 {
 	struct evbuffer *out = conn_output(c);
-	struct conn_reply *r;
+	struct conn_reply *r, *next;
 
 	if (out == NULL) {
 		conn_close_after_reply(c);
 		return;
 	}
-	while ((r = TAILQ_FIRST(&c->pending)) != NULL) {
+	for (r = TAILQ_FIRST(&c->pending); r != NULL; r = next) {
+		next = TAILQ_NEXT(r, entry);
+		if (r->unordered && !r->done)
+			continue; /* written whole when it is done */
 		if (evbuffer_get_length(r->buf) > 0)
 			evbuffer_add_buffer(out, r->buf);
 		if (!r->done) {

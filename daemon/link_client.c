@@ -8,11 +8,13 @@
  * descriptors> -> LINK COMMANDS (what to import) -> up.  Each step is
  * written when the previous one is answered.  Up, it serves the other
  * end's calls (push frames) by dispatching them here, answering through
- * this session's writer as LINK REPLY / LINK ERROR, and writes our calls
- * of "<name>.<command>" as ordinary commands whose answers come back in
- * order.  Everything written waits in the conn's reply queue in the order
- * it was queued, so the other end answers in that order: a FIFO of what
- * each answer is for (struct lc_exp) pairs them.  Down, it redials after
+ * this session's writer as LINK REPLY / LINK ERROR ... NOREPLY, which the
+ * other end does not answer: those answers wait in the conn's reply
+ * queue (a slow command's behind it) while everything else is written
+ * out of band, ahead of them: our calls of "<name>.<command>" as ordinary
+ * commands, heartbeats, forwarded publishes.  The other end answers those
+ * in the order they were written, so a FIFO of what each answer is for
+ * (struct lc_exp) pairs them.  Down, it redials after
  * 100 ms doubling to 30 s, with +-20% jitter; every call it owed fails
  * with LINKDOWN and none is sent twice.
  *
@@ -69,7 +71,6 @@ enum lc_exp_kind {
 	LC_EXP_REGISTER,
 	LC_EXP_COMMANDS,
 	LC_EXP_PING,
-	LC_EXP_ACK,     /* our LINK REPLY / LINK ERROR */
 	LC_EXP_CALL,    /* our call of one of its commands */
 	LC_EXP_PUBLISH, /* a publish forwarded: its count is not needed */
 };
@@ -229,24 +230,31 @@ lc_answer_head(struct evbuffer *out, int n, const char *verb, uint64_t id)
 	lc_bulk_mp_cstr(out, num);
 }
 
-/* reply_writer.value: LINK REPLY <id> <the value's msgpack, as bin>. */
+/*
+ * reply_writer.value: LINK REPLY <id> <the value's msgpack, as bin>
+ * NOREPLY.  The other end answers nothing, so an answer written late (a
+ * slow command's, in the reply queue) needs no place among the answers
+ * this session waits for, and what it writes out of band goes first.
+ */
 static void
 lc_write_value(const struct reply_enc *enc, struct evbuffer *out,
     const msgpack_object *o, const char *mp, size_t len)
 {
 	(void)o;
-	lc_answer_head(out, 4, "REPLY", enc->tag);
+	lc_answer_head(out, 5, "REPLY", enc->tag);
 	lc_bulk_mp(out, 1, mp, len);
+	lc_bulk_mp_cstr(out, "NOREPLY");
 }
 
-/* reply_writer.error: LINK ERROR <id> <code> <message>. */
+/* reply_writer.error: LINK ERROR <id> <code> <message> NOREPLY. */
 static void
 lc_write_error(const struct reply_enc *enc, struct evbuffer *out,
     const struct duet_err *err)
 {
-	lc_answer_head(out, 5, "ERROR", enc->tag);
+	lc_answer_head(out, 6, "ERROR", enc->tag);
 	lc_bulk_mp_cstr(out, err->code);
 	lc_bulk_mp_cstr(out, err->msg);
+	lc_bulk_mp_cstr(out, "NOREPLY");
 }
 
 /* A stream is collected: its items reach the other end as one array. */
@@ -316,12 +324,12 @@ lc_send_words(struct conn *c, int kind, int n, const char *const *words)
 	int i;
 
 	if (lc_expect(s, kind, NULL) == -1 ||
-	    (out = conn_reply_buffer(c)) == NULL)
+	    (out = conn_oob_buffer(c)) == NULL)
 		return -1;
 	evbuffer_add_printf(out, "*%d\r\n", n);
 	for (i = 0; i < n; i++)
 		lc_bulk(out, words[i], strlen(words[i]));
-	conn_reply_done(c);
+	conn_push(c);
 	return 0;
 }
 
@@ -332,11 +340,11 @@ lc_send_link(struct conn *c, int kind, const char *verb)
 	struct evbuffer *out;
 
 	if (lc_expect(c->sess, kind, NULL) == -1 ||
-	    (out = conn_reply_buffer(c)) == NULL)
+	    (out = conn_oob_buffer(c)) == NULL)
 		return -1;
 	LC_ADD_LIT(out, "*2\r\n$4\r\nLINK\r\n");
 	lc_bulk_mp_cstr(out, verb);
-	conn_reply_done(c);
+	conn_push(c);
 	return 0;
 }
 
@@ -378,14 +386,14 @@ lc_send_register(struct conn *c, struct node_link *nl)
 	        MSGPACK_UNPACK_SUCCESS ||
 	    convert_msgpack_to_json(json, &u.data, SIZE_MAX, &err) == -1 ||
 	    lc_expect(s, LC_EXP_REGISTER, NULL) == -1 ||
-	    (out = conn_reply_buffer(c)) == NULL)
+	    (out = conn_oob_buffer(c)) == NULL)
 		goto done;
 	LC_ADD_LIT(out, "*4\r\n$4\r\nLINK\r\n");
 	lc_bulk_mp_cstr(out, "REGISTER");
 	lc_bulk_mp_cstr(out, nl->cfg.as);
 	lc_bulk_mp(
 	    out, 0, evbuffer_pullup(json, -1), evbuffer_get_length(json));
-	conn_reply_done(c);
+	conn_push(c);
 	rv = 0;
 done:
 	msgpack_unpacked_destroy(&u);
@@ -448,7 +456,7 @@ lc_deliver(struct mail *m, unsigned kicks)
 		if (msgpack_unpack_next(&u, job->args, job->arglen, NULL) !=
 		        MSGPACK_UNPACK_SUCCESS ||
 		    lc_expect(s, LC_EXP_CALL, job) == -1 ||
-		    (out = conn_reply_buffer(nl->c)) == NULL) {
+		    (out = conn_oob_buffer(nl->c)) == NULL) {
 			link_call_unsent(l, job);
 			continue;
 		}
@@ -470,7 +478,7 @@ lc_deliver(struct mail *m, unsigned kicks)
 		}
 	}
 	msgpack_unpacked_destroy(&u);
-	conn_reply_done(nl->c);
+	conn_push(nl->c);
 }
 
 /* pubsub_sink.deliver: PUBLISH the message on the link, if it is up. */
@@ -482,7 +490,7 @@ lc_out_deliver(struct pubsub_sub *sub, struct pubsub_delivery *d)
 
 	if (nl->state != LC_UP || nl->c == NULL ||
 	    lc_expect(nl->c->sess, LC_EXP_PUBLISH, NULL) == -1 ||
-	    (out = conn_reply_buffer(nl->c)) == NULL)
+	    (out = conn_oob_buffer(nl->c)) == NULL)
 		return;
 	LC_ADD_LIT(out, "*3\r\n$7\r\nPUBLISH\r\n");
 	lc_bulk_mp(out, 0, d->msg->channel, d->msg->chlen);
@@ -496,7 +504,7 @@ lc_out_flush(struct pubsub_sub *sub)
 	struct node_link *nl = sub->arg;
 
 	if (nl->c != NULL)
-		conn_reply_done(nl->c);
+		conn_push(nl->c);
 }
 
 static const struct pubsub_sink lc_out_sink = {
@@ -511,14 +519,13 @@ lc_subscribe_in(struct node_link *nl)
 	struct evbuffer *out;
 	size_t i;
 
-	if (nl->cfg.nchannels_in == 0 ||
-	    (out = conn_reply_buffer(nl->c)) == NULL)
+	if (nl->cfg.nchannels_in == 0 || (out = conn_oob_buffer(nl->c)) == NULL)
 		return;
 	evbuffer_add_printf(
 	    out, "*%zu\r\n$10\r\nPSUBSCRIBE\r\n", nl->cfg.nchannels_in + 1);
 	for (i = 0; i < nl->cfg.nchannels_in; i++)
 		lc_bulk_mp_cstr(out, nl->cfg.channels_in[i]);
-	conn_reply_done(nl->c);
+	conn_push(nl->c);
 }
 
 /* The answer to LINK COMMANDS (the other end's descriptors): nl is up. */
@@ -645,11 +652,6 @@ lc_answer(struct conn *c, const struct lc_exp *e, enum resp3_kind kind,
 	case LC_EXP_PING:
 	case LC_EXP_PUBLISH:
 		return 0;
-	case LC_EXP_ACK:
-		if (kind == RESP3_ERROR)
-			log_warnx("link %s: our answer was refused: %s",
-			    nl->cfg.name, text);
-		return 0;
 	default: /* LC_EXP_CALL */
 		if (kind == RESP3_ERROR) {
 			msg = lc_error_split(text, code, sizeof(code));
@@ -731,8 +733,6 @@ lc_push(struct conn *c, const msgpack_object *o)
 	}
 	atomic_fetch_add(&nl->link->stats.calls_in, 1);
 	s->tag = v[1].via.u64;
-	if (lc_expect(s, LC_EXP_ACK, NULL) == -1)
-		return -1;
 	if (reg == NULL ||
 	    !lc_exports(nl, v[2].via.bin.ptr, v[2].via.bin.size, reg)) {
 		util_err_set(&err, "ERR", "unknown command '%.*s'",
@@ -895,6 +895,7 @@ const struct conn_proto lc_proto = {
     .timeout = lc_timeout,
     .fini = lc_fini,
     .reply_tag = lc_reply_tag,
+    .unordered = 1,
 };
 
 static const struct conn_proto *const lc_protos[] = {&lc_proto};
