@@ -17,10 +17,15 @@
 #include "autoconf.h"
 
 #include <sys/socket.h>
+#include <sys/wait.h>
 
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -536,6 +541,127 @@ START_TEST(test_links_listed_in_grace)
 }
 END_TEST
 
+/* Debian 13's redis-py (RESP3), unpacked by tools/deps.sh. */
+#define LK_REDISPY                                                             \
+	"/var/cache/duetd-test/redis-py-6.1.0/usr/lib/python3/dist-packages"
+/* How long the Python node may take to register, in milliseconds: past
+ * the 20 s link_node_check.py itself waits, so its report is read. */
+#define LK_PY_DEADLINE_MS 25000
+
+/*
+ * tests/integration/link_node_check.py --hold as a child logging in as
+ * node: its stdin (*in) and stdout and stderr (the returned fd) are pipes.
+ */
+static int
+lk_py_spawn(pid_t *pid, int *in)
+{
+	char tokfile[PATH_MAX], tok[80], cmd[2 * PATH_MAX + 160];
+	int ip[2], op[2];
+
+	ck_assert_msg(access(LK_REDISPY, R_OK) == 0,
+	    "%s is missing: run tools/deps.sh as root (it unpacks Debian 13's "
+	    "python3-redis there)",
+	    LK_REDISPY);
+	snprintf(tokfile, sizeof(tokfile), "%s/node.token", lk_h.dir);
+	snprintf(tok, sizeof(tok), "%s\n", node_tok);
+	harness_write_file(tokfile, tok);
+	snprintf(cmd, sizeof(cmd),
+	    "exec /usr/bin/python3 '%s/tests/integration/link_node_check.py' "
+	    "'%s' %d node '%s' --hold",
+	    harness_env("DUET_SRCDIR"), LK_REDISPY, lk_h.port, tokfile);
+	ck_assert(pipe2(ip, O_CLOEXEC) == 0 && pipe2(op, O_CLOEXEC) == 0);
+	*pid = fork();
+	ck_assert_int_ge(*pid, 0);
+	if (*pid == 0) {
+		dup2(ip[0], 0);
+		dup2(op[1], 1);
+		dup2(op[1], 2);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(ip[0]);
+	close(op[1]);
+	*in = ip[1];
+	return op[0];
+}
+
+/* Reads fd until its first line is whole, it closes or the deadline
+ * passes; fails unless that line is "registered". */
+static void
+lk_py_registered(int fd)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	struct timespec ts;
+	char buf[4096];
+	size_t len = 0;
+	long long deadline, now;
+	ssize_t n;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	deadline =
+	    ts.tv_sec * 1000LL + ts.tv_nsec / 1000000 + LK_PY_DEADLINE_MS;
+	buf[0] = '\0';
+	while (strchr(buf, '\n') == NULL && len + 1 < sizeof(buf)) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+		if (now >= deadline ||
+		    poll(&pfd, 1, (int)(deadline - now)) != 1)
+			break;
+		if ((n = read(fd, buf + len, sizeof(buf) - len - 1)) <= 0)
+			break;
+		len += (size_t)n;
+		buf[len] = '\0';
+	}
+	ck_assert_msg(strcmp(buf, "registered\n") == 0,
+	    "the Python node did not register within %d ms: '%s'",
+	    LK_PY_DEADLINE_MS, buf);
+}
+
+/*
+ * The Python node of duet-link(7) (doc/examples/link_node.py) against
+ * the hub: it registers as py, py.upper answers from redis-cli and curl,
+ * and the link is down once the node is gone.
+ */
+START_TEST(test_links_python_node)
+{
+	struct harness_out o;
+	char cmd[512];
+	size_t len;
+	pid_t pid;
+	int in, out, closed, status;
+	char *rest;
+
+	out = lk_py_spawn(&pid, &in);
+	lk_py_registered(out);
+	harness_wait_log(&lk_h, "link py up from 127.0.0.1:");
+	snprintf(cmd, sizeof(cmd),
+	    "redis-cli -p %d --no-auth-warning -a %s py.upper hello", lk_h.port,
+	    alice_tok);
+	harness_run(&o, cmd, NULL, 0);
+	ck_assert_msg(o.status == 0, "redis-cli: %s", o.err);
+	ck_assert_str_eq(o.out, "HELLO\n");
+	harness_out_free(&o);
+	snprintf(cmd, sizeof(cmd),
+	    "curl -sS --max-time 10 -H 'Authorization: Bearer %s' "
+	    "http://127.0.0.1:%d/py.upper/hello",
+	    alice_tok, lk_h.port);
+	harness_run(&o, cmd, NULL, 0);
+	ck_assert_msg(o.status == 0, "curl: %s", o.err);
+	ck_assert_str_eq(o.out, "\"HELLO\"");
+	harness_out_free(&o);
+	/* Its stdin closed, link_node_check.py stops the node and exits. */
+	close(in);
+	rest = harness_read_all(out, HARNESS_TIMEOUT_MS, &len, &closed);
+	ck_assert_msg(closed && len == 0, "after registered: '%s'", rest);
+	free(rest);
+	close(out);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "link_node_check.py: status 0x%x", status);
+	harness_wait_log(&lk_h, "link py down: connection from 127.0.0.1:");
+}
+END_TEST
+
 static Suite *
 links_suite(void)
 {
@@ -554,6 +680,11 @@ links_suite(void)
 	tcase_add_test(tc, test_links_listed);
 	tcase_add_test(tc, test_links_listed_by_rules);
 	tcase_add_test(tc, test_links_listed_in_grace);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("python");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, lk_setup, lk_teardown);
+	tcase_add_test(tc, test_links_python_node);
 	suite_add_tcase(s, tc);
 	return s;
 }
