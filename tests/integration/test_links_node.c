@@ -237,6 +237,22 @@ ln_log_line(const struct harness *h, const char *text)
 }
 
 /*
+ * Fails unless line (may be NULL) begins with head and ends with tail,
+ * with a port number (digits) or other words between them.
+ */
+static void
+ln_assert_framed(const char *line, const char *head, const char *tail)
+{
+	size_t len, hl = strlen(head), tl = strlen(tail);
+
+	ck_assert_msg(line != NULL, "no line beginning '%s'", head);
+	len = strlen(line);
+	ck_assert_msg(len > hl + tl && strncmp(line, head, hl) == 0 &&
+	        strcmp(line + len - tl, tail) == 0,
+	    "'%s' is not '%s...%s'", line, head, tail);
+}
+
+/*
  * Sends the words as one RESP array, in one write: a command whose name
  * arrives before its arguments gets an unknown-command error without
  * them (see the report of this branch).
@@ -779,7 +795,8 @@ END_TEST
 /* 6. A CA that did not sign the hub's certificate: refused, retried. */
 START_TEST(test_node_tls_wrong_ca)
 {
-	char more[512];
+	char more[512], *line;
+	int fd;
 
 	ln_tls_hub_start();
 	snprintf(more, sizeof(more),
@@ -787,9 +804,27 @@ START_TEST(test_node_tls_wrong_ca)
 	    "    user: node\n    token_file: %s/node.tok\n",
 	    ln_dir, ln_dir);
 	ln_node_start_as(&ln_node, more);
-	harness_wait_log(&ln_node, "link tls: certificate verify failed");
-	harness_wait_log(&ln_node, "retrying in 200 ms");
+	harness_wait_log(&ln_node, "link hub: ");
+	line = ln_log_line(&ln_node, "warn: link tls: ");
+	ck_assert_ptr_nonnull(line);
+	/* The reason's words are OpenSSL's: only its frame is checked. */
+	ln_assert_framed(line,
+	    "warn: link tls: certificate verify failed: ", " (host 127.0.0.1)");
+	free(line);
+	/* it keeps retrying, one line per step */
+	harness_wait_log(&ln_node, "; retrying in 200 ms\n");
+	ck_assert_int_eq(ln_log_count(&ln_node, "; retrying in 100 ms\n"), 1);
+	ck_assert_int_ge(ln_log_count(&ln_node,
+	                     "link tls: certificate verify "
+	                     "failed: "),
+	    2);
 	ck_assert_int_eq(ln_log_count(&ln_node, "link hub up"), 0);
+	/* the hub, which saw a failed handshake, serves on */
+	harness_wait_log(&ln_hub, "failed: ");
+	fd = ln_alice();
+	LN_CMD(fd, "add", "1", "2");
+	harness_expects(fd, ":3\r\n");
+	close(fd);
 }
 END_TEST
 
