@@ -834,7 +834,7 @@ link_up() {
 		sleep 0.1
 	done
 	grep -q 'link hub up' "$T/NODE.out" || {
-		tail -20 "$T/HUB.out" "$T/NODE.out" >&2
+		tail -n 20 "$T/HUB.out" "$T/NODE.out" >&2
 		die "the node's link to the hub did not come up"
 	}
 	r=$(redis-cli -p "$P_HUB" "${LINK_AUTH[@]}" --no-auth-warning \

@@ -409,12 +409,12 @@ link_start() {
 	start node "$PORT2" "$DUETD" -c "$T/node.yaml"
 	NODE_PID=${PIDS[1]}
 	KEEP_CONNS=1
-	for _ in $(seq 300); do
+	for _ in $(seq 600); do # 2 min: two daemons start under callgrind
 		grep -q 'link hub up' "$T/node.log" && break
 		sleep 0.2
 	done
 	grep -q 'link hub up' "$T/node.log" || {
-		tail -5 "$T/hub.log" "$T/node.log" >&2
+		tail -n 5 "$T/hub.log" "$T/node.log" >&2
 		die "the node's link to the hub did not come up"
 	}
 	redis-cli -p "$PORT" "${AUTHARGS[@]}" fs.add 1 2 2>/dev/null |
