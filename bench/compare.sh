@@ -30,7 +30,10 @@ P_REDIS_TLS=${BENCH_PORT_REDIS_TLS:-26380}
 P_NGINX_TLS=${BENCH_PORT_NGINX_TLS:-28443}
 P_WEBDIS=${BENCH_PORT_WEBDIS:-27379}
 P_IR=${BENCH_PORT_IR:-24838} # bench/ir.sh: this port, +1 (TLS), +2
-# Row groups (mem resp http webdis tls workers pubsub sse) and phases
+P_HUB=${BENCH_PORT_HUB:-23840} # the link rows: hub, node, memory's hub
+P_NODE=${BENCH_PORT_NODE:-23841}
+P_HUB_MEM=${BENCH_PORT_HUB_MEM:-23842}
+# Row groups (mem resp http webdis tls workers pubsub sse link) and phases
 # (timed instr),
 # space- or comma-separated; no group named = all groups, no phase = both.
 ROWS=${BENCH_ROWS:-all}
@@ -38,6 +41,7 @@ RUNS=${BENCH_RUNS:-3}      # runs per row; the median is reported
 SECS=${BENCH_SECS:-3.5}    # target length of one redis-benchmark run
 WRK_SECS=${BENCH_WRK_SECS:-5}
 IDLE_CONNS=${BENCH_IDLE_CONNS:-10000}
+LINK_NODES=${BENCH_LINK_NODES:-1000} # nodes registered for link memory
 MAX_OTHER=${BENCH_MAX_OTHER:-100} # other load (%) above which a run is
 RETRIES=${BENCH_RETRIES:-2}       # made again, at most this many times
 SRV_CPU=0
@@ -116,6 +120,8 @@ build_duetd() {
 	if [ -n "${DUETD:-}" ]; then
 		[ -x "$DUETD" ] || die "DUETD=$DUETD is not executable"
 		[ -f "${PLUGIN_DIR:-}/kv.so" ] || die "PLUGIN_DIR has no kv.so"
+		! want link || [ -f "$PLUGIN_DIR/math.so" ] ||
+		    die "PLUGIN_DIR has no math.so (the link rows' add)"
 		return 0
 	fi
 	git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1 ||
@@ -136,7 +142,8 @@ build_duetd() {
 		mkdir build
 		cd build
 		../configure CFLAGS='-O2 -g' >>"$T/build.log" 2>&1
-		make -j"$(nproc)" duetd plugins/kv.la >>"$T/build.log" 2>&1
+		make -j"$(nproc)" duetd plugins/kv.la plugins/math.la \
+		    >>"$T/build.log" 2>&1
 	) || {
 		tail -30 "$T/build.log" >&2
 		die "build failed"
@@ -144,6 +151,7 @@ build_duetd() {
 	DUETD="$src/build/duetd"
 	PLUGIN_DIR="$src/build/plugins/.libs"
 	[ -f "$PLUGIN_DIR/kv.so" ] || die "no kv.so in $PLUGIN_DIR"
+	[ -f "$PLUGIN_DIR/math.so" ] || die "no math.so in $PLUGIN_DIR"
 }
 
 # --- servers --------------------------------------------------------------
@@ -744,6 +752,150 @@ workers_row() {
 	stop_bg "$DUETD2_PID"
 }
 
+# --- links ----------------------------------------------------------------
+
+# The bench user's token (the callers of both daemons) and the one the node
+# logs in to the hub with; neither is secret, both are loopback-only.
+LINK_BENCH_TOKEN=bench-token-0123456789
+LINK_TOKEN=bench-link-token-0123456789
+LINK_AUTH=(--user bench -a "$LINK_BENCH_TOKEN")
+
+# link_config: in $T/link, hub.yaml (users bench and node: link: true,
+# link_as: fs; no plugins), node.yaml (math's add exported to the hub,
+# which calls it fs.add; the same bench user, so that both daemons check a
+# caller's token and rules alike; log level info for its "link hub up"
+# line) and hubmem.yaml (for the memory row: a user "nodes" with link: true
+# and no link_as, so that it may register any name).
+link_config() {
+	local d=$T/link bh lh
+	mkdir -p "$d/hub-plugins" "$d/node-plugins"
+	cp "$PLUGIN_DIR/math.so" "$d/node-plugins/"
+	printf %s "$LINK_TOKEN" >"$d/link.token"
+	bh=$(printf %s "$LINK_BENCH_TOKEN" | sha256sum | cut -d' ' -f1)
+	lh=$(printf %s "$LINK_TOKEN" | sha256sum | cut -d' ' -f1)
+	cat >"$d/hub.yaml" <<EOF
+listen:
+  - 127.0.0.1:$P_HUB
+workers: 1
+plugin_dir: $d/hub-plugins
+auth:
+  users:
+    - name: bench
+      token_sha256: $bh
+    - name: node
+      token_sha256: $lh
+      link: true
+      link_as: fs
+log:
+  level: warn
+EOF
+	cat >"$d/node.yaml" <<EOF
+listen:
+  - 127.0.0.1:$P_NODE
+workers: 1
+plugin_dir: $d/node-plugins
+auth:
+  users:
+    - name: bench
+      token_sha256: $bh
+links:
+  - name: hub
+    connect: 127.0.0.1:$P_HUB
+    user: node
+    token_file: $d/link.token
+    as: fs
+    export: ["add"]
+log:
+  level: info
+EOF
+	cat >"$d/hubmem.yaml" <<EOF
+listen:
+  - 127.0.0.1:$P_HUB_MEM
+workers: 1
+plugin_dir: $d/hub-plugins
+limits:
+  max_connections: $((LINK_NODES + 100))
+auth:
+  users:
+    - name: nodes
+      token_sha256: $lh
+      link: true
+log:
+  level: warn
+EOF
+}
+
+# link_up: waits (at most 10 s) for the node's "link hub up" log line,
+# then checks that fs.add on the hub and add on the node answer 3.
+link_up() {
+	local r
+	for _ in $(seq 100); do
+		grep -q 'link hub up' "$T/NODE.out" && break
+		sleep 0.1
+	done
+	grep -q 'link hub up' "$T/NODE.out" || {
+		tail -n 20 "$T/HUB.out" "$T/NODE.out" >&2
+		die "the node's link to the hub did not come up"
+	}
+	r=$(redis-cli -p "$P_HUB" "${LINK_AUTH[@]}" --no-auth-warning \
+	    fs.add 1 2)
+	[ "$r" = 3 ] || die "fs.add 1 2 on the hub answered: $r"
+	r=$(redis-cli -p "$P_NODE" "${LINK_AUTH[@]}" --no-auth-warning \
+	    add 1 2)
+	[ "$r" = 3 ] || die "add 1 2 on the node answered: $r"
+}
+
+# link_rows: a call through a link, fs.add 1 2 on the hub (which calls
+# the node's add), against the same call made locally, add 1 2 on the
+# node; hub and node both on CPU 0 and the linked row's CPU time is
+# theirs summed (the local row's, the node's alone).  Then the memory
+# per link.
+link_rows() {
+	local pipe a b n
+	link_config
+	start_bg HUB "$SRV_CPU" "$P_HUB" "$DUETD" -c "$T/link/hub.yaml"
+	start_bg NODE "$SRV_CPU" "$P_NODE" "$DUETD" -c "$T/link/node.yaml"
+	link_up
+	for pipe in 1 16; do
+		a=$(probe_rps "$HUB_PID $NODE_PID" "$P_HUB" "$pipe" \
+		    "${LINK_AUTH[@]}" fs.add 1 2)
+		b=$(probe_rps "$NODE_PID" "$P_NODE" "$pipe" "${LINK_AUTH[@]}" \
+		    add 1 2)
+		n=$(size_n "$a" "$b")
+		log "link-add-$pipe: $RUNS x $n requests each"
+		DCMD=(resp_once "$HUB_PID $NODE_PID" "$P_HUB" "$pipe" "$n"
+		    "${LINK_AUTH[@]}" fs.add 1 2)
+		PCMD=(resp_once "$NODE_PID" "$P_NODE" "$pipe" "$n"
+		    "${LINK_AUTH[@]}" add 1 2)
+		pair "link-add-$pipe"
+	done
+	stop_bg "$NODE_PID"
+	stop_bg "$HUB_PID"
+	link_mem_row
+}
+
+# link_mem_row: a fresh hub; bench/links_mem.py logs LINK_NODES RESP3
+# connections in (HELLO 3 AUTH) and registers a node on each; the row is
+# the hub's RSS growth per registered node (its connection included),
+# against the growth per logged-in connection alone.
+link_mem_row() {
+	local out
+	start_bg HUBMEM "$SRV_CPU" "$P_HUB_MEM" "$DUETD" \
+	    -c "$T/link/hubmem.yaml"
+	sleep 1
+	log "link memory: $LINK_NODES nodes registered on one hub"
+	out=$(taskset -c "$GEN_CPU" python3 "$ROOT/bench/links_mem.py" \
+	    "$HUBMEM_PID" "$P_HUB_MEM" nodes "$T/link/link.token" \
+	    "$LINK_NODES") || die "bench/links_mem.py failed: $out"
+	alive "$HUBMEM_PID"
+	# rss_kib BEFORE AUTHED LINKED conn_bytes C link_bytes L
+	# shellcheck disable=SC2086
+	set -- $out
+	[ "$1" = rss_kib ] || die "bench/links_mem.py printed: $out"
+	row link-mem "$2 $4 $8" "$2 $3 $6"
+	stop_bg "$HUBMEM_PID"
+}
+
 # --- instructions ---------------------------------------------------------
 
 # ir SERVER IR_ROWS [ENV...] [-- ARGS]: bench/ir.sh for one server (the
@@ -785,6 +937,7 @@ instr_rows() {
 	ir nginx "$n"
 	want webdis && ir webdis getk
 	want workers && ir duetd2 set-P16 IR_WORKERS=2
+	want link && ir link "link-add-P1 link-add-P16 add-P1 add-P16"
 	return 0
 }
 
@@ -800,7 +953,7 @@ instr_rows() {
 # group; no phase named: both).
 want() {
 	local w=" ${ROWS//,/ } " g=0 p=0 x
-	for x in mem resp http webdis tls workers pubsub sse; do
+	for x in mem resp http webdis tls workers pubsub sse link; do
 		case $w in *" $x "*) g=1 ;; esac
 	done
 	for x in timed instr; do
@@ -820,6 +973,7 @@ timed_rows() {
 	want tls && tls_rows
 	want workers && workers_row
 	{ want pubsub || want sse; } && pubsub_rows
+	want link && link_rows
 	return 0
 }
 
@@ -830,6 +984,8 @@ main() {
 	ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 	[ "$(ulimit -n)" -ge $((IDLE_CONNS + 1100)) ] ||
 	    die "ulimit -n $(ulimit -n) is too low for $IDLE_CONNS connections"
+	[ "$(ulimit -n)" -ge $((LINK_NODES + 1100)) ] ||
+	    die "ulimit -n $(ulimit -n) is too low for $LINK_NODES links"
 	T=$(mktemp -d /tmp/duet-bench.XXXXXX)
 	build_duetd
 	if want pubsub || want sse; then

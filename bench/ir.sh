@@ -18,6 +18,7 @@
 #   bench/ir.sh redis                       # redis-server
 #   bench/ir.sh nginx                       # nginx
 #   bench/ir.sh webdis                      # webdis + its redis-server
+#   bench/ir.sh link [DUETD [PLUGIN_DIR]]   # a hub and a node (math.so)
 #
 # Rows (IR_ROWS: row names or groups, space-separated):
 #   resp:  ping_mbulk-P1 set-P1 get-P1 incr-P1 echo1234-P1 and the same
@@ -35,14 +36,21 @@
 #          (the same publisher, 50 GET /events/ch streams; duetd): the
 #          figure is per *delivered* message (IR_PUBSUB_N messages, 50
 #          deliveries each, minus a tenth of that)
+#   link:  (the server "link") link-add-P1 link-add-P16 (fs.add 1 2 on a
+#          hub, which calls the node's math add through the link; hub
+#          and node counted) and add-P1 add-P16 (add 1 2 on the node
+#          itself; the node counted), redis-benchmark -c 50, both daemons
+#          with a user "bench" and the client logged in as it
 #   all:   every row the server has.
-# Default rows: duetd resp http, redis resp, nginx http, webdis getk.
+# Default rows: duetd resp http, redis resp, nginx http, webdis getk,
+# link link.
 #
 # Environment: IR_N (20000 requests per -P16 row; -P1 rows N/4), IR_HTTP_N
 # (5000 per HTTP row), IR_HS_N (200 handshakes), IR_PUBSUB_N (2000
 # messages per pub/sub row), IR_PUBSUB_CLIENT (bench/pubsub_client,
 # compiled here if unset), IR_PORT (24838; the TLS
-# port is IR_PORT+1, webdis's redis-server IR_PORT+2), IR_WORKERS (1),
+# port is IR_PORT+1, webdis's redis-server and the link's node IR_PORT+2),
+# IR_WORKERS (1),
 # IR_AUTH (1: duetd with a user and a token, the client logged in),
 # IR_TLS_DIR (ca.crt, server.crt, server.key; made here if unset),
 # IR_SRV_CPU / IR_GEN_CPU (taskset CPU lists for server and load),
@@ -75,9 +83,15 @@ HTTP_ROWS="http-hi http-1234"
 TLS_RESP_ROWS="tls-set-P1 tls-get-P1 tls-set-P16 tls-get-P16"
 HTTPS_ROWS="https-hi https-hs"
 PUBSUB_ROWS="pubsub pubsub-sse"
+LINK_ROWS="link-add-P1 link-add-P16 add-P1 add-P16"
 T=$(mktemp -d /tmp/ir.XXXXXX)
 PIDS=()
 NAMES=()
+# The servers whose instructions a row counts (default: all of PIDS).
+COUNT_PIDS=()
+# Client connections to the servers' ports that stay open between loads
+# (the link's, on the hub's port; settle does not wait for it).
+KEEP_CONNS=0
 SRV=()
 GEN=()
 [ -n "${IR_SRV_CPU:-}" ] && SRV=(taskset -c "$IR_SRV_CPU")
@@ -138,18 +152,27 @@ total() {
 	}
 	for try in 1 2; do
 		rm -f "$T"/cg-*.out.*
-		for i in "${PIDS[@]}"; do
+		for i in $(counted); do
 			callgrind_control -z "$i" >/dev/null 2>&1
 		done
 		load_once "$try" "$@" && break
 		[ "$try" = 2 ] && die "the load failed twice"
 	done
 	settle
-	for i in "${PIDS[@]}"; do
+	for i in $(counted); do
 		callgrind_control -d "$i" >/dev/null 2>&1
 	done
 	awk '/^totals:/ { s += $2 } END { printf "%.0f\n", s }' \
 	    "$T"/cg-*.out.*
+}
+
+# counted: the pids of the servers the row counts (COUNT_PIDS, or all).
+counted() {
+	if [ ${#COUNT_PIDS[@]} -gt 0 ]; then
+		echo "${COUNT_PIDS[@]}"
+	else
+		echo "${PIDS[@]}"
+	fi
 }
 
 # settle: waits (at most 10 s) until the server has closed every client
@@ -158,9 +181,10 @@ total() {
 # in one run but not the next they moved https-hi by 10 % and more.
 settle() {
 	local f="( sport = :$PORT or sport = :$TLS_PORT )"
+	[ "$what" = link ] && f="( sport = :$PORT or sport = :$PORT2 )"
 	for _ in $(seq 100); do
-		[ -z "$(ss -Htn state established state close-wait "$f")" ] &&
-		    break
+		[ "$(ss -Htn state established state close-wait "$f" |
+		    wc -l)" -le "$KEEP_CONNS" ] && break
 		sleep 0.1
 	done
 	sleep 0.1
@@ -170,7 +194,7 @@ settle() {
 total_perf() {
 	local perf
 	perf stat -e instructions:u -x, -o "$T/perf.out" \
-	    -p "$(IFS=,; echo "${PIDS[*]}")" &
+	    -p "$(counted | tr ' ' ,)" &
 	perf=$!
 	sleep 0.5
 	load_once 1 "$@" || die "the load failed"
@@ -227,11 +251,13 @@ resp_row() {
 	p=${row##*-P}
 	n=$N
 	[ "$p" = 1 ] && n=$((N / 4))
+	local port=$PORT
 	case $test in
 	echo1234) args=(ECHO "$BODY") ;;
+	link-add) args=(fs.add 1 2) COUNT_PIDS=("${PIDS[@]}") ;;
+	add) args=(add 1 2) port=$PORT2 COUNT_PIDS=("$NODE_PID") ;;
 	*) args=(-t "$test") ;;
 	esac
-	local port=$PORT
 	case $1 in tls-*) port=$TLS_PORT ;; esac
 	local cmd=(redis-benchmark -h 127.0.0.1 -p "$port" -P "$p" -q)
 	case $1 in tls-*) cmd+=("${TLSARGS[@]}") ;; esac
@@ -295,6 +321,7 @@ rows_of() {
 		resp) out="$out $RESP_ROWS" ;;
 		http) out="$out $HTTP_ROWS" ;;
 		getk) out="$out http-getk" ;;
+		link) out="$out $LINK_ROWS" ;;
 		tls) out="$out $TLS_RESP_ROWS $HTTPS_ROWS" ;;
 		all) out="$out $2" ;;
 		*) out="$out $r" ;;
@@ -354,6 +381,48 @@ redis_start() {
 	    die "redis-server does not answer SET"
 }
 
+# link_start: a hub on PORT (users bench and node, the latter link: true,
+# link_as: fs; no plugins) and a node on PORT2 (math's add exported as
+# fs.add, the same bench user), both under the counter; waits for the
+# node's "link hub up" log line and checks fs.add and add.
+link_start() {
+	local bh lh
+	[ -f "$PLUGIN_DIR/math.so" ] || die "no math.so in $PLUGIN_DIR"
+	mkdir -p "$T/hub-plugins" "$T/node-plugins"
+	cp "$PLUGIN_DIR/math.so" "$T/node-plugins/"
+	printf %s "$TOKEN-link" >"$T/link.token"
+	bh=$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)
+	lh=$(printf %s "$TOKEN-link" | sha256sum | cut -d' ' -f1)
+	printf '%s\n' "listen:" "  - 127.0.0.1:$PORT" "workers: $WORKERS" \
+	    "plugin_dir: $T/hub-plugins" "auth:" "  users:" \
+	    "    - name: bench" "      token_sha256: $bh" \
+	    "    - name: node" "      token_sha256: $lh" "      link: true" \
+	    "      link_as: fs" "log:" "  level: warn" >"$T/hub.yaml"
+	printf '%s\n' "listen:" "  - 127.0.0.1:$PORT2" "workers: $WORKERS" \
+	    "plugin_dir: $T/node-plugins" "auth:" "  users:" \
+	    "    - name: bench" "      token_sha256: $bh" "links:" \
+	    "  - name: hub" "    connect: 127.0.0.1:$PORT" "    user: node" \
+	    "    token_file: $T/link.token" "    as: fs" \
+	    "    export: [\"add\"]" "log:" "  level: info" >"$T/node.yaml"
+	AUTHARGS=(--user bench -a "$TOKEN")
+	start hub "$PORT" "$DUETD" -c "$T/hub.yaml"
+	start node "$PORT2" "$DUETD" -c "$T/node.yaml"
+	NODE_PID=${PIDS[1]}
+	KEEP_CONNS=1
+	for _ in $(seq 600); do # 2 min: two daemons start under callgrind
+		grep -q 'link hub up' "$T/node.log" && break
+		sleep 0.2
+	done
+	grep -q 'link hub up' "$T/node.log" || {
+		tail -n 5 "$T/hub.log" "$T/node.log" >&2
+		die "the node's link to the hub did not come up"
+	}
+	redis-cli -p "$PORT" "${AUTHARGS[@]}" fs.add 1 2 2>/dev/null |
+	    grep -qx 3 || die "fs.add 1 2 on the hub does not answer 3"
+	redis-cli -p "$PORT2" "${AUTHARGS[@]}" add 1 2 2>/dev/null |
+	    grep -qx 3 || die "add 1 2 on the node does not answer 3"
+}
+
 nginx_start() {
 	local ssl=""
 	mkdir -p "$T/nginx"
@@ -409,8 +478,12 @@ webdis)
 	webdis_config "$T/webdis.json" "$PORT" "$PORT2"
 	start webdis "$PORT" webdis "$T/webdis.json"
 	;;
+link)
+	rows=$(rows_of "$LINK_ROWS" "$LINK_ROWS" | tr '\n' ' ')
+	link_start
+	;;
 *)
-	echo "usage: bench/ir.sh duetd|redis|nginx|webdis [DUETD [PLUGIN_DIR]]" >&2
+	echo "usage: bench/ir.sh duetd|redis|nginx|webdis|link [DUETD [PLUGIN_DIR]]" >&2
 	exit 2
 	;;
 esac

@@ -28,6 +28,10 @@ catalog() {
 	echo "workers|RESP set -P 16, workers 2 (unpinned) vs workers 1|duetd workers 1|duetd2 set-P16|duetd set-P16"
 	echo "pubsub|RESP pub/sub, 1 publisher, $PUBSUB_SUBS subscribers (per delivered message)|Redis|duetd pubsub|redis pubsub"
 	echo "sse|SSE GET /events/ch, 1 RESP publisher, $PUBSUB_SUBS streams (per delivered message)||duetd pubsub-sse|"
+	for p in 1 16; do
+		echo "link-add-$p|RESP fs.add 1 2 on a hub, through a link to the node's add -P $p (hub + node)|add 1 2 on the node (local)|link link-add-P$p|link add-P$p"
+	done
+	echo "link-mem|Link memory on the hub, $LINK_NODES nodes registered|RESP3 connection, HELLO 3 AUTH||"
 }
 
 render_table() {
@@ -61,6 +65,15 @@ render_table() {
 		    "| other load % duetd / peer runs |"
 		print "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: " \
 		    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+	}
+	$1 == "link-mem" {
+		if (!($1 in D)) next
+		d = D[$1]; p = P[$1]
+		printf "| %s | %s | %d B/link (RSS %d → %d KiB) " \
+		    "| %d B/conn (RSS %d → %d KiB) | %s | | | | | | | | | | |\n",
+		    $2, $3, f(d, 3), f(d, 1), f(d, 2), f(p, 3), f(p, 1), f(p, 2),
+		    ratio(f(d, 3), f(p, 3))
+		next
 	}
 	$1 ~ /^mem-/ {
 		if (!($1 in D)) next
@@ -159,6 +172,17 @@ write_results() {
 		    "minus $((${IR_PUBSUB_N:-2000} / 10))."
 		echo "- Memory: RSS growth over $IDLE_CONNS idle loopback" \
 		    "connections (nothing sent), divided by $IDLE_CONNS."
+		echo "- Links: a hub and a node (workers: 1 each, both on CPU" \
+		    "$SRV_CPU, both with the same bench user); the node exports" \
+		    "math's add, which the hub's callers call as fs.add." \
+		    "The duetd columns are fs.add 1 2 on the hub (CPU and" \
+		    "instructions: hub + node summed), the peer columns add 1" \
+		    "2 on the node itself; the issue's target is CPU" \
+		    "linked/local <= 2.2.  Link memory: the hub's RSS growth" \
+		    "over $LINK_NODES RESP3 connections that each log in" \
+		    "(HELLO 3 AUTH) and register a node with one command" \
+		    "(bench/links_mem.py) / $LINK_NODES, against the growth" \
+		    "after the logins alone."
 		echo
 		render_table
 	} >"$OUT"
