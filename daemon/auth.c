@@ -62,8 +62,8 @@ struct auth_user {
 	struct config_auth_rule *rules;
 	size_t nrules; /* 0 with has_rules 0: ["*"] */
 	int has_rules;
-	int link;         /* may register as a linked daemon (SPEC 11) */
-	char *link_as;    /* owned: the one name it may register, or NULL */
+	int link;      /* may register as a linked daemon (SPEC 11) */
+	char *link_as; /* owned: the one name it may register, or NULL */
 };
 
 /*
@@ -85,6 +85,9 @@ static const char *const auth_anon_names[] = {
 /* Built-ins every authenticated user may call, whatever its rules. */
 static const char *const auth_conn_names[] = {"ping", "echo", "auth", "hello",
     "quit", "reset", "select", "client", "command", NULL};
+
+/* What a user with link: true may call, whatever its rules (SPEC 11). */
+static const char *const auth_link_names[] = {"link", NULL};
 
 static int
 auth_named(const struct auth_cmd *cmd, const char *const *names)
@@ -191,7 +194,8 @@ auth_compile_user(struct auth *a, size_t ui, const struct config_auth_user *cu,
 		    bits, &auth_default_rule, 1, cmds, a->ncmds, NULL, NULL);
 	for (i = 0; i < a->ncmds; i++)
 		if ((cmds[i].flags & DUET_PUBLIC) != 0 ||
-		    auth_named(&cmds[i], auth_conn_names))
+		    auth_named(&cmds[i], auth_conn_names) ||
+		    (cu->link && auth_named(&cmds[i], auth_link_names)))
 			auth_bit_set(bits, i, 1);
 }
 

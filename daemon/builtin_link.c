@@ -204,6 +204,12 @@ hub_register(duet_call *call)
 	}
 	memcpy(as, s, len);
 	as[len] = '\0';
+	if (reg->auth == NULL) {
+		duet_reply_error(call, "ERR",
+		    "this daemon takes no links: it has no auth section "
+		    "(a node logs in as a user with link: true)");
+		return;
+	}
 	if (!dispatch_may_link(c, as, len)) {
 		log_warnx("link %s refused from %s: user %s may not link as "
 		          "that name",

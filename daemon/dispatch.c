@@ -354,6 +354,32 @@ dispatch_may_link(struct conn *c, const char *as, size_t len)
 	    auth_user_may_link(reg->auth, dispatch_user(c, reg), as, len);
 }
 
+/*
+ * A name "<link>.<command>" whose link this daemon dials but that has
+ * not come up yet (so its commands are not known): LINKDOWN is down
+ * (HTTP 503), as for a link that went down.  Returns 0 when answered so,
+ * -1 when the name is no such link's.
+ */
+static int
+dispatch_link_down(struct conn *c, const struct request *req)
+{
+	const char *dot = memchr(req->name, '.', req->namelen);
+	struct duet_err err;
+	char name[65];
+	size_t n;
+
+	if (dot == NULL || (n = (size_t)(dot - req->name)) >= sizeof(name))
+		return -1;
+	memcpy(name, req->name, n);
+	name[n] = '\0';
+	if (!link_dialled_down(name))
+		return -1;
+	util_err_set(&err, "LINKDOWN", "link '%s' is down", name);
+	err.status = 503;
+	conn_reply_error(c, &err);
+	return 0;
+}
+
 const struct command *
 dispatch_admit(struct conn *c, const struct request *req)
 {
@@ -365,7 +391,8 @@ dispatch_admit(struct conn *c, const struct request *req)
 	if (reg == NULL ||
 	    ((cmd = registry_lookup(reg, req->name, req->namelen)) == NULL &&
 	        (cmd = dispatch_linked(c, req)) == NULL)) {
-		dispatch_unknown(c, req);
+		if (dispatch_link_down(c, req) == -1)
+			dispatch_unknown(c, req);
 		return NULL;
 	}
 	if (reg->auth != NULL && !req->linked &&

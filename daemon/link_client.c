@@ -875,7 +875,10 @@ lc_fini(struct conn *c)
 	link_down(nl->link, NULL, &unsent);
 	link_call_unsent_all(nl->link, &unsent);
 	if (!nl->failed)
-		lc_why(nl, "connection closed by the other end");
+		lc_why(nl,
+		    nl->state == LC_UP
+		        ? "connection closed by the other end"
+		        : "connection closed before the login finished");
 	if (nl->state == LC_UP)
 		log_info("link %s down (%zu call(s) in flight)", nl->cfg.name,
 		    dropped);

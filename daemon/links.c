@@ -661,6 +661,20 @@ link_withdraw(struct link *l)
 	return r;
 }
 
+/* Whether name is a link this daemon dials that is not up. */
+int
+link_dialled_down(const char *name)
+{
+	struct link *l = link_find(name);
+	int down;
+
+	if (l == NULL)
+		return 0;
+	down = l->side == LINK_SIDE_NODE && link_state(l, NULL) != LINK_UP;
+	link_unref(l);
+	return down;
+}
+
 /* The registered link called name (a new reference), or NULL. */
 struct link *
 link_find(const char *name)

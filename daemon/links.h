@@ -119,6 +119,7 @@ void link_job_free(struct link_job *job);
 int link_publish(struct link *l, struct link *replaced);
 int link_withdraw(struct link *l);
 struct link *link_find(const char *name);
+int link_dialled_down(const char *name);
 struct link_table *link_table_refresh(struct link_table *cached);
 void link_table_unref(struct link_table *t);
 const struct command *link_lookup(

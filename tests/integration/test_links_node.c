@@ -500,11 +500,10 @@ START_TEST(test_node_hub_down_first)
 	fd = harness_connect(ln_node.port);
 	LN_CMD(fd, "add", "1", "2");
 	harness_expects(fd, ":3\r\n");
-	/* Down from the start, the link has no commands yet. */
+	/* Down from the start: its commands are not known yet, but any
+	 * name under it answers LINKDOWN, as a link that went down does. */
 	LN_CMD(fd, "hub.add", "1", "2");
-	harness_expects(fd,
-	    "-ERR unknown command 'hub.add', with args "
-	    "beginning with: '1' '2' \r\n");
+	harness_expects(fd, "-LINKDOWN link 'hub' is down\r\n");
 	ln_hub_start();
 	harness_wait_log(&ln_node, "link hub up: 127.0.0.1:");
 	line = ln_log_line(&ln_node, "link hub up: ");
@@ -647,14 +646,14 @@ START_TEST(test_node_slow)
 	ck_assert_msg(ln_now_ms() - t0 < 500,
 	    "the hub took %lld ms to answer while the node was busy",
 	    ln_now_ms() - t0);
-	/*
-	 * KNOWN (see the report): another call through the same link is
-	 * answered only after the sleep, since the node answers its calls
-	 * in the order they came (link_client.c queues every LINK REPLY on
-	 * the link's conn in order).  So no bound here, only the value.
-	 */
+	/* Nor another call through the same link: the node's answers
+	 * carry their ids and do not wait for the slow one's. */
+	t0 = ln_now_ms();
 	LN_CMD(other, "fs.add", "1", "1");
 	harness_expects(other, ":2\r\n");
+	ck_assert_msg(ln_now_ms() - t0 < 500,
+	    "fs.add took %lld ms behind the node's slow call",
+	    ln_now_ms() - t0);
 	harness_expects(fd, ":2000\r\n");
 	close(other);
 	close(fd);
