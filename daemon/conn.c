@@ -314,6 +314,13 @@ conn_free(struct conn *c)
 		return;
 	log_debug("client %" PRIu64 " closed", c->id);
 	TAILQ_REMOVE(&c->env->conns, c, entry);
+	if (c->held) {
+		size_t i;
+
+		for (i = 0; i < c->env->nheld; i++)
+			if (c->env->held[i] == c)
+				c->env->held[i] = NULL;
+	}
 	while ((r = TAILQ_FIRST(&c->pending)) != NULL) {
 		TAILQ_REMOVE(&c->pending, r, entry);
 		if (r->owner != NULL)
@@ -359,13 +366,57 @@ conn_close_after_reply(struct conn *c)
 void
 conn_push(struct conn *c)
 {
-	if (c->in_read || c->writing || conn_out_len(c) == 0)
+	struct env *e = c->env;
+	struct conn **held;
+
+	if (c->in_read || c->held || c->writing || conn_out_len(c) == 0)
 		return;
+	if (e->holding) {
+		if (e->nheld == e->heldcap) {
+			held = realloc(e->held,
+			    (e->heldcap ? e->heldcap * 2 : 16) * sizeof(*held));
+			if (held == NULL)
+				goto now; /* out of memory: write now */
+			e->held = held;
+			e->heldcap = e->heldcap ? e->heldcap * 2 : 16;
+		}
+		e->held[e->nheld++] = c;
+		c->held = 1;
+		return;
+	}
+now:
 	if ((conn_write(c) == -1 && errno != EAGAIN && errno != EINTR) ||
 	    evbuffer_get_length(c->out) > 0) {
 		c->writing = 1;
 		conn_arm(c);
 	}
+}
+
+/*
+ * mailbox.batch of a worker's mailbox (arg: its env): while a batch is
+ * delivered, conn_push holds each conn's output; at its end each is
+ * written once, so the replies of many calls finished in one batch share
+ * a write.
+ */
+void
+conn_batch(void *arg, int end)
+{
+	struct env *e = arg;
+	struct conn *c;
+	size_t i;
+
+	e->holding = !end;
+	if (!end)
+		return;
+	for (i = 0; i < e->nheld; i++) {
+		if ((c = e->held[i]) == NULL)
+			continue;
+		c->held = 0;
+		conn_push(c);
+		/* A conn closing after its replies goes once they are out. */
+		conn_free_if_done(c);
+	}
+	e->nheld = 0;
 }
 
 /*

@@ -162,6 +162,9 @@ struct conn {
 	/* The hub's end of a link (SPEC 11): the node sends a heartbeat
 	 * every 5 s, so CONN_LINK_IDLE_MS of silence means it is gone. */
 	unsigned idle_link : 1;
+	/* Its output waits for the end of its worker's mailbox batch
+	 * (env.held): finished calls of one batch leave in one write. */
+	unsigned held : 1;
 	unsigned npending;       /* entries in pending */
 	uint32_t created;        /* time(NULL) at accept */
 	struct event *deadline;  /* owned: limits.header_timeout, or NULL */
@@ -215,6 +218,7 @@ void conn_describe(const struct conn *c, struct evbuffer *out);
 void conn_peer_addr(const struct conn *c, char *buf, size_t len);
 int conn_free_if_done(struct conn *c);
 void conn_push(struct conn *c);
+void conn_batch(void *arg, int end);
 void conn_arm(struct conn *c);
 void conn_resume_reading(struct conn *c);
 int conn_check_output(struct conn *c);

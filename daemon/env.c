@@ -77,6 +77,8 @@ env_fini(struct env *e)
 	e->reg = NULL;
 	link_table_unref(e->links);
 	e->links = NULL;
+	free(e->held);
+	e->held = NULL;
 }
 
 /*

@@ -67,6 +67,12 @@ struct env {
 	uint64_t idle_timer_at; /* when it fires (conn_idle.c's clock), or 0 */
 	uint64_t idle_slack;    /* ms added to a deadline: the clock's tick */
 	struct mailbox mailbox; /* calls' kicks from other threads */
+	/* conn.c's, while the mailbox delivers a batch: the conns whose
+	 * output waits for its end (one write each per batch) */
+	int holding;
+	struct conn **held; /* owned array of borrowed conns (NULL: freed) */
+	size_t nheld;
+	size_t heldcap;
 	struct pubsub_env *pubsub; /* owned: pubsub.c's part of the worker */
 	TAILQ_HEAD(, call_async) free_calls; /* owned: call.c's, no lock */
 	size_t nfree_calls;

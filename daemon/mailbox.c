@@ -22,9 +22,15 @@
 static void
 mailbox_on_event(evutil_socket_t fd, short what, void *arg)
 {
+	struct mailbox *mb = arg;
+
 	(void)fd;
 	(void)what;
-	mailbox_deliver(arg);
+	if (mb->batch != NULL)
+		mb->batch(mb->batch_arg, 0);
+	mailbox_deliver(mb);
+	if (mb->batch != NULL)
+		mb->batch(mb->batch_arg, 1);
 }
 
 /*

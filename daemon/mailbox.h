@@ -44,6 +44,10 @@ struct mailbox {
 	TAILQ_HEAD(, mail) queue; /* borrowed mails, oldest first */
 	struct event *ev;         /* owned: activated by the first post */
 	int closed;               /* mailbox_close has run */
+	/* Optional, set by the loop's owner: called before (end 0) and
+	 * after (end 1) each batch the loop delivers. */
+	void (*batch)(void *arg, int end);
+	void *batch_arg;
 };
 
 int mailbox_init(struct mailbox *mb, struct event_base *base);

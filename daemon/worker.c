@@ -100,6 +100,8 @@ worker_init(struct worker *w, int index, const struct config *cf)
 	if (env_init(&w->env, index, &cf->limits) == -1 ||
 	    pubsub_env_init(&w->env) == -1)
 		return -1;
+	w->env.mailbox.batch = conn_batch;
+	w->env.mailbox.batch_arg = &w->env;
 	base = w->env.base;
 	if ((w->stop_ev = event_new(base, -1, 0, worker_on_stop, w)) == NULL ||
 	    (w->refresh_ev = event_new(base, -1, 0, worker_on_refresh, w)) ==
