@@ -29,6 +29,7 @@ GROUPS = [
     ("dispatch", "dispatch_args"),
     ("http", "http_int", "http_scan", "http_util"),
     ("tls", "tls_int", "tls_client"),
+    ("link_client", "link_client_int", "link_session"),
     ("http_session", "http_session_int", "http_session_body", "http_admit",
      "http_events"),
 ]
@@ -36,7 +37,7 @@ GROUPS = [
 # DESIGN.md's layers, bottom (L0) to top (L5), by module.
 LAYERS = {
     0: "resp resp_reply http http_reply reply convert signature config util "
-       "log paths autoconf sig_type cidr resp3",
+       "log paths autoconf sig_type cidr resp3 link_frame",
     1: "registry plugin auth metrics describe openapi page mailbox env "
        "peers pubsub links",
     2: "conn transport tls",

@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * link_frame - L0: the RESP frames the dialling end of a link writes
+ * (SPEC 11).  Its link logs in with CLIENT ENCODING MSGPACK, so every
+ * argument after a command's name is one msgpack value in a bulk; and
+ * link_frame_writer, the reply_writer of its session, answers the other
+ * end's calls as LINK REPLY <id> <value> NOREPLY or LINK ERROR <id>
+ * <code> <message> NOREPLY (the id is struct reply_enc.tag).  Bytes in,
+ * bytes out: no sockets, no daemon state.
+ */
+#include "autoconf.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include <duet/plugin.h>
+
+#include "link_frame.h"
+#include "reply.h"
+#include "util.h"
+
+/* A msgpack str or bin head for len bytes into buf; returns its size. */
+static size_t
+lc_mp_head(unsigned char *buf, int bin, size_t len)
+{
+	if (!bin && len < 32) {
+		buf[0] = (unsigned char)(0xa0 | len);
+		return 1;
+	}
+	if (len < 256) {
+		buf[0] = bin ? 0xc4 : 0xd9;
+		buf[1] = (unsigned char)len;
+		return 2;
+	}
+	if (len < 65536) {
+		buf[0] = bin ? 0xc5 : 0xda;
+		buf[1] = (unsigned char)(len >> 8);
+		buf[2] = (unsigned char)len;
+		return 3;
+	}
+	buf[0] = bin ? 0xc6 : 0xdb;
+	buf[1] = (unsigned char)(len >> 24);
+	buf[2] = (unsigned char)(len >> 16);
+	buf[3] = (unsigned char)(len >> 8);
+	buf[4] = (unsigned char)len;
+	return 5;
+}
+
+/* One RESP bulk holding p as a msgpack str (bin 0) or bin (bin 1). */
+void
+link_frame_mp(struct evbuffer *out, int bin, const void *p, size_t len)
+{
+	unsigned char head[5];
+	size_t n = lc_mp_head(head, bin, len);
+
+	evbuffer_add_printf(out, "$%zu\r\n", n + len);
+	evbuffer_add(out, head, n);
+	evbuffer_add(out, p, len);
+	evbuffer_add(out, "\r\n", 2);
+}
+
+void
+link_frame_mp_cstr(struct evbuffer *out, const char *s)
+{
+	link_frame_mp(out, 0, s, strlen(s));
+}
+
+/* One RESP bulk of the bytes p as they are. */
+void
+link_frame_bulk(struct evbuffer *out, const void *p, size_t len)
+{
+	evbuffer_add_printf(out, "$%zu\r\n", len);
+	evbuffer_add(out, p, len);
+	evbuffer_add(out, "\r\n", 2);
+}
+
+/* The head of our answer to call id: "LINK <verb> <id>" of n words. */
+static void
+lc_answer_head(struct evbuffer *out, int n, const char *verb, uint64_t id)
+{
+	char num[24];
+
+	evbuffer_add_printf(out, "*%d\r\n$4\r\nLINK\r\n", n);
+	link_frame_mp_cstr(out, verb);
+	snprintf(num, sizeof(num), "%" PRIu64, id);
+	link_frame_mp_cstr(out, num);
+}
+
+/*
+ * reply_writer.value: LINK REPLY <id> <the value's msgpack, as bin>
+ * NOREPLY.  The other end answers nothing, so an answer written late (a
+ * slow command's, in the reply queue) needs no place among the answers
+ * this session waits for, and what it writes out of band goes first.
+ */
+static void
+lc_write_value(const struct reply_enc *enc, struct evbuffer *out,
+    const msgpack_object *o, const char *mp, size_t len)
+{
+	(void)o;
+	lc_answer_head(out, 5, "REPLY", enc->tag);
+	link_frame_mp(out, 1, mp, len);
+	link_frame_mp_cstr(out, "NOREPLY");
+}
+
+/* reply_writer.error: LINK ERROR <id> <code> <message> NOREPLY. */
+static void
+lc_write_error(const struct reply_enc *enc, struct evbuffer *out,
+    const struct duet_err *err)
+{
+	lc_answer_head(out, 6, "ERROR", enc->tag);
+	link_frame_mp_cstr(out, err->code);
+	link_frame_mp_cstr(out, err->msg);
+	link_frame_mp_cstr(out, "NOREPLY");
+}
+
+/* A stream is collected: its items reach the other end as one array. */
+static enum reply_stream
+lc_stream_mode(const struct reply_enc *enc)
+{
+	(void)enc;
+	return REPLY_STREAM_COLLECT;
+}
+
+static void
+lc_stream_head(const struct reply_enc *enc, struct evbuffer *out)
+{
+	(void)enc;
+	(void)out;
+}
+
+static int
+lc_stream_item(const struct reply_enc *enc, struct evbuffer *body,
+    struct evbuffer **scratch, const msgpack_object *o, const char *mp,
+    size_t len, struct duet_err *err)
+{
+	(void)enc;
+	(void)body;
+	(void)scratch;
+	(void)o;
+	(void)mp;
+	(void)len;
+	(void)err;
+	return 0;
+}
+
+static void
+lc_stream_body(
+    const struct reply_enc *enc, struct evbuffer *out, struct evbuffer *body)
+{
+	(void)enc;
+	(void)out;
+	(void)body;
+}
+
+static void
+lc_stream_end(const struct reply_enc *enc, struct evbuffer *out,
+    struct evbuffer **scratch, const struct duet_err *err)
+{
+	(void)scratch;
+	if (err != NULL)
+		lc_write_error(enc, out, err);
+}
+
+const struct reply_writer link_frame_writer = {
+    .value = lc_write_value,
+    .error = lc_write_error,
+    .stream_mode = lc_stream_mode,
+    .stream_head = lc_stream_head,
+    .stream_item = lc_stream_item,
+    .stream_body = lc_stream_body,
+    .stream_end = lc_stream_end,
+};
