@@ -886,8 +886,8 @@ ln_expect_pmsg(
 	harness_expects(fd, ln_pmsg(want, sizeof(want), p, pat, ch, data));
 }
 
-/* Fails if fd has anything to read within ms milliseconds: what came is
- * in the message.  Only after a marker proved the order, so a short
+/* Fails if fd has anything to read within ms milliseconds (the failure
+ * shows it).  Only after a marker proved the order, so a short
  * deadline here is a last check, not a synchronisation. */
 static void
 ln_expect_quiet(int fd, int ms, const char *who)
@@ -1119,7 +1119,7 @@ END_TEST
 /* ---- 1,000 nodes on one hub, played over raw RESP3 sockets. ---- */
 
 #define LN_MANY 1000
-/* One command, echo's twin: "upper s". */
+/* The descriptor of one command, "upper s". */
 #define LN_MANY_DESC                                                           \
 	"[{\"name\":\"upper\",\"args\":[{\"name\":\"s\",\"type\":\"str\","     \
 	"\"optional\":false,\"variadic\":false}],\"reply\":\"str\","           \
@@ -1149,7 +1149,7 @@ ln_raw_node(const char *name)
 	size_t len;
 	char *got;
 
-	/* One write: HELLO's map, then LINK REGISTER's +OK. */
+	/* Pipelined: HELLO's map, then LINK REGISTER's +OK. */
 	LN_CMD(fd, "HELLO", "3", "AUTH", "node", node_tok);
 	LN_CMD(fd, "LINK", "REGISTER", name, LN_MANY_DESC);
 	got = harness_read_until(fd, "+OK\r\n", &len);
