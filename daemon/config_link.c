@@ -20,6 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include <yaml.h>
 
 #include "config.h"
@@ -517,6 +519,18 @@ config_link_str_eq(const char *a, const char *b)
 	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
+/* Whether two tokens are the same, in constant time for equal lengths. */
+static int
+config_link_secret_eq(const char *a, const char *b)
+{
+	size_t n;
+
+	if (a == NULL || b == NULL)
+		return a == b;
+	n = strlen(a);
+	return n == strlen(b) && CRYPTO_memcmp(a, b, n) == 0;
+}
+
 static int
 config_link_globs_eq(char *const *a, size_t na, char *const *b, size_t nb)
 {
@@ -540,7 +554,7 @@ config_link_equal(const struct config_link *a, const struct config_link *b)
 	    config_link_str_eq(a->tls_cert, b->tls_cert) &&
 	    config_link_str_eq(a->tls_key, b->tls_key) &&
 	    config_link_str_eq(a->user, b->user) &&
-	    config_link_str_eq(a->token, b->token) &&
+	    config_link_secret_eq(a->token, b->token) &&
 	    config_link_str_eq(a->as, b->as) &&
 	    config_link_globs_eq(
 	        a->exports, a->nexports, b->exports, b->nexports) &&

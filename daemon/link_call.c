@@ -33,26 +33,45 @@ link_call_down(duet_call *call, const struct link *l)
 	call_host_error_status(call, 503, "LINKDOWN", msg);
 }
 
-/* The arguments of call, packed as one msgpack array, into a new job. */
+/*
+ * The arguments of call, packed as one msgpack array in the order the
+ * other end binds them positionally, into a new job: a variadic last
+ * parameter's values each in its own place, an absent optional as nil
+ * (and trailing absent ones left out).
+ */
 static struct link_job *
 link_call_job(duet_call *call, const struct command *cmd)
 {
+	const msgpack_object *rest = NULL;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 	struct link_job *job;
-	int i;
+	size_t n;
+	int i, given = call->argc;
+	uint32_t k;
 
 	if ((job = calloc(1, sizeof(*job))) == NULL)
 		return NULL;
+	while (given > 0 && !((call->present >> (given - 1)) & 1))
+		given--;
+	n = (size_t)given;
+	if (cmd->sig->variadic && given == cmd->sig->nparams && given > 0 &&
+	    call->argv[given - 1].type == MSGPACK_OBJECT_ARRAY) {
+		rest = &call->argv[given - 1];
+		n = (size_t)given - 1 + rest->via.array.size;
+		given--;
+	}
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_array(&pk, (size_t)call->argc);
-	for (i = 0; i < call->argc; i++) {
+	msgpack_pack_array(&pk, n);
+	for (i = 0; i < given; i++) {
 		if ((call->present >> i) & 1)
 			msgpack_pack_object(&pk, call->argv[i]);
 		else
 			msgpack_pack_nil(&pk);
 	}
+	for (k = 0; rest != NULL && k < rest->via.array.size; k++)
+		msgpack_pack_object(&pk, rest->via.array.ptr[k]);
 	if (sb.data == NULL) {
 		free(job);
 		return NULL;

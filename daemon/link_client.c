@@ -316,6 +316,8 @@ lc_add(struct env *e, struct config_link *cfg, struct ssl_ctx_st *tls)
 	memset(cfg, 0, sizeof(*cfg));
 	nl->tls = tls;
 	nl->fd = -1;
+	/* GET /links shows where it dials before it is ever up. */
+	snprintf(nl->link->peer, sizeof(nl->link->peer), "%s", nl->cfg.connect);
 	nl->backoff_ms = LC_BACKOFF_MIN_MS;
 	nl->link->owner = nl;
 	nl->timer = event_new(e->base, -1, 0, lc_on_timer, nl);

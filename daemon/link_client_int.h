@@ -38,10 +38,14 @@ enum lc_exp_kind {
 	LC_EXP_PING,
 	LC_EXP_CALL,    /* our call of one of its commands */
 	LC_EXP_PUBLISH, /* a publish forwarded: its count is not needed */
+	/* PSUBSCRIBE to channels_in: answered by one push per pattern, or
+	 * by one error */
+	LC_EXP_SUBSCRIBE,
 };
 struct lc_exp {
 	int kind;
 	struct link_job *job; /* LC_EXP_CALL: owned */
+	size_t n; /* LC_EXP_SUBSCRIBE: confirmations still to come */
 };
 
 enum lc_state { LC_WAITING, LC_DIALLING, LC_HANDSHAKE, LC_UP };
@@ -65,7 +69,8 @@ struct node_link {
 	 * this node_link: what comes in from the link is not sent back) */
 	struct pubsub_sub out;
 	int out_ready;
-	int failed; /* lc_why gave the reason of this drop */
+	int failed;          /* lc_why gave the reason of this drop */
+	int publish_refused; /* a forwarded publish was refused: logged */
 };
 
 /* The session of a link's conn (c->sess). */

@@ -246,8 +246,14 @@ lc_subscribe_in(struct node_link *nl)
 	struct evbuffer *out;
 	size_t i;
 
+	struct lc_sess *s;
+
 	if (nl->cfg.nchannels_in == 0 || (out = conn_oob_buffer(nl->c)) == NULL)
 		return;
+	s = nl->c->sess;
+	if (lc_expect(s, LC_EXP_SUBSCRIBE, NULL) == -1)
+		return;
+	s->exp[(s->head + s->n - 1) % s->cap].n = nl->cfg.nchannels_in;
 	evbuffer_add_printf(
 	    out, "*%zu\r\n$10\r\nPSUBSCRIBE\r\n", nl->cfg.nchannels_in + 1);
 	for (i = 0; i < nl->cfg.nchannels_in; i++)
@@ -287,6 +293,7 @@ lc_up(struct node_link *nl, const msgpack_object *descriptors)
 	nl->backoff_ms = LC_BACKOFF_MIN_MS;
 	nl->missed = 0;
 	event_add(nl->timer, &(struct timeval){LC_HEARTBEAT_MS / 1000, 0});
+	nl->publish_refused = 0;
 	lc_subscribe_in(nl);
 	log_info("link %s up: %s as %s, %zu command(s) imported", nl->cfg.name,
 	    nl->cfg.connect, nl->cfg.as, l->ncommands);
@@ -377,7 +384,19 @@ lc_answer(struct conn *c, const struct lc_exp *e, enum resp3_kind kind,
 		msgpack_unpacked_destroy(&u);
 		return nl->c == NULL ? -1 : 0;
 	case LC_EXP_PING:
+		return 0;
 	case LC_EXP_PUBLISH:
+		if (kind == RESP3_ERROR && !nl->publish_refused) {
+			nl->publish_refused = 1;
+			log_warnx("link %s: the other end refuses our "
+			          "channels_out publishes: %s (logged once)",
+			    nl->cfg.name, text);
+		}
+		return 0;
+	case LC_EXP_SUBSCRIBE:
+		/* Only an error answers it here (success is pushes). */
+		log_warnx("link %s: the other end refuses our channels_in: %s",
+		    nl->cfg.name, kind == RESP3_ERROR ? text : "?");
 		return 0;
 	default: /* LC_EXP_CALL */
 		if (kind == RESP3_ERROR) {
@@ -447,6 +466,15 @@ lc_push(struct conn *c, const msgpack_object *o)
 	    v[0].via.bin.size == 8 &&
 	    memcmp(v[0].via.bin.ptr, "pmessage", 8) == 0) {
 		lc_message_in(nl, &v[2], &v[3]);
+		return 0;
+	}
+	/* A confirmation of our PSUBSCRIBE takes the place of its answer. */
+	if (o->via.array.size == 3 && v[0].type == MSGPACK_OBJECT_BIN &&
+	    v[0].via.bin.size == 10 &&
+	    memcmp(v[0].via.bin.ptr, "psubscribe", 10) == 0) {
+		if (s->n > 0 && s->exp[s->head].kind == LC_EXP_SUBSCRIBE &&
+		    --s->exp[s->head].n == 0)
+			lc_expected(s, &(struct lc_exp){0});
 		return 0;
 	}
 	if (o->via.array.size != 4 || v[0].type != MSGPACK_OBJECT_BIN ||
