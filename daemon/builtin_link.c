@@ -29,6 +29,7 @@
 #include "describe.h"
 #include "dispatch.h"
 #include "env.h"
+#include "link_frame.h"
 #include "links.h"
 #include "link_call.h"
 #include "log.h"
@@ -70,13 +71,10 @@ hub_deliver(struct mail *m, unsigned kicks)
 			link_call_unsent(l, job);
 			continue;
 		}
-		evbuffer_add_printf(out,
-		    ">4\r\n$4\r\ncall\r\n:%" PRIu64 "\r\n$%zu\r\n", id,
-		    job->namelen);
-		evbuffer_add(out, job->name, job->namelen);
-		evbuffer_add_printf(out, "\r\n$%zu\r\n", job->arglen);
-		evbuffer_add(out, job->args, job->arglen);
-		evbuffer_add(out, "\r\n", 2);
+		LINK_FRAME_LIT(out, ">4\r\n$4\r\ncall\r\n");
+		link_frame_head(out, ':', id);
+		link_frame_bulk(out, job->name, job->namelen);
+		link_frame_bulk(out, job->args, job->arglen);
 	}
 	conn_push(h->conn);
 }

@@ -83,7 +83,7 @@ lc_send_words(struct conn *c, int kind, int n, const char *const *words)
 	if (lc_expect(s, kind, NULL) == -1 ||
 	    (out = conn_oob_buffer(c)) == NULL)
 		return -1;
-	evbuffer_add_printf(out, "*%d\r\n", n);
+	link_frame_head(out, '*', (uint64_t)n);
 	for (i = 0; i < n; i++)
 		link_frame_bulk(out, words[i], strlen(words[i]));
 	conn_push(c);
@@ -192,7 +192,7 @@ lc_deliver(struct mail *m, unsigned kicks)
 		     u.data.via.array.ptr[n - 1].type == MSGPACK_OBJECT_NIL;
 		     n--)
 			;
-		evbuffer_add_printf(out, "*%" PRIu32 "\r\n", n + 1);
+		link_frame_head(out, '*', (uint64_t)n + 1);
 		link_frame_bulk(out, job->name, job->namelen);
 		for (i = 0; i < n; i++) {
 			msgpack_packer pk;
