@@ -350,7 +350,11 @@ START_TEST(test_node_thousand)
 	       "link\n",
 	    LN_MANY, before, after, (double)(after - before) / LN_MANY);
 	fflush(stdout);
-	ck_assert_msg((after - before) < 64L * LN_MANY,
+	/* Under ASan every allocation has redzones and shadow, and freed
+	 * memory waits in quarantine: the figure is only a sanity bound. */
+	ck_assert_msg((after - before) <
+	        (strcmp(harness_env("DUET_ASAN"), "1") == 0 ? 512L : 64L) *
+	            LN_MANY,
 	    "the hub grew %ld kB for %d links", after - before, LN_MANY);
 	/* a client's call reaches the last node, whose answer comes back */
 	fd = ln_alice();
