@@ -23,22 +23,38 @@
 #include "util.h"
 
 /*
- * Appends a RESP head: the type byte, n in decimal, CRLF ("$12\r\n"),
- * without printf's cost on a path taken twice per linked call.
+ * Writes a RESP head at p: the type byte, n in decimal, CRLF ("$12\r\n"),
+ * without printf's cost on a path taken twice per linked call.  Returns
+ * the end (p has room for 23 bytes).
  */
+static char *
+lf_head(char *p, char type, uint64_t n)
+{
+	char digits[20];
+	size_t k = 0;
+
+	do
+		digits[k++] = (char)('0' + n % 10);
+	while ((n /= 10) != 0);
+	*p++ = type;
+	while (k > 0)
+		*p++ = digits[--k];
+	*p++ = '\r';
+	*p++ = '\n';
+	return p;
+}
+
+/* Appends a RESP head (see lf_head). */
 void
 link_frame_head(struct evbuffer *out, char type, uint64_t n)
 {
-	char buf[24], *p = buf + sizeof(buf);
+	char buf[24];
 
-	*--p = '\n';
-	*--p = '\r';
-	do
-		*--p = (char)('0' + n % 10);
-	while ((n /= 10) != 0);
-	*--p = type;
-	evbuffer_add(out, p, (size_t)(buf + sizeof(buf) - p));
+	evbuffer_add(out, buf, (size_t)(lf_head(buf, type, n) - buf));
 }
+
+/* A bulk up to this long is made on the stack and added at once. */
+#define LF_SMALL 224
 
 /* A msgpack str or bin head for len bytes into buf; returns its size. */
 static size_t
@@ -73,7 +89,18 @@ link_frame_mp(struct evbuffer *out, int bin, const void *p, size_t len)
 {
 	unsigned char head[5];
 	size_t n = lc_mp_head(head, bin, len);
+	char buf[24 + 5 + LF_SMALL + 2], *q;
 
+	if (len <= LF_SMALL) {
+		q = lf_head(buf, '$', n + len);
+		memcpy(q, head, n);
+		memcpy(q + n, p, len);
+		q += n + len;
+		*q++ = '\r';
+		*q++ = '\n';
+		evbuffer_add(out, buf, (size_t)(q - buf));
+		return;
+	}
 	link_frame_head(out, '$', n + len);
 	evbuffer_add(out, head, n);
 	evbuffer_add(out, p, len);
@@ -90,6 +117,17 @@ link_frame_mp_cstr(struct evbuffer *out, const char *s)
 void
 link_frame_bulk(struct evbuffer *out, const void *p, size_t len)
 {
+	char buf[24 + LF_SMALL + 2], *q;
+
+	if (len <= LF_SMALL) {
+		q = lf_head(buf, '$', len);
+		memcpy(q, p, len);
+		q += len;
+		*q++ = '\r';
+		*q++ = '\n';
+		evbuffer_add(out, buf, (size_t)(q - buf));
+		return;
+	}
 	link_frame_head(out, '$', len);
 	evbuffer_add(out, p, len);
 	evbuffer_add(out, "\r\n", 2);

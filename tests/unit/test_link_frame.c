@@ -2,7 +2,7 @@
 /*
  * Unit tests for link_frame (SPEC 11): RESP heads in decimal, a bulk of a
  * msgpack str or bin at each size where its head grows (31/32, 255/256,
- * 65535/65536 bytes), and the writer's LINK REPLY / LINK ERROR ...
+ * 65535/65536 bytes) or it stops being made on the stack (224/225), and the writer's LINK REPLY / LINK ERROR ...
  * NOREPLY bytes for a call id, a stream being collected.
  */
 #include <stdint.h>
@@ -62,6 +62,8 @@ START_TEST(test_link_frame_mp_sizes)
 	    {0, 65535, "$65538\r\n\xda\xff\xff", 11},
 	    {0, 65536, "$65541\r\n\xdb\x00\x01\x00\x00", 13},
 	    {1, 0, "$2\r\n\xc4\x00", 6},
+	    {1, 224, "$226\r\n\xc4\xe0", 8},
+	    {1, 225, "$227\r\n\xc4\xe1", 8},
 	    {1, 255, "$257\r\n\xc4\xff", 8},
 	    {1, 256, "$259\r\n\xc5\x01\x00", 9},
 	    {1, 65536, "$65541\r\n\xc6\x00\x01\x00\x00", 13},
