@@ -326,6 +326,7 @@ lc_bulk_of(const msgpack_object *o, size_t *len)
 		*len = o->via.bin.size;
 		return o->via.bin.ptr;
 	}
+	*len = 0;
 	return NULL;
 }
 
@@ -430,7 +431,7 @@ static void
 lc_message_in(struct node_link *nl, const msgpack_object *channel,
     const msgpack_object *value)
 {
-	size_t clen, vlen;
+	size_t clen = 0, vlen = 0;
 	const char *ch = lc_bulk_of(channel, &clen);
 	const char *mp = lc_bulk_of(value, &vlen);
 	struct duet_err err;
