@@ -68,13 +68,8 @@ link_free_commands(struct command *cmds, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		free(cmds[i].name);
-		sig_free(cmds[i].sig);
-		free(cmds[i].args);
-		free(cmds[i].reply);
-		free(cmds[i].summary);
-	}
+	for (i = 0; i < n; i++)
+		registry_command_fini(&cmds[i]);
 	free(cmds);
 }
 
@@ -335,11 +330,7 @@ bad:
 nomem:
 	util_err_set(err, "ERR", "out of memory");
 fail:
-	free(c->name);
-	free(c->args);
-	free(c->reply);
-	free(c->summary);
-	sig_free(c->sig);
+	registry_command_fini(c);
 	memset(c, 0, sizeof(*c));
 	return -1;
 }

@@ -90,7 +90,8 @@ registry_name_valid(const char *name)
 	return 1;
 }
 
-static void
+/* Frees what command c owns (its strings and signature), not c itself. */
+void
 registry_command_fini(struct command *c)
 {
 	free(c->name);

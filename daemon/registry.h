@@ -84,6 +84,7 @@ struct registry *registry_build(const struct config *cf,
     int *nerrors);
 const struct command *registry_lookup(
     const struct registry *reg, const char *name, size_t len);
+void registry_command_fini(struct command *c);
 void registry_ref(struct registry *reg);
 void registry_unref(struct registry *reg);
 
