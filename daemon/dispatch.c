@@ -336,7 +336,7 @@ dispatch_linked(struct conn *c, const struct request *req)
 	if (memchr(req->name, '.', req->namelen) == NULL ||
 	    (cmd = link_lookup(env_links(c->env), req->name, req->namelen)) ==
 	        NULL ||
-	    !link_visible(cmd->link, time(NULL)))
+	    !link_callable(cmd->link))
 		return NULL;
 	return cmd;
 }

@@ -98,7 +98,8 @@ link_call_forward(duet_call *call)
 	struct link_job *job;
 	duet_call *d;
 
-	if (link_state(l, NULL) != LINK_UP) {
+	/* An early answer only: link_queue decides under the link's lock. */
+	if (atomic_load_explicit(&l->state, memory_order_relaxed) != LINK_UP) {
 		link_call_down(call, l);
 		return;
 	}

@@ -50,7 +50,7 @@ link_new(const char *name, int side)
 	}
 	atomic_init(&l->refcnt, 1);
 	l->side = side;
-	l->state = LINK_DOWN;
+	atomic_init(&l->state, LINK_DOWN);
 	l->since = time(NULL);
 	pthread_mutex_init(&l->lock, NULL);
 	TAILQ_INIT(&l->queue);
@@ -422,6 +422,18 @@ link_visible(struct link *l, time_t now)
 	if (l->side == LINK_SIDE_NODE)
 		return 1;
 	return link_state(l, &since) == LINK_UP || now - since < LINK_GRACE_SEC;
+}
+
+/*
+ * Whether a call of one of l's commands is taken now: it is, or
+ * link_visible (the hub's grace); an up link costs one atomic load.
+ */
+int
+link_callable(struct link *l)
+{
+	return atomic_load_explicit(&l->state, memory_order_relaxed) ==
+	           LINK_UP ||
+	       link_visible(l, time(NULL));
 }
 
 /*

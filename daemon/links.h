@@ -81,7 +81,9 @@ struct link {
 	char *name; /* owned: hub: the node's `as`; node: links[].name */
 	int side;   /* enum link_side */
 	pthread_mutex_t lock; /* guards everything down to queue */
-	int state;            /* enum link_state */
+	/* enum link_state: written under lock, read without it on the
+	 * path of a call (link_callable) */
+	_Atomic int state;
 	time_t since;         /* when state last changed */
 	char peer[64];        /* the other end's address */
 	char error[160];      /* the last reason it went down, or "" */
@@ -109,6 +111,7 @@ int link_set_commands(struct link *l, const msgpack_object *descriptors,
     struct duet_err *err);
 int link_state(struct link *l, time_t *since);
 int link_visible(struct link *l, time_t now);
+int link_callable(struct link *l);
 int link_queue(struct link *l, struct link_job *job);
 size_t link_take(struct link *l, struct link_jobs *out);
 void link_up(struct link *l, struct mailbox *mb, mailbox_deliver_fn fn,
