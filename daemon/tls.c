@@ -95,7 +95,19 @@ tls_fail(struct tls_conn *tc, const char *what)
 {
 	int saved = errno;
 	char reason[256];
+	long v;
 
+	/* A server we dialled whose certificate did not verify: X509's
+	 * reason says more than OpenSSL's error queue. */
+	if (tc->dialled && tc->state == TLS_ST_HANDSHAKE &&
+	    (v = SSL_get_verify_result(tc->ssl)) != X509_V_OK) {
+		ERR_clear_error();
+		log_warnx("link tls: certificate verify failed: %s (host %s)",
+		    X509_verify_cert_error_string(v), tc->host);
+		tc->state = TLS_ST_DONE;
+		errno = EPROTO;
+		return -1;
+	}
 	tls_reason(tc, saved, reason, sizeof(reason));
 	if (tc->dialled)
 		log_warnx("link tls: %s with %s (%s) failed: %s", what,
@@ -230,14 +242,17 @@ tls_sniff(struct transport_io *io, struct tls_conn *tc)
 }
 
 /*
- * Goes on with the handshake.  Returns 0 once it is done, or -1 with
- * errno EAGAIN (waiting, io->want set for a write) or EPROTO (failed).
+ * Goes on with the handshake, either side's.  Returns 0 once it is done,
+ * or -1 with errno EAGAIN (waiting: io->want set for a write, and on the
+ * dialling side, whose first write starts it, for a read too) or EPROTO
+ * (failed, logged).
  */
-static int
+int
 tls_handshake(struct transport_io *io, struct tls_conn *tc)
 {
 	int r;
 
+	errno = 0;
 	if ((r = SSL_do_handshake(tc->ssl)) == 1) {
 		tc->state = TLS_ST_OPEN;
 		io->busy = 0;
@@ -246,8 +261,13 @@ tls_handshake(struct transport_io *io, struct tls_conn *tc)
 	switch (SSL_get_error(tc->ssl, r)) {
 	case SSL_ERROR_WANT_WRITE:
 		io->want = EV_WRITE;
-		/* FALLTHROUGH */
+		errno = EAGAIN;
+		return -1;
 	case SSL_ERROR_WANT_READ:
+		/* A dialled write waiting for the server's answer is retried
+		 * when it comes (conn adds its write to a wanted read). */
+		if (tc->dialled)
+			io->want = EV_READ;
 		errno = EAGAIN;
 		return -1;
 	default:

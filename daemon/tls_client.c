@@ -40,58 +40,6 @@
 #include "tls_int.h"
 
 /*
- * A failed handshake: one warning line, with X509's reason when the
- * server's certificate did not verify, OpenSSL's otherwise (tls_fail);
- * the error queue cleared and tc done.  Returns -1 with errno set to EPROTO.
- */
-static int
-tls_client_fail(struct tls_conn *tc)
-{
-	long v = SSL_get_verify_result(tc->ssl);
-
-	if (v == X509_V_OK)
-		return tls_fail(tc, "handshake");
-	ERR_clear_error();
-	log_warnx("link tls: certificate verify failed: %s (host %s)",
-	    X509_verify_cert_error_string(v), tc->host);
-	tc->state = TLS_ST_DONE;
-	errno = EPROTO;
-	return -1;
-}
-
-/*
- * Goes on with the handshake, from a read or a write.  Returns 0 once it
- * is done, or -1 with errno EAGAIN (waiting: io->want says for what) or
- * EPROTO (failed, logged).
- */
-static int
-tls_client_handshake(struct transport_io *io, struct tls_conn *tc)
-{
-	int r;
-
-	errno = 0;
-	if ((r = SSL_do_handshake(tc->ssl)) == 1) {
-		tc->state = TLS_ST_OPEN;
-		io->busy = 0;
-		return 0;
-	}
-	switch (SSL_get_error(tc->ssl, r)) {
-	case SSL_ERROR_WANT_WRITE:
-		io->want = EV_WRITE;
-		errno = EAGAIN;
-		return -1;
-	case SSL_ERROR_WANT_READ:
-		/* A write waiting for the server's answer is retried when
-		 * it comes (conn adds its write to a wanted read). */
-		io->want = EV_READ;
-		errno = EAGAIN;
-		return -1;
-	default:
-		return tls_client_fail(tc);
-	}
-}
-
-/*
  * Sets what ssl checks the server's certificate against: host's IP
  * address when it is an IPv4 or IPv6 literal (no brackets), otherwise
  * its DNS name (no partial wildcards), which also goes out as SNI.
@@ -155,7 +103,7 @@ tls_client_read(struct transport_io *io, struct evbuffer *in, size_t max)
 {
 	struct tls_conn *tc = io->state;
 
-	if (tc->state == TLS_ST_HANDSHAKE && tls_client_handshake(io, tc) == -1)
+	if (tc->state == TLS_ST_HANDSHAKE && tls_handshake(io, tc) == -1)
 		return -1;
 	if (tc->state != TLS_ST_OPEN) {
 		errno = EPROTO;
@@ -176,7 +124,7 @@ tls_client_write(struct transport_io *io, struct evbuffer *out)
 
 	if (evbuffer_get_length(out) == 0)
 		return 0;
-	if (tc->state == TLS_ST_HANDSHAKE && tls_client_handshake(io, tc) == -1)
+	if (tc->state == TLS_ST_HANDSHAKE && tls_handshake(io, tc) == -1)
 		return -1;
 	if (tc->state != TLS_ST_OPEN) {
 		errno = EPIPE;

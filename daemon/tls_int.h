@@ -41,6 +41,7 @@ struct tls_conn {
 
 void tls_ctx_common(SSL_CTX *ctx);
 int tls_fail(struct tls_conn *tc, const char *what);
+int tls_handshake(struct transport_io *io, struct tls_conn *tc);
 ssize_t tls_read_open(struct transport_io *io, struct tls_conn *tc,
     struct evbuffer *in, size_t max);
 int tls_write_open(
