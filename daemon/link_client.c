@@ -277,8 +277,7 @@ lc_remove(struct node_link *nl)
 	nl->removed = 1;
 	if (nl->c != NULL)
 		conn_free(nl->c);
-	if (nl->out_ready)
-		pubsub_sub_fini(&nl->out);
+	pubsub_sub_fini(&nl->out);
 	if (nl->connect_ev != NULL) {
 		event_free(nl->connect_ev);
 		evutil_closesocket(nl->fd);
@@ -303,8 +302,11 @@ lc_add(struct env *e, struct config_link *cfg, struct ssl_ctx_st *tls)
 	size_t i;
 
 	if (nl == NULL ||
-	    (nl->link = link_new(cfg->name, LINK_SIDE_NODE)) == NULL) {
+	    (nl->link = link_new(cfg->name, LINK_SIDE_NODE)) == NULL ||
+	    (nl->timer = event_new(e->base, -1, 0, lc_on_timer, nl)) == NULL) {
 		log_error("link %s: out of memory", cfg->name);
+		if (nl != NULL)
+			link_unref(nl->link);
 		free(nl);
 		config_link_free(cfg);
 		if (tls != NULL)
@@ -320,10 +322,8 @@ lc_add(struct env *e, struct config_link *cfg, struct ssl_ctx_st *tls)
 	snprintf(nl->link->peer, sizeof(nl->link->peer), "%s", nl->cfg.connect);
 	nl->backoff_ms = LC_BACKOFF_MIN_MS;
 	nl->link->owner = nl;
-	nl->timer = event_new(e->base, -1, 0, lc_on_timer, nl);
 	link_publish(nl->link, NULL);
 	pubsub_sub_init(&nl->out, e, &lc_out_sink, nl);
-	nl->out_ready = 1;
 	for (i = 0; i < nl->cfg.nchannels_out; i++)
 		pubsub_subscribe(&nl->out, 1, nl->cfg.channels_out[i],
 		    strlen(nl->cfg.channels_out[i]));

@@ -68,7 +68,6 @@ struct node_link {
 	/* our publishes on channels_out, forwarded while up (its arg is
 	 * this node_link: what comes in from the link is not sent back) */
 	struct pubsub_sub out;
-	int out_ready;
 	int failed;          /* lc_why gave the reason of this drop */
 	int publish_refused; /* a forwarded publish was refused: logged */
 };

@@ -129,17 +129,19 @@ lc_send_register(struct conn *c, struct node_link *nl)
 	struct registry *reg = env_registry(c->env);
 	struct describe_filter f = {lc_exported, nl, NULL, 0};
 	struct evbuffer *json, *out;
+	msgpack_sbuffer sb; /* owned here: the descriptors, packed */
 	msgpack_unpacked u;
 	msgpack_packer pk;
 	struct duet_err err;
 	int rv = -1;
 
-	msgpack_sbuffer_clear(&s->tmp);
-	msgpack_packer_init(&pk, &s->tmp, msgpack_sbuffer_write);
+	/* Not s->tmp: the answer that brought us here points into it. */
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	describe_commands(&pk, reg, &f);
 	msgpack_unpacked_init(&u);
 	if ((json = evbuffer_new()) == NULL ||
-	    msgpack_unpack_next(&u, s->tmp.data, s->tmp.size, NULL) !=
+	    msgpack_unpack_next(&u, sb.data, sb.size, NULL) !=
 	        MSGPACK_UNPACK_SUCCESS ||
 	    convert_msgpack_to_json(json, &u.data, SIZE_MAX, &err) == -1 ||
 	    lc_expect(s, LC_EXP_REGISTER, NULL) == -1 ||
@@ -154,6 +156,7 @@ lc_send_register(struct conn *c, struct node_link *nl)
 	rv = 0;
 done:
 	msgpack_unpacked_destroy(&u);
+	msgpack_sbuffer_destroy(&sb);
 	if (json != NULL)
 		evbuffer_free(json);
 	return rv;
