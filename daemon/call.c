@@ -50,6 +50,8 @@
 
 /* How many released calls wait (per worker) before one is reused. */
 #define CALL_QUARANTINE 64
+/* The largest argument or answer buffer a released call keeps. */
+#define CALL_KEEP_BYTES 4096
 
 /* The call whose member field p points to. */
 #define CALL_OF(p, field)                                                      \
@@ -57,6 +59,7 @@
 
 static atomic_uint_fast64_t call_nlive;
 
+static duet_call *call_defer(duet_call *call, int with_args);
 static void call_on_mail(struct mail *m, unsigned kicks);
 static void call_on_job(struct pool_job *job);
 static void call_on_job_failed(
@@ -80,6 +83,10 @@ call_alloc(struct env *e)
 	if (as == NULL) {
 		if ((as = calloc(1, sizeof(*as))) == NULL)
 			return NULL;
+		if ((as->wire = evbuffer_new()) == NULL) {
+			free(as);
+			return NULL;
+		}
 		pthread_mutex_init(&as->lock, NULL);
 		pthread_cond_init(&as->cond, NULL);
 	} else {
@@ -111,6 +118,32 @@ call_init(struct duet_call *call, const struct command *cmd, uint64_t present)
 }
 
 /*
+ * Empties what a released call keeps for its next use, freeing a buffer
+ * larger than CALL_KEEP_BYTES (or everything, all).
+ */
+static void
+call_empty_kept(struct call_async *as, int all)
+{
+	if (all || as->argcap > CALL_KEEP_BYTES) {
+		free(as->argbuf);
+		as->argbuf = NULL;
+		as->argcap = 0;
+	}
+	/* A cleared zone keeps only its first chunk (1 kB). */
+	if (as->zone_ready && all) {
+		msgpack_zone_destroy(&as->zone);
+		as->zone_ready = 0;
+	} else if (as->zone_ready)
+		msgpack_zone_clear(&as->zone);
+	if (all || as->outbuf.alloc > CALL_KEEP_BYTES) {
+		msgpack_sbuffer_destroy(&as->outbuf);
+		msgpack_sbuffer_init(&as->outbuf);
+	} else
+		msgpack_sbuffer_clear(&as->outbuf);
+	evbuffer_drain(as->wire, evbuffer_get_length(as->wire));
+}
+
+/*
  * Frees what the call owns and puts it on its env's free list.  Worker
  * thread (it drops the generation reference, which may unload a plugin,
  * and the free list has no lock).
@@ -121,12 +154,7 @@ call_release(struct call_async *as)
 	struct env *e = as->env;
 
 	mailbox_cancel(&e->mailbox, &as->mail);
-	free(as->argbuf);
-	if (as->zone_ready)
-		msgpack_zone_destroy(&as->zone);
-	msgpack_sbuffer_destroy(&as->outbuf);
-	if (as->wire != NULL)
-		evbuffer_free(as->wire);
+	call_empty_kept(as, 0);
 	if (as->items != NULL)
 		evbuffer_free(as->items);
 	if (as->scratch != NULL)
@@ -158,12 +186,18 @@ call_copy_args(struct call_async *as, const char *args, size_t arglen)
 	msgpack_object o;
 	size_t off = 0;
 
-	if (!msgpack_zone_init(&as->zone, 1024))
+	if (!as->zone_ready && !msgpack_zone_init(&as->zone, 1024))
 		return -1;
 	as->zone_ready = 1;
-	if ((as->argbuf = malloc(arglen > 0 ? arglen : 1)) == NULL)
-		return -1;
-	memcpy(as->argbuf, args, arglen);
+	if (arglen > as->argcap) {
+		free(as->argbuf);
+		as->argcap = 0;
+		if ((as->argbuf = malloc(arglen)) == NULL)
+			return -1;
+		as->argcap = arglen;
+	}
+	if (arglen > 0)
+		memcpy(as->argbuf, args, arglen);
 	if (msgpack_unpack(as->argbuf, arglen, &off, &as->zone, &o) !=
 	        MSGPACK_UNPACK_SUCCESS ||
 	    o.type != MSGPACK_OBJECT_ARRAY)
@@ -182,7 +216,7 @@ call_copy_args(struct call_async *as, const char *args, size_t arglen)
 static int
 call_snapshot(struct call_async *as, struct conn *c)
 {
-	snprintf(as->peer, sizeof(as->peer), "%s", c->peer);
+	util_strlcpy(as->peer, c->peer, sizeof(as->peer));
 	if ((c->name != NULL && (as->name = strdup(c->name)) == NULL) ||
 	    (c->ident.user != NULL &&
 	        (as->user = strdup(c->ident.user)) == NULL) ||
@@ -224,7 +258,8 @@ static const struct conn_slot_owner call_slot_owner = {
 
 /*
  * Creates the call of cmd for c's current request (worker thread), with
- * a copy of the packed argument array args and the reply's place at the
+ * a copy of the packed argument array args (none: NULL) and the reply's
+ * place at the
  * end of c's queue.  Its state is RUNNING.  Returns NULL when out of
  * memory (nothing queued).
  */
@@ -244,9 +279,8 @@ call_new(struct conn *c, const struct command *cmd, const char *args,
 	as->call.async = 1;
 	as->call.cmd = cmd;
 	as->call.present = present;
-	snprintf(as->cmdname, sizeof(as->cmdname), "%s", cmd->name);
-	if (call_copy_args(as, args, arglen) == -1 ||
-	    (as->wire = evbuffer_new()) == NULL)
+	util_strlcpy(as->cmdname, cmd->name, sizeof(as->cmdname));
+	if (args != NULL && call_copy_args(as, args, arglen) == -1)
 		goto fail;
 	as->call.out = &as->outbuf;
 	msgpack_packer_init(&as->call.pk, as->call.out, msgpack_sbuffer_write);
@@ -596,6 +630,8 @@ call_shutdown(struct env *e)
 
 	while ((as = TAILQ_FIRST(&e->free_calls)) != NULL) {
 		TAILQ_REMOVE(&e->free_calls, as, entry);
+		call_empty_kept(as, 1);
+		evbuffer_free(as->wire);
 		pthread_mutex_destroy(&as->lock);
 		pthread_cond_destroy(&as->cond);
 		free(as);
@@ -703,6 +739,23 @@ call_args_pack(struct env *e)
 duet_call *
 call_host_defer(duet_call *call)
 {
+	return call_defer(call, 1);
+}
+
+/*
+ * call_host_defer for a handler that has taken what it needs of the
+ * arguments: an inline call's copy has none (argc 0), which saves
+ * packing and copying them.
+ */
+duet_call *
+call_host_defer_bare(duet_call *call)
+{
+	return call_defer(call, 0);
+}
+
+static duet_call *
+call_defer(duet_call *call, int with_args)
+{
 	struct call_async *as;
 	struct env *e;
 	int running = CALL_RUNNING;
@@ -716,9 +769,10 @@ call_host_defer(duet_call *call)
 	if (call->deferred != NULL)
 		return &call->deferred->call;
 	e = call->conn->env;
-	call_args_pack(e);
-	as = call_new(
-	    call->conn, call->cmd, e->args.data, e->args.size, call->present);
+	if (with_args)
+		call_args_pack(e);
+	as = call_new(call->conn, call->cmd, with_args ? e->args.data : NULL,
+	    e->args.size, call->present);
 	if (as == NULL) {
 		util_err_set(&call->err, "ERR", "out of memory");
 		call->failed = 1;

@@ -101,6 +101,15 @@ struct call_async {
 	_Atomic int state;     /* enum call_state */
 	pthread_mutex_t lock;  /* guards the stream fields below */
 	pthread_cond_t cond;   /* a producer thread waits for the client */
+	/* Kept, emptied, when the call is reused (call_release): what a
+	 * call would otherwise allocate each time. */
+	char *argbuf;           /* owned: the packed arguments */
+	size_t argcap;          /* argbuf's size */
+	msgpack_zone zone;      /* arguments and answer, unpacked */
+	int zone_ready;         /* zone was initialised */
+	msgpack_sbuffer outbuf; /* owned: call.out */
+	struct evbuffer *wire;  /* encoded stream bytes not yet taken by the
+	                           worker (guarded by lock) */
 	/* Everything from here is zeroed when the call is reused. */
 	struct env *env;         /* borrowed: its worker's; owns conn, slot */
 	struct conn *conn;       /* worker thread only; NULL once gone */
@@ -113,15 +122,11 @@ struct call_async {
 	struct http_resp resp;  /* owned Origin */
 	int metrics_proto;      /* enum metrics_proto: counted as */
 	int stream_mode;        /* enum reply_stream of a STREAM call */
-	msgpack_sbuffer outbuf; /* owned: call.out */
 	char peer[64];          /* identity snapshot for duet_call_info */
 	char *name;             /* owned, or NULL */
 	char *user;             /* owned, or NULL */
 	char *tls_subject;      /* owned, or NULL */
 	char cmdname[64];
-	char *argbuf; /* owned: the packed arguments */
-	msgpack_zone zone;
-	int zone_ready;
 	void *state_mem; /* owned: duet_call_state, or NULL */
 	size_t state_size;
 	uint64_t t0;         /* when the request was read, in µs */
@@ -133,7 +138,6 @@ struct call_async {
 	struct pool_job job; /* BLOCKING: the handler, on the pool */
 	TAILQ_ENTRY(call_async) entry; /* env->free_calls (worker thread) */
 	/* Streams, guarded by lock. */
-	struct evbuffer *wire; /* encoded bytes not yet taken by the worker */
 	size_t backlog;        /* bytes the worker holds unsent */
 	int gone;              /* the client is gone: producers stop */
 	int waiting;           /* a producer thread waits on cond */
@@ -171,6 +175,7 @@ void call_flush(struct call_async *as);
 
 /* The host API functions of ABI 1.1. */
 duet_call *call_host_defer(duet_call *call);
+duet_call *call_host_defer_bare(duet_call *call);
 void call_host_finish(duet_call *call);
 int call_host_stream_send(duet_call *call);
 void *call_host_state(duet_call *call, size_t size);

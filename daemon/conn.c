@@ -325,9 +325,7 @@ conn_free(struct conn *c)
 		TAILQ_REMOVE(&c->pending, r, entry);
 		if (r->owner != NULL)
 			r->owner->orphaned(r->arg);
-		evbuffer_free(r->buf);
-		free(r);
-		c->npending--;
+		conn_reply_free(c, r);
 	}
 	if (c->deadline != NULL)
 		event_free(c->deadline);

@@ -253,6 +253,8 @@ conn_oob_buffer(struct conn *c)
 }
 
 /* conn_reply.c: the reply queue. */
+void conn_reply_free(struct conn *c, struct conn_reply *r);
+void conn_reply_shutdown(struct env *e);
 struct reply_enc conn_reply_enc(const struct conn *c, int encoding);
 struct conn_reply *conn_reply_slot(
     struct conn *c, const struct conn_slot_owner *owner, void *arg);

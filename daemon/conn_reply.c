@@ -27,19 +27,27 @@
 #include "reply.h"
 #include "util.h"
 
+/* How many released slots a worker keeps for reuse. */
+#define CONN_REPLY_KEEP 256
+
 /*
  * Appends a slot to the queue: a finished one (owner NULL) for a reply
  * written now behind pending ones, or the place of a reply owner fills
- * later (arg is owner's, borrowed).  Returns NULL on allocation failure.
+ * later (arg is owner's, borrowed).  A released one of the worker's is
+ * reused.  Returns NULL on allocation failure.
  */
 struct conn_reply *
 conn_reply_slot(struct conn *c, const struct conn_slot_owner *owner, void *arg)
 {
+	struct env *e = c->env;
 	struct conn_reply *r;
 
-	if ((r = calloc(1, sizeof(*r))) == NULL)
+	if ((r = TAILQ_FIRST(&e->free_replies)) != NULL) {
+		TAILQ_REMOVE(&e->free_replies, r, entry);
+		e->nfree_replies--;
+	} else if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
-	if ((r->buf = evbuffer_new()) == NULL) {
+	else if ((r->buf = evbuffer_new()) == NULL) {
 		free(r);
 		return NULL;
 	}
@@ -102,12 +110,44 @@ conn_flush_pending(struct conn *c)
 			return;
 		}
 		TAILQ_REMOVE(&c->pending, r, entry);
-		evbuffer_free(r->buf);
-		free(r);
-		c->npending--;
+		conn_reply_free(c, r);
 	}
 	conn_push(c);
 	conn_resume_reading(c);
+}
+
+/*
+ * Releases slot r, already out of c's queue: kept, emptied, for the
+ * worker's next one, or freed.
+ */
+void
+conn_reply_free(struct conn *c, struct conn_reply *r)
+{
+	struct env *e = c->env;
+
+	c->npending--;
+	if (e->nfree_replies < CONN_REPLY_KEEP) {
+		evbuffer_drain(r->buf, evbuffer_get_length(r->buf));
+		TAILQ_INSERT_HEAD(&e->free_replies, r, entry);
+		e->nfree_replies++;
+		return;
+	}
+	evbuffer_free(r->buf);
+	free(r);
+}
+
+/* Frees e's released slots, once e's thread has ended (worker_fini). */
+void
+conn_reply_shutdown(struct env *e)
+{
+	struct conn_reply *r;
+
+	while ((r = TAILQ_FIRST(&e->free_replies)) != NULL) {
+		TAILQ_REMOVE(&e->free_replies, r, entry);
+		evbuffer_free(r->buf);
+		free(r);
+	}
+	e->nfree_replies = 0;
 }
 
 /*

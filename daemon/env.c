@@ -34,6 +34,7 @@ env_init(struct env *e, int index, const struct config_limits *limits)
 	TAILQ_INIT(&e->conns);
 	TAILQ_INIT(&e->idle);
 	TAILQ_INIT(&e->free_calls);
+	TAILQ_INIT(&e->free_replies);
 	msgpack_sbuffer_init(&e->args);
 	msgpack_sbuffer_init(&e->scratch);
 	if (msgpack_zone_init(&e->zone, 8192))

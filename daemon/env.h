@@ -28,6 +28,7 @@
 #include "signature.h"
 
 struct call_async;
+struct conn_reply;
 struct conn;
 struct env;
 struct pubsub_env;
@@ -76,6 +77,9 @@ struct env {
 	struct pubsub_env *pubsub; /* owned: pubsub.c's part of the worker */
 	TAILQ_HEAD(, call_async) free_calls; /* owned: call.c's, no lock */
 	size_t nfree_calls;
+	/* conn_reply.c's: released reply slots, each with its empty buffer */
+	TAILQ_HEAD(, conn_reply) free_replies;
+	size_t nfree_replies;
 	struct env *const *envs; /* borrowed: every worker's, or NULL */
 	int nenvs;
 };

@@ -76,7 +76,6 @@ link_free_commands(struct command *cmds, size_t n)
 void
 link_job_free(struct link_job *job)
 {
-	free(job->args);
 	free(job);
 }
 

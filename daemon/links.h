@@ -61,7 +61,7 @@ struct link_job {
 	void *call;       /* borrowed: the caller's call (link_call.c) */
 	const char *name; /* borrowed from the command: the remote name */
 	size_t namelen;
-	char *args; /* owned: the msgpack array of arguments */
+	char *args; /* the msgpack array of arguments, in the job's block */
 	size_t arglen;
 	uint64_t t0; /* µs, when it was queued */
 };

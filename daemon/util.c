@@ -390,6 +390,19 @@ util_repr(char *s, size_t size)
 }
 
 /*
+ * Copies the string src into dst (size bytes, size > 0), cut short if it
+ * does not fit, always terminated: snprintf's "%s" without the format.
+ */
+void
+util_strlcpy(char *dst, const char *src, size_t size)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/*
  * Returns 1 if the counted string a[0..alen) equals the NUL-terminated b,
  * ignoring ASCII case, else 0.  Reads at most alen + 1 bytes of b.
  */

@@ -32,6 +32,7 @@ int util_parse_duration(const char *s, uint64_t *out_ms);
 int util_utf8_valid(const char *s, size_t len);
 int util_printable(const char *s, size_t len, int space_ok);
 int util_strcaseeq(const char *a, size_t alen, const char *b);
+void util_strlcpy(char *dst, const char *src, size_t size);
 int util_glob_match(
     const char *pat, size_t plen, const char *s, size_t slen);
 uint64_t util_hash(const uint64_t key[2], const char *p, size_t len);

@@ -200,6 +200,7 @@ worker_fini(struct worker *w)
 	}
 	pthread_mutex_destroy(&w->handoff_lock);
 	call_shutdown(&w->env);
+	conn_reply_shutdown(&w->env);
 	pubsub_env_fini(&w->env);
 	env_fini(&w->env);
 }

@@ -377,6 +377,25 @@ START_TEST(test_util_err_set_code_is_one_word)
 }
 END_TEST
 
+/* util_strlcpy: copied whole when it fits, else cut and terminated. */
+START_TEST(test_util_strlcpy)
+{
+	char buf[6];
+
+	memset(buf, 'x', sizeof(buf));
+	util_strlcpy(buf, "abc", sizeof(buf));
+	ck_assert_str_eq(buf, "abc");
+	util_strlcpy(buf, "abcde", sizeof(buf));
+	ck_assert_str_eq(buf, "abcde");
+	util_strlcpy(buf, "abcdefgh", sizeof(buf));
+	ck_assert_str_eq(buf, "abcde");
+	util_strlcpy(buf, "", sizeof(buf));
+	ck_assert_str_eq(buf, "");
+	util_strlcpy(buf, "abc", 1);
+	ck_assert_str_eq(buf, "");
+}
+END_TEST
+
 static Suite *
 util_suite(void)
 {
@@ -414,6 +433,7 @@ util_suite(void)
 
 	tc = tcase_create("strings");
 	tcase_add_test(tc, test_util_strcaseeq);
+	tcase_add_test(tc, test_util_strlcpy);
 	tcase_add_test(tc, test_util_err_set);
 	tcase_add_loop_test(
 	    tc, test_util_err_set_escapes, 0, NELEM(repr_cases));
