@@ -34,6 +34,7 @@
 #include "link_call.h"
 #include "log.h"
 #include "registry.h"
+#include "resp.h"
 #include "util.h"
 
 #define LINK_NAME_MAX 64 /* the longest `as` */
@@ -415,6 +416,76 @@ hub_list(duet_call *call)
 	}
 	describe_commands(duet_reply(call), c->env->reg, &f);
 	builtin_http_listing_fini(&bl);
+}
+
+/*
+ * The bytes of word w in c's encoding: the word itself (RESP text), or
+ * the one str or bin it packs (CLIENT ENCODING MSGPACK).  NULL for
+ * anything else (JSON: the general path reads it).
+ */
+static const char *
+hub_word(const struct conn *c, const struct resp_arg *w, size_t *len)
+{
+	msgpack_object o;
+
+	if (c->encoding == CONN_ENC_NATIVE) {
+		*len = w->len;
+		return w->ptr;
+	}
+	if (c->encoding != CONN_ENC_MSGPACK ||
+	    convert_unpack_scalar(w->ptr, w->len, &o) == -1 ||
+	    (o.type != MSGPACK_OBJECT_STR && o.type != MSGPACK_OBJECT_BIN))
+		return NULL;
+	*len = o.via.str.size;
+	return o.via.str.ptr;
+}
+
+/*
+ * A node's answer, straight from the words of its request (argv: the
+ * argc words after the name), without the general path's binding: LINK
+ * REPLY id value NOREPLY or LINK ERROR id code message NOREPLY on a
+ * registered link, what a node sends for every call.  It answers nothing,
+ * as LINK does after NOREPLY.  Returns 1 if done, 0 if the request is not
+ * one of them (the general path takes it, and answers its errors).
+ */
+int
+builtin_link_answer(struct conn *c, const struct resp_arg *name,
+    const struct resp_arg *argv, size_t argc)
+{
+	const char *w[5];
+	size_t len[5], i;
+	struct hub_end *h;
+	struct link_job *job;
+	char code[64], msg[sizeof(((struct duet_err *)0)->msg)];
+	uint64_t id;
+	int error;
+
+	if ((argc != 4 && argc != 5) || name->len != 4 ||
+	    !util_strcaseeq(name->ptr, 4, "LINK") ||
+	    (h = conn_state_find(c, &hub_key)) == NULL || h->link == NULL)
+		return 0;
+	for (i = 0; i < argc; i++)
+		if ((w[i] = hub_word(c, &argv[i], &len[i])) == NULL)
+			return 0;
+	error = argc == 5;
+	if (!util_strcaseeq(w[0], len[0], error ? "ERROR" : "REPLY") ||
+	    !util_strcaseeq(w[argc - 1], len[argc - 1], "NOREPLY") ||
+	    util_parse_uint64(w[1], len[1], &id) == -1)
+		return 0;
+	if ((job = link_wire_take(&h->wire, id)) == NULL) {
+		log_warnx("link %s: an answer for unknown call id %" PRIu64
+		          ": ignored",
+		    h->link->name, id);
+		return 1;
+	}
+	if (!error) {
+		link_call_answer(h->link, job, w[2], len[2]);
+		return 1;
+	}
+	snprintf(code, sizeof(code), "%.*s", (int)len[2], w[2]);
+	snprintf(msg, sizeof(msg), "%.*s", (int)len[3], w[3]);
+	link_call_error(h->link, job, code, msg);
+	return 1;
 }
 
 /* Whether c is the hub's end of a registered link. */

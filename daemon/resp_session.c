@@ -32,6 +32,7 @@
 
 #include <duet/plugin.h>
 
+#include "builtin_link.h"
 #include "conn.h"
 #include "dispatch.h"
 #include "env.h"
@@ -514,6 +515,13 @@ resp_session_command(struct conn *c, struct resp_session *s)
 
 	if (resp_session_cross_protocol(c, &s->parser.argv[0]))
 		return;
+	/* A node's answer on a link, outside any MULTI. */
+	if (c->resp3 && s->multi == NULL &&
+	    builtin_link_answer(c, &s->parser.argv[0], s->parser.argv + 1,
+	        s->parser.argc - 1)) {
+		c->last_active = time(NULL);
+		return;
+	}
 	resp_session_make_request(c, s, &req);
 	c->last_active = time(NULL);
 	resp_session_dispatch(c, s, &req, cmd);
