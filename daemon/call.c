@@ -438,7 +438,7 @@ call_complete(struct call_async *as)
 		if (as->call.cmd->flags & DUET_STREAM) {
 			call_stream_end(as, r->buf);
 		} else {
-			call_encode_reply(as, r->buf);
+			call_encode_reply(as, conn_reply_slot_buffer(c, r));
 		}
 	}
 	metrics_observe(as->call.cmd->stats,

@@ -254,6 +254,7 @@ conn_oob_buffer(struct conn *c)
 
 /* conn_reply.c: the reply queue. */
 void conn_reply_free(struct conn *c, struct conn_reply *r);
+struct evbuffer *conn_reply_slot_buffer(struct conn *c, struct conn_reply *r);
 void conn_reply_shutdown(struct env *e);
 struct reply_enc conn_reply_enc(const struct conn *c, int encoding);
 struct conn_reply *conn_reply_slot(

@@ -151,6 +151,23 @@ conn_reply_shutdown(struct env *e)
 }
 
 /*
+ * Where slot r's whole reply is to be written: straight into the output
+ * when r is at the head of the queue with nothing in it yet (every
+ * earlier reply is out: no copy, no buffer of its own to fill), else
+ * into r->buf.  Either way conn_reply_slot_done follows.
+ */
+struct evbuffer *
+conn_reply_slot_buffer(struct conn *c, struct conn_reply *r)
+{
+	struct evbuffer *out;
+
+	if (TAILQ_FIRST(&c->pending) == r &&
+	    evbuffer_get_length(r->buf) == 0 && (out = conn_output(c)) != NULL)
+		return out;
+	return r->buf;
+}
+
+/*
  * Marks slot r (its reply now complete in r->buf) done and flushes.
  * Returns -1 if c was freed (it was closing and owes nothing more).
  */
