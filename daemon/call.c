@@ -52,6 +52,8 @@
 #define CALL_QUARANTINE 64
 /* The largest argument or answer buffer a released call keeps. */
 #define CALL_KEEP_BYTES 4096
+/* An answer buffer's first size (msgpack-c's would be 8 kB). */
+#define CALL_OUT_FIRST 256
 
 /* The call whose member field p points to. */
 #define CALL_OF(p, field)                                                      \
@@ -282,6 +284,9 @@ call_new(struct conn *c, const struct command *cmd, const char *args,
 	util_strlcpy(as->cmdname, cmd->name, sizeof(as->cmdname));
 	if (args != NULL && call_copy_args(as, args, arglen) == -1)
 		goto fail;
+	if (as->outbuf.data == NULL &&
+	    (as->outbuf.data = malloc(CALL_OUT_FIRST)) != NULL)
+		as->outbuf.alloc = CALL_OUT_FIRST;
 	as->call.out = &as->outbuf;
 	msgpack_packer_init(&as->call.pk, as->call.out, msgpack_sbuffer_write);
 	if (call_snapshot(as, c) == -1)

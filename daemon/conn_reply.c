@@ -28,7 +28,7 @@
 #include "util.h"
 
 /* How many released slots a worker keeps for reuse. */
-#define CONN_REPLY_KEEP 256
+#define CONN_REPLY_KEEP 1024
 
 /*
  * Appends a slot to the queue: a finished one (owner NULL) for a reply
