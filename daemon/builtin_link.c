@@ -72,10 +72,8 @@ hub_deliver(struct mail *m, unsigned kicks)
 			link_call_unsent(l, job);
 			continue;
 		}
-		LINK_FRAME_LIT(out, ">4\r\n$4\r\ncall\r\n");
-		link_frame_head(out, ':', id);
-		link_frame_bulk(out, job->name, job->namelen);
-		link_frame_bulk(out, job->args, job->arglen);
+		link_frame_call(
+		    out, id, job->name, job->namelen, job->args, job->arglen);
 	}
 	conn_push(h->conn);
 }

@@ -133,6 +133,40 @@ link_frame_bulk(struct evbuffer *out, const void *p, size_t len)
 	evbuffer_add(out, "\r\n", 2);
 }
 
+/*
+ * A call to the other end: the push >4 call <id> <name> <args> (args: the
+ * msgpack array of its arguments, as they are), added at once when it is
+ * small.
+ */
+void
+link_frame_call(struct evbuffer *out, uint64_t id, const char *name,
+    size_t namelen, const char *args, size_t arglen)
+{
+	static const char lead[] = ">4\r\n$4\r\ncall\r\n";
+	char buf[sizeof(lead) - 1 + 3 * 24 + 2 * LF_SMALL + 4], *q = buf;
+
+	if (namelen > LF_SMALL || arglen > LF_SMALL) {
+		LINK_FRAME_LIT(out, lead);
+		link_frame_head(out, ':', id);
+		link_frame_bulk(out, name, namelen);
+		link_frame_bulk(out, args, arglen);
+		return;
+	}
+	memcpy(q, lead, sizeof(lead) - 1);
+	q = lf_head(q + sizeof(lead) - 1, ':', id);
+	q = lf_head(q, '$', namelen);
+	memcpy(q, name, namelen);
+	q += namelen;
+	*q++ = '\r';
+	*q++ = '\n';
+	q = lf_head(q, '$', arglen);
+	memcpy(q, args, arglen);
+	q += arglen;
+	*q++ = '\r';
+	*q++ = '\n';
+	evbuffer_add(out, buf, (size_t)(q - buf));
+}
+
 /* The head of our answer to call id: "LINK <verb> <id>" of n words. */
 static void
 lc_answer_head(struct evbuffer *out, int n, const char *verb, uint64_t id)

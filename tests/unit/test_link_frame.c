@@ -47,6 +47,40 @@ START_TEST(test_link_frame_head)
 }
 END_TEST
 
+/* A call push: the same bytes whether it is built at once or not. */
+START_TEST(test_link_frame_call)
+{
+	struct evbuffer *out = evbuffer_new();
+	char *args = malloc(300), *want, *s;
+	size_t len, wlen;
+
+	link_frame_call(out, 7, "add", 3, "\x92\x01\x02", 3);
+	s = lf_take(out, &len);
+	ck_assert_uint_eq(len, 36);
+	ck_assert_mem_eq(s,
+	    ">4\r\n$4\r\ncall\r\n:7\r\n$3\r\nadd\r\n$3\r\n\x92\x01\x02\r\n",
+	    36);
+	free(s);
+	/* Over the small size: written piece by piece, the same frame. */
+	memset(args, 'x', 300);
+	link_frame_call(out, UINT64_MAX, "add", 3, args, 300);
+	s = lf_take(out, &len);
+	wlen = 52 + 300 + 2;
+	want = malloc(wlen);
+	memcpy(want, ">4\r\n$4\r\ncall\r\n:18446744073709551615\r\n"
+	             "$3\r\nadd\r\n$300\r\n",
+	    52);
+	memcpy(want + 52, args, 300);
+	memcpy(want + 352, "\r\n", 2);
+	ck_assert_uint_eq(len, wlen);
+	ck_assert_mem_eq(s, want, wlen);
+	free(want);
+	free(s);
+	free(args);
+	evbuffer_free(out);
+}
+END_TEST
+
 START_TEST(test_link_frame_mp_sizes)
 {
 	static const struct {
@@ -131,6 +165,7 @@ link_frame_suite(void)
 	TCase *tc = tcase_create("link_frame");
 
 	tcase_add_test(tc, test_link_frame_head);
+	tcase_add_test(tc, test_link_frame_call);
 	tcase_add_test(tc, test_link_frame_mp_sizes);
 	tcase_add_test(tc, test_link_frame_writer);
 	suite_add_tcase(s, tc);
