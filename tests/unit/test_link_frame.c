@@ -67,8 +67,9 @@ START_TEST(test_link_frame_call)
 	s = lf_take(out, &len);
 	wlen = 52 + 300 + 2;
 	want = malloc(wlen);
-	memcpy(want, ">4\r\n$4\r\ncall\r\n:18446744073709551615\r\n"
-	             "$3\r\nadd\r\n$300\r\n",
+	memcpy(want,
+	    ">4\r\n$4\r\ncall\r\n:18446744073709551615\r\n"
+	    "$3\r\nadd\r\n$300\r\n",
 	    52);
 	memcpy(want + 52, args, 300);
 	memcpy(want + 352, "\r\n", 2);
