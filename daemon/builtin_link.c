@@ -438,6 +438,16 @@ hub_word(const struct conn *c, const struct resp_arg *w, size_t *len)
 	return o.via.str.ptr;
 }
 
+/* Whether s (len bytes) is the upper-case word w in any case: the exact
+ * bytes, what a node sends, are the quick test. */
+static int
+hub_word_is(const char *s, size_t len, const char *w)
+{
+	size_t n = strlen(w);
+
+	return len == n && (memcmp(s, w, n) == 0 || util_strcaseeq(s, len, w));
+}
+
 /*
  * A node's answer, straight from the words of its request (argv: the
  * argc words after the name), without the general path's binding: LINK
@@ -458,16 +468,16 @@ builtin_link_answer(struct conn *c, const struct resp_arg *name,
 	uint64_t id;
 	int error;
 
-	if ((argc != 4 && argc != 5) || name->len != 4 ||
-	    !util_strcaseeq(name->ptr, 4, "LINK") ||
+	if ((argc != 4 && argc != 5) ||
+	    !hub_word_is(name->ptr, name->len, "LINK") ||
 	    (h = conn_state_find(c, &hub_key)) == NULL || h->link == NULL)
 		return 0;
 	for (i = 0; i < argc; i++)
 		if ((w[i] = hub_word(c, &argv[i], &len[i])) == NULL)
 			return 0;
 	error = argc == 5;
-	if (!util_strcaseeq(w[0], len[0], error ? "ERROR" : "REPLY") ||
-	    !util_strcaseeq(w[argc - 1], len[argc - 1], "NOREPLY") ||
+	if (!hub_word_is(w[0], len[0], error ? "ERROR" : "REPLY") ||
+	    !hub_word_is(w[argc - 1], len[argc - 1], "NOREPLY") ||
 	    util_parse_uint64(w[1], len[1], &id) == -1)
 		return 0;
 	if ((job = link_wire_take(&h->wire, id)) == NULL) {

@@ -449,10 +449,13 @@ link_queue(struct link *l, struct link_job *job)
 		pthread_mutex_unlock(&l->lock);
 		return -1;
 	}
-	TAILQ_INSERT_TAIL(&l->queue, job, entry);
 	/* Posted under the lock: link_down clears mailbox under it, so a
-	 * mail is never posted to a worker that no longer serves l. */
-	mailbox_post(mb, &l->mail, LINK_KICK_SEND);
+	 * mail is never posted to a worker that no longer serves l.  A queue
+	 * that holds jobs already has its mail on the way (link_take empties
+	 * it under the lock). */
+	if (TAILQ_EMPTY(&l->queue))
+		mailbox_post(mb, &l->mail, LINK_KICK_SEND);
+	TAILQ_INSERT_TAIL(&l->queue, job, entry);
 	pthread_mutex_unlock(&l->lock);
 	return 0;
 }
