@@ -164,7 +164,8 @@ call_release(struct call_async *as)
 	if (as->item_ready)
 		msgpack_unpacked_destroy(&as->item);
 	free(as->name);
-	free(as->user);
+	if (as->user != as->user_buf)
+		free(as->user);
 	free(as->tls_subject);
 	http_resp_reset(&as->resp, 0);
 	free(as->state_mem);
@@ -219,9 +220,14 @@ static int
 call_snapshot(struct call_async *as, struct conn *c)
 {
 	util_strlcpy(as->peer, c->peer, sizeof(as->peer));
+	if (c->ident.user != NULL &&
+	    strlen(c->ident.user) < sizeof(as->user_buf)) {
+		util_strlcpy(as->user_buf, c->ident.user, sizeof(as->user_buf));
+		as->user = as->user_buf;
+	} else if (c->ident.user != NULL &&
+	           (as->user = strdup(c->ident.user)) == NULL)
+		return -1;
 	if ((c->name != NULL && (as->name = strdup(c->name)) == NULL) ||
-	    (c->ident.user != NULL &&
-	        (as->user = strdup(c->ident.user)) == NULL) ||
 	    (c->ident.tls_subject != NULL &&
 	        (as->tls_subject = strdup(c->ident.tls_subject)) == NULL))
 		return -1;

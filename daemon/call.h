@@ -124,7 +124,8 @@ struct call_async {
 	int stream_mode;        /* enum reply_stream of a STREAM call */
 	char peer[64];          /* identity snapshot for duet_call_info */
 	char *name;             /* owned, or NULL */
-	char *user;             /* owned, or NULL */
+	char *user;             /* owned, user_buf, or NULL */
+	char user_buf[32];      /* a short user name's copy */
 	char *tls_subject;      /* owned, or NULL */
 	char cmdname[64];
 	void *state_mem; /* owned: duet_call_state, or NULL */
