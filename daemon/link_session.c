@@ -449,6 +449,27 @@ lc_message_in(struct node_link *nl, const msgpack_object *channel,
 }
 
 /*
+ * Unpacks a call's arguments into s->zone: 0, or -1 when they are not a
+ * msgpack array.  Bytes after the array are ignored, as
+ * msgpack_unpack_next() ignores them.
+ */
+static int
+lc_call_args(
+    struct lc_sess *s, const struct resp3_call *call, msgpack_object *args)
+{
+	size_t off = 0;
+
+	switch (
+	    msgpack_unpack(call->args, call->arglen, &off, &s->zone, args)) {
+	case MSGPACK_UNPACK_SUCCESS:
+	case MSGPACK_UNPACK_EXTRA_BYTES:
+		return args->type == MSGPACK_OBJECT_ARRAY ? 0 : -1;
+	default:
+		return -1;
+	}
+}
+
+/*
  * The other end's call of one of our commands (a call push): runs it here
  * if the link exports it, and answers (link_frame_writer: the id is the
  * reply's tag).  The name and arguments are borrowed for the call.
@@ -460,8 +481,8 @@ lc_call(struct conn *c, const struct resp3_call *call)
 	struct node_link *nl = s->nl;
 	struct registry *reg = env_registry(c->env);
 	struct request req;
-	msgpack_unpacked u;
 	struct duet_err err;
+	msgpack_object args;
 
 	atomic_fetch_add(&nl->link->stats.calls_in, 1);
 	s->tag = call->id;
@@ -471,11 +492,8 @@ lc_call(struct conn *c, const struct resp3_call *call)
 		conn_reply_error(c, &err);
 		return;
 	}
-	msgpack_unpacked_init(&u);
-	if (msgpack_unpack_next(&u, call->args, call->arglen, NULL) !=
-	        MSGPACK_UNPACK_SUCCESS ||
-	    u.data.type != MSGPACK_OBJECT_ARRAY) {
-		msgpack_unpacked_destroy(&u);
+	if (lc_call_args(s, call, &args) == -1) {
+		msgpack_zone_clear(&s->zone);
 		conn_reply_fail(
 		    c, 400, "the arguments are not a msgpack array");
 		return;
@@ -484,10 +502,11 @@ lc_call(struct conn *c, const struct resp3_call *call)
 	req.name = call->name;
 	req.namelen = call->namelen;
 	req.kind = REQUEST_OBJECT;
-	req.body = &u.data;
+	req.body = &args;
 	req.linked = 1;
 	(void)dispatch_request(c, &req);
-	msgpack_unpacked_destroy(&u);
+	/* Only the zone's first chunk stays: memory bounded per link. */
+	msgpack_zone_clear(&s->zone);
 }
 
 /*
@@ -626,6 +645,10 @@ lc_start(struct conn *c)
 
 	if (s == NULL)
 		return -1;
+	if (!msgpack_zone_init(&s->zone, LC_ZONE_CHUNK)) {
+		free(s);
+		return -1;
+	}
 	msgpack_sbuffer_init(&s->tmp);
 	c->sess = s;
 	return 0;
@@ -648,6 +671,7 @@ lc_fini(struct conn *c)
 		}
 	}
 	free(s->exp);
+	msgpack_zone_destroy(&s->zone);
 	msgpack_sbuffer_destroy(&s->tmp);
 	free(s);
 	c->sess = NULL;
