@@ -79,7 +79,13 @@ struct lc_sess {
 	size_t head, n, cap;
 	uint64_t tag;        /* the id of the call being dispatched */
 	msgpack_sbuffer tmp; /* owned: scratch */
+	/* owned: the unpacked arguments of the call being dispatched,
+	 * cleared after it (back to its first chunk, LC_ZONE_CHUNK bytes) */
+	msgpack_zone zone;
 };
+
+/* The first chunk of lc_sess.zone: what a link keeps between calls. */
+#define LC_ZONE_CHUNK 2048
 
 /* link_client.c */
 void lc_why(struct node_link *nl, const char *why);

@@ -5,8 +5,9 @@
  * argument after a command's name is one msgpack value in a bulk; and
  * link_frame_writer, the reply_writer of its session, answers the other
  * end's calls as LINK REPLY <id> <value> NOREPLY or LINK ERROR <id>
- * <code> <message> NOREPLY (the id is struct reply_enc.tag).  Bytes in,
- * bytes out: no sockets, no daemon state.
+ * <code> <message> NOREPLY (the id is struct reply_enc.tag), each made
+ * on the stack and added to the output at once when it fits LF_ANSWER
+ * bytes.  Bytes in, bytes out: no sockets, no daemon state.
  */
 #include "autoconf.h"
 
@@ -83,24 +84,41 @@ lc_mp_head(unsigned char *buf, int bin, size_t len)
 	return 5;
 }
 
+/*
+ * Writes at q one RESP bulk holding p as a msgpack str (bin 0) or bin
+ * (bin 1); returns the end (q has room for LF_MP_MAX(len) bytes).
+ */
+static char *
+lf_mp(char *q, int bin, const void *p, size_t len)
+{
+	unsigned char head[5];
+	size_t n = lc_mp_head(head, bin, len);
+
+	q = lf_head(q, '$', n + len);
+	memcpy(q, head, n);
+	memcpy(q + n, p, len);
+	q += n + len;
+	*q++ = '\r';
+	*q++ = '\n';
+	return q;
+}
+
+/* The most lf_mp writes for len bytes: head, msgpack head, CRLF. */
+#define LF_MP_MAX(len) (23 + 5 + (len) + 2)
+
 /* One RESP bulk holding p as a msgpack str (bin 0) or bin (bin 1). */
 void
 link_frame_mp(struct evbuffer *out, int bin, const void *p, size_t len)
 {
 	unsigned char head[5];
-	size_t n = lc_mp_head(head, bin, len);
-	char buf[24 + 5 + LF_SMALL + 2], *q;
+	char buf[LF_MP_MAX(LF_SMALL)];
+	size_t n;
 
 	if (len <= LF_SMALL) {
-		q = lf_head(buf, '$', n + len);
-		memcpy(q, head, n);
-		memcpy(q + n, p, len);
-		q += n + len;
-		*q++ = '\r';
-		*q++ = '\n';
-		evbuffer_add(out, buf, (size_t)(q - buf));
+		evbuffer_add(out, buf, (size_t)(lf_mp(buf, bin, p, len) - buf));
 		return;
 	}
+	n = lc_mp_head(head, bin, len);
 	link_frame_head(out, '$', n + len);
 	evbuffer_add(out, head, n);
 	evbuffer_add(out, p, len);
@@ -167,19 +185,45 @@ link_frame_call(struct evbuffer *out, uint64_t id, const char *name,
 	evbuffer_add(out, buf, (size_t)(q - buf));
 }
 
-/* The head of our answer to call id: "LINK <verb> <id>" of n words. */
-static void
-lc_answer_head(struct evbuffer *out, int n, const char *verb, uint64_t id)
-{
-	char num[24], *p = num + sizeof(num);
+/* A whole answer up to this long is made on the stack and added at once. */
+#define LF_ANSWER 512
 
-	link_frame_head(out, '*', (uint64_t)n);
-	LINK_FRAME_LIT(out, "$4\r\nLINK\r\n");
-	link_frame_mp_cstr(out, verb);
+/* The words of an answer around its id and its value or error. */
+#define LF_REPLY_HEAD "*5\r\n$4\r\nLINK\r\n$6\r\n\xa5REPLY\r\n"
+#define LF_ERROR_HEAD                                                          \
+	"*6\r\n$4\r\nLINK\r\n$6\r\n\xa5"                                       \
+	"ERROR\r\n"
+#define LF_NOREPLY     "$8\r\n\xa7NOREPLY\r\n"
+#define LF_LIT(q, lit) lf_put((q), (lit), sizeof(lit) - 1)
+
+/* Copies len bytes of p to q; returns their end. */
+static char *
+lf_put(char *q, const char *p, size_t len)
+{
+	memcpy(q, p, len);
+	return q + len;
+}
+
+/* The most the head of an answer takes: its first words and the id. */
+#define LF_ANSWER_HEAD (sizeof(LF_REPLY_HEAD) - 1 + LF_MP_MAX(20))
+
+/* The longest value of a LINK REPLY, and code and message together of a
+ * LINK ERROR, that LF_ANSWER holds with its head and NOREPLY. */
+#define LF_REPLY_SMALL                                                         \
+	(LF_ANSWER - LF_ANSWER_HEAD - LF_MP_MAX(0) - (sizeof(LF_NOREPLY) - 1))
+#define LF_ERROR_SMALL (LF_REPLY_SMALL - LF_MP_MAX(0))
+
+/* Writes the id of a call at q as a msgpack str in a bulk; returns the end
+ * (room for LF_MP_MAX(20)). */
+static char *
+lf_id(char *q, uint64_t id)
+{
+	char num[20], *p = num + sizeof(num);
+
 	do
 		*--p = (char)('0' + id % 10);
 	while ((id /= 10) != 0);
-	link_frame_mp(out, 0, p, (size_t)(num + sizeof(num) - p));
+	return lf_mp(q, 0, p, (size_t)(num + sizeof(num) - p));
 }
 
 /*
@@ -187,26 +231,50 @@ lc_answer_head(struct evbuffer *out, int n, const char *verb, uint64_t id)
  * NOREPLY.  The other end answers nothing, so an answer written late (a
  * slow command's, in the reply queue) needs no place among the answers
  * this session waits for, and what it writes out of band goes first.
+ * An answer up to LF_ANSWER bytes is one evbuffer_add.
  */
 static void
 lc_write_value(const struct reply_enc *enc, struct evbuffer *out,
     const msgpack_object *o, const char *mp, size_t len)
 {
+	char buf[LF_ANSWER], *q;
+
 	(void)o;
-	lc_answer_head(out, 5, "REPLY", enc->tag);
+	q = lf_id(LF_LIT(buf, LF_REPLY_HEAD), enc->tag);
+	if (len <= LF_REPLY_SMALL) {
+		q = lf_mp(q, 1, mp, len);
+		q = LF_LIT(q, LF_NOREPLY);
+		evbuffer_add(out, buf, (size_t)(q - buf));
+		return;
+	}
+	evbuffer_add(out, buf, (size_t)(q - buf));
 	link_frame_mp(out, 1, mp, len);
-	link_frame_mp_cstr(out, "NOREPLY");
+	LINK_FRAME_LIT(out, LF_NOREPLY);
 }
 
-/* reply_writer.error: LINK ERROR <id> <code> <message> NOREPLY. */
+/*
+ * reply_writer.error: LINK ERROR <id> <code> <message> NOREPLY, one
+ * evbuffer_add up to LF_ANSWER bytes.
+ */
 static void
 lc_write_error(const struct reply_enc *enc, struct evbuffer *out,
     const struct duet_err *err)
 {
-	lc_answer_head(out, 6, "ERROR", enc->tag);
-	link_frame_mp_cstr(out, err->code);
-	link_frame_mp_cstr(out, err->msg);
-	link_frame_mp_cstr(out, "NOREPLY");
+	size_t clen = strlen(err->code), mlen = strlen(err->msg);
+	char buf[LF_ANSWER], *q;
+
+	q = lf_id(LF_LIT(buf, LF_ERROR_HEAD), enc->tag);
+	if (clen + mlen <= LF_ERROR_SMALL) {
+		q = lf_mp(q, 0, err->code, clen);
+		q = lf_mp(q, 0, err->msg, mlen);
+		q = LF_LIT(q, LF_NOREPLY);
+		evbuffer_add(out, buf, (size_t)(q - buf));
+		return;
+	}
+	evbuffer_add(out, buf, (size_t)(q - buf));
+	link_frame_mp(out, 0, err->code, clen);
+	link_frame_mp(out, 0, err->msg, mlen);
+	LINK_FRAME_LIT(out, LF_NOREPLY);
 }
 
 /* A stream is collected: its items reach the other end as one array. */

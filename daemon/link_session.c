@@ -449,8 +449,71 @@ lc_message_in(struct node_link *nl, const msgpack_object *channel,
 }
 
 /*
- * A push frame: ["call", id, name, msgpack args] runs the command here and
- * answers it; others are ignored.  Returns -1 if c was freed.
+ * Unpacks a call's arguments into s->zone: 0, or -1 when they are not a
+ * msgpack array.  Bytes after the array are ignored, as
+ * msgpack_unpack_next() ignores them.
+ */
+static int
+lc_call_args(
+    struct lc_sess *s, const struct resp3_call *call, msgpack_object *args)
+{
+	size_t off = 0;
+
+	switch (
+	    msgpack_unpack(call->args, call->arglen, &off, &s->zone, args)) {
+	case MSGPACK_UNPACK_SUCCESS:
+	case MSGPACK_UNPACK_EXTRA_BYTES:
+		return args->type == MSGPACK_OBJECT_ARRAY ? 0 : -1;
+	default:
+		return -1;
+	}
+}
+
+/*
+ * The other end's call of one of our commands (a call push): runs it here
+ * if the link exports it, and answers (link_frame_writer: the id is the
+ * reply's tag).  The name and arguments are borrowed for the call.
+ */
+static void
+lc_call(struct conn *c, const struct resp3_call *call)
+{
+	struct lc_sess *s = c->sess;
+	struct node_link *nl = s->nl;
+	struct registry *reg = env_registry(c->env);
+	struct request req;
+	struct duet_err err;
+	msgpack_object args;
+
+	atomic_fetch_add(&nl->link->stats.calls_in, 1);
+	s->tag = call->id;
+	if (reg == NULL || !lc_exports(nl, call->name, call->namelen, reg)) {
+		util_err_set(&err, "ERR", "unknown command '%.*s'",
+		    (int)(call->namelen > 64 ? 64 : call->namelen), call->name);
+		conn_reply_error(c, &err);
+		return;
+	}
+	if (lc_call_args(s, call, &args) == -1) {
+		msgpack_zone_clear(&s->zone);
+		conn_reply_fail(
+		    c, 400, "the arguments are not a msgpack array");
+		return;
+	}
+	memset(&req, 0, sizeof(req));
+	req.name = call->name;
+	req.namelen = call->namelen;
+	req.kind = REQUEST_OBJECT;
+	req.body = &args;
+	req.linked = 1;
+	(void)dispatch_request(c, &req);
+	/* Only the zone's first chunk stays: memory bounded per link. */
+	msgpack_zone_clear(&s->zone);
+}
+
+/*
+ * A push frame that resp3_read_call() did not take: ["call", id, name,
+ * msgpack args] runs the command here and answers it (lc_call); a
+ * message on one of our channels_in is published; others are ignored.
+ * Returns -1 if c was freed.
  */
 static int
 lc_push(struct conn *c, const msgpack_object *o)
@@ -458,13 +521,7 @@ lc_push(struct conn *c, const msgpack_object *o)
 	struct lc_sess *s = c->sess;
 	struct node_link *nl = s->nl;
 	const msgpack_object *v = o->via.array.ptr;
-	struct registry *reg = env_registry(c->env);
-	struct request req;
-	msgpack_unpacked u;
-	struct duet_err err;
-	const char *args;
-	size_t arglen;
-	int rv;
+	struct resp3_call call;
 
 	if (o->via.array.size == 4 && v[0].type == MSGPACK_OBJECT_BIN &&
 	    v[0].via.bin.size == 8 &&
@@ -486,38 +543,14 @@ lc_push(struct conn *c, const msgpack_object *o)
 		return 0;
 	if (v[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
 	    v[2].type != MSGPACK_OBJECT_BIN ||
-	    (args = lc_bulk_of(&v[3], &arglen)) == NULL) {
+	    (call.args = lc_bulk_of(&v[3], &call.arglen)) == NULL) {
 		lc_fail(nl, "a malformed call push");
 		return -1;
 	}
-	atomic_fetch_add(&nl->link->stats.calls_in, 1);
-	s->tag = v[1].via.u64;
-	if (reg == NULL ||
-	    !lc_exports(nl, v[2].via.bin.ptr, v[2].via.bin.size, reg)) {
-		util_err_set(&err, "ERR", "unknown command '%.*s'",
-		    (int)(v[2].via.bin.size > 64 ? 64 : v[2].via.bin.size),
-		    v[2].via.bin.ptr);
-		conn_reply_error(c, &err);
-		return 0;
-	}
-	msgpack_unpacked_init(&u);
-	if (msgpack_unpack_next(&u, args, arglen, NULL) !=
-	        MSGPACK_UNPACK_SUCCESS ||
-	    u.data.type != MSGPACK_OBJECT_ARRAY) {
-		msgpack_unpacked_destroy(&u);
-		conn_reply_fail(
-		    c, 400, "the arguments are not a msgpack array");
-		return 0;
-	}
-	memset(&req, 0, sizeof(req));
-	req.name = v[2].via.bin.ptr;
-	req.namelen = v[2].via.bin.size;
-	req.kind = REQUEST_OBJECT;
-	req.body = &u.data;
-	req.linked = 1;
-	rv = dispatch_request(c, &req);
-	msgpack_unpacked_destroy(&u);
-	(void)rv;
+	call.id = v[1].via.u64;
+	call.name = v[2].via.bin.ptr;
+	call.namelen = v[2].via.bin.size;
+	lc_call(c, &call);
 	return 0;
 }
 
@@ -527,6 +560,7 @@ lc_serve(struct conn *c, struct evbuffer *in)
 {
 	static const struct resp3_limits lim = {0, 0, 0};
 	struct lc_sess *s = c->sess;
+	struct resp3_call call;
 	enum resp3_kind kind;
 	msgpack_unpacked u;
 	msgpack_packer pk;
@@ -539,6 +573,14 @@ lc_serve(struct conn *c, struct evbuffer *in)
 	while (!c->closing && (len = evbuffer_get_length(in)) > 0) {
 		const char *p = (const char *)evbuffer_pullup(in, -1);
 
+		/* A whole call push, read in place: its bytes stay in in
+		 * until the call has run. */
+		if ((n = resp3_read_call(p, len, &call)) > 0) {
+			s->nl->missed = 0;
+			lc_call(c, &call);
+			evbuffer_drain(in, (size_t)n);
+			continue;
+		}
 		msgpack_sbuffer_clear(&s->tmp);
 		msgpack_packer_init(&pk, &s->tmp, msgpack_sbuffer_write);
 		if ((n = resp3_read(
@@ -603,6 +645,10 @@ lc_start(struct conn *c)
 
 	if (s == NULL)
 		return -1;
+	if (!msgpack_zone_init(&s->zone, LC_ZONE_CHUNK)) {
+		free(s);
+		return -1;
+	}
 	msgpack_sbuffer_init(&s->tmp);
 	c->sess = s;
 	return 0;
@@ -625,6 +671,7 @@ lc_fini(struct conn *c)
 		}
 	}
 	free(s->exp);
+	msgpack_zone_destroy(&s->zone);
 	msgpack_sbuffer_destroy(&s->tmp);
 	free(s);
 	c->sess = NULL;

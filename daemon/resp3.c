@@ -9,8 +9,11 @@
  * nothing.  Nothing is allocated: a length or a count is only a promise
  * until its bytes are there, and is refused at once when it is over a
  * limit or could not fit in max_bytes.  Aggregates recurse, at most
- * max_depth deep.  L0: no sockets, no evbuffers, no daemon state; the
- * caller keeps the bytes and calls again when more arrive.
+ * max_depth deep.  resp3_read_call() reads a link's call push, the
+ * frame of every call a hub sends, in one pass with no packing, and
+ * leaves every other shape to resp3_read().  L0: no sockets, no
+ * evbuffers, no daemon state; the caller keeps the bytes and calls again
+ * when more arrive.
  */
 #include <limits.h>
 #include <stdarg.h>
@@ -536,4 +539,102 @@ resp3_read(const char *p, size_t len, const struct resp3_limits *lim,
 	if (kind != NULL)
 		*kind = k;
 	return (ssize_t)end;
+}
+
+/* What every call push starts with, up to its id (SPEC 11). */
+#define RESP3_CALL_HEAD ">4\r\n$4\r\ncall\r\n:"
+
+/*
+ * Reads the number at p[*pos..len) and its CRLF, in the decimal that
+ * resp3_strtoll() takes without a sign (no leading zero but in "0"): at
+ * most digits digits (which cannot overflow: 19 at most) and at most
+ * max.  DONE with *v and *pos past the CRLF; MORE when the bytes end
+ * before it does; ERROR when it is anything else.
+ */
+static enum resp3_step
+resp3_call_number(const char *p, size_t len, size_t *pos, size_t digits,
+    uint64_t max, uint64_t *v)
+{
+	size_t i = *pos, end = len - i > digits ? i + digits + 1 : len;
+	uint64_t n = 0;
+	unsigned d;
+
+	for (; i < end && (d = (unsigned char)p[i] - '0') <= 9; i++)
+		n = n * 10 + d;
+	if (i - *pos > digits || n > max || (i - *pos > 1 && p[*pos] == '0'))
+		return RESP3_STEP_ERROR;
+	if (i == len)
+		return RESP3_STEP_MORE;
+	if (i == *pos || p[i] != '\r')
+		return RESP3_STEP_ERROR;
+	if (i + 1 == len)
+		return RESP3_STEP_MORE;
+	if (p[i + 1] != '\n')
+		return RESP3_STEP_ERROR;
+	*v = n;
+	*pos = i + 2;
+	return RESP3_STEP_DONE;
+}
+
+/*
+ * Reads the bulk ($) at p[*pos..len), ending at most RESP3_CALL_MAX bytes
+ * from p: DONE with its bytes in *s and *n, *pos past them; MORE; ERROR.
+ */
+static enum resp3_step
+resp3_call_bulk(
+    const char *p, size_t len, size_t *pos, const char **s, size_t *n)
+{
+	enum resp3_step st;
+	size_t i = *pos;
+	uint64_t v;
+
+	if (i == len)
+		return RESP3_STEP_MORE;
+	if (p[i++] != '$')
+		return RESP3_STEP_ERROR;
+	if ((st = resp3_call_number(p, len, &i, 9, RESP3_CALL_MAX, &v)) !=
+	    RESP3_STEP_DONE)
+		return st;
+	if (i > RESP3_CALL_MAX || v + 2 > RESP3_CALL_MAX - i)
+		return RESP3_STEP_ERROR;
+	if (len - i > v && p[i + v] != '\r')
+		return RESP3_STEP_ERROR;
+	if (len - i < v + 2)
+		return RESP3_STEP_MORE;
+	if (p[i + v + 1] != '\n')
+		return RESP3_STEP_ERROR;
+	*s = p + i;
+	*n = (size_t)v;
+	*pos = i + (size_t)v + 2;
+	return RESP3_STEP_DONE;
+}
+
+/*
+ * Reads a call push in one pass: see resp3.h.  The shape is checked byte
+ * by byte as it arrives, so a frame cut anywhere is "more", and anything
+ * that resp3_read() would read differently, or refuse, is left to it.
+ */
+ssize_t
+resp3_read_call(const char *p, size_t len, struct resp3_call *call)
+{
+	size_t head = sizeof(RESP3_CALL_HEAD) - 1, pos = head;
+	enum resp3_step st;
+	uint64_t id;
+
+	if (len < head) {
+		if (len > 0 && memcmp(p, RESP3_CALL_HEAD, len) != 0)
+			return -1;
+		return 0;
+	}
+	if (memcmp(p, RESP3_CALL_HEAD, head) != 0)
+		return -1;
+	if ((st = resp3_call_number(p, len, &pos, 19, INT64_MAX, &id)) !=
+	        RESP3_STEP_DONE ||
+	    (st = resp3_call_bulk(p, len, &pos, &call->name, &call->namelen)) !=
+	        RESP3_STEP_DONE ||
+	    (st = resp3_call_bulk(p, len, &pos, &call->args, &call->arglen)) !=
+	        RESP3_STEP_DONE)
+		return st == RESP3_STEP_MORE ? 0 : -1;
+	call->id = id;
+	return (ssize_t)pos;
 }

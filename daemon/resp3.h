@@ -5,8 +5,10 @@
  * (SPEC 11), where the other daemon answers commands and sends push
  * frames.  resp.c parses requests; this parses every reply type:
  * + - : $ * _ , # ! = ( % ~ > and | (an attribute, skipped).  Pure: bytes
- * in, a msgpack value out; no sockets, no daemon state.  Fuzzed
- * (fuzz_resp3).
+ * in, a msgpack value out; no sockets, no daemon state.  And
+ * resp3_read_call(), the one-pass reader of the frame a link reads most,
+ * a call push, in place.  Fuzzed (fuzz_resp3), the latter against the
+ * former.
  */
 #ifndef DUET_RESP3_H
 #define DUET_RESP3_H
@@ -14,22 +16,23 @@
 #include <sys/types.h>
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <msgpack.h>
 
 /* The type of a reply's outermost value. */
 enum resp3_kind {
-	RESP3_SIMPLE,   /* +text */
-	RESP3_ERROR,    /* -CODE text, or !<len> (a blob error) */
-	RESP3_INT,      /* :n */
-	RESP3_BULK,     /* $<len>, or =<len> (verbatim: its "txt:" kept) */
-	RESP3_NULL,     /* _, $-1, *-1 */
-	RESP3_DOUBLE,   /* ,d */
-	RESP3_BOOL,     /* #t / #f */
-	RESP3_BIGNUM,   /* (digits */
-	RESP3_ARRAY,    /* *n, or ~n (a set) */
-	RESP3_MAP,      /* %n */
-	RESP3_PUSH,     /* >n: out of band, not the answer to a command */
+	RESP3_SIMPLE, /* +text */
+	RESP3_ERROR,  /* -CODE text, or !<len> (a blob error) */
+	RESP3_INT,    /* :n */
+	RESP3_BULK,   /* $<len>, or =<len> (verbatim: its "txt:" kept) */
+	RESP3_NULL,   /* _, $-1, *-1 */
+	RESP3_DOUBLE, /* ,d */
+	RESP3_BOOL,   /* #t / #f */
+	RESP3_BIGNUM, /* (digits */
+	RESP3_ARRAY,  /* *n, or ~n (a set) */
+	RESP3_MAP,    /* %n */
+	RESP3_PUSH,   /* >n: out of band, not the answer to a command */
 };
 
 /* Limits on one reply. */
@@ -56,5 +59,37 @@ struct resp3_limits {
  */
 ssize_t resp3_read(const char *p, size_t len, const struct resp3_limits *lim,
     enum resp3_kind *kind, msgpack_packer *pk, char *err, size_t errlen);
+
+/*
+ * The longest frame resp3_read_call() takes: half resp3_read()'s default
+ * max_bytes, so that no limit of that reader is reached by a prefix of it.
+ */
+#define RESP3_CALL_MAX ((size_t)256 << 20)
+
+/*
+ * A link's call push (SPEC 11) read in place by resp3_read_call(): the
+ * pointers are borrowed from its bytes.
+ */
+struct resp3_call {
+	uint64_t id;
+	const char *name; /* the command's name, namelen bytes */
+	size_t namelen;
+	const char *args; /* the msgpack array of arguments, unchecked */
+	size_t arglen;
+};
+
+/*
+ * Reads, in one pass and without packing anything, the call push that
+ * starts at p[0..len) when it has exactly the shape the hub writes:
+ * >4 $4 call :<id> $<name> $<args>, the id and lengths in canonical
+ * decimal, the whole frame at most RESP3_CALL_MAX bytes.  Returns its
+ * length (> 0) with *call filled; 0 when the bytes so far begin such a
+ * frame (more must come); -1 when they do not: the reply is another
+ * (or malformed), for resp3_read() to read.  Whenever it returns a
+ * length, resp3_read() reads the same length and the same values
+ * (["call", id, name, args]), and whenever it returns 0, resp3_read()
+ * with the default limits does too.  Thread-safe.
+ */
+ssize_t resp3_read_call(const char *p, size_t len, struct resp3_call *call);
 
 #endif /* DUET_RESP3_H */

@@ -2,10 +2,15 @@
 /*
  * Unit tests for link_frame (SPEC 11): RESP heads in decimal, a bulk of a
  * msgpack str or bin at each size where its head grows (31/32, 255/256,
- * 65535/65536 bytes) or it stops being made on the stack (224/225), and the writer's LINK REPLY / LINK ERROR ...
- * NOREPLY bytes for a call id, a stream being collected.
+ * 65535/65536 bytes) or it stops being made on the stack (224/225), and
+ * the writer's LINK REPLY / LINK ERROR ... NOREPLY bytes for a call id, a
+ * stream being collected: literally for a small and a large answer, and
+ * against bytes built here for every value length up to 600 and every
+ * message length up to 511, either side of where an answer stops being
+ * made on the stack.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -159,6 +164,142 @@ START_TEST(test_link_frame_writer)
 }
 END_TEST
 
+/* Appends to e a bulk of p as a msgpack str or bin, built here. */
+static void
+want_mp(struct evbuffer *e, int bin, const char *p, size_t len)
+{
+	unsigned char h[3];
+	size_t n;
+
+	if (!bin && len < 32) {
+		h[0] = (unsigned char)(0xa0 | len);
+		n = 1;
+	} else if (len < 256) {
+		h[0] = bin ? 0xc4 : 0xd9;
+		h[1] = (unsigned char)len;
+		n = 2;
+	} else {
+		ck_assert_uint_lt(len, 65536);
+		h[0] = bin ? 0xc5 : 0xda;
+		h[1] = (unsigned char)(len >> 8);
+		h[2] = (unsigned char)len;
+		n = 3;
+	}
+	evbuffer_add_printf(e, "$%zu\r\n", n + len);
+	evbuffer_add(e, h, n);
+	evbuffer_add(e, p, len);
+	evbuffer_add(e, "\r\n", 2);
+}
+
+/* The head of an answer to call id, built here. */
+static void
+want_head(struct evbuffer *e, int words, const char *verb, uint64_t id)
+{
+	char num[24];
+
+	evbuffer_add_printf(e, "*%d\r\n$4\r\nLINK\r\n", words);
+	want_mp(e, 0, verb, strlen(verb));
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)id);
+	want_mp(e, 0, num, strlen(num));
+}
+
+/* Asserts that out holds exactly the bytes of want; empties both. */
+static void
+assert_same(struct evbuffer *out, struct evbuffer *want, size_t i)
+{
+	size_t len, wlen;
+	char *s = lf_take(out, &len), *w = lf_take(want, &wlen);
+
+	ck_assert_msg(
+	    len == wlen, "case %zu: %zu bytes, not %zu", i, len, wlen);
+	ck_assert_msg(memcmp(s, w, len) == 0, "case %zu: other bytes", i);
+	free(s);
+	free(w);
+}
+
+/* A value too large for the stack: the same bytes, written in parts. */
+START_TEST(test_link_frame_writer_large)
+{
+	struct reply_enc enc = {
+	    &link_frame_writer, REPLY_ENC_MSGPACK, 1, 0, SIZE_MAX, NULL, 42};
+	static const char head[] = "*5\r\n$4\r\nLINK\r\n$6\r\n\xa5REPLY\r\n"
+	                           "$3\r\n\xa2"
+	                           "42\r\n$403\r\n\xc5\x01\x90";
+	static const char tail[] = "\r\n$8\r\n\xa7NOREPLY\r\n";
+	static const char ehead[] = "*6\r\n$4\r\nLINK\r\n$6\r\n\xa5"
+	                            "ERROR\r\n$3\r\n\xa2"
+	                            "42\r\n$5\r\n\xa4"
+	                            "DEMO\r\n$403\r\n\xda\x01\x90";
+	struct evbuffer *out = evbuffer_new();
+	struct duet_err err;
+	char value[400];
+	size_t len;
+	char *s;
+
+	memset(value, 'v', sizeof(value));
+	enc.writer->value(&enc, out, NULL, value, sizeof(value));
+	s = lf_take(out, &len);
+	ck_assert_uint_eq(len, sizeof(head) - 1 + 400 + sizeof(tail) - 1);
+	ck_assert(memcmp(s, head, sizeof(head) - 1) == 0);
+	ck_assert(memcmp(s + sizeof(head) - 1, value, 400) == 0);
+	ck_assert(
+	    memcmp(s + sizeof(head) - 1 + 400, tail, sizeof(tail) - 1) == 0);
+	free(s);
+	memset(&err, 0, sizeof(err));
+	memcpy(err.code, "DEMO", 5);
+	memset(err.msg, 'm', 400);
+	enc.writer->error(&enc, out, &err);
+	s = lf_take(out, &len);
+	ck_assert_uint_eq(len, sizeof(ehead) - 1 + 400 + sizeof(tail) - 1);
+	ck_assert(memcmp(s, ehead, sizeof(ehead) - 1) == 0);
+	ck_assert(memcmp(s + sizeof(ehead) - 1, err.msg, 400) == 0);
+	ck_assert(
+	    memcmp(s + sizeof(ehead) - 1 + 400, tail, sizeof(tail) - 1) == 0);
+	free(s);
+	evbuffer_free(out);
+}
+END_TEST
+
+/* Every value and message length, small ids and the largest. */
+START_TEST(test_link_frame_writer_sizes)
+{
+	static const uint64_t ids[] = {0, 9, 12345, UINT64_MAX};
+	struct reply_enc enc = {
+	    &link_frame_writer, REPLY_ENC_MSGPACK, 1, 0, SIZE_MAX, NULL, 0};
+	struct evbuffer *out = evbuffer_new(), *want = evbuffer_new();
+	struct duet_err err;
+	char value[600];
+	size_t i, k;
+
+	for (i = 0; i < sizeof(value); i++)
+		value[i] = (char)i;
+	memset(&err, 0, sizeof(err));
+	memcpy(err.code, "LINKDOWN", 9);
+	for (k = 0; k < sizeof(ids) / sizeof(ids[0]); k++) {
+		enc.tag = ids[k];
+		for (i = 0; i <= sizeof(value); i++) {
+			enc.writer->value(&enc, out, NULL, value, i);
+			want_head(want, 5, "REPLY", ids[k]);
+			want_mp(want, 1, value, i);
+			want_mp(want, 0, "NOREPLY", 7);
+			assert_same(out, want, i);
+		}
+		for (i = 0; i < sizeof(err.msg); i++) {
+			memset(err.msg, 'a' + (int)(i % 26), i);
+			err.msg[i] = '\0';
+			enc.writer->error(&enc, out, &err);
+			want_head(want, 6, "ERROR", ids[k]);
+			want_mp(want, 0, "LINKDOWN", 8);
+			want_mp(want, 0, err.msg, i);
+			want_mp(want, 0, "NOREPLY", 7);
+			assert_same(out, want, i);
+		}
+	}
+	evbuffer_free(out);
+	evbuffer_free(want);
+}
+END_TEST
+
 static Suite *
 link_frame_suite(void)
 {
@@ -169,6 +310,8 @@ link_frame_suite(void)
 	tcase_add_test(tc, test_link_frame_call);
 	tcase_add_test(tc, test_link_frame_mp_sizes);
 	tcase_add_test(tc, test_link_frame_writer);
+	tcase_add_test(tc, test_link_frame_writer_large);
+	tcase_add_test(tc, test_link_frame_writer_sizes);
 	suite_add_tcase(s, tc);
 	return s;
 }

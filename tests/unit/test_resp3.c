@@ -5,7 +5,10 @@
  * reply, and cut at every byte, where nothing may be packed), a link's
  * push frame unpacked and compared value by value, a table of malformed
  * replies with their exact reasons, and every limit decided from a
- * header before its bytes arrive.
+ * header before its bytes arrive.  resp3_read_call(): call pushes read in
+ * place (alone, followed by the next frame, cut at every byte, and as
+ * resp3_read() reads them), and a table of other shapes it leaves to
+ * resp3_read().
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -465,6 +468,182 @@ START_TEST(test_resp3_reports_packing_failure)
 }
 END_TEST
 
+/* A call push resp3_read_call() reads in place: its id, name and args. */
+struct call_case {
+	const char *name;
+	struct bytes in;
+	uint64_t id;
+	struct bytes cmd;
+	struct bytes args;
+};
+
+#define CALL_HEAD ">4\r\n$4\r\ncall\r\n"
+
+static const struct call_case call_cases[] = {
+    {"add", B(CALL_HEAD ":7\r\n$3\r\nadd\r\n$3\r\n\x92\x01\x02\r\n"), 7,
+        B("add"), B("\x92\x01\x02")},
+    {"id zero", B(CALL_HEAD ":0\r\n$3\r\nadd\r\n$1\r\n\x90\r\n"), 0, B("add"),
+        B("\x90")},
+    {"id max", B(CALL_HEAD ":9223372036854775807\r\n$1\r\nf\r\n$1\r\n\x90\r\n"),
+        INT64_MAX, B("f"), B("\x90")},
+    {"empty", B(CALL_HEAD ":12\r\n$0\r\n\r\n$0\r\n\r\n"), 12, B(""), B("")},
+    {"crlf inside",
+        B(CALL_HEAD ":345\r\n$4\r\na\r\nb\r\n$4\r\n\x92\xa1\r\n\r\n"), 345,
+        B("a\r\nb"), B("\x92\xa1\r\n")},
+    {"long",
+        B(CALL_HEAD ":1\r\n$10\r\nfiles.stat\r\n$12\r\n"
+                    "\x91\xaa/etc/hosts\r\n"),
+        1, B("files.stat"), B("\x91\xaa/etc/hosts")},
+};
+#define NCALL (sizeof(call_cases) / sizeof(call_cases[0]))
+
+/* Asserts that call holds c's values, pointing into in. */
+static void
+assert_call(
+    const struct resp3_call *call, const struct call_case *c, const char *in)
+{
+	ck_assert_msg(call->id == c->id, "%s: id %llu", c->name,
+	    (unsigned long long)call->id);
+	ck_assert_uint_eq(call->namelen, c->cmd.len);
+	ck_assert(memcmp(call->name, c->cmd.p, c->cmd.len) == 0);
+	ck_assert_uint_eq(call->arglen, c->args.len);
+	ck_assert(memcmp(call->args, c->args.p, c->args.len) == 0);
+	ck_assert(call->name > in && call->args > call->name);
+	ck_assert(call->args + call->arglen + 2 == in + c->in.len);
+}
+
+/* The whole frame, alone and followed by the next one. */
+START_TEST(test_resp3_reads_a_call)
+{
+	const struct call_case *c = &call_cases[_i];
+	struct resp3_call call;
+	char buf[256];
+
+	memset(&call, 0, sizeof(call));
+	ck_assert_int_eq(
+	    resp3_read_call(c->in.p, c->in.len, &call), (ssize_t)c->in.len);
+	assert_call(&call, c, c->in.p);
+	ck_assert_uint_le(c->in.len + 4, sizeof(buf));
+	memcpy(buf, c->in.p, c->in.len);
+	memcpy(buf + c->in.len, "+X\r\n", 4);
+	memset(&call, 0, sizeof(call));
+	ck_assert_int_eq(
+	    resp3_read_call(buf, c->in.len + 4, &call), (ssize_t)c->in.len);
+	assert_call(&call, c, buf);
+}
+END_TEST
+
+/* Cut at every byte: "need more", never a fall back. */
+START_TEST(test_resp3_call_waits_at_every_byte)
+{
+	const struct call_case *c = &call_cases[_i];
+	struct resp3_call call;
+	size_t i;
+
+	for (i = 0; i < c->in.len; i++)
+		ck_assert_msg(resp3_read_call(c->in.p, i, &call) == 0,
+		    "%s: prefix of %zu bytes", c->name, i);
+}
+END_TEST
+
+/* resp3_read() reads the same frame: the same length and values. */
+START_TEST(test_resp3_call_agrees_with_resp3_read)
+{
+	const struct call_case *c = &call_cases[_i];
+	msgpack_object_array *a;
+	enum resp3_kind kind;
+	msgpack_unpacked u;
+	msgpack_sbuffer sb;
+	char err[64] = "";
+
+	msgpack_sbuffer_init(&sb);
+	ck_assert_int_eq(read_packed(c->in.p, c->in.len, &no_lim, &kind, &sb,
+	                     err, sizeof(err)),
+	    (ssize_t)c->in.len);
+	ck_assert_int_eq(kind, RESP3_PUSH);
+	msgpack_unpacked_init(&u);
+	ck_assert_int_eq(msgpack_unpack_next(&u, sb.data, sb.size, NULL),
+	    MSGPACK_UNPACK_SUCCESS);
+	a = &u.data.via.array;
+	ck_assert_uint_eq(a->size, 4);
+	ck_assert_int_eq(a->ptr[1].type, MSGPACK_OBJECT_POSITIVE_INTEGER);
+	ck_assert(a->ptr[1].via.u64 == c->id);
+	ck_assert_int_eq(a->ptr[2].type, MSGPACK_OBJECT_BIN);
+	ck_assert_uint_eq(a->ptr[2].via.bin.size, c->cmd.len);
+	ck_assert(memcmp(a->ptr[2].via.bin.ptr, c->cmd.p, c->cmd.len) == 0);
+	ck_assert_int_eq(a->ptr[3].type, MSGPACK_OBJECT_BIN);
+	ck_assert_uint_eq(a->ptr[3].via.bin.size, c->args.len);
+	ck_assert(memcmp(a->ptr[3].via.bin.ptr, c->args.p, c->args.len) == 0);
+	msgpack_unpacked_destroy(&u);
+	msgpack_sbuffer_destroy(&sb);
+}
+END_TEST
+
+/* Not a call push of the exact shape: -1, for resp3_read() to read. */
+static const struct bytes other_cases[] = {
+    B("+OK\r\n"),
+    B("-ERR x\r\n"),
+    B("$4\r\ncall\r\n"),
+    B("*4\r\n$4\r\ncall\r\n:1\r\n$1\r\nf\r\n$1\r\n\x90\r\n"),
+    B(">3\r\n$4\r\ncall\r\n:1\r\n$1\r\nf\r\n"),
+    B(">4\r\n$8\r\npmessage\r\n$1\r\n*\r\n$1\r\nc\r\n$1\r\nx\r\n"),
+    B(">4\r\n+call\r\n:1\r\n$1\r\nf\r\n$1\r\n\x90\r\n"),
+    B(">4\r\n$4\r\nCALL\r\n:1\r\n$1\r\nf\r\n$1\r\n\x90\r\n"),
+    B("|1\r\n+a\r\n+b\r\n" CALL_HEAD ":1\r\n$1\r\nf\r\n$1\r\n\x90\r\n"),
+    B(">04\r\n"),
+    B(CALL_HEAD ":-1\r\n$1\r\nf\r\n$1\r\n\x90\r\n"),
+    B(CALL_HEAD ":+1\r\n"),
+    B(CALL_HEAD ":07\r\n"),
+    B(CALL_HEAD ":07"),
+    B(CALL_HEAD ":00"),
+    B(CALL_HEAD ":\r\n"),
+    B(CALL_HEAD ":1.5\r\n"),
+    B(CALL_HEAD ":9223372036854775808\r\n$1\r\nf\r\n$1\r\n\x90\r\n"),
+    B(CALL_HEAD ":10000000000000000000"),
+    B(CALL_HEAD ":1\n$1\r\nf\r\n$1\r\n\x90\r\n"),
+    B(CALL_HEAD ":1\rX"),
+    B(CALL_HEAD "$1\r\n1\r\n$1\r\nf\r\n$1\r\n\x90\r\n"),
+    B(CALL_HEAD ":1\r\n+f\r\n$1\r\n\x90\r\n"),
+    B(CALL_HEAD ":1\r\n$-1\r\n$1\r\n\x90\r\n"),
+    B(CALL_HEAD ":1\r\n=5\r\ntxt:f\r\n$1\r\n\x90\r\n"),
+    B(CALL_HEAD ":1\r\n$01\r\nf\r\n$1\r\n\x90\r\n"),
+    B(CALL_HEAD ":1\r\n$+1\r\n"),
+    B(CALL_HEAD ":1\r\n$1\r\nfX"),
+    B(CALL_HEAD ":1\r\n$1\r\nf\rX"),
+    B(CALL_HEAD ":1\r\n$1\r\nf\n\n"),
+    B(CALL_HEAD ":1\r\n$1\r\nf\r\n$-1\r\n"),
+    B(CALL_HEAD ":1\r\n$1\r\nf\r\n*1\r\n:1\r\n"),
+    B(CALL_HEAD ":1\r\n$1\r\nf\r\n$1\r\n\x90X"),
+    B(CALL_HEAD ":1\r\n$1\r\nf\r\n$268435455\r\n"),
+    B(CALL_HEAD ":1\r\n$1\r\nf\r\n$999999999\r\n"),
+    B(CALL_HEAD ":1\r\n$1\r\nf\r\n$1000000000"),
+    B(CALL_HEAD ":1\r\n$268435456\r\n"),
+};
+#define NOTHER (sizeof(other_cases) / sizeof(other_cases[0]))
+
+START_TEST(test_resp3_call_falls_back)
+{
+	const struct bytes *c = &other_cases[_i];
+	struct resp3_call call;
+
+	ck_assert_msg(resp3_read_call(c->p, c->len, &call) == -1,
+	    "case %d: not left to resp3_read", _i);
+}
+END_TEST
+
+/* A frame of RESP3_CALL_MAX bytes waits for them; one more falls back. */
+START_TEST(test_resp3_call_limit)
+{
+	static const char fits[] = CALL_HEAD ":1\r\n$1\r\nf\r\n$268435417\r\n";
+	static const char over[] = CALL_HEAD ":1\r\n$1\r\nf\r\n$268435418\r\n";
+	struct resp3_call call;
+
+	ck_assert_uint_eq(sizeof(fits) - 1 + 268435417 + 2, RESP3_CALL_MAX);
+	ck_assert_int_eq(resp3_read_call(fits, sizeof(fits) - 1, &call), 0);
+	ck_assert_int_eq(resp3_read_call(over, sizeof(over) - 1, &call), -1);
+}
+END_TEST
+
 static Suite *
 resp3_suite(void)
 {
@@ -482,6 +661,14 @@ resp3_suite(void)
 	tcase_add_loop_test(tc, test_resp3_rejects_malformed, 0, NBAD);
 	tcase_add_test(tc, test_resp3_cuts_the_reason);
 	tcase_add_test(tc, test_resp3_reports_packing_failure);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("call");
+	tcase_add_loop_test(tc, test_resp3_reads_a_call, 0, NCALL);
+	tcase_add_loop_test(tc, test_resp3_call_waits_at_every_byte, 0, NCALL);
+	tcase_add_loop_test(
+	    tc, test_resp3_call_agrees_with_resp3_read, 0, NCALL);
+	tcase_add_loop_test(tc, test_resp3_call_falls_back, 0, NOTHER);
+	tcase_add_test(tc, test_resp3_call_limit);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("limits");
 	tcase_add_loop_test(tc, test_resp3_limits, 0, NLIMIT);
