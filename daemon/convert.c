@@ -47,6 +47,56 @@ convert_packer_init(msgpack_packer *pk, struct evbuffer *buf)
 	msgpack_packer_init(pk, buf, convert_write);
 }
 
+/* Starts b in local (size bytes). */
+void
+convert_buf_init(struct convert_buf *b, char *local, size_t size)
+{
+	b->data = b->local = local;
+	b->size = 0;
+	b->alloc = size;
+	b->failed = 0;
+}
+
+/*
+ * msgpack_packer's writer into a struct convert_buf (data).  Returns 0,
+ * or -1 out of memory (b->failed).
+ */
+int
+convert_buf_write(void *data, const char *buf, size_t len)
+{
+	struct convert_buf *b = data;
+	size_t alloc = b->alloc;
+	char *p;
+
+	if (len > b->alloc - b->size) {
+		while (len > alloc - b->size)
+			alloc *= 2;
+		if (b->data == b->local) {
+			if ((p = malloc(alloc)) != NULL)
+				memcpy(p, b->local, b->size);
+		} else
+			p = realloc(b->data, alloc);
+		if (p == NULL) {
+			b->failed = 1;
+			return -1;
+		}
+		b->data = p;
+		b->alloc = alloc;
+	}
+	memcpy(b->data + b->size, buf, len);
+	b->size += len;
+	return 0;
+}
+
+/* Frees what b owns. */
+void
+convert_buf_fini(struct convert_buf *b)
+{
+	if (b->data != b->local)
+		free(b->data);
+	b->data = b->local;
+}
+
 static int
 convert_text_bool(const char *s, size_t len, int *v)
 {

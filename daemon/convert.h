@@ -22,6 +22,22 @@
 struct duet_err;
 
 void convert_packer_init(msgpack_packer *pk, struct evbuffer *buf);
+
+/*
+ * Packed msgpack in the caller's buffer (on its stack), moved to an owned
+ * one once it outgrows it: no allocation for what is small.
+ */
+struct convert_buf {
+	char *data; /* local, or owned */
+	size_t size;
+	size_t alloc;
+	char *local; /* borrowed: the caller's */
+	int failed;  /* out of memory: what was packed is incomplete */
+};
+
+void convert_buf_init(struct convert_buf *b, char *local, size_t size);
+int convert_buf_write(void *data, const char *buf, size_t len);
+void convert_buf_fini(struct convert_buf *b);
 void convert_pack_cstr(msgpack_packer *pk, const char *s);
 void convert_pack_status(msgpack_packer *pk, const char *s);
 /*

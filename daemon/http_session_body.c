@@ -70,33 +70,6 @@ http_session_body_is_msgpack(struct http_str v)
 	    http_session_ctype_is(v, "application/vnd.msgpack");
 }
 
-/* msgpack_packer's write callback.  Returns 0, or -1 out of memory. */
-static int
-http_session_pack_write(void *arg, const char *buf, size_t len)
-{
-	struct http_session_pack *b = arg;
-	size_t alloc = b->alloc;
-	char *data;
-
-	if (len > b->alloc - b->size) {
-		while (len > alloc - b->size)
-			alloc *= 2;
-		if (b->data == b->stack) {
-			if ((data = malloc(alloc)) != NULL)
-				memcpy(data, b->stack, b->size);
-		} else {
-			data = realloc(b->data, alloc);
-		}
-		if (data == NULL)
-			return -1;
-		b->data = data;
-		b->alloc = alloc;
-	}
-	memcpy(b->data + b->size, buf, len);
-	b->size += len;
-	return 0;
-}
-
 /*
  * A JSON or msgpack body, decoded into up.  Returns 0, or -1 after
  * answering (400, 415).
@@ -113,14 +86,14 @@ http_session_body(struct conn *c, struct http_request *req,
 	int rv;
 
 	if (http_session_body_is_json(req->content_type)) {
-		msgpack_packer_init(&pk, sb, http_session_pack_write);
+		msgpack_packer_init(&pk, &sb->b, convert_buf_write);
 		if (convert_json_to_msgpack(&pk, p, len,
 		        (int)c->env->limits.max_nesting, &err) == -1) {
 			conn_reply_fail(c, 400, "%s", err.msg);
 			return -1;
 		}
-		p = sb->data;
-		len = sb->size;
+		p = sb->b.data;
+		len = sb->b.size;
 	} else if (!http_session_body_is_msgpack(req->content_type)) {
 		conn_reply_fail(c, 415,
 		    "a request body must be application/json or "

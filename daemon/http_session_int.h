@@ -15,6 +15,7 @@
 #include <msgpack.h>
 
 #include "conn.h"
+#include "convert.h"
 #include "http.h"
 #include "http_admit.h"
 #include "http_events.h"
@@ -44,25 +45,20 @@ http_session_of(const struct conn *c)
  * buffer once it outgrows it (no allocation for a small body).
  */
 struct http_session_pack {
-	char *data; /* stack or owned */
-	size_t size;
-	size_t alloc;
+	struct convert_buf b;
 	char stack[HTTP_SESSION_PACK_STACK];
 };
 
 static inline void
-http_session_pack_init(struct http_session_pack *b)
+http_session_pack_init(struct http_session_pack *p)
 {
-	b->data = b->stack;
-	b->size = 0;
-	b->alloc = sizeof(b->stack);
+	convert_buf_init(&p->b, p->stack, sizeof(p->stack));
 }
 
 static inline void
-http_session_pack_fini(struct http_session_pack *b)
+http_session_pack_fini(struct http_session_pack *p)
 {
-	if (b->data != b->stack)
-		free(b->data);
+	convert_buf_fini(&p->b);
 }
 
 int http_session_body_is_json(struct http_str v);

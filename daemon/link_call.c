@@ -33,41 +33,6 @@ link_call_down(duet_call *call, const struct link *l)
 	call_host_error_status(call, 503, "LINKDOWN", msg);
 }
 
-/* Packed arguments: on the stack while they fit, then on the heap. */
-struct link_pack {
-	char *p; /* local, or owned */
-	size_t n;
-	size_t cap;
-	int failed; /* out of memory: the packing is incomplete */
-	char local[256];
-};
-
-/* msgpack_packer's writer into a struct link_pack. */
-static int
-link_pack_write(void *data, const char *buf, size_t len)
-{
-	struct link_pack *lp = data;
-	size_t cap = lp->cap;
-	char *p;
-
-	if (len > lp->cap - lp->n) {
-		while (len > cap - lp->n)
-			cap *= 2;
-		if ((p = malloc(cap)) == NULL) {
-			lp->failed = 1;
-			return -1;
-		}
-		memcpy(p, lp->p, lp->n);
-		if (lp->p != lp->local)
-			free(lp->p);
-		lp->p = p;
-		lp->cap = cap;
-	}
-	memcpy(lp->p + lp->n, buf, len);
-	lp->n += len;
-	return 0;
-}
-
 /*
  * The arguments of call, packed as one msgpack array in the order the
  * other end binds them positionally, into a new job (one block, the
@@ -79,17 +44,15 @@ static struct link_job *
 link_call_job(duet_call *call, const struct command *cmd)
 {
 	const msgpack_object *rest = NULL;
-	struct link_pack lp;
+	char local[256];
+	struct convert_buf lp;
 	msgpack_packer pk;
 	struct link_job *job;
 	size_t n;
 	int i, given = call->argc;
 	uint32_t k;
 
-	lp.p = lp.local;
-	lp.n = 0;
-	lp.cap = sizeof(lp.local);
-	lp.failed = 0;
+	convert_buf_init(&lp, local, sizeof(local));
 	while (given > 0 && !((call->present >> (given - 1)) & 1))
 		given--;
 	n = (size_t)given;
@@ -99,7 +62,7 @@ link_call_job(duet_call *call, const struct command *cmd)
 		n = (size_t)given - 1 + rest->via.array.size;
 		given--;
 	}
-	msgpack_packer_init(&pk, &lp, link_pack_write);
+	msgpack_packer_init(&pk, &lp, convert_buf_write);
 	msgpack_pack_array(&pk, n);
 	for (i = 0; i < given; i++) {
 		if ((call->present >> i) & 1)
@@ -109,15 +72,14 @@ link_call_job(duet_call *call, const struct command *cmd)
 	}
 	for (k = 0; rest != NULL && k < rest->via.array.size; k++)
 		msgpack_pack_object(&pk, rest->via.array.ptr[k]);
-	if (!lp.failed && (job = malloc(sizeof(*job) + lp.n)) != NULL) {
+	if (!lp.failed && (job = malloc(sizeof(*job) + lp.size)) != NULL) {
 		memset(job, 0, sizeof(*job));
 		job->args = (char *)(job + 1);
-		memcpy(job->args, lp.p, lp.n);
-		job->arglen = lp.n;
+		memcpy(job->args, lp.data, lp.size);
+		job->arglen = lp.size;
 	} else
 		job = NULL;
-	if (lp.p != lp.local)
-		free(lp.p);
+	convert_buf_fini(&lp);
 	if (job == NULL)
 		return NULL;
 	/* The name as the other end knows it: after "<link>." */

@@ -805,6 +805,32 @@ START_TEST(test_convert_msgpack_check_table)
 }
 END_TEST
 
+/* convert_buf: packed on the caller's buffer, then on the heap. */
+START_TEST(test_convert_buf)
+{
+	char local[8], big[100];
+	struct convert_buf b;
+	msgpack_packer pk;
+
+	memset(big, 'x', sizeof(big));
+	convert_buf_init(&b, local, sizeof(local));
+	msgpack_packer_init(&pk, &b, convert_buf_write);
+	msgpack_pack_array(&pk, 2);
+	msgpack_pack_int(&pk, 1);
+	ck_assert_ptr_eq(b.data, local);
+	ck_assert_mem_eq(b.data, "\x92\x01", 2);
+	msgpack_pack_bin(&pk, sizeof(big));
+	msgpack_pack_bin_body(&pk, big, sizeof(big));
+	ck_assert_ptr_ne(b.data, local);
+	ck_assert_uint_eq(b.size, 4 + sizeof(big));
+	ck_assert_mem_eq(b.data, "\x92\x01\xc4\x64", 4);
+	ck_assert_mem_eq(b.data + 4, big, sizeof(big));
+	ck_assert_int_eq(b.failed, 0);
+	convert_buf_fini(&b);
+	ck_assert_ptr_eq(b.data, local);
+}
+END_TEST
+
 static Suite *
 convert_suite(void)
 {
@@ -812,6 +838,7 @@ convert_suite(void)
 	TCase *tc;
 
 	tc = tcase_create("text");
+	tcase_add_test(tc, test_convert_buf);
 	tcase_add_loop_test(
 	    tc, test_convert_text_good, 0, TEST_N(test_text_cases));
 	tcase_add_loop_test(
