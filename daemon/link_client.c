@@ -3,7 +3,9 @@
  * link_client - the dialling end of links (see link_client.h).
  *
  * Every configured link is a struct node_link on worker 0.  Its life:
- * dial (non-blocking connect, then TLS if asked) -> HELLO 3 [AUTH] ->
+ * dial (a host name resolved on a thread of its own: link_resolve.c; a
+ * non-blocking connect to each address in turn, then TLS if asked) ->
+ * HELLO 3 [AUTH] ->
  * CLIENT ENCODING MSGPACK -> LINK REGISTER <as> <our exported commands'
  * descriptors> -> LINK COMMANDS (what to import) -> up.  Each step is
  * written when the previous one is answered.  Up, it serves the other
@@ -163,7 +165,57 @@ lc_attach(struct node_link *nl, const struct sockaddr *sa)
 		lc_fail(nl, "out of memory");
 }
 
-/* The dial of nl finished (EV_WRITE) or timed out. */
+/* Forgets the addresses of nl's last dial. */
+static void
+lc_addrs_free(struct node_link *nl)
+{
+	if (nl->addrs != NULL)
+		evutil_freeaddrinfo(nl->addrs);
+	nl->addrs = nl->next_addr = NULL;
+}
+
+static void lc_on_connect(evutil_socket_t fd, short what, void *arg);
+
+/*
+ * Connects to nl's next address (non-blocking; lc_on_connect follows),
+ * or, when none is left, fails with err, the last address's error.
+ */
+static void
+lc_connect_next(struct node_link *nl, int err)
+{
+	struct timeval tv = {LC_CONNECT_MS / 1000, 0};
+	struct evutil_addrinfo *ai;
+
+	nl->state = LC_DIALLING;
+	while ((ai = nl->next_addr) != NULL) {
+		nl->next_addr = ai->ai_next;
+		nl->fd = socket(ai->ai_family, SOCK_STREAM, 0);
+		if (nl->fd != -1 &&
+		    evutil_make_socket_nonblocking(nl->fd) == 0 &&
+		    evutil_make_socket_closeonexec(nl->fd) == 0 &&
+		    (connect(nl->fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
+		        errno == EINPROGRESS)) {
+			nl->connect_ev = event_new(
+			    nl->env->base, nl->fd, EV_WRITE, lc_on_connect, nl);
+			if (nl->connect_ev != NULL &&
+			    event_add(nl->connect_ev, &tv) == 0)
+				return;
+			err = ENOMEM;
+		} else
+			err = errno;
+		if (nl->connect_ev != NULL)
+			event_free(nl->connect_ev);
+		nl->connect_ev = NULL;
+		if (nl->fd != -1)
+			evutil_closesocket(nl->fd);
+		nl->fd = -1;
+	}
+	lc_addrs_free(nl);
+	lc_fail(nl, "cannot connect to %s: %s", nl->cfg.connect, strerror(err));
+}
+
+/* The dial of nl finished (EV_WRITE) or timed out: the next address is
+ * tried after a failure. */
 static void
 lc_on_connect(evutil_socket_t fd, short what, void *arg)
 {
@@ -184,54 +236,55 @@ lc_on_connect(evutil_socket_t fd, short what, void *arg)
 	if (err != 0) {
 		evutil_closesocket(fd);
 		nl->fd = -1;
-		lc_fail(nl, "cannot connect to %s: %s", nl->cfg.connect,
-		    strerror(err));
+		lc_connect_next(nl, err);
 		return;
 	}
+	lc_addrs_free(nl);
 	lc_attach(nl, (struct sockaddr *)&ss);
 }
 
-/* Dials nl's address (a name is resolved here, blocking worker 0). */
+/* The addresses of nl's name (taken), or getaddrinfo's error rc. */
 static void
-lc_dial(struct node_link *nl)
+lc_resolved(void *arg, struct evutil_addrinfo *ai, int rc)
 {
-	struct evutil_addrinfo hints, *ai = NULL;
-	struct timeval tv = {LC_CONNECT_MS / 1000, 0};
-	int rc;
+	struct node_link *nl = arg;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = EVUTIL_AI_ADDRCONFIG;
-	nl->state = LC_DIALLING;
-	if ((rc = evutil_getaddrinfo(
-	         nl->cfg.host, nl->cfg.port, &hints, &ai)) != 0) {
+	nl->resolving = NULL;
+	event_del(nl->timer);
+	if (rc != 0) {
 		lc_fail(nl, "cannot resolve %s: %s", nl->cfg.host,
 		    evutil_gai_strerror(rc));
 		return;
 	}
-	nl->fd = socket(ai->ai_family, SOCK_STREAM, 0);
-	if (nl->fd == -1 || evutil_make_socket_nonblocking(nl->fd) == -1 ||
-	    evutil_make_socket_closeonexec(nl->fd) == -1 ||
-	    (connect(nl->fd, ai->ai_addr, ai->ai_addrlen) == -1 &&
-	        errno != EINPROGRESS)) {
-		rc = errno;
-		evutil_freeaddrinfo(ai);
-		if (nl->fd != -1)
-			evutil_closesocket(nl->fd);
-		nl->fd = -1;
-		lc_fail(nl, "cannot connect to %s: %s", nl->cfg.connect,
-		    strerror(rc));
+	nl->addrs = nl->next_addr = ai;
+	lc_connect_next(nl, EHOSTUNREACH);
+}
+
+/*
+ * Dials nl's address: an address literal at once, a name once a thread
+ * has resolved it (worker 0 goes on serving meanwhile), each address it
+ * has in turn.
+ */
+static void
+lc_dial(struct node_link *nl)
+{
+	struct evutil_addrinfo *ai = NULL;
+
+	lc_addrs_free(nl);
+	if (lc_resolve_numeric(nl->cfg.host, nl->cfg.port, &ai) == 0) {
+		lc_resolved(nl, ai, 0);
 		return;
 	}
-	evutil_freeaddrinfo(ai);
-	nl->connect_ev =
-	    event_new(nl->env->base, nl->fd, EV_WRITE, lc_on_connect, nl);
-	if (nl->connect_ev == NULL || event_add(nl->connect_ev, &tv) == -1) {
-		evutil_closesocket(nl->fd);
-		nl->fd = -1;
-		lc_fail(nl, "out of memory");
+	nl->state = LC_RESOLVING;
+	nl->resolving = lc_resolve_start(
+	    nl->env, nl->cfg.host, nl->cfg.port, lc_resolved, nl);
+	if (nl->resolving == NULL) {
+		lc_fail(nl, "cannot resolve %s: out of memory", nl->cfg.host);
+		return;
 	}
+	event_add(nl->timer,
+	    &(struct timeval){
+	        LC_CONNECT_MS / 1000, (LC_CONNECT_MS % 1000) * 1000});
 }
 
 /* nl's timer: redial, the handshake's deadline, or a heartbeat. */
@@ -246,6 +299,12 @@ lc_on_timer(evutil_socket_t fd, short what, void *arg)
 	switch (nl->state) {
 	case LC_WAITING:
 		lc_dial(nl);
+		break;
+	case LC_RESOLVING:
+		lc_resolve_cancel(nl->resolving);
+		nl->resolving = NULL;
+		lc_fail(nl, "cannot resolve %s: no answer within %d ms",
+		    nl->cfg.host, LC_CONNECT_MS);
 		break;
 	case LC_HANDSHAKE:
 		lc_fail(
@@ -282,6 +341,9 @@ lc_remove(struct node_link *nl)
 		event_free(nl->connect_ev);
 		evutil_closesocket(nl->fd);
 	}
+	if (nl->resolving != NULL)
+		lc_resolve_cancel(nl->resolving);
+	lc_addrs_free(nl);
 	event_free(nl->timer);
 	if (nl->link != NULL) {
 		nl->link->owner = NULL;
@@ -448,6 +510,7 @@ link_client_shutdown(void)
 {
 	struct node_link *nl;
 
+	lc_resolve_shutdown();
 	while ((nl = lc_links) != NULL) {
 		lc_links = nl->next;
 		lc_remove(nl);

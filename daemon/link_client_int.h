@@ -48,7 +48,7 @@ struct lc_exp {
 	size_t n; /* LC_EXP_SUBSCRIBE: confirmations still to come */
 };
 
-enum lc_state { LC_WAITING, LC_DIALLING, LC_HANDSHAKE, LC_UP };
+enum lc_state { LC_WAITING, LC_RESOLVING, LC_DIALLING, LC_HANDSHAKE, LC_UP };
 
 /* One configured link (worker 0). */
 struct node_link {
@@ -61,7 +61,11 @@ struct node_link {
 	struct event *timer;      /* owned: redial, connect deadline, beat */
 	struct event *connect_ev; /* owned while dialling */
 	evutil_socket_t fd;       /* dialling: the socket, else -1 */
-	int state;                /* enum lc_state */
+	struct lc_resolve *resolving; /* while its name is resolved */
+	/* owned while dialling: the addresses, and the next one to try */
+	struct evutil_addrinfo *addrs;
+	struct evutil_addrinfo *next_addr;
+	int state; /* enum lc_state */
 	uint64_t backoff_ms;
 	unsigned missed; /* heartbeats unanswered */
 	int removed;     /* no longer configured: do not redial */
@@ -86,6 +90,18 @@ struct lc_sess {
 
 /* The first chunk of lc_sess.zone: what a link keeps between calls. */
 #define LC_ZONE_CHUNK 2048
+
+/* link_resolve.c */
+struct env;
+struct lc_resolve;
+/* The answer of a resolution: addresses (the callee's) or rc, an error. */
+typedef void (*lc_resolved_fn)(void *arg, struct evutil_addrinfo *ai, int rc);
+int lc_resolve_numeric(
+    const char *host, const char *port, struct evutil_addrinfo **ai);
+struct lc_resolve *lc_resolve_start(struct env *e, const char *host,
+    const char *port, lc_resolved_fn fn, void *arg);
+void lc_resolve_cancel(struct lc_resolve *r);
+void lc_resolve_shutdown(void);
 
 /* link_client.c */
 void lc_why(struct node_link *nl, const char *why);

@@ -29,7 +29,7 @@ GROUPS = [
     ("dispatch", "dispatch_args"),
     ("http", "http_int", "http_scan", "http_util"),
     ("tls", "tls_int", "tls_client"),
-    ("link_client", "link_client_int", "link_session"),
+    ("link_client", "link_client_int", "link_session", "link_resolve"),
     ("http_session", "http_session_int", "http_session_body", "http_admit",
      "http_events"),
 ]

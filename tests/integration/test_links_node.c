@@ -314,6 +314,42 @@ START_TEST(test_node_wrong_token)
 }
 END_TEST
 
+/* The hub by name: resolved on a thread of its own (the node serves
+ * meanwhile), each address it has tried in turn; a name that does not
+ * resolve is retried like a refused connection, the other link unharmed. */
+START_TEST(test_node_by_name)
+{
+	char yaml[1024];
+	int fd;
+
+	ln_hub_start();
+	snprintf(yaml, sizeof(yaml),
+	    "links:\n"
+	    "  - name: hub\n"
+	    "    connect: localhost:%d\n"
+	    "    as: fs\n"
+	    "    import: [\"*\"]\n"
+	    "    user: node\n"
+	    "    token_file: %s/node.tok\n"
+	    "  - name: nowhere\n"
+	    "    connect: no-such-host.invalid:1\n"
+	    "    as: gone\n"
+	    "    user: node\n"
+	    "    token_file: %s/node.tok\n",
+	    ln_port, ln_dir, ln_dir);
+	harness_start(&ln_node, NULL, yaml);
+	harness_wait_log(&ln_node, "link hub up: ");
+	harness_wait_log(&ln_node,
+	    "warn: link nowhere: cannot resolve no-such-host.invalid: ");
+	fd = harness_connect(ln_node.port);
+	LN_CMD(fd, "hub.add", "1", "2");
+	harness_expects(fd, ":3\r\n");
+	LN_CMD(fd, "add", "2", "2");
+	harness_expects(fd, ":4\r\n");
+	close(fd);
+}
+END_TEST
+
 /* 5. A user without link: true. */
 START_TEST(test_node_no_link_user)
 {
@@ -495,6 +531,7 @@ links_node_suite(void)
 	tcase_add_checked_fixture(tc, ln_setup, ln_teardown);
 	tcase_add_test(tc, test_node_hub_down_first);
 	tcase_add_test(tc, test_node_wrong_token);
+	tcase_add_test(tc, test_node_by_name);
 	tcase_add_test(tc, test_node_no_link_user);
 	tcase_add_test(tc, test_node_name_in_use);
 	suite_add_tcase(s, tc);
