@@ -175,7 +175,7 @@ fuzz_resp3_canonical(const char *p, size_t len, const struct resp3_call *call)
 static void
 fuzz_resp3_call(const char *p, size_t len)
 {
-	struct resp3_call call, want;
+	struct resp3_call call = {0}, want = {0};
 	enum resp3_kind kind;
 	msgpack_unpacked u;
 	msgpack_sbuffer sb;
