@@ -21,38 +21,8 @@
 
 #include "link_frame.h"
 #include "reply.h"
+#include "resp_reply.h"
 #include "util.h"
-
-/*
- * Writes a RESP head at p: the type byte, n in decimal, CRLF ("$12\r\n"),
- * without printf's cost on a path taken twice per linked call.  Returns
- * the end (p has room for 23 bytes).
- */
-static char *
-lf_head(char *p, char type, uint64_t n)
-{
-	char digits[20];
-	size_t k = 0;
-
-	do
-		digits[k++] = (char)('0' + n % 10);
-	while ((n /= 10) != 0);
-	*p++ = type;
-	while (k > 0)
-		*p++ = digits[--k];
-	*p++ = '\r';
-	*p++ = '\n';
-	return p;
-}
-
-/* Appends a RESP head (see lf_head). */
-void
-link_frame_head(struct evbuffer *out, char type, uint64_t n)
-{
-	char buf[24];
-
-	evbuffer_add(out, buf, (size_t)(lf_head(buf, type, n) - buf));
-}
 
 /* A bulk up to this long is made on the stack and added at once. */
 #define LF_SMALL 224
@@ -94,7 +64,7 @@ lf_mp(char *q, int bin, const void *p, size_t len)
 	unsigned char head[5];
 	size_t n = lc_mp_head(head, bin, len);
 
-	q = lf_head(q, '$', n + len);
+	q = resp_put_head(q, '$', n + len);
 	memcpy(q, head, n);
 	memcpy(q + n, p, len);
 	q += n + len;
@@ -119,7 +89,7 @@ link_frame_mp(struct evbuffer *out, int bin, const void *p, size_t len)
 		return;
 	}
 	n = lc_mp_head(head, bin, len);
-	link_frame_head(out, '$', n + len);
+	resp_add_bulk_head(out, n + len);
 	evbuffer_add(out, head, n);
 	evbuffer_add(out, p, len);
 	evbuffer_add(out, "\r\n", 2);
@@ -129,26 +99,6 @@ void
 link_frame_mp_cstr(struct evbuffer *out, const char *s)
 {
 	link_frame_mp(out, 0, s, strlen(s));
-}
-
-/* One RESP bulk of the bytes p as they are. */
-void
-link_frame_bulk(struct evbuffer *out, const void *p, size_t len)
-{
-	char buf[24 + LF_SMALL + 2], *q;
-
-	if (len <= LF_SMALL) {
-		q = lf_head(buf, '$', len);
-		memcpy(q, p, len);
-		q += len;
-		*q++ = '\r';
-		*q++ = '\n';
-		evbuffer_add(out, buf, (size_t)(q - buf));
-		return;
-	}
-	link_frame_head(out, '$', len);
-	evbuffer_add(out, p, len);
-	evbuffer_add(out, "\r\n", 2);
 }
 
 /*
@@ -163,21 +113,20 @@ link_frame_call(struct evbuffer *out, uint64_t id, const char *name,
 	static const char lead[] = ">4\r\n$4\r\ncall\r\n";
 	char buf[sizeof(lead) - 1 + 3 * 24 + 2 * LF_SMALL + 4], *q = buf;
 
+	memcpy(q, lead, sizeof(lead) - 1);
+	q = resp_put_head(q + sizeof(lead) - 1, ':', id);
 	if (namelen > LF_SMALL || arglen > LF_SMALL) {
-		LINK_FRAME_LIT(out, lead);
-		link_frame_head(out, ':', id);
-		link_frame_bulk(out, name, namelen);
-		link_frame_bulk(out, args, arglen);
+		evbuffer_add(out, buf, (size_t)(q - buf));
+		resp_add_bulk(out, name, namelen);
+		resp_add_bulk(out, args, arglen);
 		return;
 	}
-	memcpy(q, lead, sizeof(lead) - 1);
-	q = lf_head(q + sizeof(lead) - 1, ':', id);
-	q = lf_head(q, '$', namelen);
+	q = resp_put_head(q, '$', namelen);
 	memcpy(q, name, namelen);
 	q += namelen;
 	*q++ = '\r';
 	*q++ = '\n';
-	q = lf_head(q, '$', arglen);
+	q = resp_put_head(q, '$', arglen);
 	memcpy(q, args, arglen);
 	q += arglen;
 	*q++ = '\r';
@@ -218,12 +167,9 @@ lf_put(char *q, const char *p, size_t len)
 static char *
 lf_id(char *q, uint64_t id)
 {
-	char num[20], *p = num + sizeof(num);
+	char num[20];
 
-	do
-		*--p = (char)('0' + id % 10);
-	while ((id /= 10) != 0);
-	return lf_mp(q, 0, p, (size_t)(num + sizeof(num) - p));
+	return lf_mp(q, 0, num, (size_t)(resp_put_u64(num, id) - num));
 }
 
 /*

@@ -14,8 +14,6 @@ struct evbuffer;
 /* Appends a string literal, without its NUL. */
 #define LINK_FRAME_LIT(out, lit) evbuffer_add((out), (lit), sizeof(lit) - 1)
 
-void link_frame_head(struct evbuffer *out, char type, uint64_t n);
-void link_frame_bulk(struct evbuffer *out, const void *p, size_t len);
 void link_frame_call(struct evbuffer *out, uint64_t id, const char *name,
     size_t namelen, const char *args, size_t arglen);
 void link_frame_mp(struct evbuffer *out, int bin, const void *p, size_t len);

@@ -35,6 +35,7 @@
 #include "registry.h"
 #include "reply.h"
 #include "resp3.h"
+#include "resp_reply.h"
 #include "util.h"
 
 /* Pushes an expectation; returns 0 or -1 (out of memory). */
@@ -83,9 +84,9 @@ lc_send_words(struct conn *c, int kind, int n, const char *const *words)
 	if (lc_expect(s, kind, NULL) == -1 ||
 	    (out = conn_oob_buffer(c)) == NULL)
 		return -1;
-	link_frame_head(out, '*', (uint64_t)n);
+	resp_add_array(out, (size_t)n);
 	for (i = 0; i < n; i++)
-		link_frame_bulk(out, words[i], strlen(words[i]));
+		resp_add_bulk(out, words[i], strlen(words[i]));
 	conn_push(c);
 	return 0;
 }
@@ -195,8 +196,8 @@ lc_deliver(struct mail *m, unsigned kicks)
 		     u.data.via.array.ptr[n - 1].type == MSGPACK_OBJECT_NIL;
 		     n--)
 			;
-		link_frame_head(out, '*', (uint64_t)n + 1);
-		link_frame_bulk(out, job->name, job->namelen);
+		resp_add_array(out, (size_t)n + 1);
+		resp_add_bulk(out, job->name, job->namelen);
 		for (i = 0; i < n; i++) {
 			msgpack_packer pk;
 
@@ -204,7 +205,7 @@ lc_deliver(struct mail *m, unsigned kicks)
 			msgpack_packer_init(
 			    &pk, &s->tmp, msgpack_sbuffer_write);
 			msgpack_pack_object(&pk, u.data.via.array.ptr[i]);
-			link_frame_bulk(out, s->tmp.data, s->tmp.size);
+			resp_add_bulk(out, s->tmp.data, s->tmp.size);
 		}
 	}
 	msgpack_unpacked_destroy(&u);
@@ -224,7 +225,7 @@ lc_out_deliver(struct pubsub_sub *sub, struct pubsub_delivery *d)
 		return;
 	LINK_FRAME_LIT(out, "*3\r\n$7\r\nPUBLISH\r\n");
 	link_frame_mp(out, 0, d->msg->channel, d->msg->chlen);
-	link_frame_bulk(out, d->msg->value, d->msg->vlen);
+	resp_add_bulk(out, d->msg->value, d->msg->vlen);
 }
 
 /* pubsub_sink.flush: writes what was forwarded. */

@@ -59,6 +59,32 @@ resp_fmt_u64(char *end, uint64_t v)
 }
 
 /*
+ * Writes v in decimal at p (room for 20 bytes); returns the end.
+ */
+char *
+resp_put_u64(char *p, uint64_t v)
+{
+	char buf[20], *end = buf + sizeof(buf), *s = resp_fmt_u64(end, v);
+
+	memcpy(p, s, (size_t)(end - s));
+	return p + (end - s);
+}
+
+/*
+ * Writes a RESP head at p, "<type><n>\r\n" (room for 23 bytes), for a
+ * frame built on the caller's stack; returns the end.
+ */
+char *
+resp_put_head(char *p, char type, uint64_t n)
+{
+	*p++ = type;
+	p = resp_put_u64(p, n);
+	*p++ = '\r';
+	*p++ = '\n';
+	return p;
+}
+
+/*
  * Appends "<type><v>\r\n" with a single evbuffer_add().
  */
 static void

@@ -31,6 +31,8 @@ void resp_add_bool(struct evbuffer *out, int v, int resp3);
 void resp_add_double(struct evbuffer *out, double v, int resp3);
 void resp_add_array(struct evbuffer *out, size_t n);
 void resp_add_bulk_head(struct evbuffer *out, size_t len);
+char *resp_put_u64(char *p, uint64_t v);
+char *resp_put_head(char *p, char type, uint64_t n);
 void resp_add_push(struct evbuffer *out, size_t n, int resp3);
 void resp_add_map(struct evbuffer *out, size_t n, int resp3);
 void resp_add_msgpack(struct evbuffer *out, const msgpack_object *o, int resp3);
