@@ -288,6 +288,31 @@ hub_end_of(duet_call *call, uint64_t *id)
 	return h;
 }
 
+/* The job of id on h, or NULL after logging that none is in flight. */
+static struct link_job *
+hub_take(struct hub_end *h, uint64_t id)
+{
+	struct link_job *job = link_wire_take(&h->wire, id);
+
+	if (job == NULL)
+		log_warnx("link %s: an answer for unknown call id %" PRIu64
+		          ": ignored",
+		    h->link->name, id);
+	return job;
+}
+
+/* Fails job with the node's error: code and message, counted bytes. */
+static void
+hub_fail(struct hub_end *h, struct link_job *job, const char *code, size_t clen,
+    const char *msg, size_t mlen)
+{
+	char c[64], m[sizeof(((struct duet_err *)0)->msg)];
+
+	snprintf(c, sizeof(c), "%.*s", (int)clen, code);
+	snprintf(m, sizeof(m), "%.*s", (int)mlen, msg);
+	link_call_error(h->link, job, c, m);
+}
+
 /*
  * The job of id on h, or NULL after logging and answering the error
  * (or, noreply, answering nothing).
@@ -295,12 +320,9 @@ hub_end_of(duet_call *call, uint64_t *id)
 static struct link_job *
 hub_job(duet_call *call, struct hub_end *h, uint64_t id, int noreply)
 {
-	struct link_job *job = link_wire_take(&h->wire, id);
+	struct link_job *job = hub_take(h, id);
 
 	if (job == NULL) {
-		log_warnx("link %s: an answer for unknown call id %" PRIu64
-		          ": ignored",
-		    h->link->name, id);
 		if (noreply)
 			call->answered = 1;
 		else
@@ -363,13 +385,12 @@ hub_reply(duet_call *call)
 static void
 hub_error(duet_call *call)
 {
-	char code[64], msg[sizeof(((struct duet_err *)0)->msg)];
 	uint32_t n = builtin_admin_nrest(call, 1);
 	struct hub_end *h;
 	struct link_job *job;
-	const char *s;
+	const char *code, *msg;
 	uint64_t id;
-	size_t len;
+	size_t clen, mlen;
 	int noreply = n == 4 && hub_noreply(call, n);
 
 	if (n != 3 && !noreply) {
@@ -380,11 +401,9 @@ hub_error(duet_call *call)
 	if ((h = hub_end_of(call, &id)) == NULL ||
 	    (job = hub_job(call, h, id, noreply)) == NULL)
 		return;
-	s = builtin_admin_rest(call, 1, 1, &len);
-	snprintf(code, sizeof(code), "%.*s", (int)len, s);
-	s = builtin_admin_rest(call, 1, 2, &len);
-	snprintf(msg, sizeof(msg), "%.*s", (int)len, s);
-	link_call_error(h->link, job, code, msg);
+	code = builtin_admin_rest(call, 1, 1, &clen);
+	msg = builtin_admin_rest(call, 1, 2, &mlen);
+	hub_fail(h, job, code, clen, msg, mlen);
 	hub_ack(call, noreply);
 }
 
@@ -464,7 +483,6 @@ builtin_link_answer(struct conn *c, const struct resp_arg *name,
 	size_t len[5], i;
 	struct hub_end *h;
 	struct link_job *job;
-	char code[64], msg[sizeof(((struct duet_err *)0)->msg)];
 	uint64_t id;
 	int error;
 
@@ -480,19 +498,12 @@ builtin_link_answer(struct conn *c, const struct resp_arg *name,
 	    !hub_word_is(w[argc - 1], len[argc - 1], "NOREPLY") ||
 	    util_parse_uint64(w[1], len[1], &id) == -1)
 		return 0;
-	if ((job = link_wire_take(&h->wire, id)) == NULL) {
-		log_warnx("link %s: an answer for unknown call id %" PRIu64
-		          ": ignored",
-		    h->link->name, id);
+	if ((job = hub_take(h, id)) == NULL)
 		return 1;
-	}
-	if (!error) {
+	if (error)
+		hub_fail(h, job, w[2], len[2], w[3], len[3]);
+	else
 		link_call_answer(h->link, job, w[2], len[2]);
-		return 1;
-	}
-	snprintf(code, sizeof(code), "%.*s", (int)len[2], w[2]);
-	snprintf(msg, sizeof(msg), "%.*s", (int)len[3], w[3]);
-	link_call_error(h->link, job, code, msg);
 	return 1;
 }
 
