@@ -83,8 +83,8 @@ link_call_job(duet_call *call, const struct command *cmd)
 	if (job == NULL)
 		return NULL;
 	/* The name as the other end knows it: after "<link>." */
-	job->name = cmd->name + strlen(cmd->link->name) + 1;
-	job->namelen = cmd->namelen - strlen(cmd->link->name) - 1;
+	job->name = cmd->name + cmd->link->namelen + 1;
+	job->namelen = cmd->namelen - cmd->link->namelen - 1;
 	job->t0 = call_usec();
 	return job;
 }

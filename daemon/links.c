@@ -48,6 +48,7 @@ link_new(const char *name, int side)
 		free(l);
 		return NULL;
 	}
+	l->namelen = strlen(name);
 	atomic_init(&l->refcnt, 1);
 	l->side = side;
 	atomic_init(&l->state, LINK_DOWN);

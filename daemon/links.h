@@ -79,14 +79,15 @@ struct link_stats {
 struct link {
 	atomic_int refcnt;
 	char *name; /* owned: hub: the node's `as`; node: links[].name */
-	int side;   /* enum link_side */
+	size_t namelen;
+	int side;             /* enum link_side */
 	pthread_mutex_t lock; /* guards everything down to queue */
 	/* enum link_state: written under lock, read without it on the
 	 * path of a call (link_callable) */
 	_Atomic int state;
-	time_t since;         /* when state last changed */
-	char peer[64];        /* the other end's address */
-	char error[160];      /* the last reason it went down, or "" */
+	time_t since;    /* when state last changed */
+	char peer[64];   /* the other end's address */
+	char error[160]; /* the last reason it went down, or "" */
 	/* the mailbox of the worker the link's conn is on, NULL when down */
 	struct mailbox *mailbox;
 	struct mail mail;       /* LINK_KICK_SEND: write the queue */
