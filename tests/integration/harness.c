@@ -476,6 +476,21 @@ harness_log(const struct harness *h)
 	return harness_read_file(h->log, NULL);
 }
 
+/* How many times text stands in h's log. */
+int
+harness_log_count(const struct harness *h, const char *text)
+{
+	char *log = harness_log(h), *p = log;
+	int n = 0;
+
+	while ((p = strstr(p, text)) != NULL) {
+		n++;
+		p += strlen(text);
+	}
+	free(log);
+	return n;
+}
+
 /*
  * Waits until the daemon's log holds text (how a test knows a signal was
  * handled: signals do not queue); fails after HARNESS_TIMEOUT_MS.
@@ -578,6 +593,24 @@ harness_pump(struct harness_out *o, int fds[3], const char *input, size_t inlen)
 	}
 	if (fds[0] != -1)
 		close(fds[0]);
+}
+
+/*
+ * Runs cmd with /bin/sh and returns its stdout (free it); fails the test
+ * unless it exits 0.
+ */
+char *
+harness_run_ok(const char *cmd)
+{
+	struct harness_out o;
+	char *out;
+
+	harness_run(&o, cmd, NULL, 0);
+	ck_assert_msg(o.status == 0, "%s: %d %s", cmd, o.status, o.err);
+	out = o.out;
+	o.out = NULL;
+	harness_out_free(&o);
+	return out;
 }
 
 /*

@@ -47,12 +47,14 @@ void harness_start(
     struct harness *h, const char *plugin_dir, const char *extra_yaml);
 void harness_stop(struct harness *h);
 char *harness_log(const struct harness *h);
+int harness_log_count(const struct harness *h, const char *text);
 void harness_wait_log(const struct harness *h, const char *text);
 long harness_rss_kb(const struct harness *h);
 
 void harness_run(
     struct harness_out *o, const char *cmd, const char *input, size_t inlen);
 void harness_out_free(struct harness_out *o);
+char *harness_run_ok(const char *cmd);
 
 int harness_connect(int port);
 int harness_try_connect(int port);

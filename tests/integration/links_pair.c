@@ -170,21 +170,6 @@ ln_node_start(struct harness *h)
 	ln_node_start_as(h, more);
 }
 
-/* How many times text is in h's log. */
-int
-ln_log_count(const struct harness *h, const char *text)
-{
-	char *log = harness_log(h), *p = log;
-	int n = 0;
-
-	while ((p = strstr(p, text)) != NULL) {
-		n++;
-		p += strlen(text);
-	}
-	free(log);
-	return n;
-}
-
 /* Waits until text is n times in h's log; fails after the harness's
  * deadline.  Returns when it saw it (ln_now_ms). */
 long long
@@ -193,7 +178,7 @@ ln_wait_count(const struct harness *h, const char *text, int n)
 	long long deadline = ln_now_ms() + HARNESS_TIMEOUT_MS;
 	struct timespec pause = {0, 2 * 1000 * 1000};
 
-	while (ln_log_count(h, text) < n) {
+	while (harness_log_count(h, text) < n) {
 		if (ln_now_ms() > deadline) {
 			char *log = harness_log(h);
 
@@ -365,21 +350,6 @@ ln_wait_client_list(int fd, const char *text)
 		free(got);
 	}
 	free(got);
-}
-
-/* Runs cmd with the shell: its stdout, which must be exit status 0. */
-char *
-ln_run(const char *cmd)
-{
-	struct harness_out o;
-	char *out;
-
-	harness_run(&o, cmd, NULL, 0);
-	ck_assert_msg(o.status == 0, "%s: %d %s", cmd, o.status, o.err);
-	out = o.out;
-	o.out = NULL;
-	harness_out_free(&o);
-	return out;
 }
 
 /* Hub and node up, the node's link to the hub up. */

@@ -36,7 +36,6 @@ void ln_hub_start_on(const char *listen, const char *users);
 void ln_hub_start(void);
 void ln_node_start_as(struct harness *h, const char *more);
 void ln_node_start(struct harness *h);
-int ln_log_count(const struct harness *h, const char *text);
 long long ln_wait_count(const struct harness *h, const char *text, int n);
 char *ln_log_line(const struct harness *h, const char *text);
 void ln_assert_framed(const char *line, const char *head, const char *tail);
@@ -49,7 +48,6 @@ void ln_http_expect(int port, const char *path, int tok, const char *body);
 char *ln_links(int port, int tok);
 void ln_wait_links(const struct harness *h, const char *text);
 void ln_wait_client_list(int fd, const char *text);
-char *ln_run(const char *cmd);
 void ln_pair_setup(void);
 
 #endif /* DUET_TEST_LINKS_PAIR_H */

@@ -412,16 +412,10 @@ END_TEST
 static char *
 auth_cli(const char *args)
 {
-	struct harness_out o;
-	char cmd[1024], *out;
+	char cmd[1024];
 
 	snprintf(cmd, sizeof(cmd), "redis-cli -p %d %s", auth_h.port, args);
-	harness_run(&o, cmd, NULL, 0);
-	ck_assert_msg(o.status == 0, "%s: %d %s", cmd, o.status, o.err);
-	out = o.out;
-	o.out = NULL;
-	harness_out_free(&o);
-	return out;
+	return harness_run_ok(cmd);
 }
 
 /* redis-cli with args prints exactly want. */

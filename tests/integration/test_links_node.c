@@ -51,14 +51,14 @@ START_TEST(test_node_both_ways)
 	    "redis-cli -p %d --user alice --pass %s --no-auth-warning "
 	    "fs.add 2 3",
 	    ln_hub.port, alice_tok);
-	out = ln_run(cmd);
+	out = harness_run_ok(cmd);
 	ck_assert_str_eq(out, "5\n");
 	free(out);
 	snprintf(cmd, sizeof(cmd),
 	    "curl -sS -H 'Authorization: Bearer %s' "
 	    "http://127.0.0.1:%d/fs.add/2/3",
 	    alice_tok, ln_hub.port);
-	out = ln_run(cmd);
+	out = harness_run_ok(cmd);
 	ck_assert_str_eq(out, "5");
 	free(out);
 	ln_http_expect(ln_hub.port, "/fs.add/2/3", 1, "5");
@@ -69,7 +69,7 @@ START_TEST(test_node_both_ways)
 	    ":11\r\n");
 	snprintf(cmd, sizeof(cmd), "curl -sS http://127.0.0.1:%d/hub.add/5/6",
 	    ln_node.port);
-	out = ln_run(cmd);
+	out = harness_run_ok(cmd);
 	ck_assert_str_eq(out, "11");
 	free(out);
 	/* GET /links on both */
@@ -118,8 +118,8 @@ START_TEST(test_node_hub_down_first)
 	    "refused; retrying in 200 ms\n",
 	    ln_port);
 	harness_wait_log(&ln_node, want);
-	ck_assert_int_eq(ln_log_count(&ln_node, "retrying in 100 ms"), 1);
-	ck_assert_int_eq(ln_log_count(&ln_node, "retrying in 200 ms"), 1);
+	ck_assert_int_eq(harness_log_count(&ln_node, "retrying in 100 ms"), 1);
+	ck_assert_int_eq(harness_log_count(&ln_node, "retrying in 200 ms"), 1);
 	fd = harness_connect(ln_node.port);
 	LN_CMD(fd, "add", "1", "2");
 	harness_expects(fd, ":3\r\n");
@@ -408,7 +408,7 @@ START_TEST(test_node_name_in_use)
 	LN_CMD(fd, "fs.add", "1", "2");
 	harness_expects(fd, ":3\r\n");
 	close(fd);
-	ck_assert_int_eq(ln_log_count(&ln_node2, "link hub up"), 0);
+	ck_assert_int_eq(harness_log_count(&ln_node2, "link hub up"), 0);
 }
 END_TEST
 
@@ -471,12 +471,13 @@ START_TEST(test_node_tls_wrong_ca)
 	free(line);
 	/* it keeps retrying, one line per step */
 	harness_wait_log(&ln_node, "; retrying in 200 ms\n");
-	ck_assert_int_eq(ln_log_count(&ln_node, "; retrying in 100 ms\n"), 1);
-	ck_assert_int_ge(ln_log_count(&ln_node,
+	ck_assert_int_eq(
+	    harness_log_count(&ln_node, "; retrying in 100 ms\n"), 1);
+	ck_assert_int_ge(harness_log_count(&ln_node,
 	                     "link tls: certificate verify "
 	                     "failed: "),
 	    2);
-	ck_assert_int_eq(ln_log_count(&ln_node, "link hub up"), 0);
+	ck_assert_int_eq(harness_log_count(&ln_node, "link hub up"), 0);
 	/* the hub, which saw a failed handshake, serves on */
 	harness_wait_log(&ln_hub, "failed: ");
 	fd = ln_alice();

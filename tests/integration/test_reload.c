@@ -347,21 +347,6 @@ static const struct reload_fault {
         "command 'add' clashes with "},
 };
 
-/* How many times text stands in the daemon's log. */
-static int
-reload_log_count(const char *text)
-{
-	char *log = harness_log(&reload_h), *p = log;
-	int n = 0;
-
-	while ((p = strstr(p, text)) != NULL) {
-		n++;
-		p += strlen(text);
-	}
-	free(log);
-	return n;
-}
-
 START_TEST(test_reload_faults_keep_serving)
 {
 	struct timespec pause = {0, 5 * 1000 * 1000};
@@ -387,10 +372,10 @@ START_TEST(test_reload_faults_keep_serving)
 		if (f->plugin != NULL)
 			reload_install(
 			    "DUET_TEST_PLUGIN_DIR", f->plugin, f->plugin);
-		failed = reload_log_count("reload failed");
+		failed = harness_log_count(&reload_h, "reload failed");
 		kill(reload_h.pid, SIGHUP);
 		for (tries = 0; tries < 2000 &&
-		     reload_log_count("reload failed") == failed;
+		     harness_log_count(&reload_h, "reload failed") == failed;
 		     tries++)
 			nanosleep(&pause, NULL);
 		harness_wait_log(&reload_h, f->log);
@@ -409,7 +394,7 @@ START_TEST(test_reload_faults_keep_serving)
 	free(conf);
 	ck_assert_int_eq(atomic_load(&load.errors), 0);
 	ck_assert_int_gt(atomic_load(&load.calls), 0);
-	ck_assert_int_eq(reload_log_count("reloaded: "), 0);
+	ck_assert_int_eq(harness_log_count(&reload_h, "reloaded: "), 0);
 }
 END_TEST
 
