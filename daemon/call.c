@@ -54,6 +54,8 @@
 #define CALL_KEEP_BYTES 4096
 /* An answer buffer's first size (msgpack-c's would be 8 kB). */
 #define CALL_OUT_FIRST 256
+/* The zone's first chunk: what a released call keeps of it. */
+#define CALL_ZONE_CHUNK 1024
 
 /* The call whose member field p points to. */
 #define CALL_OF(p, field)                                                      \
@@ -66,6 +68,39 @@ static void call_on_mail(struct mail *m, unsigned kicks);
 static void call_on_job(struct pool_job *job);
 static void call_on_job_failed(
     struct pool_job *job, const struct duet_err *err);
+
+/*
+ * Makes what a call keeps from one use to the next: its stream buffer,
+ * its zone and a small answer buffer.  Returns 0, or -1 out of memory
+ * (nothing made).
+ */
+static int
+call_make_kept(struct call_async *as)
+{
+	if ((as->wire = evbuffer_new()) == NULL)
+		return -1;
+	if (!msgpack_zone_init(&as->zone, CALL_ZONE_CHUNK)) {
+		evbuffer_free(as->wire);
+		return -1;
+	}
+	if ((as->outbuf.data = malloc(CALL_OUT_FIRST)) == NULL) {
+		msgpack_zone_destroy(&as->zone);
+		evbuffer_free(as->wire);
+		return -1;
+	}
+	as->outbuf.alloc = CALL_OUT_FIRST;
+	return 0;
+}
+
+/* Frees what call_make_kept made, and the argument buffer. */
+static void
+call_free_kept(struct call_async *as)
+{
+	evbuffer_free(as->wire);
+	msgpack_zone_destroy(&as->zone);
+	free(as->argbuf);
+	msgpack_sbuffer_destroy(&as->outbuf);
+}
 
 /*
  * A call from e's free list (after the quarantine) or a new one, for e's
@@ -85,7 +120,7 @@ call_alloc(struct env *e)
 	if (as == NULL) {
 		if ((as = calloc(1, sizeof(*as))) == NULL)
 			return NULL;
-		if ((as->wire = evbuffer_new()) == NULL) {
+		if (call_make_kept(as) == -1) {
 			free(as);
 			return NULL;
 		}
@@ -120,28 +155,29 @@ call_init(struct duet_call *call, const struct command *cmd, uint64_t present)
 }
 
 /*
- * Empties what a released call keeps for its next use, freeing a buffer
- * larger than CALL_KEEP_BYTES (or everything, all).
+ * Empties what a released call keeps for its next use: a buffer larger
+ * than CALL_KEEP_BYTES is given back (the answer buffer shrinks to its
+ * first size, or goes when that cannot be had: msgpack-c makes one on
+ * the next write); a cleared zone keeps only its first chunk.
  */
 static void
-call_empty_kept(struct call_async *as, int all)
+call_empty_kept(struct call_async *as)
 {
-	if (all || as->argcap > CALL_KEEP_BYTES) {
+	char *small;
+
+	if (as->argcap > CALL_KEEP_BYTES) {
 		free(as->argbuf);
 		as->argbuf = NULL;
 		as->argcap = 0;
 	}
-	/* A cleared zone keeps only its first chunk (1 kB). */
-	if (as->zone_ready && all) {
-		msgpack_zone_destroy(&as->zone);
-		as->zone_ready = 0;
-	} else if (as->zone_ready)
-		msgpack_zone_clear(&as->zone);
-	if (all || as->outbuf.alloc > CALL_KEEP_BYTES) {
-		msgpack_sbuffer_destroy(&as->outbuf);
-		msgpack_sbuffer_init(&as->outbuf);
-	} else
-		msgpack_sbuffer_clear(&as->outbuf);
+	msgpack_zone_clear(&as->zone);
+	msgpack_sbuffer_clear(&as->outbuf);
+	if (as->outbuf.alloc > CALL_KEEP_BYTES) {
+		small = malloc(CALL_OUT_FIRST);
+		free(as->outbuf.data);
+		as->outbuf.data = small;
+		as->outbuf.alloc = small != NULL ? CALL_OUT_FIRST : 0;
+	}
 	evbuffer_drain(as->wire, evbuffer_get_length(as->wire));
 }
 
@@ -156,7 +192,7 @@ call_release(struct call_async *as)
 	struct env *e = as->env;
 
 	mailbox_cancel(&e->mailbox, &as->mail);
-	call_empty_kept(as, 0);
+	call_empty_kept(as);
 	if (as->items != NULL)
 		evbuffer_free(as->items);
 	if (as->scratch != NULL)
@@ -189,9 +225,6 @@ call_copy_args(struct call_async *as, const char *args, size_t arglen)
 	msgpack_object o;
 	size_t off = 0;
 
-	if (!as->zone_ready && !msgpack_zone_init(&as->zone, 1024))
-		return -1;
-	as->zone_ready = 1;
 	if (arglen > as->argcap) {
 		free(as->argbuf);
 		as->argcap = 0;
@@ -220,13 +253,15 @@ static int
 call_snapshot(struct call_async *as, struct conn *c)
 {
 	util_strlcpy(as->peer, c->peer, sizeof(as->peer));
-	if (c->ident.user != NULL &&
-	    strlen(c->ident.user) < sizeof(as->user_buf)) {
-		util_strlcpy(as->user_buf, c->ident.user, sizeof(as->user_buf));
-		as->user = as->user_buf;
-	} else if (c->ident.user != NULL &&
-	           (as->user = strdup(c->ident.user)) == NULL)
-		return -1;
+	/* A short user name (most) is copied into the call. */
+	if (c->ident.user != NULL) {
+		size_t n = strlen(c->ident.user);
+
+		if (n < sizeof(as->user_buf))
+			as->user = memcpy(as->user_buf, c->ident.user, n + 1);
+		else if ((as->user = strdup(c->ident.user)) == NULL)
+			return -1;
+	}
 	if ((c->name != NULL && (as->name = strdup(c->name)) == NULL) ||
 	    (c->ident.tls_subject != NULL &&
 	        (as->tls_subject = strdup(c->ident.tls_subject)) == NULL))
@@ -267,9 +302,8 @@ static const struct conn_slot_owner call_slot_owner = {
 /*
  * Creates the call of cmd for c's current request (worker thread), with
  * a copy of the packed argument array args (none: NULL) and the reply's
- * place at the
- * end of c's queue.  Its state is RUNNING.  Returns NULL when out of
- * memory (nothing queued).
+ * place at the end of c's queue.  Its state is RUNNING.  Returns NULL when out
+ * of memory (nothing queued).
  */
 struct call_async *
 call_new(struct conn *c, const struct command *cmd, const char *args,
@@ -290,9 +324,6 @@ call_new(struct conn *c, const struct command *cmd, const char *args,
 	util_strlcpy(as->cmdname, cmd->name, sizeof(as->cmdname));
 	if (args != NULL && call_copy_args(as, args, arglen) == -1)
 		goto fail;
-	if (as->outbuf.data == NULL &&
-	    (as->outbuf.data = malloc(CALL_OUT_FIRST)) != NULL)
-		as->outbuf.alloc = CALL_OUT_FIRST;
 	as->call.out = &as->outbuf;
 	msgpack_packer_init(&as->call.pk, as->call.out, msgpack_sbuffer_write);
 	if (call_snapshot(as, c) == -1)
@@ -641,8 +672,7 @@ call_shutdown(struct env *e)
 
 	while ((as = TAILQ_FIRST(&e->free_calls)) != NULL) {
 		TAILQ_REMOVE(&e->free_calls, as, entry);
-		call_empty_kept(as, 1);
-		evbuffer_free(as->wire);
+		call_free_kept(as);
 		pthread_mutex_destroy(&as->lock);
 		pthread_cond_destroy(&as->cond);
 		free(as);

@@ -106,7 +106,6 @@ struct call_async {
 	char *argbuf;           /* owned: the packed arguments */
 	size_t argcap;          /* argbuf's size */
 	msgpack_zone zone;      /* arguments and answer, unpacked */
-	int zone_ready;         /* zone was initialised */
 	msgpack_sbuffer outbuf; /* owned: call.out */
 	struct evbuffer *wire;  /* encoded stream bytes not yet taken by the
 	                           worker (guarded by lock) */

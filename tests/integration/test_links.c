@@ -162,6 +162,27 @@ START_TEST(test_links_call_reply)
 }
 END_TEST
 
+/* An answer that is not a scalar is unpacked into the call's own zone. */
+START_TEST(test_links_call_reply_array)
+{
+	const char *call[] = {"fs.upper", "hello"};
+	const char *rep[] = {"LINK", "REPLY", "1",
+	    "\x92\x01\xa1"
+	    "a"};
+	size_t replens[] = {4, 5, 1, 4};
+	int node = lk_node("node", "fs", DESC_UPPER, "+OK\r\n");
+	int cl = lk_client();
+
+	lk_cmd(cl, 2, call, NULL);
+	harness_expects(node, PUSH_HELLO);
+	lk_cmd(node, 4, rep, replens);
+	harness_expects(node, "+OK\r\n");
+	harness_expects(cl, "*2\r\n:1\r\n$1\r\na\r\n");
+	close(cl);
+	close(node);
+}
+END_TEST
+
 START_TEST(test_links_http_and_error)
 {
 	const char *err[] = {"LINK", "ERROR", "1", "ERR", "no such file"};
@@ -674,6 +695,7 @@ links_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, lk_setup, lk_teardown);
 	tcase_add_test(tc, test_links_call_reply);
+	tcase_add_test(tc, test_links_call_reply_array);
 	tcase_add_test(tc, test_links_http_and_error);
 	tcase_add_test(tc, test_links_dropped_and_down);
 	tcase_add_test(tc, test_links_refusals);
