@@ -302,8 +302,11 @@ done:
 }
 
 /*
- * Waits for the first PONG.  Returns 1 when ready, 0 when the daemon
- * exited because its port was taken meanwhile (retry on another one).
+ * Waits until the daemon has logged that it is ready (every listener is
+ * bound) and then answers PING.  A PONG alone is not enough: another
+ * test's daemon may hold the port this one is about to find taken, and
+ * would answer for it.  Returns 1 when ready, 0 when the daemon exited
+ * because its port was taken meanwhile (retry on another one).
  */
 static int
 harness_ready(struct harness *h)
@@ -313,7 +316,8 @@ harness_ready(struct harness *h)
 	char *log;
 	int status;
 
-	while (!harness_pong(h->port, deadline)) {
+	while (harness_log_count(h, " ready, ") == 0 ||
+	    !harness_pong(h->port, deadline)) {
 		if (waitpid(h->pid, &status, WNOHANG) == h->pid) {
 			log = harness_log(h);
 			if (strstr(log, "in use") != NULL) {
