@@ -40,6 +40,12 @@ ROWS=${BENCH_ROWS:-all}
 RUNS=${BENCH_RUNS:-3}      # runs per row; the median is reported
 SECS=${BENCH_SECS:-3.5}    # target length of one redis-benchmark run
 WRK_SECS=${BENCH_WRK_SECS:-5}
+CPU_KIND=${BENCH_CPU:-all} # the CPU time counted: all, user or system
+case $CPU_KIND in all | user | system) ;; *)
+	echo "compare.sh: BENCH_CPU is all, user or system" >&2
+	exit 2
+	;;
+esac
 IDLE_CONNS=${BENCH_IDLE_CONNS:-10000}
 LINK_NODES=${BENCH_LINK_NODES:-1000} # nodes registered for link memory
 MAX_OTHER=${BENCH_MAX_OTHER:-100} # other load (%) above which a run is
@@ -292,12 +298,14 @@ sanity_check() {
 
 # --- measurement ----------------------------------------------------------
 
-# user+system clock ticks of processes (all their threads), summed.
+# user+system clock ticks of processes (all their threads), summed; only
+# user or only system time with BENCH_CPU=user or system.
 cpu_ticks() {
 	local p s=0
 	for p in "$@"; do
-		s=$((s + $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' \
-		    "/proc/$p/stat")))
+		s=$((s + $(awk -v k="$CPU_KIND" '{ sub(/^.*\) /, "")
+		    print (k == "system" ? 0 : $12) + (k == "user" ? 0 : $13)
+		}' "/proc/$p/stat")))
 	done
 	echo "$s"
 }

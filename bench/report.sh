@@ -4,6 +4,15 @@
 # summary|peer summary, see summarize) and $T/ir (SERVER ROW COUNT, from
 # bench/ir.sh) and writes the Markdown file $OUT.
 
+# What the CPU columns count (BENCH_CPU).
+cpu_kind_text() {
+	case $CPU_KIND in
+	user) echo "user (BENCH_CPU=user: system time not counted)" ;;
+	system) echo "system (BENCH_CPU=system: user time not counted)" ;;
+	*) echo "user+system" ;;
+	esac
+}
+
 # The rows in table order: ID|label|peer|duetd's and the peer's
 # instruction rows (bench/ir.sh, prefixed with the server).
 catalog() {
@@ -125,7 +134,7 @@ write_results() {
 		echo "- req/s: median of $RUNS runs (min–max); latency and CPU:" \
 		    "median of the runs, p99 also min–max.  duetd and the peer" \
 		    "run in turns, each starting every other run.  CPU µs/req:" \
-		    "server user+system time (/proc/PID/stat, all threads and" \
+		    "server $(cpu_kind_text) time (/proc/PID/stat, all threads and" \
 		    "for webdis also its redis-server) over the run / requests" \
 		    "completed.  *Other load*: the share of CPU $SRV_CPU and" \
 		    "$GEN_CPU's time taken by processes other than the server" \
