@@ -110,6 +110,38 @@ convert_text_bool(const char *s, size_t len, int *v)
 }
 
 /*
+ * convert_text_object for an int, float or bool parameter (convert.h).
+ */
+int
+convert_text_number(
+    msgpack_object *o, enum sig_type type, const char *s, size_t len)
+{
+	int b;
+
+	switch (type) {
+	case SIG_INT:
+		if (util_parse_int64(s, len, &o->via.i64) == -1)
+			return -1;
+		o->type = o->via.i64 < 0 ? MSGPACK_OBJECT_NEGATIVE_INTEGER
+		                         : MSGPACK_OBJECT_POSITIVE_INTEGER;
+		return 0;
+	case SIG_FLOAT:
+		if (util_parse_double(s, len, &o->via.f64) == -1)
+			return -1;
+		o->type = MSGPACK_OBJECT_FLOAT64;
+		return 0;
+	case SIG_BOOL:
+		if (convert_text_bool(s, len, &b) == -1)
+			return -1;
+		o->type = MSGPACK_OBJECT_BOOLEAN;
+		o->via.boolean = b != 0;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/*
  * Converts a RESP argument's text s[0..len) to a msgpack value of the given
  * signature type (SPEC.md section 5) and packs it into pk.  Returns 0, or
  * -1 with err set (texts at the top of this file) and nothing packed.
@@ -118,50 +150,16 @@ int
 convert_text(msgpack_packer *pk, enum sig_type type, const char *s, size_t len,
     int max_nesting, struct duet_err *err)
 {
-	int64_t i;
-	double d;
-	int b, utf8;
+	msgpack_object o;
 
-	switch (type) {
-	case SIG_INT:
-		if (util_parse_int64(s, len, &i) == -1)
-			goto fail;
-		msgpack_pack_int64(pk, i);
-		return 0;
-	case SIG_FLOAT:
-		if (util_parse_double(s, len, &d) == -1)
-			goto fail;
-		msgpack_pack_double(pk, d);
-		return 0;
-	case SIG_BOOL:
-		if (convert_text_bool(s, len, &b) == -1)
-			goto fail;
-		if (b)
-			msgpack_pack_true(pk);
-		else
-			msgpack_pack_false(pk);
-		return 0;
-	case SIG_STR:
-	case SIG_BYTES:
-	case SIG_ANY:
-		if ((utf8 = convert_text_string(type, s, len, 0)) == -1)
-			goto fail;
-		if (!utf8) {
-			msgpack_pack_bin(pk, len);
-			msgpack_pack_bin_body(pk, s, len);
-		} else {
-			msgpack_pack_str(pk, len);
-			msgpack_pack_str_body(pk, s, len);
-		}
-		return 0;
-	case SIG_JSON:
-	case SIG_ARRAY:
-	case SIG_MAP:
+	if (type == SIG_JSON || type == SIG_ARRAY || type == SIG_MAP)
 		return convert_json_text(pk, type, s, len, max_nesting, err);
+	if (convert_text_object(&o, type, s, len, 0) == -1) {
+		util_err_set(err, "ERR", "expected %s", sig_type_name(type));
+		return -1;
 	}
-fail:
-	util_err_set(err, "ERR", "expected %s", sig_type_name(type));
-	return -1;
+	msgpack_pack_object(pk, o);
+	return 0;
 }
 
 /* Whether a typed value o is acceptable for type, as is or coerced. */

@@ -12,6 +12,7 @@
 #define DUET_CONVERT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <event2/buffer.h>
 #include <msgpack.h>
@@ -54,6 +55,40 @@ convert_text_string(enum sig_type type, const char *s, size_t len, int ascii)
 		return 0;
 	utf8 = ascii || util_utf8_valid(s, len);
 	return type == SIG_STR && !utf8 ? -1 : utf8;
+}
+
+int convert_text_number(
+    msgpack_object *o, enum sig_type type, const char *s, size_t len);
+
+/*
+ * The value of a scalar parameter (int, float, bool, bytes, str, any)
+ * given as text s[0..len), as an object: what convert_text packs, as
+ * msgpack_unpack reads it back (a string points into s).  ascii: s is
+ * known to be ASCII.  Returns 0, or -1 for another type or a text the
+ * type does not take (convert_text words the error).  Strings, the usual
+ * words, are decided here without a call.
+ */
+static inline int
+convert_text_object(
+    msgpack_object *o, enum sig_type type, const char *s, size_t len, int ascii)
+{
+	int utf8;
+
+	if (type != SIG_STR && type != SIG_BYTES && type != SIG_ANY)
+		return convert_text_number(o, type, s, len);
+	if (len > UINT32_MAX ||
+	    (utf8 = convert_text_string(type, s, len, ascii)) == -1)
+		return -1;
+	if (utf8) {
+		o->type = MSGPACK_OBJECT_STR;
+		o->via.str.ptr = s;
+		o->via.str.size = (uint32_t)len;
+	} else {
+		o->type = MSGPACK_OBJECT_BIN;
+		o->via.bin.ptr = s;
+		o->via.bin.size = (uint32_t)len;
+	}
+	return 0;
 }
 
 int convert_text(msgpack_packer *pk, enum sig_type type, const char *s,

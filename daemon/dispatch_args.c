@@ -324,12 +324,13 @@ dispatch_arity(
 /*
  * The fast path of binding, for the common call: positional words (RESP,
  * HTTP path segments) for an inline command whose every parameter is one
- * bytes, string or any value, each given or optional with no default
- * (sig->words_only, decided once per signature).  Nothing is converted,
- * packed and unpacked again: e->argv gets objects that point into the
- * request, as the general path's would point into the packed copy.
- * Returns 1 when bound so, 0 when the general path must bind (it also
- * words every error, a string that is not UTF-8 among them).
+ * int, float, bool, bytes, str or any value, each given or optional with
+ * no default (sig->words_only, decided once per signature).  Nothing is
+ * packed and unpacked again: e->argv gets the objects the general path
+ * would unpack, a string pointing into the request as the general path's
+ * would point into the packed copy.  Returns 1 when bound so, 0 when the
+ * general path must bind (it also words every error, a word its type
+ * does not take among them).
  */
 static int
 dispatch_bind_inplace(struct env *e, const struct command *cmd,
@@ -337,7 +338,6 @@ dispatch_bind_inplace(struct env *e, const struct command *cmd,
 {
 	const struct sig *sig = cmd->sig;
 	size_t k, n = req->argc;
-	int str;
 
 	if (!sig->words_only || req->kind != REQUEST_TEXT ||
 	    req->argnames != NULL || n > (size_t)sig->nparams ||
@@ -347,22 +347,9 @@ dispatch_bind_inplace(struct env *e, const struct command *cmd,
 	for (k = n; k < (size_t)sig->nparams; k++)
 		e->argv[k].type = MSGPACK_OBJECT_NIL;
 	for (k = 0; k < n; k++) {
-		const struct resp_arg *a = &req->argv[k];
-		msgpack_object *o = &e->argv[k];
-
-		if (a->len > UINT32_MAX ||
-		    (str = convert_text_string(sig->params[k].type, a->ptr,
-		         a->len, req->ascii)) == -1)
+		if (convert_text_object(&e->argv[k], sig->params[k].type,
+		        req->argv[k].ptr, req->argv[k].len, req->ascii) == -1)
 			return 0;
-		if (str) {
-			o->type = MSGPACK_OBJECT_STR;
-			o->via.str.ptr = a->ptr;
-			o->via.str.size = (uint32_t)a->len;
-		} else {
-			o->type = MSGPACK_OBJECT_BIN;
-			o->via.bin.ptr = a->ptr;
-			o->via.bin.size = (uint32_t)a->len;
-		}
 	}
 	e->args_inplace = 1;
 	e->nargv = (size_t)sig->nparams;

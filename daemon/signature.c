@@ -250,9 +250,8 @@ sig_note_words(struct sig *sig)
 	for (k = 0; k < sig->nparams; k++) {
 		const struct sig_param *p = &sig->params[k];
 
-		if ((p->type != SIG_BYTES && p->type != SIG_STR &&
-		        p->type != SIG_ANY) ||
-		    p->defval != NULL)
+		if (p->type == SIG_JSON || p->type == SIG_ARRAY ||
+		    p->type == SIG_MAP || p->defval != NULL)
 			sig->words_only = 0;
 	}
 }

@@ -34,8 +34,9 @@ struct sig {
 	int nparams;
 	int nrequired; /* leading params that must be given */
 	int variadic;  /* last param is variadic */
-	/* Every param is one bytes, str or any value, and those that may
-	 * be left out have no default: words bind in place (dispatch). */
+	/* Every param is one scalar (int, float, bool, bytes, str or any),
+	 * and those that may be left out have no default: words bind in
+	 * place (dispatch). */
 	int words_only;
 	struct sig_param *params; /* owned array */
 };

@@ -220,6 +220,46 @@ START_TEST(test_convert_text_bad)
 }
 END_TEST
 
+/*
+ * A scalar word bound in place (convert_text_object, dispatch's fast
+ * path) is the object the general path gets by unpacking what
+ * convert_text packed, and a string points into the word.
+ */
+START_TEST(test_convert_text_object_good)
+{
+	const struct test_text *t = &test_text_cases[_i];
+	msgpack_zone zone;
+	msgpack_object o, u;
+	size_t off = 0;
+
+	if (t->type == SIG_JSON || t->type == SIG_ARRAY || t->type == SIG_MAP) {
+		ck_assert_int_eq(
+		    convert_text_object(&o, t->type, t->in, t->inlen, 0), -1);
+		return;
+	}
+	ck_assert_msg(convert_text_object(&o, t->type, t->in, t->inlen, 0) == 0,
+	    "case %d", _i);
+	msgpack_zone_init(&zone, 256);
+	ck_assert_int_eq(msgpack_unpack(t->out, t->outlen, &off, &zone, &u),
+	    MSGPACK_UNPACK_SUCCESS);
+	ck_assert_msg(msgpack_object_equal(o, u), "case %d: type %d, want %d",
+	    _i, (int)o.type, (int)u.type);
+	if (o.type == MSGPACK_OBJECT_STR || o.type == MSGPACK_OBJECT_BIN)
+		ck_assert_ptr_eq(o.via.str.ptr, t->in);
+	msgpack_zone_destroy(&zone);
+}
+END_TEST
+
+START_TEST(test_convert_text_object_bad)
+{
+	const struct test_text *t = &test_text_bad_cases[_i];
+	msgpack_object o;
+
+	ck_assert_int_eq(
+	    convert_text_object(&o, t->type, t->in, t->inlen, 0), -1);
+}
+END_TEST
+
 /* convert_typed */
 
 struct test_typed {
@@ -843,6 +883,10 @@ convert_suite(void)
 	    tc, test_convert_text_good, 0, TEST_N(test_text_cases));
 	tcase_add_loop_test(
 	    tc, test_convert_text_bad, 0, TEST_N(test_text_bad_cases));
+	tcase_add_loop_test(
+	    tc, test_convert_text_object_good, 0, TEST_N(test_text_cases));
+	tcase_add_loop_test(
+	    tc, test_convert_text_object_bad, 0, TEST_N(test_text_bad_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("typed");
