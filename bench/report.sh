@@ -104,6 +104,48 @@ render_table() {
 	}'
 }
 
+# render_notes: what the figures say about the 1234-byte HTTP row (the
+# issue asks what share of its gap to nginx is the work duetd does and
+# nginx does not: decoding the 1234-byte path segment, checking it is
+# UTF-8 and writing it as a JSON string).  That work is measured as what
+# the 1234 bytes add to duetd's /echo/hi request, less what they add to
+# nginx's /hi (sending them, which both do).
+render_notes() {
+	awk -v timed="$T/timed" -v irf="$T/ir" '
+	function f(s, k, a) { split(s, a, " "); return a[k] }
+	BEGIN {
+		while ((getline l < timed) > 0) {
+			split(l, a, "|"); D[a[1]] = a[2]; P[a[1]] = a[3]
+		}
+		while ((getline l < irf) > 0) {
+			split(l, a, " "); I[a[1] " " a[2]] = a[3]
+		}
+		if (D["http-hi"] == "" || D["http-1234"] == "") exit
+		dh = f(D["http-hi"], 6); d4 = f(D["http-1234"], 6)
+		nh = f(P["http-hi"], 6); n4 = f(P["http-1234"], 6)
+		work = (d4 - dh) - (n4 - nh); gap = d4 - n4
+		printf "\nThe 1234-byte HTTP row: the 1234 bytes add %.2f µs " \
+		    "to duetd'"'"'s request and %.2f µs to nginx'"'"'s, so " \
+		    "duetd'"'"'s own work on them (percent-decoding, UTF-8 " \
+		    "check, JSON string) is about %.2f µs per request", \
+		    d4 - dh, n4 - nh, work
+		ih = I["duetd http-hi"]; i4 = I["duetd http-1234"]
+		jh = I["nginx http-hi"]; j4 = I["nginx http-1234"]
+		if (ih != "" && i4 != "" && jh != "" && j4 != "")
+			printf " (%d of its %d instructions)", \
+			    (i4 - ih) - (j4 - jh), i4
+		if (gap <= 0)
+			printf "; duetd is not behind nginx on this row.\n"
+		else if (work >= gap)
+			printf "; that is all of the %.2f µs gap to nginx: " \
+			    "without it duetd would be %.2f µs ahead.\n", gap, \
+			    work - gap
+		else
+			printf "; that is %.0f %% of the %.2f µs gap to " \
+			    "nginx.\n", work * 100 / gap, gap
+	}'
+}
+
 write_results() {
 	local rev cpu
 	rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -194,6 +236,7 @@ write_results() {
 		    "after the logins alone."
 		echo
 		render_table
+		render_notes
 	} >"$OUT"
 }
 
