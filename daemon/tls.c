@@ -310,9 +310,10 @@ tls_read_error(struct transport_io *io, struct tls_conn *tc, int err)
 }
 
 /*
- * Decrypts into max bytes of space reserved in in, until OpenSSL wants
- * more from the socket (*err says why it stopped; SSL_ERROR_NONE: the
- * space is full).  Returns the bytes, or -1 (out of memory).
+ * Decrypts into max bytes of space reserved in in, until OpenSSL has
+ * nothing more that it read or wants more from the socket (*err says
+ * why it stopped; SSL_ERROR_NONE: the space is full, or OpenSSL holds
+ * no more bytes).  Returns the bytes, or -1 (out of memory).
  */
 static ssize_t
 tls_read_batch(struct tls_conn *tc, struct evbuffer *in, size_t max, int *err)
@@ -339,6 +340,11 @@ tls_read_batch(struct tls_conn *tc, struct evbuffer *in, size_t max, int *err)
 		}
 		off += got;
 		total += got;
+		/* OpenSSL holds nothing more: asking again would cost a
+		 * read(2) that says EAGAIN; the socket's next bytes come
+		 * with its next readable event (level-triggered). */
+		if (!SSL_has_pending(tc->ssl))
+			break;
 	}
 	if (i < nv)
 		v[i].iov_len = off;
