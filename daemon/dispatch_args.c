@@ -324,8 +324,8 @@ dispatch_arity(
 /*
  * The fast path of binding, for the common call: positional words (RESP,
  * HTTP path segments) for an inline command whose every parameter is one
- * int, float, bool, bytes, str or any value, each given or optional with
- * no default (sig->words_only, decided once per signature).  Nothing is
+ * int, float, bool, bytes, str or any value (sig->words_only, decided
+ * once per signature), each given or optional with no default.  Nothing is
  * packed and unpacked again: e->argv gets the objects the general path
  * would unpack, a string pointing into the request as the general path's
  * would point into the packed copy.  Returns 1 when bound so, 0 when the
@@ -341,7 +341,7 @@ dispatch_bind_inplace(struct env *e, const struct command *cmd,
 
 	if (!sig->words_only || req->kind != REQUEST_TEXT ||
 	    req->argnames != NULL || n > (size_t)sig->nparams ||
-	    n < (size_t)sig->nrequired ||
+	    n < (size_t)sig->nrequired || n < (size_t)sig->words_min ||
 	    (cmd->flags & (DUET_BLOCKING | DUET_STREAM)))
 		return 0;
 	for (k = n; k < (size_t)sig->nparams; k++)

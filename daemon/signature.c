@@ -240,19 +240,23 @@ sig_count(const char *text)
 	return n;
 }
 
-/* Sets sig->words_only (see signature.h), once per signature. */
+/* Sets sig->words_only and words_min (see signature.h), once per
+ * signature. */
 static void
 sig_note_words(struct sig *sig)
 {
 	int k;
 
 	sig->words_only = !sig->variadic;
+	sig->words_min = 0;
 	for (k = 0; k < sig->nparams; k++) {
 		const struct sig_param *p = &sig->params[k];
 
 		if (p->type == SIG_JSON || p->type == SIG_ARRAY ||
-		    p->type == SIG_MAP || p->defval != NULL)
+		    p->type == SIG_MAP)
 			sig->words_only = 0;
+		if (p->defval != NULL)
+			sig->words_min = k + 1;
 	}
 }
 

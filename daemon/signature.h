@@ -34,10 +34,11 @@ struct sig {
 	int nparams;
 	int nrequired; /* leading params that must be given */
 	int variadic;  /* last param is variadic */
-	/* Every param is one scalar (int, float, bool, bytes, str or any),
-	 * and those that may be left out have no default: words bind in
-	 * place (dispatch). */
+	/* Every param is one scalar (int, float, bool, bytes, str or any):
+	 * words bind in place (dispatch) when there are at least words_min
+	 * of them, so that no param left out has a default. */
 	int words_only;
+	int words_min;
 	struct sig_param *params; /* owned array */
 };
 

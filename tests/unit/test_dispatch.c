@@ -12,9 +12,12 @@
 #include <check.h>
 
 #include "dispatch.h"
+#include "env.h"
 #include "http_session.h"
 #include "loopback.h"
+#include "registry.h"
 #include "resp_session.h"
+#include "signature.h"
 
 static const struct conn_proto *const test_resp_only[] = {&resp_session_proto};
 static const struct conn_proto *const test_http_only[] = {&http_session_proto};
@@ -178,6 +181,81 @@ START_TEST(test_dispatch_http_get_of_writer_is_405)
 }
 END_TEST
 
+/*
+ * Words bind in place (no msgpack packed and unpacked) for scalar
+ * parameters, int, float and bool among them, as the objects the general
+ * path would give; with defaults in the signature only when every
+ * parameter that has one is given.  A word its type does not take goes
+ * to the general path, which words the error.
+ */
+START_TEST(test_dispatch_bind_words_in_place)
+{
+	const struct resp_arg all[] = {
+	    {"-3", 2}, {"2.5", 3}, {"true", 4}, {"hi", 2}, {"\xff", 1}};
+	const struct resp_arg bad[] = {
+	    {"1", 1}, {"x", 1}, {"true", 4}, {"hi", 2}, {"y", 1}};
+	const struct resp_arg two[] = {{"1", 1}, {"7", 1}};
+	struct request req = test_request("t", all, 5);
+	struct command cmd;
+	struct duet_err err;
+	struct loopback lb;
+	struct env *e;
+	uint64_t present;
+
+	test_resp_conn(&lb);
+	e = lb.c->env;
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.name = (char *)"t";
+	ck_assert_ptr_nonnull(
+	    cmd.sig =
+	        sig_parse("a:int b:float c:bool d:str e:any f:int?", &err));
+	ck_assert_int_eq(dispatch_bind_args(e, &cmd, &req, &present, &err), 0);
+	ck_assert_int_eq(e->args_inplace, 1);
+	ck_assert_uint_eq(present, 0x1f);
+	ck_assert_uint_eq(e->nargv, 6);
+	ck_assert_int_eq(e->argv[0].type, MSGPACK_OBJECT_NEGATIVE_INTEGER);
+	ck_assert_int_eq(e->argv[0].via.i64, -3);
+	ck_assert_int_eq(e->argv[1].type, MSGPACK_OBJECT_FLOAT64);
+	ck_assert(e->argv[1].via.f64 == 2.5);
+	ck_assert_int_eq(e->argv[2].type, MSGPACK_OBJECT_BOOLEAN);
+	ck_assert(e->argv[2].via.boolean);
+	ck_assert_int_eq(e->argv[3].type, MSGPACK_OBJECT_STR);
+	ck_assert_ptr_eq(e->argv[3].via.str.ptr, all[3].ptr);
+	ck_assert_int_eq(e->argv[4].type, MSGPACK_OBJECT_BIN);
+	ck_assert_int_eq(e->argv[5].type, MSGPACK_OBJECT_NIL);
+	dispatch_reset(lb.c);
+
+	/* A word that is not a float: the general path's error. */
+	req.argv = bad;
+	ck_assert_int_eq(dispatch_bind_args(e, &cmd, &req, &present, &err), -1);
+	ck_assert_str_eq(
+	    err.msg, "invalid argument 'b' for 't': expected float");
+	dispatch_reset(lb.c);
+	sig_free(cmd.sig);
+
+	/* A default left out is filled in by the general path; given, in
+	 * place. */
+	ck_assert_ptr_nonnull(cmd.sig = sig_parse("a:int b:int=7", &err));
+	req.argv = all;
+	req.argc = 1;
+	ck_assert_int_eq(dispatch_bind_args(e, &cmd, &req, &present, &err), 0);
+	ck_assert_int_eq(e->args_inplace, 0);
+	dispatch_reset(lb.c);
+	req.argc = 2;
+	req.argv = two;
+	ck_assert_int_eq(dispatch_bind_args(e, &cmd, &req, &present, &err), 0);
+	ck_assert_int_eq(e->args_inplace, 1);
+	ck_assert_uint_eq(e->argv[1].via.u64, 7);
+	dispatch_reset(lb.c);
+	req.argv = bad;
+	ck_assert_int_eq(dispatch_bind_args(e, &cmd, &req, &present, &err), -1);
+	ck_assert_str_eq(err.msg, "invalid argument 'b' for 't': expected int");
+	dispatch_reset(lb.c);
+	sig_free(cmd.sig);
+	loopback_fini(&lb);
+}
+END_TEST
+
 static Suite *
 dispatch_suite(void)
 {
@@ -187,6 +265,7 @@ dispatch_suite(void)
 	tc = tcase_create("call");
 	tcase_add_test(tc, test_dispatch_admit_bind_call_steps);
 	tcase_add_test(tc, test_dispatch_request_answers_in_order);
+	tcase_add_test(tc, test_dispatch_bind_words_in_place);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("refuse");
 	tcase_add_test(tc, test_dispatch_unknown_command_text);
