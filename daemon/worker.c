@@ -11,7 +11,6 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <event2/listener.h>
 
 #include "call.h"
 #include "conn.h"

@@ -17,7 +17,6 @@
 #include <pthread.h>
 
 #include <event2/event.h>
-#include <event2/listener.h>
 
 #include "config.h"
 #include "env.h"
@@ -27,7 +26,9 @@ struct tls_set;
 
 struct worker_listener {
 	TAILQ_ENTRY(worker_listener) entry;
-	struct evconnlistener *lev;   /* owned */
+	evutil_socket_t fd;           /* owned: the listening socket */
+	struct event *ev;             /* owned: fd readable (worker_listen.c) */
+	struct event *rest;           /* owned: ends a rest after EMFILE */
 	struct worker *worker;        /* borrowed: the owner */
 	char text[128];               /* the listen address as configured */
 	unsigned protocols;           /* CONFIG_PROTO_* it serves */

@@ -8,11 +8,15 @@
  *
  * Each worker binds its own SO_REUSEPORT socket per TCP listen address, so
  * the kernel spreads connections across workers with no shared accept
- * queue.  Because SO_REUSEPORT would also let a second daemon share the
- * port silently, the address is first probed with a plain bind: a port in
- * use is an error, as users expect.  Unix sockets are served by worker 0.
- * Every error about an address names the file:line:column of its listen
- * entry.
+ * queue.  A listener is a level-triggered event that accepts one
+ * connection per wakeup, as nginx does (multi_accept off): the loop serves
+ * what else is ready before it takes the next, so a wave of new TLS
+ * connections cannot queue a run of handshakes (hundreds of µs each)
+ * ahead of requests already read.  Because SO_REUSEPORT would also let a second
+ * daemon share the port silently, the address is first probed with a plain
+ * bind: a port in use is an error, as users expect.  Unix sockets are served by
+ * worker 0. Every error about an address names the file:line:column of its
+ * listen entry.
  */
 #include "autoconf.h"
 
@@ -30,7 +34,6 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <event2/listener.h>
 
 #include "call.h"
 #include "conn.h"
@@ -43,6 +46,9 @@
 #include "worker.h"
 
 #define WORKER_BACKLOG 511
+/* How long a listener rests after accept failed for want of descriptors
+ * or memory (a readable listener would otherwise spin). */
+#define WORKER_ACCEPT_REST_MS 100
 /* Marks, during a relisten, a listener the new set has not claimed. */
 #define WORKER_STALE 0x80000000u
 
@@ -95,15 +101,12 @@ static void worker_listen_error(
     __attribute__((format(printf, 3, 4)));
 
 static void
-worker_on_accept(struct evconnlistener *lev, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
+worker_on_accept(
+    struct worker_listener *l, evutil_socket_t fd, struct sockaddr *sa)
 {
-	struct worker_listener *l = arg;
 	struct worker *w = l->worker;
 	struct conn *c;
 
-	(void)lev;
-	(void)salen;
 	if (!worker_admit_address(w, fd, sa, l->text))
 		return;
 	/* Unix sockets have one acceptor: spread its clients round-robin. */
@@ -119,6 +122,65 @@ worker_on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	c = worker_conn_new(w, fd, sa, l->text, l->protocols);
 	if (c != NULL && l->tls != NULL)
 		conn_start_transport(c, &transport_tls, l->tls);
+}
+
+/*
+ * What a failed accept means: nothing (the queue is empty, or the client
+ * left first), a rest of the listener when descriptors or memory ran out,
+ * or a warning.
+ */
+static void
+worker_accept_failed(struct worker_listener *l, int err)
+{
+	struct timeval rest = {0, WORKER_ACCEPT_REST_MS * 1000};
+
+	switch (err) {
+	case EAGAIN:
+	case EINTR:
+	case ECONNABORTED:
+	case EPROTO:
+		return;
+	case EMFILE:
+	case ENFILE:
+	case ENOBUFS:
+	case ENOMEM:
+		log_warnx("accept on %s: %s; it rests %d ms", l->text,
+		    strerror(err), WORKER_ACCEPT_REST_MS);
+		event_del(l->ev);
+		evtimer_add(l->rest, &rest);
+		return;
+	default:
+		log_warnx("accept on %s: %s", l->text, strerror(err));
+	}
+}
+
+/* A listener is readable: accepts one connection (see the top). */
+static void
+worker_on_listen(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker_listener *l = arg;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	evutil_socket_t s;
+
+	(void)what;
+	s = accept4(
+	    fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (s == -1)
+		worker_accept_failed(l, errno);
+	else
+		worker_on_accept(l, s, (struct sockaddr *)&ss);
+}
+
+/* A listener's rest is over: it accepts again. */
+static void
+worker_on_rest(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker_listener *l = arg;
+
+	(void)fd;
+	(void)what;
+	event_add(l->ev, NULL);
 }
 
 /*
@@ -169,15 +231,6 @@ worker_on_handoff(evutil_socket_t fd, short what, void *arg)
 			    h->text, h->protocols);
 		free(h);
 	}
-}
-
-static void
-worker_on_accept_error(struct evconnlistener *lev, void *arg)
-{
-	struct worker_listener *l = arg;
-
-	(void)lev;
-	log_warn("accept on %s", l->text);
 }
 
 /*
@@ -311,6 +364,31 @@ fail:
 }
 
 /*
+ * A TCP socket bound to sa (non-blocking, close-on-exec, SO_REUSEPORT so
+ * that every worker binds the address).  Returns it, or -1 (errno set).
+ */
+static evutil_socket_t
+worker_tcp_bind(const struct sockaddr *sa, socklen_t len)
+{
+	evutil_socket_t fd;
+	int one = 1, err;
+
+	fd = socket(
+	    sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1 ||
+	    bind(fd, sa, len) == -1) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
+/*
  * Opens one listener of w for the listen entry cl of file.  Returns 0 or
  * -1 (logged).
  */
@@ -318,13 +396,11 @@ static int
 worker_listen(struct worker *w, const char *file,
     const struct config_listen *cl, int probe, struct ssl_ctx_st *tls)
 {
-	struct worker_listener *l;
+	struct worker_listener *l = NULL;
 	struct sockaddr_storage ss;
 	struct sockaddr_un *sun = (struct sockaddr_un *)&ss;
 	socklen_t sslen;
-	unsigned flags =
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE;
-	evutil_socket_t fd = -1;
+	evutil_socket_t fd;
 
 	memset(&ss, 0, sizeof(ss));
 	if (cl->is_unix) {
@@ -337,39 +413,44 @@ worker_listen(struct worker *w, const char *file,
 		if (probe &&
 		    worker_probe(file, cl, (struct sockaddr *)&ss, sslen) == -1)
 			return -1;
-		flags |= LEV_OPT_REUSEABLE_PORT;
+		if ((fd = worker_tcp_bind((struct sockaddr *)&ss, sslen)) ==
+		    -1) {
+			worker_listen_error(file, cl, "%s", strerror(errno));
+			return -1;
+		}
 	}
-	if ((l = calloc(1, sizeof(*l))) == NULL) {
+	if (listen(fd, WORKER_BACKLOG) == -1) {
+		worker_listen_error(file, cl, "listen: %s", strerror(errno));
+		goto fail;
+	}
+	if ((l = calloc(1, sizeof(*l))) == NULL ||
+	    (l->ev = event_new(w->env.base, fd, EV_READ | EV_PERSIST,
+	         worker_on_listen, l)) == NULL ||
+	    (l->rest = evtimer_new(w->env.base, worker_on_rest, l)) == NULL ||
+	    event_add(l->ev, NULL) == -1) {
 		worker_listen_error(file, cl, "out of memory");
 		goto fail;
 	}
+	l->fd = fd;
 	l->worker = w;
 	l->protocols = cl->protocols;
 	l->tls = tls_ctx_ref(tls);
 	memcpy(&l->addr, &ss, sizeof(ss));
 	l->addrlen = sslen;
 	snprintf(l->text, sizeof(l->text), "%s", cl->text);
-	if (fd != -1)
-		l->lev = evconnlistener_new(w->env.base, worker_on_accept, l,
-		    flags, WORKER_BACKLOG, fd);
-	else
-		l->lev = evconnlistener_new_bind(w->env.base, worker_on_accept,
-		    l, flags, WORKER_BACKLOG, (struct sockaddr *)&ss,
-		    (int)sslen);
-	if (l->lev == NULL) {
-		worker_listen_error(file, cl, "%s", strerror(errno));
-		tls_ctx_unref(l->tls);
-		free(l);
-		goto fail;
-	}
-	evconnlistener_set_error_cb(l->lev, worker_on_accept_error);
 	TAILQ_INSERT_TAIL(&w->listeners, l, entry);
 	return 0;
 fail:
-	if (fd != -1) {
-		close(fd);
-		unlink(cl->path);
+	if (l != NULL) {
+		if (l->ev != NULL)
+			event_free(l->ev);
+		if (l->rest != NULL)
+			event_free(l->rest);
+		free(l);
 	}
+	close(fd);
+	if (cl->is_unix)
+		unlink(cl->path);
 	return -1;
 }
 
@@ -380,7 +461,9 @@ static void
 worker_listener_free(struct worker *w, struct worker_listener *l)
 {
 	TAILQ_REMOVE(&w->listeners, l, entry);
-	evconnlistener_free(l->lev);
+	event_free(l->ev);
+	event_free(l->rest);
+	close(l->fd);
 	/* A unix socket's file goes with it. */
 	if (l->addr.ss_family == AF_UNIX)
 		unlink(((struct sockaddr_un *)&l->addr)->sun_path);

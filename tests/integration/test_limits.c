@@ -7,8 +7,10 @@
  * that pipelines 100k commands and never reads, which must be dropped
  * while memory stays bounded and other clients are served.
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -260,6 +262,55 @@ START_TEST(test_limits_max_connections)
 }
 END_TEST
 
+/* How many descriptors process pid has open. */
+static int
+limits_open_fds(pid_t pid)
+{
+	char path[64];
+	struct dirent *d;
+	DIR *dir;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	ck_assert_ptr_nonnull(dir = opendir(path));
+	while ((d = readdir(dir)) != NULL)
+		n += d->d_name[0] != '.';
+	closedir(dir);
+	return n;
+}
+
+/*
+ * Out of descriptors, the daemon's listener rests (a warning each 100
+ * ms, not a loop spinning on accept) and the clients it has are served;
+ * with descriptors again it takes the ones that waited.
+ */
+START_TEST(test_limits_out_of_descriptors)
+{
+	struct rlimit was, low;
+	int first, fds[32], i;
+
+	ck_assert_int_eq(prlimit(limits_h.pid, RLIMIT_NOFILE, NULL, &was), 0);
+	first = harness_connect(limits_h.port);
+	harness_roundtrip(limits_h.port, "PING\r\n", "+PONG\r\n");
+	/* The soft limit only: raising a hard one back needs privilege. */
+	low.rlim_cur = (rlim_t)limits_open_fds(limits_h.pid);
+	low.rlim_max = was.rlim_max;
+	ck_assert_int_eq(prlimit(limits_h.pid, RLIMIT_NOFILE, &low, NULL), 0);
+	for (i = 0; i < 32; i++)
+		fds[i] = harness_connect(limits_h.port);
+	harness_wait_log(&limits_h, "Too many open files; it rests 100 ms");
+	harness_sends(first, "PING\r\n");
+	harness_expects(first, "+PONG\r\n");
+	ck_assert_int_eq(prlimit(limits_h.pid, RLIMIT_NOFILE, &was, NULL), 0);
+	for (i = 0; i < 32; i++) {
+		harness_sends(fds[i], "PING\r\n");
+		harness_expects(fds[i], "+PONG\r\n");
+		close(fds[i]);
+	}
+	close(first);
+}
+END_TEST
+
 /* The daemon with a 1 MiB output limit per client. */
 static void
 limits_output_setup(void)
@@ -436,6 +487,7 @@ limits_suite(void)
 	tcase_add_test(tc, test_limits_request_too_large);
 	tcase_add_test(tc, test_limits_split_request);
 	tcase_add_test(tc, test_limits_disconnect_mid_request);
+	tcase_add_test(tc, test_limits_out_of_descriptors);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("timeouts");
