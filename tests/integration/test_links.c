@@ -144,11 +144,17 @@ lk_client(void)
 	return lk_client_as("alice", alice_tok);
 }
 
-START_TEST(test_links_call_reply)
+/*
+ * alice calls fs.upper hello; the node, which must get the call push,
+ * answers LINK REPLY 1 with the msgpack value mp[0..len); alice must get
+ * want.
+ */
+static void
+lk_call_answered(const char *mp, size_t len, const char *want)
 {
 	const char *call[] = {"fs.upper", "hello"};
-	const char *rep[] = {"LINK", "REPLY", "1", "\xa5HELLO"};
-	size_t replens[] = {4, 5, 1, 6};
+	const char *rep[] = {"LINK", "REPLY", "1", mp};
+	size_t replens[] = {4, 5, 1, len};
 	int node = lk_node("node", "fs", DESC_UPPER, "+OK\r\n");
 	int cl = lk_client();
 
@@ -156,30 +162,23 @@ START_TEST(test_links_call_reply)
 	harness_expects(node, PUSH_HELLO);
 	lk_cmd(node, 4, rep, replens);
 	harness_expects(node, "+OK\r\n");
-	harness_expects(cl, "$5\r\nHELLO\r\n");
+	harness_expects(cl, want);
 	close(cl);
 	close(node);
+}
+
+START_TEST(test_links_call_reply)
+{
+	lk_call_answered("\xa5HELLO", 6, "$5\r\nHELLO\r\n");
 }
 END_TEST
 
 /* An answer that is not a scalar is unpacked into the call's own zone. */
 START_TEST(test_links_call_reply_array)
 {
-	const char *call[] = {"fs.upper", "hello"};
-	const char *rep[] = {"LINK", "REPLY", "1",
-	    "\x92\x01\xa1"
-	    "a"};
-	size_t replens[] = {4, 5, 1, 4};
-	int node = lk_node("node", "fs", DESC_UPPER, "+OK\r\n");
-	int cl = lk_client();
-
-	lk_cmd(cl, 2, call, NULL);
-	harness_expects(node, PUSH_HELLO);
-	lk_cmd(node, 4, rep, replens);
-	harness_expects(node, "+OK\r\n");
-	harness_expects(cl, "*2\r\n:1\r\n$1\r\na\r\n");
-	close(cl);
-	close(node);
+	lk_call_answered("\x92\x01\xa1"
+	                 "a",
+	    4, "*2\r\n:1\r\n$1\r\na\r\n");
 }
 END_TEST
 
