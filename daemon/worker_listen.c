@@ -281,23 +281,49 @@ worker_resolve(const char *file, const struct config_listen *cl,
 }
 
 /*
- * Fails if the address is taken, before SO_REUSEPORT could hide it.
+ * A TCP socket bound to sa (non-blocking, close-on-exec), with
+ * SO_REUSEPORT when reuseport is set (every worker binds the address).
+ * Returns it, or -1 (errno set).
+ */
+static evutil_socket_t
+worker_tcp_bind(const struct sockaddr *sa, socklen_t len, int reuseport)
+{
+	evutil_socket_t fd;
+	int one = 1, err;
+
+	fd = socket(
+	    sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    (reuseport &&
+	        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ==
+	            -1) ||
+	    bind(fd, sa, len) == -1) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Fails if the address is taken, before SO_REUSEPORT could hide it: a
+ * plain bind, let go at once.
  */
 static int
 worker_probe(const char *file, const struct config_listen *cl,
     const struct sockaddr *sa, socklen_t len)
 {
-	int fd, one = 1, rv = 0;
+	evutil_socket_t fd;
 
-	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return 0;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, sa, len) == -1) {
+	if ((fd = worker_tcp_bind(sa, len, 0)) == -1) {
 		worker_listen_error(file, cl, "%s", strerror(errno));
-		rv = -1;
+		return -1;
 	}
 	close(fd);
-	return rv;
+	return 0;
 }
 
 /*
@@ -364,31 +390,6 @@ fail:
 }
 
 /*
- * A TCP socket bound to sa (non-blocking, close-on-exec, SO_REUSEPORT so
- * that every worker binds the address).  Returns it, or -1 (errno set).
- */
-static evutil_socket_t
-worker_tcp_bind(const struct sockaddr *sa, socklen_t len)
-{
-	evutil_socket_t fd;
-	int one = 1, err;
-
-	fd = socket(
-	    sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return -1;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1 ||
-	    bind(fd, sa, len) == -1) {
-		err = errno;
-		close(fd);
-		errno = err;
-		return -1;
-	}
-	return fd;
-}
-
-/*
  * Opens one listener of w for the listen entry cl of file.  Returns 0 or
  * -1 (logged).
  */
@@ -413,7 +414,7 @@ worker_listen(struct worker *w, const char *file,
 		if (probe &&
 		    worker_probe(file, cl, (struct sockaddr *)&ss, sslen) == -1)
 			return -1;
-		if ((fd = worker_tcp_bind((struct sockaddr *)&ss, sslen)) ==
+		if ((fd = worker_tcp_bind((struct sockaddr *)&ss, sslen, 1)) ==
 		    -1) {
 			worker_listen_error(file, cl, "%s", strerror(errno));
 			return -1;
